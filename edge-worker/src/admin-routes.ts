@@ -1,0 +1,123 @@
+/**
+ * The admin API, one site per token: catalog, templates, creatives, models, and round results.
+ * Called by the seed script, the trainer CLI and (later) the dashboard; never by shoppers.
+ */
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import * as v from 'valibot';
+import { ModelJsonSchema, modelVersion, weightsByteLength } from '../../protocol/model-artifact.ts';
+import { SITE_ID, SiteSettingsSchema, UpsertCreativesSchema, UpsertProductsSchema, UpsertTemplatesSchema, describeIssues } from '../../protocol/wire.ts';
+import { requireSiteAdmin } from './admin-auth.ts';
+import type { Env } from './env.ts';
+import { HttpError } from './http-error.ts';
+import { getModel, insertModel, promoteModel } from './model-store.ts';
+import { readJson } from './request-body.ts';
+import { currentRound, roundObjectName } from './rounds.ts';
+import { getSite, missingReferences, upsertCreatives, upsertProducts, upsertSite, upsertTemplates } from './site-store.ts';
+
+type AppContext = Context<{ Bindings: Env }>;
+
+const ADMIN_BODY_LIMIT = 4 * 1024 * 1024;
+
+export const adminRoutes = new Hono<{ Bindings: Env }>();
+
+/** Every admin route: a valid site id, then the site's own token. */
+adminRoutes.use('/v1/admin/sites/:site/*', async (c, next) => {
+  const site = c.req.param('site') ?? '';
+  if (!v.is(SITE_ID, site)) throw new HttpError(400, 'invalid_site', 'a site id is 1-63 lowercase letters, digits or dashes');
+  await requireSiteAdmin(c.req.raw, c.env.ADMIN_TOKENS, site);
+  await next();
+});
+adminRoutes.use('/v1/admin/sites/:site', async (c, next) => {
+  const site = c.req.param('site') ?? '';
+  if (!v.is(SITE_ID, site)) throw new HttpError(400, 'invalid_site', 'a site id is 1-63 lowercase letters, digits or dashes');
+  await requireSiteAdmin(c.req.raw, c.env.ADMIN_TOKENS, site);
+  await next();
+});
+
+async function existingSite(c: AppContext): Promise<string> {
+  const site = c.req.param('site')!;
+  if (!(await getSite(c.env.DB, site))) throw new HttpError(404, 'unknown_site', `create site ${site} first: PUT /v1/admin/sites/${site}`);
+  return site;
+}
+
+adminRoutes.put('/v1/admin/sites/:site', async (c) => {
+  const settings = await readJson(c.req.raw, SiteSettingsSchema, ADMIN_BODY_LIMIT);
+  await upsertSite(c.env.DB, c.req.param('site'), settings);
+  return c.json({ site: c.req.param('site'), ...settings });
+});
+
+adminRoutes.put('/v1/admin/sites/:site/products', async (c) => {
+  const site = await existingSite(c);
+  const { products } = await readJson(c.req.raw, UpsertProductsSchema, ADMIN_BODY_LIMIT);
+  await upsertProducts(c.env.DB, site, products);
+  return c.json({ upserted: products.length });
+});
+
+adminRoutes.put('/v1/admin/sites/:site/templates', async (c) => {
+  const site = await existingSite(c);
+  const { templates } = await readJson(c.req.raw, UpsertTemplatesSchema, ADMIN_BODY_LIMIT);
+  await upsertTemplates(c.env.DB, site, templates);
+  return c.json({ upserted: templates.length });
+});
+
+adminRoutes.put('/v1/admin/sites/:site/creatives', async (c) => {
+  const site = await existingSite(c);
+  const { creatives } = await readJson(c.req.raw, UpsertCreativesSchema, ADMIN_BODY_LIMIT);
+  const missing = await missingReferences(c.env.DB, site, creatives);
+  if (missing.length > 0) throw new HttpError(422, 'invalid_body', missing.slice(0, 5).join('; '));
+  await upsertCreatives(c.env.DB, site, creatives);
+  return c.json({ upserted: creatives.length });
+});
+
+const ModelUploadSchema = v.strictObject({
+  model: v.unknown(),
+  /** weights.bin, base64. */
+  weights: v.pipe(v.string(), v.maxLength(ADMIN_BODY_LIMIT)),
+});
+
+function decodeBase64(text: string): Uint8Array {
+  try {
+    return Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
+  } catch {
+    throw new HttpError(422, 'invalid_body', 'weights: not base64');
+  }
+}
+
+/** Uploads a model as a candidate. Its version is computed here from its content. */
+adminRoutes.post('/v1/admin/sites/:site/models', async (c) => {
+  const site = await existingSite(c);
+  const upload = await readJson(c.req.raw, ModelUploadSchema, ADMIN_BODY_LIMIT);
+  const parsed = v.safeParse(ModelJsonSchema, upload.model);
+  if (!parsed.success) throw new HttpError(422, 'invalid_model', describeIssues(parsed.issues));
+  const weights = decodeBase64(upload.weights);
+  const expected = weightsByteLength(parsed.output.topology);
+  if (weights.byteLength !== expected) {
+    throw new HttpError(422, 'invalid_model', `weights: ${weights.byteLength} bytes, the topology needs ${expected}`);
+  }
+  const modelJson = JSON.stringify(parsed.output);
+  const version = await modelVersion(modelJson, weights);
+  const created = await insertModel(c.env.DB, { version, site, specHash: parsed.output.specHash, modelJson, weights });
+  return c.json({ version, status: 'candidate', created: created === 'created' }, created === 'created' ? 201 : 200);
+});
+
+adminRoutes.post('/v1/admin/sites/:site/models/:version/promote', async (c) => {
+  const site = await existingSite(c);
+  const version = c.req.param('version');
+  const model = await getModel(c.env.DB, site, version);
+  if (!model) throw new HttpError(404, 'unknown_model', `site ${site} has no model ${version}`);
+  await promoteModel(c.env.DB, site, version);
+  return c.json({ version, status: 'serving' });
+});
+
+/** Per-creative report totals of a round ("current" or a round id), with its contributor count. */
+adminRoutes.get('/v1/admin/sites/:site/rounds/:round/totals', async (c) => {
+  const site = await existingSite(c);
+  const settings = (await getSite(c.env.DB, site))!;
+  const param = c.req.param('round');
+  const round = param === 'current' ? currentRound(Date.now(), settings.roundSeconds).id : Number(param);
+  if (!Number.isSafeInteger(round) || round < 0) throw new HttpError(400, 'invalid_round', 'a round is "current" or a non-negative integer');
+  const aggregator = c.env.ROUNDS.get(c.env.ROUNDS.idFromName(roundObjectName(site, round)));
+  const summary = await aggregator.summary();
+  return c.json({ site, round, ...summary });
+});

@@ -1,0 +1,10 @@
+import type { RoundAggregator } from './round-aggregator.ts';
+
+/** The worker's bindings (wrangler.toml) and secrets. */
+export interface Env {
+  DB: D1Database;
+  ROUNDS: DurableObjectNamespace<RoundAggregator>;
+  ASSETS: Fetcher;
+  /** JSON object mapping site id to that site's admin token (a wrangler secret). */
+  ADMIN_TOKENS: string;
+}

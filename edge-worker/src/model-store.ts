@@ -1,0 +1,60 @@
+/** D1 access for model artifacts: upload as candidate, promote, and read what is serving. */
+
+export interface ModelRow {
+  version: string;
+  site: string;
+  specHash: string;
+  status: 'candidate' | 'serving' | 'retired';
+  createdAt: string;
+  promotedAt: string | null;
+}
+
+export async function insertModel(
+  db: D1Database,
+  m: { version: string; site: string; specHash: string; modelJson: string; weights: Uint8Array },
+): Promise<'created' | 'exists'> {
+  const result = await db
+    .prepare(
+      `INSERT INTO models (version, site, spec_hash, status, model_json, weights, created_at)
+       VALUES (?, ?, ?, 'candidate', ?, ?, ?) ON CONFLICT (version) DO NOTHING`,
+    )
+    .bind(m.version, m.site, m.specHash, m.modelJson, m.weights, new Date().toISOString())
+    .run();
+  return result.meta.changes > 0 ? 'created' : 'exists';
+}
+
+export async function getModel(db: D1Database, site: string, version: string): Promise<ModelRow | null> {
+  const r = await db
+    .prepare('SELECT version, site, spec_hash, status, created_at, promoted_at FROM models WHERE site = ? AND version = ?')
+    .bind(site, version)
+    .first<{ version: string; site: string; spec_hash: string; status: ModelRow['status']; created_at: string; promoted_at: string | null }>();
+  return r && { version: r.version, site: r.site, specHash: r.spec_hash, status: r.status, createdAt: r.created_at, promotedAt: r.promoted_at };
+}
+
+export async function servingModel(db: D1Database, site: string): Promise<{ version: string; specHash: string } | null> {
+  const r = await db
+    .prepare("SELECT version, spec_hash FROM models WHERE site = ? AND status = 'serving'")
+    .bind(site)
+    .first<{ version: string; spec_hash: string }>();
+  return r && { version: r.version, specHash: r.spec_hash };
+}
+
+/** Makes `version` the one serving model of its site, retiring the previous one, atomically. */
+export async function promoteModel(db: D1Database, site: string, version: string): Promise<void> {
+  const now = new Date().toISOString();
+  await db.batch([
+    db.prepare("UPDATE models SET status = 'retired' WHERE site = ? AND status = 'serving' AND version != ?").bind(site, version),
+    db.prepare("UPDATE models SET status = 'serving', promoted_at = ? WHERE site = ? AND version = ?").bind(now, site, version),
+  ]);
+}
+
+export async function modelArtifact(db: D1Database, version: string, file: 'model.json' | 'weights.bin'): Promise<string | ArrayBuffer | null> {
+  if (file === 'model.json') {
+    const r = await db.prepare('SELECT model_json FROM models WHERE version = ?').bind(version).first<{ model_json: string }>();
+    return r?.model_json ?? null;
+  }
+  const r = await db.prepare('SELECT weights FROM models WHERE version = ?').bind(version).first<{ weights: ArrayBuffer | number[] }>();
+  if (!r) return null;
+  // D1 returns BLOBs as number arrays in some runtimes and ArrayBuffers in others.
+  return r.weights instanceof ArrayBuffer ? r.weights : new Uint8Array(r.weights).buffer;
+}

@@ -1,0 +1,122 @@
+/**
+ * Routes devices call: the widget bundle, a site's config, model artifacts, and reports.
+ * Everything here answers browsers on merchants' storefronts, so CORS is decided per site.
+ */
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import * as v from 'valibot';
+import { ReportSchema, SITE_ID, MAX_REPORT_BYTES } from '../../protocol/wire.ts';
+import type { SiteConfig } from '../../protocol/wire.ts';
+import type { Env } from './env.ts';
+import { HttpError } from './http-error.ts';
+import { servingModel, modelArtifact } from './model-store.ts';
+import { readJson } from './request-body.ts';
+import { currentRound, roundObjectName } from './rounds.ts';
+import { getSite, listCandidates, listTemplates } from './site-store.ts';
+import type { SiteRow } from './site-store.ts';
+
+type AppContext = Context<{ Bindings: Env }>;
+
+/** Public artifacts (code, models) carry nothing about anyone: any origin may load them. */
+const ANY_ORIGIN = { 'access-control-allow-origin': '*', 'cross-origin-resource-policy': 'cross-origin' };
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+async function loadSite(c: AppContext): Promise<SiteRow> {
+  const id = c.req.param('site') ?? '';
+  if (!v.is(SITE_ID, id)) throw new HttpError(400, 'invalid_site', 'a site id is 1-63 lowercase letters, digits or dashes');
+  const site = await getSite(c.env.DB, id);
+  if (!site) throw new HttpError(404, 'unknown_site', `no site ${id} is configured on this edge`);
+  return site;
+}
+
+/** Browsers send Origin on cross-origin requests: only the site's own storefronts may call. */
+function allowOrigin(c: AppContext, site: SiteRow): void {
+  const origin = c.req.header('origin');
+  if (!origin) return;
+  if (!site.allowedOrigins.includes(origin)) {
+    throw new HttpError(403, 'origin_not_allowed', `${origin} is not in the allowed origins of site ${site.id}`);
+  }
+  c.header('access-control-allow-origin', origin);
+  c.header('vary', 'Origin');
+}
+
+async function etagOf(body: string): Promise<string> {
+  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body)));
+  return `"${Array.from(hash.slice(0, 12), (b) => b.toString(16).padStart(2, '0')).join('')}"`;
+}
+
+export const publicRoutes = new Hono<{ Bindings: Env }>();
+
+/** The widget bundle and its chunks, built into dist/edge-assets by `npm run build`. */
+publicRoutes.get('/v1/vitrine.js', async (c) => serveAsset(c, 'public, max-age=300'));
+publicRoutes.get('/v1/chunks/:file', async (c) => serveAsset(c, IMMUTABLE));
+
+async function serveAsset(c: AppContext, cacheControl: string): Promise<Response> {
+  const asset = await c.env.ASSETS.fetch(new Request(new URL(c.req.path, c.req.url)));
+  if (asset.status === 404) throw new HttpError(404, 'not_found', `no file ${c.req.path}; run npm run build`);
+  const response = new Response(asset.body, asset);
+  for (const [k, val] of Object.entries(ANY_ORIGIN)) response.headers.set(k, val);
+  response.headers.set('cache-control', cacheControl);
+  return response;
+}
+
+publicRoutes.get('/v1/sites/:site/config', async (c) => {
+  const site = await loadSite(c);
+  allowOrigin(c, site);
+  const [templates, candidates, model] = await Promise.all([
+    listTemplates(c.env.DB, site.id),
+    listCandidates(c.env.DB, site.id),
+    servingModel(c.env.DB, site.id),
+  ]);
+  const round = currentRound(Date.now(), site.roundSeconds);
+  const config: SiteConfig = {
+    site: site.id,
+    reportSchema: 1,
+    round: { id: round.id, deadline: round.deadline, minCohort: site.minCohort },
+    explorationFloor: site.explorationFloor,
+    templates,
+    candidates,
+    model: model && { version: model.version, specHash: model.specHash, url: `/v1/models/${model.version}/model.json` },
+  };
+  const body = JSON.stringify(config);
+  const etag = await etagOf(body);
+  c.header('etag', etag);
+  c.header('cache-control', 'public, max-age=60');
+  if (c.req.header('if-none-match') === etag) return c.body(null, 304);
+  return c.body(body, 200, { 'content-type': 'application/json; charset=utf-8' });
+});
+
+publicRoutes.get('/v1/models/:version/:file', async (c) => {
+  const version = c.req.param('version');
+  const file = c.req.param('file');
+  if (!/^[0-9a-f]{16}$/.test(version)) throw new HttpError(400, 'invalid_model_version', 'a model version is 16 hex digits');
+  if (file !== 'model.json' && file !== 'weights.bin') throw new HttpError(404, 'not_found', 'a model has model.json and weights.bin');
+  const artifact = await modelArtifact(c.env.DB, version, file);
+  if (artifact === null) throw new HttpError(404, 'unknown_model', `no model ${version}`);
+  const type = file === 'model.json' ? 'application/json' : 'application/octet-stream';
+  return c.body(artifact, 200, { ...ANY_ORIGIN, 'content-type': type, 'cache-control': IMMUTABLE });
+});
+
+publicRoutes.post('/v1/sites/:site/reports', async (c) => {
+  const site = await loadSite(c);
+  allowOrigin(c, site);
+  const report = await readJson(c.req.raw, ReportSchema, MAX_REPORT_BYTES);
+  const round = currentRound(Date.now(), site.roundSeconds);
+  if (report.round !== round.id) {
+    // The device's config was from another round: it re-targets the report and retries.
+    return c.json({ error: 'round_closed', detail: `round ${report.round} is not open; the open round is ${round.id}`, openRound: round.id }, 409);
+  }
+  const aggregator = c.env.ROUNDS.get(c.env.ROUNDS.idFromName(roundObjectName(site.id, round.id)));
+  const { duplicate } = await aggregator.addReport(report);
+  return c.json({ accepted: true, duplicate }, duplicate ? 200 : 202);
+});
+
+/** Reports are simple requests (text/plain), but answer a preflight from a stricter client. */
+publicRoutes.options('/v1/sites/:site/*', async (c) => {
+  const site = await loadSite(c);
+  allowOrigin(c, site);
+  c.header('access-control-allow-methods', 'GET, POST');
+  c.header('access-control-allow-headers', 'content-type');
+  c.header('access-control-max-age', '86400');
+  return c.body(null, 204);
+});

@@ -1,0 +1,143 @@
+/**
+ * D1 access for sites and their catalog, templates and creatives: small typed functions, one
+ * statement (or one batch) each.
+ */
+import type { Candidate, Creative, Product, SiteSettings, Template } from '../../protocol/wire.ts';
+
+export interface SiteRow {
+  id: string;
+  name: string;
+  allowedOrigins: string[];
+  minCohort: number;
+  roundSeconds: number;
+  explorationFloor: number;
+}
+
+export async function getSite(db: D1Database, site: string): Promise<SiteRow | null> {
+  const row = await db
+    .prepare('SELECT id, name, allowed_origins, min_cohort, round_seconds, exploration_floor FROM sites WHERE id = ?')
+    .bind(site)
+    .first<{ id: string; name: string; allowed_origins: string; min_cohort: number; round_seconds: number; exploration_floor: number }>();
+  if (!row) return null;
+  return {
+    id: row.id,
+    name: row.name,
+    allowedOrigins: JSON.parse(row.allowed_origins) as string[],
+    minCohort: row.min_cohort,
+    roundSeconds: row.round_seconds,
+    explorationFloor: row.exploration_floor,
+  };
+}
+
+export async function upsertSite(db: D1Database, site: string, s: SiteSettings): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO sites (id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+       ON CONFLICT (id) DO UPDATE SET name = ?2, allowed_origins = ?3, min_cohort = ?4, round_seconds = ?5,
+         exploration_floor = ?6, updated_at = ?7`,
+    )
+    .bind(site, s.name, JSON.stringify(s.allowedOrigins), s.minCohort, s.roundSeconds, s.explorationFloor, new Date().toISOString())
+    .run();
+}
+
+export async function upsertProducts(db: D1Database, site: string, products: Product[]): Promise<void> {
+  const stmt = db.prepare(
+    `INSERT INTO products (site, id, name, category, brand, price, image_url, url, in_stock, popularity)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+     ON CONFLICT (site, id) DO UPDATE SET name = ?3, category = ?4, brand = ?5, price = ?6, image_url = ?7,
+       url = ?8, in_stock = ?9, popularity = ?10`,
+  );
+  await db.batch(
+    products.map((p) => stmt.bind(site, p.id, p.name, p.category, p.brand, p.price, p.imageUrl, p.url, p.inStock ? 1 : 0, p.popularity)),
+  );
+}
+
+export async function upsertTemplates(db: D1Database, site: string, templates: Template[]): Promise<void> {
+  const stmt = db.prepare('INSERT INTO templates (site, id, body) VALUES (?1, ?2, ?3) ON CONFLICT (site, id) DO UPDATE SET body = ?3');
+  await db.batch(templates.map((t) => stmt.bind(site, t.id, JSON.stringify(t))));
+}
+
+/** Names of referenced templates or products that do not exist for the site. */
+export async function missingReferences(db: D1Database, site: string, creatives: Creative[]): Promise<string[]> {
+  const templates = new Set(
+    (await db.prepare('SELECT id FROM templates WHERE site = ?').bind(site).all<{ id: string }>()).results.map((r) => r.id),
+  );
+  const products = new Set(
+    (await db.prepare('SELECT id FROM products WHERE site = ?').bind(site).all<{ id: string }>()).results.map((r) => r.id),
+  );
+  const missing: string[] = [];
+  creatives.forEach((c, i) => {
+    if (!templates.has(c.templateId)) missing.push(`creatives.${i}.templateId: unknown template ${c.templateId}`);
+    if (c.productId !== null && !products.has(c.productId)) missing.push(`creatives.${i}.productId: unknown product ${c.productId}`);
+    if (c.productId === null && !c.category) missing.push(`creatives.${i}.category: required when productId is null`);
+  });
+  return missing;
+}
+
+export async function upsertCreatives(db: D1Database, site: string, creatives: Creative[]): Promise<void> {
+  const stmt = db.prepare(
+    `INSERT INTO creatives (site, id, template_id, product_id, category, message_type) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+     ON CONFLICT (site, id) DO UPDATE SET template_id = ?3, product_id = ?4, category = ?5, message_type = ?6`,
+  );
+  await db.batch(creatives.map((c) => stmt.bind(site, c.id, c.templateId, c.productId, c.category ?? null, c.messageType)));
+}
+
+export async function listTemplates(db: D1Database, site: string): Promise<Template[]> {
+  const { results } = await db.prepare('SELECT body FROM templates WHERE site = ? ORDER BY id').bind(site).all<{ body: string }>();
+  return results.map((r) => JSON.parse(r.body) as Template);
+}
+
+/**
+ * Creatives joined with their product and template layout. Out-of-stock products are left out
+ * here, so a device never even sees an ineligible candidate. A creative without a product
+ * (banner, text) takes the category's most popular in-stock product for its picture and link.
+ */
+export async function listCandidates(db: D1Database, site: string): Promise<Candidate[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT c.id, c.template_id, c.message_type, t.body AS template,
+              COALESCE(p.category, c.category) AS category,
+              COALESCE(p.brand, best.brand, '') AS brand,
+              COALESCE(p.price, best.price, 0) AS price,
+              COALESCE(p.name, best.name, '') AS product_name,
+              COALESCE(p.image_url, best.image_url) AS image_url,
+              COALESCE(p.url, best.url) AS url,
+              COALESCE(p.popularity, best.popularity, 0) AS popularity
+       FROM creatives c
+       JOIN templates t ON t.site = c.site AND t.id = c.template_id
+       LEFT JOIN products p ON p.site = c.site AND p.id = c.product_id
+       LEFT JOIN products best ON c.product_id IS NULL AND best.site = c.site AND best.id = (
+         SELECT id FROM products WHERE site = c.site AND category = c.category AND in_stock = 1
+         ORDER BY popularity DESC, id LIMIT 1)
+       WHERE c.site = ?1 AND (p.id IS NULL OR p.in_stock = 1) AND COALESCE(p.url, best.url) IS NOT NULL
+       ORDER BY c.id`,
+    )
+    .bind(site)
+    .all<{
+      id: string;
+      template_id: string;
+      message_type: Candidate['messageType'];
+      template: string;
+      category: string;
+      brand: string;
+      price: number;
+      product_name: string;
+      image_url: string | null;
+      url: string;
+      popularity: number;
+    }>();
+  return results.map((r) => ({
+    id: r.id,
+    templateId: r.template_id,
+    layout: (JSON.parse(r.template) as Template).layout,
+    messageType: r.message_type,
+    category: r.category,
+    brand: r.brand,
+    price: r.price,
+    productName: r.product_name,
+    imageUrl: r.image_url,
+    url: r.url,
+    popularity: r.popularity,
+  }));
+}

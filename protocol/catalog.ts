@@ -1,0 +1,27 @@
+/**
+ * The vocabulary a catalog and its creatives are described in. The feature specification
+ * one-hot encodes these lists, so their order is part of the feature-spec hash.
+ */
+
+export const PAGE_TYPES = ['home', 'category', 'product', 'cart', 'checkout', 'search', 'other'] as const;
+export type PageType = (typeof PAGE_TYPES)[number];
+
+export const DEVICE_CLASSES = ['mobile', 'tablet', 'desktop'] as const;
+export type DeviceClass = (typeof DEVICE_CLASSES)[number];
+
+export const LAYOUTS = ['banner', 'product_card', 'carousel', 'text'] as const;
+export type Layout = (typeof LAYOUTS)[number];
+
+export const MESSAGE_TYPES = ['new', 'sale', 'bestseller', 'personal'] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+/** Upper bounds (exclusive) of the price bands, in the site's currency; the last band is open. */
+export const PRICE_BAND_LIMITS = [25, 50, 100, 200] as const;
+export const PRICE_BANDS = PRICE_BAND_LIMITS.length + 1;
+
+/** Which price band a price falls in (0 = cheapest). */
+export function priceBandOf(price: number): number {
+  let band = 0;
+  while (band < PRICE_BAND_LIMITS.length && price >= PRICE_BAND_LIMITS[band]!) band++;
+  return band;
+}

@@ -1,0 +1,122 @@
+/**
+ * The feature specification: the one definition of how a shopper, a page and a creative become
+ * numbers. The widget encodes with it for inference and the trainer for training; a model
+ * artifact carries FEATURE_SPEC_HASH and the engine refuses a model trained on another spec.
+ */
+import { DEVICE_CLASSES, LAYOUTS, MESSAGE_TYPES, PAGE_TYPES, PRICE_BANDS, priceBandOf } from './catalog.ts';
+import type { DeviceClass, Layout, MessageType, PageType } from './catalog.ts';
+import { bucketOf, digest64 } from './hash.ts';
+import { SEARCH_BUCKETS, storedScale } from './profile.ts';
+import type { ShopperProfile } from './profile.ts';
+
+const CATEGORY_BUCKETS = 32;
+const BRAND_BUCKETS = 8;
+const SLOT_BUCKETS = 4;
+
+/** Everything that changes what a feature index means. Its digest is the spec version. */
+const SPEC = {
+  name: 'vitrine-features',
+  revision: 1,
+  categoryBuckets: CATEGORY_BUCKETS,
+  brandBuckets: BRAND_BUCKETS,
+  slotBuckets: SLOT_BUCKETS,
+  searchBuckets: SEARCH_BUCKETS,
+  priceBands: PRICE_BANDS,
+  pageTypes: PAGE_TYPES,
+  deviceClasses: DEVICE_CLASSES,
+  layouts: LAYOUTS,
+  messageTypes: MESSAGE_TYPES,
+  shopper: ['categoryAffinity', 'brandAffinity', 'priceAffinity', 'search', 'activity', 'recency', 'cartItems', 'cartValue', 'purchases', 'pageType', 'pageCategory', 'hourSin', 'hourCos', 'device'],
+  creative: ['category', 'brand', 'priceBand', 'layout', 'messageType', 'slot', 'popularity'],
+} as const;
+
+export const FEATURE_SPEC_HASH = digest64(JSON.stringify(SPEC));
+
+export const SHOPPER_DIM =
+  CATEGORY_BUCKETS + BRAND_BUCKETS + PRICE_BANDS + SEARCH_BUCKETS + 5 + PAGE_TYPES.length + CATEGORY_BUCKETS + 2 + DEVICE_CLASSES.length;
+export const CREATIVE_DIM =
+  CATEGORY_BUCKETS + BRAND_BUCKETS + PRICE_BANDS + LAYOUTS.length + MESSAGE_TYPES.length + SLOT_BUCKETS + 1;
+
+export interface PageContext {
+  pageType: PageType;
+  /** Category of the product or category page being shown, if any. */
+  category: string | null;
+  /** Local hour of day, 0-23. */
+  hour: number;
+  device: DeviceClass;
+}
+
+/** The attributes of a candidate creative the model sees. */
+export interface CreativeAttributes {
+  category: string;
+  brand: string;
+  price: number;
+  layout: Layout;
+  messageType: MessageType;
+  /** Relative popularity in [0, 1] (share of the most popular product's sales or views). */
+  popularity: number;
+}
+
+/** Writes `weights` (keyed by string) into hashed buckets at `offset`, normalized to sum 1. */
+function writeHashedShares(out: Float32Array, offset: number, buckets: number, weights: Record<string, number>): void {
+  let total = 0;
+  for (const key in weights) total += weights[key]!;
+  if (total <= 0) return;
+  for (const key in weights) out[offset + bucketOf(key, buckets)]! += weights[key]! / total;
+}
+
+function writeShares(out: Float32Array, offset: number, values: readonly number[]): void {
+  let total = 0;
+  for (const v of values) total += v;
+  if (total <= 0) return;
+  values.forEach((v, i) => (out[offset + i] = v / total));
+}
+
+/** Shopper and page features, read from the profile at time `now`. */
+export function encodeShopper(profile: ShopperProfile, page: PageContext, now: number): Float32Array {
+  const out = new Float32Array(SHOPPER_DIM);
+  let at = 0;
+  writeHashedShares(out, at, CATEGORY_BUCKETS, profile.categories);
+  at += CATEGORY_BUCKETS;
+  writeHashedShares(out, at, BRAND_BUCKETS, profile.brands);
+  at += BRAND_BUCKETS;
+  writeShares(out, at, profile.priceBands);
+  at += PRICE_BANDS;
+  writeShares(out, at, profile.searchBuckets);
+  at += SEARCH_BUCKETS;
+  const activityNow = profile.activity / storedScale(profile, now);
+  out[at++] = Math.min(1, Math.log1p(activityNow) / 4);
+  const hoursSince = profile.lastEventAt === null ? Infinity : Math.max(0, now - profile.lastEventAt) / 3_600_000;
+  out[at++] = Math.exp(-hoursSince / 24);
+  out[at++] = Math.min(1, Math.log1p(profile.cart.items) / 3);
+  out[at++] = Math.min(1, Math.log1p(profile.cart.value) / 7);
+  out[at++] = Math.min(1, Math.log1p(profile.purchases) / 2);
+  out[at + Math.max(0, PAGE_TYPES.indexOf(page.pageType))] = 1;
+  at += PAGE_TYPES.length;
+  if (page.category) out[at + bucketOf(page.category, CATEGORY_BUCKETS)] = 1;
+  at += CATEGORY_BUCKETS;
+  out[at++] = Math.sin((2 * Math.PI * page.hour) / 24);
+  out[at++] = Math.cos((2 * Math.PI * page.hour) / 24);
+  out[at + Math.max(0, DEVICE_CLASSES.indexOf(page.device))] = 1;
+  return out;
+}
+
+/** Creative features for one candidate shown in `slot`. */
+export function encodeCreative(creative: CreativeAttributes, slot: string): Float32Array {
+  const out = new Float32Array(CREATIVE_DIM);
+  let at = 0;
+  out[at + bucketOf(creative.category, CATEGORY_BUCKETS)] = 1;
+  at += CATEGORY_BUCKETS;
+  out[at + bucketOf(creative.brand, BRAND_BUCKETS)] = 1;
+  at += BRAND_BUCKETS;
+  out[at + priceBandOf(creative.price)] = 1;
+  at += PRICE_BANDS;
+  out[at + Math.max(0, LAYOUTS.indexOf(creative.layout))] = 1;
+  at += LAYOUTS.length;
+  out[at + Math.max(0, MESSAGE_TYPES.indexOf(creative.messageType))] = 1;
+  at += MESSAGE_TYPES.length;
+  out[at + bucketOf(slot, SLOT_BUCKETS)] = 1;
+  at += SLOT_BUCKETS;
+  out[at] = Math.min(1, Math.max(0, creative.popularity));
+  return out;
+}

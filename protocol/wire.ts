@@ -1,0 +1,139 @@
+/**
+ * Wire types and their runtime validators: what the edge serves to devices, what devices send
+ * back, and what the admin API accepts. The edge validates every request with these, the widget
+ * validates every response, and the types flow from the schemas.
+ */
+import * as v from 'valibot';
+import { LAYOUTS, MESSAGE_TYPES } from './catalog.ts';
+
+export const SITE_ID = v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a site id is 1-63 lowercase letters, digits or dashes'));
+const ID = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'an id is 1-64 letters, digits, _ . or -'));
+const TEXT = v.pipe(v.string(), v.maxLength(200));
+/** Links and images: http(s) or site-relative only, so a creative can never carry javascript: URLs. */
+export const SAFE_URL = v.pipe(v.string(), v.maxLength(2048), v.regex(/^(https?:\/\/|\/(?!\/))/i, 'a URL must be http(s) or start with a single /'));
+const MODEL_VERSION = v.pipe(v.string(), v.regex(/^[0-9a-f]{16}$/, 'a model version is 16 hex digits'));
+const COUNT = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000));
+
+// ---- Admin payloads -------------------------------------------------------------------------
+
+export const SiteSettingsSchema = v.strictObject({
+  name: TEXT,
+  /** Origins allowed to call the public routes from a browser (CORS). */
+  allowedOrigins: v.pipe(v.array(v.pipe(v.string(), v.regex(/^https?:\/\/[^/\s]+$/, 'an origin is scheme://host[:port]'))), v.maxLength(50)),
+  /** Minimum distinct reports before a round's aggregates are released. */
+  minCohort: v.optional(v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(1_000_000)), 50),
+  roundSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60), v.maxValue(30 * 86400)), 86400),
+  /** Probability mass reserved for uniform exploration, spread over the eligible candidates. */
+  explorationFloor: v.optional(v.pipe(v.number(), v.minValue(0.001), v.maxValue(0.5)), 0.01),
+});
+export type SiteSettings = v.InferOutput<typeof SiteSettingsSchema>;
+
+export const ProductSchema = v.strictObject({
+  id: ID,
+  name: TEXT,
+  category: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  brand: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  price: v.pipe(v.number(), v.minValue(0), v.maxValue(1e7)),
+  imageUrl: SAFE_URL,
+  url: SAFE_URL,
+  inStock: v.optional(v.boolean(), true),
+  popularity: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1)), 0),
+});
+export type Product = v.InferOutput<typeof ProductSchema>;
+
+const VARIANTS = v.pipe(v.array(TEXT), v.minLength(1), v.maxLength(8));
+export const TemplateSchema = v.strictObject({
+  id: ID,
+  layout: v.picklist(LAYOUTS),
+  /** Text variants; `{product.name}`, `{category}`, `{brand}`, `{price}` are filled on the device. */
+  headline: VARIANTS,
+  body: v.optional(VARIANTS, ['']),
+  cta: VARIANTS,
+});
+export type Template = v.InferOutput<typeof TemplateSchema>;
+
+export const CreativeSchema = v.strictObject({
+  id: ID,
+  templateId: ID,
+  productId: v.nullable(ID),
+  /** For creatives without a product (banners, text): the category they advertise. */
+  category: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  messageType: v.picklist(MESSAGE_TYPES),
+});
+export type Creative = v.InferOutput<typeof CreativeSchema>;
+
+export const UpsertProductsSchema = v.strictObject({ products: v.pipe(v.array(ProductSchema), v.minLength(1), v.maxLength(1000)) });
+export const UpsertTemplatesSchema = v.strictObject({ templates: v.pipe(v.array(TemplateSchema), v.minLength(1), v.maxLength(100)) });
+export const UpsertCreativesSchema = v.strictObject({ creatives: v.pipe(v.array(CreativeSchema), v.minLength(1), v.maxLength(2000)) });
+
+// ---- What devices read ----------------------------------------------------------------------
+
+/** A creative joined with its product, as the device scores and renders it. */
+export const CandidateSchema = v.object({
+  id: ID,
+  templateId: ID,
+  layout: v.picklist(LAYOUTS),
+  messageType: v.picklist(MESSAGE_TYPES),
+  category: v.string(),
+  brand: v.string(),
+  price: v.number(),
+  productName: v.string(),
+  imageUrl: v.nullable(SAFE_URL),
+  url: SAFE_URL,
+  popularity: v.number(),
+});
+export type Candidate = v.InferOutput<typeof CandidateSchema>;
+
+export const ModelManifestSchema = v.object({
+  version: MODEL_VERSION,
+  specHash: v.string(),
+  /** Absolute path of model.json on the edge; weights.bin sits beside it. */
+  url: v.string(),
+});
+export type ModelManifest = v.InferOutput<typeof ModelManifestSchema>;
+
+export const SiteConfigSchema = v.object({
+  site: SITE_ID,
+  reportSchema: v.literal(1),
+  round: v.object({ id: v.number(), deadline: v.string(), minCohort: v.number() }),
+  explorationFloor: v.number(),
+  templates: v.array(TemplateSchema),
+  candidates: v.array(CandidateSchema),
+  model: v.nullable(ModelManifestSchema),
+});
+export type SiteConfig = v.InferOutput<typeof SiteConfigSchema>;
+
+// ---- What devices send ----------------------------------------------------------------------
+
+/**
+ * A device report: per-creative outcome counts since the last acknowledged report. No shopper
+ * id, no raw events, no timestamps finer than the round. `reportId` is random per report (not
+ * per device) and makes retries idempotent.
+ */
+export const ReportSchema = v.strictObject({
+  v: v.literal(1),
+  reportId: v.pipe(v.string(), v.uuid('reportId must be a UUID')),
+  round: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  modelVersion: v.nullable(MODEL_VERSION),
+  outcomes: v.pipe(
+    v.array(v.strictObject({ creativeId: ID, impressions: COUNT, clicks: COUNT })),
+    v.minLength(1),
+    v.maxLength(200),
+  ),
+});
+export type Report = v.InferOutput<typeof ReportSchema>;
+
+export const MAX_REPORT_BYTES = 64 * 1024;
+
+export interface ErrorBody {
+  error: string;
+  detail: string;
+}
+
+/** One line per failing path, for error details a developer can act on. */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  return issues
+    .slice(0, 5)
+    .map((i) => `${v.getDotPath(i) ?? '(root)'}: ${i.message}`)
+    .join('; ');
+}

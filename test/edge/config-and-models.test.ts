@@ -1,0 +1,88 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SiteConfigSchema } from '../../protocol/wire.ts';
+import * as v from 'valibot';
+import { admin, edge, expectOk, OTHER_TOKEN, seedDemoSite, SHOP_ORIGIN, tinyModel } from './edge-helpers.ts';
+
+describe('GET /v1/sites/:site/config', () => {
+  beforeAll(() => seedDemoSite());
+
+  it('serves a valid config of in-stock candidates with an ETag, and 304 when unchanged', async () => {
+    const r = await edge('/v1/sites/demo/config', { headers: { origin: SHOP_ORIGIN } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('access-control-allow-origin')).toBe(SHOP_ORIGIN);
+    const config = v.parse(SiteConfigSchema, await r.json());
+    expect(config.candidates.map((c) => c.id).sort()).toEqual(['b-shoes', 'c-p1', 'c-p2']);
+    const banner = config.candidates.find((c) => c.id === 'b-shoes')!;
+    expect(banner).toMatchObject({ layout: 'banner', category: 'shoes', url: '/product/p1' });
+    const etag = r.headers.get('etag');
+    expect(etag).toMatch(/^"[0-9a-f]{24}"$/);
+    const again = await edge('/v1/sites/demo/config', { headers: { 'if-none-match': etag! } });
+    expect(again.status).toBe(304);
+  });
+
+  it('answers an unknown site with a JSON 404', async () => {
+    const r = await edge('/v1/sites/unknown-shop/config');
+    expect(r.status).toBe(404);
+    expect(await r.json()).toEqual({ error: 'unknown_site', detail: expect.stringContaining('unknown-shop') });
+  });
+});
+
+describe('admin API', () => {
+  beforeAll(() => seedDemoSite());
+
+  it('answers 401 without a token and 403 with another site token', async () => {
+    const none = await edge('/v1/admin/sites/demo/rounds/current/totals');
+    expect(none.status).toBe(401);
+    const other = await admin('/v1/admin/sites/demo/rounds/current/totals', 'GET', undefined, OTHER_TOKEN);
+    expect(other.status).toBe(403);
+    const guess = await admin('/v1/admin/sites/demo/rounds/current/totals', 'GET', undefined, 'x'.repeat(26));
+    expect(guess.status).toBe(403);
+  });
+
+  it('rejects a creative that references an unknown template, saving nothing', async () => {
+    const r = await admin('/v1/admin/sites/demo/creatives', 'PUT', {
+      creatives: [{ id: 'ghost', templateId: 'missing', productId: 'p1', messageType: 'new' }],
+    });
+    expect(r.status).toBe(422);
+    expect(((await r.json()) as { detail: string }).detail).toContain('unknown template missing');
+    const config = v.parse(SiteConfigSchema, await (await edge('/v1/sites/demo/config')).json());
+    expect(config.candidates.some((c) => c.id === 'ghost')).toBe(false);
+  });
+
+  it('rejects a product with a javascript: URL', async () => {
+    const r = await admin('/v1/admin/sites/demo/products', 'PUT', {
+      products: [{ id: 'x', name: 'x', category: 'c', brand: 'b', price: 1, imageUrl: '/i.svg', url: 'javascript:alert(1)' }],
+    });
+    expect(r.status).toBe(422);
+    expect(((await r.json()) as { detail: string }).detail).toContain('products.0.url');
+  });
+
+  it('uploads a model as candidate, promotes it, and serves it immutable', async () => {
+    const upload = tinyModel(0.02);
+    const created = (await expectOk(admin('/v1/admin/sites/demo/models', 'POST', upload))) as { version: string; status: string };
+    expect(created.status).toBe('candidate');
+    expect(created.version).toMatch(/^[0-9a-f]{16}$/);
+    const before = v.parse(SiteConfigSchema, await (await edge('/v1/sites/demo/config')).json());
+    expect(before.model?.version).not.toBe(created.version);
+
+    await expectOk(admin(`/v1/admin/sites/demo/models/${created.version}/promote`, 'POST'));
+    const after = v.parse(SiteConfigSchema, await (await edge('/v1/sites/demo/config')).json());
+    expect(after.model).toEqual({ version: created.version, specHash: upload.model.specHash, url: `/v1/models/${created.version}/model.json` });
+
+    const json = await edge(after.model!.url);
+    expect(json.status).toBe(200);
+    expect(json.headers.get('cache-control')).toContain('immutable');
+    expect(((await json.json()) as { specHash: string }).specHash).toBe(upload.model.specHash);
+    const weights = await edge(`/v1/models/${created.version}/weights.bin`);
+    const bytes = new Float32Array(await weights.arrayBuffer());
+    expect(bytes.length).toBeGreaterThan(0);
+    expect(bytes[0]).toBeCloseTo(0.02);
+  });
+
+  it('rejects a model whose weights do not match its topology', async () => {
+    const upload = tinyModel();
+    const r = await admin('/v1/admin/sites/demo/models', 'POST', { ...upload, weights: btoa('short') });
+    expect(r.status).toBe(422);
+    expect(((await r.json()) as { error: string }).error).toBe('invalid_model');
+  });
+});

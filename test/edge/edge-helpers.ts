@@ -1,0 +1,91 @@
+/** Helpers for edge tests: requests through the real worker (SELF) and a seeded site. */
+import { SELF } from 'cloudflare:test';
+import { CREATIVE_DIM, FEATURE_SPEC_HASH, SHOPPER_DIM } from '../../protocol/features.ts';
+import { MODEL_FORMAT, parameterCount, weightSpecs } from '../../protocol/model-artifact.ts';
+import type { ModelJson, ModelTopology } from '../../protocol/model-artifact.ts';
+
+export const DEMO_TOKEN = 'test-demo-admin-token-0001';
+export const OTHER_TOKEN = 'test-other-admin-token-0002';
+export const SHOP_ORIGIN = 'http://shop.example';
+const BASE = 'http://edge.test';
+
+export function edge(path: string, init: RequestInit = {}): Promise<Response> {
+  return SELF.fetch(`${BASE}${path}`, init);
+}
+
+export function admin(path: string, method: string, body?: unknown, token = DEMO_TOKEN): Promise<Response> {
+  return edge(path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+/** A report body as a device sends it: JSON as text/plain from the storefront's origin. */
+export function postReport(site: string, body: unknown, origin = SHOP_ORIGIN): Promise<Response> {
+  return edge(`/v1/sites/${site}/reports`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain;charset=UTF-8', origin },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+export async function expectOk(response: Promise<Response>): Promise<unknown> {
+  const r = await response;
+  if (!r.ok) throw new Error(`${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+export async function seedDemoSite(minCohort = 2): Promise<void> {
+  await expectOk(admin('/v1/admin/sites/demo', 'PUT', { name: 'Demo', allowedOrigins: [SHOP_ORIGIN], minCohort }));
+  await expectOk(
+    admin('/v1/admin/sites/demo/products', 'PUT', {
+      products: [
+        { id: 'p1', name: 'Trail shoe', category: 'shoes', brand: 'Acme', price: 89, imageUrl: '/img/p1.svg', url: '/product/p1', popularity: 0.9 },
+        { id: 'p2', name: 'Rain jacket', category: 'outerwear', brand: 'Nimbus', price: 140, imageUrl: '/img/p2.svg', url: '/product/p2', popularity: 0.4 },
+        { id: 'p3', name: 'Sold-out cap', category: 'hats', brand: 'Acme', price: 20, imageUrl: '/img/p3.svg', url: '/product/p3', inStock: false },
+      ],
+    }),
+  );
+  await expectOk(
+    admin('/v1/admin/sites/demo/templates', 'PUT', {
+      templates: [
+        { id: 'card', layout: 'product_card', headline: ['{product.name}'], cta: ['Shop now'] },
+        { id: 'banner', layout: 'banner', headline: ['New in {category}'], cta: ['Discover'] },
+      ],
+    }),
+  );
+  await expectOk(
+    admin('/v1/admin/sites/demo/creatives', 'PUT', {
+      creatives: [
+        { id: 'c-p1', templateId: 'card', productId: 'p1', messageType: 'bestseller' },
+        { id: 'c-p2', templateId: 'card', productId: 'p2', messageType: 'new' },
+        { id: 'c-p3', templateId: 'card', productId: 'p3', messageType: 'sale' },
+        { id: 'b-shoes', templateId: 'banner', productId: null, category: 'shoes', messageType: 'new' },
+      ],
+    }),
+  );
+}
+
+/** A structurally valid model of the current feature spec, weights filled with `fill`. */
+export function tinyModel(fill = 0.01): { model: ModelJson; weights: string } {
+  const topology: ModelTopology = { shopperDim: SHOPPER_DIM, creativeDim: CREATIVE_DIM, hidden: 4, embed: 3 };
+  const model: ModelJson = {
+    format: MODEL_FORMAT,
+    specHash: FEATURE_SPEC_HASH,
+    topology,
+    noiseVariance: 0.01,
+    trainedOn: 'edge test fixture',
+    weightsManifest: [{ paths: ['weights.bin'], weights: weightSpecs(topology) }],
+  };
+  const floats = new Float32Array(parameterCount(topology)).fill(fill);
+  const bytes = new Uint8Array(floats.buffer);
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return { model, weights: btoa(binary) };
+}
+
+export async function currentRoundId(site = 'demo'): Promise<number> {
+  const config = (await expectOk(edge(`/v1/sites/${site}/config`))) as { round: { id: number } };
+  return config.round.id;
+}

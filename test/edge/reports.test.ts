@@ -1,0 +1,103 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { admin, currentRoundId, edge, postReport, seedDemoSite } from './edge-helpers.ts';
+
+function report(round: number, reportId = crypto.randomUUID(), clicks = 1) {
+  return { v: 1, reportId, round, modelVersion: null, outcomes: [{ creativeId: 'c-p1', impressions: 2, clicks }] };
+}
+
+async function totals(round: number | 'current' = 'current') {
+  const r = await admin(`/v1/admin/sites/demo/rounds/${round}/totals`, 'GET');
+  expect(r.status).toBe(200);
+  return (await r.json()) as { contributors: number; totals: { creativeId: string; impressions: number; clicks: number }[] };
+}
+
+describe('POST /v1/sites/:site/reports', () => {
+  beforeAll(() => seedDemoSite());
+
+  it('adds a valid report to the round and counts a retry of it once', async () => {
+    const round = await currentRoundId();
+    const before = await totals(round);
+    const body = report(round);
+    const first = await postReport('demo', body);
+    expect(first.status).toBe(202);
+    expect(first.headers.get('access-control-allow-origin')).toBe('http://shop.example');
+    expect(await first.json()).toEqual({ accepted: true, duplicate: false });
+    const retry = await postReport('demo', body);
+    expect(retry.status).toBe(200);
+    expect(await retry.json()).toEqual({ accepted: true, duplicate: true });
+    const after = await totals(round);
+    expect(after.contributors).toBe(before.contributors + 1);
+    const row = (t: typeof after) => t.totals.find((x) => x.creativeId === 'c-p1') ?? { impressions: 0, clicks: 0 };
+    expect(row(after).impressions - row(before).impressions).toBe(2);
+    expect(row(after).clicks - row(before).clicks).toBe(1);
+  });
+
+  it('sums 200 concurrent reports to one round exactly', async () => {
+    const round = await currentRoundId();
+    const before = await totals(round);
+    const responses = await Promise.all(Array.from({ length: 200 }, (_, i) => postReport('demo', report(round, undefined, i % 3))));
+    expect(responses.map((r) => r.status).every((s) => s === 202)).toBe(true);
+    const after = await totals(round);
+    const clicks = (t: typeof after) => t.totals.find((x) => x.creativeId === 'c-p1')?.clicks ?? 0;
+    expect(after.contributors - before.contributors).toBe(200);
+    // 0 + 1 + 2 repeating over 200 reports
+    expect(clicks(after) - clicks(before)).toBe(Array.from({ length: 200 }, (_, i) => i % 3).reduce((a, b) => a + b, 0));
+  });
+
+  it('answers malformed JSON with 400 and a reason', async () => {
+    const r = await postReport('demo', '{"v":1,');
+    expect(r.status).toBe(400);
+    expect(await r.json()).toEqual({ error: 'malformed_json', detail: expect.any(String) });
+  });
+
+  it('answers a schema violation with 422 naming the field', async () => {
+    const round = await currentRoundId();
+    const r = await postReport('demo', { ...report(round), outcomes: [{ creativeId: 'c-p1', impressions: -1, clicks: 0 }] });
+    expect(r.status).toBe(422);
+    const body = (await r.json()) as { error: string; detail: string };
+    expect(body.error).toBe('invalid_body');
+    expect(body.detail).toContain('outcomes.0.impressions');
+  });
+
+  it('refuses extra fields, so nothing undeclared can be smuggled in a report', async () => {
+    const round = await currentRoundId();
+    const r = await postReport('demo', { ...report(round), userId: 'u-123' });
+    expect(r.status).toBe(422);
+  });
+
+  it('answers a body over 64 kB with 413', async () => {
+    const r = await postReport('demo', 'x'.repeat(64 * 1024 + 1));
+    expect(r.status).toBe(413);
+    expect(((await r.json()) as { error: string }).error).toBe('body_too_large');
+  });
+
+  it('answers a report for another round with 409 and the open round', async () => {
+    const round = await currentRoundId();
+    const r = await postReport('demo', report(round - 1));
+    expect(r.status).toBe(409);
+    expect(await r.json()).toMatchObject({ error: 'round_closed', openRound: round });
+  });
+
+  it('refuses an origin outside the site allow-list with 403', async () => {
+    const round = await currentRoundId();
+    const r = await postReport('demo', report(round), 'http://evil.example');
+    expect(r.status).toBe(403);
+    expect(r.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('answers an unknown site with 404, a bad site id with 400, a wrong method with 405', async () => {
+    const unknown = await postReport('nope', report(1));
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: string }).error).toBe('unknown_site');
+    const bad = await postReport('Bad_Site', report(1));
+    expect(bad.status).toBe(400);
+    const method = await edge('/v1/sites/demo/reports', { method: 'PUT', body: '{}' });
+    expect(method.status).toBe(405);
+    expect(((await method.json()) as { error: string }).error).toBe('method_not_allowed');
+  });
+
+  it('refuses a content type that is not JSON or text with 415', async () => {
+    const r = await edge('/v1/sites/demo/reports', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' });
+    expect(r.status).toBe(415);
+  });
+});
