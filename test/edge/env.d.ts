@@ -1,10 +1,11 @@
-import type { Env } from '../../edge-worker/src/env.ts';
-
-declare global {
-  namespace Cloudflare {
-    interface Env extends import('../../edge-worker/src/env.ts').Env {
-      TEST_MIGRATIONS: import('cloudflare:test').D1Migration[];
-    }
+// The bindings the edge tests see through `cloudflare:workers`: the worker's Env plus the
+// migrations list the vitest config passes in.
+declare namespace Cloudflare {
+  interface Env {
+    DB: D1Database;
+    ROUNDS: DurableObjectNamespace<import('../../edge-worker/src/round-aggregator.ts').RoundAggregator>;
+    ASSETS: Fetcher;
+    ADMIN_TOKENS: string;
+    TEST_MIGRATIONS: import('cloudflare:test').D1Migration[];
   }
 }
-export type { Env };

@@ -1,0 +1,71 @@
+/**
+ * The Bayesian last layer: a Gaussian posterior over theta for reward = phi . theta + noise.
+ * Everything it needs is the sufficient statistics sum(phi phi^T) and sum(r phi), which is what
+ * devices will report per round, so an update from aggregated reports is exact.
+ *
+ *   precision = prior_precision + S_pp / noise_var      mean = precision^-1 (prior_precision mean_0 + S_rp / noise_var)
+ */
+import { spdInverse } from '../../protocol/linalg.ts';
+
+export interface HeadPosterior {
+  dim: number;
+  mean: Float64Array;
+  covariance: Float64Array;
+}
+
+export interface SufficientStatistics {
+  dim: number;
+  /** sum of phi phi^T, row-major dim x dim. */
+  phiPhi: Float64Array;
+  /** sum of reward x phi. */
+  rewardPhi: Float64Array;
+  count: number;
+}
+
+export function emptyStatistics(dim: number): SufficientStatistics {
+  return { dim, phiPhi: new Float64Array(dim * dim), rewardPhi: new Float64Array(dim), count: 0 };
+}
+
+/** Adds rows of phi ([n, dim] row-major) with their rewards to `stats`. */
+export function accumulate(stats: SufficientStatistics, phi: ArrayLike<number>, rewards: ArrayLike<number>, n: number): void {
+  const d = stats.dim;
+  for (let r = 0; r < n; r++) {
+    const row = r * d;
+    const reward = rewards[r]!;
+    for (let i = 0; i < d; i++) {
+      const pi = phi[row + i]!;
+      stats.rewardPhi[i]! += reward * pi;
+      for (let j = 0; j < d; j++) stats.phiPhi[i * d + j]! += pi * phi[row + j]!;
+    }
+  }
+  stats.count += n;
+}
+
+/** Posterior from a prior N(mean0, covariance0) and statistics observed with `noiseVariance`. */
+export function posterior(prior: HeadPosterior, stats: SufficientStatistics, noiseVariance: number): HeadPosterior {
+  const d = prior.dim;
+  const priorPrecision = spdInverse(prior.covariance, d);
+  const precision = new Float64Array(d * d);
+  for (let i = 0; i < d * d; i++) precision[i] = priorPrecision[i]! + stats.phiPhi[i]! / noiseVariance;
+  const rhs = new Float64Array(d);
+  for (let i = 0; i < d; i++) {
+    let s = stats.rewardPhi[i]! / noiseVariance;
+    for (let j = 0; j < d; j++) s += priorPrecision[i * d + j]! * prior.mean[j]!;
+    rhs[i] = s;
+  }
+  const covariance = spdInverse(precision, d);
+  const mean = new Float64Array(d);
+  for (let i = 0; i < d; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += covariance[i * d + j]! * rhs[j]!;
+    mean[i] = s;
+  }
+  return { dim: d, mean, covariance };
+}
+
+/** An uninformative-ish prior: zero mean, `variance` on the diagonal. */
+export function isotropicPrior(dim: number, variance: number): HeadPosterior {
+  const covariance = new Float64Array(dim * dim);
+  for (let i = 0; i < dim; i++) covariance[i * dim + i] = variance;
+  return { dim, mean: new Float64Array(dim), covariance };
+}

@@ -1,0 +1,34 @@
+/**
+ * What the device records about its shopper. These never leave the device: they feed the
+ * profile, and the profile feeds the features.
+ */
+import type { PageType } from './catalog.ts';
+
+export const EVENT_TYPES = ['page_view', 'product_view', 'category_view', 'add_to_cart', 'remove_from_cart', 'purchase', 'search'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface ShopperEvent {
+  type: EventType;
+  /** Milliseconds since the epoch, from the device clock. */
+  at: number;
+  pageType?: PageType;
+  productId?: string;
+  category?: string;
+  brand?: string;
+  price?: number;
+  quantity?: number;
+  /** Order value, for purchases. */
+  value?: number;
+  query?: string;
+}
+
+/** How strongly each event type says "this shopper likes this". */
+export const EVENT_WEIGHT: Record<EventType, number> = {
+  page_view: 0,
+  category_view: 0.5,
+  product_view: 1,
+  search: 0.5,
+  add_to_cart: 3,
+  remove_from_cart: 0,
+  purchase: 5,
+};

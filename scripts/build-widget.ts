@@ -1,0 +1,24 @@
+/**
+ * `npm run build`: the engine worker first (its entry name carries a content hash), then the
+ * loader with that name compiled in. Prints the gzip sizes a shopper downloads.
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'vite';
+
+const root = path.resolve(import.meta.dirname, '..');
+const assets = path.join(root, 'dist/edge-assets/v1');
+const configFile = path.join(root, 'vite.config.ts');
+
+rmSync(path.join(root, 'dist/edge-assets'), { recursive: true, force: true });
+await build({ configFile, mode: 'engine' });
+const engineFile = readdirSync(path.join(assets, 'chunks')).find((f) => /^engine-[\w-]+\.js$/.test(f));
+if (!engineFile) throw new Error('the engine build produced no engine-<hash>.js');
+process.env.VITRINE_ENGINE_FILE = engineFile;
+await build({ configFile, mode: 'loader' });
+
+const gz = (file: string) => (gzipSync(readFileSync(file), { level: 9 }).length / 1024).toFixed(1);
+const chunks = readdirSync(path.join(assets, 'chunks'));
+console.log(`widget built in dist/edge-assets/v1: vitrine.js ${gz(path.join(assets, 'vitrine.js'))} kB gzip; engine ${engineFile} + ${chunks.length - 1} chunks:`);
+for (const chunk of chunks) console.log(`  chunks/${chunk} ${gz(path.join(assets, 'chunks', chunk))} kB gzip`);

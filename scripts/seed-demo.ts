@@ -1,0 +1,14 @@
+/** Seeds the demo site on an edge through the real admin API: settings, catalog, templates, creatives, first model. */
+import { bootstrapSiteModel } from '../model-training/src/bootstrap-model.ts';
+import { EdgeAdminClient } from '../model-training/src/edge-admin-client.ts';
+import { CREATIVES, DEMO_SITE, PRODUCTS, TEMPLATES } from '../test/fixtures/storefront/demo-catalog.ts';
+
+export async function seedDemo(edge: string, token: string, shopOrigins: string[], log: (line: string) => void): Promise<string> {
+  const client = new EdgeAdminClient(edge, DEMO_SITE, token);
+  // A small cohort so that a demo round can release with a handful of shoppers.
+  await client.putSite({ name: 'Vitrine demo shop', allowedOrigins: shopOrigins, minCohort: 5, roundSeconds: 3600 });
+  await client.putProducts(PRODUCTS.map(({ description: _, ...p }) => p));
+  await client.putTemplates(TEMPLATES);
+  await client.putCreatives(CREATIVES);
+  return bootstrapSiteModel(client, { examples: 40_000, cacheDir: '.vitrine/models', log });
+}

@@ -1,0 +1,79 @@
+/**
+ * `npm start`: build the widget, run the edge worker locally (wrangler dev, seeded), and serve
+ * the demo storefront that embeds it. Ctrl-C stops everything.
+ *
+ * Environment: VITRINE_EDGE_PORT (8787), VITRINE_SHOP_PORT (5173), VITRINE_STATE_DIR
+ * (.wrangler/state), VITRINE_ADMIN_TOKEN (the demo site's local admin token),
+ * VITRINE_SKIP_BUILD=1 (use the existing dist/), VITRINE_FRESH=1 (start from empty state).
+ */
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { createShopServer } from '../test/fixtures/storefront/shop-server.ts';
+import { DEMO_SITE } from '../test/fixtures/storefront/demo-catalog.ts';
+import { applyMigrations, assertPortFree, startLocalEdge } from './local-edge.ts';
+import type { LocalEdge } from './local-edge.ts';
+import { seedDemo } from './seed-demo.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+export const DEV_ADMIN_TOKEN = 'local-demo-admin-token-change-me';
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`${name}=${raw} is not a port number`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const edgePort = port('VITRINE_EDGE_PORT', 8787);
+  const shopPort = port('VITRINE_SHOP_PORT', 5173);
+  const stateDir = path.resolve(root, process.env.VITRINE_STATE_DIR ?? '.wrangler/state');
+  const token = process.env.VITRINE_ADMIN_TOKEN ?? DEV_ADMIN_TOKEN;
+  await assertPortFree(edgePort, 'VITRINE_EDGE_PORT');
+  await assertPortFree(shopPort, 'VITRINE_SHOP_PORT');
+
+  if (process.env.VITRINE_SKIP_BUILD !== '1') {
+    const build = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build-widget.ts'], { cwd: root, stdio: 'inherit' });
+    if (build.status !== 0) throw new Error('the widget build failed');
+  }
+  if (process.env.VITRINE_FRESH === '1') rmSync(stateDir, { recursive: true, force: true });
+  applyMigrations(stateDir);
+
+  let edge: LocalEdge | null = null;
+  const shop = createShopServer({ edge: `http://127.0.0.1:${edgePort}`, site: DEMO_SITE });
+  let stopping = false;
+  const stop = (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    edge?.stop();
+    shop.close();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => stop(0));
+  process.on('SIGTERM', () => stop(0));
+
+  try {
+    edge = await startLocalEdge(edgePort, stateDir, { ADMIN_TOKENS: JSON.stringify({ [DEMO_SITE]: token }) });
+    const shopOrigins = [`http://127.0.0.1:${shopPort}`, `http://localhost:${shopPort}`];
+    await seedDemo(edge.url, token, shopOrigins, (line) => console.log(line));
+    await new Promise<void>((resolve, reject) => {
+      shop.once('error', reject);
+      shop.listen(shopPort, '127.0.0.1', resolve);
+    });
+  } catch (e) {
+    console.error(`vitrine: ${e instanceof Error ? e.message : String(e)}`);
+    stop(1);
+    return;
+  }
+  console.log(`\nVitrine is running.
+  storefront  http://127.0.0.1:${shopPort}/
+  edge        ${edge.url}/v1/sites/${DEMO_SITE}/config
+  admin token ${token} (local only)
+Press Ctrl-C to stop.`);
+}
+
+main().catch((e: unknown) => {
+  console.error(`vitrine: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

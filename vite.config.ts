@@ -1,0 +1,54 @@
+/**
+ * Vite builds the widget in two passes (scripts/build-widget.ts drives them):
+ *   --mode engine : the Web Worker, an ES module with content-hashed chunks (tfjs lives here)
+ *   --mode loader : the script tag, one IIFE that knows the engine chunk's hashed name
+ * Both land in dist/edge-assets/v1/, which the edge worker serves.
+ */
+import path from 'node:path';
+import preact from '@preact/preset-vite';
+import { defineConfig } from 'vite';
+
+const root = import.meta.dirname;
+export const ASSETS_DIR = path.join(root, 'dist/edge-assets/v1');
+
+export default defineConfig(({ mode }) => {
+  const common = {
+    configFile: false as const,
+    root,
+    logLevel: 'warn' as const,
+    plugins: [preact({ prefreshEnabled: false, devToolsEnabled: false })],
+  };
+  if (mode === 'engine') {
+    return {
+      ...common,
+      build: {
+        outDir: path.join(ASSETS_DIR, 'chunks'),
+        emptyOutDir: true,
+        target: 'es2022',
+        minify: true,
+        lib: { entry: path.join(root, 'widget/engine/index.ts'), formats: ['es'] },
+        rolldownOptions: {
+          output: {
+            entryFileNames: 'engine-[hash].js',
+            chunkFileNames: '[name]-[hash].js',
+            // tfjs ships @license comments that nearly double the chunk; the licenses are in
+            // node_modules and THIRD-PARTY notices, not in every shopper's download.
+            comments: { legal: false },
+          },
+        },
+      },
+    };
+  }
+  return {
+    ...common,
+    define: { __VITRINE_ENGINE_FILE__: JSON.stringify(process.env.VITRINE_ENGINE_FILE ?? 'engine.js') },
+    build: {
+      outDir: ASSETS_DIR,
+      emptyOutDir: false,
+      target: 'es2020',
+      minify: true,
+      lib: { entry: path.join(root, 'widget/loader/index.ts'), formats: ['iife'], name: 'vitrine', fileName: () => 'vitrine.js' },
+      rolldownOptions: { output: { comments: { legal: false } } },
+    },
+  };
+});

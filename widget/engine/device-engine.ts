@@ -1,0 +1,210 @@
+/**
+ * The engine: everything that happens on the device about the shopper, inside the Web Worker.
+ * It records events into the profile, decides which creative each slot shows, logs the decision
+ * with its propensity, and reports outcomes as aggregates.
+ */
+import { CREATIVE_DIM, encodeCreative, encodeShopper } from '../../protocol/features.ts';
+import type { PageContext } from '../../protocol/features.ts';
+import { emptyProfile } from '../../protocol/profile.ts';
+import type { ShopperProfile } from '../../protocol/profile.ts';
+import type { SiteConfig, Template } from '../../protocol/wire.ts';
+import { openDeviceStore } from './device-store.ts';
+import type { DecisionRecord, DeviceDB } from './device-store.ts';
+import type { Decision, EngineApi, EngineStartOptions, EngineStatus, OutcomeKind, PreparedReport } from './engine-api.ts';
+import { drawThetas, sampleIndex, softmaxShares, THOMPSON_DRAWS, thompsonShares, withFloor } from './policy.ts';
+import type { Uniform } from './policy.ts';
+import { applyEvent } from '../../protocol/profile-updates.ts';
+import { moveOutcomesToOutbox, outboxAction } from './report-outbox.ts';
+import { loadScoringModel } from './scoring-model.ts';
+import type { ScoringModel } from './scoring-model.ts';
+import { fetchSiteConfig } from './site-config.ts';
+import type { ShopperEvent } from '../../protocol/shopper-events.ts';
+
+/** Temperature of the popularity prior used before any model is served. */
+const PRIOR_TEMPERATURE = 0.25;
+
+export class DeviceEngine implements EngineApi {
+  private edge = '';
+  private site = '';
+  private db: DeviceDB | null = null;
+  private config: SiteConfig | null = null;
+  private model: ScoringModel | null = null;
+  /** Profile for when there is no IndexedDB: lives as long as the page. */
+  private memoryProfile: ShopperProfile | null = null;
+
+  constructor(private readonly random: Uniform = Math.random) {}
+
+  async start(options: EngineStartOptions): Promise<EngineStatus> {
+    this.edge = options.edge.replace(/\/$/, '');
+    this.site = options.site;
+    let fallbackReason: string | null = null;
+    try {
+      this.db = await openDeviceStore(this.site);
+    } catch (e) {
+      fallbackReason = `IndexedDB unavailable (${String(e)}); keeping this page's data in memory`;
+    }
+    try {
+      this.config = await fetchSiteConfig(this.edge, this.site);
+    } catch (e) {
+      return { state: 'unavailable', reason: String(e instanceof Error ? e.message : e) };
+    }
+    if (this.config.model) {
+      try {
+        this.model = await loadScoringModel(this.edge, this.config.model);
+      } catch (e) {
+        fallbackReason = `model not used (${e instanceof Error ? e.message : String(e)}); deciding by popularity`;
+      }
+    }
+    void this.retryOutbox();
+    return { state: 'ready', modelVersion: this.model?.version ?? null, storage: this.db ? 'indexeddb' : 'memory', fallbackReason };
+  }
+
+  async track(events: ShopperEvent[]): Promise<void> {
+    if (!this.db) {
+      const p = (this.memoryProfile ??= emptyProfile(Date.now()));
+      for (const e of events) applyEvent(p, e);
+      return;
+    }
+    // One transaction: the events and the profile they produce are written together, and
+    // IndexedDB serializes it against other tabs doing the same, so no update is lost.
+    const tx = this.db.transaction(['events', 'profile'], 'readwrite');
+    const profile = (await tx.objectStore('profile').get('current')) ?? emptyProfile(Date.now());
+    for (const e of events) {
+      applyEvent(profile, e);
+      void tx.objectStore('events').add({ ...e });
+    }
+    void tx.objectStore('profile').put(profile, 'current');
+    await tx.done;
+  }
+
+  private async readProfile(): Promise<ShopperProfile> {
+    if (!this.db) return (this.memoryProfile ??= emptyProfile(Date.now()));
+    return (await this.db.get('profile', 'current')) ?? emptyProfile(Date.now());
+  }
+
+  async decide(slots: string[], page: PageContext): Promise<Decision[]> {
+    const config = this.config;
+    if (!config || config.candidates.length === 0) return [];
+    const templates = new Map<string, Template>(config.templates.map((t) => [t.id, t]));
+    const candidates = config.candidates.filter((c) => templates.has(c.templateId));
+    const now = Date.now();
+    const shopper = encodeShopper(await this.readProfile(), page, now);
+    const taken = new Set<number>();
+    const decisions: Decision[] = [];
+    for (const slot of slots) {
+      const eligible = candidates.map((_, i) => i).filter((i) => !taken.has(i));
+      if (eligible.length === 0) break;
+      const shares = this.model ? this.thompson(shopper, candidates, slot, eligible) : softmaxShares(eligible.map((i) => candidates[i]!.popularity), PRIOR_TEMPERATURE);
+      const p = withFloor(shares, config.explorationFloor);
+      const k = sampleIndex(p, this.random);
+      const index = eligible[k]!;
+      taken.add(index);
+      const candidate = candidates[index]!;
+      decisions.push({
+        id: crypto.randomUUID(),
+        slot,
+        candidate,
+        template: templates.get(candidate.templateId)!,
+        propensity: p[k]!,
+        modelVersion: this.model?.version ?? null,
+      });
+    }
+    await this.logDecisions(decisions, config.round.id, now);
+    return decisions;
+  }
+
+  private thompson(shopper: Float32Array, candidates: SiteConfig['candidates'], slot: string, eligible: number[]): Float64Array {
+    const model = this.model!;
+    const n = candidates.length;
+    const creatives = new Float32Array(n * CREATIVE_DIM);
+    candidates.forEach((c, i) => creatives.set(encodeCreative(c, slot), i * CREATIVE_DIM));
+    const phi = model.headFeatures(shopper, creatives, n);
+    const thetas = drawThetas(model.mean, model.covarianceFactor, model.dim, THOMPSON_DRAWS, this.random);
+    return thompsonShares(phi, model.dim, thetas, THOMPSON_DRAWS, eligible);
+  }
+
+  private async logDecisions(decisions: Decision[], round: number, now: number): Promise<void> {
+    if (!this.db || decisions.length === 0) return;
+    const tx = this.db.transaction('decisions', 'readwrite');
+    for (const d of decisions) {
+      const record: DecisionRecord = {
+        id: d.id,
+        at: now,
+        round,
+        slot: d.slot,
+        creativeId: d.candidate.id,
+        propensity: d.propensity,
+        modelVersion: d.modelVersion,
+        impression: false,
+        click: false,
+        reported: { impression: false, click: false },
+      };
+      void tx.store.put(record);
+    }
+    await tx.done;
+  }
+
+  async recordOutcome(decisionId: string, kind: OutcomeKind): Promise<void> {
+    if (!this.db) return;
+    const tx = this.db.transaction('decisions', 'readwrite');
+    const d = await tx.store.get(decisionId);
+    if (d && !d[kind]) await tx.store.put({ ...d, [kind]: true });
+    await tx.done;
+  }
+
+  async prepareReport(): Promise<PreparedReport | null> {
+    if (!this.db || !this.config) return null;
+    const entry = await moveOutcomesToOutbox(this.db, this.config.round.id, this.model?.version ?? null, Date.now());
+    return entry && { reportId: entry.reportId, url: this.reportUrl(), report: entry.report };
+  }
+
+  private reportUrl(): string {
+    return `${this.edge}/v1/sites/${encodeURIComponent(this.site)}/reports`;
+  }
+
+  async reportAnswered(reportId: string, status: number, body: string): Promise<void> {
+    if (!this.db) return;
+    const action = outboxAction(status, body);
+    const tx = this.db.transaction('outbox', 'readwrite');
+    const entry = await tx.store.get(reportId);
+    if (entry) {
+      if (action.kind === 'delete') {
+        if (status >= 400) console.warn(`[vitrine] the edge refused report ${reportId} (${status}): ${body.slice(0, 200)}`);
+        await tx.store.delete(reportId);
+      } else if (action.kind === 'retarget') {
+        await tx.store.put({ ...entry, attempts: entry.attempts + 1, report: { ...entry.report, round: action.round } });
+      } else {
+        await tx.store.put({ ...entry, attempts: entry.attempts + 1 });
+      }
+    }
+    await tx.done;
+  }
+
+  /** Sends what earlier pages left in the outbox (and outcomes never put into a report). */
+  private async retryOutbox(): Promise<void> {
+    if (!this.db) return;
+    try {
+      await this.prepareReport();
+      for (const entry of await this.db.getAll('outbox')) {
+        let status = 0;
+        let body = '';
+        try {
+          const r = await fetch(this.reportUrl(), {
+            method: 'POST',
+            credentials: 'omit',
+            keepalive: true,
+            headers: { 'content-type': 'text/plain' },
+            body: JSON.stringify(entry.report),
+          });
+          status = r.status;
+          body = await r.text();
+        } catch {
+          status = 0; // offline or edge down: kept for the next page
+        }
+        await this.reportAnswered(entry.reportId, status, body);
+      }
+    } catch (e) {
+      console.warn('[vitrine] could not retry stored reports:', e);
+    }
+  }
+}

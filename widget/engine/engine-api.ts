@@ -1,0 +1,45 @@
+/**
+ * The engine's interface as the loader sees it through comlink: the only messages that cross
+ * the main-thread / worker boundary. Types only, so the loader bundles none of the engine.
+ */
+import type { PageContext } from '../../protocol/features.ts';
+import type { Candidate, Report, Template } from '../../protocol/wire.ts';
+import type { ShopperEvent } from '../../protocol/shopper-events.ts';
+
+export interface EngineStartOptions {
+  /** Origin of the edge worker, e.g. https://vitrine.example.workers.dev */
+  edge: string;
+  site: string;
+}
+
+export type EngineStatus =
+  | { state: 'ready'; modelVersion: string | null; storage: 'indexeddb' | 'memory'; fallbackReason: string | null }
+  | { state: 'unavailable'; reason: string };
+
+export interface Decision {
+  id: string;
+  slot: string;
+  candidate: Candidate;
+  template: Template;
+  propensity: number;
+  modelVersion: string | null;
+}
+
+export interface PreparedReport {
+  reportId: string;
+  url: string;
+  report: Report;
+}
+
+export type OutcomeKind = 'impression' | 'click';
+
+export interface EngineApi {
+  start(options: EngineStartOptions): Promise<EngineStatus>;
+  track(events: ShopperEvent[]): Promise<void>;
+  decide(slots: string[], page: PageContext): Promise<Decision[]>;
+  recordOutcome(decisionId: string, kind: OutcomeKind): Promise<void>;
+  /** Moves every outcome not yet reported into one outbox report, and returns it to be sent. */
+  prepareReport(): Promise<PreparedReport | null>;
+  /** Tells the engine what the edge answered to a report the page sent. */
+  reportAnswered(reportId: string, status: number, body: string): Promise<void>;
+}

@@ -1,0 +1,84 @@
+/**
+ * The exploring policy: Thompson sampling over the Bayesian last layer, with a probability
+ * floor, and an exact logged propensity.
+ *
+ * Thompson sampling picks argmax_i phi_i . theta for one theta ~ N(mean, Sigma). The probability
+ * of each candidate winning has no closed form, so we draw M thetas, count each candidate's wins
+ * (q_i = wins_i / M), mix in the floor (p_i = (1 - floor) q_i + floor / n), and then draw the
+ * decision from p itself. The decision is therefore sampled from exactly p: the logged
+ * propensity is exact for the randomization actually used (q is random, but independent of the
+ * reward, so importance weights 1/p_i stay unbiased), and p_i >= floor / n bounds every weight.
+ */
+import { lowerTimes } from '../../protocol/linalg.ts';
+
+/** A source of uniform numbers in [0, 1); injectable so tests are reproducible. */
+export type Uniform = () => number;
+
+export const THOMPSON_DRAWS = 256;
+
+function standardNormal(random: Uniform): number {
+  // Box-Muller; 1 - u avoids log(0).
+  const u = 1 - random();
+  const w = random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * w);
+}
+
+/** M posterior draws of theta, as a row-major [M, d] matrix. */
+export function drawThetas(mean: Float64Array, factor: Float64Array, d: number, m: number, random: Uniform): Float64Array {
+  const thetas = new Float64Array(m * d);
+  const z = new Float64Array(d);
+  const out = new Float64Array(d);
+  for (let s = 0; s < m; s++) {
+    for (let i = 0; i < d; i++) z[i] = standardNormal(random);
+    lowerTimes(factor, d, z, out);
+    for (let i = 0; i < d; i++) thetas[s * d + i] = mean[i]! + out[i]!;
+  }
+  return thetas;
+}
+
+/**
+ * Thompson win shares among `eligible` candidates: scores[i][s] = phi_i . theta_s, and each
+ * draw s gives its win to the argmax. phi is row-major [n, d].
+ */
+export function thompsonShares(phi: Float32Array, d: number, thetas: Float64Array, m: number, eligible: readonly number[]): Float64Array {
+  const shares = new Float64Array(eligible.length);
+  for (let s = 0; s < m; s++) {
+    let best = 0;
+    let bestScore = -Infinity;
+    for (let k = 0; k < eligible.length; k++) {
+      const row = eligible[k]! * d;
+      let score = 0;
+      for (let j = 0; j < d; j++) score += phi[row + j]! * thetas[s * d + j]!;
+      if (score > bestScore) {
+        bestScore = score;
+        best = k;
+      }
+    }
+    shares[best]! += 1 / m;
+  }
+  return shares;
+}
+
+/** Softmax of prior scores (popularity) for when there is no model: still a proper distribution. */
+export function softmaxShares(scores: readonly number[], temperature: number): Float64Array {
+  const max = Math.max(...scores);
+  const e = scores.map((s) => Math.exp((s - max) / temperature));
+  const total = e.reduce((a, b) => a + b, 0);
+  return Float64Array.from(e, (x) => x / total);
+}
+
+/** p = (1 - floor) q + floor / n. */
+export function withFloor(shares: Float64Array, floor: number): Float64Array {
+  const n = shares.length;
+  return shares.map((q) => (1 - floor) * q + floor / n);
+}
+
+/** Draws an index from `probabilities` (summing to 1). */
+export function sampleIndex(probabilities: Float64Array, random: Uniform): number {
+  let u = random();
+  for (let i = 0; i < probabilities.length; i++) {
+    u -= probabilities[i]!;
+    if (u < 0) return i;
+  }
+  return probabilities.length - 1; // rounding: the mass left over belongs to the last
+}

@@ -1,0 +1,88 @@
+/**
+ * The serving model inside the worker: downloads an artifact (Cache API first, since its URL is
+ * content-addressed and immutable), refuses one built for another feature spec, and turns it
+ * into tensors plus the Cholesky factor of the last layer's covariance for Thompson sampling.
+ */
+import { io, tensor2d, tidy } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
+import * as v from 'valibot';
+import { FEATURE_SPEC_HASH } from '../../protocol/features.ts';
+import { headDim, ModelJsonSchema, weightsByteLength } from '../../protocol/model-artifact.ts';
+import type { ModelJson } from '../../protocol/model-artifact.ts';
+import { headFeatures } from '../../protocol/model.ts';
+import type { TowerWeights } from '../../protocol/model.ts';
+import { cholesky } from '../../protocol/linalg.ts';
+import { describeIssues } from '../../protocol/wire.ts';
+import type { ModelManifest } from '../../protocol/wire.ts';
+
+export interface ScoringModel {
+  version: string;
+  /** Dimension of phi. */
+  dim: number;
+  mean: Float64Array;
+  /** Lower Cholesky factor of the posterior covariance, row-major dim x dim. */
+  covarianceFactor: Float64Array;
+  /** phi for one shopper row against every creative row: [n, dim]. */
+  headFeatures(shopper: Float32Array, creatives: Float32Array, n: number): Float32Array;
+  dispose(): void;
+}
+
+export class ModelRefused extends Error {}
+
+const CACHE_NAME = 'vitrine-models-v1';
+
+async function fetchImmutable(url: string): Promise<Response> {
+  let cache: Cache | null = null;
+  try {
+    cache = await caches.open(CACHE_NAME);
+    const hit = await cache.match(url);
+    if (hit) return hit;
+  } catch {
+    cache = null; // no Cache API here (opaque origin, storage blocked): fetch every time
+  }
+  const response = await fetch(url, { credentials: 'omit' });
+  if (!response.ok) throw new ModelRefused(`${url} answered ${response.status}`);
+  if (cache) await cache.put(url, response.clone()).catch(() => undefined);
+  return response;
+}
+
+export async function loadScoringModel(edge: string, manifest: ModelManifest): Promise<ScoringModel> {
+  if (manifest.specHash !== FEATURE_SPEC_HASH) {
+    throw new ModelRefused(`model ${manifest.version} was trained on feature spec ${manifest.specHash}, this widget encodes ${FEATURE_SPEC_HASH}`);
+  }
+  const jsonUrl = new URL(manifest.url, edge).href;
+  const weightsUrl = new URL('weights.bin', jsonUrl).href;
+  const [jsonResponse, weightsResponse] = await Promise.all([fetchImmutable(jsonUrl), fetchImmutable(weightsUrl)]);
+  const parsed = v.safeParse(ModelJsonSchema, await jsonResponse.json());
+  if (!parsed.success) throw new ModelRefused(`model.json is invalid: ${describeIssues(parsed.issues)}`);
+  const model: ModelJson = parsed.output;
+  if (model.specHash !== FEATURE_SPEC_HASH) throw new ModelRefused(`model.json carries feature spec ${model.specHash}`);
+  const buffer = await weightsResponse.arrayBuffer();
+  if (buffer.byteLength !== weightsByteLength(model.topology)) {
+    throw new ModelRefused(`weights.bin has ${buffer.byteLength} bytes, the topology needs ${weightsByteLength(model.topology)}`);
+  }
+  const named = io.decodeWeights(buffer, model.weightsManifest[0].weights);
+  const dim = headDim(model.topology);
+  const mean = Float64Array.from(named['head/mean']!.dataSync());
+  const covariance = named['head/covariance']!.dataSync();
+  named['head/mean']!.dispose();
+  named['head/covariance']!.dispose();
+  const towers = named as unknown as TowerWeights;
+  const { shopperDim, creativeDim } = model.topology;
+  return {
+    version: manifest.version,
+    dim,
+    mean,
+    covarianceFactor: cholesky(covariance, dim),
+    headFeatures(shopper, creatives, n) {
+      return tidy(() => {
+        const phi = headFeatures(towers, tensor2d(shopper, [1, shopperDim]), tensor2d(creatives, [n, creativeDim]) as Tensor2D);
+        return phi.dataSync() as Float32Array;
+      });
+    },
+    dispose() {
+      for (const t of Object.values(towers) as Tensor[]) t.dispose();
+    },
+  };
+}
+

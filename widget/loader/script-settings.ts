@@ -1,0 +1,29 @@
+/**
+ * The merchant configures the widget with data-* attributes on its own script tag:
+ *   data-site      (required) the site id on the edge
+ *   data-edge      (optional) the edge origin; defaults to the origin the script came from
+ * The IIFE build has no import.meta.url, so the script's own URL comes from document.currentScript.
+ */
+export interface ScriptSettings {
+  site: string;
+  edge: string;
+  /** URL of the script itself: the engine chunk is found relative to it. */
+  scriptUrl: string;
+}
+
+export function readScriptSettings(script: HTMLScriptElement | null): ScriptSettings | string {
+  if (!script?.src) return 'could not find its own <script> tag (was it injected without src?)';
+  const site = script.dataset.site?.trim();
+  if (!site) return 'the script tag has no data-site attribute; add data-site="<your site id>"';
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(site)) return `data-site="${site}" is not a valid site id`;
+  const scriptUrl = new URL(script.src, location.href);
+  let edge = scriptUrl.origin;
+  if (script.dataset.edge) {
+    try {
+      edge = new URL(script.dataset.edge, location.href).origin;
+    } catch {
+      return `data-edge="${script.dataset.edge}" is not a URL`;
+    }
+  }
+  return { site, edge, scriptUrl: scriptUrl.href };
+}

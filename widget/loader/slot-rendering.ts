@@ -1,0 +1,73 @@
+/**
+ * Rendering decisions into slots and observing what the shopper does with them. The creative
+ * lives in the slot's shadow root so host styles cannot break it and its styles cannot leak.
+ */
+import { h, render } from 'preact';
+import type { Remote } from 'comlink';
+import type { Decision, EngineApi } from '../engine/engine-api.ts';
+import { CREATIVE_CSS } from '../render/creative-styles.ts';
+import { CreativeView } from '../render/creative-view.tsx';
+import { sendPreparedReport } from './report-sending.ts';
+
+/** MRC display viewability: at least half of the creative in view for at least one second. */
+const VIEWABLE_FRACTION = 0.5;
+const VIEWABLE_MS = 1000;
+/** How long a click may wait for its outcome to be recorded before the navigation goes on. */
+const CLICK_RECORD_BUDGET_MS = 300;
+
+let sheet: CSSStyleSheet | null = null;
+
+function styleShadow(root: ShadowRoot): void {
+  try {
+    sheet ??= new CSSStyleSheet();
+    if (sheet.cssRules.length === 0) sheet.replaceSync(CREATIVE_CSS);
+    root.adoptedStyleSheets = [sheet];
+  } catch {
+    const style = document.createElement('style'); // browsers without constructable sheets
+    style.textContent = CREATIVE_CSS;
+    root.appendChild(style);
+  }
+}
+
+export function findSlots(doc: Document): HTMLElement[] {
+  return Array.from(doc.querySelectorAll<HTMLElement>('[data-vitrine-slot]'));
+}
+
+export function renderDecision(slot: HTMLElement, decision: Decision, engine: Remote<EngineApi>): void {
+  const root = slot.shadowRoot ?? slot.attachShadow({ mode: 'open' });
+  styleShadow(root);
+  const onActivate = (event: MouseEvent) => {
+    const recorded = engine.recordOutcome(decision.id, 'click').then(() => engine.prepareReport()).then(sendPreparedReport(engine));
+    // A plain left click navigates this tab: hold it briefly so the click is recorded and the
+    // report is on its way (keepalive outlives the page). New-tab clicks need no wait.
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    const href = (event.currentTarget as HTMLAnchorElement).href;
+    const timeout = new Promise((resolve) => setTimeout(resolve, CLICK_RECORD_BUDGET_MS));
+    void Promise.race([recorded, timeout]).finally(() => location.assign(href));
+  };
+  render(h(CreativeView, { candidate: decision.candidate, template: decision.template, onActivate }), root);
+  slot.dataset.vitrineDecision = decision.id;
+  observeViewability(slot, () => void engine.recordOutcome(decision.id, 'impression'));
+}
+
+function observeViewability(target: HTMLElement, onViewable: () => void): void {
+  if (typeof IntersectionObserver === 'undefined') return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const observer = new IntersectionObserver(
+    (entries) => {
+      const visible = entries.some((e) => e.intersectionRatio >= VIEWABLE_FRACTION);
+      if (visible && timer === undefined) {
+        timer = setTimeout(() => {
+          observer.disconnect();
+          onViewable();
+        }, VIEWABLE_MS);
+      } else if (!visible && timer !== undefined) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
+    },
+    { threshold: [0, VIEWABLE_FRACTION, 1] },
+  );
+  observer.observe(target);
+}

@@ -1,0 +1,30 @@
+/** The creative as the shopper sees it: one link, with text rendered as text. */
+import type { Candidate, Template } from '../../protocol/wire.ts';
+import { fillText } from './fill-text.ts';
+
+export interface CreativeViewProps {
+  candidate: Candidate;
+  template: Template;
+  onActivate: (event: MouseEvent) => void;
+}
+
+const BADGE: Record<Candidate['messageType'], string> = { new: 'New', sale: 'Sale', bestseller: 'Bestseller', personal: 'For you' };
+
+export function CreativeView({ candidate, template, onActivate }: CreativeViewProps) {
+  const headline = fillText(template.headline[0] ?? '', candidate);
+  const body = fillText(template.body?.[0] ?? '', candidate);
+  const cta = fillText(template.cta[0] ?? '', candidate);
+  const showImage = template.layout !== 'text' && candidate.imageUrl !== null;
+  return (
+    <a class={`creative ${template.layout}`} href={candidate.url} onClick={onActivate} data-creative={candidate.id}>
+      {showImage && <img src={candidate.imageUrl!} alt={candidate.productName || headline} width={96} height={96} loading="lazy" />}
+      <span class="text">
+        <span class="badge">{BADGE[candidate.messageType]}</span>
+        <span class="headline">{headline}</span>
+        {body && <span class="body">{body}</span>}
+        {template.layout !== 'text' && candidate.price > 0 && <span class="price">{candidate.price.toFixed(2)}</span>}
+        <span class="cta">{cta}</span>
+      </span>
+    </a>
+  );
+}
