@@ -52,6 +52,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop(0));
   process.on('SIGTERM', () => stop(0));
+  // Whatever ends this process, workerd must not outlive it.
+  process.on('exit', () => edge?.stop());
+  process.on('uncaughtException', (e) => {
+    console.error('vitrine: unexpected failure:', e);
+    stop(1);
+  });
 
   try {
     edge = await startLocalEdge(edgePort, stateDir, { ADMIN_TOKENS: JSON.stringify({ [DEMO_SITE]: token }) });

@@ -1,0 +1,43 @@
+/**
+ * End-to-end tests in Debian's Chromium (/usr/bin/chromium; Playwright cannot download its own
+ * browsers here) against the built widget, served by a real local edge (wrangler dev) and the
+ * demo storefront, both started by `npm start` on test ports with fresh state.
+ */
+import { defineConfig } from '@playwright/test';
+
+export const EDGE_PORT = 8797;
+export const SHOP_PORT = 5183;
+export const ADMIN_TOKEN = 'e2e-demo-admin-token-0000';
+
+export default defineConfig({
+  testDir: 'test/e2e',
+  outputDir: 'test-results/e2e',
+  fullyParallel: false,
+  workers: 1,
+  timeout: 30_000,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${SHOP_PORT}`,
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    },
+  },
+  webServer: {
+    command: 'node --import tsx scripts/start.ts',
+    // SIGTERM lets start.ts stop wrangler and its workerd children (their own process group).
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
+    url: `http://127.0.0.1:${SHOP_PORT}/`,
+    timeout: 180_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    env: {
+      VITRINE_EDGE_PORT: String(EDGE_PORT),
+      VITRINE_SHOP_PORT: String(SHOP_PORT),
+      VITRINE_STATE_DIR: '.wrangler/e2e-state',
+      VITRINE_ADMIN_TOKEN: ADMIN_TOKEN,
+      VITRINE_SKIP_BUILD: '1',
+      VITRINE_FRESH: '1',
+    },
+  },
+});

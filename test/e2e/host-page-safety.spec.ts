@@ -1,0 +1,34 @@
+import { creativeIn, EDGE, expect, readStore, test } from './vitrine-test.ts';
+
+// Test pages live in test/fixtures/pages and are served by the storefront itself: a page
+// fulfilled by page.route has no address, and Chromium's local network access rules would then
+// block its loads from the loopback edge.
+
+test('a script tag without data-site warns once and does nothing else', async ({ page, warnings, pageErrors, edgeTraffic }) => {
+  await page.goto('/fixtures/no-site');
+  await page.waitForLoadState('load');
+  await page.waitForTimeout(500);
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toContain('data-site');
+  await expect(page.locator('[data-vitrine-slot="hero"]')).toHaveText('merchant content');
+  expect(edgeTraffic.requests.map((r) => new URL(r.url()).pathname)).toEqual(['/v1/vitrine.js']);
+  expect(pageErrors).toEqual([]);
+});
+
+test('an edge that fails leaves the merchant content in place, with a warning and no page error', async ({ page, warnings, pageErrors }) => {
+  await page.context().route(`${EDGE}/v1/sites/demo/config`, (route) => route.fulfill({ status: 503, body: 'down' }));
+  await page.goto('/fixtures/plain-slot');
+  await expect.poll(() => warnings.length, { timeout: 10_000 }).toBeGreaterThan(0);
+  expect(warnings.join('\n')).toContain('503');
+  await expect(page.locator('[data-vitrine-slot="hero"]')).toHaveText('merchant content');
+  expect(pageErrors).toEqual([]);
+});
+
+test('calls queued before the script loaded are replayed in order; invalid ones warn and are dropped', async ({ page, warnings, pageErrors }) => {
+  await page.goto('/fixtures/queued-calls');
+  await expect(creativeIn(page, 'hero')).toBeVisible({ timeout: 10_000 });
+  const types = (await readStore<{ type: string; id: number }>(page, 'events')).sort((a, b) => a.id - b.id).map((e) => e.type);
+  expect(types).toEqual(['page_view', 'search', 'add_to_cart']);
+  expect(warnings.filter((w) => w.includes('teleport'))).toHaveLength(1);
+  expect(pageErrors).toEqual([]);
+});
