@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { cholesky } from '../../protocol/linalg.ts';
+import { drawThetas, sampleIndex, softmaxShares, thompsonShares, withFloor } from '../../widget/engine/policy.ts';
+import { seededRandom } from '../../model-training/src/seeded-random.ts';
+
+describe('exploring policy', () => {
+  it('keeps every candidate at or above floor / n and sums to 1', () => {
+    const p = withFloor(Float64Array.from([1, 0, 0, 0]), 0.01);
+    for (const x of p) expect(x).toBeGreaterThanOrEqual(0.01 / 4);
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+  });
+
+  it('draws each index with exactly the logged probability (empirical frequencies)', () => {
+    const p = Float64Array.from([0.5, 0.3, 0.15, 0.05]);
+    const random = seededRandom(42);
+    const counts = [0, 0, 0, 0];
+    const n = 200_000;
+    for (let i = 0; i < n; i++) counts[sampleIndex(p, random)]!++;
+    counts.forEach((c, i) => {
+      const sd = Math.sqrt((p[i]! * (1 - p[i]!)) / n);
+      expect(Math.abs(c / n - p[i]!)).toBeLessThan(5 * sd);
+    });
+  });
+
+  it('draws thetas with the posterior covariance', () => {
+    const cov = [2, 0.6, 0.6, 1];
+    const thetas = drawThetas(Float64Array.from([1, -1]), cholesky(cov, 2), 2, 40_000, seededRandom(3));
+    let m0 = 0, m1 = 0;
+    for (let s = 0; s < 40_000; s++) { m0 += thetas[2 * s]!; m1 += thetas[2 * s + 1]!; }
+    m0 /= 40_000; m1 /= 40_000;
+    let c00 = 0, c01 = 0;
+    for (let s = 0; s < 40_000; s++) {
+      c00 += (thetas[2 * s]! - m0) ** 2;
+      c01 += (thetas[2 * s]! - m0) * (thetas[2 * s + 1]! - m1);
+    }
+    expect(m0).toBeCloseTo(1, 1);
+    expect(m1).toBeCloseTo(-1, 1);
+    expect(c00 / 40_000).toBeCloseTo(2, 1);
+    expect(c01 / 40_000).toBeCloseTo(0.6, 1);
+  });
+
+  it('gives a clearly better candidate nearly all Thompson wins, and ties split evenly', () => {
+    // phi rows: candidate 0 scores 1, candidate 1 scores 0 under theta = [1]; tight posterior.
+    const phi = Float32Array.from([1, 0]);
+    const tight = drawThetas(Float64Array.from([1]), cholesky([1e-6], 1), 1, 1000, seededRandom(1));
+    const shares = thompsonShares(phi, 1, tight, 1000, [0, 1]);
+    expect(shares[0]).toBeGreaterThan(0.99);
+    // Two identical candidates with a wide posterior: about half each, never all to one.
+    const wide = drawThetas(Float64Array.from([0, 0]), cholesky([1, 0, 0, 1], 2), 2, 4000, seededRandom(2));
+    const even = thompsonShares(Float32Array.from([1, 0, 0, 1]), 2, wide, 4000, [0, 1]);
+    expect(even[0]).toBeGreaterThan(0.45);
+    expect(even[0]).toBeLessThan(0.55);
+  });
+
+  it('only ranks eligible candidates', () => {
+    const phi = Float32Array.from([5, 1, 0]);
+    const thetas = drawThetas(Float64Array.from([1]), cholesky([1e-6], 1), 1, 100, seededRandom(1));
+    const shares = thompsonShares(phi, 1, thetas, 100, [1, 2]);
+    expect(shares).toHaveLength(2);
+    expect(shares[0]).toBeCloseTo(1, 5);
+  });
+
+  it('turns popularity into a proper distribution when there is no model', () => {
+    const shares = softmaxShares([0.9, 0.1, 0.5], 0.25);
+    expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(shares[0]).toBeGreaterThan(shares[2]!);
+    expect(shares[2]).toBeGreaterThan(shares[1]!);
+  });
+});
