@@ -38,16 +38,14 @@ export class DeviceEngine implements EngineApi {
     this.edge = options.edge.replace(/\/$/, '');
     this.site = options.site;
     let fallbackReason: string | null = null;
-    try {
-      this.db = await openDeviceStore(this.site);
-    } catch (e) {
-      fallbackReason = `IndexedDB unavailable (${String(e)}); keeping this page's data in memory`;
+    // Opening the database and fetching the config do not depend on each other: overlap them.
+    const [db, config] = await Promise.allSettled([openDeviceStore(this.site), fetchSiteConfig(this.edge, this.site)]);
+    if (db.status === 'fulfilled') this.db = db.value;
+    else fallbackReason = `IndexedDB unavailable (${String(db.reason)}); keeping this page's data in memory`;
+    if (config.status === 'rejected') {
+      return { state: 'unavailable', reason: String(config.reason instanceof Error ? config.reason.message : config.reason) };
     }
-    try {
-      this.config = await fetchSiteConfig(this.edge, this.site);
-    } catch (e) {
-      return { state: 'unavailable', reason: String(e instanceof Error ? e.message : e) };
-    }
+    this.config = config.value;
     if (this.config.model) {
       try {
         this.model = await loadScoringModel(this.edge, this.config.model);

@@ -13,7 +13,7 @@ export const CREATIVE_CSS = `
 .creative img { width: 96px; height: 96px; object-fit: cover; border-radius: 6px; flex: none; background: #ddd; }
 .creative.banner { min-height: 160px; }
 .creative.banner img { width: 140px; height: 140px; }
-.text { display: flex; flex-direction: column; gap: 4px; min-width: 0; }
+.copy { display: flex; flex-direction: column; gap: 4px; min-width: 0; }
 .headline { font-weight: 700; font-size: 1.15em; }
 .price { font-variant-numeric: tabular-nums; }
 .cta { align-self: flex-start; margin-top: 4px; padding: 6px 12px; border-radius: 999px;

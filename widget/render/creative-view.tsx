@@ -18,7 +18,7 @@ export function CreativeView({ candidate, template, onActivate }: CreativeViewPr
   return (
     <a class={`creative ${template.layout}`} href={candidate.url} onClick={onActivate} data-creative={candidate.id}>
       {showImage && <img src={candidate.imageUrl!} alt={candidate.productName || headline} width={96} height={96} loading="lazy" />}
-      <span class="text">
+      <span class="copy">
         <span class="badge">{BADGE[candidate.messageType]}</span>
         <span class="headline">{headline}</span>
         {body && <span class="body">{body}</span>}
