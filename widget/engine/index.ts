@@ -1,11 +1,12 @@
 /**
- * Entry of the engine Web Worker. The tfjs CPU backend is registered here so that nothing on
- * the main thread ever loads TensorFlow.js.
+ * Entry of the engine Web Worker. TensorFlow.js is set up here (CPU backend, only the kernels
+ * the model needs) so that nothing on the main thread ever loads it.
  */
-import '@tensorflow/tfjs-backend-cpu';
 import { setBackend } from '@tensorflow/tfjs-core';
 import { expose } from 'comlink';
 import { DeviceEngine } from './device-engine.ts';
+import { registerModelKernels } from './tfjs-kernels.ts';
 
+registerModelKernels();
 void setBackend('cpu');
 expose(new DeviceEngine());

@@ -57,12 +57,22 @@ function boot(script: HTMLScriptElement | null): void {
   window.vitrine = vitrine;
   for (const command of queued) vitrine(...command);
 
+  let started = false;
   const start = () => {
+    if (started) return;
+    started = true;
     run(settings, pending, (e) => (engine = e)).catch((e) => warn(`stopped: ${e instanceof Error ? e.message : String(e)}`));
   };
-  // The engine is not needed before the page has loaded: keep the page's own load first.
+  // The engine never competes with the page's own work: it starts at the page's load event, or
+  // earlier when the main thread is idle (the page is only waiting on the network then).
   if (document.readyState === 'complete') setTimeout(start, 0);
-  else window.addEventListener('load', () => setTimeout(start, 0), { once: true });
+  else {
+    window.addEventListener('load', () => setTimeout(start, 0), { once: true });
+    if (typeof requestIdleCallback === 'function') {
+      document.addEventListener('DOMContentLoaded', () => requestIdleCallback(start), { once: true });
+      if (document.readyState === 'interactive') requestIdleCallback(start);
+    }
+  }
 }
 
 async function run(settings: ScriptSettings, pending: ShopperEvent[], ready: (engine: Remote<EngineApi>) => void): Promise<void> {
