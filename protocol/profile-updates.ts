@@ -48,6 +48,7 @@ export function applyEvent(profile: ShopperProfile, event: ShopperEvent): Shoppe
     }
   }
   profile.activity += scale;
+  profile.totalEvents += 1;
   profile.lastEventAt = t;
   const qty = event.quantity ?? 1;
   if (event.type === 'add_to_cart') {

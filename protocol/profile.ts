@@ -23,6 +23,8 @@ export interface ShopperProfile {
   searchBuckets: number[];
   /** Decayed count of all events (frequency). */
   activity: number;
+  /** Events ever folded in, undecayed: what lets tests (and tabs) check nothing was lost or doubled. */
+  totalEvents: number;
   lastEventAt: number | null;
   cart: { items: number; value: number };
   purchases: number;
@@ -38,6 +40,7 @@ export function emptyProfile(now: number, halfLifeHours = 72): ShopperProfile {
     priceBands: new Array<number>(PRICE_BANDS).fill(0),
     searchBuckets: new Array<number>(SEARCH_BUCKETS).fill(0),
     activity: 0,
+    totalEvents: 0,
     lastEventAt: null,
     cart: { items: 0, value: 0 },
     purchases: 0,
@@ -47,4 +50,43 @@ export function emptyProfile(now: number, halfLifeHours = 72): ShopperProfile {
 /** 2^((t - epoch)/halfLife): the factor a weight added at time t is stored with. */
 export function storedScale(profile: ShopperProfile, t: number): number {
   return Math.pow(2, (t - profile.epoch) / (profile.halfLifeHours * 3_600_000));
+}
+
+function finiteNonNegative(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x) && x >= 0;
+}
+
+function weightMap(m: unknown): boolean {
+  return !!m && typeof m === 'object' && !Array.isArray(m) && Object.values(m).every(finiteNonNegative);
+}
+
+/**
+ * Whether a stored profile can be trusted. A profile that fails this (a bug, a partial write,
+ * a hand-edited database) is rebuilt from the stored events rather than fed to the model.
+ */
+export function isValidProfile(p: unknown): p is ShopperProfile {
+  if (!p || typeof p !== 'object') return false;
+  const q = p as Record<string, unknown>;
+  return (
+    q.v === PROFILE_VERSION &&
+    typeof q.epoch === 'number' &&
+    Number.isFinite(q.epoch) &&
+    finiteNonNegative(q.halfLifeHours) &&
+    (q.halfLifeHours as number) > 0 &&
+    weightMap(q.categories) &&
+    weightMap(q.brands) &&
+    Array.isArray(q.priceBands) &&
+    q.priceBands.length === PRICE_BANDS &&
+    q.priceBands.every(finiteNonNegative) &&
+    Array.isArray(q.searchBuckets) &&
+    q.searchBuckets.length === SEARCH_BUCKETS &&
+    q.searchBuckets.every(finiteNonNegative) &&
+    finiteNonNegative(q.activity) &&
+    finiteNonNegative(q.totalEvents) &&
+    (q.lastEventAt === null || (typeof q.lastEventAt === 'number' && Number.isFinite(q.lastEventAt))) &&
+    !!q.cart &&
+    finiteNonNegative((q.cart as Record<string, unknown>).items) &&
+    finiteNonNegative((q.cart as Record<string, unknown>).value) &&
+    finiteNonNegative(q.purchases)
+  );
 }

@@ -1,24 +1,23 @@
 /**
  * The engine: everything that happens on the device about the shopper, inside the Web Worker.
  * It records events into the profile, decides which creative each slot shows, logs the decision
- * with its propensity, and reports outcomes as aggregates.
+ * with its propensity, and reports outcomes as aggregates (when reporting is allowed).
  */
+import { deleteDB } from 'idb';
 import { CREATIVE_DIM, encodeCreative, encodeShopper } from '../../protocol/features.ts';
 import type { PageContext } from '../../protocol/features.ts';
-import { emptyProfile } from '../../protocol/profile.ts';
-import type { ShopperProfile } from '../../protocol/profile.ts';
+import type { ShopperEvent } from '../../protocol/shopper-events.ts';
 import type { SiteConfig, Template } from '../../protocol/wire.ts';
-import { openDeviceStore } from './device-store.ts';
+import { databaseName, openDeviceStore } from './device-store.ts';
 import type { DecisionRecord, DeviceDB } from './device-store.ts';
 import type { Decision, EngineApi, EngineStartOptions, EngineStatus, OutcomeKind, PreparedReport } from './engine-api.ts';
+import { readProfile, recordEvents } from './event-log.ts';
 import { drawThetas, sampleIndex, softmaxShares, THOMPSON_DRAWS, thompsonShares, withFloor } from './policy.ts';
 import type { Uniform } from './policy.ts';
-import { applyEvent } from '../../protocol/profile-updates.ts';
 import { moveOutcomesToOutbox, outboxAction } from './report-outbox.ts';
 import { loadScoringModel } from './scoring-model.ts';
 import type { ScoringModel } from './scoring-model.ts';
 import { fetchSiteConfig } from './site-config.ts';
-import type { ShopperEvent } from '../../protocol/shopper-events.ts';
 
 /** Temperature of the popularity prior used before any model is served. */
 const PRIOR_TEMPERATURE = 0.25;
@@ -29,19 +28,20 @@ export class DeviceEngine implements EngineApi {
   private db: DeviceDB | null = null;
   private config: SiteConfig | null = null;
   private model: ScoringModel | null = null;
-  /** Profile for when there is no IndexedDB: lives as long as the page. */
-  private memoryProfile: ShopperProfile | null = null;
+  private reporting = false;
 
   constructor(private readonly random: Uniform = Math.random) {}
 
   async start(options: EngineStartOptions): Promise<EngineStatus> {
     this.edge = options.edge.replace(/\/$/, '');
     this.site = options.site;
+    this.reporting = options.reporting;
     let fallbackReason: string | null = null;
     // Opening the database and fetching the config do not depend on each other: overlap them.
-    const [db, config] = await Promise.allSettled([openDeviceStore(this.site), fetchSiteConfig(this.edge, this.site)]);
-    if (db.status === 'fulfilled') this.db = db.value;
-    else fallbackReason = `IndexedDB unavailable (${String(db.reason)}); keeping this page's data in memory`;
+    const [store, config] = await Promise.allSettled([this.openStore(options.storage), fetchSiteConfig(this.edge, this.site)]);
+    if (store.status === 'rejected') return { state: 'unavailable', reason: `no storage at all: ${String(store.reason)}` };
+    this.db = store.value.db;
+    fallbackReason = store.value.fallback;
     if (config.status === 'rejected') {
       return { state: 'unavailable', reason: String(config.reason instanceof Error ? config.reason.message : config.reason) };
     }
@@ -53,40 +53,40 @@ export class DeviceEngine implements EngineApi {
         fallbackReason = `model not used (${e instanceof Error ? e.message : String(e)}); deciding by popularity`;
       }
     }
-    void this.retryOutbox();
-    return { state: 'ready', modelVersion: this.model?.version ?? null, storage: this.db ? 'indexeddb' : 'memory', fallbackReason };
+    if (this.reporting) void this.retryOutbox();
+    return { state: 'ready', modelVersion: this.model?.version ?? null, storage: store.value.fallback ? 'memory' : options.storage === 'memory' ? 'memory' : 'indexeddb', fallbackReason };
+  }
+
+  /**
+   * The site's IndexedDB database, or an in-memory one (fake-indexeddb, loaded only when
+   * needed) when consent is pending or IndexedDB is unavailable (blocked, private mode). The
+   * in-memory implementation replaces the IndexedDB globals of this worker only, never the page's.
+   */
+  private async openStore(storage: EngineStartOptions['storage']): Promise<{ db: DeviceDB; fallback: string | null }> {
+    if (storage === 'persistent') {
+      try {
+        return { db: await openDeviceStore(this.site), fallback: null };
+      } catch (e) {
+        await import('fake-indexeddb/auto');
+        return { db: await openDeviceStore(this.site), fallback: `IndexedDB unavailable (${String(e)}); keeping this page's data in memory` };
+      }
+    }
+    await import('fake-indexeddb/auto');
+    return { db: await openDeviceStore(this.site), fallback: null };
   }
 
   async track(events: ShopperEvent[]): Promise<void> {
-    if (!this.db) {
-      const p = (this.memoryProfile ??= emptyProfile(Date.now()));
-      for (const e of events) applyEvent(p, e);
-      return;
-    }
-    // One transaction: the events and the profile they produce are written together, and
-    // IndexedDB serializes it against other tabs doing the same, so no update is lost.
-    const tx = this.db.transaction(['events', 'profile'], 'readwrite');
-    const profile = (await tx.objectStore('profile').get('current')) ?? emptyProfile(Date.now());
-    for (const e of events) {
-      applyEvent(profile, e);
-      void tx.objectStore('events').add({ ...e });
-    }
-    void tx.objectStore('profile').put(profile, 'current');
-    await tx.done;
-  }
-
-  private async readProfile(): Promise<ShopperProfile> {
-    if (!this.db) return (this.memoryProfile ??= emptyProfile(Date.now()));
-    return (await this.db.get('profile', 'current')) ?? emptyProfile(Date.now());
+    if (this.db) await recordEvents(this.db, events);
   }
 
   async decide(slots: string[], page: PageContext): Promise<Decision[]> {
     const config = this.config;
-    if (!config || config.candidates.length === 0) return [];
+    const db = this.db;
+    if (!config || !db || config.candidates.length === 0) return [];
     const templates = new Map<string, Template>(config.templates.map((t) => [t.id, t]));
     const candidates = config.candidates.filter((c) => templates.has(c.templateId));
     const now = Date.now();
-    const shopper = encodeShopper(await this.readProfile(), page, now);
+    const shopper = encodeShopper(await readProfile(db), page, now);
     const taken = new Set<number>();
     const decisions: Decision[] = [];
     for (const slot of slots) {
@@ -151,9 +151,31 @@ export class DeviceEngine implements EngineApi {
   }
 
   async prepareReport(): Promise<PreparedReport | null> {
-    if (!this.db || !this.config) return null;
+    if (!this.db || !this.config || !this.reporting) return null;
     const entry = await moveOutcomesToOutbox(this.db, this.config.round.id, this.model?.version ?? null, Date.now());
     return entry && { reportId: entry.reportId, url: this.reportUrl(), report: entry.report };
+  }
+
+  async forget(): Promise<void> {
+    const db = this.db;
+    this.db = null;
+    db?.close();
+    await deleteDB(databaseName(this.site));
+    // The rest of this page works in memory: what the shopper asked to forget is not rebuilt.
+    this.db = (await this.openStore('memory')).db;
+  }
+
+  async exportData(): Promise<string> {
+    const db = this.db;
+    if (!db) return JSON.stringify({ site: this.site, stored: null });
+    const [profile, events, decisions, outbox, ledger] = await Promise.all([
+      db.get('profile', 'current'),
+      db.getAll('events'),
+      db.getAll('decisions'),
+      db.getAll('outbox'),
+      db.getAll('ledger'),
+    ]);
+    return JSON.stringify({ site: this.site, exportedAt: new Date().toISOString(), profile: profile ?? null, events, decisions, outbox, ledger });
   }
 
   private reportUrl(): string {

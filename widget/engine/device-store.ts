@@ -9,7 +9,6 @@ import type { Report } from '../../protocol/wire.ts';
 import type { ShopperEvent } from '../../protocol/shopper-events.ts';
 
 export const DB_NAME_PREFIX = 'vitrine:';
-export const DB_VERSION = 1;
 
 export interface StoredEvent extends ShopperEvent {
   id?: number;
@@ -37,29 +36,61 @@ export interface OutboxEntry {
   attempts: number;
 }
 
+/** One row per round this device has reported in: what makes "once per round" hold across pages. */
+export interface LedgerEntry {
+  round: number;
+  reportId: string;
+  at: number;
+}
+
 export interface VitrineDB extends DBSchema {
   events: { key: number; value: StoredEvent; indexes: { byTime: number } };
   profile: { key: 'current'; value: ShopperProfile };
   decisions: { key: string; value: DecisionRecord; indexes: { byTime: number } };
   outbox: { key: string; value: OutboxEntry };
+  ledger: { key: number; value: LedgerEntry };
 }
 
 export type DeviceDB = IDBPDatabase<VitrineDB>;
+
+type Upgrade = (db: IDBPDatabase<VitrineDB>) => void;
+
+/**
+ * Schema migrations, one per version, applied in order from the version a device has. Never
+ * edit a shipped one: devices in the field are at every version; add the next one instead.
+ */
+export const MIGRATIONS: readonly Upgrade[] = [
+  // v1: events, profile, decisions, outbox
+  (db) => {
+    db.createObjectStore('events', { keyPath: 'id', autoIncrement: true }).createIndex('byTime', 'at');
+    db.createObjectStore('profile');
+    db.createObjectStore('decisions', { keyPath: 'id' }).createIndex('byTime', 'at');
+    db.createObjectStore('outbox', { keyPath: 'reportId' });
+  },
+  // v2: the per-round report ledger
+  (db) => {
+    db.createObjectStore('ledger', { keyPath: 'round' });
+  },
+];
+
+export const DB_VERSION = MIGRATIONS.length;
 
 /** One database per site, so two Vitrine merchants on one origin never mix shoppers' data. */
 export function databaseName(site: string): string {
   return `${DB_NAME_PREFIX}${site}`;
 }
 
-export function openDeviceStore(site: string): Promise<DeviceDB> {
-  return openDB<VitrineDB>(databaseName(site), DB_VERSION, {
-    upgrade(db, oldVersion) {
-      if (oldVersion < 1) {
-        db.createObjectStore('events', { keyPath: 'id', autoIncrement: true }).createIndex('byTime', 'at');
-        db.createObjectStore('profile');
-        db.createObjectStore('decisions', { keyPath: 'id' }).createIndex('byTime', 'at');
-        db.createObjectStore('outbox', { keyPath: 'reportId' });
-      }
+/** Opens (creating or upgrading) the site's database; `version` below the latest is for tests of upgrades. */
+export async function openDeviceStore(site: string, version = DB_VERSION): Promise<DeviceDB> {
+  const db: DeviceDB = await openDB<VitrineDB>(databaseName(site), version, {
+    upgrade(upgrading, oldVersion, newVersion) {
+      for (let v = oldVersion; v < (newVersion ?? version); v++) MIGRATIONS[v]!(upgrading);
+    },
+    // Another tab wants to upgrade or delete the database (a newer widget, or 'forget'):
+    // this connection steps aside instead of blocking it.
+    blocking() {
+      db.close();
     },
   });
+  return db;
 }

@@ -10,6 +10,13 @@ export interface EngineStartOptions {
   /** Origin of the edge worker, e.g. https://vitrine.example.workers.dev */
   edge: string;
   site: string;
+  /**
+   * 'persistent': the site's IndexedDB database. 'memory': nothing is written to IndexedDB
+   * (consent not given yet); everything lives as long as this worker.
+   */
+  storage: 'persistent' | 'memory';
+  /** False when no report may leave the device (consent pending, Global Privacy Control). */
+  reporting: boolean;
 }
 
 export type EngineStatus =
@@ -42,4 +49,8 @@ export interface EngineApi {
   prepareReport(): Promise<PreparedReport | null>;
   /** Tells the engine what the edge answered to a report the page sent. */
   reportAnswered(reportId: string, status: number, body: string): Promise<void>;
+  /** Deletes the site's database (events, profile, decisions, queued reports); the engine goes on in memory. */
+  forget(): Promise<void>;
+  /** Everything stored about the shopper, as JSON text. */
+  exportData(): Promise<string>;
 }

@@ -5,18 +5,16 @@
  * the host page: every entry point is wrapped, and every failure leaves the merchant's content.
  */
 import type { Remote } from 'comlink';
-import type { EngineApi } from '../engine/engine-api.ts';
 import type { ShopperEvent } from '../../protocol/shopper-events.ts';
-import { startEngineWorker } from './engine-connection.ts';
+import type { EngineApi } from '../engine/engine-api.ts';
+import { EngineSession } from './engine-session.ts';
 import { productFromJsonLd, readPageContext } from './page-context.ts';
 import { sendPreparedReport } from './report-sending.ts';
 import { readScriptSettings } from './script-settings.ts';
-import type { ScriptSettings } from './script-settings.ts';
 import { findSlots, renderDecision } from './slot-rendering.ts';
 import { parseTrackCall } from './track-command.ts';
 
-type Command = [name: string, ...args: unknown[]];
-type QueueStub = ((...args: unknown[]) => void) & { q?: ArrayLike<unknown>[] };
+type QueueStub = ((...args: unknown[]) => unknown) & { q?: ArrayLike<unknown>[] };
 
 declare global {
   interface Window {
@@ -26,42 +24,76 @@ declare global {
 
 const warn = (message: string) => console.warn(`[vitrine] ${message}`);
 
+/** The page's own events (view, product, category), recorded once per engine start. */
+function pageEvents(): { events: ShopperEvent[]; context: ReturnType<typeof readPageContext> } {
+  const product = productFromJsonLd(document);
+  const context = readPageContext(document, product);
+  const at = Date.now();
+  const events: ShopperEvent[] = [{ type: 'page_view', at, pageType: context.pageType, category: context.category ?? undefined }];
+  if (product) events.push({ type: 'product_view', at, productId: product.id, category: product.category, brand: product.brand, price: product.price });
+  else if (context.pageType === 'category' && context.categoryFromPage) events.push({ type: 'category_view', at, category: context.categoryFromPage });
+  return { events, context };
+}
+
 function boot(script: HTMLScriptElement | null): void {
   const settings = readScriptSettings(script);
-  if (typeof settings === 'string') {
-    warn(settings);
-    return;
-  }
-  const queued = Array.from(window.vitrine?.q ?? [], (args) => Array.from(args) as Command);
+  if (typeof settings === 'string') return warn(settings);
+  const queued = Array.from(window.vitrine?.q ?? [], (args) => Array.from(args));
   const pending: ShopperEvent[] = [];
-  let engine: Remote<EngineApi> | null = null;
+  let live: Remote<EngineApi> | null = null;
 
-  const runCommand = ([name, ...args]: Command): void => {
-    if (name === 'track') {
-      const event = parseTrackCall(args[0], args[1], Date.now());
+  const showPage = async (engine: Remote<EngineApi>) => {
+    const { events, context } = pageEvents();
+    // Calls made before the engine was up, in the order they were made, after the page's own events.
+    await engine.track([...events, ...pending.splice(0)]);
+    live = engine;
+    const slots = findSlots(document);
+    if (slots.length === 0) return;
+    const { categoryFromPage: _, ...page } = context;
+    const decisions = await engine.decide(slots.map((s) => s.dataset.vitrineSlot || 'default'), page);
+    decisions.forEach((d, i) => renderDecision(slots[i]!, d, engine));
+  };
+  const session = new EngineSession(settings, showPage, warn);
+
+  const commands: Record<string, (...args: unknown[]) => unknown> = {
+    track(type, props) {
+      const event = parseTrackCall(type, props, Date.now());
       if (typeof event === 'string') return warn(`track call dropped: ${event}`);
-      if (engine) void engine.track([event]).catch((e) => warn(`could not record ${event.type}: ${String(e)}`));
+      if (live) void live.track([event]).catch((e) => warn(`could not record ${event.type}: ${String(e)}`));
       else pending.push(event);
-    } else {
-      warn(`unknown command ${JSON.stringify(name)}`);
-    }
+    },
+    consent(given) {
+      if (typeof given !== 'boolean') return warn('consent takes true or false');
+      live = null; // events from now on wait for the engine that the new choice starts
+      return session.setConsent(given);
+    },
+    forget: async () => {
+      pending.length = 0;
+      await (await session.engine())?.forget();
+    },
+    export: async () => (await (await session.engine())?.exportData()) ?? 'null',
   };
 
-  const vitrine: QueueStub = (...args: unknown[]) => {
+  const vitrine: QueueStub = (name, ...args) => {
     try {
-      runCommand(args as Command);
+      const command = typeof name === 'string' ? commands[name] : undefined;
+      if (!command) return warn(`unknown command ${JSON.stringify(name)}`);
+      const result = command(...args);
+      // Promises resolve for the caller; a failure becomes a warning, never a rejection into the page.
+      return result instanceof Promise ? result.catch((e) => warn(`${name} failed: ${String(e)}`)) : undefined;
     } catch (e) {
       warn(`command failed: ${String(e)}`);
     }
   };
   window.vitrine = vitrine;
   for (const command of queued) vitrine(...command);
+  if (!session.allowed) return;
 
   let started = false;
   const start = () => {
     if (started) return;
     started = true;
-    run(settings, pending, (e) => (engine = e)).catch((e) => warn(`stopped: ${e instanceof Error ? e.message : String(e)}`));
+    session.start().catch((e) => warn(`stopped: ${e instanceof Error ? e.message : String(e)}`));
   };
   // The engine never competes with the page's own work: it starts at the page's load event, or
   // earlier when the main thread is idle (the page is only waiting on the network then).
@@ -73,37 +105,7 @@ function boot(script: HTMLScriptElement | null): void {
       if (document.readyState === 'interactive') requestIdleCallback(start);
     }
   }
-}
-
-async function run(settings: ScriptSettings, pending: ShopperEvent[], ready: (engine: Remote<EngineApi>) => void): Promise<void> {
-  const { engine } = startEngineWorker(settings.scriptUrl);
-  const status = await engine.start({ edge: settings.edge, site: settings.site });
-  if (status.state === 'unavailable') {
-    warn(`no personalization on this page: ${status.reason}`);
-    return;
-  }
-  if (status.fallbackReason) warn(status.fallbackReason);
-
-  const product = productFromJsonLd(document);
-  const page = readPageContext(document, product);
-  const now = Date.now();
-  const events: ShopperEvent[] = [{ type: 'page_view', at: now, pageType: page.pageType, category: page.category ?? undefined }];
-  if (product) events.push({ type: 'product_view', at: now, productId: product.id, category: product.category, brand: product.brand, price: product.price });
-  else if (page.pageType === 'category' && page.categoryFromPage) events.push({ type: 'category_view', at: now, category: page.categoryFromPage });
-  // Calls made before the engine was up, in the order they were made, after the page's own events.
-  await engine.track([...events, ...pending.splice(0)]);
-  ready(engine);
-
-  const slots = findSlots(document);
-  if (slots.length > 0) {
-    const { categoryFromPage: _, ...context } = page;
-    const decisions = await engine.decide(
-      slots.map((s) => s.dataset.vitrineSlot || 'default'),
-      context,
-    );
-    decisions.forEach((d, i) => renderDecision(slots[i]!, d, engine));
-  }
-  const flush = () => void engine.prepareReport().then(sendPreparedReport(engine)).catch(() => undefined);
+  const flush = () => void live?.prepareReport().then(sendPreparedReport(live)).catch(() => undefined);
   document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flush());
 }
 

@@ -2,6 +2,9 @@
  * The merchant configures the widget with data-* attributes on its own script tag:
  *   data-site      (required) the site id on the edge
  *   data-edge      (optional) the edge origin; defaults to the origin the script came from
+ *   data-consent   (optional) "required": store and send nothing until vitrine('consent', true)
+ *   data-gpc       (optional) "no-personalization": under Global Privacy Control, do not even
+ *                  personalize locally (by default GPC stops reports, and local personalization goes on)
  * The IIFE build has no import.meta.url, so the script's own URL comes from document.currentScript.
  */
 export interface ScriptSettings {
@@ -9,6 +12,9 @@ export interface ScriptSettings {
   edge: string;
   /** URL of the script itself: the engine chunk is found relative to it. */
   scriptUrl: string;
+  consentRequired: boolean;
+  /** What Global Privacy Control turns off: reports only, or personalization too. */
+  gpcStops: 'reports' | 'everything';
 }
 
 export function readScriptSettings(script: HTMLScriptElement | null): ScriptSettings | string {
@@ -25,5 +31,11 @@ export function readScriptSettings(script: HTMLScriptElement | null): ScriptSett
       return `data-edge="${script.dataset.edge}" is not a URL`;
     }
   }
-  return { site, edge, scriptUrl: scriptUrl.href };
+  return {
+    site,
+    edge,
+    scriptUrl: scriptUrl.href,
+    consentRequired: script.dataset.consent === 'required',
+    gpcStops: script.dataset.gpc === 'no-personalization' ? 'everything' : 'reports',
+  };
 }

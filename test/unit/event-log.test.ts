@@ -1,0 +1,65 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { DB_VERSION, openDeviceStore } from '../../widget/engine/device-store.ts';
+import { readProfile, recordEvents } from '../../widget/engine/event-log.ts';
+import type { ShopperEvent } from '../../protocol/shopper-events.ts';
+
+const DAY = 86_400_000;
+const view = (at: number, category = 'hats'): ShopperEvent => ({ type: 'product_view', at, category, price: 30 });
+const site = () => `test-${Math.random().toString(36).slice(2)}`;
+
+describe('event log and profile store', () => {
+  it('evicts events beyond the cap, oldest first, while the profile keeps counting them', async () => {
+    const db = await openDeviceStore(site());
+    const retention = { ttlMs: 365 * DAY, maxEvents: 50, halfLifeHours: 72 };
+    for (let i = 0; i < 120; i++) await recordEvents(db, [view(1000 + i)], retention, 1000 + i);
+    const events = await db.getAll('events');
+    expect(events).toHaveLength(50);
+    expect(Math.min(...events.map((e) => e.at))).toBe(1000 + 70);
+    expect((await readProfile(db)).totalEvents).toBe(120);
+    db.close();
+  });
+
+  it('deletes events older than the TTL', async () => {
+    const db = await openDeviceStore(site());
+    const retention = { ttlMs: 30 * DAY, maxEvents: 2000, halfLifeHours: 72 };
+    const now = 100 * DAY;
+    await recordEvents(db, [view(now - 40 * DAY), view(now - 31 * DAY), view(now - 29 * DAY)], retention, now - 29 * DAY);
+    await recordEvents(db, [view(now)], retention, now);
+    expect((await db.getAll('events')).map((e) => e.at)).toEqual([now - 29 * DAY, now]);
+    db.close();
+  });
+
+  it('rebuilds a corrupted profile from stored events instead of trusting it', async () => {
+    const db = await openDeviceStore(site());
+    const t = Date.now();
+    await recordEvents(db, [view(t - 3, 'hats'), view(t - 2, 'hats'), view(t - 1, 'bags')]);
+    await db.put('profile', { v: 1, categories: 'garbage' } as never, 'current');
+    const profile = await readProfile(db);
+    expect(profile.totalEvents).toBe(3);
+    expect(Object.keys(profile.categories).sort()).toEqual(['bags', 'hats']);
+    expect(profile.categories.hats!).toBeGreaterThan(profile.categories.bags!);
+    // and recording on top of a corrupted row rebuilds too, rather than starting from zero
+    await db.put('profile', { nonsense: true } as never, 'current');
+    await recordEvents(db, [view(t, 'bags')]);
+    expect((await readProfile(db)).totalEvents).toBe(4);
+    db.close();
+  });
+
+  it('upgrades a database written by the previous version without losing anything', async () => {
+    const name = site();
+    const old = await openDeviceStore(name, DB_VERSION - 1);
+    await recordEvents(old, [view(Date.now() - 2), view(Date.now() - 1)]);
+    await old.put('decisions', { id: 'd1', at: 1, round: 1, slot: 'hero', creativeId: 'c', propensity: 0.2, modelVersion: null, impression: true, click: false, reported: { impression: false, click: false } });
+    expect(old.objectStoreNames.contains('ledger')).toBe(false);
+    old.close();
+
+    const upgraded = await openDeviceStore(name);
+    expect(upgraded.version).toBe(DB_VERSION);
+    expect(upgraded.objectStoreNames.contains('ledger')).toBe(true);
+    expect(await upgraded.getAll('events')).toHaveLength(2);
+    expect((await upgraded.get('decisions', 'd1'))?.propensity).toBe(0.2);
+    expect((await readProfile(upgraded)).totalEvents).toBe(2);
+    upgraded.close();
+  });
+});
