@@ -18,6 +18,7 @@ import { moveOutcomesToOutbox, outboxAction } from './report-outbox.ts';
 import { loadScoringModel } from './scoring-model.ts';
 import type { ScoringModel } from './scoring-model.ts';
 import { fetchSiteConfig } from './site-config.ts';
+import { CREATIVE_CSS } from '../render/creative-styles.ts';
 
 /** Temperature of the popularity prior used before any model is served. */
 const PRIOR_TEMPERATURE = 0.25;
@@ -54,7 +55,7 @@ export class DeviceEngine implements EngineApi {
       }
     }
     if (this.reporting) void this.retryOutbox();
-    return { state: 'ready', modelVersion: this.model?.version ?? null, storage: store.value.fallback ? 'memory' : options.storage === 'memory' ? 'memory' : 'indexeddb', fallbackReason };
+    return { state: 'ready', modelVersion: this.model?.version ?? null, storage: store.value.fallback ? 'memory' : options.storage === 'memory' ? 'memory' : 'indexeddb', fallbackReason, creativeCss: CREATIVE_CSS };
   }
 
   /**

@@ -20,7 +20,14 @@ export interface EngineStartOptions {
 }
 
 export type EngineStatus =
-  | { state: 'ready'; modelVersion: string | null; storage: 'indexeddb' | 'memory'; fallbackReason: string | null }
+  | {
+      state: 'ready';
+      modelVersion: string | null;
+      storage: 'indexeddb' | 'memory';
+      fallbackReason: string | null;
+      /** The creative stylesheet: shipped in the worker chunk to keep the loader small. */
+      creativeCss: string;
+    }
   | { state: 'unavailable'; reason: string };
 
 export interface Decision {

@@ -42,7 +42,7 @@ function boot(script: HTMLScriptElement | null): void {
   const pending: ShopperEvent[] = [];
   let live: Remote<EngineApi> | null = null;
 
-  const showPage = async (engine: Remote<EngineApi>) => {
+  const showPage = async (engine: Remote<EngineApi>, creativeCss: string) => {
     const { events, context } = pageEvents();
     // Calls made before the engine was up, in the order they were made, after the page's own events.
     await engine.track([...events, ...pending.splice(0)]);
@@ -51,7 +51,7 @@ function boot(script: HTMLScriptElement | null): void {
     if (slots.length === 0) return;
     const { categoryFromPage: _, ...page } = context;
     const decisions = await engine.decide(slots.map((s) => s.dataset.vitrineSlot || 'default'), page);
-    decisions.forEach((d, i) => renderDecision(slots[i]!, d, engine));
+    decisions.forEach((d, i) => renderDecision(slots[i]!, d, engine, creativeCss));
   };
   const session = new EngineSession(settings, showPage, warn);
 

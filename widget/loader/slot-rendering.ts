@@ -5,7 +5,6 @@
 import { h, render } from 'preact';
 import type { Remote } from 'comlink';
 import type { Decision, EngineApi } from '../engine/engine-api.ts';
-import { CREATIVE_CSS } from '../render/creative-styles.ts';
 import { CreativeView } from '../render/creative-view.tsx';
 import { sendPreparedReport } from './report-sending.ts';
 
@@ -17,14 +16,14 @@ const CLICK_RECORD_BUDGET_MS = 300;
 
 let sheet: CSSStyleSheet | null = null;
 
-function styleShadow(root: ShadowRoot): void {
+function styleShadow(root: ShadowRoot, css: string): void {
   try {
     sheet ??= new CSSStyleSheet();
-    if (sheet.cssRules.length === 0) sheet.replaceSync(CREATIVE_CSS);
+    if (sheet.cssRules.length === 0) sheet.replaceSync(css);
     root.adoptedStyleSheets = [sheet];
   } catch {
     const style = document.createElement('style'); // browsers without constructable sheets
-    style.textContent = CREATIVE_CSS;
+    style.textContent = css;
     root.appendChild(style);
   }
 }
@@ -33,9 +32,9 @@ export function findSlots(doc: Document): HTMLElement[] {
   return Array.from(doc.querySelectorAll<HTMLElement>('[data-vitrine-slot]'));
 }
 
-export function renderDecision(slot: HTMLElement, decision: Decision, engine: Remote<EngineApi>): void {
+export function renderDecision(slot: HTMLElement, decision: Decision, engine: Remote<EngineApi>, css: string): void {
   const root = slot.shadowRoot ?? slot.attachShadow({ mode: 'open' });
-  styleShadow(root);
+  styleShadow(root, css);
   const onActivate = (event: MouseEvent) => {
     const recorded = engine.recordOutcome(decision.id, 'click').then(() => engine.prepareReport()).then(sendPreparedReport(engine));
     // A plain left click navigates this tab: hold it briefly so the click is recorded and the
