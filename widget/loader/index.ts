@@ -8,7 +8,7 @@ import type { Remote } from 'comlink';
 import type { ShopperEvent } from '../../protocol/shopper-events.ts';
 import type { EngineApi } from '../engine/engine-api.ts';
 import { EngineSession } from './engine-session.ts';
-import { productFromJsonLd, readPageContext } from './page-context.ts';
+import { productOnPage, readPageContext, searchQuery } from './page-context.ts';
 import { sendPreparedReport } from './report-sending.ts';
 import { readScriptSettings } from './script-settings.ts';
 import { findSlots, renderDecision } from './slot-rendering.ts';
@@ -25,11 +25,13 @@ declare global {
 const warn = (message: string) => console.warn(`[vitrine] ${message}`);
 
 /** The page's own events (view, product, category), recorded once per engine start. */
-function pageEvents(): { events: ShopperEvent[]; context: ReturnType<typeof readPageContext> } {
-  const product = productFromJsonLd(document);
-  const context = readPageContext(document, product);
+function pageEvents(searchParam: string): { events: ShopperEvent[]; context: ReturnType<typeof readPageContext> } {
+  const product = productOnPage(document);
+  const query = searchQuery(searchParam);
+  const context = readPageContext(document, product, query);
   const at = Date.now();
   const events: ShopperEvent[] = [{ type: 'page_view', at, pageType: context.pageType, category: context.category ?? undefined }];
+  if (query) events.push({ type: 'search', at, query });
   if (product) events.push({ type: 'product_view', at, productId: product.id, category: product.category, brand: product.brand, price: product.price });
   else if (context.pageType === 'category' && context.categoryFromPage) events.push({ type: 'category_view', at, category: context.categoryFromPage });
   return { events, context };
@@ -43,7 +45,7 @@ function boot(script: HTMLScriptElement | null): void {
   let live: Remote<EngineApi> | null = null;
 
   const showPage = async (engine: Remote<EngineApi>, creativeCss: string) => {
-    const { events, context } = pageEvents();
+    const { events, context } = pageEvents(settings.searchParam);
     // Calls made before the engine was up, in the order they were made, after the page's own events.
     await engine.track([...events, ...pending.splice(0)]);
     live = engine;

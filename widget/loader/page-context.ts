@@ -44,6 +44,43 @@ export function productFromJsonLd(doc: Document): PageProduct | null {
   return null;
 }
 
+/** The product described by schema.org microdata (itemscope itemtype=".../Product"). */
+export function productFromMicrodata(doc: Document): PageProduct | null {
+  const root = doc.querySelector('[itemscope][itemtype$="schema.org/Product"]');
+  if (!root) return null;
+  const prop = (name: string) => {
+    const el = root.querySelector(`[itemprop="${name}"]`);
+    if (!el) return '';
+    const nested = el.hasAttribute('itemscope') ? el.querySelector('[itemprop="name"]') : null;
+    const target = nested ?? el;
+    return (target.getAttribute('content') ?? target.textContent ?? '').trim();
+  };
+  const id = prop('sku') || prop('productID');
+  if (!id) return null;
+  const price = Number(prop('price'));
+  return { id, name: prop('name'), category: prop('category'), brand: prop('brand'), price: Number.isFinite(price) ? price : 0 };
+}
+
+/** The product a merchant marked with data-vitrine-product (and -category, -brand, -price, -name). */
+export function productFromAttributes(doc: Document): PageProduct | null {
+  const el = doc.querySelector<HTMLElement>('[data-vitrine-product]');
+  const d = el?.dataset;
+  if (!d?.vitrineProduct) return null;
+  const price = Number(d.vitrinePrice);
+  return { id: d.vitrineProduct, name: d.vitrineName ?? '', category: d.vitrineCategory ?? '', brand: d.vitrineBrand ?? '', price: Number.isFinite(price) ? price : 0 };
+}
+
+/** The page's product, from whichever markup the storefront has. */
+export function productOnPage(doc: Document): PageProduct | null {
+  return productFromJsonLd(doc) ?? productFromMicrodata(doc) ?? productFromAttributes(doc);
+}
+
+/** The search query in the page URL (`?q=` unless the script tag names another parameter). */
+export function searchQuery(param: string): string | null {
+  const q = new URLSearchParams(location.search).get(param)?.trim();
+  return q ? q.slice(0, 200) : null;
+}
+
 function deviceClass(width: number): DeviceClass {
   if (width < 768) return 'mobile';
   if (width < 1100) return 'tablet';
@@ -51,9 +88,10 @@ function deviceClass(width: number): DeviceClass {
 }
 
 /** Page type from `<body data-vitrine-page="...">`, else inferred. */
-export function readPageContext(doc: Document, product: PageProduct | null): PageContext & { categoryFromPage: string | null } {
+export function readPageContext(doc: Document, product: PageProduct | null, search: string | null): PageContext & { categoryFromPage: string | null } {
   const declared = doc.body?.dataset.vitrinePage as PageType | undefined;
-  const pageType: PageType = declared && (PAGE_TYPES as readonly string[]).includes(declared) ? declared : product ? 'product' : location.pathname === '/' ? 'home' : 'other';
+  const inferred: PageType = product ? 'product' : search ? 'search' : location.pathname === '/' ? 'home' : 'other';
+  const pageType: PageType = declared && (PAGE_TYPES as readonly string[]).includes(declared) ? declared : inferred;
   const categoryFromPage = doc.body?.dataset.vitrineCategory ?? null;
   return {
     pageType,

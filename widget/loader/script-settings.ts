@@ -3,6 +3,7 @@
  *   data-site      (required) the site id on the edge
  *   data-edge      (optional) the edge origin; defaults to the origin the script came from
  *   data-consent   (optional) "required": store and send nothing until vitrine('consent', true)
+ *   data-search-param (optional) the query parameter of search result pages (default "q")
  *   data-gpc       (optional) "no-personalization": under Global Privacy Control, do not even
  *                  personalize locally (by default GPC stops reports, and local personalization goes on)
  * The IIFE build has no import.meta.url, so the script's own URL comes from document.currentScript.
@@ -13,6 +14,7 @@ export interface ScriptSettings {
   /** URL of the script itself: the engine chunk is found relative to it. */
   scriptUrl: string;
   consentRequired: boolean;
+  searchParam: string;
   /** What Global Privacy Control turns off: reports only, or personalization too. */
   gpcStops: 'reports' | 'everything';
 }
@@ -36,6 +38,7 @@ export function readScriptSettings(script: HTMLScriptElement | null): ScriptSett
     edge,
     scriptUrl: scriptUrl.href,
     consentRequired: script.dataset.consent === 'required',
+    searchParam: script.dataset.searchParam || 'q',
     gpcStops: script.dataset.gpc === 'no-personalization' ? 'everything' : 'reports',
   };
 }
