@@ -3,7 +3,7 @@
  * Called by the seed script, the trainer CLI and (later) the dashboard; never by shoppers.
  */
 import { Hono } from 'hono';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import * as v from 'valibot';
 import { ModelJsonSchema, modelVersion, weightsByteLength } from '../../protocol/model-artifact.ts';
 import { SITE_ID, SiteSettingsSchema, UpsertCreativesSchema, UpsertProductsSchema, UpsertTemplatesSchema, describeIssues } from '../../protocol/wire.ts';
@@ -22,18 +22,14 @@ const ADMIN_BODY_LIMIT = 4 * 1024 * 1024;
 export const adminRoutes = new Hono<{ Bindings: Env }>();
 
 /** Every admin route: a valid site id, then the site's own token. */
-adminRoutes.use('/v1/admin/sites/:site/*', async (c, next) => {
+const requireAdmin: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
   const site = c.req.param('site') ?? '';
   if (!v.is(SITE_ID, site)) throw new HttpError(400, 'invalid_site', 'a site id is 1-63 lowercase letters, digits or dashes');
   await requireSiteAdmin(c.req.raw, c.env.ADMIN_TOKENS, site);
   await next();
-});
-adminRoutes.use('/v1/admin/sites/:site', async (c, next) => {
-  const site = c.req.param('site') ?? '';
-  if (!v.is(SITE_ID, site)) throw new HttpError(400, 'invalid_site', 'a site id is 1-63 lowercase letters, digits or dashes');
-  await requireSiteAdmin(c.req.raw, c.env.ADMIN_TOKENS, site);
-  await next();
-});
+};
+adminRoutes.use('/v1/admin/sites/:site', requireAdmin);
+adminRoutes.use('/v1/admin/sites/:site/*', requireAdmin);
 
 async function existingSite(c: AppContext): Promise<string> {
   const site = c.req.param('site')!;
