@@ -32,3 +32,28 @@ test('calls queued before the script loaded are replayed in order; invalid ones 
   expect(warnings.filter((w) => w.includes('teleport'))).toHaveLength(1);
   expect(pageErrors).toEqual([]);
 });
+
+test('IndexedDB unavailable in the worker: creatives still render from an in-memory store, one warning, nothing thrown', async ({ page, warnings, pageErrors }) => {
+  // Simulates a browser that refuses IndexedDB (blocked storage, some private modes): the test
+  // wraps the page's Worker constructor so that, inside the engine worker only, touching
+  // `indexedDB` throws a SecurityError before the engine module is imported. Everything else is real.
+  await page.addInitScript(() => {
+    const RealWorker = window.Worker;
+    const blobUrl = (code: string) => URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
+    const blockIndexedDB = blobUrl(
+      "Object.defineProperty(self, 'indexedDB', { configurable: true, get() { throw new DOMException('IndexedDB is blocked', 'SecurityError'); } });",
+    );
+    window.Worker = class extends RealWorker {
+      constructor(url: string | URL, options?: WorkerOptions) {
+        // Static imports evaluate in order: the block first, then the engine (a dynamic import
+        // would let the loader's first messages arrive before the engine listens).
+        super(blobUrl(`import ${JSON.stringify(blockIndexedDB)}; import ${JSON.stringify(String(url))};`), options);
+      }
+    } as typeof Worker;
+  });
+  await page.goto('/product/shirts-2');
+  await expect(creativeIn(page, 'hero')).toBeVisible();
+  expect(warnings.filter((w) => w.includes('IndexedDB unavailable'))).toHaveLength(1);
+  expect(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name))).toEqual([]);
+  expect(pageErrors).toEqual([]);
+});

@@ -1,0 +1,56 @@
+/**
+ * Runs inside a Web Worker in Chromium, on real IndexedDB: the cost of recording one event
+ * (one readwrite transaction: event, profile, retention) and of reading the profile for a
+ * decision, with 2,000 events already stored.
+ */
+import { deleteDB } from 'idb';
+import { databaseName, openDeviceStore } from '../widget/engine/device-store.ts';
+import { readProfile, recordEvents } from '../widget/engine/event-log.ts';
+
+const STORED = 2000;
+const SAMPLES = 300;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+async function run() {
+  const site = 'bench';
+  await deleteDB(databaseName(site));
+  const db = await openDeviceStore(site);
+  const categories = ['sneakers', 'jackets', 'shirts', 'trousers', 'bags', 'hats', 'watches', 'sunglasses'];
+  const now = Date.now();
+  // Fill in batches (one transaction per 100) so the fill itself is quick.
+  for (let i = 0; i < STORED; i += 100) {
+    await recordEvents(db, Array.from({ length: 100 }, (_, k) => ({ type: 'product_view' as const, at: now - (STORED - i - k) * 1000, category: categories[(i + k) % 8], price: 20 + ((i + k) % 200) })));
+  }
+  const record: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const t0 = performance.now();
+    await recordEvents(db, [{ type: 'product_view', at: Date.now(), category: categories[i % 8], price: 50 }]);
+    record.push(performance.now() - t0);
+  }
+  const read: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const t0 = performance.now();
+    await readProfile(db);
+    read.push(performance.now() - t0);
+  }
+  const stored = await db.count('events');
+  db.close();
+  await deleteDB(databaseName(site));
+  record.sort((a, b) => a - b);
+  read.sort((a, b) => a - b);
+  return {
+    stored,
+    record_event_p50_ms: percentile(record, 0.5),
+    record_event_p95_ms: percentile(record, 0.95),
+    profile_read_p50_ms: percentile(read, 0.5),
+    profile_read_p95_ms: percentile(read, 0.95),
+  };
+}
+
+run().then(
+  (result) => postMessage({ ok: true, result }),
+  (e) => postMessage({ ok: false, error: String(e) }),
+);
