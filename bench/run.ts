@@ -53,14 +53,12 @@ async function storeBench(browser: Browser): Promise<void> {
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${port}/`);
-    const outcome = await page.evaluate(
-      () =>
-        new Promise<{ ok: boolean; result?: Record<string, number>; error?: string }>((resolve) => {
-          const worker = new Worker('/store-bench.js', { type: 'module' });
-          worker.onmessage = (e) => resolve(e.data);
-          worker.onerror = (e) => resolve({ ok: false, error: e.message });
-        }),
-    );
+    // Browser-side code is passed as text: tsx would otherwise inject helpers the page lacks.
+    const outcome = (await page.evaluate(`new Promise((resolve) => {
+      const worker = new Worker('/store-bench.js', { type: 'module' });
+      worker.onmessage = (e) => resolve(e.data);
+      worker.onerror = (e) => resolve({ ok: false, error: e.message });
+    })`)) as { ok: boolean; result?: Record<string, number>; error?: string };
     if (!outcome.ok) throw new Error(outcome.error);
     const { stored: _, ...figures } = outcome.result!;
     for (const [k, v] of Object.entries(figures)) results[k] = round(v);
@@ -91,18 +89,15 @@ async function firstCreative(browser: Browser): Promise<void> {
       for (const list of [cold, warm]) {
         await page.goto(`http://127.0.0.1:${shopPort}/product/watches-${i + 1}`);
         list.push(
-          await page.evaluate(
-            () =>
-              new Promise<number>((resolve) => {
-                const check = () => {
-                  const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-                  const painted = document.querySelector('[data-vitrine-slot="hero"]')?.shadowRoot?.querySelector('a.creative');
-                  if (painted && nav.domContentLoadedEventEnd > 0) requestAnimationFrame(() => resolve(performance.now() - nav.domContentLoadedEventEnd));
-                  else requestAnimationFrame(check);
-                };
-                check();
-              }),
-          ),
+          (await page.evaluate(`new Promise((resolve) => {
+            const check = () => {
+              const nav = performance.getEntriesByType('navigation')[0];
+              const painted = document.querySelector('[data-vitrine-slot="hero"]')?.shadowRoot?.querySelector('a.creative');
+              if (painted && nav.domContentLoadedEventEnd > 0) requestAnimationFrame(() => resolve(performance.now() - nav.domContentLoadedEventEnd));
+              else requestAnimationFrame(check);
+            };
+            check();
+          })`)) as number,
         );
       }
       await context.close();

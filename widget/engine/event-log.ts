@@ -22,8 +22,14 @@ export interface RetentionPolicy {
 
 export const DEFAULT_RETENTION: RetentionPolicy = { ttlMs: 30 * 86_400_000, maxEvents: 2000, halfLifeHours: 72 };
 
+/** How often expired events are swept (per open database): a sweep walks an index, so not on every event. */
+const TTL_SWEEP_EVERY_MS = 10 * 60_000;
+const lastSweep = new WeakMap<DeviceDB, number>();
+
 async function record(db: DeviceDB, events: ShopperEvent[], retention: RetentionPolicy, now: number): Promise<void> {
-  const tx = db.transaction(['events', 'profile'], 'readwrite');
+  // Relaxed durability: the commit does not wait for the disk flush. Losing the last event to a
+  // power cut costs nothing; waiting for the flush on every event costs milliseconds each time.
+  const tx = db.transaction(['events', 'profile'], 'readwrite', { durability: 'relaxed' });
   const eventStore = tx.objectStore('events');
   const stored = await tx.objectStore('profile').get('current');
   let profile: ShopperProfile;
@@ -34,23 +40,22 @@ async function record(db: DeviceDB, events: ShopperEvent[], retention: Retention
     profile = emptyProfile(history[0]?.at ?? now, retention.halfLifeHours);
     for (const e of history) applyEvent(profile, e);
   }
+  let lastId = 0;
   for (const e of events) {
     applyEvent(profile, e);
-    void eventStore.add({ ...e });
+    lastId = await eventStore.add({ ...e });
   }
   void tx.objectStore('profile').put(profile, 'current');
-  // Retention: expired events first, then the oldest beyond the cap.
-  let cursor = await eventStore.index('byTime').openCursor(IDBKeyRange.upperBound(now - retention.ttlMs));
-  while (cursor) {
-    void cursor.delete();
-    cursor = await cursor.continue();
-  }
-  let excess = (await eventStore.count()) - retention.maxEvents;
-  if (excess > 0) {
-    let oldest = await eventStore.index('byTime').openCursor();
-    while (oldest && excess-- > 0) {
-      void oldest.delete();
-      oldest = await oldest.continue();
+  // The cap: ids grow with every event recorded (in any tab), so "all but the newest maxEvents"
+  // is one key range, deleted without counting or walking anything.
+  if (lastId > retention.maxEvents) void eventStore.delete(IDBKeyRange.upperBound(lastId - retention.maxEvents));
+  // The TTL: expired events, swept now and then.
+  if (now - (lastSweep.get(db) ?? -Infinity) >= TTL_SWEEP_EVERY_MS) {
+    lastSweep.set(db, now);
+    let cursor = await eventStore.index('byTime').openCursor(IDBKeyRange.upperBound(now - retention.ttlMs));
+    while (cursor) {
+      void cursor.delete();
+      cursor = await cursor.continue();
     }
   }
   await tx.done;
