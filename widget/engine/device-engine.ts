@@ -18,6 +18,7 @@ import { moveOutcomesToOutbox, outboxAction } from './report-outbox.ts';
 import { loadScoringModel } from './scoring-model.ts';
 import type { ScoringModel } from './scoring-model.ts';
 import { fetchSiteConfig } from './site-config.ts';
+import { parseTrackCall } from './track-command.ts';
 import { CREATIVE_CSS } from '../render/creative-styles.ts';
 
 /** Temperature of the popularity prior used before any model is served. */
@@ -78,6 +79,19 @@ export class DeviceEngine implements EngineApi {
 
   async track(events: ShopperEvent[]): Promise<void> {
     if (this.db) await recordEvents(this.db, events);
+  }
+
+  async trackCalls(calls: [type: unknown, props: unknown][]): Promise<string[]> {
+    const now = Date.now();
+    const events: ShopperEvent[] = [];
+    const dropped: string[] = [];
+    for (const [type, props] of calls) {
+      const event = parseTrackCall(type, props, now);
+      if (typeof event === 'string') dropped.push(`track call dropped: ${event}`);
+      else events.push(event);
+    }
+    if (events.length > 0) await this.track(events);
+    return dropped;
   }
 
   async decide(slots: string[], page: PageContext): Promise<Decision[]> {

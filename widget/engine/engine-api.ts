@@ -50,6 +50,8 @@ export type OutcomeKind = 'impression' | 'click';
 export interface EngineApi {
   start(options: EngineStartOptions): Promise<EngineStatus>;
   track(events: ShopperEvent[]): Promise<void>;
+  /** A merchant's `vitrine('track', type, props)` calls, in order: recorded if valid; the reasons for those dropped. */
+  trackCalls(calls: [type: unknown, props: unknown][]): Promise<string[]>;
   decide(slots: string[], page: PageContext): Promise<Decision[]>;
   recordOutcome(decisionId: string, kind: OutcomeKind): Promise<void>;
   /** Moves every outcome not yet reported into one outbox report, and returns it to be sent. */

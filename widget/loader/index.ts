@@ -12,7 +12,6 @@ import { productOnPage, readPageContext, searchQuery } from './page-context.ts';
 import { sendPreparedReport } from './report-sending.ts';
 import { readScriptSettings } from './script-settings.ts';
 import { findSlots, renderDecision } from './slot-rendering.ts';
-import { parseTrackCall } from './track-command.ts';
 
 type QueueStub = ((...args: unknown[]) => unknown) & { q?: ArrayLike<unknown>[] };
 
@@ -41,13 +40,14 @@ function boot(script: HTMLScriptElement | null): void {
   const settings = readScriptSettings(script);
   if (typeof settings === 'string') return warn(settings);
   const queued = Array.from(window.vitrine?.q ?? [], (args) => Array.from(args));
-  const pending: ShopperEvent[] = [];
+  const pending: [unknown, unknown][] = [];
   let live: Remote<EngineApi> | null = null;
 
   const showPage = async (engine: Remote<EngineApi>, creativeCss: string) => {
     const { events, context } = pageEvents(settings.searchParam);
+    await engine.track(events);
     // Calls made before the engine was up, in the order they were made, after the page's own events.
-    await engine.track([...events, ...pending.splice(0)]);
+    (await engine.trackCalls(pending.splice(0))).forEach(warn);
     live = engine;
     const slots = findSlots(document);
     if (slots.length === 0) return;
@@ -59,10 +59,8 @@ function boot(script: HTMLScriptElement | null): void {
 
   const commands: Record<string, (...args: unknown[]) => unknown> = {
     track(type, props) {
-      const event = parseTrackCall(type, props, Date.now());
-      if (typeof event === 'string') return warn(`track call dropped: ${event}`);
-      if (live) void live.track([event]).catch((e) => warn(`could not record ${event.type}: ${String(e)}`));
-      else pending.push(event);
+      if (!live) return void pending.push([type, props]);
+      live.trackCalls([[type, props]]).then((dropped) => dropped.forEach(warn), (e) => warn(`could not record ${String(type)}: ${String(e)}`));
     },
     consent(given) {
       if (typeof given !== 'boolean') return warn('consent takes true or false');

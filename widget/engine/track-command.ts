@@ -1,6 +1,7 @@
 /**
- * `vitrine('track', type, props)`: validation of what a merchant's code passes in. An invalid
- * call is dropped with one console warning; it never throws into the page.
+ * `vitrine('track', type, props)`: validation of what a merchant's code passes in. It runs in
+ * the worker (the loader only forwards the call, which keeps it small); an invalid call is
+ * dropped and its reason goes back to the loader, which writes the one console warning.
  */
 import { EVENT_TYPES } from '../../protocol/shopper-events.ts';
 import type { EventType, ShopperEvent } from '../../protocol/shopper-events.ts';
