@@ -5,6 +5,7 @@
  *   loader_gzip_kb, worker_gzip_kb         sizes of the built widget (gzip -9, kB = 1000 bytes)
  *   record_event_p50_ms / _p95_ms           record one event with 2,000 stored (Chromium, IndexedDB, in a worker)
  *   profile_read_p50_ms / _p95_ms           read the profile for a decision (same)
+ *   idb_write_floor_p50_ms / _p95_ms        one bare readwrite transaction with one put: what IndexedDB itself costs
  *   first_creative_ms_cold / _warm          DOMContentLoaded to creative painted, demo product page (median of 5)
  */
 import { spawn } from 'node:child_process';
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
   sizes();
   if (!existsSync(CHROMIUM)) {
     console.error(`no ${CHROMIUM}: browser figures are recorded as null (sudo apt-get install -y chromium)`);
-    for (const k of ['record_event_p50_ms', 'record_event_p95_ms', 'profile_read_p50_ms', 'profile_read_p95_ms', 'first_creative_ms_cold', 'first_creative_ms_warm']) results[k] = null;
+    for (const k of ['record_event_p50_ms', 'record_event_p95_ms', 'profile_read_p50_ms', 'profile_read_p95_ms', 'idb_write_floor_p50_ms', 'idb_write_floor_p95_ms', 'first_creative_ms_cold', 'first_creative_ms_warm']) results[k] = null;
   } else {
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
     try {
