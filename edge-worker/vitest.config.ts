@@ -17,7 +17,7 @@ export default defineConfig({
       miniflare: {
         bindings: {
           TEST_MIGRATIONS: migrations,
-          ADMIN_TOKENS: JSON.stringify({ demo: 'test-demo-admin-token-0001', other: 'test-other-admin-token-0002' }),
+          ADMIN_TOKENS: JSON.stringify({ demo: 'test-demo-admin-token-0001', other: 'test-other-admin-token-0002', 'fresh-site': 'test-fresh-admin-token-003' }),
         },
       },
     }),

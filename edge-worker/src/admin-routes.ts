@@ -10,7 +10,7 @@ import { SITE_ID, SiteSettingsSchema, UpsertCreativesSchema, UpsertProductsSchem
 import { requireSiteAdmin } from './admin-auth.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
-import { getModel, insertModel, promoteModel } from './model-store.ts';
+import { getModel, insertModel, previousServingModel, promoteModel } from './model-store.ts';
 import { readJson } from './request-body.ts';
 import { currentRound, roundObjectName } from './rounds.ts';
 import { getSite, missingReferences, upsertCreatives, upsertProducts, upsertSite, upsertTemplates } from './site-store.ts';
@@ -104,6 +104,15 @@ adminRoutes.post('/v1/admin/sites/:site/models/:version/promote', async (c) => {
   if (!model) throw new HttpError(404, 'unknown_model', `site ${site} has no model ${version}`);
   await promoteModel(c.env.DB, site, version);
   return c.json({ version, status: 'serving' });
+});
+
+/** One command back: the previously serving model serves again (the current one is retired). */
+adminRoutes.post('/v1/admin/sites/:site/models/rollback', async (c) => {
+  const site = await existingSite(c);
+  const previous = await previousServingModel(c.env.DB, site);
+  if (!previous) throw new HttpError(409, 'nothing_to_roll_back', `site ${site} has no earlier serving model to return to`);
+  await promoteModel(c.env.DB, site, previous);
+  return c.json({ version: previous, status: 'serving' });
 });
 
 /** Per-creative report totals of a round ("current" or a round id), with its contributor count. */

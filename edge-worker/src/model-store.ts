@@ -58,3 +58,15 @@ export async function modelArtifact(db: D1Database, version: string, file: 'mode
   // D1 returns BLOBs as number arrays in some runtimes and ArrayBuffers in others.
   return r.weights instanceof ArrayBuffer ? r.weights : new Uint8Array(r.weights).buffer;
 }
+
+/**
+ * The model to go back to: the most recently promoted model that no longer serves. Null when
+ * the site never served anything before the current model.
+ */
+export async function previousServingModel(db: D1Database, site: string): Promise<string | null> {
+  const r = await db
+    .prepare("SELECT version FROM models WHERE site = ? AND status = 'retired' AND promoted_at IS NOT NULL ORDER BY promoted_at DESC, rowid DESC LIMIT 1")
+    .bind(site)
+    .first<{ version: string }>();
+  return r?.version ?? null;
+}

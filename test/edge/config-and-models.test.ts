@@ -79,6 +79,28 @@ describe('admin API', () => {
     expect(bytes[0]).toBeCloseTo(0.02);
   });
 
+  it('rolls back to the previously serving model with one call', async () => {
+    const versions: string[] = [];
+    for (const fill of [0.03, 0.04]) {
+      const { version } = (await expectOk(admin('/v1/admin/sites/demo/models', 'POST', tinyModel(fill)))) as { version: string };
+      await expectOk(admin(`/v1/admin/sites/demo/models/${version}/promote`, 'POST'));
+      versions.push(version);
+    }
+    const serving = async () => v.parse(SiteConfigSchema, await (await edge('/v1/sites/demo/config')).json()).model?.version;
+    expect(await serving()).toBe(versions[1]);
+    const back = (await expectOk(admin('/v1/admin/sites/demo/models/rollback', 'POST'))) as { version: string };
+    expect(back.version).toBe(versions[0]);
+    expect(await serving()).toBe(versions[0]);
+  });
+
+  it('refuses a rollback when nothing served before', async () => {
+    const r = await admin('/v1/admin/sites/fresh-site', 'PUT', { name: 'Fresh', allowedOrigins: [] }, 'test-fresh-admin-token-003');
+    expect(r.status).toBe(200);
+    const rollback = await admin('/v1/admin/sites/fresh-site/models/rollback', 'POST', undefined, 'test-fresh-admin-token-003');
+    expect(rollback.status).toBe(409);
+    expect(((await rollback.json()) as { error: string }).error).toBe('nothing_to_roll_back');
+  });
+
   it('rejects a model whose weights do not match its topology', async () => {
     const upload = tinyModel();
     const r = await admin('/v1/admin/sites/demo/models', 'POST', { ...upload, weights: btoa('short') });
