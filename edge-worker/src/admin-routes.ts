@@ -115,13 +115,31 @@ adminRoutes.post('/v1/admin/sites/:site/models/rollback', async (c) => {
   return c.json({ version: previous, status: 'serving' });
 });
 
+function roundParam(c: AppContext, roundSeconds: number): number {
+  const param = c.req.param('round');
+  const round = param === 'current' ? currentRound(Date.now(), roundSeconds).id : Number(param);
+  if (!Number.isSafeInteger(round) || round < 0) throw new HttpError(400, 'invalid_round', 'a round is "current" or a non-negative integer');
+  return round;
+}
+
+/**
+ * A round's released result: its sums once it has closed with at least minCohort
+ * contributors; otherwise its status (open, or below the cohort) and how many contributed.
+ */
+adminRoutes.get('/v1/admin/sites/:site/rounds/:round', async (c) => {
+  const site = await existingSite(c);
+  const settings = (await getSite(c.env.DB, site))!;
+  const round = roundParam(c, settings.roundSeconds);
+  const aggregator = c.env.ROUNDS.get(c.env.ROUNDS.idFromName(roundObjectName(site, round)));
+  const release = await aggregator.release({ deadline: (round + 1) * settings.roundSeconds * 1000, minCohort: settings.minCohort });
+  return c.json({ site, round, ...release });
+});
+
 /** Per-creative report totals of a round ("current" or a round id), with its contributor count. */
 adminRoutes.get('/v1/admin/sites/:site/rounds/:round/totals', async (c) => {
   const site = await existingSite(c);
   const settings = (await getSite(c.env.DB, site))!;
-  const param = c.req.param('round');
-  const round = param === 'current' ? currentRound(Date.now(), settings.roundSeconds).id : Number(param);
-  if (!Number.isSafeInteger(round) || round < 0) throw new HttpError(400, 'invalid_round', 'a round is "current" or a non-negative integer');
+  const round = roundParam(c, settings.roundSeconds);
   const aggregator = c.env.ROUNDS.get(c.env.ROUNDS.idFromName(roundObjectName(site, round)));
   const summary = await aggregator.summary();
   return c.json({ site, round, ...summary });

@@ -107,7 +107,8 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
     return c.json({ error: 'round_closed', detail: `round ${report.round} is not open; the open round is ${round.id}`, openRound: round.id }, 409);
   }
   const aggregator = c.env.ROUNDS.get(c.env.ROUNDS.idFromName(roundObjectName(site.id, round.id)));
-  const { duplicate } = await aggregator.addReport(report);
+  const { duplicate, closed } = await aggregator.addReport(report, { deadline: Date.parse(round.deadline), minCohort: site.minCohort });
+  if (closed) return c.json({ error: 'round_closed', detail: `round ${round.id} has closed`, openRound: round.id + 1 }, 409);
   return c.json({ accepted: true, duplicate }, duplicate ? 200 : 202);
 });
 

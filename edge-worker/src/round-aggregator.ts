@@ -3,7 +3,9 @@
  *
  * Durable Objects process one event at a time and SQLite storage writes are transactional, so
  * 200 concurrent reports to one round add up exactly; the report-id table makes a retried
- * report (the device never heard the acknowledgement) count once.
+ * report (the device never heard the acknowledgement) count once. The round closes at its
+ * deadline (an alarm), after which nothing is added, and its sums are released only when at
+ * least minCohort distinct reports contributed.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Report } from '../../protocol/wire.ts';
@@ -20,6 +22,18 @@ export interface RoundSummary {
   totals: CreativeTotals[];
 }
 
+/** What the round's object is told on every report: the round's rules, from the site's settings. */
+export interface RoundTerms {
+  /** When the round closes, ms since the epoch. */
+  deadline: number;
+  minCohort: number;
+}
+
+export type RoundRelease =
+  | { status: 'open'; contributors: number; minCohort: number; deadline: number }
+  | { status: 'below_cohort'; contributors: number; minCohort: number; deadline: number }
+  | { status: 'released'; contributors: number; minCohort: number; deadline: number; totals: CreativeTotals[] };
+
 export class RoundAggregator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -29,14 +43,33 @@ export class RoundAggregator extends DurableObject<Env> {
         creative_id TEXT PRIMARY KEY,
         impressions INTEGER NOT NULL DEFAULT 0,
         clicks INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE IF NOT EXISTS terms (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        deadline INTEGER NOT NULL,
+        min_cohort INTEGER NOT NULL,
+        closed INTEGER NOT NULL DEFAULT 0
       );`);
   }
 
-  /** Adds a validated report once. Returns whether it had been counted before. */
-  addReport(report: Report): { duplicate: boolean } {
+  private terms(): (RoundTerms & { closed: boolean }) | null {
+    const row = this.ctx.storage.sql.exec<{ deadline: number; min_cohort: number; closed: number }>('SELECT deadline, min_cohort, closed FROM terms').toArray()[0];
+    return row ? { deadline: row.deadline, minCohort: row.min_cohort, closed: row.closed === 1 } : null;
+  }
+
+  /** Adds a validated report once. Refused once the round has closed. */
+  async addReport(report: Report, terms: RoundTerms): Promise<{ duplicate: boolean; closed: boolean }> {
+    const known = this.terms();
+    if (!known) {
+      // First report of the round: remember its terms and wake up at the deadline to close it.
+      this.ctx.storage.sql.exec('INSERT INTO terms (id, deadline, min_cohort) VALUES (1, ?, ?)', terms.deadline, terms.minCohort);
+      await this.ctx.storage.setAlarm(terms.deadline);
+    } else if (known.closed || Date.now() >= known.deadline) {
+      return { duplicate: false, closed: true };
+    }
     return this.ctx.storage.transactionSync(() => {
       const seen = this.ctx.storage.sql.exec('SELECT 1 FROM reports WHERE id = ?', report.reportId).toArray();
-      if (seen.length > 0) return { duplicate: true };
+      if (seen.length > 0) return { duplicate: true, closed: false };
       this.ctx.storage.sql.exec('INSERT INTO reports (id) VALUES (?)', report.reportId);
       for (const o of report.outcomes) {
         this.ctx.storage.sql.exec(
@@ -47,8 +80,13 @@ export class RoundAggregator extends DurableObject<Env> {
           o.clicks,
         );
       }
-      return { duplicate: false };
+      return { duplicate: false, closed: false };
     });
+  }
+
+  /** The deadline has come: the round takes no more reports. */
+  override async alarm(): Promise<void> {
+    this.ctx.storage.sql.exec('UPDATE terms SET closed = 1');
   }
 
   summary(): RoundSummary {
@@ -60,5 +98,19 @@ export class RoundAggregator extends DurableObject<Env> {
       .toArray()
       .map((r) => ({ creativeId: r.creative_id, impressions: r.impressions, clicks: r.clicks }));
     return { contributors, totals };
+  }
+
+  /**
+   * The round's result as released to its site's admin: nothing while it is open, nothing when
+   * fewer than minCohort reports contributed, the sums otherwise. `fallback` gives the terms of a
+   * round no report ever reached.
+   */
+  release(fallback: RoundTerms): RoundRelease {
+    const terms = this.terms() ?? { ...fallback, closed: false };
+    const { contributors, totals } = this.summary();
+    const base = { contributors, minCohort: terms.minCohort, deadline: terms.deadline };
+    if (!terms.closed && Date.now() < terms.deadline) return { status: 'open', ...base };
+    if (contributors < terms.minCohort) return { status: 'below_cohort', ...base };
+    return { status: 'released', ...base, totals };
   }
 }
