@@ -7,4 +7,8 @@ export interface Env {
   ASSETS: Fetcher;
   /** JSON object mapping site id to that site's admin token (a wrangler secret). */
   ADMIN_TOKENS: string;
+  /** Secret salt of the daily client keys used for rate limiting (optional). */
+  CLIENT_KEY_SALT?: string;
+  /** Device reports per client key per minute (wrangler.toml [[ratelimits]]). */
+  REPORT_LIMITER: RateLimit;
 }

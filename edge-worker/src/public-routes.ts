@@ -7,6 +7,7 @@ import type { Context } from 'hono';
 import * as v from 'valibot';
 import { ReportSchema, SITE_ID, MAX_REPORT_BYTES } from '../../protocol/wire.ts';
 import type { SiteConfig } from '../../protocol/wire.ts';
+import { clientKey } from './client-key.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { servingModel, modelArtifact } from './model-store.ts';
@@ -100,6 +101,11 @@ publicRoutes.get('/v1/models/:version/:file', async (c) => {
 publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   const site = await loadSite(c);
   allowOrigin(c, site);
+  // Before reading the body: a flooding client costs one digest and one counter per request.
+  const key = await clientKey(c.req.raw, c.env.CLIENT_KEY_SALT ?? c.env.ADMIN_TOKENS, site.id);
+  if (!(await c.env.REPORT_LIMITER.limit({ key })).success) {
+    throw new HttpError(429, 'rate_limited', 'too many reports from this client; retry in a minute');
+  }
   const report = await readJson(c.req.raw, ReportSchema, MAX_REPORT_BYTES);
   const round = currentRound(Date.now(), site.roundSeconds);
   if (report.round !== round.id) {

@@ -21,11 +21,16 @@ export function admin(path: string, method: string, body?: unknown, token = DEMO
   });
 }
 
+/** A random client address: every simulated device is a different client unless a test says otherwise. */
+export function randomAddress(): string {
+  return `10.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}`;
+}
+
 /** A report body as a device sends it: JSON as text/plain from the storefront's origin. */
-export function postReport(site: string, body: unknown, origin = SHOP_ORIGIN): Promise<Response> {
+export function postReport(site: string, body: unknown, origin = SHOP_ORIGIN, address = randomAddress()): Promise<Response> {
   return edge(`/v1/sites/${site}/reports`, {
     method: 'POST',
-    headers: { 'content-type': 'text/plain;charset=UTF-8', origin },
+    headers: { 'content-type': 'text/plain;charset=UTF-8', origin, 'cf-connecting-ip': address },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 }

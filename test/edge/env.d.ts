@@ -6,6 +6,7 @@ declare namespace Cloudflare {
     ROUNDS: DurableObjectNamespace<import('../../edge-worker/src/round-aggregator.ts').RoundAggregator>;
     ASSETS: Fetcher;
     ADMIN_TOKENS: string;
+    REPORT_LIMITER: RateLimit;
     TEST_MIGRATIONS: import('cloudflare:test').D1Migration[];
   }
 }

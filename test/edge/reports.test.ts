@@ -101,3 +101,17 @@ describe('POST /v1/sites/:site/reports', () => {
     expect(r.status).toBe(415);
   });
 });
+
+describe('rate limiting', () => {
+  beforeAll(() => seedDemoSite());
+
+  it('answers a flooding client 429 while other clients go on', async () => {
+    const round = await currentRoundId();
+    const statuses: number[] = [];
+    for (let i = 0; i < 130; i++) statuses.push((await postReport('demo', report(round), undefined, '192.0.2.7')).status);
+    expect(statuses.filter((s) => s === 202).length).toBeLessThanOrEqual(120);
+    expect(statuses.at(-1)).toBe(429);
+    const other = await postReport('demo', report(round), undefined, '198.51.100.9');
+    expect(other.status).toBe(202);
+  }, 60_000);
+});

@@ -1,0 +1,12 @@
+/**
+ * Who is sending, for rate limiting only, without knowing who: a SHA-256 of a secret salt, the
+ * UTC day and the client address. The address itself is never stored or logged, and a key links
+ * requests of one day only. The salt is the CLIENT_KEY_SALT secret (the admin tokens, which are
+ * secret too, when it is not set).
+ */
+export async function clientKey(request: Request, salt: string, site: string, now = Date.now()): Promise<string> {
+  const address = request.headers.get('cf-connecting-ip') ?? 'unknown';
+  const day = Math.floor(now / 86_400_000);
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${salt}|${day}|${site}|${address}`));
+  return Array.from(new Uint8Array(digest).slice(0, 16), (b) => b.toString(16).padStart(2, '0')).join('');
+}
