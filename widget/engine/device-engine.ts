@@ -15,6 +15,7 @@ import { readProfile, recordEvents } from './event-log.ts';
 import { drawThetas, sampleIndex, softmaxShares, THOMPSON_DRAWS, thompsonShares, withFloor } from './policy.ts';
 import type { Uniform } from './policy.ts';
 import { moveOutcomesToOutbox, outboxAction } from './report-outbox.ts';
+import { postReport } from './report-transport.ts';
 import { loadScoringModel } from './scoring-model.ts';
 import type { ScoringModel } from './scoring-model.ts';
 import { fetchSiteConfig } from './site-config.ts';
@@ -221,21 +222,7 @@ export class DeviceEngine implements EngineApi {
     try {
       await this.prepareReport();
       for (const entry of await this.db.getAll('outbox')) {
-        let status = 0;
-        let body = '';
-        try {
-          const r = await fetch(this.reportUrl(), {
-            method: 'POST',
-            credentials: 'omit',
-            keepalive: true,
-            headers: { 'content-type': 'text/plain' },
-            body: JSON.stringify(entry.report),
-          });
-          status = r.status;
-          body = await r.text();
-        } catch {
-          status = 0; // offline or edge down: kept for the next page
-        }
+        const { status, body } = await postReport(this.reportUrl(), entry.report);
         await this.reportAnswered(entry.reportId, status, body);
       }
     } catch (e) {
