@@ -32,7 +32,8 @@ function pageEvents(searchParam: string): { events: ShopperEvent[]; context: Ret
   const events: ShopperEvent[] = [{ type: 'page_view', at, pageType: context.pageType, category: context.category ?? undefined }];
   if (query) events.push({ type: 'search', at, query });
   if (product) events.push({ type: 'product_view', at, productId: product.id, category: product.category, brand: product.brand, price: product.price });
-  else if (context.pageType === 'category' && context.categoryFromPage) events.push({ type: 'category_view', at, category: context.categoryFromPage });
+  // Without a product, the page's category is the one the page declares.
+  else if (context.pageType === 'category' && context.category) events.push({ type: 'category_view', at, category: context.category });
   return { events, context };
 }
 
@@ -51,8 +52,7 @@ function boot(script: HTMLScriptElement | null): void {
     live = engine;
     const slots = findSlots(document);
     if (slots.length === 0) return;
-    const { categoryFromPage: _, ...page } = context;
-    const decisions = await engine.decide(slots.map((s) => s.dataset.vitrineSlot || 'default'), page);
+    const decisions = await engine.decide(slots.map((s) => s.dataset.vitrineSlot || 'default'), context);
     decisions.forEach((d, i) => renderDecision(slots[i]!, d, engine, creativeCss));
   };
   const session = new EngineSession(settings, showPage, warn);

@@ -88,16 +88,14 @@ function deviceClass(width: number): DeviceClass {
 }
 
 /** Page type from `<body data-vitrine-page="...">`, else inferred. */
-export function readPageContext(doc: Document, product: PageProduct | null, search: string | null): PageContext & { categoryFromPage: string | null } {
+export function readPageContext(doc: Document, product: PageProduct | null, search: string | null): PageContext {
   const declared = doc.body?.dataset.vitrinePage as PageType | undefined;
   const inferred: PageType = product ? 'product' : search ? 'search' : location.pathname === '/' ? 'home' : 'other';
   const pageType: PageType = declared && (PAGE_TYPES as readonly string[]).includes(declared) ? declared : inferred;
-  const categoryFromPage = doc.body?.dataset.vitrineCategory ?? null;
   return {
     pageType,
-    category: product?.category || categoryFromPage,
+    category: product?.category || doc.body?.dataset.vitrineCategory || null,
     hour: new Date().getHours(),
     device: deviceClass(window.innerWidth),
-    categoryFromPage,
   };
 }
