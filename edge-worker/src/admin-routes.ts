@@ -12,8 +12,9 @@ import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { getModel, insertModel, previousServingModel, promoteModel } from './model-store.ts';
 import { readJson } from './request-body.ts';
-import { currentRound, roundObjectName } from './rounds.ts';
+import { currentRound, roundAggregator } from './rounds.ts';
 import { getSite, missingReferences, upsertCreatives, upsertProducts, upsertSite, upsertTemplates } from './site-store.ts';
+import type { SiteRow } from './site-store.ts';
 
 type AppContext = Context<{ Bindings: Env }>;
 
@@ -31,10 +32,15 @@ const requireAdmin: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
 adminRoutes.use('/v1/admin/sites/:site', requireAdmin);
 adminRoutes.use('/v1/admin/sites/:site/*', requireAdmin);
 
-async function existingSite(c: AppContext): Promise<string> {
+async function existingSiteRow(c: AppContext): Promise<SiteRow> {
   const site = c.req.param('site')!;
-  if (!(await getSite(c.env.DB, site))) throw new HttpError(404, 'unknown_site', `create site ${site} first: PUT /v1/admin/sites/${site}`);
-  return site;
+  const row = await getSite(c.env.DB, site);
+  if (!row) throw new HttpError(404, 'unknown_site', `create site ${site} first: PUT /v1/admin/sites/${site}`);
+  return row;
+}
+
+async function existingSite(c: AppContext): Promise<string> {
+  return (await existingSiteRow(c)).id;
 }
 
 adminRoutes.put('/v1/admin/sites/:site', async (c) => {
@@ -127,20 +133,20 @@ function roundParam(c: AppContext, roundSeconds: number): number {
  * contributors; otherwise its status (open, or below the cohort) and how many contributed.
  */
 adminRoutes.get('/v1/admin/sites/:site/rounds/:round', async (c) => {
-  const site = await existingSite(c);
-  const settings = (await getSite(c.env.DB, site))!;
+  const settings = await existingSiteRow(c);
+  const site = settings.id;
   const round = roundParam(c, settings.roundSeconds);
-  const aggregator = c.env.ROUNDS.get(c.env.ROUNDS.idFromName(roundObjectName(site, round)));
+  const aggregator = roundAggregator(c.env.ROUNDS, site, round);
   const release = await aggregator.release({ deadline: (round + 1) * settings.roundSeconds * 1000, minCohort: settings.minCohort });
   return c.json({ site, round, ...release });
 });
 
 /** Per-creative report totals of a round ("current" or a round id), with its contributor count. */
 adminRoutes.get('/v1/admin/sites/:site/rounds/:round/totals', async (c) => {
-  const site = await existingSite(c);
-  const settings = (await getSite(c.env.DB, site))!;
+  const settings = await existingSiteRow(c);
+  const site = settings.id;
   const round = roundParam(c, settings.roundSeconds);
-  const aggregator = c.env.ROUNDS.get(c.env.ROUNDS.idFromName(roundObjectName(site, round)));
+  const aggregator = roundAggregator(c.env.ROUNDS, site, round);
   const summary = await aggregator.summary();
   return c.json({ site, round, ...summary });
 });

@@ -12,7 +12,7 @@ import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { servingModel, modelArtifact } from './model-store.ts';
 import { readJson } from './request-body.ts';
-import { currentRound, roundObjectName } from './rounds.ts';
+import { currentRound, roundAggregator } from './rounds.ts';
 import { getSite, listCandidates, listTemplates } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
 
@@ -112,7 +112,7 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
     // The device's config was from another round: it re-targets the report and retries.
     return c.json({ error: 'round_closed', detail: `round ${report.round} is not open; the open round is ${round.id}`, openRound: round.id }, 409);
   }
-  const aggregator = c.env.ROUNDS.get(c.env.ROUNDS.idFromName(roundObjectName(site.id, round.id)));
+  const aggregator = roundAggregator(c.env.ROUNDS, site.id, round.id);
   const { duplicate, closed } = await aggregator.addReport(report, { deadline: Date.parse(round.deadline), minCohort: site.minCohort });
   if (closed) return c.json({ error: 'round_closed', detail: `round ${round.id} has closed`, openRound: round.id + 1 }, 409);
   return c.json({ accepted: true, duplicate }, duplicate ? 200 : 202);

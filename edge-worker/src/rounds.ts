@@ -3,6 +3,8 @@
  * epoch, so every device and the edge agree on it from the clock alone, and a report carries
  * no time finer than the round.
  */
+import type { RoundAggregator } from './round-aggregator.ts';
+
 export interface RoundInfo {
   id: number;
   /** When the round closes (ISO 8601). */
@@ -18,4 +20,9 @@ export function currentRound(now: number, roundSeconds: number): RoundInfo {
 /** The Durable Object name of one site's round. */
 export function roundObjectName(site: string, round: number): string {
   return `${site}/${round}`;
+}
+
+/** The Durable Object that holds one site's round. */
+export function roundAggregator(rounds: DurableObjectNamespace<RoundAggregator>, site: string, round: number): DurableObjectStub<RoundAggregator> {
+  return rounds.get(rounds.idFromName(roundObjectName(site, round)));
 }
