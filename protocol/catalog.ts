@@ -3,6 +3,9 @@
  * one-hot encodes these lists, so their order is part of the feature-spec hash.
  */
 
+/** What a site id looks like, everywhere one is read: script tags, URLs, admin calls. */
+export const SITE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
 export const PAGE_TYPES = ['home', 'category', 'product', 'cart', 'checkout', 'search', 'other'] as const;
 export type PageType = (typeof PAGE_TYPES)[number];
 

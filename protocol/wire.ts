@@ -4,9 +4,9 @@
  * validates every response, and the types flow from the schemas.
  */
 import * as v from 'valibot';
-import { LAYOUTS, MESSAGE_TYPES } from './catalog.ts';
+import { LAYOUTS, MESSAGE_TYPES, SITE_ID_PATTERN } from './catalog.ts';
 
-export const SITE_ID = v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a site id is 1-63 lowercase letters, digits or dashes'));
+export const SITE_ID = v.pipe(v.string(), v.regex(SITE_ID_PATTERN, 'a site id is 1-63 lowercase letters, digits or dashes'));
 const ID = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'an id is 1-64 letters, digits, _ . or -'));
 const TEXT = v.pipe(v.string(), v.maxLength(200));
 /** Links and images: http(s) or site-relative only, so a creative can never carry javascript: URLs. */

@@ -39,12 +39,11 @@ export class DeviceEngine implements EngineApi {
     this.edge = options.edge.replace(/\/$/, '');
     this.site = options.site;
     this.reporting = options.reporting;
-    let fallbackReason: string | null = null;
     // Opening the database and fetching the config do not depend on each other: overlap them.
     const [store, config] = await Promise.allSettled([this.openStore(options.storage), fetchSiteConfig(this.edge, this.site)]);
     if (store.status === 'rejected') return { state: 'unavailable', reason: `no storage at all: ${String(store.reason)}` };
     this.db = store.value.db;
-    fallbackReason = store.value.fallback;
+    let fallbackReason = store.value.fallback;
     if (config.status === 'rejected') {
       return { state: 'unavailable', reason: String(config.reason instanceof Error ? config.reason.message : config.reason) };
     }
@@ -57,7 +56,7 @@ export class DeviceEngine implements EngineApi {
       }
     }
     if (this.reporting) void this.retryOutbox();
-    return { state: 'ready', modelVersion: this.model?.version ?? null, storage: store.value.fallback ? 'memory' : options.storage === 'memory' ? 'memory' : 'indexeddb', fallbackReason, creativeCss: CREATIVE_CSS };
+    return { state: 'ready', modelVersion: this.model?.version ?? null, storage: options.storage === 'persistent' && !store.value.fallback ? 'indexeddb' : 'memory', fallbackReason, creativeCss: CREATIVE_CSS };
   }
 
   /**

@@ -8,6 +8,8 @@
  *                  personalize locally (by default GPC stops reports, and local personalization goes on)
  * The IIFE build has no import.meta.url, so the script's own URL comes from document.currentScript.
  */
+import { SITE_ID_PATTERN } from '../../protocol/catalog.ts';
+
 export interface ScriptSettings {
   site: string;
   edge: string;
@@ -23,7 +25,7 @@ export function readScriptSettings(script: HTMLScriptElement | null): ScriptSett
   if (!script?.src) return 'could not find its own <script> tag (was it injected without src?)';
   const site = script.dataset.site?.trim();
   if (!site) return 'the script tag has no data-site attribute; add data-site="<your site id>"';
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(site)) return `data-site="${site}" is not a valid site id`;
+  if (!SITE_ID_PATTERN.test(site)) return `data-site="${site}" is not a valid site id`;
   const scriptUrl = new URL(script.src, location.href);
   let edge = scriptUrl.origin;
   if (script.dataset.edge) {
