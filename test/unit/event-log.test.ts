@@ -63,3 +63,47 @@ describe('event log and profile store', () => {
     upgraded.close();
   });
 });
+
+describe('a full quota', () => {
+  it('evicts the older half of the events and records once more, counting the event exactly once', async () => {
+    const db = await openDeviceStore(site());
+    const retention = { ttlMs: 365 * DAY, maxEvents: 2000, halfLifeHours: 72 };
+    await recordEvents(db, Array.from({ length: 40 }, (_, i) => view(1000 + i)), retention, 1040);
+    // What a browser does when a commit would exceed the origin's quota: the transaction aborts
+    // with QuotaExceededError and everything in it is rolled back. fake-indexeddb's internal
+    // _abort(name) is exactly that step of the spec, so it stands in for a full disk here.
+    const proto = IDBObjectStore.prototype as IDBObjectStore & { add: IDBObjectStore['add'] };
+    const realAdd = proto.add;
+    let failures = 0;
+    proto.add = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['add']>) {
+      const request = realAdd.apply(this, args);
+      if (failures++ === 0) (this.transaction as unknown as { _abort(name: string): void })._abort('QuotaExceededError');
+      return request;
+    };
+    try {
+      await recordEvents(db, [view(2000, 'bags')], retention, 2000);
+    } finally {
+      proto.add = realAdd;
+    }
+    expect(failures).toBe(2);
+    const events = await db.getAll('events');
+    expect(events).toHaveLength(21);
+    expect(events.at(-1)).toMatchObject({ at: 2000, category: 'bags' });
+    expect(Math.min(...events.map((e) => e.at))).toBe(1020);
+    const profile = await readProfile(db);
+    expect(profile.totalEvents).toBe(41);
+    expect(profile.categories.bags).toBeGreaterThan(0);
+    db.close();
+  });
+
+  it('surfaces anything else, and leaves nothing half-written', async () => {
+    const db = await openDeviceStore(site());
+    const now = Date.now();
+    await recordEvents(db, [view(now)]);
+    const unclonable = { ...view(now + 1), category: (() => 'x') as unknown as string };
+    await expect(recordEvents(db, [unclonable])).rejects.toThrow();
+    expect(await db.count('events')).toBe(1);
+    expect((await readProfile(db)).totalEvents).toBe(1);
+    db.close();
+  });
+});

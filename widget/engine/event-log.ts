@@ -2,7 +2,7 @@
  * Recording shopper events and keeping the profile they produce.
  *
  * Each call is one readwrite transaction over events and profile: the events are added, folded
- * into the profile, and old events evicted, all or nothing. IndexedDB serializes overlapping
+ * into the profile, and old events evicted, all or nothing (an error in any request aborts it). IndexedDB serializes overlapping
  * readwrite transactions across tabs, so two tabs recording at once lose and double nothing.
  * Eviction never changes the profile: it already holds what the evicted events said.
  */
@@ -10,6 +10,7 @@ import { emptyProfile, isValidProfile } from '../../protocol/profile.ts';
 import type { ShopperProfile } from '../../protocol/profile.ts';
 import { applyEvent } from '../../protocol/profile-updates.ts';
 import type { ShopperEvent } from '../../protocol/shopper-events.ts';
+import { unwrap } from 'idb';
 import type { DeviceDB } from './device-store.ts';
 
 export interface RetentionPolicy {
@@ -26,39 +27,67 @@ export const DEFAULT_RETENTION: RetentionPolicy = { ttlMs: 30 * 86_400_000, maxE
 const TTL_SWEEP_EVERY_MS = 10 * 60_000;
 const lastSweep = new WeakMap<DeviceDB, number>();
 
-async function record(db: DeviceDB, events: ShopperEvent[], retention: RetentionPolicy, now: number): Promise<void> {
-  // Relaxed durability: the commit does not wait for the disk flush. Losing the last event to a
-  // power cut costs nothing; waiting for the flush on every event costs milliseconds each time.
-  const tx = db.transaction(['events', 'profile'], 'readwrite', { durability: 'relaxed' });
-  const eventStore = tx.objectStore('events');
-  const stored = await tx.objectStore('profile').get('current');
-  let profile: ShopperProfile;
-  if (isValidProfile(stored)) profile = stored;
-  else {
-    // None yet, or a row that cannot be trusted: (re)build from the events still stored.
-    const history = await eventStore.index('byTime').getAll();
-    profile = emptyProfile(history[0]?.at ?? now, retention.halfLifeHours);
-    for (const e of history) applyEvent(profile, e);
-  }
-  let lastId = 0;
-  for (const e of events) {
-    applyEvent(profile, e);
-    lastId = await eventStore.add({ ...e });
-  }
-  void tx.objectStore('profile').put(profile, 'current');
-  // The cap: ids grow with every event recorded (in any tab), so "all but the newest maxEvents"
-  // is one key range, deleted without counting or walking anything.
-  if (lastId > retention.maxEvents) void eventStore.delete(IDBKeyRange.upperBound(lastId - retention.maxEvents));
-  // The TTL: expired events, swept now and then.
-  if (now - (lastSweep.get(db) ?? -Infinity) >= TTL_SWEEP_EVERY_MS) {
-    lastSweep.set(db, now);
-    let cursor = await eventStore.index('byTime').openCursor(IDBKeyRange.upperBound(now - retention.ttlMs));
-    while (cursor) {
-      void cursor.delete();
-      cursor = await cursor.continue();
+/**
+ * One readwrite transaction, pipelined: the profile read and the event writes are issued together
+ * and each follow-up request is issued from the previous one's success callback, so the
+ * transaction never waits on a promise hop between requests. Awaiting each request through idb's
+ * promises instead cost about 0.3-0.5 ms per event in Chromium (measured with `npm run bench`).
+ */
+function record(db: DeviceDB, events: ShopperEvent[], retention: RetentionPolicy, now: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const tx = unwrap(db).transaction(['events', 'profile'], 'readwrite', { durability: 'relaxed' });
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error ?? new DOMException('transaction aborted', 'AbortError'));
+    const eventStore = tx.objectStore('events');
+    const profileStore = tx.objectStore('profile');
+    const storedProfile = profileStore.get('current');
+    let lastAdd: IDBRequest<IDBValidKey> | undefined;
+    try {
+      for (const e of events) lastAdd = eventStore.add({ ...e });
+    } catch (e) {
+      // An event that cannot be stored (say, a value that cannot be cloned) must not leave the
+      // profile update behind it to commit alone: all or nothing.
+      tx.abort();
+      throw e;
     }
-  }
-  await tx.done;
+    storedProfile.onsuccess = () => {
+      const stored: unknown = storedProfile.result;
+      if (isValidProfile(stored)) {
+        for (const e of events) applyEvent(stored, e);
+        profileStore.put(stored, 'current');
+        return;
+      }
+      // None yet, or a row that cannot be trusted: (re)build from the events stored, which by
+      // now include the ones just added (requests run in the order they were issued).
+      const history = eventStore.index('byTime').getAll();
+      history.onsuccess = () => {
+        const all = history.result as ShopperEvent[];
+        const rebuilt = emptyProfile(all[0]?.at ?? now, retention.halfLifeHours);
+        for (const e of all) applyEvent(rebuilt, e);
+        profileStore.put(rebuilt, 'current');
+      };
+    };
+    // The cap: ids grow with every event recorded (in any tab), so "all but the newest maxEvents"
+    // is one key range, deleted without counting or walking anything.
+    if (lastAdd) {
+      const added = lastAdd;
+      added.onsuccess = () => {
+        const lastId = added.result as number;
+        if (lastId > retention.maxEvents) eventStore.delete(IDBKeyRange.upperBound(lastId - retention.maxEvents));
+      };
+    }
+    // The TTL: expired events, swept now and then (a sweep walks an index).
+    if (now - (lastSweep.get(db) ?? -Infinity) >= TTL_SWEEP_EVERY_MS) {
+      lastSweep.set(db, now);
+      const sweep = eventStore.index('byTime').openCursor(IDBKeyRange.upperBound(now - retention.ttlMs));
+      sweep.onsuccess = () => {
+        const cursor = sweep.result;
+        if (!cursor) return;
+        cursor.delete();
+        cursor.continue();
+      };
+    }
+  });
 }
 
 /** Deletes the older half of the events: room for new ones when the origin's quota is full. */
