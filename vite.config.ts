@@ -9,7 +9,8 @@ import preact from '@preact/preset-vite';
 import { defineConfig } from 'vite';
 
 const root = import.meta.dirname;
-export const ASSETS_DIR = path.join(root, 'dist/edge-assets/v1');
+/** Where the built widget goes: the edge's assets, unless a caller (the size-budget test) builds elsewhere. */
+export const ASSETS_DIR = process.env.VITRINE_ASSETS_DIR ?? path.join(root, 'dist/edge-assets/v1');
 
 export default defineConfig(({ mode }) => {
   const common = {
@@ -45,7 +46,7 @@ export default defineConfig(({ mode }) => {
     build: {
       outDir: ASSETS_DIR,
       emptyOutDir: false,
-      target: 'es2020',
+      target: 'es2022',
       minify: true,
       lib: { entry: path.join(root, 'widget/loader/index.ts'), formats: ['iife'], name: 'vitrine', fileName: () => 'vitrine.js' },
       rolldownOptions: { output: { comments: { legal: false } } },

@@ -7,6 +7,10 @@
  *   profile_read_p50_ms / _p95_ms           read the profile for a decision (same)
  *   idb_write_floor_p50_ms / _p95_ms        one bare readwrite transaction with one put: what IndexedDB itself costs
  *   first_creative_ms_cold / _warm          DOMContentLoaded to creative painted, demo product page (median of 5)
+ *   decide_p50_ms_N / decide_p95_ms_N       engine.decide() for one slot, N = 50, 200, 1000 candidates, warm
+ *                                           (profile read, eligibility, scoring, Thompson, decision logged)
+ *   score_200_tfjs_{cpu,wasm}_p50_ms/_p95_ms  the two towers and phi for 200 candidates, tfjs backends
+ *   score_200_floor_p50_ms / _p95_ms        the same as a plain Float32Array loop; _tfjs_cpu_over_floor the ratio
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +21,12 @@ import { gzipSync } from 'node:zlib';
 import { chromium } from '@playwright/test';
 import type { Browser } from '@playwright/test';
 import { build } from 'vite';
+import { MESSAGE_TYPES } from '../protocol/catalog.ts';
+import { modelVersion } from '../protocol/model-artifact.ts';
+import type { Candidate, SiteConfig } from '../protocol/wire.ts';
+import { trainBootstrapModel } from '../model-training/src/bootstrap-model.ts';
+import { PRODUCTS, TEMPLATES } from '../test/fixtures/storefront/demo-catalog.ts';
+import { demoCandidates } from '../test/fixtures/storefront/demo-candidates.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -33,21 +43,32 @@ function sizes(): void {
   results.worker_gzip_kb = gz(path.join(assets, 'chunks', engine));
 }
 
-async function storeBench(browser: Browser): Promise<void> {
+/**
+ * Builds `entry` (a bench worker) with vite, serves it with `routes` from a local server, runs
+ * it in a Web Worker of a page on that server, and returns what it posts back.
+ */
+async function runBenchWorker(browser: Browser, entry: string, routes: Record<string, () => { type: string; body: string | Buffer }> = {}): Promise<Record<string, number>> {
   const out = path.join(root, 'dist/bench');
   await build({
     configFile: false,
     root,
     logLevel: 'warn',
-    build: { outDir: out, emptyOutDir: true, minify: true, lib: { entry: path.join(root, 'bench/store-bench.worker.ts'), formats: ['es'], fileName: () => 'store-bench.js' } },
+    build: { outDir: out, emptyOutDir: true, minify: true, lib: { entry: path.join(root, entry), formats: ['es'], fileName: () => 'bench-worker.js' } },
   });
   const server = createServer((req, res) => {
-    if (req.url === '/store-bench.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' });
-      return res.end(readFileSync(path.join(out, 'store-bench.js')));
+    const pathname = new URL(req.url ?? '/', 'http://bench.local').pathname;
+    const route = pathname === '/bench-worker.js' ? () => ({ type: 'text/javascript', body: readFileSync(path.join(out, 'bench-worker.js')) }) : routes[pathname];
+    if (route) {
+      const { type, body } = route();
+      res.writeHead(200, { 'content-type': type });
+      return res.end(body);
+    }
+    if (pathname !== '/') {
+      res.writeHead(404);
+      return res.end();
     }
     res.writeHead(200, { 'content-type': 'text/html' });
-    res.end('<!doctype html><title>store bench</title>');
+    res.end('<!doctype html><title>bench</title>');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
@@ -56,17 +77,59 @@ async function storeBench(browser: Browser): Promise<void> {
     await page.goto(`http://127.0.0.1:${port}/`);
     // Browser-side code is passed as text: tsx would otherwise inject helpers the page lacks.
     const outcome = (await page.evaluate(`new Promise((resolve) => {
-      const worker = new Worker('/store-bench.js', { type: 'module' });
+      const worker = new Worker('/bench-worker.js', { type: 'module' });
       worker.onmessage = (e) => resolve(e.data);
       worker.onerror = (e) => resolve({ ok: false, error: e.message });
     })`)) as { ok: boolean; result?: Record<string, number>; error?: string };
-    if (!outcome.ok) throw new Error(outcome.error);
-    const { stored: _, ...figures } = outcome.result!;
-    for (const [k, v] of Object.entries(figures)) results[k] = round(v);
     await page.close();
+    if (!outcome.ok) throw new Error(outcome.error);
+    return outcome.result!;
   } finally {
     server.close();
   }
+}
+
+async function storeBench(browser: Browser): Promise<void> {
+  const { stored: _, ...figures } = await runBenchWorker(browser, 'bench/store-bench.worker.ts');
+  for (const [k, v] of Object.entries(figures)) results[k] = round(v);
+}
+
+/** N synthetic candidates over the demo catalog (every product, every template, cycled). */
+function syntheticCandidates(n: number): Candidate[] {
+  return Array.from({ length: n }, (_, i) => {
+    const p = PRODUCTS[i % PRODUCTS.length]!;
+    const t = TEMPLATES[i % TEMPLATES.length]!;
+    return { id: `c-${i}`, templateId: t.id, layout: t.layout, messageType: MESSAGE_TYPES[i % MESSAGE_TYPES.length]!, category: p.category, brand: p.brand, price: p.price, productName: p.name, imageUrl: p.imageUrl, url: p.url, popularity: p.popularity };
+  });
+}
+
+async function decideBench(browser: Browser): Promise<void> {
+  // The demo's model (trained once and cached in .vitrine/models by npm start, or here).
+  const { model, weights } = await trainBootstrapModel(demoCandidates(), { examples: 40_000, cacheDir: path.join(root, '.vitrine/models'), log: console.log });
+  const modelText = JSON.stringify(model);
+  const version = await modelVersion(modelText, weights);
+  const routes: Record<string, () => { type: string; body: string | Buffer }> = {
+    [`/v1/models/${version}/model.json`]: () => ({ type: 'application/json', body: modelText }),
+    [`/v1/models/${version}/weights.bin`]: () => ({ type: 'application/octet-stream', body: Buffer.from(weights) }),
+  };
+  for (const n of [50, 200, 1000]) {
+    const config: SiteConfig = {
+      site: `bench-${n}`,
+      reportSchema: 1,
+      round: { id: 1, deadline: new Date(Date.now() + 3_600_000).toISOString(), minCohort: 50 },
+      explorationFloor: 0.01,
+      frequencyCapPerDay: 0,
+      excludedCategories: [],
+      refreshSeconds: 3600,
+      templates: TEMPLATES,
+      candidates: syntheticCandidates(n),
+      model: { version, specHash: model.specHash, url: `/v1/models/${version}/model.json` },
+    };
+    routes[`/v1/sites/bench-${n}/config`] = () => ({ type: 'application/json', body: JSON.stringify(config) });
+  }
+  const wasmDir = path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+  for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) routes[`/wasm/${f}`] = () => ({ type: 'application/wasm', body: readFileSync(path.join(wasmDir, f)) });
+  for (const [k, v] of Object.entries(await runBenchWorker(browser, 'bench/decide-bench.worker.ts', routes))) results[k] = round(v);
 }
 
 async function firstCreative(browser: Browser): Promise<void> {
@@ -110,16 +173,27 @@ async function firstCreative(browser: Browser): Promise<void> {
   }
 }
 
+/** What needs Chromium: recorded as null (not left out) when it is missing. */
+const BROWSER_FIGURES = [
+  ...['record_event', 'profile_read', 'idb_write_floor'].flatMap((f) => [`${f}_p50_ms`, `${f}_p95_ms`]),
+  ...[50, 200, 1000].flatMap((n) => [`decide_p50_ms_${n}`, `decide_p95_ms_${n}`]),
+  ...['tfjs_cpu', 'tfjs_wasm', 'floor'].flatMap((f) => [`score_200_${f}_p50_ms`, `score_200_${f}_p95_ms`]),
+  'score_200_tfjs_cpu_over_floor',
+  'first_creative_ms_cold',
+  'first_creative_ms_warm',
+];
+
 async function main(): Promise<void> {
   if (!existsSync(path.join(root, 'dist/edge-assets/v1/vitrine.js'))) throw new Error('run npm run build first');
   sizes();
   if (!existsSync(CHROMIUM)) {
     console.error(`no ${CHROMIUM}: browser figures are recorded as null (sudo apt-get install -y chromium)`);
-    for (const k of ['record_event_p50_ms', 'record_event_p95_ms', 'profile_read_p50_ms', 'profile_read_p95_ms', 'idb_write_floor_p50_ms', 'idb_write_floor_p95_ms', 'first_creative_ms_cold', 'first_creative_ms_warm']) results[k] = null;
+    for (const k of BROWSER_FIGURES) results[k] = null;
   } else {
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
     try {
       await storeBench(browser);
+      await decideBench(browser);
       await firstCreative(browser);
     } finally {
       await browser.close();

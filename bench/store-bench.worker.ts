@@ -8,7 +8,7 @@ import { databaseName, openDeviceStore } from '../widget/engine/device-store.ts'
 import { readProfile, recordEvents } from '../widget/engine/event-log.ts';
 
 const STORED = 2000;
-const SAMPLES = 300;
+const SAMPLES = 1000;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -24,22 +24,20 @@ async function run() {
   for (let i = 0; i < STORED; i += 100) {
     await recordEvents(db, Array.from({ length: 100 }, (_, k) => ({ type: 'product_view' as const, at: now - (STORED - i - k) * 1000, category: categories[(i + k) % 8], price: 20 + ((i + k) % 200) })));
   }
+  // The three measurements are interleaved, one of each per iteration, so that whatever else the
+  // machine is doing at a moment weighs on all three alike and the ratios stay meaningful.
   const record: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    const t0 = performance.now();
-    await recordEvents(db, [{ type: 'product_view', at: Date.now(), category: categories[i % 8], price: 50 }]);
-    record.push(performance.now() - t0);
-  }
   const read: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    const t0 = performance.now();
-    await readProfile(db);
-    read.push(performance.now() - t0);
-  }
-  // The floor: one relaxed readwrite transaction with a single small put, nothing else.
   const floor: number[] = [];
   for (let i = 0; i < SAMPLES; i++) {
-    const t0 = performance.now();
+    let t0 = performance.now();
+    await recordEvents(db, [{ type: 'product_view', at: Date.now(), category: categories[i % 8], price: 50 }]);
+    record.push(performance.now() - t0);
+    t0 = performance.now();
+    await readProfile(db);
+    read.push(performance.now() - t0);
+    // The floor: one relaxed readwrite transaction with a single small put, nothing else.
+    t0 = performance.now();
     const tx = db.transaction('ledger', 'readwrite', { durability: 'relaxed' });
     await Promise.all([tx.store.put({ round: i, reportId: 'bench', at: i }), tx.done]);
     floor.push(performance.now() - t0);

@@ -16,7 +16,7 @@ const SLOT_BUCKETS = 4;
 /** Everything that changes what a feature index means. Its digest is the spec version. */
 const SPEC = {
   name: 'vitrine-features',
-  revision: 1,
+  revision: 2,
   categoryBuckets: CATEGORY_BUCKETS,
   brandBuckets: BRAND_BUCKETS,
   slotBuckets: SLOT_BUCKETS,
@@ -28,6 +28,7 @@ const SPEC = {
   messageTypes: MESSAGE_TYPES,
   shopper: ['categoryAffinity', 'brandAffinity', 'priceAffinity', 'search', 'activity', 'recency', 'cartItems', 'cartValue', 'purchases', 'pageType', 'pageCategory', 'hourSin', 'hourCos', 'device'],
   creative: ['category', 'brand', 'priceBand', 'layout', 'messageType', 'slot', 'popularity'],
+  cross: ['categoryAffinity', 'brandAffinity', 'priceAffinity', 'pageCategory'],
 } as const;
 
 export const FEATURE_SPEC_HASH = digest64(JSON.stringify(SPEC));
@@ -36,6 +37,44 @@ export const SHOPPER_DIM =
   CATEGORY_BUCKETS + BRAND_BUCKETS + PRICE_BANDS + SEARCH_BUCKETS + 5 + PAGE_TYPES.length + CATEGORY_BUCKETS + 2 + DEVICE_CLASSES.length;
 export const CREATIVE_DIM =
   CATEGORY_BUCKETS + BRAND_BUCKETS + PRICE_BANDS + LAYOUTS.length + MESSAGE_TYPES.length + SLOT_BUCKETS + 1;
+
+/** Where the blocks that cross features read start, in the shopper and creative vectors. */
+const SHOPPER_BRANDS_AT = CATEGORY_BUCKETS;
+const SHOPPER_PRICES_AT = SHOPPER_BRANDS_AT + BRAND_BUCKETS;
+const SHOPPER_PAGE_CATEGORY_AT = SHOPPER_PRICES_AT + PRICE_BANDS + SEARCH_BUCKETS + 5 + PAGE_TYPES.length;
+const CREATIVE_BRAND_AT = CATEGORY_BUCKETS;
+const CREATIVE_PRICE_AT = CREATIVE_BRAND_AT + BRAND_BUCKETS;
+
+/**
+ * Cross features: how much of the shopper's decayed affinity falls on this creative's category,
+ * brand and price band, and whether the creative is in the category of the page being viewed.
+ * The towers could learn these matches from data, but slowly and only with a lot of it; given
+ * directly, the Bayesian last layer weighs them from the first round of feedback on.
+ */
+export const CROSS_DIM = SPEC.cross.length;
+
+export function encodeCross(shopper: Float32Array, shopperAt: number, creative: Float32Array, creativeAt: number, out: Float32Array, outAt: number): void {
+  const dot = (s: number, c: number, len: number) => {
+    let x = 0;
+    for (let k = 0; k < len; k++) x += shopper[shopperAt + s + k]! * creative[creativeAt + c + k]!;
+    return x;
+  };
+  out[outAt] = dot(0, 0, CATEGORY_BUCKETS);
+  out[outAt + 1] = dot(SHOPPER_BRANDS_AT, CREATIVE_BRAND_AT, BRAND_BUCKETS);
+  out[outAt + 2] = dot(SHOPPER_PRICES_AT, CREATIVE_PRICE_AT, PRICE_BANDS);
+  out[outAt + 3] = dot(SHOPPER_PAGE_CATEGORY_AT, 0, CATEGORY_BUCKETS);
+}
+
+/**
+ * Cross features for shopper rows against creative rows, row-major [n, CROSS_DIM]. One shopper
+ * row is paired with every creative (scoring); otherwise row i pairs with row i (training).
+ */
+export function crossRows(shoppers: Float32Array, creatives: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(n * CROSS_DIM);
+  const oneShopper = shoppers.length === SHOPPER_DIM;
+  for (let i = 0; i < n; i++) encodeCross(shoppers, oneShopper ? 0 : i * SHOPPER_DIM, creatives, i * CREATIVE_DIM, out, i * CROSS_DIM);
+  return out;
+}
 
 export interface PageContext {
   pageType: PageType;

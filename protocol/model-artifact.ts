@@ -4,6 +4,7 @@
  * pass so that the edge can validate and hash artifacts without bundling TensorFlow.js.
  */
 import * as v from 'valibot';
+import { CROSS_DIM } from './features.ts';
 
 export const MODEL_FORMAT = 'vitrine-two-tower/1';
 
@@ -34,7 +35,7 @@ export interface ModelJson {
 
 /** Dimension of phi, the last layer's input. */
 export function headDim(t: ModelTopology): number {
-  return t.embed + 1;
+  return t.embed + CROSS_DIM + 1;
 }
 
 /** The weights, in the order they are stored in weights.bin. */

@@ -4,10 +4,11 @@
  *
  *   u = shopper tower(x_shopper)   (Dense relu, Dense)  -> R^E
  *   v = creative tower(x_creative) (Dense relu, Dense)  -> R^E
- *   phi = [u * v, 1]                                     -> R^(E+1)
+ *   phi = [u * v, cross, 1]                              -> R^(E+C+1)
  *   expected reward = phi . theta,  theta ~ N(mean, covariance)
  *
- * The towers are point estimates; theta's Gaussian posterior is what Thompson sampling draws
+ * cross holds the shopper-creative match features of features.ts (encodeCross), computed from
+ * the raw feature vectors outside the graph. The towers are point estimates; theta's Gaussian posterior is what Thompson sampling draws
  * from and what devices' sufficient statistics (sum phi phi^T, sum r phi) update exactly.
  *
  * The artifact format is in model-artifact.ts.
@@ -27,9 +28,9 @@ function tower(w: TowerWeights, side: 'shopper' | 'creative', x: Tensor2D): Tens
  * broadcast against every creative (one shopper scoring many candidates).
  * Call inside tf.tidy.
  */
-export function headFeatures(w: TowerWeights, shoppers: Tensor2D, creatives: Tensor2D): Tensor2D {
+export function headFeatures(w: TowerWeights, shoppers: Tensor2D, creatives: Tensor2D, cross: Tensor2D): Tensor2D {
   const u = tower(w, 'shopper', shoppers);
   const v = tower(w, 'creative', creatives);
   const n = creatives.shape[0];
-  return concat([mul(u, v) as Tensor2D, ones([n, 1]) as Tensor2D], 1);
+  return concat([mul(u, v) as Tensor2D, cross, ones([n, 1]) as Tensor2D], 1);
 }

@@ -25,6 +25,12 @@ export const SiteSettingsSchema = v.strictObject({
   roundSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60), v.maxValue(30 * 86400)), 86400),
   /** Probability mass reserved for uniform exploration, spread over the eligible candidates. */
   explorationFloor: v.optional(v.pipe(v.number(), v.minValue(0.001), v.maxValue(0.5)), 0.01),
+  /** Impressions of one creative per device per day before it stops being eligible there (0: no cap). */
+  frequencyCapPerDay: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000)), 3),
+  /** Product categories never advertised (a merchant's brand-safety or legal list). */
+  excludedCategories: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(64))), v.maxLength(200)), []),
+  /** How often a device re-checks the config (and so the serving model) while a page stays open. */
+  configRefreshSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(86400)), 300),
 });
 export type SiteSettings = v.InferOutput<typeof SiteSettingsSchema>;
 
@@ -97,6 +103,10 @@ export const SiteConfigSchema = v.object({
   reportSchema: v.literal(1),
   round: v.object({ id: v.number(), deadline: v.string(), minCohort: v.number() }),
   explorationFloor: v.number(),
+  /** Eligibility, applied on the device before scoring (older edges sent neither: defaults). */
+  frequencyCapPerDay: v.optional(v.number(), 3),
+  excludedCategories: v.optional(v.array(v.string()), []),
+  refreshSeconds: v.optional(v.number(), 300),
   templates: v.array(TemplateSchema),
   candidates: v.array(CandidateSchema),
   model: v.nullable(ModelManifestSchema),

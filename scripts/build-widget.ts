@@ -8,10 +8,11 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 
 const root = path.resolve(import.meta.dirname, '..');
-const assets = path.join(root, 'dist/edge-assets/v1');
+// VITRINE_ASSETS_DIR builds somewhere else (the size-budget test does, to leave dist alone).
+const assets = process.env.VITRINE_ASSETS_DIR ?? path.join(root, 'dist/edge-assets/v1');
 const configFile = path.join(root, 'vite.config.ts');
 
-rmSync(path.join(root, 'dist/edge-assets'), { recursive: true, force: true });
+rmSync(assets, { recursive: true, force: true });
 await build({ configFile, mode: 'engine' });
 const engineFile = readdirSync(path.join(assets, 'chunks')).find((f) => /^engine-[\w-]+\.js$/.test(f));
 if (!engineFile) throw new Error('the engine build produced no engine-<hash>.js');
@@ -20,5 +21,5 @@ await build({ configFile, mode: 'loader' });
 
 const gz = (file: string) => (gzipSync(readFileSync(file), { level: 9 }).length / 1024).toFixed(1);
 const chunks = readdirSync(path.join(assets, 'chunks'));
-console.log(`widget built in dist/edge-assets/v1: vitrine.js ${gz(path.join(assets, 'vitrine.js'))} kB gzip; engine ${engineFile} + ${chunks.length - 1} chunks:`);
+console.log(`widget built in ${path.relative(root, assets)}: vitrine.js ${gz(path.join(assets, 'vitrine.js'))} kB gzip; engine ${engineFile} + ${chunks.length - 1} chunks:`);
 for (const chunk of chunks) console.log(`  chunks/${chunk} ${gz(path.join(assets, 'chunks', chunk))} kB gzip`);

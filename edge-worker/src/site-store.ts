@@ -11,13 +11,30 @@ export interface SiteRow {
   minCohort: number;
   roundSeconds: number;
   explorationFloor: number;
+  frequencyCapPerDay: number;
+  excludedCategories: string[];
+  configRefreshSeconds: number;
 }
 
 export async function getSite(db: D1Database, site: string): Promise<SiteRow | null> {
   const row = await db
-    .prepare('SELECT id, name, allowed_origins, min_cohort, round_seconds, exploration_floor FROM sites WHERE id = ?')
+    .prepare(
+      `SELECT id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, frequency_cap_per_day,
+              excluded_categories, config_refresh_seconds
+       FROM sites WHERE id = ?`,
+    )
     .bind(site)
-    .first<{ id: string; name: string; allowed_origins: string; min_cohort: number; round_seconds: number; exploration_floor: number }>();
+    .first<{
+      id: string;
+      name: string;
+      allowed_origins: string;
+      min_cohort: number;
+      round_seconds: number;
+      exploration_floor: number;
+      frequency_cap_per_day: number;
+      excluded_categories: string;
+      config_refresh_seconds: number;
+    }>();
   if (!row) return null;
   return {
     id: row.id,
@@ -26,18 +43,34 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
     minCohort: row.min_cohort,
     roundSeconds: row.round_seconds,
     explorationFloor: row.exploration_floor,
+    frequencyCapPerDay: row.frequency_cap_per_day,
+    excludedCategories: JSON.parse(row.excluded_categories) as string[],
+    configRefreshSeconds: row.config_refresh_seconds,
   };
 }
 
 export async function upsertSite(db: D1Database, site: string, s: SiteSettings): Promise<void> {
   await db
     .prepare(
-      `INSERT INTO sites (id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, updated_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+      `INSERT INTO sites (id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, updated_at,
+                          frequency_cap_per_day, excluded_categories, config_refresh_seconds)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
        ON CONFLICT (id) DO UPDATE SET name = ?2, allowed_origins = ?3, min_cohort = ?4, round_seconds = ?5,
-         exploration_floor = ?6, updated_at = ?7`,
+         exploration_floor = ?6, updated_at = ?7, frequency_cap_per_day = ?8, excluded_categories = ?9,
+         config_refresh_seconds = ?10`,
     )
-    .bind(site, s.name, JSON.stringify(s.allowedOrigins), s.minCohort, s.roundSeconds, s.explorationFloor, new Date().toISOString())
+    .bind(
+      site,
+      s.name,
+      JSON.stringify(s.allowedOrigins),
+      s.minCohort,
+      s.roundSeconds,
+      s.explorationFloor,
+      new Date().toISOString(),
+      s.frequencyCapPerDay,
+      JSON.stringify(s.excludedCategories),
+      s.configRefreshSeconds,
+    )
     .run();
 }
 

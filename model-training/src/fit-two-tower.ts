@@ -6,7 +6,7 @@
 // The full @tensorflow/tfjs package in Node: unlike tfjs-core alone it registers every gradient,
 // which training needs. It shares tfjs-core's engine with protocol/model.ts.
 import * as tf from '@tensorflow/tfjs';
-import { CREATIVE_DIM, FEATURE_SPEC_HASH, SHOPPER_DIM } from '../../protocol/features.ts';
+import { CREATIVE_DIM, CROSS_DIM, crossRows, FEATURE_SPEC_HASH, SHOPPER_DIM } from '../../protocol/features.ts';
 import { headDim, MODEL_FORMAT, weightSpecs } from '../../protocol/model-artifact.ts';
 import type { ModelJson, ModelTopology } from '../../protocol/model-artifact.ts';
 import { headFeatures } from '../../protocol/model.ts';
@@ -57,6 +57,7 @@ export async function fitTwoTower(data: LoggedExamples, options: FitOptions): Pr
   const shoppers = tf.tensor2d(data.shoppers, [data.n, SHOPPER_DIM]);
   const creatives = tf.tensor2d(data.creatives, [data.n, CREATIVE_DIM]);
   const clicks = tf.tensor2d(data.clicks, [data.n, 1]);
+  const cross = tf.tensor2d(crossRows(data.shoppers, data.creatives, data.n), [data.n, CROSS_DIM]);
 
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     let total = 0;
@@ -67,7 +68,8 @@ export async function fitTwoTower(data: LoggedExamples, options: FitOptions): Pr
         const xs = tf.slice(shoppers, [start, 0], [size, SHOPPER_DIM]);
         const xc = tf.slice(creatives, [start, 0], [size, CREATIVE_DIM]);
         const y = tf.slice(clicks, [start, 0], [size, 1]);
-        const logits = tf.matMul(headFeatures(towers as TowerWeights, xs, xc), logisticHead);
+        const xx = tf.slice(cross, [start, 0], [size, CROSS_DIM]);
+        const logits = tf.matMul(headFeatures(towers as TowerWeights, xs, xc, xx), logisticHead);
         return tf.losses.sigmoidCrossEntropy(y, logits) as tf.Scalar;
       }, true);
       total += (await loss!.data())[0]!;
@@ -78,7 +80,7 @@ export async function fitTwoTower(data: LoggedExamples, options: FitOptions): Pr
   }
 
   // Refit the head as Bayesian linear regression on the learned phi.
-  const phi = tf.tidy(() => headFeatures(towers as TowerWeights, shoppers, creatives));
+  const phi = tf.tidy(() => headFeatures(towers as TowerWeights, shoppers, creatives, cross));
   const stats = emptyStatistics(d);
   accumulate(stats, await phi.data(), data.clicks, data.n);
   phi.dispose();
@@ -103,7 +105,7 @@ export async function fitTwoTower(data: LoggedExamples, options: FitOptions): Pr
   for (const v of Object.values(towers)) v.dispose();
   logisticHead.dispose();
   optimizer.dispose();
-  tf.dispose([shoppers, creatives, clicks]);
+  tf.dispose([shoppers, creatives, clicks, cross]);
 
   const model: ModelJson = {
     format: MODEL_FORMAT,

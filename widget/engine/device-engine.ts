@@ -7,18 +7,18 @@ import { deleteDB } from 'idb';
 import { CREATIVE_DIM, encodeCreative, encodeShopper } from '../../protocol/features.ts';
 import type { PageContext } from '../../protocol/features.ts';
 import type { ShopperEvent } from '../../protocol/shopper-events.ts';
-import type { SiteConfig, Template } from '../../protocol/wire.ts';
+import type { Candidate, SiteConfig, Template } from '../../protocol/wire.ts';
 import { databaseName, openDeviceStore } from './device-store.ts';
 import type { DecisionRecord, DeviceDB } from './device-store.ts';
-import type { Decision, EngineApi, EngineStartOptions, EngineStatus, OutcomeKind, PreparedReport } from './engine-api.ts';
+import type { CreativeProbability, Decision, EngineApi, EngineStartOptions, EngineStatus, OutcomeKind, PreparedReport } from './engine-api.ts';
+import { eligibleIndexes, impressionsToday } from './eligibility.ts';
 import { readProfile, recordEvents } from './event-log.ts';
 import { drawThetas, sampleIndex, softmaxShares, THOMPSON_DRAWS, thompsonShares, withFloor } from './policy.ts';
 import type { Uniform } from './policy.ts';
 import { moveOutcomesToOutbox, outboxAction } from './report-outbox.ts';
 import { postReport } from './report-transport.ts';
-import { loadScoringModel } from './scoring-model.ts';
 import type { ScoringModel } from './scoring-model.ts';
-import { fetchSiteConfig } from './site-config.ts';
+import { ServingState } from './serving-state.ts';
 import { parseTrackCall } from './track-command.ts';
 import { CREATIVE_CSS } from '../render/creative-styles.ts';
 
@@ -29,8 +29,7 @@ export class DeviceEngine implements EngineApi {
   private edge = '';
   private site = '';
   private db: DeviceDB | null = null;
-  private config: SiteConfig | null = null;
-  private model: ScoringModel | null = null;
+  private serving: ServingState | null = null;
   private reporting = false;
 
   constructor(private readonly random: Uniform = Math.random) {}
@@ -39,24 +38,18 @@ export class DeviceEngine implements EngineApi {
     this.edge = options.edge.replace(/\/$/, '');
     this.site = options.site;
     this.reporting = options.reporting;
+    const serving = new ServingState(this.edge, this.site);
     // Opening the database and fetching the config do not depend on each other: overlap them.
-    const [store, config] = await Promise.allSettled([this.openStore(options.storage), fetchSiteConfig(this.edge, this.site)]);
+    const [store, loaded] = await Promise.allSettled([this.openStore(options.storage), serving.load(Date.now())]);
     if (store.status === 'rejected') return { state: 'unavailable', reason: `no storage at all: ${String(store.reason)}` };
     this.db = store.value.db;
-    let fallbackReason = store.value.fallback;
-    if (config.status === 'rejected') {
-      return { state: 'unavailable', reason: String(config.reason instanceof Error ? config.reason.message : config.reason) };
+    if (loaded.status === 'rejected') {
+      return { state: 'unavailable', reason: String(loaded.reason instanceof Error ? loaded.reason.message : loaded.reason) };
     }
-    this.config = config.value;
-    if (this.config.model) {
-      try {
-        this.model = await loadScoringModel(this.edge, this.config.model);
-      } catch (e) {
-        fallbackReason = `model not used (${e instanceof Error ? e.message : String(e)}); deciding by popularity`;
-      }
-    }
+    this.serving = serving;
+    const fallbackReason = [store.value.fallback, loaded.value].filter(Boolean).join('; ') || null;
     if (this.reporting) void this.retryOutbox();
-    return { state: 'ready', modelVersion: this.model?.version ?? null, storage: options.storage === 'persistent' && !store.value.fallback ? 'indexeddb' : 'memory', fallbackReason, creativeCss: CREATIVE_CSS };
+    return { state: 'ready', modelVersion: serving.current!.model?.version ?? null, storage: options.storage === 'persistent' && !store.value.fallback ? 'indexeddb' : 'memory', fallbackReason, creativeCss: CREATIVE_CSS };
   }
 
   /**
@@ -95,45 +88,59 @@ export class DeviceEngine implements EngineApi {
   }
 
   async decide(slots: string[], page: PageContext): Promise<Decision[]> {
-    const config = this.config;
     const db = this.db;
-    if (!config || !db || config.candidates.length === 0) return [];
-    const templates = new Map<string, Template>(config.templates.map((t) => [t.id, t]));
-    const candidates = config.candidates.filter((c) => templates.has(c.templateId));
+    const serving = this.serving;
+    if (!db || !serving) return [];
     const now = Date.now();
-    const shopper = encodeShopper(await readProfile(db), page, now);
-    const taken = new Set<number>();
-    const decisions: Decision[] = [];
-    for (const slot of slots) {
-      const eligible = candidates.map((_, i) => i).filter((i) => !taken.has(i));
-      if (eligible.length === 0) break;
-      const shares = this.model ? this.thompson(shopper, candidates, slot, eligible) : softmaxShares(eligible.map((i) => candidates[i]!.popularity), PRIOR_TEMPERATURE);
-      const p = withFloor(shares, config.explorationFloor);
-      const k = sampleIndex(p, this.random);
-      const index = eligible[k]!;
-      taken.add(index);
-      const candidate = candidates[index]!;
-      decisions.push({
-        id: crypto.randomUUID(),
-        slot,
-        candidate,
-        template: templates.get(candidate.templateId)!,
-        propensity: p[k]!,
-        modelVersion: this.model?.version ?? null,
-      });
-    }
-    await this.logDecisions(decisions, config.round.id, now);
-    return decisions;
+    void serving.refreshIfDue(now);
+    const decisions = await serving.with(async ({ config, model }) => {
+      const { templates, candidates } = usable(config);
+      const [profile, shown] = await Promise.all([readProfile(db), impressionsToday(db, now)]);
+      const shopper = encodeShopper(profile, page, now);
+      const eligible = eligibleIndexes(candidates, config, shown);
+      const out: Decision[] = [];
+      for (const slot of slots) {
+        if (eligible.length === 0) break;
+        const { p, modelVersion } = this.probabilities(config, model, shopper, candidates, slot, eligible, THOMPSON_DRAWS);
+        const k = sampleIndex(p, this.random);
+        const candidate = candidates[eligible[k]!]!;
+        eligible.splice(k, 1); // a slate: no creative twice on one page
+        out.push({ id: crypto.randomUUID(), slot, candidate, template: templates.get(candidate.templateId)!, propensity: p[k]!, modelVersion });
+      }
+      await this.logDecisions(out, config.round.id, now);
+      return out;
+    });
+    return decisions ?? [];
   }
 
-  private thompson(shopper: Float32Array, candidates: SiteConfig['candidates'], slot: string, eligible: number[]): Float64Array {
-    const model = this.model!;
-    const n = candidates.length;
-    const creatives = new Float32Array(n * CREATIVE_DIM);
-    candidates.forEach((c, i) => creatives.set(encodeCreative(c, slot), i * CREATIVE_DIM));
-    const phi = model.headFeatures(shopper, creatives, n);
-    const thetas = drawThetas(model.mean, model.covarianceFactor, model.dim, THOMPSON_DRAWS, this.random);
-    return thompsonShares(phi, model.dim, thetas, THOMPSON_DRAWS, eligible);
+  async distribution(slot: string, page: PageContext, draws = 4096): Promise<CreativeProbability[]> {
+    const db = this.db;
+    if (!db || !this.serving) return [];
+    const now = Date.now();
+    const result = await this.serving.with(async ({ config, model }) => {
+      const { candidates } = usable(config);
+      const [profile, shown] = await Promise.all([readProfile(db), impressionsToday(db, now)]);
+      const eligible = eligibleIndexes(candidates, config, shown);
+      if (eligible.length === 0) return [];
+      const { p } = this.probabilities(config, model, encodeShopper(profile, page, now), candidates, slot, eligible, draws);
+      return eligible.map((i, k) => ({ creativeId: candidates[i]!.id, category: candidates[i]!.category, probability: p[k]! }));
+    });
+    return result ?? [];
+  }
+
+  /**
+   * The policy's distribution over the eligible candidates: Thompson shares under the model (or
+   * the popularity prior without one, or when the model fails), with the exploration floor.
+   */
+  private probabilities(config: SiteConfig, model: ScoringModel | null, shopper: Float32Array, candidates: Candidate[], slot: string, eligible: number[], draws: number): { p: Float64Array; modelVersion: string | null } {
+    if (model) {
+      try {
+        return { p: withFloor(thompson(model, shopper, candidates, slot, eligible, draws, this.random), config.explorationFloor), modelVersion: model.version };
+      } catch (e) {
+        this.serving?.dropModel(model, e instanceof Error ? e.message : String(e));
+      }
+    }
+    return { p: withFloor(softmaxShares(eligible.map((i) => candidates[i]!.popularity), PRIOR_TEMPERATURE), config.explorationFloor), modelVersion: null };
   }
 
   private async logDecisions(decisions: Decision[], round: number, now: number): Promise<void> {
@@ -166,8 +173,9 @@ export class DeviceEngine implements EngineApi {
   }
 
   async prepareReport(): Promise<PreparedReport | null> {
-    if (!this.db || !this.config || !this.reporting) return null;
-    const entry = await moveOutcomesToOutbox(this.db, this.config.round.id, this.model?.version ?? null, Date.now());
+    const serving = this.serving?.current;
+    if (!this.db || !serving || !this.reporting) return null;
+    const entry = await moveOutcomesToOutbox(this.db, serving.config.round.id, serving.model?.version ?? null, Date.now());
     return entry && { reportId: entry.reportId, url: this.reportUrl(), report: entry.report };
   }
 
@@ -228,4 +236,19 @@ export class DeviceEngine implements EngineApi {
       console.warn('[vitrine] could not retry stored reports:', e);
     }
   }
+}
+
+/** The candidates whose template the config carries (a creative cannot be drawn without one). */
+function usable(config: SiteConfig): { templates: Map<string, Template>; candidates: Candidate[] } {
+  const templates = new Map<string, Template>(config.templates.map((t) => [t.id, t]));
+  return { templates, candidates: config.candidates.filter((c) => templates.has(c.templateId)) };
+}
+
+function thompson(model: ScoringModel, shopper: Float32Array, candidates: Candidate[], slot: string, eligible: number[], draws: number, random: Uniform): Float64Array {
+  const n = candidates.length;
+  const creatives = new Float32Array(n * CREATIVE_DIM);
+  candidates.forEach((c, i) => creatives.set(encodeCreative(c, slot), i * CREATIVE_DIM));
+  const phi = model.headFeatures(shopper, creatives, n);
+  const thetas = drawThetas(model.mean, model.covarianceFactor, model.dim, draws, random);
+  return thompsonShares(phi, model.dim, thetas, draws, eligible);
 }

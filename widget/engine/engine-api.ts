@@ -39,6 +39,13 @@ export interface Decision {
   modelVersion: string | null;
 }
 
+/** One eligible creative's probability of being chosen for a slot (the policy's distribution). */
+export interface CreativeProbability {
+  creativeId: string;
+  category: string;
+  probability: number;
+}
+
 export interface PreparedReport {
   reportId: string;
   url: string;
@@ -53,6 +60,12 @@ export interface EngineApi {
   /** A merchant's `vitrine('track', type, props)` calls, in order: recorded if valid; the reasons for those dropped. */
   trackCalls(calls: [type: unknown, props: unknown][]): Promise<string[]>;
   decide(slots: string[], page: PageContext): Promise<Decision[]>;
+  /**
+   * The policy's whole distribution for one slot right now (Thompson shares estimated with
+   * `draws` posterior draws, floor included). For developers and tests (data-debug); decide()
+   * does not go through it.
+   */
+  distribution(slot: string, page: PageContext, draws?: number): Promise<CreativeProbability[]>;
   recordOutcome(decisionId: string, kind: OutcomeKind): Promise<void>;
   /** Moves every outcome not yet reported into one outbox report, and returns it to be sent. */
   prepareReport(): Promise<PreparedReport | null>;

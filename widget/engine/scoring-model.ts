@@ -6,7 +6,7 @@
 import { io, tensor2d, tidy } from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import * as v from 'valibot';
-import { FEATURE_SPEC_HASH } from '../../protocol/features.ts';
+import { CROSS_DIM, crossRows, FEATURE_SPEC_HASH } from '../../protocol/features.ts';
 import { headDim, ModelJsonSchema, weightsByteLength } from '../../protocol/model-artifact.ts';
 import type { ModelJson } from '../../protocol/model-artifact.ts';
 import { headFeatures } from '../../protocol/model.ts';
@@ -76,7 +76,8 @@ export async function loadScoringModel(edge: string, manifest: ModelManifest): P
     covarianceFactor: cholesky(covariance, dim),
     headFeatures(shopper, creatives, n) {
       return tidy(() => {
-        const phi = headFeatures(towers, tensor2d(shopper, [1, shopperDim]), tensor2d(creatives, [n, creativeDim]) as Tensor2D);
+        const cross = tensor2d(crossRows(shopper, creatives, n), [n, CROSS_DIM]);
+        const phi = headFeatures(towers, tensor2d(shopper, [1, shopperDim]), tensor2d(creatives, [n, creativeDim]) as Tensor2D, cross);
         return phi.dataSync() as Float32Array;
       });
     },

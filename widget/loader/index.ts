@@ -43,13 +43,17 @@ function boot(script: HTMLScriptElement | null): void {
   const queued = Array.from(window.vitrine?.q ?? [], (args) => Array.from(args));
   const pending: [unknown, unknown][] = [];
   let live: Remote<EngineApi> | null = null;
+  let css = '';
 
   const showPage = async (engine: Remote<EngineApi>, creativeCss: string) => {
+    css = creativeCss;
     const { events, context } = pageEvents(settings.searchParam);
     await engine.track(events);
     // Calls made before the engine was up, in the order they were made, after the page's own events.
     (await engine.trackCalls(pending.splice(0))).forEach(warn);
     live = engine;
+    // data-debug: the engine for a developer's console (and the tests); never on a live shop.
+    if (settings.debug) Object.assign(vitrine, { engine });
     const slots = findSlots(document);
     if (slots.length === 0) return;
     const decisions = await engine.decide(slots.map((s) => s.dataset.vitrineSlot || 'default'), context);
@@ -72,6 +76,8 @@ function boot(script: HTMLScriptElement | null): void {
       await (await session.engine())?.forget();
     },
     export: async () => (await (await session.engine())?.exportData()) ?? 'null',
+    // A single-page app's route change: read the page again, record it, and decide anew.
+    refresh: () => live && showPage(live, css),
   };
 
   const vitrine: QueueStub = (name, ...args) => {

@@ -6,6 +6,7 @@
  *   data-search-param (optional) the query parameter of search result pages (default "q")
  *   data-gpc       (optional) "no-personalization": under Global Privacy Control, do not even
  *                  personalize locally (by default GPC stops reports, and local personalization goes on)
+ *   data-debug     (optional) present: window.vitrine.engine is the engine, for a developer's console
  * The IIFE build has no import.meta.url, so the script's own URL comes from document.currentScript.
  */
 import { SITE_ID_PATTERN } from '../../protocol/catalog.ts';
@@ -19,6 +20,7 @@ export interface ScriptSettings {
   searchParam: string;
   /** What Global Privacy Control turns off: reports only, or personalization too. */
   gpcStops: 'reports' | 'everything';
+  debug: boolean;
 }
 
 export function readScriptSettings(script: HTMLScriptElement | null): ScriptSettings | string {
@@ -42,5 +44,6 @@ export function readScriptSettings(script: HTMLScriptElement | null): ScriptSett
     consentRequired: script.dataset.consent === 'required',
     searchParam: script.dataset.searchParam || 'q',
     gpcStops: script.dataset.gpc === 'no-personalization' ? 'everything' : 'reports',
+    debug: script.dataset.debug !== undefined,
   };
 }

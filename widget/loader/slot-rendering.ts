@@ -15,6 +15,8 @@ const VIEWABLE_MS = 1000;
 const CLICK_RECORD_BUDGET_MS = 300;
 
 let sheet: CSSStyleSheet | null = null;
+/** The viewability watch of each slot's current creative: a re-render ends the previous one. */
+const watches = new WeakMap<HTMLElement, () => void>();
 
 function styleShadow(root: ShadowRoot, css: string): void {
   try {
@@ -47,11 +49,13 @@ export function renderDecision(slot: HTMLElement, decision: Decision, engine: Re
   };
   render(h(CreativeView, { candidate: decision.candidate, template: decision.template, onActivate }), root);
   slot.dataset.vitrineDecision = decision.id;
-  observeViewability(slot, () => void engine.recordOutcome(decision.id, 'impression'));
+  watches.get(slot)?.();
+  watches.set(slot, observeViewability(slot, () => void engine.recordOutcome(decision.id, 'impression')));
 }
 
-function observeViewability(target: HTMLElement, onViewable: () => void): void {
-  if (typeof IntersectionObserver === 'undefined') return;
+/** Calls onViewable once the target is viewable; returns what stops watching. */
+function observeViewability(target: HTMLElement, onViewable: () => void): () => void {
+  if (typeof IntersectionObserver === 'undefined') return () => undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const observer = new IntersectionObserver(
     (entries) => {
@@ -69,4 +73,8 @@ function observeViewability(target: HTMLElement, onViewable: () => void): void {
     { threshold: [0, VIEWABLE_FRACTION, 1] },
   );
   observer.observe(target);
+  return () => {
+    clearTimeout(timer);
+    observer.disconnect();
+  };
 }

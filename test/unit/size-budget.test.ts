@@ -1,0 +1,46 @@
+/**
+ * Size budgets, enforced: the widget is built from source into a temporary directory (the
+ * same build `npm run build` runs) and its gzip sizes are checked. A change that makes the
+ * shopper download more than the budget fails here, with the sizes printed.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** Bytes, gzip -9 (kB = 1,000 bytes, as in bench/results.json). */
+const LOADER_BUDGET = 10_000;
+const WORKER_BUDGET = 150_000;
+
+const root = path.resolve(import.meta.dirname, '../..');
+const out = mkdtempSync(path.join(tmpdir(), 'vitrine-size-'));
+const gz = (file: string) => gzipSync(readFileSync(file), { level: 9 }).length;
+let sizes: Record<string, number> = {};
+
+beforeAll(() => {
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build-widget.ts'], { cwd: root, env: { ...process.env, VITRINE_ASSETS_DIR: out }, stdio: 'pipe' });
+  sizes = { 'vitrine.js': gz(path.join(out, 'vitrine.js')) };
+  for (const chunk of readdirSync(path.join(out, 'chunks'))) sizes[`chunks/${chunk}`] = gz(path.join(out, 'chunks', chunk));
+  console.log(`widget sizes, gzip bytes:\n${Object.entries(sizes).map(([f, n]) => `  ${f}: ${n}`).join('\n')}`);
+}, 120_000);
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('size budgets', () => {
+  it(`keeps the loader (the script tag) within ${LOADER_BUDGET / 1000} kB gzip`, () => {
+    expect(sizes['vitrine.js'], `vitrine.js is ${sizes['vitrine.js']} bytes gzip`).toBeLessThanOrEqual(LOADER_BUDGET);
+  });
+
+  it(`keeps the engine worker chunk within ${WORKER_BUDGET / 1000} kB gzip`, () => {
+    const engine = Object.keys(sizes).filter((f) => /^chunks\/engine-[\w-]+\.js$/.test(f));
+    expect(engine).toHaveLength(1);
+    expect(sizes[engine[0]!], `${engine[0]} is ${sizes[engine[0]!]} bytes gzip`).toBeLessThanOrEqual(WORKER_BUDGET);
+  });
+
+  it('keeps everything the worker can ever load (its fallbacks included) within the worker budget too', () => {
+    const total = Object.entries(sizes).filter(([f]) => f.startsWith('chunks/')).reduce((sum, [, n]) => sum + n, 0);
+    expect(total, `all chunks: ${total} bytes gzip`).toBeLessThanOrEqual(WORKER_BUDGET);
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * What the engine decides with: the site's config and the model it names, always as one pair.
+ *
+ * While a page stays open the config is re-checked at most every `refreshSeconds` (a
+ * conditional request: an unchanged config costs a 304). A changed config, and the model it
+ * names, are loaded completely before they replace the current pair in a single assignment, so
+ * a decision sees either the old pair or the new one, never a mix. A model replaced while
+ * decisions are still using it is disposed of when the last of them is done.
+ */
+import type { SiteConfig } from '../../protocol/wire.ts';
+import type { ScoringModel } from './scoring-model.ts';
+import { loadScoringModel } from './scoring-model.ts';
+import { fetchSiteConfig } from './site-config.ts';
+
+export interface Serving {
+  config: SiteConfig;
+  model: ScoringModel | null;
+}
+
+const warn = (message: string) => console.warn(`[vitrine] ${message}`);
+const reason = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export class ServingState {
+  current: Serving | null = null;
+  private etag: string | null = null;
+  private checkedAt = 0;
+  private refreshing: Promise<void> | null = null;
+  private inFlight = 0;
+  private retired: ScoringModel[] = [];
+
+  constructor(
+    private readonly edge: string,
+    private readonly site: string,
+  ) {}
+
+  /** The first config and model. Returns why personalization is degraded, or null when it is not. */
+  async load(now: number): Promise<string | null> {
+    const fetched = await fetchSiteConfig(this.edge, this.site);
+    const notes = fetched.dropped.length > 0 ? [`${fetched.dropped.length} candidate(s) left out: ${fetched.dropped.join('; ')}`] : [];
+    let model: ScoringModel | null = null;
+    if (fetched.config.model) {
+      try {
+        model = await loadScoringModel(this.edge, fetched.config.model);
+      } catch (e) {
+        notes.push(`model not used (${reason(e)}); deciding by popularity`);
+      }
+    }
+    this.current = { config: fetched.config, model };
+    this.etag = fetched.etag;
+    this.checkedAt = now;
+    return notes.length > 0 ? notes.join('; ') : null;
+  }
+
+  /** Starts a re-check of the config when one is due; never makes a decision wait for it. */
+  refreshIfDue(now: number): Promise<void> {
+    const current = this.current;
+    if (!current || this.refreshing || now - this.checkedAt < current.config.refreshSeconds * 1000) return this.refreshing ?? Promise.resolve();
+    this.checkedAt = now;
+    this.refreshing = this.refresh(current).finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private async refresh(previous: Serving): Promise<void> {
+    let fetched;
+    try {
+      fetched = await fetchSiteConfig(this.edge, this.site, true);
+    } catch (e) {
+      return warn(`config re-check failed (${reason(e)}); keeping the current one`);
+    }
+    if (fetched.etag !== null && fetched.etag === this.etag) return;
+    if (fetched.dropped.length > 0) warn(`${fetched.dropped.length} candidate(s) left out: ${fetched.dropped.join('; ')}`);
+    const manifest = fetched.config.model;
+    let model = previous.model;
+    if (manifest && manifest.version !== previous.model?.version) {
+      try {
+        model = await loadScoringModel(this.edge, manifest);
+      } catch (e) {
+        warn(`model ${manifest.version} not used (${reason(e)}); keeping ${previous.model ? `model ${previous.model.version}` : 'popularity'}`);
+      }
+    } else if (!manifest) model = null;
+    if (this.current !== previous) return model !== previous.model ? model?.dispose() : undefined;
+    // The swap: one assignment, between decisions.
+    this.current = { config: fetched.config, model };
+    this.etag = fetched.etag;
+    if (previous.model && previous.model !== model) this.retire(previous.model);
+  }
+
+  /** Stops using the model (it failed while scoring); decisions go on by popularity. */
+  dropModel(failed: ScoringModel, why: string): void {
+    if (this.current?.model !== failed) return;
+    warn(`model ${failed.version} failed while scoring (${why}); deciding by popularity`);
+    this.current = { ...this.current, model: null };
+    this.retire(failed);
+  }
+
+  /** Runs `decide` on one consistent pair, which stays alive until it is done. */
+  async with<T>(decide: (serving: Serving) => Promise<T>): Promise<T | null> {
+    const serving = this.current;
+    if (!serving) return null;
+    this.inFlight++;
+    try {
+      return await decide(serving);
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) for (const m of this.retired.splice(0)) m.dispose();
+    }
+  }
+
+  private retire(model: ScoringModel): void {
+    if (this.inFlight === 0) model.dispose();
+    else this.retired.push(model);
+  }
+}
