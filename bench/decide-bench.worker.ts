@@ -1,7 +1,8 @@
 /**
  * Runs inside a Web Worker in Chromium: the engine's decide() on real IndexedDB against a
  * config of 50, 200 and 1,000 candidates (served by bench/run.ts), warm; then the scoring
- * alone (both towers and phi for every candidate) with tfjs on the CPU backend the widget
+ * alone (what a decision computes: the shopper tower, cross features and phi for every
+ * candidate, the creative tower's output being kept between decisions) with tfjs on the CPU backend the widget
  * ships, with tfjs on the WASM backend, and as a plain Float32Array loop: the floor.
  */
 import { io, setBackend } from '@tensorflow/tfjs-core';
@@ -41,27 +42,38 @@ async function timed(f: () => unknown | Promise<unknown>, repeat = 1): Promise<{
   return { p50: percentile(xs, 0.5), p95: percentile(xs, 0.95) };
 }
 
-/** The same forward pass as protocol/model.ts, as plain loops over Float32Arrays. */
-function floorScoring(w: Record<string, Float32Array>, t: ModelJson['topology'], shopper: Float32Array, creatives: Float32Array, n: number): Float32Array {
-  const dense = (x: Float32Array, xAt: number, inDim: number, W: Float32Array, b: Float32Array, outDim: number, relu: boolean, out: Float32Array) => {
-    for (let j = 0; j < outDim; j++) {
-      let s = b[j]!;
-      for (let k = 0; k < inDim; k++) s += x[xAt + k]! * W[k * outDim + j]!;
-      out[j] = relu && s < 0 ? 0 : s;
-    }
-  };
+const dense = (x: Float32Array, xAt: number, inDim: number, W: Float32Array, b: Float32Array, outDim: number, relu: boolean, out: Float32Array) => {
+  for (let j = 0; j < outDim; j++) {
+    let s = b[j]!;
+    for (let k = 0; k < inDim; k++) s += x[xAt + k]! * W[k * outDim + j]!;
+    out[j] = relu && s < 0 ? 0 : s;
+  }
+};
+
+/** The creative tower for every row: the engine keeps these between decisions, and so does the floor. */
+function floorCreativeEmbeddings(w: Record<string, Float32Array>, t: ModelJson['topology'], creatives: Float32Array, n: number): Float32Array {
+  const h = new Float32Array(t.hidden);
+  const v = new Float32Array(n * t.embed);
+  const row = new Float32Array(t.embed);
+  for (let i = 0; i < n; i++) {
+    dense(creatives, i * t.creativeDim, t.creativeDim, w['creative/w1']!, w['creative/b1']!, t.hidden, true, h);
+    dense(h, 0, t.hidden, w['creative/w2']!, w['creative/b2']!, t.embed, false, row);
+    v.set(row, i * t.embed);
+  }
+  return v;
+}
+
+/** What the engine computes per decision (shopper tower, cross features, phi), as plain loops over Float32Arrays. */
+function floorScoring(w: Record<string, Float32Array>, t: ModelJson['topology'], shopper: Float32Array, creatives: Float32Array, v: Float32Array, n: number): Float32Array {
   const h = new Float32Array(t.hidden);
   const u = new Float32Array(t.embed);
-  const v = new Float32Array(t.embed);
   dense(shopper, 0, t.shopperDim, w['shopper/w1']!, w['shopper/b1']!, t.hidden, true, h);
   dense(h, 0, t.hidden, w['shopper/w2']!, w['shopper/b2']!, t.embed, false, u);
   const cross = crossRows(shopper, creatives, n);
   const d = t.embed + CROSS_DIM + 1;
   const phi = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
-    dense(creatives, i * t.creativeDim, t.creativeDim, w['creative/w1']!, w['creative/b1']!, t.hidden, true, h);
-    dense(h, 0, t.hidden, w['creative/w2']!, w['creative/b2']!, t.embed, false, v);
-    for (let j = 0; j < t.embed; j++) phi[i * d + j] = u[j]! * v[j]!;
+    for (let j = 0; j < t.embed; j++) phi[i * d + j] = u[j]! * v[i * t.embed + j]!;
     for (let j = 0; j < CROSS_DIM; j++) phi[i * d + t.embed + j] = cross[i * CROSS_DIM + j]!;
     phi[i * d + d - 1] = 1;
   }
@@ -84,7 +96,7 @@ async function run(): Promise<Record<string, number>> {
     const t = await timed(() => engine.decide(['hero'], PAGE));
     out[`decide_p50_ms_${n}`] = t.p50;
     out[`decide_p95_ms_${n}`] = t.p95;
-    await engine.forget();
+    await deleteDB(databaseName(site)); // the engine's connection steps aside (blocking handler)
   }
 
   // Scoring alone, 200 candidates: tfjs CPU (what the widget ships), tfjs WASM, and the floor.
@@ -101,10 +113,11 @@ async function run(): Promise<Record<string, number>> {
   const weightsBuffer = await (await fetch(new URL('weights.bin', new URL(config.model!.url, origin)))).arrayBuffer();
   const named = io.decodeWeights(weightsBuffer, modelJson.weightsManifest[0].weights);
   const raw = Object.fromEntries(Object.entries(named).map(([k, t]) => [k, t.dataSync() as Float32Array]));
-  const floor = await timed(() => floorScoring(raw, modelJson.topology, shopper, creatives, n), 10);
+  const embedded = floorCreativeEmbeddings(raw, modelJson.topology, creatives, n);
+  const floor = await timed(() => floorScoring(raw, modelJson.topology, shopper, creatives, embedded, n), 10);
   // The two must agree, or the floor measures something else.
   const a = cpuModel.headFeatures(shopper, creatives, n);
-  const b = floorScoring(raw, modelJson.topology, shopper, creatives, n);
+  const b = floorScoring(raw, modelJson.topology, shopper, creatives, embedded, n);
   let maxDiff = 0;
   for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i]! - b[i]!));
   if (maxDiff > 1e-4) throw new Error(`the floor loop disagrees with tfjs by ${maxDiff}`);

@@ -9,7 +9,8 @@
  *   first_creative_ms_cold / _warm          DOMContentLoaded to creative painted, demo product page (median of 5)
  *   decide_p50_ms_N / decide_p95_ms_N       engine.decide() for one slot, N = 50, 200, 1000 candidates, warm
  *                                           (profile read, eligibility, scoring, Thompson, decision logged)
- *   score_200_tfjs_{cpu,wasm}_p50_ms/_p95_ms  the two towers and phi for 200 candidates, tfjs backends
+ *   score_200_tfjs_{cpu,wasm}_p50_ms/_p95_ms  per-decision scoring of 200 candidates (shopper tower, cross, phi; creative
+ *                                           embeddings kept between decisions), tfjs backends
  *   score_200_floor_p50_ms / _p95_ms        the same as a plain Float32Array loop; _tfjs_cpu_over_floor the ratio
  */
 import { spawn } from 'node:child_process';
@@ -57,7 +58,8 @@ async function runBenchWorker(browser: Browser, entry: string, routes: Record<st
   });
   const server = createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://bench.local').pathname;
-    const route = pathname === '/bench-worker.js' ? () => ({ type: 'text/javascript', body: readFileSync(path.join(out, 'bench-worker.js')) }) : routes[pathname];
+    const built = path.join(out, path.basename(pathname));
+    const route = pathname.endsWith('.js') && existsSync(built) ? () => ({ type: 'text/javascript', body: readFileSync(built) }) : routes[pathname];
     if (route) {
       const { type, body } = route();
       res.writeHead(200, { 'content-type': type });

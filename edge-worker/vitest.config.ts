@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+import { hostilePayloads } from '../test/edge/hostile-payloads.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 // wrangler refuses a missing assets directory; the widget build fills it, the edge tests do not need it.
@@ -17,6 +18,8 @@ export default defineConfig({
       miniflare: {
         bindings: {
           TEST_MIGRATIONS: migrations,
+          // Generated here, in Node: see test/edge/hostile-payloads.ts for why.
+          HOSTILE_PAYLOADS: hostilePayloads(),
           ADMIN_TOKENS: JSON.stringify({ demo: 'test-demo-admin-token-0001', other: 'test-other-admin-token-0002', 'fresh-site': 'test-fresh-admin-token-003' }),
         },
       },

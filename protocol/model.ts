@@ -18,7 +18,7 @@ import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 
 export type TowerWeights = Record<'shopper/w1' | 'shopper/b1' | 'shopper/w2' | 'shopper/b2' | 'creative/w1' | 'creative/b1' | 'creative/w2' | 'creative/b2', Tensor>;
 
-function tower(w: TowerWeights, side: 'shopper' | 'creative', x: Tensor2D): Tensor2D {
+export function tower(w: TowerWeights, side: 'shopper' | 'creative', x: Tensor2D): Tensor2D {
   const h = relu(add(matMul(x, w[`${side}/w1`] as Tensor2D), w[`${side}/b1`]));
   return add(matMul(h as Tensor2D, w[`${side}/w2`] as Tensor2D), w[`${side}/b2`]) as Tensor2D;
 }
@@ -29,8 +29,11 @@ function tower(w: TowerWeights, side: 'shopper' | 'creative', x: Tensor2D): Tens
  * Call inside tf.tidy.
  */
 export function headFeatures(w: TowerWeights, shoppers: Tensor2D, creatives: Tensor2D, cross: Tensor2D): Tensor2D {
-  const u = tower(w, 'shopper', shoppers);
-  const v = tower(w, 'creative', creatives);
-  const n = creatives.shape[0];
+  return combineTowers(tower(w, 'shopper', shoppers), tower(w, 'creative', creatives), cross);
+}
+
+/** phi from the towers' outputs: what a scorer that keeps creative embeddings between decisions calls. */
+export function combineTowers(u: Tensor2D, v: Tensor2D, cross: Tensor2D): Tensor2D {
+  const n = v.shape[0];
   return concat([mul(u, v) as Tensor2D, cross, ones([n, 1]) as Tensor2D], 1);
 }

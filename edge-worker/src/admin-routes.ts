@@ -11,7 +11,7 @@ import { requireSiteAdmin } from './admin-auth.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { getModel, insertModel, previousServingModel, promoteModel } from './model-store.ts';
-import { readJson } from './request-body.ts';
+import { expectNoBody, readJson } from './request-body.ts';
 import { currentRound, roundAggregator } from './rounds.ts';
 import { getSite, missingReferences, upsertCreatives, upsertProducts, upsertSite, upsertTemplates } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
@@ -105,6 +105,7 @@ adminRoutes.post('/v1/admin/sites/:site/models', async (c) => {
 
 adminRoutes.post('/v1/admin/sites/:site/models/:version/promote', async (c) => {
   const site = await existingSite(c);
+  await expectNoBody(c.req.raw);
   const version = c.req.param('version');
   const model = await getModel(c.env.DB, site, version);
   if (!model) throw new HttpError(404, 'unknown_model', `site ${site} has no model ${version}`);
@@ -115,6 +116,7 @@ adminRoutes.post('/v1/admin/sites/:site/models/:version/promote', async (c) => {
 /** One command back: the previously serving model serves again (the current one is retired). */
 adminRoutes.post('/v1/admin/sites/:site/models/rollback', async (c) => {
   const site = await existingSite(c);
+  await expectNoBody(c.req.raw);
   const previous = await previousServingModel(c.env.DB, site);
   if (!previous) throw new HttpError(409, 'nothing_to_roll_back', `site ${site} has no earlier serving model to return to`);
   await promoteModel(c.env.DB, site, previous);

@@ -49,3 +49,9 @@ export async function readJson<S extends v.GenericSchema>(request: Request, sche
   if (!result.success) throw new HttpError(422, 'invalid_body', describeIssues(result.issues));
   return result.output;
 }
+
+/** For commands that take no body (promote, rollback): anything sent along is refused, not ignored. */
+export async function expectNoBody(request: Request): Promise<void> {
+  const bytes = await readLimited(request, 1024);
+  if (bytes.byteLength > 0) throw new HttpError(400, 'unexpected_body', 'this command takes no body');
+}

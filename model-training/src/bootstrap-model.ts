@@ -22,7 +22,8 @@ export interface BootstrapOptions {
 }
 
 export async function trainBootstrapModel(candidates: Candidate[], o: BootstrapOptions): Promise<{ model: ModelJson; weights: Uint8Array; cached: boolean }> {
-  const attributes = candidates.map((c) => [c.id, c.category, c.brand, c.price, c.layout, c.messageType, c.popularity]);
+  const sorted = [...candidates].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const attributes = sorted.map((c) => [c.id, c.category, c.brand, c.price, c.layout, c.messageType, c.popularity]);
   const key = digest64(JSON.stringify({ spec: FEATURE_SPEC_HASH, attributes, examples: o.examples, fit: DEFAULT_FIT }));
   const dir = path.join(o.cacheDir, key);
   if (existsSync(path.join(dir, 'weights.bin'))) {
@@ -30,7 +31,8 @@ export async function trainBootstrapModel(candidates: Candidate[], o: BootstrapO
     return { model, weights: new Uint8Array(readFileSync(path.join(dir, 'weights.bin'))), cached: true };
   }
   o.log(`training the first model on ${o.examples} synthetic impressions over ${candidates.length} candidates…`);
-  const data = generateLoggedExamples(candidates, o.examples, 1);
+  // Sorted by id: the same candidates in another order make the same model (and hit the cache).
+  const data = generateLoggedExamples(sorted, o.examples, 1);
   const bar = progress('fit', DEFAULT_FIT.epochs);
   const fitted = await fitTwoTower(data, {
     ...DEFAULT_FIT,

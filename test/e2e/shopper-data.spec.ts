@@ -68,4 +68,9 @@ test("vitrine('forget') deletes every Vitrine database; vitrine('export') return
   expect(await vitrineDatabases(page)).toEqual(['vitrine:demo']);
   await page.evaluate(() => (window as unknown as { vitrine: (...a: unknown[]) => Promise<void> }).vitrine('forget'));
   expect(await vitrineDatabases(page)).toEqual([]);
+  // The rest of the page stores nothing: later calls neither rebuild the database nor fail.
+  await page.evaluate(() => (window as unknown as { vitrine: (...a: unknown[]) => void }).vitrine('track', 'product_view', { category: 'bags' }));
+  const after = JSON.parse(await page.evaluate(() => (window as unknown as { vitrine: (...a: unknown[]) => Promise<string> }).vitrine('export')));
+  expect(after.stored).toBeNull();
+  expect(await vitrineDatabases(page)).toEqual([]);
 });

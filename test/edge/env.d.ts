@@ -8,5 +8,6 @@ declare namespace Cloudflare {
     ADMIN_TOKENS: string;
     REPORT_LIMITER: RateLimit;
     TEST_MIGRATIONS: import('cloudflare:test').D1Migration[];
+    HOSTILE_PAYLOADS: import('./hostile-payloads.ts').HostilePayload[];
   }
 }

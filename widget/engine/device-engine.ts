@@ -11,7 +11,7 @@ import type { Candidate, SiteConfig, Template } from '../../protocol/wire.ts';
 import { databaseName, openDeviceStore } from './device-store.ts';
 import type { DecisionRecord, DeviceDB } from './device-store.ts';
 import type { CreativeProbability, Decision, EngineApi, EngineStartOptions, EngineStatus, OutcomeKind, PreparedReport } from './engine-api.ts';
-import { eligibleIndexes, impressionsToday } from './eligibility.ts';
+import { eligibleIndexes, ImpressionCounter } from './eligibility.ts';
 import { readProfile, recordEvents } from './event-log.ts';
 import { drawThetas, sampleIndex, softmaxShares, THOMPSON_DRAWS, thompsonShares, withFloor } from './policy.ts';
 import type { Uniform } from './policy.ts';
@@ -30,6 +30,9 @@ export class DeviceEngine implements EngineApi {
   private site = '';
   private db: DeviceDB | null = null;
   private serving: ServingState | null = null;
+  private impressions = new ImpressionCounter();
+  /** Encoded candidates per config and slot: they change only with the config. */
+  private encoded = new WeakMap<SiteConfig, Map<string, Float32Array>>();
   private reporting = false;
 
   constructor(private readonly random: Uniform = Math.random) {}
@@ -47,6 +50,7 @@ export class DeviceEngine implements EngineApi {
       return { state: 'unavailable', reason: String(loaded.reason instanceof Error ? loaded.reason.message : loaded.reason) };
     }
     this.serving = serving;
+    this.impressions = await ImpressionCounter.load(this.db, Date.now());
     const fallbackReason = [store.value.fallback, loaded.value].filter(Boolean).join('; ') || null;
     if (this.reporting) void this.retryOutbox();
     return { state: 'ready', modelVersion: serving.current!.model?.version ?? null, storage: options.storage === 'persistent' && !store.value.fallback ? 'indexeddb' : 'memory', fallbackReason, creativeCss: CREATIVE_CSS };
@@ -95,9 +99,8 @@ export class DeviceEngine implements EngineApi {
     void serving.refreshIfDue(now);
     const decisions = await serving.with(async ({ config, model }) => {
       const { templates, candidates } = usable(config);
-      const [profile, shown] = await Promise.all([readProfile(db), impressionsToday(db, now)]);
-      const shopper = encodeShopper(profile, page, now);
-      const eligible = eligibleIndexes(candidates, config, shown);
+      const shopper = encodeShopper(await readProfile(db), page, now);
+      const eligible = eligibleIndexes(candidates, config, this.impressions.countsAt(now));
       const out: Decision[] = [];
       for (const slot of slots) {
         if (eligible.length === 0) break;
@@ -107,7 +110,9 @@ export class DeviceEngine implements EngineApi {
         eligible.splice(k, 1); // a slate: no creative twice on one page
         out.push({ id: crypto.randomUUID(), slot, candidate, template: templates.get(candidate.templateId)!, propensity: p[k]!, modelVersion });
       }
-      await this.logDecisions(out, config.round.id, now);
+      // Not awaited: the decision is returned as soon as it is made. The log's transaction is
+      // created now, so any later outcome's transaction on the same store runs after it.
+      this.logDecisions(out, config.round.id, now).catch((e: unknown) => console.warn('[vitrine] a decision was not logged:', e));
       return out;
     });
     return decisions ?? [];
@@ -119,10 +124,9 @@ export class DeviceEngine implements EngineApi {
     const now = Date.now();
     const result = await this.serving.with(async ({ config, model }) => {
       const { candidates } = usable(config);
-      const [profile, shown] = await Promise.all([readProfile(db), impressionsToday(db, now)]);
-      const eligible = eligibleIndexes(candidates, config, shown);
+      const eligible = eligibleIndexes(candidates, config, this.impressions.countsAt(now));
       if (eligible.length === 0) return [];
-      const { p } = this.probabilities(config, model, encodeShopper(profile, page, now), candidates, slot, eligible, draws);
+      const { p } = this.probabilities(config, model, encodeShopper(await readProfile(db), page, now), candidates, slot, eligible, draws);
       return eligible.map((i, k) => ({ creativeId: candidates[i]!.id, category: candidates[i]!.category, probability: p[k]! }));
     });
     return result ?? [];
@@ -135,12 +139,25 @@ export class DeviceEngine implements EngineApi {
   private probabilities(config: SiteConfig, model: ScoringModel | null, shopper: Float32Array, candidates: Candidate[], slot: string, eligible: number[], draws: number): { p: Float64Array; modelVersion: string | null } {
     if (model) {
       try {
-        return { p: withFloor(thompson(model, shopper, candidates, slot, eligible, draws, this.random), config.explorationFloor), modelVersion: model.version };
+        const creatives = this.creativeRows(config, candidates, slot);
+        return { p: withFloor(thompson(model, shopper, creatives, candidates.length, eligible, draws, this.random), config.explorationFloor), modelVersion: model.version };
       } catch (e) {
         this.serving?.dropModel(model, e instanceof Error ? e.message : String(e));
       }
     }
     return { p: withFloor(softmaxShares(eligible.map((i) => candidates[i]!.popularity), PRIOR_TEMPERATURE), config.explorationFloor), modelVersion: null };
+  }
+
+  private creativeRows(config: SiteConfig, candidates: Candidate[], slot: string): Float32Array {
+    let bySlot = this.encoded.get(config);
+    if (!bySlot) this.encoded.set(config, (bySlot = new Map()));
+    let rows = bySlot.get(slot);
+    if (!rows) {
+      rows = new Float32Array(candidates.length * CREATIVE_DIM);
+      candidates.forEach((c, i) => rows!.set(encodeCreative(c, slot), i * CREATIVE_DIM));
+      bySlot.set(slot, rows);
+    }
+    return rows;
   }
 
   private async logDecisions(decisions: Decision[], round: number, now: number): Promise<void> {
@@ -168,7 +185,10 @@ export class DeviceEngine implements EngineApi {
     if (!this.db) return;
     const tx = this.db.transaction('decisions', 'readwrite');
     const d = await tx.store.get(decisionId);
-    if (d && !d[kind]) await tx.store.put({ ...d, [kind]: true });
+    if (d && !d[kind]) {
+      await tx.store.put({ ...d, [kind]: true });
+      if (kind === 'impression') this.impressions.add(d.creativeId, Date.now());
+    }
     await tx.done;
   }
 
@@ -181,11 +201,12 @@ export class DeviceEngine implements EngineApi {
 
   async forget(): Promise<void> {
     const db = this.db;
+    // Nothing is stored for the rest of this page: what the shopper asked to forget is not
+    // rebuilt. (Not an in-memory store either: fake-indexeddb replaces the IndexedDB globals,
+    // and idb, having already wrapped the real ones, cannot wrap its objects.)
     this.db = null;
     db?.close();
     await deleteDB(databaseName(this.site));
-    // The rest of this page works in memory: what the shopper asked to forget is not rebuilt.
-    this.db = (await this.openStore('memory')).db;
   }
 
   async exportData(): Promise<string> {
@@ -244,10 +265,7 @@ function usable(config: SiteConfig): { templates: Map<string, Template>; candida
   return { templates, candidates: config.candidates.filter((c) => templates.has(c.templateId)) };
 }
 
-function thompson(model: ScoringModel, shopper: Float32Array, candidates: Candidate[], slot: string, eligible: number[], draws: number, random: Uniform): Float64Array {
-  const n = candidates.length;
-  const creatives = new Float32Array(n * CREATIVE_DIM);
-  candidates.forEach((c, i) => creatives.set(encodeCreative(c, slot), i * CREATIVE_DIM));
+function thompson(model: ScoringModel, shopper: Float32Array, creatives: Float32Array, n: number, eligible: number[], draws: number, random: Uniform): Float64Array {
   const phi = model.headFeatures(shopper, creatives, n);
   const thetas = drawThetas(model.mean, model.covarianceFactor, model.dim, draws, random);
   return thompsonShares(phi, model.dim, thetas, draws, eligible);

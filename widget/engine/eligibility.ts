@@ -8,12 +8,38 @@ import type { DeviceDB } from './device-store.ts';
 
 const DAY_MS = 86_400_000;
 
-/** Viewable impressions per creative on this device over the last 24 hours (the decisions log is the source). */
-export async function impressionsToday(db: DeviceDB, now: number): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  const recent = await db.getAllFromIndex('decisions', 'byTime', IDBKeyRange.lowerBound(now - DAY_MS));
-  for (const d of recent) if (d.impression) counts.set(d.creativeId, (counts.get(d.creativeId) ?? 0) + 1);
-  return counts;
+/**
+ * Viewable impressions per creative on this device over the last 24 hours, for the frequency
+ * cap. Read from the decisions log once when the engine starts, then counted in memory as this
+ * page records impressions: a decision does not pay for a scan of the log. (Another tab's
+ * impressions count from the next page on.)
+ */
+export class ImpressionCounter {
+  private times = new Map<string, number[]>();
+
+  static async load(db: DeviceDB | null, now: number): Promise<ImpressionCounter> {
+    const counter = new ImpressionCounter();
+    if (!db) return counter;
+    const recent = await db.getAllFromIndex('decisions', 'byTime', IDBKeyRange.lowerBound(now - DAY_MS));
+    for (const d of recent) if (d.impression) counter.add(d.creativeId, d.at);
+    return counter;
+  }
+
+  add(creativeId: string, at: number): void {
+    const list = this.times.get(creativeId);
+    if (list) list.push(at);
+    else this.times.set(creativeId, [at]);
+  }
+
+  /** Counts per creative within the 24 hours before `now`. */
+  countsAt(now: number): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const [id, list] of this.times) {
+      const n = list.filter((t) => t > now - DAY_MS).length;
+      if (n > 0) counts.set(id, n);
+    }
+    return counts;
+  }
 }
 
 /**

@@ -3,13 +3,13 @@
  * content-addressed and immutable), refuses one built for another feature spec, and turns it
  * into tensors plus the Cholesky factor of the last layer's covariance for Thompson sampling.
  */
-import { io, tensor2d, tidy } from '@tensorflow/tfjs-core';
+import { io, keep, tensor2d, tidy } from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import * as v from 'valibot';
 import { CROSS_DIM, crossRows, FEATURE_SPEC_HASH } from '../../protocol/features.ts';
 import { headDim, ModelJsonSchema, weightsByteLength } from '../../protocol/model-artifact.ts';
 import type { ModelJson } from '../../protocol/model-artifact.ts';
-import { headFeatures } from '../../protocol/model.ts';
+import { combineTowers, tower } from '../../protocol/model.ts';
 import type { TowerWeights } from '../../protocol/model.ts';
 import { cholesky } from '../../protocol/linalg.ts';
 import { describeIssues } from '../../protocol/wire.ts';
@@ -22,7 +22,11 @@ export interface ScoringModel {
   mean: Float64Array;
   /** Lower Cholesky factor of the posterior covariance, row-major dim x dim. */
   covarianceFactor: Float64Array;
-  /** phi for one shopper row against every creative row: [n, dim]. */
+  /**
+   * phi for one shopper row against every creative row: [n, dim]. The creative tower's output
+   * is kept per `creatives` array (the engine passes the same array for the same candidates and
+   * slot), since it does not depend on the shopper: only the shopper tower runs per decision.
+   */
   headFeatures(shopper: Float32Array, creatives: Float32Array, n: number): Float32Array;
   dispose(): void;
 }
@@ -69,6 +73,22 @@ export async function loadScoringModel(edge: string, manifest: ModelManifest): P
   named['head/covariance']!.dispose();
   const towers = named as unknown as TowerWeights;
   const { shopperDim, creativeDim } = model.topology;
+  // Creative embeddings by the array they were computed from; a few arrays at most (one per
+  // slot name of the current config), the oldest dropped past that.
+  const embeddings = new Map<Float32Array, Tensor2D>();
+  const creativeEmbedding = (creatives: Float32Array, n: number): Tensor2D => {
+    let v = embeddings.get(creatives);
+    if (!v) {
+      v = keep(tower(towers, 'creative', tensor2d(creatives, [n, creativeDim])));
+      embeddings.set(creatives, v);
+      if (embeddings.size > 8) {
+        const [oldest, t] = embeddings.entries().next().value!;
+        t.dispose();
+        embeddings.delete(oldest);
+      }
+    }
+    return v;
+  };
   return {
     version: manifest.version,
     dim,
@@ -77,12 +97,14 @@ export async function loadScoringModel(edge: string, manifest: ModelManifest): P
     headFeatures(shopper, creatives, n) {
       return tidy(() => {
         const cross = tensor2d(crossRows(shopper, creatives, n), [n, CROSS_DIM]);
-        const phi = headFeatures(towers, tensor2d(shopper, [1, shopperDim]), tensor2d(creatives, [n, creativeDim]) as Tensor2D, cross);
-        return phi.dataSync() as Float32Array;
+        const u = tower(towers, 'shopper', tensor2d(shopper, [1, shopperDim]));
+        return combineTowers(u, creativeEmbedding(creatives, n), cross).dataSync() as Float32Array;
       });
     },
     dispose() {
       for (const t of Object.values(towers) as Tensor[]) t.dispose();
+      for (const t of embeddings.values()) t.dispose();
+      embeddings.clear();
     },
   };
 }
