@@ -15,7 +15,7 @@ export type HostilePayload = {
   body: string;
 };
 
-const PAYLOADS_PER_ROUTE = 150;
+const PAYLOADS_PER_ROUTE = 1000;
 const SEED = 20261128;
 
 /** Keys and values that have broken JSON handlers before: prototype keys, huge and odd numbers, long and odd strings. */
