@@ -8,6 +8,7 @@ import * as v from 'valibot';
 import { ModelJsonSchema, modelVersion, weightsByteLength } from '../../protocol/model-artifact.ts';
 import { SITE_ID, SiteSettingsSchema, UpsertCreativesSchema, UpsertProductsSchema, UpsertTemplatesSchema, describeIssues } from '../../protocol/wire.ts';
 import { requireSiteAdmin } from './admin-auth.ts';
+import { enforceRateLimit } from './client-key.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { getModel, insertModel, previousServingModel, promoteModel } from './model-store.ts';
@@ -26,6 +27,8 @@ export const adminRoutes = new Hono<{ Bindings: Env }>();
 const requireAdmin: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
   const site = c.req.param('site') ?? '';
   if (!v.is(SITE_ID, site)) throw new HttpError(400, 'invalid_site', 'a site id is 1-63 lowercase letters, digits or dashes');
+  // Before the token check, so guessing tokens is as slow as anything else.
+  await enforceRateLimit(c.env, 'ADMIN_LIMITER', c.req.raw, `admin:${site}`, 'admin requests');
   await requireSiteAdmin(c.req.raw, c.env.ADMIN_TOKENS, site);
   await next();
 };

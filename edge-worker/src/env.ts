@@ -11,4 +11,8 @@ export interface Env {
   CLIENT_KEY_SALT?: string;
   /** Device reports per client key per minute (wrangler.toml [[ratelimits]]). */
   REPORT_LIMITER: RateLimit;
+  /** Config and model reads per client key per minute. */
+  READ_LIMITER: RateLimit;
+  /** Admin API calls per site and client key per minute. */
+  ADMIN_LIMITER: RateLimit;
 }

@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import * as v from 'valibot';
 import { ReportSchema, SITE_ID, MAX_REPORT_BYTES } from '../../protocol/wire.ts';
 import type { SiteConfig } from '../../protocol/wire.ts';
-import { clientKey } from './client-key.ts';
+import { enforceRateLimit } from './client-key.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { servingModel, modelArtifact } from './model-store.ts';
@@ -48,6 +48,9 @@ async function etagOf(body: string): Promise<string> {
 
 export const publicRoutes = new Hono<{ Bindings: Env }>();
 
+/** Liveness for monitors (and the ingestion benchmark's no-op baseline): touches no storage. */
+publicRoutes.get('/v1/health', (c) => c.json({ ok: true }));
+
 /** The widget bundle and its chunks, built into dist/edge-assets by `npm run build`. */
 publicRoutes.get('/v1/vitrine.js', async (c) => serveAsset(c, 'public, max-age=300'));
 publicRoutes.get('/v1/chunks/:file', async (c) => serveAsset(c, IMMUTABLE));
@@ -62,6 +65,7 @@ async function serveAsset(c: AppContext, cacheControl: string): Promise<Response
 }
 
 publicRoutes.get('/v1/sites/:site/config', async (c) => {
+  await enforceRateLimit(c.env, 'READ_LIMITER', c.req.raw, `read:${c.req.param('site')}`, 'config reads');
   const site = await loadSite(c);
   allowOrigin(c, site);
   const [templates, candidates, model] = await Promise.all([
@@ -91,6 +95,7 @@ publicRoutes.get('/v1/sites/:site/config', async (c) => {
 });
 
 publicRoutes.get('/v1/models/:version/:file', async (c) => {
+  await enforceRateLimit(c.env, 'READ_LIMITER', c.req.raw, 'models', 'model downloads');
   const version = c.req.param('version');
   const file = c.req.param('file');
   if (!/^[0-9a-f]{16}$/.test(version)) throw new HttpError(400, 'invalid_model_version', 'a model version is 16 hex digits');
@@ -105,10 +110,7 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   const site = await loadSite(c);
   allowOrigin(c, site);
   // Before reading the body: a flooding client costs one digest and one counter per request.
-  const key = await clientKey(c.req.raw, c.env.CLIENT_KEY_SALT ?? c.env.ADMIN_TOKENS, site.id);
-  if (!(await c.env.REPORT_LIMITER.limit({ key })).success) {
-    throw new HttpError(429, 'rate_limited', 'too many reports from this client; retry in a minute');
-  }
+  await enforceRateLimit(c.env, 'REPORT_LIMITER', c.req.raw, site.id, 'reports');
   const report = await readJson(c.req.raw, ReportSchema, MAX_REPORT_BYTES);
   const round = currentRound(Date.now(), site.roundSeconds);
   if (report.round !== round.id) {

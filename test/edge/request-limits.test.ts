@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { edge, seedDemoSite, SHOP_ORIGIN } from './edge-helpers.ts';
+import { DEMO_TOKEN, edge, handle, seedDemoSite, SHOP_ORIGIN } from './edge-helpers.ts';
 
 describe('request bodies', () => {
   beforeAll(() => seedDemoSite());
@@ -17,5 +17,50 @@ describe('request bodies', () => {
     const deep = '['.repeat(5000) + ']'.repeat(5000);
     const r = await edge('/v1/sites/demo/reports', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: deep });
     expect([400, 422]).toContain(r.status);
+  });
+});
+
+describe('rate limits beyond reports', () => {
+  beforeAll(() => seedDemoSite());
+
+  /** Sends `n` requests from one client address; the statuses, in order. */
+  async function flood(n: number, request: () => Request): Promise<number[]> {
+    // The limiter counts per wall-clock minute: start early enough in one that a flood (well
+    // under a second through the handler) cannot straddle two windows.
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 55_000) await new Promise((r) => setTimeout(r, 60_000 - intoMinute + 50));
+    const statuses: number[] = [];
+    for (let i = 0; i < n; i++) statuses.push((await handle(request())).status);
+    return statuses;
+  }
+
+  it('config reads: 600 a minute per client, then 429 with a reason; another client goes on', async () => {
+    const read = (address: string) => new Request('http://edge.test/v1/sites/demo/config', { headers: { 'cf-connecting-ip': address } });
+    const statuses = await flood(610, () => read('192.0.2.21'));
+    expect(statuses.slice(0, 600).every((s) => s === 200)).toBe(true);
+    expect(statuses.slice(600).every((s) => s === 429)).toBe(true);
+    const refused = await handle(read('192.0.2.21'));
+    expect(await refused.json()).toMatchObject({ error: 'rate_limited' });
+    expect((await handle(read('198.51.100.21'))).status).toBe(200);
+  }, 60_000);
+
+  it('admin API: 300 a minute per site and client, counted before the token is checked', async () => {
+    const guess = (address: string) =>
+      new Request('http://edge.test/v1/admin/sites/demo/rounds/current/totals', { headers: { 'cf-connecting-ip': address, authorization: 'Bearer a-wrong-guess' } });
+    const statuses = await flood(310, () => guess('192.0.2.22'));
+    expect(statuses.slice(0, 300).every((s) => s === 403 || s === 401)).toBe(true);
+    expect(statuses.slice(300).every((s) => s === 429)).toBe(true);
+    // The site's own admin, from elsewhere, is not locked out.
+    const own = new Request('http://edge.test/v1/admin/sites/demo/rounds/current/totals', { headers: { 'cf-connecting-ip': '198.51.100.22', authorization: `Bearer ${DEMO_TOKEN}` } });
+    expect((await handle(own)).status).toBe(200);
+  }, 60_000);
+});
+
+describe('health', () => {
+  it('answers GET with ok and touches nothing; other methods are 405', async () => {
+    const r = await edge('/v1/health');
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ ok: true });
+    expect((await edge('/v1/health', { method: 'POST', body: 'x' })).status).toBe(405);
   });
 });
