@@ -7,6 +7,9 @@
  *   profile_read_p50_ms / _p95_ms           read the profile for a decision (same)
  *   idb_write_floor_p50_ms / _p95_ms        one bare readwrite transaction with one put: what IndexedDB itself costs
  *   first_creative_ms_cold / _warm          DOMContentLoaded to creative painted, demo product page (median of 5)
+ *   ingest_rps, ingest_p99_ms               device reports into the open round, autocannon, 10 connections, 10 s, wrangler dev
+ *   noop_rps, noop_p99_ms                   GET /v1/health of the same worker, same run; ingest_noop_ratio = ingest/noop
+ *   round_do_reports_per_s                  reports the round's Durable Object counted, per second of the run
  *   decide_p50_ms_N / decide_p95_ms_N       engine.decide() for one slot, N = 50, 200, 1000 candidates, warm
  *                                           (profile read, eligibility, scoring, Thompson, decision logged)
  *   score_200_tfjs_{cpu,wasm}_p50_ms/_p95_ms  per-decision scoring of 200 candidates (shopper tower, cross, phi; creative
@@ -21,6 +24,8 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from '@playwright/test';
 import type { Browser } from '@playwright/test';
+import { randomUUID } from 'node:crypto';
+import autocannon from 'autocannon';
 import { build } from 'vite';
 import { MESSAGE_TYPES } from '../protocol/catalog.ts';
 import { modelVersion } from '../protocol/model-artifact.ts';
@@ -134,12 +139,15 @@ async function decideBench(browser: Browser): Promise<void> {
   for (const [k, v] of Object.entries(await runBenchWorker(browser, 'bench/decide-bench.worker.ts', routes))) results[k] = round(v);
 }
 
-async function firstCreative(browser: Browser): Promise<void> {
-  const edgePort = 8799;
-  const shopPort = 5185;
+const EDGE_PORT = 8799;
+const SHOP_PORT = 5185;
+const ADMIN_TOKEN = 'bench-demo-admin-token-0000';
+
+/** `npm start` on its own ports and state, seeded: the stack the page and ingestion figures run against. */
+async function withLocalStack(run: () => Promise<void>): Promise<void> {
   const stack = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: root,
-    env: { ...process.env, VITRINE_EDGE_PORT: String(edgePort), VITRINE_SHOP_PORT: String(shopPort), VITRINE_STATE_DIR: '.wrangler/bench-state', VITRINE_SKIP_BUILD: '1', VITRINE_FRESH: '1' },
+    env: { ...process.env, VITRINE_EDGE_PORT: String(EDGE_PORT), VITRINE_SHOP_PORT: String(SHOP_PORT), VITRINE_STATE_DIR: '.wrangler/bench-state', VITRINE_SKIP_BUILD: '1', VITRINE_FRESH: '1', VITRINE_ADMIN_TOKEN: ADMIN_TOKEN },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
@@ -147,32 +155,78 @@ async function firstCreative(browser: Browser): Promise<void> {
       stack.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Vitrine is running') && resolve());
       stack.once('exit', (code) => reject(new Error(`npm start exited with ${code}`)));
     });
-    const cold: number[] = [];
-    const warm: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      for (const list of [cold, warm]) {
-        await page.goto(`http://127.0.0.1:${shopPort}/product/watches-${i + 1}`);
-        list.push(
-          (await page.evaluate(`new Promise((resolve) => {
-            const check = () => {
-              const nav = performance.getEntriesByType('navigation')[0];
-              const painted = document.querySelector('[data-vitrine-slot="hero"]')?.shadowRoot?.querySelector('a.creative');
-              if (painted && nav.domContentLoadedEventEnd > 0) requestAnimationFrame(() => resolve(performance.now() - nav.domContentLoadedEventEnd));
-              else requestAnimationFrame(check);
-            };
-            check();
-          })`)) as number,
-        );
-      }
-      await context.close();
-    }
-    results.first_creative_ms_cold = round(median(cold));
-    results.first_creative_ms_warm = round(median(warm));
+    await run();
   } finally {
     stack.kill('SIGTERM');
+    await new Promise((r) => stack.once('exit', r));
   }
+}
+
+async function firstCreative(browser: Browser): Promise<void> {
+  const shopPort = SHOP_PORT;
+  const cold: number[] = [];
+  const warm: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    for (const list of [cold, warm]) {
+      await page.goto(`http://127.0.0.1:${shopPort}/product/watches-${i + 1}`);
+      list.push(
+        (await page.evaluate(`new Promise((resolve) => {
+          const check = () => {
+            const nav = performance.getEntriesByType('navigation')[0];
+            const painted = document.querySelector('[data-vitrine-slot="hero"]')?.shadowRoot?.querySelector('a.creative');
+            if (painted && nav.domContentLoadedEventEnd > 0) requestAnimationFrame(() => resolve(performance.now() - nav.domContentLoadedEventEnd));
+            else requestAnimationFrame(check);
+          };
+          check();
+        })`)) as number,
+      );
+    }
+    await context.close();
+  }
+  results.first_creative_ms_cold = round(median(cold));
+  results.first_creative_ms_warm = round(median(warm));
+}
+
+/**
+ * Report ingestion against wrangler dev with autocannon: valid reports (a fresh report id each,
+ * so every one is counted, from varied client addresses, as devices are) into the open round,
+ * then GET /v1/health of the same worker in the same run as the no-op baseline.
+ */
+async function ingestBench(): Promise<void> {
+  const edge = `http://127.0.0.1:${EDGE_PORT}`;
+  const shop = `http://127.0.0.1:${SHOP_PORT}`;
+  const config = (await (await fetch(`${edge}/v1/sites/demo/config`)).json()) as SiteConfig;
+  const creativeId = config.candidates[0]!.id;
+  const duration = 10;
+  const connections = 10;
+  let n = 0;
+  const ingest = await autocannon({
+    url: `${edge}/v1/sites/demo/reports`,
+    connections,
+    duration,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => ({
+          ...req,
+          headers: { 'content-type': 'text/plain;charset=UTF-8', origin: shop, 'cf-connecting-ip': `10.1.${(n >> 8) & 255}.${n++ & 255}` },
+          body: JSON.stringify({ v: 1, reportId: randomUUID(), round: config.round.id, modelVersion: null, outcomes: [{ creativeId, impressions: 1, clicks: 0 }] }),
+        }),
+      },
+    ],
+  });
+  const noop = await autocannon({ url: `${edge}/v1/health`, connections, duration });
+  if (ingest.non2xx > 0 || ingest.errors > 0) throw new Error(`ingestion: ${ingest.non2xx} non-2xx answers and ${ingest.errors} errors of ${ingest.requests.total}`);
+  const totals = (await (await fetch(`${edge}/v1/admin/sites/demo/rounds/current/totals`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { contributors: number };
+  results.ingest_rps = ingest.requests.average;
+  results.ingest_p99_ms = ingest.latency.p99;
+  results.noop_rps = noop.requests.average;
+  results.noop_p99_ms = noop.latency.p99;
+  results.ingest_noop_ratio = round(ingest.requests.average / noop.requests.average);
+  // Every accepted report went into the one open round's Durable Object, which counted it once.
+  results.round_do_reports_per_s = round(totals.contributors / duration);
 }
 
 /** What needs Chromium: recorded as null (not left out) when it is missing. */
@@ -196,7 +250,10 @@ async function main(): Promise<void> {
     try {
       await storeBench(browser);
       await decideBench(browser);
-      await firstCreative(browser);
+      await withLocalStack(async () => {
+        await firstCreative(browser);
+        await ingestBench();
+      });
     } finally {
       await browser.close();
     }
