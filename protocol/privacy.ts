@@ -1,0 +1,102 @@
+/**
+ * Differential privacy, in one place: how a device bounds what it contributes to a round
+ * (clipping), how the round's Durable Object noises the sums it releases (the Gaussian
+ * mechanism), and how the trainer accounts for what all released rounds cost (Renyi DP).
+ *
+ * The unit of privacy is one device's report in one round (a device sends at most one per round,
+ * see the ledger in widget/engine/report-outbox.ts). Its head statistics are clipped to L2 norm
+ * `headClip` and its per-creative counts to L2 norm `countClip`; the object adds N(0, (z C)^2)
+ * to every released coordinate, C being the bound of that part. Each part is a Gaussian
+ * mechanism with noise multiplier z, and the two compose.
+ */
+
+export interface PrivacyTerms {
+  /** L2 bound of one report's head statistics [n, upper(sum phi phi^T), sum r phi]. */
+  headClip: number;
+  /** L2 bound of one report's per-creative [impressions, clicks] counts. */
+  countClip: number;
+  /** Noise standard deviation over the clipping bound. */
+  noiseMultiplier: number;
+}
+
+export const DEFAULT_PRIVACY: PrivacyTerms = { headClip: 20, countClip: 10, noiseMultiplier: 1.0 };
+
+/** Length of the packed head statistics for head dimension d: count, upper triangle, reward sums. */
+export function headStatsLength(d: number): number {
+  return 1 + (d * (d + 1)) / 2 + d;
+}
+
+/** The dimension d whose packed head statistics have `length` entries, or null. */
+export function headDimOfStats(length: number): number | null {
+  for (let d = 1; d <= 64; d++) if (headStatsLength(d) === length) return d;
+  return null;
+}
+
+export function l2Norm(values: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i]! * values[i]!;
+  return Math.sqrt(s);
+}
+
+/** Scales `values` down (never up) to L2 norm at most `bound`. */
+export function clipToNorm(values: Float64Array, bound: number): Float64Array {
+  const norm = l2Norm(values);
+  if (norm <= bound || norm === 0) return values;
+  const scale = bound / norm;
+  return values.map((x) => x * scale);
+}
+
+/**
+ * Integer counts clipped to L2 norm at most `bound`: scaled and rounded down, which only
+ * shrinks them, so the bound holds and the counts stay counts.
+ */
+export function clipCounts(counts: number[], bound: number): number[] {
+  const norm = l2Norm(counts);
+  if (norm <= bound) return counts;
+  const scale = bound / norm;
+  return counts.map((x) => Math.floor(x * scale));
+}
+
+/** A standard normal draw from two uniforms in (0, 1]. */
+export function standardNormal(uniform: () => number): number {
+  const u = 1 - uniform();
+  const v = uniform();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+/** Uniforms in [0, 1) from the platform's cryptographic generator: noise nobody can predict or replay. */
+export function cryptoUniform(): number {
+  const buf = new Uint32Array(2);
+  crypto.getRandomValues(buf);
+  return (buf[0]! * 2 ** 21 + (buf[1]! >>> 11)) / 2 ** 53;
+}
+
+/** `values` plus independent N(0, std^2) noise on every coordinate. */
+export function addGaussianNoise(values: ArrayLike<number>, std: number, uniform: () => number = cryptoUniform): number[] {
+  return Array.from(values, (x) => x + std * standardNormal(uniform));
+}
+
+/** Renyi DP of one Gaussian mechanism with noise multiplier z, at order alpha: alpha / (2 z^2). */
+export function gaussianRdp(alpha: number, noiseMultiplier: number): number {
+  return alpha / (2 * noiseMultiplier * noiseMultiplier);
+}
+
+const ORDERS = [1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 48, 64, 96, 128, 256, 512, 1024];
+
+/**
+ * (epsilon, delta) after the given releases, each a Gaussian mechanism with its noise multiplier
+ * (a round that releases head statistics and counts is two). RDP composes by adding over
+ * releases at each order; epsilon = min over orders of RDP(alpha) + log(1/delta) / (alpha - 1)
+ * (Mironov 2017, Proposition 3).
+ */
+export function epsilonSpent(noiseMultipliers: readonly number[], delta: number): { epsilon: number; order: number } {
+  if (noiseMultipliers.length === 0) return { epsilon: 0, order: Infinity };
+  let best = { epsilon: Infinity, order: NaN };
+  for (const alpha of ORDERS) {
+    let rdp = 0;
+    for (const z of noiseMultipliers) rdp += gaussianRdp(alpha, z);
+    const epsilon = rdp + Math.log(1 / delta) / (alpha - 1);
+    if (epsilon < best.epsilon) best = { epsilon, order: alpha };
+  }
+  return best;
+}
