@@ -28,6 +28,7 @@ import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { build } from 'vite';
 import { MESSAGE_TYPES } from '../protocol/catalog.ts';
+import { DEFAULT_PRIVACY } from '../protocol/privacy.ts';
 import { modelVersion } from '../protocol/model-artifact.ts';
 import type { Candidate, SiteConfig } from '../protocol/wire.ts';
 import { trainBootstrapModel } from '../model-training/src/bootstrap-model.ts';
@@ -128,6 +129,7 @@ async function decideBench(browser: Browser): Promise<void> {
       frequencyCapPerDay: 0,
       excludedCategories: [],
       refreshSeconds: 3600,
+      privacy: DEFAULT_PRIVACY,
       templates: TEMPLATES,
       candidates: syntheticCandidates(n),
       model: { version, specHash: model.specHash, url: `/v1/models/${version}/model.json` },
@@ -219,7 +221,7 @@ async function ingestBench(): Promise<void> {
   });
   const noop = await autocannon({ url: `${edge}/v1/health`, connections, duration });
   if (ingest.non2xx > 0 || ingest.errors > 0) throw new Error(`ingestion: ${ingest.non2xx} non-2xx answers and ${ingest.errors} errors of ${ingest.requests.total}`);
-  const totals = (await (await fetch(`${edge}/v1/admin/sites/demo/rounds/current/totals`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { contributors: number };
+  const totals = (await (await fetch(`${edge}/v1/admin/sites/demo/rounds/current`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { contributors: number };
   results.ingest_rps = ingest.requests.average;
   results.ingest_p99_ms = ingest.latency.p99;
   results.noop_rps = noop.requests.average;

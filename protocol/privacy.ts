@@ -19,7 +19,11 @@ export interface PrivacyTerms {
   noiseMultiplier: number;
 }
 
-export const DEFAULT_PRIVACY: PrivacyTerms = { headClip: 20, countClip: 10, noiseMultiplier: 1.0 };
+/**
+ * z = 3.5: a round's release (two mechanisms) costs epsilon of about 2.2 at delta 1e-6, and ten
+ * rounds about 7.5, inside the default budget of 8 (RDP composes sub-linearly).
+ */
+export const DEFAULT_PRIVACY: PrivacyTerms = { headClip: 20, countClip: 10, noiseMultiplier: 3.5 };
 
 /** Length of the packed head statistics for head dimension d: count, upper triangle, reward sums. */
 export function headStatsLength(d: number): number {

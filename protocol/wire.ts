@@ -5,6 +5,7 @@
  */
 import * as v from 'valibot';
 import { LAYOUTS, MESSAGE_TYPES, SITE_ID_PATTERN } from './catalog.ts';
+import { DEFAULT_PRIVACY, headStatsLength } from './privacy.ts';
 
 export const SITE_ID = v.pipe(v.string(), v.regex(SITE_ID_PATTERN, 'a site id is 1-63 lowercase letters, digits or dashes'));
 const ID = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'an id is 1-64 letters, digits, _ . or -'));
@@ -31,6 +32,8 @@ export const SiteSettingsSchema = v.strictObject({
   excludedCategories: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(64))), v.maxLength(200)), []),
   /** How often a device re-checks the config (and so the serving model) while a page stays open. */
   configRefreshSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(86400)), 300),
+  /** Privacy budget: released rounds stop once (epsilon, delta) would pass it (see PRIVACY.md). */
+  epsilonBudget: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(100)), 8),
 });
 export type SiteSettings = v.InferOutput<typeof SiteSettingsSchema>;
 
@@ -107,6 +110,8 @@ export const SiteConfigSchema = v.object({
   frequencyCapPerDay: v.optional(v.number(), 3),
   excludedCategories: v.optional(v.array(v.string()), []),
   refreshSeconds: v.optional(v.number(), 300),
+  /** The clipping bounds a report must respect and the noise its round's release gets. */
+  privacy: v.optional(v.object({ headClip: v.number(), countClip: v.number(), noiseMultiplier: v.number() }), DEFAULT_PRIVACY),
   templates: v.array(TemplateSchema),
   candidates: v.array(CandidateSchema),
   model: v.nullable(ModelManifestSchema),
@@ -130,6 +135,12 @@ export const ReportSchema = v.strictObject({
     v.minLength(1),
     v.maxLength(200),
   ),
+  /**
+   * The last layer's sufficient statistics over this device's shown decisions since its last
+   * report, for `modelVersion`'s head: [count, upper triangle of sum phi phi^T row by row,
+   * sum reward x phi], clipped on the device to the config's headClip (L2).
+   */
+  head: v.optional(v.strictObject({ stats: v.pipe(v.array(v.pipe(v.number(), v.finite())), v.minLength(3), v.maxLength(headStatsLength(64))) })),
 });
 export type Report = v.InferOutput<typeof ReportSchema>;
 

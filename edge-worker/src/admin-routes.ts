@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import type { Context, MiddlewareHandler } from 'hono';
 import * as v from 'valibot';
 import { ModelJsonSchema, modelVersion, weightsByteLength } from '../../protocol/model-artifact.ts';
+import { DEFAULT_PRIVACY, epsilonSpent } from '../../protocol/privacy.ts';
 import { SITE_ID, SiteSettingsSchema, UpsertCreativesSchema, UpsertProductsSchema, UpsertTemplatesSchema, describeIssues } from '../../protocol/wire.ts';
 import { requireSiteAdmin } from './admin-auth.ts';
 import { enforceRateLimit } from './client-key.ts';
@@ -14,7 +15,8 @@ import { HttpError } from './http-error.ts';
 import { getModel, insertModel, previousServingModel, promoteModel } from './model-store.ts';
 import { expectNoBody, readJson } from './request-body.ts';
 import { currentRound, roundAggregator } from './rounds.ts';
-import { getSite, missingReferences, upsertCreatives, upsertProducts, upsertSite, upsertTemplates } from './site-store.ts';
+import { ledgerRows, mechanismsOf, PRIVACY_DELTA, recordRelease, spent } from './privacy-ledger.ts';
+import { getSite, listCreativeIds, missingReferences, upsertCreatives, upsertProducts, upsertSite, upsertTemplates } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
 
 type AppContext = Context<{ Bindings: Env }>;
@@ -134,24 +136,36 @@ function roundParam(c: AppContext, roundSeconds: number): number {
 }
 
 /**
- * A round's released result: its sums once it has closed with at least minCohort
- * contributors; otherwise its status (open, or below the cohort) and how many contributed.
+ * A round: while open or below the cohort, its status and contributor count only; once closed
+ * with at least minCohort contributors, its noised sums. The first read of a releasable round
+ * spends privacy budget (recorded in the ledger) and is refused, 403, when that would pass the
+ * site's budget; the object then keeps the release, and later reads spend nothing.
  */
 adminRoutes.get('/v1/admin/sites/:site/rounds/:round', async (c) => {
   const settings = await existingSiteRow(c);
   const site = settings.id;
   const round = roundParam(c, settings.roundSeconds);
   const aggregator = roundAggregator(c.env.ROUNDS, site, round);
-  const release = await aggregator.release({ deadline: (round + 1) * settings.roundSeconds * 1000, minCohort: settings.minCohort });
-  return c.json({ site, round, ...release });
+  const status = await aggregator.status({ deadline: (round + 1) * settings.roundSeconds * 1000, minCohort: settings.minCohort });
+  if (status.status !== 'releasable') return c.json({ site, round, ...status });
+  const rows = await ledgerRows(c.env.DB, site);
+  const next = epsilonSpent([...mechanismsOf(rows), DEFAULT_PRIVACY.noiseMultiplier, DEFAULT_PRIVACY.noiseMultiplier], PRIVACY_DELTA).epsilon;
+  if (next > settings.epsilonBudget) {
+    throw new HttpError(
+      403,
+      'privacy_budget_exhausted',
+      `releasing round ${round} would bring site ${site} to epsilon ${next.toFixed(2)} (delta ${PRIVACY_DELTA}), past its budget of ${settings.epsilonBudget}; ${rows.length} rounds are released`,
+    );
+  }
+  const release = await aggregator.releaseNoised(await listCreativeIds(c.env.DB, site));
+  if (!release) throw new HttpError(409, 'not_releasable', `round ${round} cannot be released`);
+  await recordRelease(c.env.DB, site, { round, mechanisms: release.mechanisms, noiseMultiplier: release.noise.multiplier, contributors: release.contributors });
+  return c.json({ site, round, ...status, status: 'released', release });
 });
 
-/** Per-creative report totals of a round ("current" or a round id), with its contributor count. */
-adminRoutes.get('/v1/admin/sites/:site/rounds/:round/totals', async (c) => {
+/** The site's privacy ledger: every released round, epsilon spent so far and the budget. */
+adminRoutes.get('/v1/admin/sites/:site/privacy', async (c) => {
   const settings = await existingSiteRow(c);
-  const site = settings.id;
-  const round = roundParam(c, settings.roundSeconds);
-  const aggregator = roundAggregator(c.env.ROUNDS, site, round);
-  const summary = await aggregator.summary();
-  return c.json({ site, round, ...summary });
+  const rows = await ledgerRows(c.env.DB, settings.id);
+  return c.json({ site: settings.id, delta: PRIVACY_DELTA, budget: settings.epsilonBudget, epsilon: spent(rows), rounds: rows });
 });

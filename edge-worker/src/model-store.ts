@@ -1,4 +1,6 @@
 /** D1 access for model artifacts: upload as candidate, promote, and read what is serving. */
+import { headDim } from '../../protocol/model-artifact.ts';
+import type { ModelJson } from '../../protocol/model-artifact.ts';
 
 export interface ModelRow {
   version: string;
@@ -69,4 +71,14 @@ export async function previousServingModel(db: D1Database, site: string): Promis
     .bind(site)
     .first<{ version: string }>();
   return r?.version ?? null;
+}
+
+/** The serving model's version and head dimension (what a report's head statistics must match). */
+export async function servingHead(db: D1Database, site: string): Promise<{ version: string; dim: number } | null> {
+  const r = await db
+    .prepare("SELECT version, model_json FROM models WHERE site = ? AND status = 'serving'")
+    .bind(site)
+    .first<{ version: string; model_json: string }>();
+  if (!r) return null;
+  return { version: r.version, dim: headDim((JSON.parse(r.model_json) as ModelJson).topology) };
 }

@@ -7,10 +7,11 @@ import type { Context } from 'hono';
 import * as v from 'valibot';
 import { ReportSchema, SITE_ID, MAX_REPORT_BYTES } from '../../protocol/wire.ts';
 import type { SiteConfig } from '../../protocol/wire.ts';
+import { DEFAULT_PRIVACY, headStatsLength, l2Norm } from '../../protocol/privacy.ts';
 import { enforceRateLimit } from './client-key.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
-import { servingModel, modelArtifact } from './model-store.ts';
+import { servingHead, servingModel, modelArtifact } from './model-store.ts';
 import { readJson } from './request-body.ts';
 import { currentRound, roundAggregator } from './rounds.ts';
 import { getSite, listCandidates, listTemplates } from './site-store.ts';
@@ -96,6 +97,7 @@ publicRoutes.get('/v1/sites/:site/config', async (c) => {
     frequencyCapPerDay: site.frequencyCapPerDay,
     excludedCategories: site.excludedCategories,
     refreshSeconds: site.configRefreshSeconds,
+    privacy: DEFAULT_PRIVACY,
     templates,
     candidates,
     model: model && { version: model.version, specHash: model.specHash, url: `/v1/models/${model.version}/model.json` },
@@ -131,10 +133,30 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
     // The device's config was from another round: it re-targets the report and retries.
     return c.json({ error: 'round_closed', detail: `round ${report.round} is not open; the open round is ${round.id}`, openRound: round.id }, 409);
   }
+  // The clipping bounds the config declares: what the release's noise is calibrated to.
+  const counts = report.outcomes.flatMap((o) => [o.impressions, o.clicks]);
+  if (l2Norm(counts) > DEFAULT_PRIVACY.countClip * (1 + 1e-9)) {
+    throw new HttpError(422, 'over_clip', `the outcome counts have L2 norm ${l2Norm(counts).toFixed(3)}, above the bound ${DEFAULT_PRIVACY.countClip}`);
+  }
+  let headModel: string | null = null;
+  if (report.head) {
+    const serving = await servingHead(c.env.DB, site.id);
+    // A device on an older model: its counts are taken, its head statistics (another model's
+    // features) are not; the answer says so.
+    if (serving && report.modelVersion === serving.version) {
+      if (report.head.stats.length !== headStatsLength(serving.dim)) {
+        throw new HttpError(422, 'wrong_shape', `head.stats has ${report.head.stats.length} numbers; model ${serving.version} needs ${headStatsLength(serving.dim)}`);
+      }
+      if (l2Norm(report.head.stats) > DEFAULT_PRIVACY.headClip * (1 + 1e-9)) {
+        throw new HttpError(422, 'over_clip', `head.stats has L2 norm ${l2Norm(report.head.stats).toFixed(3)}, above the bound ${DEFAULT_PRIVACY.headClip}`);
+      }
+      headModel = serving.version;
+    }
+  }
   const aggregator = roundAggregator(c.env.ROUNDS, site.id, round.id);
-  const { duplicate, closed } = await aggregator.addReport(report, { deadline: Date.parse(round.deadline), minCohort: site.minCohort });
-  if (closed) return c.json({ error: 'round_closed', detail: `round ${round.id} has closed`, openRound: round.id + 1 }, 409);
-  return c.json({ accepted: true, duplicate }, duplicate ? 200 : 202);
+  const added = await aggregator.addReport(report, { deadline: Date.parse(round.deadline), minCohort: site.minCohort, privacy: DEFAULT_PRIVACY }, headModel);
+  if (added.closed) return c.json({ error: 'round_closed', detail: `round ${round.id} has closed`, openRound: round.id + 1 }, 409);
+  return c.json({ accepted: true, duplicate: added.duplicate, head: added.head }, added.duplicate ? 200 : 202);
 });
 
 /** Reports are simple requests (text/plain), but answer a preflight from a stricter client. */

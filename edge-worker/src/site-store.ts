@@ -14,13 +14,14 @@ export interface SiteRow {
   frequencyCapPerDay: number;
   excludedCategories: string[];
   configRefreshSeconds: number;
+  epsilonBudget: number;
 }
 
 export async function getSite(db: D1Database, site: string): Promise<SiteRow | null> {
   const row = await db
     .prepare(
       `SELECT id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, frequency_cap_per_day,
-              excluded_categories, config_refresh_seconds
+              excluded_categories, config_refresh_seconds, epsilon_budget
        FROM sites WHERE id = ?`,
     )
     .bind(site)
@@ -34,6 +35,7 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
       frequency_cap_per_day: number;
       excluded_categories: string;
       config_refresh_seconds: number;
+      epsilon_budget: number;
     }>();
   if (!row) return null;
   return {
@@ -46,6 +48,7 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
     frequencyCapPerDay: row.frequency_cap_per_day,
     excludedCategories: JSON.parse(row.excluded_categories) as string[],
     configRefreshSeconds: row.config_refresh_seconds,
+    epsilonBudget: row.epsilon_budget,
   };
 }
 
@@ -53,11 +56,11 @@ export async function upsertSite(db: D1Database, site: string, s: SiteSettings):
   await db
     .prepare(
       `INSERT INTO sites (id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, updated_at,
-                          frequency_cap_per_day, excluded_categories, config_refresh_seconds)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                          frequency_cap_per_day, excluded_categories, config_refresh_seconds, epsilon_budget)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
        ON CONFLICT (id) DO UPDATE SET name = ?2, allowed_origins = ?3, min_cohort = ?4, round_seconds = ?5,
          exploration_floor = ?6, updated_at = ?7, frequency_cap_per_day = ?8, excluded_categories = ?9,
-         config_refresh_seconds = ?10`,
+         config_refresh_seconds = ?10, epsilon_budget = ?11`,
     )
     .bind(
       site,
@@ -70,6 +73,7 @@ export async function upsertSite(db: D1Database, site: string, s: SiteSettings):
       s.frequencyCapPerDay,
       JSON.stringify(s.excludedCategories),
       s.configRefreshSeconds,
+      s.epsilonBudget,
     )
     .run();
 }
@@ -173,4 +177,10 @@ export async function listCandidates(db: D1Database, site: string): Promise<Cand
     url: r.url,
     popularity: r.popularity,
   }));
+}
+
+/** Every creative id of the site (a release lists them all, zeros included). */
+export async function listCreativeIds(db: D1Database, site: string): Promise<string[]> {
+  const { results } = await db.prepare('SELECT id FROM creatives WHERE site = ? ORDER BY id').bind(site).all<{ id: string }>();
+  return results.map((r) => r.id);
 }

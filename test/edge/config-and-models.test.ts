@@ -31,11 +31,11 @@ describe('admin API', () => {
   beforeAll(() => seedDemoSite());
 
   it('answers 401 without a token and 403 with another site token', async () => {
-    const none = await edge('/v1/admin/sites/demo/rounds/current/totals');
+    const none = await edge('/v1/admin/sites/demo/rounds/current');
     expect(none.status).toBe(401);
-    const other = await admin('/v1/admin/sites/demo/rounds/current/totals', 'GET', undefined, OTHER_TOKEN);
+    const other = await admin('/v1/admin/sites/demo/rounds/current', 'GET', undefined, OTHER_TOKEN);
     expect(other.status).toBe(403);
-    const guess = await admin('/v1/admin/sites/demo/rounds/current/totals', 'GET', undefined, 'x'.repeat(26));
+    const guess = await admin('/v1/admin/sites/demo/rounds/current', 'GET', undefined, 'x'.repeat(26));
     expect(guess.status).toBe(403);
   });
 

@@ -1,8 +1,9 @@
 /** Helpers for edge tests: requests through the real worker (SELF) and a seeded site. */
-import { createExecutionContext, SELF, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, runInDurableObject, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import worker from '../../edge-worker/src/index.ts';
 import type { Env } from '../../edge-worker/src/env.ts';
+import { roundAggregator } from '../../edge-worker/src/rounds.ts';
 import { CREATIVE_DIM, FEATURE_SPEC_HASH, SHOPPER_DIM } from '../../protocol/features.ts';
 import { MODEL_FORMAT, parameterCount, weightSpecs } from '../../protocol/model-artifact.ts';
 import type { ModelJson, ModelTopology } from '../../protocol/model-artifact.ts';
@@ -109,4 +110,27 @@ export function tinyModel(fill = 0.01): { model: ModelJson; weights: string } {
 export async function currentRoundId(site = 'demo'): Promise<number> {
   const config = (await expectOk(edge(`/v1/sites/${site}/config`))) as { round: { id: number } };
   return config.round.id;
+}
+
+export interface ExactRound {
+  contributors: number;
+  totals: { creativeId: string; impressions: number; clicks: number }[];
+  head: { modelVersion: string; reports: number; stats: number[] } | null;
+}
+
+/**
+ * A round's exact sums, read inside its Durable Object. Only tests can: no route returns them
+ * (what leaves the object is noised), so this is how tests check that a sum is exact.
+ */
+export function exactRound(round: number, site = 'demo'): Promise<ExactRound> {
+  return runInDurableObject(roundAggregator(env.ROUNDS, site, round), (_instance, state) => {
+    const sql = state.storage.sql;
+    const contributors = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM reports').one().n;
+    const totals = sql
+      .exec<{ creative_id: string; impressions: number; clicks: number }>('SELECT creative_id, impressions, clicks FROM creative_totals ORDER BY creative_id')
+      .toArray()
+      .map((r) => ({ creativeId: r.creative_id, impressions: r.impressions, clicks: r.clicks }));
+    const head = sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
+    return { contributors, totals, head: head ? { modelVersion: head.model_version, reports: head.reports, stats: JSON.parse(head.stats) as number[] } : null };
+  });
 }

@@ -7,7 +7,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { admin, currentRoundId, DEMO_TOKEN, edge, expectOk, handle, randomAddress, seedDemoSite, SHOP_ORIGIN, tinyModel } from './edge-helpers.ts';
+import { admin, currentRoundId, DEMO_TOKEN, edge, exactRound, expectOk, handle, randomAddress, seedDemoSite, SHOP_ORIGIN, tinyModel } from './edge-helpers.ts';
 
 const TABLES = ['sites', 'products', 'templates', 'creatives'];
 
@@ -15,7 +15,8 @@ async function state(): Promise<unknown> {
   const rows: Record<string, unknown> = {};
   for (const table of TABLES) rows[table] = (await env.DB.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all()).results;
   rows.models = (await env.DB.prepare('SELECT site, version, status, spec_hash FROM models ORDER BY site, version').all()).results;
-  rows.round = await (await admin('/v1/admin/sites/demo/rounds/current/totals', 'GET')).json();
+  rows.round = await exactRound(await currentRoundId());
+  rows.ledger = (await env.DB.prepare('SELECT * FROM privacy_ledger ORDER BY 1, 2').all()).results;
   return rows;
 }
 

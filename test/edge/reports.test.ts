@@ -1,15 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { admin, currentRoundId, edge, postReport, seedDemoSite } from './edge-helpers.ts';
+import { currentRoundId, edge, exactRound, postReport, seedDemoSite } from './edge-helpers.ts';
 
 function report(round: number, reportId = crypto.randomUUID(), clicks = 1) {
   return { v: 1, reportId, round, modelVersion: null, outcomes: [{ creativeId: 'c-p1', impressions: 2, clicks }] };
 }
 
-async function totals(round: number | 'current' = 'current') {
-  const r = await admin(`/v1/admin/sites/demo/rounds/${round}/totals`, 'GET');
-  expect(r.status).toBe(200);
-  return (await r.json()) as { contributors: number; totals: { creativeId: string; impressions: number; clicks: number }[] };
-}
+const totals = (round: number) => exactRound(round);
 
 describe('POST /v1/sites/:site/reports', () => {
   beforeAll(() => seedDemoSite());
@@ -21,10 +17,10 @@ describe('POST /v1/sites/:site/reports', () => {
     const first = await postReport('demo', body);
     expect(first.status).toBe(202);
     expect(first.headers.get('access-control-allow-origin')).toBe('http://shop.example');
-    expect(await first.json()).toEqual({ accepted: true, duplicate: false });
+    expect(await first.json()).toEqual({ accepted: true, duplicate: false, head: 'none' });
     const retry = await postReport('demo', body);
     expect(retry.status).toBe(200);
-    expect(await retry.json()).toEqual({ accepted: true, duplicate: true });
+    expect(await retry.json()).toEqual({ accepted: true, duplicate: true, head: 'none' });
     const after = await totals(round);
     expect(after.contributors).toBe(before.contributors + 1);
     const row = (t: typeof after) => t.totals.find((x) => x.creativeId === 'c-p1') ?? { impressions: 0, clicks: 0 };

@@ -46,12 +46,12 @@ describe('rate limits beyond reports', () => {
 
   it('admin API: 300 a minute per site and client, counted before the token is checked', async () => {
     const guess = (address: string) =>
-      new Request('http://edge.test/v1/admin/sites/demo/rounds/current/totals', { headers: { 'cf-connecting-ip': address, authorization: 'Bearer a-wrong-guess' } });
+      new Request('http://edge.test/v1/admin/sites/demo/rounds/current', { headers: { 'cf-connecting-ip': address, authorization: 'Bearer a-wrong-guess' } });
     const statuses = await flood(310, () => guess('192.0.2.22'));
     expect(statuses.slice(0, 300).every((s) => s === 403 || s === 401)).toBe(true);
     expect(statuses.slice(300).every((s) => s === 429)).toBe(true);
     // The site's own admin, from elsewhere, is not locked out.
-    const own = new Request('http://edge.test/v1/admin/sites/demo/rounds/current/totals', { headers: { 'cf-connecting-ip': '198.51.100.22', authorization: `Bearer ${DEMO_TOKEN}` } });
+    const own = new Request('http://edge.test/v1/admin/sites/demo/rounds/current', { headers: { 'cf-connecting-ip': '198.51.100.22', authorization: `Bearer ${DEMO_TOKEN}` } });
     expect((await handle(own)).status).toBe(200);
   }, 60_000);
 });

@@ -3,7 +3,9 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../protocol/wire.ts';
 import type { RoundAggregator } from '../../edge-worker/src/round-aggregator.ts';
-import { admin, currentRoundId, postReport, seedDemoSite } from './edge-helpers.ts';
+import { DEFAULT_PRIVACY, epsilonSpent } from '../../protocol/privacy.ts';
+import { roundAggregator } from '../../edge-worker/src/rounds.ts';
+import { admin, currentRoundId, expectOk, postReport, seedDemoSite, SHOP_ORIGIN } from './edge-helpers.ts';
 
 const report = (round: number, clicks = 1): Report => ({
   v: 1,
@@ -37,34 +39,92 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
     expect(body.totals).toBeUndefined();
   });
 
-  it('closes at the deadline: later reports are refused, and the sums are released at K contributors', async () => {
+  it('closes at the deadline: later reports are refused; at K contributors the sums are released noised, once', async () => {
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900001'));
-    const terms = { deadline: Date.now() + 150, minCohort: 3 };
+    const terms = { deadline: Date.now() + 150, minCohort: 3, privacy: DEFAULT_PRIVACY };
+    const withHead = (clicks: number): Report => ({ ...report(900001, clicks), modelVersion: 'aaaaaaaaaaaaaaaa', head: { stats: [1, 2, 3, 4, 5, 6, 7] } });
     const results = await inRound(stub, async (round) => [
-      await round.addReport(report(900001, 1), terms),
-      await round.addReport(report(900001, 0), terms),
-      await round.addReport(report(900001, 1), terms),
+      await round.addReport(withHead(1), terms, 'aaaaaaaaaaaaaaaa'),
+      await round.addReport(withHead(0), terms, 'aaaaaaaaaaaaaaaa'),
+      await round.addReport(withHead(1), terms, 'bbbbbbbbbbbbbbbb'),
     ]);
-    expect(results.every((r) => !r.closed && !r.duplicate)).toBe(true);
-    expect((await inRound(stub, (round) => round.release(terms))).status).toBe('open');
+    expect(results.map((r) => [r.closed, r.duplicate, r.head])).toEqual([
+      [false, false, 'counted'],
+      [false, false, 'counted'],
+      [false, false, 'ignored_other_model'],
+    ]);
+    expect((await inRound(stub, (round) => round.status(terms))).status).toBe('open');
     await sleep(200);
     // The alarm has fired by now or fires here; either way the round is closed after it.
     await runDurableObjectAlarm(stub);
-    const late = await inRound(stub, (round) => round.addReport(report(900001, 1), terms));
+    const late = await inRound(stub, (round) => round.addReport(report(900001, 1), terms, null));
     expect(late.closed).toBe(true);
-    const released = await inRound(stub, (round) => round.release(terms));
-    expect(released).toMatchObject({ status: 'released', contributors: 3, totals: [{ creativeId: 'c-p1', impressions: 6, clicks: 2 }] });
+    expect(await inRound(stub, (round) => round.status(terms))).toMatchObject({ status: 'releasable', contributors: 3 });
+    const release = (await inRound(stub, (round) => round.releaseNoised(['c-p1', 'c-p2'])))!;
+    // Every creative of the site is listed, zeros included, and every number carries noise.
+    expect(release.totals.map((t) => t.creativeId)).toEqual(['c-p1', 'c-p2']);
+    expect(release.totals[0]!.impressions).not.toBe(6);
+    expect(release.noise).toEqual({ multiplier: 3.5, countStd: 35, headStd: 70 });
+    expect(release.head!.modelVersion).toBe('aaaaaaaaaaaaaaaa');
+    expect(release.head!.reports).toBe(2);
+    expect(release.head!.stats).toHaveLength(7);
+    expect(release.head!.stats).not.toEqual([2, 4, 6, 8, 10, 12, 14]);
+    expect(release.mechanisms).toBe(2);
+    // Reading it again gives the same noised numbers: the noise cannot be averaged away.
+    expect(await inRound(stub, (round) => round.releaseNoised(['c-p1', 'c-p2']))).toEqual(release);
+    expect(await inRound(stub, (round) => round.status(terms))).toMatchObject({ status: 'released', release });
   });
 
   it('withholds the sums of a closed round below K', async () => {
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900002'));
-    const terms = { deadline: Date.now() + 100, minCohort: 3 };
+    const terms = { deadline: Date.now() + 100, minCohort: 3, privacy: DEFAULT_PRIVACY };
     await inRound(stub, async (round) => {
-      await round.addReport(report(900002), terms);
-      await round.addReport(report(900002), terms);
+      await round.addReport(report(900002), terms, null);
+      await round.addReport(report(900002), terms, null);
     });
     await sleep(150);
-    const release = await inRound(stub, (round) => round.release(terms));
-    expect(release).toEqual({ status: 'below_cohort', contributors: 2, minCohort: 3, deadline: terms.deadline });
+    expect(await inRound(stub, (round) => round.status(terms))).toEqual({ status: 'below_cohort', contributors: 2, minCohort: 3, deadline: terms.deadline });
+    expect(await inRound(stub, (round) => round.releaseNoised(['c-p1']))).toBeNull();
+  });
+});
+
+describe('the privacy budget', () => {
+  beforeAll(() => seedDemoSite(3));
+
+  /** A past round of the demo site with `n` reports in it, closed. */
+  async function closedRound(round: number, n: number): Promise<void> {
+    const stub = roundAggregator(env.ROUNDS, 'demo', round);
+    const terms = { deadline: Date.now() + 50, minCohort: 3, privacy: DEFAULT_PRIVACY };
+    await inRound(stub, async (r) => {
+      for (let i = 0; i < n; i++) await r.addReport(report(round), terms, null);
+    });
+    await sleep(80);
+    await runDurableObjectAlarm(stub);
+  }
+
+  it('releases rounds while the ledger stays within the budget, then refuses with 403 and a reason', async () => {
+    // One release of counts alone (one mechanism, z = 3.5) costs epsilon ~1.4 at delta 1e-6; two ~2.0; three ~2.5.
+    await expectOk(admin('/v1/admin/sites/demo', 'PUT', { name: 'Demo', allowedOrigins: [SHOP_ORIGIN], minCohort: 3, epsilonBudget: 3 }));
+    const now = await currentRoundId();
+    for (const round of [now - 30, now - 20, now - 10]) await closedRound(round, 3);
+    const first = (await (await admin(`/v1/admin/sites/demo/rounds/${now - 30}`, 'GET')).json()) as { status: string; release: { totals: unknown[] } };
+    expect(first.status).toBe('released');
+    expect(first.release.totals).toHaveLength(4);
+    // Reading a released round again spends nothing.
+    await admin(`/v1/admin/sites/demo/rounds/${now - 30}`, 'GET');
+    const ledger1 = (await (await admin('/v1/admin/sites/demo/privacy', 'GET')).json()) as { epsilon: number; rounds: unknown[]; budget: number };
+    expect(ledger1.rounds).toHaveLength(1);
+    expect(ledger1.epsilon).toBeCloseTo(epsilonSpent([3.5], 1e-6).epsilon, 6);
+    expect((await admin(`/v1/admin/sites/demo/rounds/${now - 20}`, 'GET')).status).toBe(200);
+    // A third would need both of the two counted releases plus two mechanisms (the worst case it plans for).
+    const refused = await admin(`/v1/admin/sites/demo/rounds/${now - 10}`, 'GET');
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: 'privacy_budget_exhausted', detail: expect.stringContaining('budget of 3') });
+    const ledger2 = (await (await admin('/v1/admin/sites/demo/privacy', 'GET')).json()) as { epsilon: number; rounds: unknown[] };
+    expect(ledger2.rounds).toHaveLength(2);
+    expect(ledger2.epsilon).toBeLessThanOrEqual(3);
+    // The refused round was not released: its object still holds it back.
+    const held = await inRound(roundAggregator(env.ROUNDS, 'demo', now - 10), (r) => r.status({ deadline: 0, minCohort: 3 }));
+    expect(held.status).toBe('releasable');
   });
 });
