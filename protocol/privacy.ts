@@ -22,8 +22,12 @@ export interface PrivacyTerms {
 /**
  * z = 3.5: a round's release (two mechanisms) costs epsilon of about 2.2 at delta 1e-6, and ten
  * rounds about 7.5, inside the default budget of 8 (RDP composes sub-linearly).
+ * headClip: one shown decision adds about |phi|^2 to the statistics' norm, and |phi| is 5-14 for
+ * the demo's models, so 2,000 leaves a device's first ten or so decisions of a round unclipped;
+ * heavier devices are scaled down (weighted less), which is the price of a bounded contribution.
+ * countClip: ten or so outcomes per device and round before counts are scaled down.
  */
-export const DEFAULT_PRIVACY: PrivacyTerms = { headClip: 20, countClip: 10, noiseMultiplier: 3.5 };
+export const DEFAULT_PRIVACY: PrivacyTerms = { headClip: 2000, countClip: 10, noiseMultiplier: 3.5 };
 
 /** Length of the packed head statistics for head dimension d: count, upper triangle, reward sums. */
 export function headStatsLength(d: number): number {

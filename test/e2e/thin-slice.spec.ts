@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { ReportSchema } from '../../protocol/wire.ts';
-import { creativeIn, EDGE, expect, readStore, roundTotals, test } from './vitrine-test.ts';
+import { creativeIn, EDGE, expect, openRound, readStore, test } from './vitrine-test.ts';
 
 interface StoredEvent {
   type: string;
@@ -37,17 +37,20 @@ test('one script tag to one stored feedback: every hop of the loop', async ({ pa
   expect(hero.propensity).toBeGreaterThan(0);
   expect(hero.propensity).toBeLessThanOrEqual(1);
 
-  // 4. A click sends a valid report, and the edge's aggregate for that creative changes.
-  const before = await roundTotals();
-  const clicksOf = (t: typeof before) => t.totals.find((x) => x.creativeId === creativeId)?.clicks ?? 0;
+  // 4. A click sends this device's report for the round: valid, with the click and the
+  // last layer's statistics for the serving model, counted by the round's Durable Object.
+  const before = await openRound();
   const href = await creative.evaluate((a) => (a as HTMLAnchorElement).href);
   const reportResponse = page.waitForResponse((r) => r.url() === `${EDGE}/v1/sites/demo/reports` && r.request().method() === 'POST');
   await creative.click();
   const response = await reportResponse;
   expect(response.status()).toBe(202);
+  expect(await response.json()).toEqual({ accepted: true, duplicate: false, head: 'counted' });
   const report = v.parse(ReportSchema, JSON.parse(response.request().postData()!));
   expect(report.outcomes).toContainEqual(expect.objectContaining({ creativeId, clicks: 1 }));
-  await expect.poll(async () => clicksOf(await roundTotals())).toBe(clicksOf(before) + 1);
+  expect(report.modelVersion).toMatch(/^[0-9a-f]{16}$/);
+  expect(report.head!.stats[0]).toBe(1); // one shown decision, with its features
+  await expect.poll(async () => (await openRound()).contributors).toBeGreaterThanOrEqual(before.contributors + 1);
 
   // 5. The click navigated to the creative's link (possibly this same product page).
   await expect.poll(() => page.url()).toBe(href);
@@ -55,21 +58,24 @@ test('one script tag to one stored feedback: every hop of the loop', async ({ pa
   expect(pageErrors).toEqual([]);
 });
 
-test('the report is sent once: a reload retries nothing that was acknowledged', async ({ page }) => {
+test('one report per device per round: a reload retries nothing acknowledged, and later outcomes wait for the next round', async ({ page, edgeTraffic }) => {
   await page.goto('/category/hats');
   const creative = creativeIn(page, 'hero');
   await expect(creative).toBeVisible({ timeout: 10_000 });
-  const before = await roundTotals();
   const reportResponse = page.waitForResponse((r) => r.url().endsWith('/v1/sites/demo/reports'));
   await creative.click();
-  await reportResponse;
+  expect((await reportResponse).status()).toBe(202);
   await page.waitForURL(/\/product\//);
   await expect(creativeIn(page, 'hero')).toBeVisible({ timeout: 10_000 });
-  // Whatever the next page did with its outbox, the edge counted exactly one more click,
-  // and the outbox empties once the edge has acknowledged (a duplicate is an acknowledgement).
-  const allClicks = (t: Awaited<ReturnType<typeof roundTotals>>) => t.totals.reduce((n, x) => n + x.clicks, 0);
-  await expect.poll(async () => allClicks(await roundTotals())).toBe(allClicks(before) + 1);
+  // The outbox empties once the edge has acknowledged, and the ledger holds the round.
   await expect.poll(async () => (await readStore(page, 'outbox')).length).toBe(0);
-  await page.waitForTimeout(500);
-  expect(allClicks(await roundTotals())).toBe(allClicks(before) + 1);
+  expect(await readStore<{ round: number }>(page, 'ledger')).toHaveLength(1);
+  // A click on the next page's creative stays on the device this round: no second report.
+  await creativeIn(page, 'hero').click();
+  await page.waitForLoadState();
+  await page.waitForTimeout(800);
+  const clicked = await readStore<{ click: boolean; reported: { click: boolean } }>(page, 'decisions');
+  expect(clicked.some((d) => d.click && !d.reported.click)).toBe(true);
+  const posts = edgeTraffic.requests.filter((r) => r.method() === 'POST' && r.url().endsWith('/v1/sites/demo/reports'));
+  expect(posts).toHaveLength(1);
 });

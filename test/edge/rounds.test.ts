@@ -64,7 +64,7 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
     // Every creative of the site is listed, zeros included, and every number carries noise.
     expect(release.totals.map((t) => t.creativeId)).toEqual(['c-p1', 'c-p2']);
     expect(release.totals[0]!.impressions).not.toBe(6);
-    expect(release.noise).toEqual({ multiplier: 3.5, countStd: 35, headStd: 70 });
+    expect(release.noise).toEqual({ multiplier: 3.5, countStd: 35, headStd: 7000 });
     expect(release.head!.modelVersion).toBe('aaaaaaaaaaaaaaaa');
     expect(release.head!.reports).toBe(2);
     expect(release.head!.stats).toHaveLength(7);

@@ -1,29 +1,63 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_PRIVACY, headStatsLength, l2Norm } from '../../protocol/privacy.ts';
+import { ReportSchema } from '../../protocol/wire.ts';
+import * as v from 'valibot';
 import { openDeviceStore } from '../../widget/engine/device-store.ts';
 import type { DecisionRecord } from '../../widget/engine/device-store.ts';
-import { moveOutcomesToOutbox, outboxAction } from '../../widget/engine/report-outbox.ts';
+import { headStatistics, moveOutcomesToOutbox, outboxAction } from '../../widget/engine/report-outbox.ts';
 
-function decision(id: string, creativeId: string, impression: boolean, click: boolean): DecisionRecord {
-  return { id, at: 0, round: 1, slot: 'hero', creativeId, propensity: 0.5, modelVersion: null, impression, click, reported: { impression: false, click: false } };
+const MODEL = '0123456789abcdef';
+
+function decision(id: string, creativeId: string, impression: boolean, click: boolean, phi: number[] | null = null): DecisionRecord {
+  return { id, at: 0, round: 1, slot: 'hero', creativeId, propensity: 0.5, modelVersion: phi ? MODEL : null, phi, impression, click, reported: { impression: false, click: false } };
 }
 
 describe('report outbox', () => {
-  it('puts each outcome into exactly one report', async () => {
+  it('puts each outcome into exactly one report, and makes at most one report per round', async () => {
     const db = await openDeviceStore(`outbox-${Math.random()}`);
     await db.put('decisions', decision('d1', 'c1', true, true));
     await db.put('decisions', decision('d2', 'c1', true, false));
     await db.put('decisions', decision('d3', 'c2', false, false));
-    const first = await moveOutcomesToOutbox(db, 7, null, 0);
+    const first = await moveOutcomesToOutbox(db, 7, null, DEFAULT_PRIVACY, 0);
     expect(first?.report.round).toBe(7);
     expect(first?.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 2, clicks: 1 }]);
-    expect(await moveOutcomesToOutbox(db, 7, null, 0)).toBeNull();
-    // A later click on an already-reported impression is reported alone.
+    expect(await db.get('ledger', 7)).toMatchObject({ round: 7, reportId: first!.reportId });
+    // A later click on an already-reported impression waits for the next round...
     const d2 = (await db.get('decisions', 'd2'))!;
     await db.put('decisions', { ...d2, click: true });
-    const second = await moveOutcomesToOutbox(db, 7, null, 0);
+    expect(await moveOutcomesToOutbox(db, 7, null, DEFAULT_PRIVACY, 0)).toBeNull();
+    // ...and is reported there, alone.
+    const second = await moveOutcomesToOutbox(db, 8, null, DEFAULT_PRIVACY, 0);
     expect(second?.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 0, clicks: 1 }]);
+    expect(await moveOutcomesToOutbox(db, 9, null, DEFAULT_PRIVACY, 0)).toBeNull();
     expect((await db.getAll('outbox')).map((e) => e.reportId).sort()).toEqual([first!.reportId, second!.reportId].sort());
+    db.close();
+  });
+
+  it('sums the head statistics of shown decisions under the serving model, exactly', async () => {
+    const db = await openDeviceStore(`outbox-${Math.random()}`);
+    await db.put('decisions', decision('a', 'c1', true, true, [0.5, 1, 0]));
+    await db.put('decisions', decision('b', 'c2', true, false, [0, 0.5, 1]));
+    await db.put('decisions', { ...decision('c', 'c3', true, false, [9, 9, 9]), modelVersion: 'ffffffffffffffff' }); // another model: counted, not in the statistics
+    const entry = (await moveOutcomesToOutbox(db, 3, MODEL, DEFAULT_PRIVACY, 0))!;
+    const stats = entry.report.head!.stats;
+    expect(stats).toHaveLength(headStatsLength(3));
+    // n; upper(sum phi phi^T): [0.25, 0.5, 0, 1.25, 0.5, 1]; sum r phi: the clicked one's phi.
+    expect(stats).toEqual([2, 0.25, 0.5, 0, 1.25, 0.5, 1, 0.5, 1, 0]);
+    expect(v.is(ReportSchema, entry.report)).toBe(true);
+    db.close();
+  });
+
+  it('clips what one device contributes to the declared bounds', async () => {
+    const db = await openDeviceStore(`outbox-${Math.random()}`);
+    for (let i = 0; i < 60; i++) await db.put('decisions', decision(`d${i}`, `c${i % 3}`, true, i % 2 === 0, [3, 2, 1]));
+    const entry = (await moveOutcomesToOutbox(db, 3, MODEL, DEFAULT_PRIVACY, 0))!;
+    const counts = entry.report.outcomes.flatMap((o) => [o.impressions, o.clicks]);
+    expect(l2Norm(counts)).toBeLessThanOrEqual(DEFAULT_PRIVACY.countClip);
+    expect(l2Norm(entry.report.head!.stats)).toBeLessThanOrEqual(DEFAULT_PRIVACY.headClip);
+    // Unclipped, both would be far over: the clipping did something.
+    expect(l2Norm(headStatistics(Array.from({ length: 60 }, () => ({ phi: [3, 2, 1], reward: 1 })), 3))).toBeGreaterThan(DEFAULT_PRIVACY.headClip);
     db.close();
   });
 

@@ -102,17 +102,23 @@ export class DeviceEngine implements EngineApi {
       const shopper = encodeShopper(await readProfile(db), page, now);
       const eligible = eligibleIndexes(candidates, config, this.impressions.countsAt(now));
       const out: Decision[] = [];
+      // The head features of each chosen creative: kept in the worker's log (they go into the
+      // round report's statistics), never handed to the page.
+      const features = new Map<string, number[]>();
       for (const slot of slots) {
         if (eligible.length === 0) break;
-        const { p, modelVersion } = this.probabilities(config, model, shopper, candidates, slot, eligible, THOMPSON_DRAWS);
+        const { p, modelVersion, phi, dim } = this.probabilities(config, model, shopper, candidates, slot, eligible, THOMPSON_DRAWS);
         const k = sampleIndex(p, this.random);
-        const candidate = candidates[eligible[k]!]!;
+        const index = eligible[k]!;
+        const candidate = candidates[index]!;
         eligible.splice(k, 1); // a slate: no creative twice on one page
-        out.push({ id: crypto.randomUUID(), slot, candidate, template: templates.get(candidate.templateId)!, propensity: p[k]!, modelVersion });
+        const id = crypto.randomUUID();
+        out.push({ id, slot, candidate, template: templates.get(candidate.templateId)!, propensity: p[k]!, modelVersion });
+        if (phi) features.set(id, Array.from(phi.subarray(index * dim, (index + 1) * dim)));
       }
       // Not awaited: the decision is returned as soon as it is made. The log's transaction is
       // created now, so any later outcome's transaction on the same store runs after it.
-      this.logDecisions(out, config.round.id, now).catch((e: unknown) => console.warn('[vitrine] a decision was not logged:', e));
+      this.logDecisions(out, features, config.round.id, now).catch((e: unknown) => console.warn('[vitrine] a decision was not logged:', e));
       return out;
     });
     return decisions ?? [];
@@ -136,16 +142,27 @@ export class DeviceEngine implements EngineApi {
    * The policy's distribution over the eligible candidates: Thompson shares under the model (or
    * the popularity prior without one, or when the model fails), with the exploration floor.
    */
-  private probabilities(config: SiteConfig, model: ScoringModel | null, shopper: Float32Array, candidates: Candidate[], slot: string, eligible: number[], draws: number): { p: Float64Array; modelVersion: string | null } {
+  private probabilities(
+    config: SiteConfig,
+    model: ScoringModel | null,
+    shopper: Float32Array,
+    candidates: Candidate[],
+    slot: string,
+    eligible: number[],
+    draws: number,
+  ): { p: Float64Array; modelVersion: string | null; phi: Float32Array | null; dim: number } {
     if (model) {
       try {
         const creatives = this.creativeRows(config, candidates, slot);
-        return { p: withFloor(thompson(model, shopper, creatives, candidates.length, eligible, draws, this.random), config.explorationFloor), modelVersion: model.version };
+        const phi = model.headFeatures(shopper, creatives, candidates.length);
+        const thetas = drawThetas(model.mean, model.covarianceFactor, model.dim, draws, this.random);
+        const shares = thompsonShares(phi, model.dim, thetas, draws, eligible);
+        return { p: withFloor(shares, config.explorationFloor), modelVersion: model.version, phi, dim: model.dim };
       } catch (e) {
         this.serving?.dropModel(model, e instanceof Error ? e.message : String(e));
       }
     }
-    return { p: withFloor(softmaxShares(eligible.map((i) => candidates[i]!.popularity), PRIOR_TEMPERATURE), config.explorationFloor), modelVersion: null };
+    return { p: withFloor(softmaxShares(eligible.map((i) => candidates[i]!.popularity), PRIOR_TEMPERATURE), config.explorationFloor), modelVersion: null, phi: null, dim: 0 };
   }
 
   private creativeRows(config: SiteConfig, candidates: Candidate[], slot: string): Float32Array {
@@ -160,7 +177,7 @@ export class DeviceEngine implements EngineApi {
     return rows;
   }
 
-  private async logDecisions(decisions: Decision[], round: number, now: number): Promise<void> {
+  private async logDecisions(decisions: Decision[], features: Map<string, number[]>, round: number, now: number): Promise<void> {
     if (!this.db || decisions.length === 0) return;
     const tx = this.db.transaction('decisions', 'readwrite');
     for (const d of decisions) {
@@ -172,6 +189,7 @@ export class DeviceEngine implements EngineApi {
         creativeId: d.candidate.id,
         propensity: d.propensity,
         modelVersion: d.modelVersion,
+        phi: features.get(d.id) ?? null,
         impression: false,
         click: false,
         reported: { impression: false, click: false },
@@ -195,7 +213,7 @@ export class DeviceEngine implements EngineApi {
   async prepareReport(): Promise<PreparedReport | null> {
     const serving = this.serving?.current;
     if (!this.db || !serving || !this.reporting) return null;
-    const entry = await moveOutcomesToOutbox(this.db, serving.config.round.id, serving.model?.version ?? null, Date.now());
+    const entry = await moveOutcomesToOutbox(this.db, serving.config.round.id, serving.model?.version ?? null, serving.config.privacy, Date.now());
     return entry && { reportId: entry.reportId, url: this.reportUrl(), report: entry.report };
   }
 
@@ -229,16 +247,20 @@ export class DeviceEngine implements EngineApi {
   async reportAnswered(reportId: string, status: number, body: string): Promise<void> {
     if (!this.db) return;
     const action = outboxAction(status, body);
-    const tx = this.db.transaction('outbox', 'readwrite');
-    const entry = await tx.store.get(reportId);
+    const tx = this.db.transaction(['outbox', 'ledger'], 'readwrite');
+    const outbox = tx.objectStore('outbox');
+    const entry = await outbox.get(reportId);
     if (entry) {
       if (action.kind === 'delete') {
         if (status >= 400) console.warn(`[vitrine] the edge refused report ${reportId} (${status}): ${body.slice(0, 200)}`);
-        await tx.store.delete(reportId);
-      } else if (action.kind === 'retarget') {
-        await tx.store.put({ ...entry, attempts: entry.attempts + 1, report: { ...entry.report, round: action.round } });
+        await outbox.delete(reportId);
+      } else if (action.kind === 'retarget' && !(await tx.objectStore('ledger').get(action.round))) {
+        // The report becomes the open round's one report from this device (the ledger says so).
+        await tx.objectStore('ledger').put({ round: action.round, reportId, at: Date.now() });
+        await outbox.put({ ...entry, attempts: entry.attempts + 1, report: { ...entry.report, round: action.round } });
       } else {
-        await tx.store.put({ ...entry, attempts: entry.attempts + 1 });
+        // Kept: retried later (a 5xx, or a round that already has this device's report).
+        await outbox.put({ ...entry, attempts: entry.attempts + 1 });
       }
     }
     await tx.done;
@@ -263,10 +285,4 @@ export class DeviceEngine implements EngineApi {
 function usable(config: SiteConfig): { templates: Map<string, Template>; candidates: Candidate[] } {
   const templates = new Map<string, Template>(config.templates.map((t) => [t.id, t]));
   return { templates, candidates: config.candidates.filter((c) => templates.has(c.templateId)) };
-}
-
-function thompson(model: ScoringModel, shopper: Float32Array, creatives: Float32Array, n: number, eligible: number[], draws: number, random: Uniform): Float64Array {
-  const phi = model.headFeatures(shopper, creatives, n);
-  const thetas = drawThetas(model.mean, model.covarianceFactor, model.dim, draws, random);
-  return thompsonShares(phi, model.dim, thetas, draws, eligible);
 }

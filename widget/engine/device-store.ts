@@ -23,6 +23,8 @@ export interface DecisionRecord {
   /** Probability with which this creative was chosen: the basis of every off-policy estimate. */
   propensity: number;
   modelVersion: string | null;
+  /** The chosen creative's head features under `modelVersion` (null without a model): what the round report's statistics are built from. */
+  phi?: number[] | null;
   impression: boolean;
   click: boolean;
   /** Which outcomes have gone into a report already (so none is counted twice). */

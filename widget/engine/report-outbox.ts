@@ -1,20 +1,51 @@
 /**
- * Turning logged outcomes into reports, exactly once.
+ * Turning logged outcomes into the device's one report per round, exactly once.
  *
- * One readwrite transaction over decisions and outbox takes every outcome not yet reported,
- * marks it reported and writes the report into the outbox, so an outcome is in exactly one
- * report even with several tabs. The report keeps its random id until the edge acknowledges it;
- * retries reuse the id and the round's Durable Object counts it once.
+ * One readwrite transaction over decisions, outbox and ledger: if the ledger already holds this
+ * round, nothing happens (outcomes wait for the next round); otherwise every outcome not yet
+ * reported is marked reported, summed into per-creative counts and, for decisions made under
+ * the serving model, into the last layer's sufficient statistics; both are clipped to the
+ * config's bounds; the report goes into the outbox and the round into the ledger. So an outcome
+ * is in exactly one report and a device in at most one report per round, even with several
+ * tabs. The report keeps its random id until the edge acknowledges it; retries reuse the id and
+ * the round's Durable Object counts it once.
  */
+import { clipCounts, clipToNorm } from '../../protocol/privacy.ts';
+import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import type { Report } from '../../protocol/wire.ts';
-import type { DeviceDB, OutboxEntry } from './device-store.ts';
+import type { DecisionRecord, DeviceDB, OutboxEntry } from './device-store.ts';
 
 const MAX_OUTCOMES_PER_REPORT = 200;
 
-export async function moveOutcomesToOutbox(db: DeviceDB, round: number, modelVersion: string | null, now: number): Promise<OutboxEntry | null> {
-  const tx = db.transaction(['decisions', 'outbox'], 'readwrite');
+/** Packed [n, upper triangle of sum phi phi^T row by row, sum reward x phi] over shown decisions. */
+export function headStatistics(examples: readonly { phi: readonly number[]; reward: number }[], d: number): Float64Array {
+  const stats = new Float64Array(1 + (d * (d + 1)) / 2 + d);
+  for (const { phi, reward } of examples) {
+    stats[0]! += 1;
+    let at = 1;
+    for (let i = 0; i < d; i++) for (let j = i; j < d; j++) stats[at++]! += phi[i]! * phi[j]!;
+    for (let i = 0; i < d; i++) stats[at + i]! += reward * phi[i]!;
+  }
+  return stats;
+}
+
+/** Six significant digits: what the trainer needs, in about half the bytes of a full double. */
+const compact = (x: number) => Number(x.toPrecision(6));
+
+function shown(d: DecisionRecord): boolean {
+  return d.impression || d.click;
+}
+
+export async function moveOutcomesToOutbox(db: DeviceDB, round: number, modelVersion: string | null, privacy: PrivacyTerms, now: number): Promise<OutboxEntry | null> {
+  const tx = db.transaction(['decisions', 'outbox', 'ledger'], 'readwrite');
+  if (await tx.objectStore('ledger').get(round)) {
+    await tx.done;
+    return null;
+  }
   const decisions = tx.objectStore('decisions');
   const counts = new Map<string, { impressions: number; clicks: number }>();
+  const examples: { phi: number[]; reward: number }[] = [];
+  let dim = 0;
   let cursor = await decisions.openCursor();
   while (cursor) {
     const d = cursor.value;
@@ -25,6 +56,13 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, modelVer
       if (newImpression) c.impressions += 1;
       if (newClick) c.clicks += 1;
       counts.set(d.creativeId, c);
+      // One example per shown decision, the first time it is reported; its reward is the click
+      // (a click reported later, after an impression already reported, is not re-counted).
+      const first = !d.reported.impression && !d.reported.click;
+      if (first && shown(d) && modelVersion !== null && d.modelVersion === modelVersion && d.phi) {
+        examples.push({ phi: d.phi, reward: d.click ? 1 : 0 });
+        dim = d.phi.length;
+      }
       await cursor.update({ ...d, reported: { impression: d.impression, click: d.click } });
     }
     cursor = await cursor.continue();
@@ -33,15 +71,24 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, modelVer
     await tx.done;
     return null;
   }
+  const ids = [...counts.keys()];
+  const clipped = clipCounts(ids.flatMap((id) => [Math.min(counts.get(id)!.impressions, 1000), Math.min(counts.get(id)!.clicks, 1000)]), privacy.countClip);
+  const outcomes = ids.map((creativeId, i) => ({ creativeId, impressions: clipped[2 * i]!, clicks: clipped[2 * i + 1]! })).filter((o) => o.impressions + o.clicks > 0);
   const report: Report = {
     v: 1,
     reportId: crypto.randomUUID(),
     round,
     modelVersion,
-    outcomes: [...counts].map(([creativeId, c]) => ({ creativeId, impressions: Math.min(c.impressions, 1000), clicks: Math.min(c.clicks, 1000) })),
+    outcomes: outcomes.length > 0 ? outcomes : [{ creativeId: ids[0]!, impressions: 0, clicks: 0 }],
   };
+  if (examples.length > 0) {
+    // Clipped just under the bound, so rounding to six digits cannot push the norm past it.
+    const stats = clipToNorm(headStatistics(examples, dim), privacy.headClip * (1 - 1e-6));
+    report.head = { stats: Array.from(stats, compact) };
+  }
   const entry: OutboxEntry = { reportId: report.reportId, report, createdAt: now, attempts: 0 };
   await tx.objectStore('outbox').put(entry);
+  await tx.objectStore('ledger').put({ round, reportId: report.reportId, at: now });
   await tx.done;
   return entry;
 }
