@@ -1,24 +1,37 @@
 /**
  * vitrine-train: the trainer's command line (`npm run train -- <command>`).
- * Commands so far: bootstrap (a site's first model from synthetic shoppers).
  */
 import { parseArgs } from 'node:util';
 import { bootstrapSiteModel } from './bootstrap-model.ts';
 import { EdgeAdminClient, EdgeError } from './edge-admin-client.ts';
+import { NotEnoughSignal } from './round-statistics.ts';
+import { fitFromRounds, publishCandidate, pullRounds, trainerPaths } from './round-training.ts';
 
 const USAGE = `usage: vitrine-train <command> [options]
 
 commands:
-  bootstrap   train a site's first model on synthetic shoppers over its current candidates,
-              upload it, and serve it if no usable model serves yet
+  bootstrap         train a site's first model on synthetic shoppers over its current candidates,
+                    upload it, and serve it if no usable model serves yet
+  pull              read the last --lookback closed rounds; each one that reached the site's
+                    minimum cohort is released (noised; this spends privacy budget) and saved
+  fit               a candidate: the serving model with its last layer updated exactly by the
+                    pulled rounds' statistics (refused when the noise drowns them)
+  publish [VERSION] upload a fitted candidate (default: the latest fit) as a candidate model
+  promote VERSION   serve VERSION
+  rollback          serve the previous serving model again
+  ledger            the site's privacy ledger: epsilon spent, budget, released rounds
 
 options:
   --edge URL        the edge worker (default $VITRINE_EDGE or http://127.0.0.1:8787)
   --site ID         the site (default $VITRINE_SITE or demo)
   --token TOKEN     the site's admin token (default $VITRINE_ADMIN_TOKEN)
-  --examples N      synthetic impressions to train on (default 40000)
-  --json            print the result as JSON
+  --state DIR       where pulled rounds and candidates are kept (default .vitrine)
+  --lookback N      rounds pull looks back over (default 24)
+  --examples N      bootstrap: synthetic impressions to train on (default 40000)
+  --json            print the result as one JSON object
 `;
+
+const COMMANDS = ['bootstrap', 'pull', 'fit', 'publish', 'promote', 'rollback', 'ledger'];
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -28,17 +41,19 @@ async function main(argv: string[]): Promise<number> {
       edge: { type: 'string', default: process.env.VITRINE_EDGE ?? 'http://127.0.0.1:8787' },
       site: { type: 'string', default: process.env.VITRINE_SITE ?? 'demo' },
       token: { type: 'string', default: process.env.VITRINE_ADMIN_TOKEN },
+      state: { type: 'string', default: '.vitrine' },
+      lookback: { type: 'string', default: '24' },
       examples: { type: 'string', default: '40000' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const command = positionals[0];
+  const [command, argument] = positionals;
   if (values.help || !command) {
     process.stdout.write(USAGE);
     return command || values.help ? 0 : 2;
   }
-  if (command !== 'bootstrap') {
+  if (!COMMANDS.includes(command)) {
     process.stderr.write(`vitrine-train: unknown command ${command}\n${USAGE}`);
     return 2;
   }
@@ -46,22 +61,79 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write('vitrine-train: an admin token is needed: --token or VITRINE_ADMIN_TOKEN\n');
     return 2;
   }
-  const examples = Number(values.examples);
-  if (!Number.isInteger(examples) || examples < 1000 || examples > 2_000_000) {
-    process.stderr.write('vitrine-train: --examples must be a whole number from 1000 to 2000000\n');
-    return 2;
-  }
-  const client = new EdgeAdminClient(values.edge!.replace(/\/$/, ''), values.site!, values.token);
+  const site = values.site!;
+  const client = new EdgeAdminClient(values.edge!.replace(/\/$/, ''), site, values.token);
+  const paths = trainerPaths(values.state!, site);
   const log = values.json ? () => undefined : (line: string) => process.stderr.write(`${line}\n`);
-  const version = await bootstrapSiteModel(client, { examples, cacheDir: '.vitrine/models', log });
-  process.stdout.write(values.json ? `${JSON.stringify({ version })}\n` : `${version}\n`);
-  return 0;
+  const print = (result: object, text: string) => process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${text}\n`);
+
+  switch (command) {
+    case 'bootstrap': {
+      const examples = Number(values.examples);
+      if (!Number.isInteger(examples) || examples < 1000 || examples > 2_000_000) {
+        process.stderr.write('vitrine-train: --examples must be a whole number from 1000 to 2000000\n');
+        return 2;
+      }
+      const version = await bootstrapSiteModel(client, { examples, cacheDir: `${values.state}/models`, log });
+      print({ version }, version);
+      return 0;
+    }
+    case 'pull': {
+      const lookback = Number(values.lookback);
+      if (!Number.isInteger(lookback) || lookback < 1 || lookback > 1000) {
+        process.stderr.write('vitrine-train: --lookback must be a whole number from 1 to 1000\n');
+        return 2;
+      }
+      const r = await pullRounds(client, paths, lookback, values.json);
+      print(
+        r,
+        [
+          `released and saved: ${r.released.length ? r.released.join(', ') : 'none'}`,
+          `below the minimum cohort (kept back by the edge): ${r.belowCohort.length ? r.belowCohort.join(', ') : 'none'}`,
+          `pulled before: ${r.alreadyPulled.length}`,
+          ...(r.budgetExhausted ? [`stopped: ${r.budgetExhausted}`] : []),
+        ].join('\n'),
+      );
+      return r.budgetExhausted ? 3 : 0;
+    }
+    case 'fit': {
+      const r = await fitFromRounds(client, paths, site);
+      print(r, `candidate ${r.version}: model ${r.base}'s last layer updated with rounds ${r.rounds.join(', ')} (~${Math.round(r.examples)} examples, noise sd ${Math.round(r.noiseStd)}); publish it with: vitrine-train publish`);
+      return 0;
+    }
+    case 'publish': {
+      const r = await publishCandidate(client, paths, argument);
+      print(r, `model ${r.version} uploaded as a candidate; serve it with: vitrine-train promote ${r.version}`);
+      return 0;
+    }
+    case 'promote': {
+      if (!argument || !/^[0-9a-f]{16}$/.test(argument)) {
+        process.stderr.write('vitrine-train: promote takes a model version (16 hex digits)\n');
+        return 2;
+      }
+      const r = await client.promote(argument);
+      print(r, `model ${r.version} now serves; devices pick it up at their next config check`);
+      return 0;
+    }
+    case 'rollback': {
+      const r = await client.rollback();
+      print(r, `model ${r.version} serves again`);
+      return 0;
+    }
+    case 'ledger': {
+      const r = await client.privacy();
+      print(r, `site ${r.site}: epsilon ${r.epsilon.toFixed(2)} of ${r.budget} spent (delta ${r.delta}) over ${r.rounds.length} released rounds`);
+      return 0;
+    }
+  }
+  return 2;
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    process.stderr.write(`vitrine-train: ${e instanceof EdgeError || e instanceof Error ? e.message : String(e)}\n`);
+    const message = e instanceof EdgeError || e instanceof NotEnoughSignal || e instanceof Error ? e.message : String(e);
+    process.stderr.write(`vitrine-train: ${message}\n`);
     process.exit(1);
   },
 );

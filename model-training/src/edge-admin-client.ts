@@ -5,7 +5,31 @@
 import type { ModelJson } from '../../protocol/model-artifact.ts';
 import type { Creative, Product, SiteConfig, SiteSettings, Template } from '../../protocol/wire.ts';
 
-export class EdgeError extends Error {}
+export class EdgeError extends Error {
+  constructor(
+    message: string,
+    /** The HTTP status, when the edge answered. */
+    readonly status?: number,
+    /** The edge's error code, when it sent one. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RoundAnswer {
+  site: string;
+  round: number;
+  status: 'open' | 'below_cohort' | 'releasable' | 'released';
+  contributors: number;
+  minCohort: number;
+  release?: {
+    contributors: number;
+    totals: { creativeId: string; impressions: number; clicks: number }[];
+    head: { modelVersion: string; reports: number; stats: number[] } | null;
+    noise: { multiplier: number; countStd: number; headStd: number };
+  };
+}
 
 export class EdgeAdminClient {
   constructor(
@@ -37,18 +61,21 @@ export class EdgeAdminClient {
       }
     }
     const text = await response.text();
+    let error: { error?: string; detail?: string } = {};
+    try {
+      error = response.ok ? {} : (JSON.parse(text) as typeof error);
+    } catch {
+      // not JSON: the raw text is the detail
+    }
+    if (response.status === 403 && error.error === 'privacy_budget_exhausted') {
+      throw new EdgeError(`the privacy budget of site ${this.site} is spent: ${error.detail}`, 403, error.error);
+    }
     if (response.status === 401 || response.status === 403) {
-      throw new EdgeError(`the edge refused the admin token for site ${this.site} (${response.status}); check the token`);
+      throw new EdgeError(`the edge refused the admin token for site ${this.site} (${response.status}); check the token`, response.status, error.error);
     }
     if (!response.ok) {
-      let detail = text.slice(0, 300);
-      try {
-        const parsed = JSON.parse(text) as { error?: string; detail?: string };
-        detail = `${parsed.error}: ${parsed.detail}`;
-      } catch {
-        // not JSON: keep the raw text
-      }
-      throw new EdgeError(`${method} ${path} failed with ${response.status}: ${detail}`);
+      const detail = error.error ? `${error.error}: ${error.detail}` : text.slice(0, 300);
+      throw new EdgeError(`${method} ${path} failed with ${response.status}: ${detail}`, response.status, error.error);
     }
     return (text ? JSON.parse(text) : null) as T;
   }
@@ -78,7 +105,23 @@ export class EdgeAdminClient {
   config() {
     return this.call<SiteConfig>('GET', `/v1/sites/${this.site}/config`, undefined, false);
   }
-  roundTotals(round: number | 'current') {
-    return this.call<{ contributors: number; totals: { creativeId: string; impressions: number; clicks: number }[] }>('GET', this.admin(`/rounds/${round}/totals`));
+  /** A round's status; reading a releasable round releases it (and spends privacy budget). */
+  round(round: number | 'current') {
+    return this.call<RoundAnswer>('GET', this.admin(`/rounds/${round}`));
+  }
+  privacy() {
+    return this.call<{ site: string; delta: number; budget: number; epsilon: number; rounds: { round: number; mechanisms: number; noiseMultiplier: number; contributors: number; releasedAt: string }[] }>('GET', this.admin('/privacy'));
+  }
+  rollback() {
+    return this.call<{ version: string }>('POST', this.admin('/models/rollback'));
+  }
+  /** A model's artifacts (public, immutable). */
+  async modelFiles(version: string): Promise<{ model: ModelJson; weights: Uint8Array }> {
+    const model = await this.call<ModelJson>('GET', `/v1/models/${version}/model.json`, undefined, false);
+    const response = await fetch(`${this.edge}/v1/models/${version}/weights.bin`).catch((e: unknown) => {
+      throw new EdgeError(`cannot reach the edge at ${this.edge} (${String(e)})`);
+    });
+    if (!response.ok) throw new EdgeError(`GET /v1/models/${version}/weights.bin failed with ${response.status}`);
+    return { model, weights: new Uint8Array(await response.arrayBuffer()) };
   }
 }

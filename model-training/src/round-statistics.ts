@@ -1,0 +1,62 @@
+/**
+ * From released rounds to a new last layer. Each released round carries the noised sum of its
+ * devices' head statistics for the model that was serving (packed as in ReportSchema: count,
+ * upper triangle of sum phi phi^T, sum reward x phi). Summed over rounds and unpacked, they are
+ * exactly the sufficient statistics bayesian-head.ts updates a posterior with, plus the noise.
+ */
+import { headDimOfStats } from '../../protocol/privacy.ts';
+import type { SufficientStatistics } from './bayesian-head.ts';
+
+export interface ReleasedHead {
+  round: number;
+  modelVersion: string;
+  reports: number;
+  stats: number[];
+  /** Standard deviation of the noise on every coordinate. */
+  noiseStd: number;
+}
+
+export interface PooledStatistics extends SufficientStatistics {
+  rounds: number[];
+  /** Standard deviation of the noise on each pooled coordinate (independent across rounds). */
+  noiseStd: number;
+}
+
+export class NotEnoughSignal extends Error {}
+
+/** Sums the heads released for `modelVersion`, and unpacks them. */
+export function poolHeads(heads: readonly ReleasedHead[], modelVersion: string): PooledStatistics {
+  const mine = heads.filter((h) => h.modelVersion === modelVersion);
+  if (mine.length === 0) throw new NotEnoughSignal(`no released round carries statistics for model ${modelVersion}; run pull after rounds close`);
+  const length = mine[0]!.stats.length;
+  const dim = headDimOfStats(length);
+  if (dim === null || mine.some((h) => h.stats.length !== length)) throw new Error(`released statistics of model ${modelVersion} have inconsistent lengths`);
+  const sum = new Float64Array(length);
+  for (const h of mine) h.stats.forEach((x, i) => (sum[i]! += x));
+  const phiPhi = new Float64Array(dim * dim);
+  let at = 1;
+  for (let i = 0; i < dim; i++) {
+    for (let j = i; j < dim; j++) {
+      phiPhi[i * dim + j] = sum[at]!;
+      phiPhi[j * dim + i] = sum[at]!;
+      at++;
+    }
+  }
+  const rewardPhi = sum.slice(at, at + dim);
+  const noiseStd = Math.sqrt(mine.reduce((s, h) => s + h.noiseStd * h.noiseStd, 0));
+  return { dim, phiPhi, rewardPhi, count: sum[0]!, rounds: mine.map((h) => h.round), noiseStd };
+}
+
+/**
+ * Refuses statistics the noise drowns: the pooled count of examples must stand at least
+ * `minRatio` noise deviations above zero, or a posterior update would mostly learn the noise.
+ */
+export function checkSignal(pooled: PooledStatistics, minRatio = 10): void {
+  const ratio = pooled.count / pooled.noiseStd;
+  if (!(ratio >= minRatio)) {
+    throw new NotEnoughSignal(
+      `the released rounds ${pooled.rounds.join(', ')} hold about ${Math.round(pooled.count)} examples under noise of ${Math.round(pooled.noiseStd)} per statistic ` +
+        `(${ratio.toFixed(1)} noise deviations; ${minRatio} needed): wait for more rounds or more devices per round`,
+    );
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The trainer's round commands: pull released rounds from the edge, fit a candidate whose last
+ * layer is the serving model's posterior updated with them, and publish it. Pulled rounds and
+ * fitted candidates live under the state directory (default .vitrine/), one folder per site.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { cholesky } from '../../protocol/linalg.ts';
+import { headDim, modelVersion, weightSpecs } from '../../protocol/model-artifact.ts';
+import type { ModelJson } from '../../protocol/model-artifact.ts';
+import { posterior } from './bayesian-head.ts';
+import type { EdgeAdminClient } from './edge-admin-client.ts';
+import { EdgeError } from './edge-admin-client.ts';
+import { progress } from './progress.ts';
+import { checkSignal, poolHeads } from './round-statistics.ts';
+import type { ReleasedHead } from './round-statistics.ts';
+
+export interface TrainerPaths {
+  rounds: string;
+  candidates: string;
+}
+
+export function trainerPaths(stateDir: string, site: string): TrainerPaths {
+  return { rounds: path.join(stateDir, site, 'rounds'), candidates: path.join(stateDir, site, 'candidates') };
+}
+
+export interface PullResult {
+  released: number[];
+  belowCohort: number[];
+  alreadyPulled: number[];
+  /** Set when the privacy budget stopped the pull. */
+  budgetExhausted: string | null;
+}
+
+/** Reads the last `lookback` closed rounds; releases (and stores) those that reached K. */
+export async function pullRounds(client: EdgeAdminClient, paths: TrainerPaths, lookback: number, quiet: boolean): Promise<PullResult> {
+  mkdirSync(paths.rounds, { recursive: true });
+  const current = (await client.round('current')).round;
+  const result: PullResult = { released: [], belowCohort: [], alreadyPulled: [], budgetExhausted: null };
+  const bar = quiet ? null : progress('pull', lookback);
+  for (let i = 1; i <= lookback; i++) {
+    const round = current - i;
+    bar?.tick(i - 1, `round ${round}`);
+    const file = path.join(paths.rounds, `${round}.json`);
+    if (existsSync(file)) {
+      result.alreadyPulled.push(round);
+      continue;
+    }
+    let answer;
+    try {
+      answer = await client.round(round);
+    } catch (e) {
+      if (e instanceof EdgeError && e.code === 'privacy_budget_exhausted') {
+        result.budgetExhausted = e.message;
+        break;
+      }
+      throw e;
+    }
+    if (answer.status === 'released' && answer.release) {
+      writeFileSync(file, JSON.stringify({ round, ...answer.release }));
+      result.released.push(round);
+    } else if (answer.status === 'below_cohort' && answer.contributors > 0) {
+      result.belowCohort.push(round);
+    }
+  }
+  bar?.done();
+  return result;
+}
+
+function pulledHeads(paths: TrainerPaths): ReleasedHead[] {
+  if (!existsSync(paths.rounds)) return [];
+  return readdirSync(paths.rounds)
+    .filter((f) => /^\d+\.json$/.test(f))
+    .map((f) => JSON.parse(readFileSync(path.join(paths.rounds, f), 'utf8')) as { round: number; head: ReleasedHead | null; noise: { headStd: number } })
+    .filter((r) => r.head !== null)
+    .map((r) => ({ ...r.head!, round: r.round, noiseStd: r.noise.headStd }));
+}
+
+export interface FitResult {
+  version: string;
+  base: string;
+  rounds: number[];
+  examples: number;
+  noiseStd: number;
+}
+
+/** Where the head's mean and covariance sit in weights.bin (float32 offsets). */
+function headOffsets(model: ModelJson): { mean: number; covariance: number; dim: number } {
+  let at = 0;
+  let mean = -1;
+  let covariance = -1;
+  for (const spec of weightSpecs(model.topology)) {
+    if (spec.name === 'head/mean') mean = at;
+    if (spec.name === 'head/covariance') covariance = at;
+    at += spec.shape.reduce((a, b) => a * b, 1);
+  }
+  return { mean, covariance, dim: headDim(model.topology) };
+}
+
+/**
+ * A candidate: the serving model's towers, and its last layer's posterior updated exactly with
+ * the pooled (noised) statistics of every pulled round released for it. Refuses when the noise
+ * drowns the statistics or the update is not a proper posterior.
+ */
+export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths, site: string): Promise<FitResult> {
+  const config = await client.config();
+  if (!config.model) throw new Error(`site ${site} serves no model yet: run bootstrap first`);
+  const base = config.model.version;
+  const { model, weights } = await client.modelFiles(base);
+  const pooled = poolHeads(pulledHeads(paths), base);
+  checkSignal(pooled);
+  const { mean: meanAt, covariance: covAt, dim } = headOffsets(model);
+  if (dim !== pooled.dim) throw new Error(`the released statistics have dimension ${pooled.dim}; model ${base} has ${dim}`);
+  const floats = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength));
+  const prior = { dim, mean: Float64Array.from(floats.subarray(meanAt, meanAt + dim)), covariance: Float64Array.from(floats.subarray(covAt, covAt + dim * dim)) };
+  const post = posterior(prior, pooled, model.noiseVariance);
+  // Noise can make the pooled phi phi^T indefinite; a covariance that is not positive definite
+  // (or not finite) is not a posterior, and devices could not sample from it.
+  let proper = post.mean.every(Number.isFinite) && post.covariance.every(Number.isFinite);
+  for (let i = 0; proper && i < dim; i++) proper = post.covariance[i * dim + i]! > 0;
+  if (proper) {
+    const l = cholesky(post.covariance, dim, Number.NaN);
+    proper = l.every(Number.isFinite);
+  }
+  if (!proper) throw new Error('the updated last layer is not a proper posterior (the noise dominates the statistics); wait for more rounds');
+  const updated = floats.slice();
+  updated.set(Float32Array.from(post.mean), meanAt);
+  updated.set(Float32Array.from(post.covariance), covAt);
+  const next: ModelJson = { ...model, trainedOn: `${base} updated with released rounds ${pooled.rounds.join(', ')} of ${site} (${Math.round(pooled.count)} examples, noise sd ${Math.round(pooled.noiseStd)})`.slice(0, 500) };
+  const bytes = new Uint8Array(updated.buffer);
+  const text = JSON.stringify(next);
+  const version = await modelVersion(text, bytes);
+  const dir = path.join(paths.candidates, version);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'model.json'), text);
+  writeFileSync(path.join(dir, 'weights.bin'), bytes);
+  writeFileSync(path.join(paths.candidates, 'latest'), version);
+  return { version, base, rounds: pooled.rounds, examples: pooled.count, noiseStd: pooled.noiseStd };
+}
+
+/** Uploads a fitted candidate (the latest fit by default) to the edge as a candidate. */
+export async function publishCandidate(client: EdgeAdminClient, paths: TrainerPaths, version?: string): Promise<{ version: string; created: boolean }> {
+  const chosen = version ?? (existsSync(path.join(paths.candidates, 'latest')) ? readFileSync(path.join(paths.candidates, 'latest'), 'utf8').trim() : null);
+  if (!chosen) throw new Error('no fitted candidate: run fit first');
+  const dir = path.join(paths.candidates, chosen);
+  if (!existsSync(path.join(dir, 'model.json'))) throw new Error(`no candidate ${chosen} under ${paths.candidates}`);
+  const model = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as ModelJson;
+  return client.uploadModel(model, new Uint8Array(readFileSync(path.join(dir, 'weights.bin'))));
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { addGaussianNoise } from '../../protocol/privacy.ts';
+import { accumulate, emptyStatistics, isotropicPrior, posterior } from '../../model-training/src/bayesian-head.ts';
+import { checkSignal, NotEnoughSignal, poolHeads } from '../../model-training/src/round-statistics.ts';
+import { seededRandom } from '../../model-training/src/seeded-random.ts';
+import { headStatistics } from '../../widget/engine/report-outbox.ts';
+
+const d = 4;
+const trueTheta = [0.3, -0.2, 0.1, 0.05];
+
+/** n examples: phi random in [0, 1)^d, reward Bernoulli-free (linear + small noise), as a device would log. */
+function examples(n: number, seed: number) {
+  const random = seededRandom(seed);
+  return Array.from({ length: n }, () => {
+    const phi = Array.from({ length: d }, () => random());
+    const reward = phi.reduce((s, x, i) => s + x * trueTheta[i]!, 0) + 0.05 * (random() - 0.5);
+    return { phi, reward };
+  });
+}
+
+describe('pooling released rounds into sufficient statistics', () => {
+  it('unpacks the packed device statistics into exactly what accumulate() computes', () => {
+    const rows = examples(50, 1);
+    const devices = [rows.slice(0, 20), rows.slice(20)];
+    const heads = devices.map((ex, i) => ({ round: 10 + i, modelVersion: 'm', reports: 1, stats: Array.from(headStatistics(ex, d)), noiseStd: 0 }));
+    const pooled = poolHeads(heads, 'm');
+    const exact = emptyStatistics(d);
+    accumulate(exact, rows.flatMap((r) => r.phi), rows.map((r) => r.reward), rows.length);
+    expect(pooled.count).toBe(50);
+    pooled.phiPhi.forEach((x, i) => expect(x).toBeCloseTo(exact.phiPhi[i]!, 9));
+    pooled.rewardPhi.forEach((x, i) => expect(x).toBeCloseTo(exact.rewardPhi[i]!, 9));
+    expect(pooled.rounds).toEqual([10, 11]);
+  });
+
+  it('only pools rounds released for the model asked about', () => {
+    const stats = Array.from(headStatistics(examples(5, 2), d));
+    expect(() => poolHeads([{ round: 1, modelVersion: 'other', reports: 1, stats, noiseStd: 1 }], 'm')).toThrow(NotEnoughSignal);
+  });
+
+  it('with noise well below the signal, the posterior mean lands near the noiseless one and the truth', () => {
+    const rows = examples(20_000, 3);
+    const exact = headStatistics(rows, d);
+    const noiseStd = 5;
+    const noised = addGaussianNoise(exact, noiseStd, seededRandom(4));
+    const pooled = poolHeads([{ round: 1, modelVersion: 'm', reports: 1000, stats: noised, noiseStd }], 'm');
+    expect(() => checkSignal(pooled)).not.toThrow();
+    const prior = isotropicPrior(d, 1);
+    const fromNoised = posterior(prior, pooled, 0.01);
+    const clean = poolHeads([{ round: 1, modelVersion: 'm', reports: 1000, stats: Array.from(exact), noiseStd: 0 }], 'm');
+    const fromExact = posterior(prior, clean, 0.01);
+    fromNoised.mean.forEach((x, i) => {
+      expect(Math.abs(x - fromExact.mean[i]!)).toBeLessThan(0.02);
+      expect(Math.abs(x - trueTheta[i]!)).toBeLessThan(0.03);
+    });
+  });
+
+  it('refuses statistics the noise drowns, saying how many examples stand under how much noise', () => {
+    const stats = addGaussianNoise(headStatistics(examples(30, 5), d), 7000, seededRandom(6));
+    const pooled = poolHeads([{ round: 7, modelVersion: 'm', reports: 5, stats, noiseStd: 7000 }], 'm');
+    expect(() => checkSignal(pooled)).toThrow(/noise deviations.*wait for more rounds or more devices/);
+  });
+});
