@@ -51,13 +51,13 @@ describe('report outbox', () => {
 
   it('clips what one device contributes to the declared bounds', async () => {
     const db = await openDeviceStore(`outbox-${Math.random()}`);
-    for (let i = 0; i < 60; i++) await db.put('decisions', decision(`d${i}`, `c${i % 3}`, true, i % 2 === 0, [3, 2, 1]));
+    for (let i = 0; i < 60; i++) await db.put('decisions', decision(`d${i}`, `c${i % 3}`, true, i % 2 === 0, [10, 5, 3]));
     const entry = (await moveOutcomesToOutbox(db, 3, MODEL, DEFAULT_PRIVACY, 0))!;
     const counts = entry.report.outcomes.flatMap((o) => [o.impressions, o.clicks]);
     expect(l2Norm(counts)).toBeLessThanOrEqual(DEFAULT_PRIVACY.countClip);
     expect(l2Norm(entry.report.head!.stats)).toBeLessThanOrEqual(DEFAULT_PRIVACY.headClip);
     // Unclipped, both would be far over: the clipping did something.
-    expect(l2Norm(headStatistics(Array.from({ length: 60 }, () => ({ phi: [3, 2, 1], reward: 1 })), 3))).toBeGreaterThan(DEFAULT_PRIVACY.headClip);
+    expect(l2Norm(headStatistics(Array.from({ length: 60 }, () => ({ phi: [10, 5, 3], reward: 1 })), 3))).toBeGreaterThan(DEFAULT_PRIVACY.headClip);
     db.close();
   });
 
