@@ -29,8 +29,15 @@ export function headStatistics(examples: readonly { phi: readonly number[]; rewa
   return stats;
 }
 
-/** Six significant digits: what the trainer needs, in about half the bytes of a full double. */
-const compact = (x: number) => Number(x.toPrecision(6));
+/**
+ * Six significant digits, truncated towards zero (so no entry grows and the clipped norm stays
+ * under its bound): what the trainer needs, in about half the bytes of a full double.
+ */
+function compact(x: number): number {
+  if (x === 0 || !Number.isFinite(x)) return 0;
+  const scale = 10 ** (5 - Math.floor(Math.log10(Math.abs(x))));
+  return Math.trunc(x * scale) / scale;
+}
 
 function shown(d: DecisionRecord): boolean {
   return d.impression || d.click;
@@ -82,8 +89,8 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, modelVer
     outcomes: outcomes.length > 0 ? outcomes : [{ creativeId: ids[0]!, impressions: 0, clicks: 0 }],
   };
   if (examples.length > 0) {
-    // Clipped just under the bound, so rounding to six digits cannot push the norm past it.
-    const stats = clipToNorm(headStatistics(examples, dim), privacy.headClip * (1 - 1e-6));
+    // Clipped a hair under the bound: float rounding in the scaling cannot push the norm past it.
+    const stats = clipToNorm(headStatistics(examples, dim), privacy.headClip * (1 - 1e-9));
     report.head = { stats: Array.from(stats, compact) };
   }
   const entry: OutboxEntry = { reportId: report.reportId, report, createdAt: now, attempts: 0 };
