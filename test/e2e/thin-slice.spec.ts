@@ -40,12 +40,20 @@ test('one script tag to one stored feedback: every hop of the loop', async ({ pa
   // 4. A click sends this device's report for the round: valid, with the click and the
   // last layer's statistics for the serving model, counted by the round's Durable Object.
   const before = await openRound();
+  // The edge's answer is read as it passes (the click navigates away before a page could read it).
+  const answers: string[] = [];
+  await page.context().route(`${EDGE}/v1/sites/demo/reports`, async (route) => {
+    const answer = await route.fetch();
+    answers.push(await answer.text());
+    await route.fulfill({ response: answer });
+  });
   const href = await creative.evaluate((a) => (a as HTMLAnchorElement).href);
   const reportResponse = page.waitForResponse((r) => r.url() === `${EDGE}/v1/sites/demo/reports` && r.request().method() === 'POST');
   await creative.click();
   const response = await reportResponse;
   expect(response.status()).toBe(202);
-  expect(await response.json()).toEqual({ accepted: true, duplicate: false, head: 'counted' });
+  await expect.poll(() => answers.length).toBe(1);
+  expect(JSON.parse(answers[0]!)).toEqual({ accepted: true, duplicate: false, head: 'counted' });
   const report = v.parse(ReportSchema, JSON.parse(response.request().postData()!));
   expect(report.outcomes).toContainEqual(expect.objectContaining({ creativeId, clicks: 1 }));
   expect(report.modelVersion).toMatch(/^[0-9a-f]{16}$/);
