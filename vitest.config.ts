@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['test/unit/**/*.test.ts', 'protocol/**/*.test.ts', 'widget/**/*.test.ts', 'model-training/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'protocol/**/*.test.ts', 'widget/**/*.test.ts', 'model-training/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,
         },

@@ -34,6 +34,8 @@ export const SiteSettingsSchema = v.strictObject({
   configRefreshSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(86400)), 300),
   /** Privacy budget: released rounds stop once (epsilon, delta) would pass it (see PRIVACY.md). */
   epsilonBudget: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(100)), 8),
+  /** Noise standard deviation over the clipping bound in each release (PRIVACY.md); less noise spends the budget faster. */
+  noiseMultiplier: v.optional(v.pipe(v.number(), v.minValue(0.05), v.maxValue(20)), DEFAULT_PRIVACY.noiseMultiplier),
 });
 export type SiteSettings = v.InferOutput<typeof SiteSettingsSchema>;
 

@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import type { Context, MiddlewareHandler } from 'hono';
 import * as v from 'valibot';
 import { ModelJsonSchema, modelVersion, weightsByteLength } from '../../protocol/model-artifact.ts';
-import { DEFAULT_PRIVACY, epsilonSpent } from '../../protocol/privacy.ts';
+import { epsilonSpent } from '../../protocol/privacy.ts';
 import { SITE_ID, SiteSettingsSchema, UpsertCreativesSchema, UpsertProductsSchema, UpsertTemplatesSchema, describeIssues } from '../../protocol/wire.ts';
 import { requireSiteAdmin } from './admin-auth.ts';
 import { enforceRateLimit } from './client-key.ts';
@@ -149,7 +149,9 @@ adminRoutes.get('/v1/admin/sites/:site/rounds/:round', async (c) => {
   const status = await aggregator.status({ deadline: (round + 1) * settings.roundSeconds * 1000, minCohort: settings.minCohort });
   if (status.status !== 'releasable') return c.json({ site, round, ...status });
   const rows = await ledgerRows(c.env.DB, site);
-  const next = epsilonSpent([...mechanismsOf(rows), DEFAULT_PRIVACY.noiseMultiplier, DEFAULT_PRIVACY.noiseMultiplier], PRIVACY_DELTA).epsilon;
+  // Planned for the worst case (both mechanisms, at the noise of the round's own terms or the site's).
+  const z = status.noiseMultiplier ?? settings.noiseMultiplier;
+  const next = epsilonSpent([...mechanismsOf(rows), z, z], PRIVACY_DELTA).epsilon;
   if (next > settings.epsilonBudget) {
     throw new HttpError(
       403,

@@ -14,7 +14,7 @@ import { HttpError } from './http-error.ts';
 import { servingHead, servingModel, modelArtifact } from './model-store.ts';
 import { readJson } from './request-body.ts';
 import { currentRound, roundAggregator } from './rounds.ts';
-import { getSite, listCandidates, listTemplates } from './site-store.ts';
+import { getSite, listCandidates, listTemplates, sitePrivacy } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
 
 type AppContext = Context<{ Bindings: Env }>;
@@ -97,7 +97,7 @@ publicRoutes.get('/v1/sites/:site/config', async (c) => {
     frequencyCapPerDay: site.frequencyCapPerDay,
     excludedCategories: site.excludedCategories,
     refreshSeconds: site.configRefreshSeconds,
-    privacy: DEFAULT_PRIVACY,
+    privacy: sitePrivacy(site),
     templates,
     candidates,
     model: model && { version: model.version, specHash: model.specHash, url: `/v1/models/${model.version}/model.json` },
@@ -154,7 +154,7 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
     }
   }
   const aggregator = roundAggregator(c.env.ROUNDS, site.id, round.id);
-  const added = await aggregator.addReport(report, { deadline: Date.parse(round.deadline), minCohort: site.minCohort, privacy: DEFAULT_PRIVACY }, headModel);
+  const added = await aggregator.addReport(report, { deadline: Date.parse(round.deadline), minCohort: site.minCohort, privacy: sitePrivacy(site) }, headModel);
   if (added.closed) return c.json({ error: 'round_closed', detail: `round ${round.id} has closed`, openRound: round.id + 1 }, 409);
   return c.json({ accepted: true, duplicate: added.duplicate, head: added.head }, added.duplicate ? 200 : 202);
 });

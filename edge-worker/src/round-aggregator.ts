@@ -9,7 +9,7 @@
  * reports, and only once the worker has checked the site's privacy budget.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { addGaussianNoise } from '../../protocol/privacy.ts';
+import { addGaussianNoise, DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import type { Report } from '../../protocol/wire.ts';
 import type { Env } from './env.ts';
@@ -42,7 +42,7 @@ export interface NoisedRelease {
 export type RoundStatus =
   | { status: 'open'; contributors: number; minCohort: number; deadline: number }
   | { status: 'below_cohort'; contributors: number; minCohort: number; deadline: number }
-  | { status: 'releasable'; contributors: number; minCohort: number; deadline: number }
+  | { status: 'releasable'; contributors: number; minCohort: number; deadline: number; noiseMultiplier: number }
   | { status: 'released'; contributors: number; minCohort: number; deadline: number; release: NoisedRelease };
 
 export type HeadOutcome = 'counted' | 'ignored_other_model' | 'none';
@@ -82,7 +82,7 @@ export class RoundAggregator extends DurableObject<Env> {
     const row = this.ctx.storage.sql.exec<{ deadline: number; min_cohort: number; closed: number }>('SELECT deadline, min_cohort, closed FROM terms').toArray()[0];
     if (!row) return null;
     const p = this.ctx.storage.sql.exec<{ head_clip: number; count_clip: number; noise_multiplier: number }>('SELECT head_clip, count_clip, noise_multiplier FROM privacy_terms').toArray()[0];
-    return { deadline: row.deadline, minCohort: row.min_cohort, closed: row.closed === 1, privacy: p ? { headClip: p.head_clip, countClip: p.count_clip, noiseMultiplier: p.noise_multiplier } : (null as unknown as PrivacyTerms) };
+    return { deadline: row.deadline, minCohort: row.min_cohort, closed: row.closed === 1, privacy: p ? { headClip: p.head_clip, countClip: p.count_clip, noiseMultiplier: p.noise_multiplier } : DEFAULT_PRIVACY };
   }
 
   /**
@@ -154,7 +154,7 @@ export class RoundAggregator extends DurableObject<Env> {
     if (base.contributors < terms.minCohort) return { status: 'below_cohort', ...base };
     const released = this.ctx.storage.sql.exec<{ body: string }>('SELECT body FROM released').toArray()[0];
     if (released) return { status: 'released', ...base, release: JSON.parse(released.body) as NoisedRelease };
-    return { status: 'releasable', ...base };
+    return { status: 'releasable', ...base, noiseMultiplier: this.terms()!.privacy.noiseMultiplier };
   }
 
   /**

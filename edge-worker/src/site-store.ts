@@ -2,6 +2,8 @@
  * D1 access for sites and their catalog, templates and creatives: small typed functions, one
  * statement (or one batch) each.
  */
+import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
+import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import type { Candidate, Creative, Product, SiteSettings, Template } from '../../protocol/wire.ts';
 
 export interface SiteRow {
@@ -15,13 +17,14 @@ export interface SiteRow {
   excludedCategories: string[];
   configRefreshSeconds: number;
   epsilonBudget: number;
+  noiseMultiplier: number;
 }
 
 export async function getSite(db: D1Database, site: string): Promise<SiteRow | null> {
   const row = await db
     .prepare(
       `SELECT id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, frequency_cap_per_day,
-              excluded_categories, config_refresh_seconds, epsilon_budget
+              excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier
        FROM sites WHERE id = ?`,
     )
     .bind(site)
@@ -36,6 +39,7 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
       excluded_categories: string;
       config_refresh_seconds: number;
       epsilon_budget: number;
+      noise_multiplier: number;
     }>();
   if (!row) return null;
   return {
@@ -49,6 +53,7 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
     excludedCategories: JSON.parse(row.excluded_categories) as string[],
     configRefreshSeconds: row.config_refresh_seconds,
     epsilonBudget: row.epsilon_budget,
+    noiseMultiplier: row.noise_multiplier,
   };
 }
 
@@ -56,11 +61,11 @@ export async function upsertSite(db: D1Database, site: string, s: SiteSettings):
   await db
     .prepare(
       `INSERT INTO sites (id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, updated_at,
-                          frequency_cap_per_day, excluded_categories, config_refresh_seconds, epsilon_budget)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                          frequency_cap_per_day, excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
        ON CONFLICT (id) DO UPDATE SET name = ?2, allowed_origins = ?3, min_cohort = ?4, round_seconds = ?5,
          exploration_floor = ?6, updated_at = ?7, frequency_cap_per_day = ?8, excluded_categories = ?9,
-         config_refresh_seconds = ?10, epsilon_budget = ?11`,
+         config_refresh_seconds = ?10, epsilon_budget = ?11, noise_multiplier = ?12`,
     )
     .bind(
       site,
@@ -74,6 +79,7 @@ export async function upsertSite(db: D1Database, site: string, s: SiteSettings):
       JSON.stringify(s.excludedCategories),
       s.configRefreshSeconds,
       s.epsilonBudget,
+      s.noiseMultiplier,
     )
     .run();
 }
@@ -183,4 +189,9 @@ export async function listCandidates(db: D1Database, site: string): Promise<Cand
 export async function listCreativeIds(db: D1Database, site: string): Promise<string[]> {
   const { results } = await db.prepare('SELECT id FROM creatives WHERE site = ? ORDER BY id').bind(site).all<{ id: string }>();
   return results.map((r) => r.id);
+}
+
+/** The privacy terms a site's reports are clipped to and its releases noised with. */
+export function sitePrivacy(site: SiteRow): PrivacyTerms {
+  return { ...DEFAULT_PRIVACY, noiseMultiplier: site.noiseMultiplier };
 }

@@ -28,6 +28,7 @@ options:
   --state DIR       where pulled rounds and candidates are kept (default .vitrine)
   --lookback N      rounds pull looks back over (default 24)
   --examples N      bootstrap: synthetic impressions to train on (default 40000)
+  --min-signal R    fit: the pooled example count must be at least R noise deviations (default 10)
   --json            print the result as one JSON object
 `;
 
@@ -44,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
       state: { type: 'string', default: '.vitrine' },
       lookback: { type: 'string', default: '24' },
       examples: { type: 'string', default: '40000' },
+      'min-signal': { type: 'string', default: '10' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -97,7 +99,12 @@ async function main(argv: string[]): Promise<number> {
       return r.budgetExhausted ? 3 : 0;
     }
     case 'fit': {
-      const r = await fitFromRounds(client, paths, site);
+      const minSignal = Number(values['min-signal']);
+      if (!(minSignal > 0)) {
+        process.stderr.write('vitrine-train: --min-signal must be a positive number\n');
+        return 2;
+      }
+      const r = await fitFromRounds(client, paths, site, minSignal);
       print(r, `candidate ${r.version}: model ${r.base}'s last layer updated with rounds ${r.rounds.join(', ')} (~${Math.round(r.examples)} examples, noise sd ${Math.round(r.noiseStd)}); publish it with: vitrine-train publish`);
       return 0;
     }

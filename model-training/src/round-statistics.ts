@@ -44,6 +44,12 @@ export function poolHeads(heads: readonly ReleasedHead[], modelVersion: string):
   }
   const rewardPhi = sum.slice(at, at + dim);
   const noiseStd = Math.sqrt(mine.reduce((s, h) => s + h.noiseStd * h.noiseStd, 0));
+  // The noise on sum phi phi^T is a symmetric Gaussian matrix, whose spectral norm is about
+  // 2 sigma sqrt(d): it can make the sum indefinite, and the posterior improper. Shifting the
+  // diagonal by 3 sigma sqrt(d) keeps it positive semi-definite with high probability ("Analyze
+  // Gauss", Dwork et al. 2014); the price is a little extra shrinkage towards the prior.
+  const shift = 3 * noiseStd * Math.sqrt(dim);
+  for (let i = 0; i < dim; i++) phiPhi[i * dim + i]! += shift;
   return { dim, phiPhi, rewardPhi, count: sum[0]!, rounds: mine.map((h) => h.round), noiseStd };
 }
 

@@ -102,13 +102,13 @@ function headOffsets(model: ModelJson): { mean: number; covariance: number; dim:
  * the pooled (noised) statistics of every pulled round released for it. Refuses when the noise
  * drowns the statistics or the update is not a proper posterior.
  */
-export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths, site: string): Promise<FitResult> {
+export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths, site: string, minSignal = 10): Promise<FitResult> {
   const config = await client.config();
   if (!config.model) throw new Error(`site ${site} serves no model yet: run bootstrap first`);
   const base = config.model.version;
   const { model, weights } = await client.modelFiles(base);
   const pooled = poolHeads(pulledHeads(paths), base);
-  checkSignal(pooled);
+  checkSignal(pooled, minSignal);
   const { mean: meanAt, covariance: covAt, dim } = headOffsets(model);
   if (dim !== pooled.dim) throw new Error(`the released statistics have dimension ${pooled.dim}; model ${base} has ${dim}`);
   const floats = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength));

@@ -23,7 +23,7 @@ describe('pooling released rounds into sufficient statistics', () => {
     const rows = examples(50, 1);
     const devices = [rows.slice(0, 20), rows.slice(20)];
     const heads = devices.map((ex, i) => ({ round: 10 + i, modelVersion: 'm', reports: 1, stats: Array.from(headStatistics(ex, d)), noiseStd: 0 }));
-    const pooled = poolHeads(heads, 'm');
+    const pooled = poolHeads(heads, 'm'); // noiseStd 0: no diagonal shift
     const exact = emptyStatistics(d);
     accumulate(exact, rows.flatMap((r) => r.phi), rows.map((r) => r.reward), rows.length);
     expect(pooled.count).toBe(50);
