@@ -32,6 +32,19 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 const SITE_TTL_MS = 5000;
 const siteCache = new Map<string, { row: SiteRow; until: number }>();
 
+/** The serving model's head as this isolate last read it (same TTL and reason as site rows). */
+const headCache = new Map<string, { head: Awaited<ReturnType<typeof servingHead>>; until: number }>();
+
+async function cachedServingHead(db: D1Database, site: string): Promise<Awaited<ReturnType<typeof servingHead>>> {
+  const now = Date.now();
+  const cached = headCache.get(site);
+  if (cached && cached.until > now) return cached.head;
+  const head = await servingHead(db, site);
+  if (headCache.size > 1000) headCache.clear();
+  headCache.set(site, { head, until: now + SITE_TTL_MS });
+  return head;
+}
+
 async function loadSite(c: AppContext): Promise<SiteRow> {
   const id = c.req.param('site') ?? '';
   if (!v.is(SITE_ID, id)) throw new HttpError(400, 'invalid_site', 'a site id is 1-63 lowercase letters, digits or dashes');
@@ -140,7 +153,7 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   }
   let headModel: string | null = null;
   if (report.head) {
-    const serving = await servingHead(c.env.DB, site.id);
+    const serving = await cachedServingHead(c.env.DB, site.id);
     // A device on an older model: its counts are taken, its head statistics (another model's
     // features) are not; the answer says so.
     if (serving && report.modelVersion === serving.version) {

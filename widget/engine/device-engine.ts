@@ -42,15 +42,17 @@ export class DeviceEngine implements EngineApi {
     this.site = options.site;
     this.reporting = options.reporting;
     const serving = new ServingState(this.edge, this.site);
-    // Opening the database and fetching the config do not depend on each other: overlap them.
-    const [store, loaded] = await Promise.allSettled([this.openStore(options.storage), serving.load(Date.now())]);
+    // Opening the database (then reading today's impressions) and fetching the config do not
+    // depend on each other: overlap them.
+    const opening = this.openStore(options.storage);
+    const [store, loaded, impressions] = await Promise.allSettled([opening, serving.load(Date.now()), opening.then((s) => ImpressionCounter.load(s.db, Date.now()))]);
     if (store.status === 'rejected') return { state: 'unavailable', reason: `no storage at all: ${String(store.reason)}` };
     this.db = store.value.db;
     if (loaded.status === 'rejected') {
       return { state: 'unavailable', reason: String(loaded.reason instanceof Error ? loaded.reason.message : loaded.reason) };
     }
     this.serving = serving;
-    this.impressions = await ImpressionCounter.load(this.db, Date.now());
+    if (impressions.status === 'fulfilled') this.impressions = impressions.value;
     const fallbackReason = [store.value.fallback, loaded.value].filter(Boolean).join('; ') || null;
     if (this.reporting) void this.retryOutbox();
     return { state: 'ready', modelVersion: serving.current!.model?.version ?? null, storage: options.storage === 'persistent' && !store.value.fallback ? 'indexeddb' : 'memory', fallbackReason, creativeCss: CREATIVE_CSS };
