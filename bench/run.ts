@@ -129,6 +129,7 @@ async function decideBench(browser: Browser): Promise<void> {
       frequencyCapPerDay: 0,
       excludedCategories: [],
       refreshSeconds: 3600,
+      attributionDays: 7,
       privacy: DEFAULT_PRIVACY,
       templates: TEMPLATES,
       candidates: syntheticCandidates(n),

@@ -34,6 +34,8 @@ export const SiteSettingsSchema = v.strictObject({
   configRefreshSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(86400)), 300),
   /** Privacy budget: released rounds stop once (epsilon, delta) would pass it (see PRIVACY.md). */
   epsilonBudget: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(100)), 8),
+  /** Days after a click in which a purchase counts as that creative's conversion. */
+  attributionDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(90)), 7),
   /** Noise standard deviation over the clipping bound in each release (PRIVACY.md); less noise spends the budget faster. */
   noiseMultiplier: v.optional(v.pipe(v.number(), v.minValue(0.05), v.maxValue(20)), DEFAULT_PRIVACY.noiseMultiplier),
 });
@@ -112,6 +114,7 @@ export const SiteConfigSchema = v.object({
   frequencyCapPerDay: v.optional(v.number(), 3),
   excludedCategories: v.optional(v.array(v.string()), []),
   refreshSeconds: v.optional(v.number(), 300),
+  attributionDays: v.optional(v.number(), 7),
   /** The clipping bounds a report must respect and the noise its round's release gets. */
   privacy: v.optional(v.object({ headClip: v.number(), countClip: v.number(), noiseMultiplier: v.number() }), DEFAULT_PRIVACY),
   templates: v.array(TemplateSchema),
@@ -133,7 +136,7 @@ export const ReportSchema = v.strictObject({
   round: v.pipe(v.number(), v.integer(), v.minValue(0)),
   modelVersion: v.nullable(MODEL_VERSION),
   outcomes: v.pipe(
-    v.array(v.strictObject({ creativeId: ID, impressions: COUNT, clicks: COUNT })),
+    v.array(v.strictObject({ creativeId: ID, impressions: COUNT, clicks: COUNT, conversions: v.optional(COUNT, 0) })),
     v.minLength(1),
     v.maxLength(200),
   ),

@@ -110,6 +110,7 @@ publicRoutes.get('/v1/sites/:site/config', async (c) => {
     frequencyCapPerDay: site.frequencyCapPerDay,
     excludedCategories: site.excludedCategories,
     refreshSeconds: site.configRefreshSeconds,
+    attributionDays: site.attributionDays,
     privacy: sitePrivacy(site),
     templates,
     candidates,
@@ -147,7 +148,7 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
     return c.json({ error: 'round_closed', detail: `round ${report.round} is not open; the open round is ${round.id}`, openRound: round.id }, 409);
   }
   // The clipping bounds the config declares: what the release's noise is calibrated to.
-  const counts = report.outcomes.flatMap((o) => [o.impressions, o.clicks]);
+  const counts = report.outcomes.flatMap((o) => [o.impressions, o.clicks, o.conversions]);
   if (l2Norm(counts) > DEFAULT_PRIVACY.countClip * (1 + 1e-9)) {
     throw new HttpError(422, 'over_clip', `the outcome counts have L2 norm ${l2Norm(counts).toFixed(3)}, above the bound ${DEFAULT_PRIVACY.countClip}`);
   }

@@ -18,6 +18,7 @@ export interface CreativeTotals {
   creativeId: string;
   impressions: number;
   clicks: number;
+  conversions: number;
 }
 
 /** What the round's object is told on every report: the round's rules, from the site's settings. */
@@ -76,6 +77,9 @@ export class RoundAggregator extends DurableObject<Env> {
         stats TEXT NOT NULL
       );
       CREATE TABLE IF NOT EXISTS released (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);`);
+    // Objects created before conversions were counted get the column (SQLite has no ADD COLUMN IF NOT EXISTS).
+    const columns = ctx.storage.sql.exec<{ name: string }>('PRAGMA table_info(creative_totals)').toArray();
+    if (!columns.some((c) => c.name === 'conversions')) ctx.storage.sql.exec('ALTER TABLE creative_totals ADD COLUMN conversions INTEGER NOT NULL DEFAULT 0');
   }
 
   private terms(): (RoundTerms & { closed: boolean }) | null {
@@ -106,11 +110,13 @@ export class RoundAggregator extends DurableObject<Env> {
       this.ctx.storage.sql.exec('INSERT INTO reports (id) VALUES (?)', report.reportId);
       for (const o of report.outcomes) {
         this.ctx.storage.sql.exec(
-          `INSERT INTO creative_totals (creative_id, impressions, clicks) VALUES (?, ?, ?)
-           ON CONFLICT (creative_id) DO UPDATE SET impressions = impressions + excluded.impressions, clicks = clicks + excluded.clicks`,
+          `INSERT INTO creative_totals (creative_id, impressions, clicks, conversions) VALUES (?, ?, ?, ?)
+           ON CONFLICT (creative_id) DO UPDATE SET impressions = impressions + excluded.impressions, clicks = clicks + excluded.clicks,
+             conversions = conversions + excluded.conversions`,
           o.creativeId,
           o.impressions,
           o.clicks,
+          o.conversions,
         );
       }
       return { duplicate: false, closed: false, head: this.addHead(report, headModel) };
@@ -171,14 +177,14 @@ export class RoundAggregator extends DurableObject<Env> {
     const z = privacy.noiseMultiplier;
     const exact = new Map(
       this.ctx.storage.sql
-        .exec<{ creative_id: string; impressions: number; clicks: number }>('SELECT creative_id, impressions, clicks FROM creative_totals')
+        .exec<{ creative_id: string; impressions: number; clicks: number; conversions: number }>('SELECT creative_id, impressions, clicks, conversions FROM creative_totals')
         .toArray()
         .map((r) => [r.creative_id, r]),
     );
     const ids = [...new Set(creativeIds)].sort();
-    const counts = addGaussianNoise(ids.flatMap((id) => [exact.get(id)?.impressions ?? 0, exact.get(id)?.clicks ?? 0]), z * privacy.countClip);
+    const counts = addGaussianNoise(ids.flatMap((id) => [exact.get(id)?.impressions ?? 0, exact.get(id)?.clicks ?? 0, exact.get(id)?.conversions ?? 0]), z * privacy.countClip);
     const round3 = (x: number) => Math.round(x * 1000) / 1000;
-    const totals = ids.map((creativeId, i) => ({ creativeId, impressions: round3(counts[2 * i]!), clicks: round3(counts[2 * i + 1]!) }));
+    const totals = ids.map((creativeId, i) => ({ creativeId, impressions: round3(counts[3 * i]!), clicks: round3(counts[3 * i + 1]!), conversions: round3(counts[3 * i + 2]!) }));
     const headRow = this.ctx.storage.sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
     const head = headRow ? { modelVersion: headRow.model_version, reports: headRow.reports, stats: addGaussianNoise(JSON.parse(headRow.stats) as number[], z * privacy.headClip) } : null;
     const release: NoisedRelease = {

@@ -18,13 +18,14 @@ export interface SiteRow {
   configRefreshSeconds: number;
   epsilonBudget: number;
   noiseMultiplier: number;
+  attributionDays: number;
 }
 
 export async function getSite(db: D1Database, site: string): Promise<SiteRow | null> {
   const row = await db
     .prepare(
       `SELECT id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, frequency_cap_per_day,
-              excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier
+              excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier, attribution_days
        FROM sites WHERE id = ?`,
     )
     .bind(site)
@@ -40,6 +41,7 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
       config_refresh_seconds: number;
       epsilon_budget: number;
       noise_multiplier: number;
+      attribution_days: number;
     }>();
   if (!row) return null;
   return {
@@ -54,6 +56,7 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
     configRefreshSeconds: row.config_refresh_seconds,
     epsilonBudget: row.epsilon_budget,
     noiseMultiplier: row.noise_multiplier,
+    attributionDays: row.attribution_days,
   };
 }
 
@@ -61,11 +64,11 @@ export async function upsertSite(db: D1Database, site: string, s: SiteSettings):
   await db
     .prepare(
       `INSERT INTO sites (id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, updated_at,
-                          frequency_cap_per_day, excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                          frequency_cap_per_day, excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier, attribution_days)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
        ON CONFLICT (id) DO UPDATE SET name = ?2, allowed_origins = ?3, min_cohort = ?4, round_seconds = ?5,
          exploration_floor = ?6, updated_at = ?7, frequency_cap_per_day = ?8, excluded_categories = ?9,
-         config_refresh_seconds = ?10, epsilon_budget = ?11, noise_multiplier = ?12`,
+         config_refresh_seconds = ?10, epsilon_budget = ?11, noise_multiplier = ?12, attribution_days = ?13`,
     )
     .bind(
       site,
@@ -80,6 +83,7 @@ export async function upsertSite(db: D1Database, site: string, s: SiteSettings):
       s.configRefreshSeconds,
       s.epsilonBudget,
       s.noiseMultiplier,
+      s.attributionDays,
     )
     .run();
 }

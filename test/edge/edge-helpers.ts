@@ -114,7 +114,7 @@ export async function currentRoundId(site = 'demo'): Promise<number> {
 
 export interface ExactRound {
   contributors: number;
-  totals: { creativeId: string; impressions: number; clicks: number }[];
+  totals: { creativeId: string; impressions: number; clicks: number; conversions: number }[];
   head: { modelVersion: string; reports: number; stats: number[] } | null;
 }
 
@@ -127,9 +127,9 @@ export function exactRound(round: number, site = 'demo'): Promise<ExactRound> {
     const sql = state.storage.sql;
     const contributors = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM reports').one().n;
     const totals = sql
-      .exec<{ creative_id: string; impressions: number; clicks: number }>('SELECT creative_id, impressions, clicks FROM creative_totals ORDER BY creative_id')
+      .exec<{ creative_id: string; impressions: number; clicks: number; conversions: number }>('SELECT creative_id, impressions, clicks, conversions FROM creative_totals ORDER BY creative_id')
       .toArray()
-      .map((r) => ({ creativeId: r.creative_id, impressions: r.impressions, clicks: r.clicks }));
+      .map((r) => ({ creativeId: r.creative_id, impressions: r.impressions, clicks: r.clicks, conversions: r.conversions }));
     const head = sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
     return { contributors, totals, head: head ? { modelVersion: head.model_version, reports: head.reports, stats: JSON.parse(head.stats) as number[] } : null };
   });

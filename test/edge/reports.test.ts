@@ -28,6 +28,16 @@ describe('POST /v1/sites/:site/reports', () => {
     expect(row(after).clicks - row(before).clicks).toBe(1);
   });
 
+  it('sums conversions, and takes a report without them (older widgets) as zero', async () => {
+    const round = await currentRoundId();
+    const before = await totals(round);
+    const conv = (t: typeof before) => t.totals.find((x) => x.creativeId === 'c-p2')?.conversions ?? 0;
+    const withConversion = { ...report(round), outcomes: [{ creativeId: 'c-p2', impressions: 1, clicks: 1, conversions: 1 }] };
+    expect((await postReport('demo', withConversion)).status).toBe(202);
+    expect((await postReport('demo', { ...report(round), outcomes: [{ creativeId: 'c-p2', impressions: 1, clicks: 0 }] })).status).toBe(202);
+    expect(conv(await totals(round)) - conv(before)).toBe(1);
+  });
+
   it('sums 200 concurrent reports to one round exactly', async () => {
     const round = await currentRoundId();
     const before = await totals(round);

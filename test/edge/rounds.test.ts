@@ -12,7 +12,7 @@ const report = (round: number, clicks = 1): Report => ({
   reportId: crypto.randomUUID(),
   round,
   modelVersion: null,
-  outcomes: [{ creativeId: 'c-p1', impressions: 2, clicks }],
+  outcomes: [{ creativeId: 'c-p1', impressions: 2, clicks, conversions: 0 }],
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -21,7 +21,7 @@ describe('report outbox', () => {
     await db.put('decisions', decision('d3', 'c2', false, false));
     const first = await moveOutcomesToOutbox(db, 7, null, DEFAULT_PRIVACY, 0);
     expect(first?.report.round).toBe(7);
-    expect(first?.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 2, clicks: 1 }]);
+    expect(first?.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 2, clicks: 1, conversions: 0 }]);
     expect(await db.get('ledger', 7)).toMatchObject({ round: 7, reportId: first!.reportId });
     // A later click on an already-reported impression waits for the next round...
     const d2 = (await db.get('decisions', 'd2'))!;
@@ -29,7 +29,7 @@ describe('report outbox', () => {
     expect(await moveOutcomesToOutbox(db, 7, null, DEFAULT_PRIVACY, 0)).toBeNull();
     // ...and is reported there, alone.
     const second = await moveOutcomesToOutbox(db, 8, null, DEFAULT_PRIVACY, 0);
-    expect(second?.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 0, clicks: 1 }]);
+    expect(second?.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 0, clicks: 1, conversions: 0 }]);
     expect(await moveOutcomesToOutbox(db, 9, null, DEFAULT_PRIVACY, 0)).toBeNull();
     expect((await db.getAll('outbox')).map((e) => e.reportId).sort()).toEqual([first!.reportId, second!.reportId].sort());
     db.close();

@@ -11,6 +11,7 @@ import type { Candidate, SiteConfig, Template } from '../../protocol/wire.ts';
 import { databaseName, openDeviceStore } from './device-store.ts';
 import type { DecisionRecord, DeviceDB } from './device-store.ts';
 import type { CreativeProbability, Decision, EngineApi, EngineStartOptions, EngineStatus, OutcomeKind, PreparedReport } from './engine-api.ts';
+import { attributePurchase } from './attribution.ts';
 import { eligibleIndexes, ImpressionCounter } from './eligibility.ts';
 import { readProfile, recordEvents } from './event-log.ts';
 import { drawThetas, sampleIndex, softmaxShares, THOMPSON_DRAWS, thompsonShares, withFloor } from './policy.ts';
@@ -77,7 +78,9 @@ export class DeviceEngine implements EngineApi {
   }
 
   async track(events: ShopperEvent[]): Promise<void> {
-    if (this.db) await recordEvents(this.db, events);
+    if (!this.db) return;
+    await recordEvents(this.db, events);
+    for (const e of events) if (e.type === 'purchase') await attributePurchase(this.db, e.at, this.serving?.current?.config.attributionDays);
   }
 
   async trackCalls(calls: [type: unknown, props: unknown][]): Promise<string[]> {
@@ -206,7 +209,7 @@ export class DeviceEngine implements EngineApi {
     const tx = this.db.transaction('decisions', 'readwrite');
     const d = await tx.store.get(decisionId);
     if (d && !d[kind]) {
-      await tx.store.put({ ...d, [kind]: true });
+      await tx.store.put({ ...d, [kind]: true, ...(kind === 'click' ? { clickedAt: Date.now() } : {}) });
       if (kind === 'impression') this.impressions.add(d.creativeId, Date.now());
     }
     await tx.done;

@@ -27,8 +27,12 @@ export interface DecisionRecord {
   phi?: number[] | null;
   impression: boolean;
   click: boolean;
+  /** When the click was recorded (the attribution window runs from it). */
+  clickedAt?: number;
+  /** A purchase followed the click within the attribution window (attribution.ts). */
+  conversion?: boolean;
   /** Which outcomes have gone into a report already (so none is counted twice). */
-  reported: { impression: boolean; click: boolean };
+  reported: { impression: boolean; click: boolean; conversion?: boolean };
 }
 
 export interface OutboxEntry {

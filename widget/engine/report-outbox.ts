@@ -50,7 +50,7 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, modelVer
     return null;
   }
   const decisions = tx.objectStore('decisions');
-  const counts = new Map<string, { impressions: number; clicks: number }>();
+  const counts = new Map<string, { impressions: number; clicks: number; conversions: number }>();
   const examples: { phi: number[]; reward: number }[] = [];
   let dim = 0;
   let cursor = await decisions.openCursor();
@@ -58,19 +58,21 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, modelVer
     const d = cursor.value;
     const newImpression = d.impression && !d.reported.impression;
     const newClick = d.click && !d.reported.click;
-    if ((newImpression || newClick) && (counts.has(d.creativeId) || counts.size < MAX_OUTCOMES_PER_REPORT)) {
-      const c = counts.get(d.creativeId) ?? { impressions: 0, clicks: 0 };
+    const newConversion = !!d.conversion && !d.reported.conversion;
+    if ((newImpression || newClick || newConversion) && (counts.has(d.creativeId) || counts.size < MAX_OUTCOMES_PER_REPORT)) {
+      const c = counts.get(d.creativeId) ?? { impressions: 0, clicks: 0, conversions: 0 };
       if (newImpression) c.impressions += 1;
       if (newClick) c.clicks += 1;
+      if (newConversion) c.conversions += 1;
       counts.set(d.creativeId, c);
       // One example per shown decision, the first time it is reported; its reward is the click
       // (a click reported later, after an impression already reported, is not re-counted).
-      const first = !d.reported.impression && !d.reported.click;
+      const first = !d.reported.impression && !d.reported.click && !d.reported.conversion;
       if (first && shown(d) && modelVersion !== null && d.modelVersion === modelVersion && d.phi) {
         examples.push({ phi: d.phi, reward: d.click ? 1 : 0 });
         dim = d.phi.length;
       }
-      await cursor.update({ ...d, reported: { impression: d.impression, click: d.click } });
+      await cursor.update({ ...d, reported: { impression: d.impression, click: d.click, conversion: !!d.conversion } });
     }
     cursor = await cursor.continue();
   }
@@ -79,14 +81,16 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, modelVer
     return null;
   }
   const ids = [...counts.keys()];
-  const clipped = clipCounts(ids.flatMap((id) => [Math.min(counts.get(id)!.impressions, 1000), Math.min(counts.get(id)!.clicks, 1000)]), privacy.countClip);
-  const outcomes = ids.map((creativeId, i) => ({ creativeId, impressions: clipped[2 * i]!, clicks: clipped[2 * i + 1]! })).filter((o) => o.impressions + o.clicks > 0);
+  const clipped = clipCounts(ids.flatMap((id) => [counts.get(id)!.impressions, counts.get(id)!.clicks, counts.get(id)!.conversions].map((n) => Math.min(n, 1000))), privacy.countClip);
+  const outcomes = ids
+    .map((creativeId, i) => ({ creativeId, impressions: clipped[3 * i]!, clicks: clipped[3 * i + 1]!, conversions: clipped[3 * i + 2]! }))
+    .filter((o) => o.impressions + o.clicks + o.conversions > 0);
   const report: Report = {
     v: 1,
     reportId: crypto.randomUUID(),
     round,
     modelVersion,
-    outcomes: outcomes.length > 0 ? outcomes : [{ creativeId: ids[0]!, impressions: 0, clicks: 0 }],
+    outcomes: outcomes.length > 0 ? outcomes : [{ creativeId: ids[0]!, impressions: 0, clicks: 0, conversions: 0 }],
   };
   if (examples.length > 0) {
     // Clipped a hair under the bound: float rounding in the scaling cannot push the norm past it.

@@ -1,0 +1,50 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
+import { attributePurchase } from '../../widget/engine/attribution.ts';
+import { openDeviceStore } from '../../widget/engine/device-store.ts';
+import type { DecisionRecord } from '../../widget/engine/device-store.ts';
+import { moveOutcomesToOutbox } from '../../widget/engine/report-outbox.ts';
+
+const DAY = 86_400_000;
+const T = 100 * DAY;
+
+function decision(id: string, creativeId: string, at: number, clickedAt?: number): DecisionRecord {
+  return { id, at, round: 1, slot: 'hero', creativeId, propensity: 0.5, modelVersion: null, impression: true, click: clickedAt !== undefined, clickedAt, reported: { impression: false, click: false } };
+}
+
+describe('conversions (last click within the attribution window)', () => {
+  it('converts the most recent click before the purchase, once', async () => {
+    const db = await openDeviceStore(`attr-${Math.random()}`);
+    await db.put('decisions', decision('old', 'c1', T - 3 * DAY, T - 3 * DAY + 1000));
+    await db.put('decisions', decision('new', 'c2', T - DAY, T - DAY + 1000));
+    await db.put('decisions', decision('shown-only', 'c3', T - 1000));
+    expect(await attributePurchase(db, T)).toBe('new');
+    expect((await db.get('decisions', 'new'))!.conversion).toBe(true);
+    // A second purchase converts the next click back, never the same decision twice.
+    expect(await attributePurchase(db, T + 1000)).toBe('old');
+    expect(await attributePurchase(db, T + 2000)).toBeNull();
+    db.close();
+  });
+
+  it('ignores clicks outside the window, and clicks after the purchase', async () => {
+    const db = await openDeviceStore(`attr-${Math.random()}`);
+    await db.put('decisions', decision('stale', 'c1', T - 8 * DAY, T - 8 * DAY + 1000));
+    await db.put('decisions', decision('later', 'c2', T - 1000, T + 5000));
+    expect(await attributePurchase(db, T)).toBeNull();
+    expect(await attributePurchase(db, T, 9)).toBe('stale'); // a 9-day window reaches it
+    db.close();
+  });
+
+  it('puts the conversion into the next report, once', async () => {
+    const db = await openDeviceStore(`attr-${Math.random()}`);
+    await db.put('decisions', decision('d', 'c1', T - DAY, T - DAY + 1000));
+    const first = (await moveOutcomesToOutbox(db, 7, null, DEFAULT_PRIVACY, T))!;
+    expect(first.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 1, clicks: 1, conversions: 0 }]);
+    await attributePurchase(db, T);
+    const second = (await moveOutcomesToOutbox(db, 8, null, DEFAULT_PRIVACY, T))!;
+    expect(second.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 0, clicks: 0, conversions: 1 }]);
+    expect(await moveOutcomesToOutbox(db, 9, null, DEFAULT_PRIVACY, T)).toBeNull();
+    db.close();
+  });
+});

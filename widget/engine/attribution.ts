@@ -1,0 +1,30 @@
+/**
+ * Conversions: a purchase that follows a click on a creative within the attribution window
+ * (default 7 days, a site setting) converts that decision. Last click wins, as in most ad
+ * measurement: one purchase converts at most one decision, the most recent click before it, and
+ * a decision converts at most once. Everything here stays in the device's decision log; only the
+ * per-creative count goes into the round report.
+ */
+import type { DeviceDB } from './device-store.ts';
+
+export const DEFAULT_ATTRIBUTION_DAYS = 7;
+
+/** Marks the decision a purchase at `at` converts, if any; returns its id. */
+export async function attributePurchase(db: DeviceDB, at: number, windowDays = DEFAULT_ATTRIBUTION_DAYS): Promise<string | null> {
+  const tx = db.transaction('decisions', 'readwrite');
+  // Decisions are made before their clicks, so a click inside the window belongs to a decision
+  // made inside it too: walk the window's decisions, newest first.
+  let cursor = await tx.store.index('byTime').openCursor(IDBKeyRange.bound(at - windowDays * 86_400_000, at), 'prev');
+  let best: { id: string; clickedAt: number } | null = null;
+  while (cursor) {
+    const d = cursor.value;
+    if (d.click && !d.conversion && d.clickedAt !== undefined && d.clickedAt <= at && (!best || d.clickedAt > best.clickedAt)) best = { id: d.id, clickedAt: d.clickedAt };
+    cursor = await cursor.continue();
+  }
+  if (best) {
+    const d = (await tx.store.get(best.id))!;
+    await tx.store.put({ ...d, conversion: true });
+  }
+  await tx.done;
+  return best?.id ?? null;
+}
