@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { currentRoundId, edge, exactRound, postReport, seedDemoSite } from './edge-helpers.ts';
+import { DEFAULT_PRIVACY, headStatsLength } from '../../protocol/privacy.ts';
+import { admin, currentRoundId, edge, exactRound, expectOk, postReport, seedDemoSite, tinyModel } from './edge-helpers.ts';
 
 function report(round: number, reportId = crypto.randomUUID(), clicks = 1) {
   return { v: 1, reportId, round, modelVersion: null, outcomes: [{ creativeId: 'c-p1', impressions: 2, clicks }] };
@@ -124,4 +125,43 @@ describe('rate limiting', () => {
     const other = await postReport('demo', report(round), undefined, '198.51.100.9');
     expect(other.status).toBe(202);
   }, 90_000);
+});
+
+describe('head statistics in reports', () => {
+  beforeAll(() => seedDemoSite());
+
+  async function serving(): Promise<string> {
+    const { version } = (await expectOk(admin('/v1/admin/sites/demo/models', 'POST', tinyModel(0.03)))) as { version: string };
+    await expectOk(admin(`/v1/admin/sites/demo/models/${version}/promote`, 'POST'));
+    return version;
+  }
+
+  it('counts statistics of the serving model, ignores another model\'s (keeping the counts), refuses a wrong shape or a norm over the bound', async () => {
+    const version = await serving();
+    // tinyModel: embed 3 -> head dimension 3 + 4 cross + 1 = 8 -> 1 + 36 + 8 = 45 numbers.
+    const length = headStatsLength(8);
+    const round = await currentRoundId();
+    const before = await exactRound(round);
+    const ok = await postReport('demo', { ...report(round), modelVersion: version, head: { stats: new Array(length).fill(0.5) } });
+    expect(ok.status).toBe(202);
+    expect(await ok.json()).toMatchObject({ head: 'counted' });
+    const stale = await postReport('demo', { ...report(round), modelVersion: 'aaaaaaaaaaaaaaaa', head: { stats: new Array(length).fill(0.5) } });
+    expect(stale.status).toBe(202);
+    expect(await stale.json()).toMatchObject({ accepted: true, head: 'ignored_other_model' });
+    const after = await exactRound(round);
+    expect(after.contributors).toBe(before.contributors + 2);
+    expect(after.head).toMatchObject({ modelVersion: version, reports: (before.head?.modelVersion === version ? before.head.reports : 0) + 1 });
+
+    const wrongShape = await postReport('demo', { ...report(round), modelVersion: version, head: { stats: [1, 2, 3] } });
+    expect(wrongShape.status).toBe(422);
+    expect(await wrongShape.json()).toMatchObject({ error: 'wrong_shape' });
+    const overClip = await postReport('demo', { ...report(round), modelVersion: version, head: { stats: new Array(length).fill(DEFAULT_PRIVACY.headClip) } });
+    expect(overClip.status).toBe(422);
+    expect(await overClip.json()).toMatchObject({ error: 'over_clip' });
+    const overCounts = await postReport('demo', { ...report(round), outcomes: [{ creativeId: 'c-p1', impressions: 50, clicks: 0 }] });
+    expect(overCounts.status).toBe(422);
+    expect(await overCounts.json()).toMatchObject({ error: 'over_clip' });
+    // None of the refused ones changed anything.
+    expect((await exactRound(round)).contributors).toBe(after.contributors);
+  });
 });
