@@ -7,6 +7,7 @@
  *   profile_read_p50_ms / _p95_ms           read the profile for a decision (same)
  *   idb_write_floor_p50_ms / _p95_ms        one bare readwrite transaction with one put: what IndexedDB itself costs
  *   first_creative_ms_cold / _warm          DOMContentLoaded to creative painted, demo product page (median of 5)
+ *   worker_heap_mb                          the engine worker's JS heap in use after the warm page (median of 5, DevTools protocol)
  *   ingest_rps, ingest_p99_ms               device reports into the open round, autocannon, 10 connections, 10 s, wrangler dev
  *   noop_rps, noop_p99_ms                   GET /v1/health of the same worker, same run; ingest_noop_ratio = ingest/noop
  *   round_do_reports_per_s                  reports the round's Durable Object counted, per second of the run
@@ -169,6 +170,7 @@ async function firstCreative(browser: Browser): Promise<void> {
   const shopPort = SHOP_PORT;
   const cold: number[] = [];
   const warm: number[] = [];
+  const heaps: number[] = [];
   for (let i = 0; i < 5; i++) {
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -186,10 +188,36 @@ async function firstCreative(browser: Browser): Promise<void> {
         })`)) as number,
       );
     }
+    heaps.push(await engineWorkerHeapMb(browser));
     await context.close();
   }
   results.first_creative_ms_cold = round(median(cold));
   results.first_creative_ms_warm = round(median(warm));
+  results.worker_heap_mb = round(median(heaps));
+}
+
+/**
+ * The engine worker's JavaScript heap in use (MB), read over the DevTools protocol: a worker has
+ * no performance.memory, so the bench attaches to the worker target and asks its runtime.
+ */
+async function engineWorkerHeapMb(browser: Browser): Promise<number> {
+  const cdp = await browser.newBrowserCDPSession();
+  try {
+    const { targetInfos } = await cdp.send('Target.getTargets');
+    const worker = targetInfos.find((t) => t.type === 'worker' && t.title === 'vitrine-engine') ?? targetInfos.find((t) => t.type === 'worker');
+    if (!worker) throw new Error('no engine worker to measure');
+    const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: worker.targetId, flatten: false });
+    const used = new Promise<number>((resolve) =>
+      cdp.on('Target.receivedMessageFromTarget', (e) => {
+        const message = JSON.parse(e.message) as { id?: number; result?: { usedSize: number } };
+        if (message.id === 1 && message.result) resolve(message.result.usedSize);
+      }),
+    );
+    await cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: 1, method: 'Runtime.getHeapUsage' }) });
+    return (await used) / 1e6;
+  } finally {
+    await cdp.detach();
+  }
 }
 
 /**
@@ -240,6 +268,13 @@ const BROWSER_FIGURES = [
   'score_200_tfjs_cpu_over_floor',
   'first_creative_ms_cold',
   'first_creative_ms_warm',
+  'worker_heap_mb',
+  'ingest_rps',
+  'ingest_p99_ms',
+  'noop_rps',
+  'noop_p99_ms',
+  'ingest_noop_ratio',
+  'round_do_reports_per_s',
 ];
 
 async function main(): Promise<void> {
