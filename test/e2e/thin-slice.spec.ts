@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { ReportSchema } from '../../protocol/wire.ts';
+import { CREATIVES, TEMPLATES } from '../fixtures/storefront/demo-catalog.ts';
 import { creativeIn, EDGE, expect, openRound, readStore, test } from './vitrine-test.ts';
 
 interface StoredEvent {
@@ -13,7 +14,12 @@ interface StoredDecision {
   creativeId: string;
   propensity: number;
   click: boolean;
+  variant: [number, number, number];
+  variantPropensity: number;
 }
+
+/** A template text as a pattern its filled-in form matches ({category} etc. stand for any text). */
+const filled = (text: string) => new RegExp(`^${text.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '.+')}$`);
 
 test('one script tag to one stored feedback: every hop of the loop', async ({ page, edgeTraffic, pageErrors }) => {
   await page.goto('/product/sneakers-1');
@@ -36,6 +42,10 @@ test('one script tag to one stored feedback: every hop of the loop', async ({ pa
   expect(hero.creativeId).toBe(creativeId);
   expect(hero.propensity).toBeGreaterThan(0);
   expect(hero.propensity).toBeLessThanOrEqual(1);
+  // ...with the text variants it shows and their exact probability.
+  const template = TEMPLATES.find((t) => t.id === CREATIVES.find((c) => c.id === creativeId)!.templateId)!;
+  expect(hero.variantPropensity).toBeCloseTo(1 / (template.headline.length * (template.body?.length ?? 1) * template.cta.length), 12);
+  await expect(creative.locator('.headline')).toHaveText(filled(template.headline[hero.variant[0]]!));
 
   // 4. A click sends this device's report for the round: valid, with the click and the
   // last layer's statistics for the serving model, counted by the round's Durable Object.

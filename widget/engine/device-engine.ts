@@ -12,6 +12,8 @@ import { databaseName, openDeviceStore } from './device-store.ts';
 import type { DecisionRecord, DeviceDB } from './device-store.ts';
 import type { CreativeProbability, Decision, EngineApi, EngineStartOptions, EngineStatus, OutcomeKind, PreparedReport } from './engine-api.ts';
 import { attributePurchase } from './attribution.ts';
+import { composeVariants } from './composition.ts';
+import type { Composition } from './composition.ts';
 import { eligibleIndexes, ImpressionCounter } from './eligibility.ts';
 import { readProfile, recordEvents } from './event-log.ts';
 import { drawThetas, sampleIndex, softmaxShares, THOMPSON_DRAWS, thompsonShares, withFloor } from './policy.ts';
@@ -110,6 +112,7 @@ export class DeviceEngine implements EngineApi {
       // The head features of each chosen creative: kept in the worker's log (they go into the
       // round report's statistics), never handed to the page.
       const features = new Map<string, number[]>();
+      const variants = new Map<string, Composition>();
       for (const slot of slots) {
         if (eligible.length === 0) break;
         const { p, modelVersion, phi, dim } = this.probabilities(config, model, shopper, candidates, slot, eligible, THOMPSON_DRAWS);
@@ -118,12 +121,14 @@ export class DeviceEngine implements EngineApi {
         const candidate = candidates[index]!;
         eligible.splice(k, 1); // a slate: no creative twice on one page
         const id = crypto.randomUUID();
-        out.push({ id, slot, candidate, template: templates.get(candidate.templateId)!, propensity: p[k]!, modelVersion });
+        const composed = composeVariants(templates.get(candidate.templateId)!, this.random);
+        out.push({ id, slot, candidate, template: composed.template, propensity: p[k]!, modelVersion });
+        variants.set(id, composed);
         if (phi) features.set(id, Array.from(phi.subarray(index * dim, (index + 1) * dim)));
       }
       // Not awaited: the decision is returned as soon as it is made. The log's transaction is
       // created now, so any later outcome's transaction on the same store runs after it.
-      this.logDecisions(out, features, config.round.id, now).catch((e: unknown) => console.warn('[vitrine] a decision was not logged:', e));
+      this.logDecisions(out, features, variants, config.round.id, now).catch((e: unknown) => console.warn('[vitrine] a decision was not logged:', e));
       return out;
     });
     return decisions ?? [];
@@ -182,7 +187,7 @@ export class DeviceEngine implements EngineApi {
     return rows;
   }
 
-  private async logDecisions(decisions: Decision[], features: Map<string, number[]>, round: number, now: number): Promise<void> {
+  private async logDecisions(decisions: Decision[], features: Map<string, number[]>, variants: Map<string, Composition>, round: number, now: number): Promise<void> {
     if (!this.db || decisions.length === 0) return;
     const tx = this.db.transaction('decisions', 'readwrite');
     for (const d of decisions) {
@@ -195,6 +200,8 @@ export class DeviceEngine implements EngineApi {
         propensity: d.propensity,
         modelVersion: d.modelVersion,
         phi: features.get(d.id) ?? null,
+        variant: variants.get(d.id)?.variant,
+        variantPropensity: variants.get(d.id)?.propensity,
         impression: false,
         click: false,
         reported: { impression: false, click: false },

@@ -22,6 +22,9 @@ export interface DecisionRecord {
   creativeId: string;
   /** Probability with which this creative was chosen: the basis of every off-policy estimate. */
   propensity: number;
+  /** Text variants shown, [headline, body, cta], and their probability given the creative (composition.ts). */
+  variant?: [number, number, number];
+  variantPropensity?: number;
   modelVersion: string | null;
   /** The chosen creative's head features under `modelVersion` (null without a model): what the round report's statistics are built from. */
   phi?: number[] | null;
