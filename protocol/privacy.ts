@@ -55,14 +55,19 @@ export function clipToNorm(values: Float64Array, bound: number): Float64Array {
 }
 
 /**
- * Integer counts clipped to L2 norm at most `bound`: scaled and rounded down, which only
- * shrinks them, so the bound holds and the counts stay counts.
+ * Integer counts clipped to L2 norm at most `bound`, and still counts: taken in order while the
+ * squared norm allows, each cut to what is left (scaling and rounding down instead would wipe out
+ * a device with many single outcomes entirely). The callers order entries randomly (decision ids
+ * are random), so what a heavy device loses is not always the same creatives.
  */
 export function clipCounts(counts: number[], bound: number): number[] {
-  const norm = l2Norm(counts);
-  if (norm <= bound) return counts;
-  const scale = bound / norm;
-  return counts.map((x) => Math.floor(x * scale));
+  if (l2Norm(counts) <= bound) return counts;
+  let room = bound * bound;
+  return counts.map((x) => {
+    const taken = Math.min(x, Math.floor(Math.sqrt(room)));
+    room -= taken * taken;
+    return taken;
+  });
 }
 
 /** A standard normal draw from two uniforms in (0, 1]. */

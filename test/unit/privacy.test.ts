@@ -22,6 +22,12 @@ describe('clipping', () => {
     expect(clipCounts([1, 2], 10)).toEqual([1, 2]);
   });
 
+  it('keeps as many single counts as the bound allows instead of wiping them all out', () => {
+    const clipped = clipCounts(new Array(300).fill(1), 10);
+    expect(clipped.filter((c) => c === 1)).toHaveLength(100);
+    expect(l2Norm(clipped)).toBeCloseTo(10, 12);
+  });
+
   it('packs head statistics for dimension d in 1 + d(d+1)/2 + d numbers, and back', () => {
     expect(headStatsLength(21)).toBe(1 + 231 + 21);
     expect(headDimOfStats(headStatsLength(21))).toBe(21);
