@@ -138,3 +138,25 @@ test('a candidate that fails validation is left out, with one warning; the other
   expect(shares.length).toBeGreaterThan(10);
   expect(pageErrors).toEqual([]);
 });
+
+test('"why this ad?" explains the decision from local data, as a native disclosure in the creative', async ({ page, pageErrors }) => {
+  await page.goto('/fixtures/debug-slot');
+  await expect(creativeIn(page, 'hero')).toBeVisible({ timeout: 15_000 });
+  const shares = await distribution(page);
+  const categories = [...new Set(shares.map((s) => s.category))];
+  const target = categories.reduce((a, b) => (categoryShare(shares, a) <= categoryShare(shares, b) ? a : b));
+  for (let i = 1; i <= 3; i++) await page.evaluate(([category, n]) => window.vitrine!('track', 'product_view', { productId: `${category}-${n}`, category, price: 80 }), [target, i] as const);
+  await expect.poll(async () => (await readStore<{ category?: string }>(page, 'events')).filter((e) => e.category === target).length).toBe(3);
+  await page.evaluate(() => window.vitrine!('refresh'));
+  await expect.poll(async () => (await readStore(page, 'decisions')).length).toBe(2);
+  const shownId = await creativeIn(page, 'hero').getAttribute('data-creative');
+  const shownCategory = shares.find((s) => s.creativeId === shownId)!.category;
+  const why = page.locator('[data-vitrine-slot="hero"] details.why');
+  await expect(why.locator('p')).toBeHidden();
+  await why.locator('summary').click();
+  await expect(why.locator('p')).toBeVisible();
+  // After three views of a category its creatives win ~99% of the time; the sentence then names it.
+  if (shownCategory === target) await expect(why.locator('p')).toHaveText(`Because you viewed ${target.replace(/-/g, ' ')}.`);
+  else await expect(why.locator('p')).toHaveText(/^(Because you viewed .+\.|Something new .+)$/);
+  expect(pageErrors).toEqual([]);
+});

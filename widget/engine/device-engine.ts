@@ -15,6 +15,7 @@ import { attributePurchase } from './attribution.ts';
 import { composeVariants } from './composition.ts';
 import type { Composition } from './composition.ts';
 import { eligibleIndexes, ImpressionCounter } from './eligibility.ts';
+import { explainDecision } from './explanation.ts';
 import { readProfile, recordEvents } from './event-log.ts';
 import { drawThetas, sampleIndex, softmaxShares, THOMPSON_DRAWS, thompsonShares, withFloor } from './policy.ts';
 import type { Uniform } from './policy.ts';
@@ -106,7 +107,8 @@ export class DeviceEngine implements EngineApi {
     void serving.refreshIfDue(now);
     const decisions = await serving.with(async ({ config, model }) => {
       const { templates, candidates } = usable(config);
-      const shopper = encodeShopper(await readProfile(db), page, now);
+      const profile = await readProfile(db);
+      const shopper = encodeShopper(profile, page, now);
       const eligible = eligibleIndexes(candidates, config, this.impressions.countsAt(now));
       const out: Decision[] = [];
       // The head features of each chosen creative: kept in the worker's log (they go into the
@@ -122,7 +124,7 @@ export class DeviceEngine implements EngineApi {
         eligible.splice(k, 1); // a slate: no creative twice on one page
         const id = crypto.randomUUID();
         const composed = composeVariants(templates.get(candidate.templateId)!, this.random);
-        out.push({ id, slot, candidate, template: composed.template, propensity: p[k]!, modelVersion });
+        out.push({ id, slot, candidate, template: composed.template, propensity: p[k]!, modelVersion, why: explainDecision(profile, page, candidate, modelVersion !== null) });
         variants.set(id, composed);
         if (phi) features.set(id, Array.from(phi.subarray(index * dim, (index + 1) * dim)));
       }

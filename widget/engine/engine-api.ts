@@ -37,6 +37,8 @@ export interface Decision {
   template: Template;
   propensity: number;
   modelVersion: string | null;
+  /** "Why this ad?", from the shopper's own data on this device (explanation.ts). */
+  why: string;
 }
 
 /** One eligible creative's probability of being chosen for a slot (the policy's distribution). */

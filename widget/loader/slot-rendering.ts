@@ -47,7 +47,7 @@ export function renderDecision(slot: HTMLElement, decision: Decision, engine: Re
     const timeout = new Promise((resolve) => setTimeout(resolve, CLICK_RECORD_BUDGET_MS));
     void Promise.race([recorded, timeout]).finally(() => location.assign(href));
   };
-  render(h(CreativeView, { candidate: decision.candidate, template: decision.template, onActivate }), root);
+  render(h(CreativeView, { candidate: decision.candidate, template: decision.template, onActivate, why: decision.why }), root);
   slot.dataset.vitrineDecision = decision.id;
   watches.get(slot)?.();
   watches.set(slot, observeViewability(slot, () => void engine.recordOutcome(decision.id, 'impression')));

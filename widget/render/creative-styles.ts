@@ -19,6 +19,13 @@ export const CREATIVE_CSS = `
 .cta { align-self: flex-start; margin-top: 4px; padding: 6px 12px; border-radius: 999px;
   background: var(--vitrine-accent, #0a5cff); color: var(--vitrine-accent-text, #fff); font-weight: 600; }
 .badge { font-size: 0.75em; text-transform: uppercase; letter-spacing: 0.06em; opacity: 0.75; }
+.frame { position: relative; }
+.why { position: absolute; top: 6px; right: 8px; max-width: 70%; font-size: 0.75em; text-align: right; }
+.why summary { cursor: pointer; list-style: none; opacity: 0.7; padding: 2px 4px; }
+.why summary::-webkit-details-marker { display: none; }
+.why summary:focus-visible { outline: 2px solid var(--vitrine-accent, #0a5cff); }
+.why p { margin: 4px 0 0; padding: 8px; border-radius: 6px; background: var(--vitrine-background, #f6f4ef);
+  box-shadow: 0 2px 8px #0003; text-align: left; }
 @media (max-width: 480px) { .creative { flex-direction: column; align-items: flex-start; } }
 @media (prefers-reduced-motion: no-preference) { .creative { transition: box-shadow 0.2s; } .creative:hover { box-shadow: 0 2px 10px #0002; } }
 `;

@@ -1,0 +1,28 @@
+/**
+ * "Why this ad?": a sentence that explains a decision from the shopper's own data, computed on
+ * the device like the decision itself. It names the strongest local reason the creative fits
+ * (a category or brand the shopper viewed, the page they are on), or says plainly that the
+ * creative is popular or a suggestion to explore.
+ */
+import type { PageContext } from '../../protocol/features.ts';
+import type { ShopperProfile } from '../../protocol/profile.ts';
+import type { Candidate } from '../../protocol/wire.ts';
+
+/** A category or brand with at least this share of the shopper's decayed interest counts as a reason. */
+const REASON_SHARE = 0.2;
+
+function share(weights: Record<string, number>, key: string): number {
+  let total = 0;
+  for (const k in weights) total += weights[k]!;
+  return total > 0 ? (weights[key] ?? 0) / total : 0;
+}
+
+const label = (key: string) => key.replace(/[-_]+/g, ' ');
+
+export function explainDecision(profile: ShopperProfile, page: PageContext, candidate: Candidate, personalized: boolean): string {
+  if (page.category !== null && page.category === candidate.category) return `Because you are looking at ${label(candidate.category)}.`;
+  if (personalized && share(profile.categories, candidate.category) >= REASON_SHARE) return `Because you viewed ${label(candidate.category)}.`;
+  if (personalized && candidate.brand && share(profile.brands, candidate.brand) >= REASON_SHARE) return `Because you viewed ${candidate.brand}.`;
+  if (!personalized) return 'Popular in this shop right now.';
+  return 'Something new we think you may like. Chosen on this device from what you browsed here; nothing about you was sent.';
+}
