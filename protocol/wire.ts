@@ -33,7 +33,7 @@ export const SiteSettingsSchema = v.strictObject({
   /** How often a device re-checks the config (and so the serving model) while a page stays open. */
   configRefreshSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(86400)), 300),
   /** Privacy budget: released rounds stop once (epsilon, delta) would pass it (see PRIVACY.md). */
-  epsilonBudget: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(100)), 8),
+  epsilonBudget: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(1000)), 8),
   /** Days after a click in which a purchase counts as that creative's conversion. */
   attributionDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(90)), 7),
   /** Noise standard deviation over the clipping bound in each release (PRIVACY.md); less noise spends the budget faster. */
