@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import * as v from 'valibot';
 import { ReportSchema, SITE_ID, MAX_REPORT_BYTES } from '../../protocol/wire.ts';
 import type { SiteConfig } from '../../protocol/wire.ts';
-import { DEFAULT_PRIVACY, headStatsLength, l2Norm } from '../../protocol/privacy.ts';
+import { headStatsLength, l2Norm } from '../../protocol/privacy.ts';
 import { enforceRateLimit } from './client-key.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
@@ -24,37 +24,36 @@ const ANY_ORIGIN = { 'access-control-allow-origin': '*', 'cross-origin-resource-
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /**
- * Site rows as this isolate last read them, for a few seconds: a device report then costs no D1
- * read (ingestion went from 198 to 456 reports/s with it, `npm run bench`). Settings changed through the
- * admin API reach the public routes within SITE_TTL_MS. Unknown sites are not remembered, so a
- * site is usable as soon as it is created.
+ * Values this isolate read from D1 a few seconds ago, by key: a device report then costs no D1
+ * read (ingestion went from 198 to 456 reports/s with the site row kept, `npm run bench`).
+ * Changes made through the admin API reach the public routes within ISOLATE_TTL_MS. Misses
+ * (null) are not kept, so a site is usable as soon as it is created.
  */
-const SITE_TTL_MS = 5000;
-const siteCache = new Map<string, { row: SiteRow; until: number }>();
+const ISOLATE_TTL_MS = 5000;
 
-/** The serving model's head as this isolate last read it (same TTL and reason as site rows). */
-const headCache = new Map<string, { head: Awaited<ReturnType<typeof servingHead>>; until: number }>();
-
-async function cachedServingHead(db: D1Database, site: string): Promise<Awaited<ReturnType<typeof servingHead>>> {
-  const now = Date.now();
-  const cached = headCache.get(site);
-  if (cached && cached.until > now) return cached.head;
-  const head = await servingHead(db, site);
-  if (headCache.size > 1000) headCache.clear();
-  headCache.set(site, { head, until: now + SITE_TTL_MS });
-  return head;
+function isolateCache<T>(read: (db: D1Database, key: string) => Promise<T | null>): (db: D1Database, key: string) => Promise<T | null> {
+  const entries = new Map<string, { value: T; until: number }>();
+  return async (db, key) => {
+    const now = Date.now();
+    const cached = entries.get(key);
+    if (cached && cached.until > now) return cached.value;
+    const value = await read(db, key);
+    if (value === null) return null;
+    if (entries.size > 1000) entries.clear();
+    entries.set(key, { value, until: now + ISOLATE_TTL_MS });
+    return value;
+  };
 }
+
+const cachedSite = isolateCache(getSite);
+/** The serving model's version and head dimension, which report statistics are checked against. */
+const cachedServingHead = isolateCache(servingHead);
 
 async function loadSite(c: AppContext): Promise<SiteRow> {
   const id = c.req.param('site') ?? '';
   if (!v.is(SITE_ID, id)) throw new HttpError(400, 'invalid_site', 'a site id is 1-63 lowercase letters, digits or dashes');
-  const now = Date.now();
-  const cached = siteCache.get(id);
-  if (cached && cached.until > now) return cached.row;
-  const site = await getSite(c.env.DB, id);
+  const site = await cachedSite(c.env.DB, id);
   if (!site) throw new HttpError(404, 'unknown_site', `no site ${id} is configured on this edge`);
-  if (siteCache.size > 1000) siteCache.clear();
-  siteCache.set(id, { row: site, until: now + SITE_TTL_MS });
   return site;
 }
 
@@ -148,9 +147,10 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
     return c.json({ error: 'round_closed', detail: `round ${report.round} is not open; the open round is ${round.id}`, openRound: round.id }, 409);
   }
   // The clipping bounds the config declares: what the release's noise is calibrated to.
+  const privacy = sitePrivacy(site);
   const counts = report.outcomes.flatMap((o) => [o.impressions, o.clicks, o.conversions]);
-  if (l2Norm(counts) > DEFAULT_PRIVACY.countClip * (1 + 1e-9)) {
-    throw new HttpError(422, 'over_clip', `the outcome counts have L2 norm ${l2Norm(counts).toFixed(3)}, above the bound ${DEFAULT_PRIVACY.countClip}`);
+  if (l2Norm(counts) > privacy.countClip * (1 + 1e-9)) {
+    throw new HttpError(422, 'over_clip', `the outcome counts have L2 norm ${l2Norm(counts).toFixed(3)}, above the bound ${privacy.countClip}`);
   }
   let headModel: string | null = null;
   if (report.head) {
@@ -161,14 +161,14 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
       if (report.head.stats.length !== headStatsLength(serving.dim)) {
         throw new HttpError(422, 'wrong_shape', `head.stats has ${report.head.stats.length} numbers; model ${serving.version} needs ${headStatsLength(serving.dim)}`);
       }
-      if (l2Norm(report.head.stats) > DEFAULT_PRIVACY.headClip * (1 + 1e-9)) {
-        throw new HttpError(422, 'over_clip', `head.stats has L2 norm ${l2Norm(report.head.stats).toFixed(3)}, above the bound ${DEFAULT_PRIVACY.headClip}`);
+      if (l2Norm(report.head.stats) > privacy.headClip * (1 + 1e-9)) {
+        throw new HttpError(422, 'over_clip', `head.stats has L2 norm ${l2Norm(report.head.stats).toFixed(3)}, above the bound ${privacy.headClip}`);
       }
       headModel = serving.version;
     }
   }
   const aggregator = roundAggregator(c.env.ROUNDS, site.id, round.id);
-  const added = await aggregator.addReport(report, { deadline: Date.parse(round.deadline), minCohort: site.minCohort, privacy: sitePrivacy(site) }, headModel);
+  const added = await aggregator.addReport(report, { deadline: Date.parse(round.deadline), minCohort: site.minCohort, privacy }, headModel);
   if (added.closed) return c.json({ error: 'round_closed', detail: `round ${round.id} has closed`, openRound: round.id + 1 }, 409);
   return c.json({ accepted: true, duplicate: added.duplicate, head: added.head }, added.duplicate ? 200 : 202);
 });

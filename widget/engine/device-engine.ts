@@ -106,10 +106,7 @@ export class DeviceEngine implements EngineApi {
     const now = Date.now();
     void serving.refreshIfDue(now);
     const decisions = await serving.with(async ({ config, model }) => {
-      const { templates, candidates } = usable(config);
-      const profile = await readProfile(db);
-      const shopper = encodeShopper(profile, page, now);
-      const eligible = eligibleIndexes(candidates, config, this.impressions.countsAt(now));
+      const { templates, candidates, profile, shopper, eligible } = await this.situation(db, config, page, now);
       const out: Decision[] = [];
       // The head features of each chosen creative: kept in the worker's log (they go into the
       // round report's statistics), never handed to the page.
@@ -141,13 +138,22 @@ export class DeviceEngine implements EngineApi {
     if (!db || !this.serving) return [];
     const now = Date.now();
     const result = await this.serving.with(async ({ config, model }) => {
-      const { candidates } = usable(config);
-      const eligible = eligibleIndexes(candidates, config, this.impressions.countsAt(now));
+      const { candidates, shopper, eligible } = await this.situation(db, config, page, now);
       if (eligible.length === 0) return [];
-      const { p } = this.probabilities(config, model, encodeShopper(await readProfile(db), page, now), candidates, slot, eligible, draws);
+      const { p } = this.probabilities(config, model, shopper, candidates, slot, eligible, draws);
       return eligible.map((i, k) => ({ creativeId: candidates[i]!.id, category: candidates[i]!.category, probability: p[k]! }));
     });
     return result ?? [];
+  }
+
+  /**
+   * What a decision starts from, the same for decide() and distribution(): the usable
+   * candidates, the profile read now, its encoding on this page, and who is eligible.
+   */
+  private async situation(db: DeviceDB, config: SiteConfig, page: PageContext, now: number) {
+    const { templates, candidates } = usable(config);
+    const profile = await readProfile(db);
+    return { templates, candidates, profile, shopper: encodeShopper(profile, page, now), eligible: eligibleIndexes(candidates, config, this.impressions.countsAt(now)) };
   }
 
   /**

@@ -10,7 +10,7 @@
 import type { SiteConfig } from '../../protocol/wire.ts';
 import type { ScoringModel } from './scoring-model.ts';
 import { loadScoringModel } from './scoring-model.ts';
-import { fetchSiteConfig } from './site-config.ts';
+import { droppedNote, fetchSiteConfig } from './site-config.ts';
 
 export interface Serving {
   config: SiteConfig;
@@ -36,7 +36,8 @@ export class ServingState {
   /** The first config and model. Returns why personalization is degraded, or null when it is not. */
   async load(now: number): Promise<string | null> {
     const fetched = await fetchSiteConfig(this.edge, this.site);
-    const notes = fetched.dropped.length > 0 ? [`${fetched.dropped.length} candidate(s) left out: ${fetched.dropped.join('; ')}`] : [];
+    const dropped = droppedNote(fetched.dropped);
+    const notes = dropped ? [dropped] : [];
     let model: ScoringModel | null = null;
     if (fetched.config.model) {
       try {
@@ -70,7 +71,8 @@ export class ServingState {
       return warn(`config re-check failed (${reason(e)}); keeping the current one`);
     }
     if (fetched.etag !== null && fetched.etag === this.etag) return;
-    if (fetched.dropped.length > 0) warn(`${fetched.dropped.length} candidate(s) left out: ${fetched.dropped.join('; ')}`);
+    const dropped = droppedNote(fetched.dropped);
+    if (dropped) warn(dropped);
     const manifest = fetched.config.model;
     let model = previous.model;
     if (manifest && manifest.version !== previous.model?.version) {

@@ -37,3 +37,8 @@ export async function fetchSiteConfig(edge: string, site: string, revalidate = f
   }
   return { config: { ...parsed.output, candidates }, etag: response.headers.get('etag'), dropped };
 }
+
+/** The one warning for candidates left out, or null when there were none. */
+export function droppedNote(dropped: readonly string[]): string | null {
+  return dropped.length > 0 ? `${dropped.length} candidate(s) left out: ${dropped.join('; ')}` : null;
+}
