@@ -135,6 +135,7 @@ async function decideBench(browser: Browser): Promise<void> {
       templates: TEMPLATES,
       candidates: syntheticCandidates(n),
       model: { version, specHash: model.specHash, url: `/v1/models/${version}/model.json` },
+      candidateModels: [],
     };
     routes[`/v1/sites/bench-${n}/config`] = () => ({ type: 'application/json', body: JSON.stringify(config) });
   }

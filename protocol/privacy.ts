@@ -4,17 +4,22 @@
  * mechanism), and how the trainer accounts for what all released rounds cost (Renyi DP).
  *
  * The unit of privacy is one device's report in one round (a device sends at most one per round,
- * see the ledger in widget/engine/report-outbox.ts). Its head statistics are clipped to L2 norm
- * `headClip` and its per-creative counts to L2 norm `countClip`; the object adds N(0, (z C)^2)
- * to every released coordinate, C being the bound of that part. Each part is a Gaussian
- * mechanism with noise multiplier z, and the two compose.
+ * see the ledger in widget/engine/report-outbox.ts). A report has up to four parts, each clipped
+ * to its own L2 bound C: per-creative counts (`countClip`), the last layer's statistics
+ * (`headClip`), the off-policy sums of the serving and candidate models (`opeClip`) and the
+ * towers' gradient (`towerClip`). The object adds N(0, (z C)^2) to every released coordinate of
+ * a part. Each part is a Gaussian mechanism with noise multiplier z, and they compose.
  */
 
 export interface PrivacyTerms {
   /** L2 bound of one report's head statistics [n, upper(sum phi phi^T), sum r phi]. */
   headClip: number;
-  /** L2 bound of one report's per-creative [impressions, clicks] counts. */
+  /** L2 bound of one report's per-creative [impressions, clicks, conversions] counts. */
   countClip: number;
+  /** L2 bound of one report's off-policy sums, all models' together (protocol/off-policy.ts). */
+  opeClip: number;
+  /** L2 bound of one report's gradient of the towers' weights (protocol/tower-gradient.ts). */
+  towerClip: number;
   /** Noise standard deviation over the clipping bound. */
   noiseMultiplier: number;
 }
@@ -26,8 +31,14 @@ export interface PrivacyTerms {
  * the demo's models, so 2,000 leaves a device's first ten or so decisions of a round unclipped;
  * heavier devices are scaled down (weighted less), which is the price of a bounded contribution.
  * countClip: ten or so outcomes per device and round before counts are scaled down.
+ * opeClip: a shown decision adds about 1 to three of the five sums of each model evaluated (more
+ * when its importance weight is above 1), so 50 leaves a device's first ten or so decisions of a
+ * round unclipped with two candidates under evaluation.
+ * towerClip: a gradient's scale is arbitrary; what matters is that every device's counts the
+ * same at most, and that the trainer divides the noised sum by the number of reports.
+ * With all four parts a round costs more than with two (PRIVACY.md has the figures).
  */
-export const DEFAULT_PRIVACY: PrivacyTerms = { headClip: 2000, countClip: 10, noiseMultiplier: 3.5 };
+export const DEFAULT_PRIVACY: PrivacyTerms = { headClip: 2000, countClip: 10, opeClip: 50, towerClip: 1, noiseMultiplier: 3.5 };
 
 /** Length of the packed head statistics for head dimension d: count, upper triangle, reward sums. */
 export function headStatsLength(d: number): number {

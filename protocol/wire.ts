@@ -5,6 +5,7 @@
  */
 import * as v from 'valibot';
 import { LAYOUTS, MESSAGE_TYPES, SITE_ID_PATTERN } from './catalog.ts';
+import { OPE_SUMS } from './off-policy.ts';
 import { DEFAULT_PRIVACY, headStatsLength } from './privacy.ts';
 
 export const SITE_ID = v.pipe(v.string(), v.regex(SITE_ID_PATTERN, 'a site id is 1-63 lowercase letters, digits or dashes'));
@@ -97,6 +98,9 @@ export const CandidateSchema = v.object({
 });
 export type Candidate = v.InferOutput<typeof CandidateSchema>;
 
+/** Candidate models a config lists for evaluation on devices (each costs a device a scoring pass per decision). */
+export const MAX_CANDIDATE_MODELS = 2;
+
 export const ModelManifestSchema = v.object({
   version: MODEL_VERSION,
   specHash: v.string(),
@@ -116,10 +120,24 @@ export const SiteConfigSchema = v.object({
   refreshSeconds: v.optional(v.number(), 300),
   attributionDays: v.optional(v.number(), 7),
   /** The clipping bounds a report must respect and the noise its round's release gets. */
-  privacy: v.optional(v.object({ headClip: v.number(), countClip: v.number(), noiseMultiplier: v.number() }), DEFAULT_PRIVACY),
+  privacy: v.optional(
+    v.object({
+      headClip: v.number(),
+      countClip: v.number(),
+      opeClip: v.optional(v.number(), DEFAULT_PRIVACY.opeClip),
+      towerClip: v.optional(v.number(), DEFAULT_PRIVACY.towerClip),
+      noiseMultiplier: v.number(),
+    }),
+    DEFAULT_PRIVACY,
+  ),
   templates: v.array(TemplateSchema),
   candidates: v.array(CandidateSchema),
   model: v.nullable(ModelManifestSchema),
+  /**
+   * Models uploaded as candidates and not yet served (the newest two): devices compute what each
+   * would have chosen beside every serving decision, for the off-policy sums of their reports.
+   */
+  candidateModels: v.optional(v.pipe(v.array(ModelManifestSchema), v.maxLength(MAX_CANDIDATE_MODELS)), []),
 });
 export type SiteConfig = v.InferOutput<typeof SiteConfigSchema>;
 
@@ -145,11 +163,29 @@ export const ReportSchema = v.strictObject({
    * report, for `modelVersion`'s head: [count, upper triangle of sum phi phi^T row by row,
    * sum reward x phi], clipped on the device to the config's headClip (L2).
    */
-  head: v.optional(v.strictObject({ stats: v.pipe(v.array(v.pipe(v.number(), v.finite())), v.minLength(3), v.maxLength(headStatsLength(64))) })),
+  head: v.optional(v.strictObject({ stats: v.pipe(v.array(v.pipe(v.number(), v.finite())), v.minLength(3), v.maxLength(headStatsLength(32))) })),
+  /**
+   * Off-policy sums over the same decisions (protocol/off-policy.ts): one entry for
+   * `modelVersion` itself and one per candidate model it evaluated, [n, sum r w, sum w,
+   * sum r w^2, sum w^2], all entries together clipped to the config's opeClip (L2).
+   */
+  ope: v.optional(
+    v.pipe(
+      v.array(v.strictObject({ modelVersion: MODEL_VERSION, sums: v.pipe(v.array(v.pipe(v.number(), v.finite(), v.minValue(0))), v.length(OPE_SUMS)) })),
+      v.minLength(1),
+      v.maxLength(1 + MAX_CANDIDATE_MODELS),
+    ),
+  ),
+  /**
+   * The gradient of `modelVersion`'s tower weights on these decisions (protocol/tower-gradient.ts),
+   * clipped to the config's towerClip (L2) and quantized: one signed byte per weight, base64.
+   */
+  towers: v.optional(v.strictObject({ scale: v.pipe(v.number(), v.finite(), v.minValue(0)), q: v.pipe(v.string(), v.maxLength(12_000), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'q is base64')) })),
 });
 export type Report = v.InferOutput<typeof ReportSchema>;
 
-export const MAX_REPORT_BYTES = 64 * 1024;
+/** A report is at most 16 kB: the device leaves out its optional parts (towers, then head) to stay under it. */
+export const MAX_REPORT_BYTES = 16 * 1024;
 
 export interface ErrorBody {
   error: string;

@@ -149,9 +149,8 @@ adminRoutes.get('/v1/admin/sites/:site/rounds/:round', async (c) => {
   const status = await aggregator.status({ deadline: (round + 1) * settings.roundSeconds * 1000, minCohort: settings.minCohort });
   if (status.status !== 'releasable') return c.json({ site, round, ...status });
   const rows = await ledgerRows(c.env.DB, site);
-  // Planned for the worst case (both mechanisms, at the noise of the round's own terms or the site's).
-  const z = status.noiseMultiplier ?? settings.noiseMultiplier;
-  const next = epsilonSpent([...mechanismsOf(rows), z, z], PRIVACY_DELTA).epsilon;
+  // What this release will cost: one Gaussian mechanism per part the round holds, at its noise.
+  const next = epsilonSpent([...mechanismsOf(rows), ...new Array<number>(status.mechanisms).fill(status.noiseMultiplier)], PRIVACY_DELTA).epsilon;
   if (next > settings.epsilonBudget) {
     throw new HttpError(
       403,

@@ -1,6 +1,8 @@
 /** D1 access for model artifacts: upload as candidate, promote, and read what is serving. */
 import { headDim } from '../../protocol/model-artifact.ts';
 import type { ModelJson } from '../../protocol/model-artifact.ts';
+import { towerParameterCount } from '../../protocol/tower-gradient.ts';
+import { MAX_CANDIDATE_MODELS } from '../../protocol/wire.ts';
 
 export interface ModelRow {
   version: string;
@@ -73,12 +75,29 @@ export async function previousServingModel(db: D1Database, site: string): Promis
   return r?.version ?? null;
 }
 
-/** The serving model's version and head dimension (what a report's head statistics must match). */
-export async function servingHead(db: D1Database, site: string): Promise<{ version: string; dim: number } | null> {
-  const r = await db
-    .prepare("SELECT version, model_json FROM models WHERE site = ? AND status = 'serving'")
-    .bind(site)
-    .first<{ version: string; model_json: string }>();
+/** The newest models uploaded as candidates and never served: what devices evaluate beside the serving model. */
+export async function candidateModels(db: D1Database, site: string, limit: number): Promise<{ version: string; specHash: string }[]> {
+  const { results } = await db
+    .prepare("SELECT version, spec_hash FROM models WHERE site = ? AND status = 'candidate' ORDER BY created_at DESC, rowid DESC LIMIT ?")
+    .bind(site, limit)
+    .all<{ version: string; spec_hash: string }>();
+  return results.map((r) => ({ version: r.version, specHash: r.spec_hash }));
+}
+
+/** What a report's model parts are checked against: the serving model's version, head dimension and tower size, and the candidates under evaluation. */
+export interface ReportModels {
+  version: string;
+  dim: number;
+  towerParameters: number;
+  candidates: string[];
+}
+
+export async function reportModels(db: D1Database, site: string): Promise<ReportModels | null> {
+  const [r, candidates] = await Promise.all([
+    db.prepare("SELECT version, model_json FROM models WHERE site = ? AND status = 'serving'").bind(site).first<{ version: string; model_json: string }>(),
+    candidateModels(db, site, MAX_CANDIDATE_MODELS),
+  ]);
   if (!r) return null;
-  return { version: r.version, dim: headDim((JSON.parse(r.model_json) as ModelJson).topology) };
+  const topology = (JSON.parse(r.model_json) as ModelJson).topology;
+  return { version: r.version, dim: headDim(topology), towerParameters: towerParameterCount(topology), candidates: candidates.map((c) => c.version) };
 }

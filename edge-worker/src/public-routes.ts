@@ -5,13 +5,17 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import * as v from 'valibot';
-import { ReportSchema, SITE_ID, MAX_REPORT_BYTES } from '../../protocol/wire.ts';
+import { MAX_CANDIDATE_MODELS, MAX_REPORT_BYTES, ReportSchema, SITE_ID } from '../../protocol/wire.ts';
+import type { Report } from '../../protocol/wire.ts';
 import type { SiteConfig } from '../../protocol/wire.ts';
 import { headStatsLength, l2Norm } from '../../protocol/privacy.ts';
 import { enforceRateLimit } from './client-key.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
-import { servingHead, servingModel, modelArtifact } from './model-store.ts';
+import { candidateModels, modelArtifact, reportModels, servingModel } from './model-store.ts';
+import type { CheckedModelParts } from './round-aggregator.ts';
+import { dequantizeGradient } from '../../protocol/tower-gradient.ts';
+import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import { readJson } from './request-body.ts';
 import { currentRound, roundAggregator } from './rounds.ts';
 import { getSite, listCandidates, listTemplates, sitePrivacy } from './site-store.ts';
@@ -46,8 +50,8 @@ function isolateCache<T>(read: (db: D1Database, key: string) => Promise<T | null
 }
 
 const cachedSite = isolateCache(getSite);
-/** The serving model's version and head dimension, which report statistics are checked against. */
-const cachedServingHead = isolateCache(servingHead);
+/** The serving and candidate models, which reports' model parts are checked against. */
+const cachedReportModels = isolateCache(reportModels);
 
 async function loadSite(c: AppContext): Promise<SiteRow> {
   const id = c.req.param('site') ?? '';
@@ -95,11 +99,13 @@ publicRoutes.get('/v1/sites/:site/config', async (c) => {
   await enforceRateLimit(c.env, 'READ_LIMITER', c.req.raw, `read:${c.req.param('site')}`, 'config reads');
   const site = await loadSite(c);
   allowOrigin(c, site);
-  const [templates, candidates, model] = await Promise.all([
+  const [templates, candidates, model, evaluated] = await Promise.all([
     listTemplates(c.env.DB, site.id),
     listCandidates(c.env.DB, site.id),
     servingModel(c.env.DB, site.id),
+    candidateModels(c.env.DB, site.id, MAX_CANDIDATE_MODELS),
   ]);
+  const manifest = (m: { version: string; specHash: string }) => ({ version: m.version, specHash: m.specHash, url: `/v1/models/${m.version}/model.json` });
   const round = currentRound(Date.now(), site.roundSeconds);
   const config: SiteConfig = {
     site: site.id,
@@ -113,7 +119,9 @@ publicRoutes.get('/v1/sites/:site/config', async (c) => {
     privacy: sitePrivacy(site),
     templates,
     candidates,
-    model: model && { version: model.version, specHash: model.specHash, url: `/v1/models/${model.version}/model.json` },
+    model: model && manifest(model),
+    // Evaluated only against a serving model: without one there is no logging policy to compare with.
+    candidateModels: model ? evaluated.map(manifest) : [],
   };
   const body = JSON.stringify(config);
   const etag = await etagOf(body);
@@ -152,26 +160,53 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   if (l2Norm(counts) > privacy.countClip * (1 + 1e-9)) {
     throw new HttpError(422, 'over_clip', `the outcome counts have L2 norm ${l2Norm(counts).toFixed(3)}, above the bound ${privacy.countClip}`);
   }
-  let headModel: string | null = null;
-  if (report.head) {
-    const serving = await cachedServingHead(c.env.DB, site.id);
-    // A device on an older model: its counts are taken, its head statistics (another model's
-    // features) are not; the answer says so.
-    if (serving && report.modelVersion === serving.version) {
-      if (report.head.stats.length !== headStatsLength(serving.dim)) {
-        throw new HttpError(422, 'wrong_shape', `head.stats has ${report.head.stats.length} numbers; model ${serving.version} needs ${headStatsLength(serving.dim)}`);
-      }
-      if (l2Norm(report.head.stats) > privacy.headClip * (1 + 1e-9)) {
-        throw new HttpError(422, 'over_clip', `head.stats has L2 norm ${l2Norm(report.head.stats).toFixed(3)}, above the bound ${privacy.headClip}`);
-      }
-      headModel = serving.version;
-    }
-  }
+  const parts = await checkedModelParts(c, site, report, privacy);
   const aggregator = roundAggregator(c.env.ROUNDS, site.id, round.id);
-  const added = await aggregator.addReport(report, { deadline: Date.parse(round.deadline), minCohort: site.minCohort, privacy }, headModel);
+  const added = await aggregator.addReport(report, { deadline: Date.parse(round.deadline), minCohort: site.minCohort, privacy }, parts);
   if (added.closed) return c.json({ error: 'round_closed', detail: `round ${round.id} has closed`, openRound: round.id + 1 }, 409);
-  return c.json({ accepted: true, duplicate: added.duplicate, head: added.head }, added.duplicate ? 200 : 202);
+  return c.json({ accepted: true, duplicate: added.duplicate, head: added.head, ope: added.ope, towers: added.towers }, added.duplicate ? 200 : 202);
 });
+
+/**
+ * The report's model parts, checked against the model serving now: the right shapes (422
+ * otherwise) and within the clipping bounds the noise is calibrated to (422 otherwise). A device
+ * on an older model gets its counts taken and its model parts (another model's features) left
+ * out: null, and the answer says so. Off-policy entries of models that are neither serving nor a
+ * candidate are left out.
+ */
+async function checkedModelParts(c: AppContext, site: SiteRow, report: Report, privacy: PrivacyTerms): Promise<CheckedModelParts | null> {
+  if (!report.head && !report.ope && !report.towers) return null;
+  const serving = await cachedReportModels(c.env.DB, site.id);
+  if (!serving || report.modelVersion !== serving.version) return null;
+  const overClip = (what: string, norm: number, bound: number) => {
+    if (norm > bound * (1 + 1e-9)) throw new HttpError(422, 'over_clip', `${what} has L2 norm ${norm.toFixed(3)}, above the bound ${bound}`);
+  };
+  let head: number[] | null = null;
+  if (report.head) {
+    if (report.head.stats.length !== headStatsLength(serving.dim)) {
+      throw new HttpError(422, 'wrong_shape', `head.stats has ${report.head.stats.length} numbers; model ${serving.version} needs ${headStatsLength(serving.dim)}`);
+    }
+    overClip('head.stats', l2Norm(report.head.stats), privacy.headClip);
+    head = report.head.stats;
+  }
+  let ope: CheckedModelParts['ope'] = null;
+  if (report.ope) {
+    overClip('ope', l2Norm(report.ope.flatMap((e) => e.sums)), privacy.opeClip);
+    if (new Set(report.ope.map((e) => e.modelVersion)).size !== report.ope.length) throw new HttpError(422, 'invalid_body', 'ope lists a model twice');
+    const known = new Set([serving.version, ...serving.candidates]);
+    ope = report.ope.filter((e) => known.has(e.modelVersion));
+    if (!ope.some((e) => e.modelVersion === serving.version)) ope = null; // no logging-policy entry: nothing to compare with
+  }
+  let towers: Float64Array | null = null;
+  if (report.towers) {
+    towers = dequantizeGradient(report.towers);
+    if (!towers || towers.length !== serving.towerParameters) {
+      throw new HttpError(422, 'wrong_shape', `towers.q holds ${towers?.length ?? 'no'} weights; model ${serving.version} has ${serving.towerParameters}`);
+    }
+    overClip('towers', l2Norm(towers), privacy.towerClip);
+  }
+  return { model: serving.version, head, ope, towers };
+}
 
 /** Reports are simple requests (text/plain), but answer a preflight from a stricter client. */
 publicRoutes.options('/v1/sites/:site/*', async (c) => {

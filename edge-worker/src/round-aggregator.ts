@@ -29,13 +29,28 @@ export interface RoundTerms {
   privacy: PrivacyTerms;
 }
 
+/**
+ * The model parts of a report the worker has checked (shape and clipping bounds) against the
+ * model serving when it arrived, `model`: what the object may add to the round's sums.
+ */
+export interface CheckedModelParts {
+  model: string;
+  head: number[] | null;
+  ope: { modelVersion: string; sums: number[] }[] | null;
+  towers: Float64Array | null;
+}
+
 /** The noised sums of a round, generated once at its first release and the same ever after. */
 export interface NoisedRelease {
   contributors: number;
   totals: CreativeTotals[];
   /** Sum of the head statistics of `modelVersion` (packed as in ReportSchema), noised; null when no report carried any. */
   head: { modelVersion: string; reports: number; stats: number[] } | null;
-  noise: { multiplier: number; countStd: number; headStd: number };
+  /** Off-policy sums (protocol/off-policy.ts) of decisions made by `modelVersion`, per evaluated model, noised. */
+  ope: { modelVersion: string; reports: number; models: { modelVersion: string; sums: number[] }[] } | null;
+  /** Sum of the tower gradients at `modelVersion`'s weights, noised. */
+  towers: { modelVersion: string; reports: number; sums: number[] } | null;
+  noise: { multiplier: number; countStd: number; headStd: number; opeStd: number; towerStd: number };
   /** Gaussian mechanisms this release is made of (what the privacy ledger composes). */
   mechanisms: number;
 }
@@ -43,10 +58,20 @@ export interface NoisedRelease {
 export type RoundStatus =
   | { status: 'open'; contributors: number; minCohort: number; deadline: number }
   | { status: 'below_cohort'; contributors: number; minCohort: number; deadline: number }
-  | { status: 'releasable'; contributors: number; minCohort: number; deadline: number; noiseMultiplier: number }
+  | { status: 'releasable'; contributors: number; minCohort: number; deadline: number; noiseMultiplier: number; mechanisms: number }
   | { status: 'released'; contributors: number; minCohort: number; deadline: number; release: NoisedRelease };
 
-export type HeadOutcome = 'counted' | 'ignored_other_model' | 'none';
+export type PartOutcome = 'counted' | 'ignored_other_model' | 'none';
+
+export interface AddOutcome {
+  duplicate: boolean;
+  closed: boolean;
+  head: PartOutcome;
+  ope: PartOutcome;
+  towers: PartOutcome;
+}
+
+const NOTHING: Omit<AddOutcome, 'duplicate' | 'closed'> = { head: 'none', ope: 'none', towers: 'none' };
 
 export class RoundAggregator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -76,37 +101,62 @@ export class RoundAggregator extends DurableObject<Env> {
         reports INTEGER NOT NULL,
         stats TEXT NOT NULL
       );
+      CREATE TABLE IF NOT EXISTS ope_sums (
+        model_version TEXT PRIMARY KEY,
+        logging_model TEXT NOT NULL,
+        sums TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS ope_reports (id INTEGER PRIMARY KEY CHECK (id = 1), logging_model TEXT NOT NULL, reports INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS tower_sums (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        model_version TEXT NOT NULL,
+        reports INTEGER NOT NULL,
+        sums BLOB NOT NULL
+      );
       CREATE TABLE IF NOT EXISTS released (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);`);
-    // Objects created before conversions were counted get the column (SQLite has no ADD COLUMN IF NOT EXISTS).
-    const columns = ctx.storage.sql.exec<{ name: string }>('PRAGMA table_info(creative_totals)').toArray();
-    if (!columns.some((c) => c.name === 'conversions')) ctx.storage.sql.exec('ALTER TABLE creative_totals ADD COLUMN conversions INTEGER NOT NULL DEFAULT 0');
+    // Objects created by earlier versions get the newer columns (SQLite has no ADD COLUMN IF NOT EXISTS).
+    const columns = (table: string) => ctx.storage.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().map((c) => c.name);
+    if (!columns('creative_totals').includes('conversions')) ctx.storage.sql.exec('ALTER TABLE creative_totals ADD COLUMN conversions INTEGER NOT NULL DEFAULT 0');
+    const privacyColumns = columns('privacy_terms');
+    if (!privacyColumns.includes('ope_clip')) ctx.storage.sql.exec(`ALTER TABLE privacy_terms ADD COLUMN ope_clip REAL NOT NULL DEFAULT ${DEFAULT_PRIVACY.opeClip}`);
+    if (!privacyColumns.includes('tower_clip')) ctx.storage.sql.exec(`ALTER TABLE privacy_terms ADD COLUMN tower_clip REAL NOT NULL DEFAULT ${DEFAULT_PRIVACY.towerClip}`);
   }
 
   private terms(): (RoundTerms & { closed: boolean }) | null {
     const row = this.ctx.storage.sql.exec<{ deadline: number; min_cohort: number; closed: number }>('SELECT deadline, min_cohort, closed FROM terms').toArray()[0];
     if (!row) return null;
-    const p = this.ctx.storage.sql.exec<{ head_clip: number; count_clip: number; noise_multiplier: number }>('SELECT head_clip, count_clip, noise_multiplier FROM privacy_terms').toArray()[0];
-    return { deadline: row.deadline, minCohort: row.min_cohort, closed: row.closed === 1, privacy: p ? { headClip: p.head_clip, countClip: p.count_clip, noiseMultiplier: p.noise_multiplier } : DEFAULT_PRIVACY };
+    const p = this.ctx.storage.sql
+      .exec<{ head_clip: number; count_clip: number; ope_clip: number; tower_clip: number; noise_multiplier: number }>('SELECT head_clip, count_clip, ope_clip, tower_clip, noise_multiplier FROM privacy_terms')
+      .toArray()[0];
+    const privacy = p ? { headClip: p.head_clip, countClip: p.count_clip, opeClip: p.ope_clip, towerClip: p.tower_clip, noiseMultiplier: p.noise_multiplier } : DEFAULT_PRIVACY;
+    return { deadline: row.deadline, minCohort: row.min_cohort, closed: row.closed === 1, privacy };
   }
 
   /**
-   * Adds a validated report once; refused once the round has closed. Its head statistics are
-   * summed when they are for `headModel` (the model serving when the report arrived, checked by
-   * the worker) and for the same model as the round's earlier head statistics.
+   * Adds a validated report once; refused once the round has closed. Its model parts (checked
+   * by the worker against the model serving when it arrived) are summed when they are for the
+   * same model as the round's earlier ones of the same kind.
    */
-  async addReport(report: Report, terms: RoundTerms, headModel: string | null): Promise<{ duplicate: boolean; closed: boolean; head: HeadOutcome }> {
+  async addReport(report: Report, terms: RoundTerms, parts: CheckedModelParts | null): Promise<AddOutcome> {
     const known = this.terms();
     if (!known) {
       this.ctx.storage.sql.exec('INSERT INTO terms (id, deadline, min_cohort) VALUES (1, ?, ?)', terms.deadline, terms.minCohort);
       // The noise the release will get is fixed by the terms the round's first report came under.
-      this.ctx.storage.sql.exec('INSERT OR REPLACE INTO privacy_terms (id, head_clip, count_clip, noise_multiplier) VALUES (1, ?, ?, ?)', terms.privacy.headClip, terms.privacy.countClip, terms.privacy.noiseMultiplier);
+      this.ctx.storage.sql.exec(
+        'INSERT OR REPLACE INTO privacy_terms (id, head_clip, count_clip, ope_clip, tower_clip, noise_multiplier) VALUES (1, ?, ?, ?, ?, ?)',
+        terms.privacy.headClip,
+        terms.privacy.countClip,
+        terms.privacy.opeClip,
+        terms.privacy.towerClip,
+        terms.privacy.noiseMultiplier,
+      );
       await this.ctx.storage.setAlarm(terms.deadline);
     } else if (known.closed || Date.now() >= known.deadline) {
-      return { duplicate: false, closed: true, head: 'none' };
+      return { duplicate: false, closed: true, ...NOTHING };
     }
-    return this.ctx.storage.transactionSync(() => {
+    return this.ctx.storage.transactionSync((): AddOutcome => {
       const seen = this.ctx.storage.sql.exec('SELECT 1 FROM reports WHERE id = ?', report.reportId).toArray();
-      if (seen.length > 0) return { duplicate: true, closed: false, head: 'none' as HeadOutcome };
+      if (seen.length > 0) return { duplicate: true, closed: false, ...NOTHING };
       this.ctx.storage.sql.exec('INSERT INTO reports (id) VALUES (?)', report.reportId);
       for (const o of report.outcomes) {
         this.ctx.storage.sql.exec(
@@ -119,23 +169,64 @@ export class RoundAggregator extends DurableObject<Env> {
           o.conversions,
         );
       }
-      return { duplicate: false, closed: false, head: this.addHead(report, headModel) };
+      const offered = (part: unknown): PartOutcome => (part ? 'ignored_other_model' : 'none');
+      if (!parts) return { duplicate: false, closed: false, head: offered(report.head), ope: offered(report.ope), towers: offered(report.towers) };
+      return {
+        duplicate: false,
+        closed: false,
+        head: parts.head ? this.addHead(parts.model, parts.head) : offered(report.head),
+        ope: parts.ope ? this.addOpe(parts.model, parts.ope) : offered(report.ope),
+        towers: parts.towers ? this.addTowers(parts.model, parts.towers) : offered(report.towers),
+      };
     });
   }
 
-  private addHead(report: Report, headModel: string | null): HeadOutcome {
-    if (!report.head) return 'none';
-    if (headModel === null || report.modelVersion !== headModel) return 'ignored_other_model';
+  private addHead(model: string, stats: number[]): PartOutcome {
     const row = this.ctx.storage.sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
     if (!row) {
-      this.ctx.storage.sql.exec('INSERT INTO head_sums (id, model_version, reports, stats) VALUES (1, ?, 1, ?)', headModel, JSON.stringify(report.head.stats));
+      this.ctx.storage.sql.exec('INSERT INTO head_sums (id, model_version, reports, stats) VALUES (1, ?, 1, ?)', model, JSON.stringify(stats));
       return 'counted';
     }
     const sums = JSON.parse(row.stats) as number[];
-    if (row.model_version !== headModel || sums.length !== report.head.stats.length) return 'ignored_other_model';
-    report.head.stats.forEach((x, i) => (sums[i]! += x));
+    if (row.model_version !== model || sums.length !== stats.length) return 'ignored_other_model';
+    stats.forEach((x, i) => (sums[i]! += x));
     this.ctx.storage.sql.exec('UPDATE head_sums SET reports = reports + 1, stats = ? WHERE id = 1', JSON.stringify(sums));
     return 'counted';
+  }
+
+  /** Off-policy sums are pooled only over decisions of one logging (serving) model per round. */
+  private addOpe(model: string, entries: { modelVersion: string; sums: number[] }[]): PartOutcome {
+    const row = this.ctx.storage.sql.exec<{ logging_model: string }>('SELECT logging_model FROM ope_reports').toArray()[0];
+    if (row && row.logging_model !== model) return 'ignored_other_model';
+    if (!row) this.ctx.storage.sql.exec('INSERT INTO ope_reports (id, logging_model, reports) VALUES (1, ?, 1)', model);
+    else this.ctx.storage.sql.exec('UPDATE ope_reports SET reports = reports + 1 WHERE id = 1');
+    for (const e of entries) {
+      const existing = this.ctx.storage.sql.exec<{ sums: string }>('SELECT sums FROM ope_sums WHERE model_version = ?', e.modelVersion).toArray()[0];
+      const sums = existing ? (JSON.parse(existing.sums) as number[]) : new Array<number>(e.sums.length).fill(0);
+      e.sums.forEach((x, i) => (sums[i]! += x));
+      this.ctx.storage.sql.exec('INSERT OR REPLACE INTO ope_sums (model_version, logging_model, sums) VALUES (?, ?, ?)', e.modelVersion, model, JSON.stringify(sums));
+    }
+    return 'counted';
+  }
+
+  /** Tower gradients, summed as float64 in a BLOB (6,240 numbers: JSON would be the slow part). */
+  private addTowers(model: string, gradient: Float64Array): PartOutcome {
+    const row = this.ctx.storage.sql.exec<{ model_version: string; sums: ArrayBuffer }>('SELECT model_version, sums FROM tower_sums').toArray()[0];
+    if (!row) {
+      this.ctx.storage.sql.exec('INSERT INTO tower_sums (id, model_version, reports, sums) VALUES (1, ?, 1, ?)', model, gradient.slice().buffer);
+      return 'counted';
+    }
+    const sums = new Float64Array(row.sums.slice(0));
+    if (row.model_version !== model || sums.length !== gradient.length) return 'ignored_other_model';
+    for (let i = 0; i < sums.length; i++) sums[i]! += gradient[i]!;
+    this.ctx.storage.sql.exec('UPDATE tower_sums SET reports = reports + 1, sums = ? WHERE id = 1', sums.buffer);
+    return 'counted';
+  }
+
+  /** The Gaussian mechanisms a release of the round's current sums is made of: counts, and each model part present. */
+  private mechanisms(): number {
+    const has = (table: string) => this.ctx.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n > 0;
+    return 1 + Number(has('head_sums')) + Number(has('ope_sums')) + Number(has('tower_sums'));
   }
 
   /** The deadline has come: the round takes no more reports. */
@@ -160,7 +251,7 @@ export class RoundAggregator extends DurableObject<Env> {
     if (base.contributors < terms.minCohort) return { status: 'below_cohort', ...base };
     const released = this.ctx.storage.sql.exec<{ body: string }>('SELECT body FROM released').toArray()[0];
     if (released) return { status: 'released', ...base, release: JSON.parse(released.body) as NoisedRelease };
-    return { status: 'releasable', ...base, noiseMultiplier: this.terms()!.privacy.noiseMultiplier };
+    return { status: 'releasable', ...base, noiseMultiplier: this.terms()!.privacy.noiseMultiplier, mechanisms: this.mechanisms() };
   }
 
   /**
@@ -187,12 +278,25 @@ export class RoundAggregator extends DurableObject<Env> {
     const totals = ids.map((creativeId, i) => ({ creativeId, impressions: round3(counts[3 * i]!), clicks: round3(counts[3 * i + 1]!), conversions: round3(counts[3 * i + 2]!) }));
     const headRow = this.ctx.storage.sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
     const head = headRow ? { modelVersion: headRow.model_version, reports: headRow.reports, stats: addGaussianNoise(JSON.parse(headRow.stats) as number[], z * privacy.headClip) } : null;
+    const opeRow = this.ctx.storage.sql.exec<{ logging_model: string; reports: number }>('SELECT logging_model, reports FROM ope_reports').toArray()[0];
+    const opeModels = this.ctx.storage.sql.exec<{ model_version: string; sums: string }>('SELECT model_version, sums FROM ope_sums ORDER BY model_version').toArray();
+    const ope =
+      opeRow && opeModels.length > 0
+        ? { modelVersion: opeRow.logging_model, reports: opeRow.reports, models: opeModels.map((m) => ({ modelVersion: m.model_version, sums: addGaussianNoise(JSON.parse(m.sums) as number[], z * privacy.opeClip) })) }
+        : null;
+    const towerRow = this.ctx.storage.sql.exec<{ model_version: string; reports: number; sums: ArrayBuffer }>('SELECT model_version, reports, sums FROM tower_sums').toArray()[0];
+    const sixDigits = (x: number) => Number(x.toPrecision(6));
+    const towers = towerRow
+      ? { modelVersion: towerRow.model_version, reports: towerRow.reports, sums: addGaussianNoise(new Float64Array(towerRow.sums.slice(0)), z * privacy.towerClip).map(sixDigits) }
+      : null;
     const release: NoisedRelease = {
       contributors: status.contributors,
       totals,
       head,
-      noise: { multiplier: z, countStd: z * privacy.countClip, headStd: z * privacy.headClip },
-      mechanisms: head ? 2 : 1,
+      ope,
+      towers,
+      noise: { multiplier: z, countStd: z * privacy.countClip, headStd: z * privacy.headClip, opeStd: z * privacy.opeClip, towerStd: z * privacy.towerClip },
+      mechanisms: 1 + Number(head !== null) + Number(ope !== null) + Number(towers !== null),
     };
     this.ctx.storage.sql.exec('INSERT INTO released (id, body) VALUES (1, ?)', JSON.stringify(release));
     return release;

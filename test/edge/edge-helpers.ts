@@ -116,6 +116,9 @@ export interface ExactRound {
   contributors: number;
   totals: { creativeId: string; impressions: number; clicks: number; conversions: number }[];
   head: { modelVersion: string; reports: number; stats: number[] } | null;
+  /** Off-policy sums per evaluated model, and the summed tower gradient. */
+  ope: Record<string, number[]>;
+  towers: { modelVersion: string; reports: number; sums: Float64Array } | null;
 }
 
 /**
@@ -131,6 +134,14 @@ export function exactRound(round: number, site = 'demo'): Promise<ExactRound> {
       .toArray()
       .map((r) => ({ creativeId: r.creative_id, impressions: r.impressions, clicks: r.clicks, conversions: r.conversions }));
     const head = sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
-    return { contributors, totals, head: head ? { modelVersion: head.model_version, reports: head.reports, stats: JSON.parse(head.stats) as number[] } : null };
+    const ope = Object.fromEntries(sql.exec<{ model_version: string; sums: string }>('SELECT model_version, sums FROM ope_sums').toArray().map((r) => [r.model_version, JSON.parse(r.sums) as number[]]));
+    const t = sql.exec<{ model_version: string; reports: number; sums: ArrayBuffer }>('SELECT model_version, reports, sums FROM tower_sums').toArray()[0];
+    return {
+      contributors,
+      totals,
+      head: head ? { modelVersion: head.model_version, reports: head.reports, stats: JSON.parse(head.stats) as number[] } : null,
+      ope,
+      towers: t ? { modelVersion: t.model_version, reports: t.reports, sums: new Float64Array(t.sums.slice(0)) } : null,
+    };
   });
 }

@@ -18,10 +18,10 @@ describe('POST /v1/sites/:site/reports', () => {
     const first = await postReport('demo', body);
     expect(first.status).toBe(202);
     expect(first.headers.get('access-control-allow-origin')).toBe('http://shop.example');
-    expect(await first.json()).toEqual({ accepted: true, duplicate: false, head: 'none' });
+    expect(await first.json()).toEqual({ accepted: true, duplicate: false, head: 'none', ope: 'none', towers: 'none' });
     const retry = await postReport('demo', body);
     expect(retry.status).toBe(200);
-    expect(await retry.json()).toEqual({ accepted: true, duplicate: true, head: 'none' });
+    expect(await retry.json()).toEqual({ accepted: true, duplicate: true, head: 'none', ope: 'none', towers: 'none' });
     const after = await totals(round);
     expect(after.contributors).toBe(before.contributors + 1);
     const row = (t: typeof after) => t.totals.find((x) => x.creativeId === 'c-p1') ?? { impressions: 0, clicks: 0 };

@@ -6,11 +6,14 @@ import * as v from 'valibot';
 import { openDeviceStore } from '../../widget/engine/device-store.ts';
 import type { DecisionRecord } from '../../widget/engine/device-store.ts';
 import { headStatistics, moveOutcomesToOutbox, outboxAction } from '../../widget/engine/report-outbox.ts';
+import type { ReportingModel } from '../../widget/engine/report-outbox.ts';
 
-const MODEL = '0123456789abcdef';
+const VERSION = '0123456789abcdef';
+/** A serving model as far as reports need it; decisions without tower inputs never use the weights. */
+const MODEL: ReportingModel = { version: VERSION, topology: { shopperDim: 2, creativeDim: 2, hidden: 2, embed: 2 }, towerWeights: new Float32Array(24), mean: [0, 0, 0] };
 
 function decision(id: string, creativeId: string, impression: boolean, click: boolean, phi: number[] | null = null): DecisionRecord {
-  return { id, at: 0, round: 1, slot: 'hero', creativeId, propensity: 0.5, modelVersion: phi ? MODEL : null, phi, impression, click, reported: { impression: false, click: false } };
+  return { id, at: 0, round: 1, slot: 'hero', creativeId, propensity: 0.5, modelVersion: phi ? VERSION : null, phi, impression, click, reported: { impression: false, click: false } };
 }
 
 describe('report outbox', () => {
@@ -79,7 +82,7 @@ describe('report size', () => {
     for (let i = 0; i < 300; i++) {
       const id = `${'c'.repeat(60)}${String(i).padStart(4, '0')}`; // 64 characters, the longest id allowed
       // Impressions only: single counts are what lets the most creatives into one clipped report.
-      await db.put('decisions', { ...decision(`d${i}`, id, true, false, phi), modelVersion: MODEL });
+      await db.put('decisions', { ...decision(`d${i}`, id, true, false, phi), modelVersion: VERSION });
     }
     const entry = (await moveOutcomesToOutbox(db, 3, MODEL, DEFAULT_PRIVACY, 0))!;
     const bytes = new TextEncoder().encode(JSON.stringify(entry.report)).byteLength;

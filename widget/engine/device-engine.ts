@@ -26,6 +26,22 @@ import { ServingState } from './serving-state.ts';
 import { parseTrackCall } from './track-command.ts';
 import { CREATIVE_CSS } from '../render/creative-styles.ts';
 
+/** What a decision logs for the round report's statistics and gradient (never handed to the page). */
+interface LoggedFeatures {
+  phi: number[];
+  shopperRow: number[];
+  creativeRow: number[];
+  eligibleCount: number;
+}
+
+/** A decision's situation, kept until the candidate models have scored it. */
+interface CandidateJob {
+  id: string;
+  slot: string;
+  eligible: number[];
+  index: number;
+}
+
 /** Temperature of the popularity prior used before any model is served. */
 const PRIOR_TEMPERATURE = 0.25;
 
@@ -110,27 +126,73 @@ export class DeviceEngine implements EngineApi {
       const out: Decision[] = [];
       // The head features of each chosen creative: kept in the worker's log (they go into the
       // round report's statistics), never handed to the page.
-      const features = new Map<string, number[]>();
+      const features = new Map<string, LoggedFeatures>();
       const variants = new Map<string, Composition>();
+      const situations: CandidateJob[] = [];
       for (const slot of slots) {
         if (eligible.length === 0) break;
         const { p, modelVersion, phi, dim } = this.probabilities(config, model, shopper, candidates, slot, eligible, THOMPSON_DRAWS);
         const k = sampleIndex(p, this.random);
         const index = eligible[k]!;
         const candidate = candidates[index]!;
-        eligible.splice(k, 1); // a slate: no creative twice on one page
         const id = crypto.randomUUID();
+        situations.push({ id, slot, eligible: eligible.slice(), index });
+        eligible.splice(k, 1); // a slate: no creative twice on one page
         const composed = composeVariants(templates.get(candidate.templateId)!, this.random);
         out.push({ id, slot, candidate, template: composed.template, propensity: p[k]!, modelVersion, why: explainDecision(profile, page, candidate, modelVersion !== null) });
         variants.set(id, composed);
-        if (phi) features.set(id, Array.from(phi.subarray(index * dim, (index + 1) * dim)));
+        if (phi) {
+          const creatives = this.creativeRows(config, candidates, slot);
+          features.set(id, {
+            phi: Array.from(phi.subarray(index * dim, (index + 1) * dim)),
+            shopperRow: Array.from(shopper),
+            creativeRow: Array.from(creatives.subarray(index * CREATIVE_DIM, (index + 1) * CREATIVE_DIM)),
+            eligibleCount: situations.at(-1)!.eligible.length,
+          });
+        }
       }
       // Not awaited: the decision is returned as soon as it is made. The log's transaction is
       // created now, so any later outcome's transaction on the same store runs after it.
       this.logDecisions(out, features, variants, config.round.id, now).catch((e: unknown) => console.warn('[vitrine] a decision was not logged:', e));
+      if (model && serving.candidates(config).length > 0) {
+        // What the candidate models would have chosen here: after the decision is returned (it
+        // costs a scoring pass per candidate model), in a later transaction than the log's.
+        setTimeout(() => void this.annotateCandidates(config, shopper, candidates, situations).catch((e: unknown) => console.warn('[vitrine] candidate models not evaluated:', e)), 0);
+      }
       return out;
     });
     return decisions ?? [];
+  }
+
+  /** Records each candidate model's probability of the creative each decision chose. */
+  private async annotateCandidates(config: SiteConfig, shopper: Float32Array, candidates: Candidate[], situations: CandidateJob[]): Promise<void> {
+    const db = this.db;
+    if (!db || !this.serving) return;
+    const annotated = await this.serving.with(async (serving) => {
+      if (serving.config !== config) return null; // the config changed meanwhile: these decisions are left out
+      const pis = new Map<string, Record<string, number>>();
+      for (const m of this.serving!.candidates(config)) {
+        for (const job of situations) {
+          let p: Float64Array;
+          try {
+            p = this.policyShares(config, m, shopper, candidates, job.slot, job.eligible, THOMPSON_DRAWS).p;
+          } catch {
+            continue; // a candidate that cannot score here is not evaluated on this decision
+          }
+          const pi = pis.get(job.id) ?? {};
+          pi[m.version] = p[job.eligible.indexOf(job.index)]!;
+          pis.set(job.id, pi);
+        }
+      }
+      return pis;
+    });
+    if (!annotated || annotated.size === 0) return;
+    const tx = db.transaction('decisions', 'readwrite');
+    for (const [id, candidatePi] of annotated) {
+      const d = await tx.store.get(id);
+      if (d) await tx.store.put({ ...d, candidatePi });
+    }
+    await tx.done;
   }
 
   async distribution(slot: string, page: PageContext, draws = 4096): Promise<CreativeProbability[]> {
@@ -171,16 +233,21 @@ export class DeviceEngine implements EngineApi {
   ): { p: Float64Array; modelVersion: string | null; phi: Float32Array | null; dim: number } {
     if (model) {
       try {
-        const creatives = this.creativeRows(config, candidates, slot);
-        const phi = model.headFeatures(shopper, creatives, candidates.length);
-        const thetas = drawThetas(model.mean, model.covarianceFactor, model.dim, draws, this.random);
-        const shares = thompsonShares(phi, model.dim, thetas, draws, eligible);
-        return { p: withFloor(shares, config.explorationFloor), modelVersion: model.version, phi, dim: model.dim };
+        return this.policyShares(config, model, shopper, candidates, slot, eligible, draws);
       } catch (e) {
         this.serving?.dropModel(model, e instanceof Error ? e.message : String(e));
       }
     }
     return { p: withFloor(softmaxShares(eligible.map((i) => candidates[i]!.popularity), PRIOR_TEMPERATURE), config.explorationFloor), modelVersion: null, phi: null, dim: 0 };
+  }
+
+  /** A model's policy (Thompson shares with the floor) over the eligible candidates; throws when the model cannot score. */
+  private policyShares(config: SiteConfig, model: ScoringModel, shopper: Float32Array, candidates: Candidate[], slot: string, eligible: number[], draws: number) {
+    const creatives = this.creativeRows(config, candidates, slot);
+    const phi = model.headFeatures(shopper, creatives, candidates.length);
+    const thetas = drawThetas(model.mean, model.covarianceFactor, model.dim, draws, this.random);
+    const shares = thompsonShares(phi, model.dim, thetas, draws, eligible);
+    return { p: withFloor(shares, config.explorationFloor), modelVersion: model.version, phi, dim: model.dim };
   }
 
   private creativeRows(config: SiteConfig, candidates: Candidate[], slot: string): Float32Array {
@@ -195,7 +262,7 @@ export class DeviceEngine implements EngineApi {
     return rows;
   }
 
-  private async logDecisions(decisions: Decision[], features: Map<string, number[]>, variants: Map<string, Composition>, round: number, now: number): Promise<void> {
+  private async logDecisions(decisions: Decision[], features: Map<string, LoggedFeatures>, variants: Map<string, Composition>, round: number, now: number): Promise<void> {
     if (!this.db || decisions.length === 0) return;
     const tx = this.db.transaction('decisions', 'readwrite');
     for (const d of decisions) {
@@ -207,7 +274,10 @@ export class DeviceEngine implements EngineApi {
         creativeId: d.candidate.id,
         propensity: d.propensity,
         modelVersion: d.modelVersion,
-        phi: features.get(d.id) ?? null,
+        phi: features.get(d.id)?.phi ?? null,
+        shopperRow: features.get(d.id)?.shopperRow,
+        creativeRow: features.get(d.id)?.creativeRow,
+        eligibleCount: features.get(d.id)?.eligibleCount,
         variant: variants.get(d.id)?.variant,
         variantPropensity: variants.get(d.id)?.propensity,
         impression: false,
@@ -233,7 +303,7 @@ export class DeviceEngine implements EngineApi {
   async prepareReport(): Promise<PreparedReport | null> {
     const serving = this.serving?.current;
     if (!this.db || !serving || !this.reporting) return null;
-    const entry = await moveOutcomesToOutbox(this.db, serving.config.round.id, serving.model?.version ?? null, serving.config.privacy, Date.now());
+    const entry = await moveOutcomesToOutbox(this.db, serving.config.round.id, serving.model, serving.config.privacy, Date.now());
     return entry && { reportId: entry.reportId, url: this.reportUrl(), report: entry.report };
   }
 

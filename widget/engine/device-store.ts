@@ -28,6 +28,12 @@ export interface DecisionRecord {
   modelVersion: string | null;
   /** The chosen creative's head features under `modelVersion` (null without a model): what the round report's statistics are built from. */
   phi?: number[] | null;
+  /** The towers' inputs (shopper and creative rows) and how many candidates were eligible: what the report's tower gradient is built from. */
+  shopperRow?: number[];
+  creativeRow?: number[];
+  eligibleCount?: number;
+  /** Probability each candidate model in the config gave this creative in the same situation (off-policy sums). */
+  candidatePi?: Record<string, number>;
   impression: boolean;
   click: boolean;
   /** When the click was recorded (the attribution window runs from it). */

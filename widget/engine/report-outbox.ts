@@ -4,18 +4,33 @@
  * One readwrite transaction over decisions, outbox and ledger: if the ledger already holds this
  * round, nothing happens (outcomes wait for the next round); otherwise every outcome not yet
  * reported is marked reported, summed into per-creative counts and, for decisions made under
- * the serving model, into the last layer's sufficient statistics; both are clipped to the
- * config's bounds; the report goes into the outbox and the round into the ledger. So an outcome
+ * the serving model, into the last layer's sufficient statistics, the off-policy sums of the
+ * serving and candidate models and the towers' gradient; each part is clipped to the config's
+ * bound; the report goes into the outbox and the round into the ledger. So an outcome
  * is in exactly one report and a device in at most one report per round, even with several
  * tabs. The report keeps its random id until the edge acknowledges it; retries reuse the id and
  * the round's Durable Object counts it once.
  */
+import { CROSS_DIM, encodeCross } from '../../protocol/features.ts';
+import type { ModelTopology } from '../../protocol/model-artifact.ts';
+import { addToOpeSums, importanceWeight, OPE_SUMS } from '../../protocol/off-policy.ts';
 import { clipCounts, clipToNorm } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
+import { quantizeGradient, TOWER_WEIGHT_CAP, towerGradient } from '../../protocol/tower-gradient.ts';
+import type { TowerExample } from '../../protocol/tower-gradient.ts';
+import { MAX_REPORT_BYTES } from '../../protocol/wire.ts';
 import type { Report } from '../../protocol/wire.ts';
 import type { DecisionRecord, DeviceDB, OutboxEntry } from './device-store.ts';
 
-const MAX_OUTCOMES_PER_REPORT = 200;
+const MAX_OUTCOMES_PER_REPORT = 100;
+
+/** The serving model as far as a report needs it (the scoring model satisfies this). */
+export interface ReportingModel {
+  version: string;
+  topology: ModelTopology;
+  towerWeights: ArrayLike<number>;
+  mean: ArrayLike<number>;
+}
 
 /** Packed [n, upper triangle of sum phi phi^T row by row, sum reward x phi] over shown decisions. */
 export function headStatistics(examples: readonly { phi: readonly number[]; reward: number }[], d: number): Float64Array {
@@ -39,11 +54,18 @@ function compact(x: number): number {
   return Math.trunc(x * scale) / scale;
 }
 
+function opeSums(ope: Map<string, Float64Array>, version: string): Float64Array {
+  let sums = ope.get(version);
+  if (!sums) ope.set(version, (sums = new Float64Array(OPE_SUMS)));
+  return sums;
+}
+
 function shown(d: DecisionRecord): boolean {
   return d.impression || d.click;
 }
 
-export async function moveOutcomesToOutbox(db: DeviceDB, round: number, modelVersion: string | null, privacy: PrivacyTerms, now: number): Promise<OutboxEntry | null> {
+export async function moveOutcomesToOutbox(db: DeviceDB, round: number, model: ReportingModel | null, privacy: PrivacyTerms, now: number): Promise<OutboxEntry | null> {
+  const modelVersion = model?.version ?? null;
   const tx = db.transaction(['decisions', 'outbox', 'ledger'], 'readwrite');
   if (await tx.objectStore('ledger').get(round)) {
     await tx.done;
@@ -52,6 +74,8 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, modelVer
   const decisions = tx.objectStore('decisions');
   const counts = new Map<string, { impressions: number; clicks: number; conversions: number }>();
   const examples: { phi: number[]; reward: number }[] = [];
+  const towerExamples: (TowerExample & { cross: Float32Array })[] = [];
+  const ope = new Map<string, Float64Array>();
   let dim = 0;
   let cursor = await decisions.openCursor();
   while (cursor) {
@@ -69,8 +93,18 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, modelVer
       // (a click reported later, after an impression already reported, is not re-counted).
       const first = !d.reported.impression && !d.reported.click && !d.reported.conversion;
       if (first && shown(d) && modelVersion !== null && d.modelVersion === modelVersion && d.phi) {
-        examples.push({ phi: d.phi, reward: d.click ? 1 : 0 });
+        const reward = d.click ? 1 : 0;
+        examples.push({ phi: d.phi, reward });
         dim = d.phi.length;
+        addToOpeSums(opeSums(ope, modelVersion), reward, 1); // the serving model's own entry: its on-policy click rate
+        for (const [version, pi] of Object.entries(d.candidatePi ?? {})) addToOpeSums(opeSums(ope, version), reward, importanceWeight(pi, d.propensity));
+        if (d.shopperRow && d.creativeRow && d.eligibleCount) {
+          const shopper = Float32Array.from(d.shopperRow);
+          const creative = Float32Array.from(d.creativeRow);
+          const cross = new Float32Array(CROSS_DIM);
+          encodeCross(shopper, 0, creative, 0, cross, 0);
+          towerExamples.push({ shopper, creative, cross, reward, weight: Math.min(1 / (d.eligibleCount * d.propensity), TOWER_WEIGHT_CAP) });
+        }
       }
       await cursor.update({ ...d, reported: { impression: d.impression, click: d.click, conversion: !!d.conversion } });
     }
@@ -92,11 +126,22 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, modelVer
     modelVersion,
     outcomes: outcomes.length > 0 ? outcomes : [{ creativeId: ids[0]!, impressions: 0, clicks: 0, conversions: 0 }],
   };
+  // Each part clipped a hair under its bound: float rounding in the scaling cannot push the norm past it.
   if (examples.length > 0) {
-    // Clipped a hair under the bound: float rounding in the scaling cannot push the norm past it.
     const stats = clipToNorm(headStatistics(examples, dim), privacy.headClip * (1 - 1e-9));
     report.head = { stats: Array.from(stats, compact) };
   }
+  if (ope.size > 0) {
+    const versions = [...ope.keys()];
+    const joint = clipToNorm(Float64Array.from(versions.flatMap((v) => Array.from(ope.get(v)!))), privacy.opeClip * (1 - 1e-9));
+    report.ope = versions.map((modelVersion, i) => ({ modelVersion, sums: Array.from(joint.subarray(i * OPE_SUMS, (i + 1) * OPE_SUMS), compact) }));
+  }
+  if (model && towerExamples.length > 0) {
+    const gradient = clipToNorm(towerGradient(model.towerWeights, model.topology, model.mean, towerExamples), privacy.towerClip * (1 - 1e-9));
+    report.towers = quantizeGradient(gradient);
+  }
+  // At most 16 kB: the optional parts go, the least needed first, until it fits (the counts alone always do).
+  for (const part of ['towers', 'head', 'ope'] as const) if (JSON.stringify(report).length > MAX_REPORT_BYTES) delete report[part];
   const entry: OutboxEntry = { reportId: report.reportId, report, createdAt: now, attempts: 0 };
   await tx.objectStore('outbox').put(entry);
   await tx.objectStore('ledger').put({ round, reportId: report.reportId, at: now });

@@ -8,7 +8,8 @@ import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import * as v from 'valibot';
 import { CROSS_DIM, crossRows, FEATURE_SPEC_HASH } from '../../protocol/features.ts';
 import { headDim, ModelJsonSchema, weightsByteLength } from '../../protocol/model-artifact.ts';
-import type { ModelJson } from '../../protocol/model-artifact.ts';
+import type { ModelJson, ModelTopology } from '../../protocol/model-artifact.ts';
+import { towerParameterCount } from '../../protocol/tower-gradient.ts';
 import { combineTowers, tower } from '../../protocol/model.ts';
 import type { TowerWeights } from '../../protocol/model.ts';
 import { cholesky } from '../../protocol/linalg.ts';
@@ -17,6 +18,9 @@ import type { ModelManifest } from '../../protocol/wire.ts';
 
 export interface ScoringModel {
   version: string;
+  topology: ModelTopology;
+  /** The towers' weights as stored (the first floats of weights.bin): what the report's tower gradient is taken at. */
+  towerWeights: Float32Array;
   /** Dimension of phi. */
   dim: number;
   mean: Float64Array;
@@ -91,6 +95,8 @@ export async function loadScoringModel(edge: string, manifest: ModelManifest): P
   };
   return {
     version: manifest.version,
+    topology: model.topology,
+    towerWeights: new Float32Array(buffer.slice(0, towerParameterCount(model.topology) * 4)),
     dim,
     mean,
     covarianceFactor: cholesky(covariance, dim),

@@ -6,6 +6,10 @@
  * names, are loaded completely before they replace the current pair in a single assignment, so
  * a decision sees either the old pair or the new one, never a mix. A model replaced while
  * decisions are still using it is disposed of when the last of them is done.
+ *
+ * The config's candidate models (under evaluation, not serving) are loaded in the background,
+ * never before a decision: a decision made before they arrive simply carries no candidate
+ * probabilities, and the off-policy sums leave it out.
  */
 import type { SiteConfig } from '../../protocol/wire.ts';
 import type { ScoringModel } from './scoring-model.ts';
@@ -27,6 +31,11 @@ export class ServingState {
   private refreshing: Promise<void> | null = null;
   private inFlight = 0;
   private retired: ScoringModel[] = [];
+  private evaluating = new Map<string, ScoringModel>();
+  /** Candidate versions being loaded or that failed to load (not retried on this page). */
+  private candidateAttempts = new Set<string>();
+  /** Settles when the candidate loads started so far are done (tests wait on it). */
+  candidatesLoaded: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly edge: string,
@@ -49,6 +58,7 @@ export class ServingState {
     this.current = { config: fetched.config, model };
     this.etag = fetched.etag;
     this.checkedAt = now;
+    this.syncCandidates(fetched.config);
     return notes.length > 0 ? notes.join('; ') : null;
   }
 
@@ -87,6 +97,36 @@ export class ServingState {
     this.current = { config: fetched.config, model };
     this.etag = fetched.etag;
     if (previous.model && previous.model !== model) this.retire(previous.model);
+    this.syncCandidates(fetched.config);
+  }
+
+  /** The loaded candidate models `config` lists, in its order. */
+  candidates(config: SiteConfig): ScoringModel[] {
+    return config.candidateModels.flatMap((m) => this.evaluating.get(m.version) ?? []);
+  }
+
+  /** Drops candidate models the config no longer lists and starts loading new ones. */
+  private syncCandidates(config: SiteConfig): void {
+    const wanted = new Set(config.candidateModels.map((m) => m.version));
+    for (const [version, m] of this.evaluating) {
+      if (!wanted.has(version)) {
+        this.evaluating.delete(version);
+        this.retire(m);
+      }
+    }
+    const loads = config.candidateModels
+      .filter((manifest) => !this.candidateAttempts.has(manifest.version))
+      .map(async (manifest) => {
+        this.candidateAttempts.add(manifest.version);
+        try {
+          const m = await loadScoringModel(this.edge, manifest);
+          if (this.current?.config.candidateModels.some((c) => c.version === manifest.version)) this.evaluating.set(manifest.version, m);
+          else m.dispose();
+        } catch (e) {
+          warn(`candidate model ${manifest.version} not evaluated here (${reason(e)})`);
+        }
+      });
+    if (loads.length > 0) this.candidatesLoaded = Promise.allSettled([this.candidatesLoaded, ...loads]);
   }
 
   /** Stops using the model (it failed while scoring); decisions go on by popularity. */

@@ -1,0 +1,123 @@
+/**
+ * The model parts of a report beyond the head statistics: off-policy sums of the serving and
+ * candidate models, and the towers' gradient. Checked at the door (shape, bound, known models),
+ * summed exactly inside the round's object, released only noised.
+ */
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RoundAggregator } from '../../edge-worker/src/round-aggregator.ts';
+import { DEFAULT_PRIVACY, l2Norm } from '../../protocol/privacy.ts';
+import { quantizeGradient, towerParameterCount } from '../../protocol/tower-gradient.ts';
+import type { Report } from '../../protocol/wire.ts';
+import { admin, currentRoundId, edge, exactRound, expectOk, postReport, seedDemoSite, tinyModel } from './edge-helpers.ts';
+
+const TINY_TOWERS = towerParameterCount(tinyModel().model.topology);
+
+function report(round: number, modelVersion: string | null, extra: Partial<Report> = {}): Report {
+  return { v: 1, reportId: crypto.randomUUID(), round, modelVersion, outcomes: [{ creativeId: 'c-p1', impressions: 1, clicks: 0, conversions: 0 }], ...extra };
+}
+
+/** A gradient of the tiny model's towers with L2 norm `norm`. */
+function gradient(norm: number): Float64Array {
+  const g = Float64Array.from({ length: TINY_TOWERS }, (_, i) => Math.sin(i + 1));
+  const scale = norm / l2Norm(g);
+  return g.map((x) => x * scale);
+}
+
+describe('off-policy sums and tower gradients in reports', () => {
+  let serving = '';
+  let candidate = '';
+  beforeAll(async () => {
+    await seedDemoSite();
+    serving = ((await expectOk(admin('/v1/admin/sites/demo/models', 'POST', tinyModel(0.03)))) as { version: string }).version;
+    await expectOk(admin(`/v1/admin/sites/demo/models/${serving}/promote`, 'POST'));
+    candidate = ((await expectOk(admin('/v1/admin/sites/demo/models', 'POST', tinyModel(0.05)))) as { version: string }).version;
+  });
+
+  it('lists the candidate models in the config beside the serving one', async () => {
+    const config = (await expectOk(edge('/v1/sites/demo/config'))) as { model: { version: string }; candidateModels: { version: string; url: string }[] };
+    expect(config.model.version).toBe(serving);
+    expect(config.candidateModels).toEqual([{ version: candidate, specHash: expect.any(String), url: `/v1/models/${candidate}/model.json` }]);
+  });
+
+  it('sums the serving and candidate models\' off-policy sums and the tower gradients exactly; leaves out unknown models', async () => {
+    const round = await currentRoundId();
+    const g = gradient(0.9);
+    const quantized = quantizeGradient(g);
+    const body = report(round, serving, {
+      ope: [
+        { modelVersion: serving, sums: [4, 1, 4, 1, 4] },
+        { modelVersion: candidate, sums: [4, 2, 3.5, 3, 5] },
+        { modelVersion: 'eeeeeeeeeeeeeeee', sums: [4, 4, 4, 4, 4] },
+      ],
+      towers: quantized,
+    });
+    const r = await postReport('demo', body);
+    expect(r.status).toBe(202);
+    expect(await r.json()).toMatchObject({ ope: 'counted', towers: 'counted' });
+    expect((await postReport('demo', { ...body, reportId: crypto.randomUUID() })).status).toBe(202);
+    const exact = await exactRound(round);
+    expect(exact.ope[serving]).toEqual([8, 2, 8, 2, 8]);
+    expect(exact.ope[candidate]).toEqual([8, 4, 7, 6, 10]);
+    expect(exact.ope['eeeeeeeeeeeeeeee']).toBeUndefined();
+    expect(exact.towers!.reports).toBe(2);
+    // The sum of two quantized copies: within 1/127 of the largest coordinate of each, never larger in norm.
+    const max = Math.max(...g.map(Math.abs));
+    exact.towers!.sums.forEach((x, i) => expect(Math.abs(x - 2 * g[i]!)).toBeLessThanOrEqual((2 * max) / 127 + 1e-12));
+    expect(l2Norm(exact.towers!.sums)).toBeLessThanOrEqual(2 * 0.9);
+  });
+
+  it('refuses parts over their bounds or of the wrong shape (422), and changes nothing', async () => {
+    const round = await currentRoundId();
+    const before = await exactRound(round);
+    const cases: [Partial<Report>, string][] = [
+      [{ ope: [{ modelVersion: serving, sums: [DEFAULT_PRIVACY.opeClip, 0, 0, 0, 1] }] }, 'over_clip'],
+      [{ towers: quantizeGradient(gradient(DEFAULT_PRIVACY.towerClip * 1.5)) }, 'over_clip'],
+      [{ towers: quantizeGradient(gradient(0.5).subarray(0, 100)) }, 'wrong_shape'],
+      [{ ope: [{ modelVersion: serving, sums: [1, 0, 1, 0, 1] }, { modelVersion: serving, sums: [1, 0, 1, 0, 1] }] }, 'invalid_body'],
+    ];
+    for (const [extra, error] of cases) {
+      const r = await postReport('demo', report(round, serving, extra));
+      expect(r.status, error).toBe(422);
+      expect(((await r.json()) as { error: string }).error).toBe(error);
+    }
+    const negative = await postReport('demo', report(round, serving, { ope: [{ modelVersion: serving, sums: [1, -1, 1, 0, 1] }] }));
+    expect(negative.status).toBe(422);
+    expect(await exactRound(round)).toEqual(before);
+  });
+
+  it('keeps the counts of a device on an older model and leaves out its model parts', async () => {
+    const round = await currentRoundId();
+    const r = await postReport('demo', report(round, 'aaaaaaaaaaaaaaaa', { ope: [{ modelVersion: 'aaaaaaaaaaaaaaaa', sums: [1, 0, 1, 0, 1] }], towers: quantizeGradient(gradient(0.5)) }));
+    expect(r.status).toBe(202);
+    expect(await r.json()).toMatchObject({ accepted: true, ope: 'ignored_other_model', towers: 'ignored_other_model' });
+  });
+
+  it('releases the four parts noised with their own bounds, and counts four mechanisms', async () => {
+    const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900101'));
+    const inRound = <R>(f: (r: RoundAggregator) => R | Promise<R>) => runInDurableObject(stub, (i) => f(i as unknown as RoundAggregator));
+    const terms = { deadline: Date.now() + 100, minCohort: 2, privacy: DEFAULT_PRIVACY };
+    const g = gradient(0.5);
+    const parts = { model: serving, head: null, ope: [{ modelVersion: serving, sums: [3, 1, 3, 1, 3] }], towers: g };
+    await inRound(async (r) => {
+      await r.addReport(report(900101, serving), terms, { ...parts, head: [1, 2, 3] });
+      await r.addReport(report(900101, serving), terms, { ...parts, head: [1, 2, 3] });
+    });
+    await new Promise((done) => setTimeout(done, 150));
+    await runDurableObjectAlarm(stub);
+    expect(await inRound((r) => r.status({ deadline: 0, minCohort: 2 }))).toMatchObject({ status: 'releasable', mechanisms: 4 });
+    const release = (await inRound((r) => r.releaseNoised(['c-p1'])))!;
+    expect(release.mechanisms).toBe(4);
+    expect(release.ope!.modelVersion).toBe(serving);
+    expect(release.ope!.reports).toBe(2);
+    expect(release.ope!.models[0]!.sums).toHaveLength(5);
+    expect(release.ope!.models[0]!.sums).not.toEqual([6, 2, 6, 2, 6]);
+    expect(release.towers!.sums).toHaveLength(TINY_TOWERS);
+    // Noise of sd z * towerClip = 3.5 on each of the tiny model's weights: its sample sd says so.
+    const residual = release.towers!.sums.map((x, i) => x - 2 * g[i]!);
+    const sd = Math.sqrt(residual.reduce((s, x) => s + x * x, 0) / residual.length);
+    expect(sd).toBeGreaterThan(3.5 * 0.8);
+    expect(sd).toBeLessThan(3.5 * 1.2);
+  });
+});
