@@ -9,7 +9,7 @@ import { progress } from './progress.ts';
 import { bootstrapSiteModel } from './bootstrap-model.ts';
 import { EdgeAdminClient, EdgeError } from './edge-admin-client.ts';
 import { NotEnoughSignal } from './round-statistics.ts';
-import { fitFromRounds, publishCandidate, pullRounds, trainerPaths } from './round-training.ts';
+import { DEFAULT_ROUND_FIT, evaluatePulled, fitFromRounds, promoteIfBetter, publishCandidate, pullRounds, trainerPaths } from './round-training.ts';
 
 const USAGE = `usage: vitrine-train <command> [options]
 
@@ -19,9 +19,15 @@ commands:
   pull              read the last --lookback closed rounds; each one that reached the site's
                     minimum cohort is released (noised; this spends privacy budget) and saved
   fit               a candidate: the serving model with its last layer updated exactly by the
-                    pulled rounds' statistics (refused when the noise drowns them)
-  publish [VERSION] upload a fitted candidate (default: the latest fit) as a candidate model
-  promote VERSION   serve VERSION
+                    pulled rounds' statistics (refused when the noise drowns them) and one
+                    federated-averaging step of its towers from the devices' gradients
+  publish [VERSION] upload a fitted candidate (default: the latest fit) as a candidate model;
+                    devices then evaluate it beside every decision of the serving model
+  evaluate          estimate each published candidate's click rate off-policy on the pulled
+                    rounds (self-normalized IPS, 95% interval) against the serving model's
+  promote VERSION   serve VERSION (the merchant's call, whatever the estimates say)
+  promote --auto    serve the candidate whose lower bound beats the serving model's estimate,
+                    if there is one (exit code 4 when none qualifies)
   rollback          serve the previous serving model again
   ledger            the site's privacy ledger: epsilon spent, budget, released rounds
   offline           train the model from a logged bandit feedback file and estimate the learned
@@ -36,6 +42,8 @@ options:
   --lookback N      rounds pull looks back over (default 24)
   --examples N      bootstrap: synthetic impressions to train on (default 40000)
   --min-signal R    fit: the pooled example count must be at least R noise deviations (default 10)
+  --tower-rate R    fit: learning rate of the towers' step (default 0.5; 0 keeps the towers)
+  --auto            promote: only a candidate whose evaluation beats the serving model
   --logs FILE       offline: the log (Open Bandit Dataset format: men.csv)
   --items FILE      offline: the item features (item_context.csv)
   --format obd      offline: the log's format (obd is the one supported)
@@ -45,7 +53,7 @@ options:
   --json            print the result as one JSON object
 `;
 
-const COMMANDS = ['bootstrap', 'pull', 'fit', 'publish', 'promote', 'rollback', 'ledger', 'offline'];
+const COMMANDS = ['bootstrap', 'pull', 'fit', 'publish', 'evaluate', 'promote', 'rollback', 'ledger', 'offline'];
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -59,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
       lookback: { type: 'string', default: '24' },
       examples: { type: 'string', default: '40000' },
       'min-signal': { type: 'string', default: '10' },
+      'tower-rate': { type: 'string', default: String(DEFAULT_ROUND_FIT.towerRate) },
+      auto: { type: 'boolean', default: false },
       logs: { type: 'string' },
       items: { type: 'string' },
       format: { type: 'string', default: 'obd' },
@@ -123,8 +133,22 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write('vitrine-train: --min-signal must be a positive number\n');
         return 2;
       }
-      const r = await fitFromRounds(client, paths, site, minSignal);
-      print(r, `candidate ${r.version}: model ${r.base}'s last layer updated with rounds ${r.rounds.join(', ')} (~${Math.round(r.examples)} examples, noise sd ${Math.round(r.noiseStd)}); publish it with: vitrine-train publish`);
+      const towerRate = Number(values['tower-rate']);
+      if (!(towerRate >= 0 && towerRate <= 10)) {
+        process.stderr.write('vitrine-train: --tower-rate must be a number from 0 to 10\n');
+        return 2;
+      }
+      const r = await fitFromRounds(client, paths, site, { minSignal, towerRate });
+      const towers = r.towers.skipped ? `towers kept: ${r.towers.skipped}` : `towers stepped (norm ${r.towers.stepNorm.toPrecision(3)}) with ${r.towers.reports} device gradients`;
+      print(r, `candidate ${r.version}: model ${r.base}'s last layer updated with rounds ${r.rounds.join(', ')} (~${Math.round(r.examples)} examples, noise sd ${Math.round(r.noiseStd)}); ${towers}; publish it with: vitrine-train publish`);
+      return 0;
+    }
+    case 'evaluate': {
+      const r = await evaluatePulled(client, paths);
+      const lines = r.evaluations.length
+        ? r.evaluations.map((e) => `${e.candidate}: ${e.verdict} — ${e.reason} (rounds ${e.rounds.join(', ')}, ~${e.decisions} decisions)`)
+        : [`no pulled round evaluates a candidate against the serving model ${r.serving}: publish a candidate, let a round run, then pull`];
+      print(r, lines.join('\n'));
       return 0;
     }
     case 'publish': {
@@ -133,8 +157,18 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'promote': {
+      if (values.auto) {
+        if (argument) {
+          process.stderr.write('vitrine-train: promote takes either a VERSION or --auto, not both\n');
+          return 2;
+        }
+        const r = await promoteIfBetter(client, paths);
+        const why = r.evaluations.map((e) => `${e.candidate}: ${e.verdict} — ${e.reason}`);
+        print(r, r.promoted ? `model ${r.promoted} now serves (${why.find((w) => w.startsWith(r.promoted!))})` : `nothing promoted; model ${r.serving} keeps serving\n${why.join('\n') || 'no candidate has been evaluated yet'}`);
+        return r.promoted ? 0 : 4;
+      }
       if (!argument || !/^[0-9a-f]{16}$/.test(argument)) {
-        process.stderr.write('vitrine-train: promote takes a model version (16 hex digits)\n');
+        process.stderr.write('vitrine-train: promote takes a model version (16 hex digits) or --auto\n');
         return 2;
       }
       const r = await client.promote(argument);

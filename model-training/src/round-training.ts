@@ -12,7 +12,10 @@ import { posterior } from './bayesian-head.ts';
 import type { EdgeAdminClient } from './edge-admin-client.ts';
 import { EdgeError } from './edge-admin-client.ts';
 import { progress } from './progress.ts';
+import { evaluateCandidates } from './off-policy-estimate.ts';
+import type { CandidateEvaluation, ReleasedOpe } from './off-policy-estimate.ts';
 import { checkSignal, poolHeads } from './round-statistics.ts';
+import { towerParameterCount } from '../../protocol/tower-gradient.ts';
 import type { ReleasedHead } from './round-statistics.ts';
 
 export interface TrainerPaths {
@@ -67,13 +70,31 @@ export async function pullRounds(client: EdgeAdminClient, paths: TrainerPaths, l
   return result;
 }
 
-function pulledHeads(paths: TrainerPaths): ReleasedHead[] {
+/** A released round as pull saved it (older saves lack the off-policy and tower parts). */
+export interface SavedRound {
+  round: number;
+  head: Omit<ReleasedHead, 'round' | 'noiseStd'> | null;
+  ope?: { modelVersion: string; reports: number; models: { modelVersion: string; sums: number[] }[] } | null;
+  towers?: { modelVersion: string; reports: number; sums: number[] } | null;
+  noise: { headStd: number; opeStd?: number; towerStd?: number };
+}
+
+function pulledRounds(paths: TrainerPaths): SavedRound[] {
   if (!existsSync(paths.rounds)) return [];
   return readdirSync(paths.rounds)
     .filter((f) => /^\d+\.json$/.test(f))
-    .map((f) => JSON.parse(readFileSync(path.join(paths.rounds, f), 'utf8')) as { round: number; head: ReleasedHead | null; noise: { headStd: number } })
+    .map((f) => JSON.parse(readFileSync(path.join(paths.rounds, f), 'utf8')) as SavedRound)
+    .sort((a, b) => a.round - b.round);
+}
+
+function pulledHeads(paths: TrainerPaths): ReleasedHead[] {
+  return pulledRounds(paths)
     .filter((r) => r.head !== null)
     .map((r) => ({ ...r.head!, round: r.round, noiseStd: r.noise.headStd }));
+}
+
+function pulledOpe(paths: TrainerPaths): ReleasedOpe[] {
+  return pulledRounds(paths).flatMap((r) => (r.ope && r.noise.opeStd !== undefined ? [{ round: r.round, loggingModel: r.ope.modelVersion, models: r.ope.models, noiseStd: r.noise.opeStd }] : []));
 }
 
 export interface FitResult {
@@ -82,6 +103,42 @@ export interface FitResult {
   rounds: number[];
   examples: number;
   noiseStd: number;
+  /** The federated-averaging step of the towers: taken, or why not. */
+  towers: { rounds: number[]; reports: number; stepNorm: number; skipped: string | null };
+}
+
+export interface FitOptions {
+  minSignal: number;
+  /** Server learning rate of the towers' step: weights -= rate x (sum of clipped device gradients) / reports. */
+  towerRate: number;
+}
+
+export const DEFAULT_ROUND_FIT: FitOptions = { minSignal: 10, towerRate: 0.5 };
+
+/**
+ * One federated-averaging step for the towers from the released gradient sums of `base`: the
+ * average device gradient (sum / reports, noise included) times the rate. Skipped when the noise
+ * is as large as the signal: E|noised sum|^2 = |sum|^2 + P sigma^2, so the step is taken only when
+ * the noised sum's squared norm is at least twice the noise's expected P sigma^2.
+ */
+export function towerStep(rounds: readonly SavedRound[], base: string, parameters: number, rate: number): { step: Float64Array | null } & FitResult['towers'] {
+  const mine = rounds.filter((r) => r.towers && r.towers.modelVersion === base && r.towers.sums.length === parameters && r.noise.towerStd !== undefined);
+  const used = mine.map((r) => r.round);
+  if (mine.length === 0) return { step: null, rounds: [], reports: 0, stepNorm: 0, skipped: `no released round carries tower gradients for model ${base}` };
+  const sum = new Float64Array(parameters);
+  let reports = 0;
+  let noiseVariance = 0;
+  for (const r of mine) {
+    r.towers!.sums.forEach((x, i) => (sum[i]! += x));
+    reports += r.towers!.reports;
+    noiseVariance += r.noise.towerStd! ** 2;
+  }
+  const squared = sum.reduce((s, x) => s + x * x, 0);
+  if (squared < 2 * parameters * noiseVariance) {
+    return { step: null, rounds: used, reports, stepNorm: 0, skipped: `the noise is as large as the ${reports} devices' gradient signal; towers kept (wait for more devices or rounds)` };
+  }
+  const step = sum.map((x) => (-rate * x) / reports);
+  return { step, rounds: used, reports, stepNorm: Math.sqrt(step.reduce((s, x) => s + x * x, 0)), skipped: null };
 }
 
 /** Where the head's mean and covariance sit in weights.bin (float32 offsets). */
@@ -102,7 +159,8 @@ function headOffsets(model: ModelJson): { mean: number; covariance: number; dim:
  * the pooled (noised) statistics of every pulled round released for it. Refuses when the noise
  * drowns the statistics or the update is not a proper posterior.
  */
-export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths, site: string, minSignal = 10): Promise<FitResult> {
+export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths, site: string, options: FitOptions = DEFAULT_ROUND_FIT): Promise<FitResult> {
+  const { minSignal } = options;
   const config = await client.config();
   if (!config.model) throw new Error(`site ${site} serves no model yet: run bootstrap first`);
   const base = config.model.version;
@@ -126,7 +184,12 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
   const updated = floats.slice();
   updated.set(Float32Array.from(post.mean), meanAt);
   updated.set(Float32Array.from(post.covariance), covAt);
-  const next: ModelJson = { ...model, trainedOn: `${base} updated with released rounds ${pooled.rounds.join(', ')} of ${site} (${Math.round(pooled.count)} examples, noise sd ${Math.round(pooled.noiseStd)})`.slice(0, 500) };
+  // The towers' step moves phi a little under the posterior just fitted on the old towers' phi;
+  // a small rate keeps that mismatch small, and the candidate is judged off-policy before it serves.
+  const towers = towerStep(pulledRounds(paths), base, towerParameterCount(model.topology), options.towerRate);
+  if (towers.step) for (let i = 0; i < towers.step.length; i++) updated[i]! += towers.step[i]!;
+  const towerNote = towers.step ? `; towers stepped with ${towers.reports} device gradients` : '';
+  const next: ModelJson = { ...model, trainedOn: `${base} updated with released rounds ${pooled.rounds.join(', ')} of ${site} (${Math.round(pooled.count)} examples, noise sd ${Math.round(pooled.noiseStd)})${towerNote}`.slice(0, 500) };
   const bytes = new Uint8Array(updated.buffer);
   const text = JSON.stringify(next);
   const version = await modelVersion(text, bytes);
@@ -135,7 +198,31 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
   writeFileSync(path.join(dir, 'model.json'), text);
   writeFileSync(path.join(dir, 'weights.bin'), bytes);
   writeFileSync(path.join(paths.candidates, 'latest'), version);
-  return { version, base, rounds: pooled.rounds, examples: pooled.count, noiseStd: pooled.noiseStd };
+  const { step: _step, ...towerSummary } = towers;
+  return { version, base, rounds: pooled.rounds, examples: pooled.count, noiseStd: pooled.noiseStd, towers: towerSummary };
+}
+
+/** Every candidate evaluated in the pulled rounds against the model serving now. */
+export async function evaluatePulled(client: EdgeAdminClient, paths: TrainerPaths): Promise<{ serving: string; evaluations: CandidateEvaluation[] }> {
+  const config = await client.config();
+  if (!config.model) throw new Error('the site serves no model: nothing to evaluate against (run bootstrap first)');
+  const evaluations = evaluateCandidates(pulledOpe(paths), config.model.version);
+  return { serving: config.model.version, evaluations };
+}
+
+export interface AutoPromotion {
+  serving: string;
+  promoted: string | null;
+  evaluations: CandidateEvaluation[];
+}
+
+/** Promotes the candidate with the highest lower bound among those whose lower bound beats the serving model; none otherwise. */
+export async function promoteIfBetter(client: EdgeAdminClient, paths: TrainerPaths): Promise<AutoPromotion> {
+  const { serving, evaluations } = await evaluatePulled(client, paths);
+  const better = evaluations.filter((e) => e.verdict === 'better').sort((a, b) => b.candidateValue!.lower - a.candidateValue!.lower)[0];
+  if (!better) return { serving, promoted: null, evaluations };
+  await client.promote(better.candidate);
+  return { serving, promoted: better.candidate, evaluations };
 }
 
 /** Uploads a fitted candidate (the latest fit by default) to the edge as a candidate. */

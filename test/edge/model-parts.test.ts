@@ -13,6 +13,7 @@ import type { Report } from '../../protocol/wire.ts';
 import { admin, currentRoundId, edge, exactRound, expectOk, postReport, seedDemoSite, tinyModel } from './edge-helpers.ts';
 
 const TINY_TOWERS = towerParameterCount(tinyModel().model.topology);
+const CLIP = DEFAULT_PRIVACY.towerClip;
 
 function report(round: number, modelVersion: string | null, extra: Partial<Report> = {}): Report {
   return { v: 1, reportId: crypto.randomUUID(), round, modelVersion, outcomes: [{ creativeId: 'c-p1', impressions: 1, clicks: 0, conversions: 0 }], ...extra };
@@ -43,7 +44,7 @@ describe('off-policy sums and tower gradients in reports', () => {
 
   it('sums the serving and candidate models\' off-policy sums and the tower gradients exactly; leaves out unknown models', async () => {
     const round = await currentRoundId();
-    const g = gradient(0.9);
+    const g = gradient(0.9 * CLIP);
     const quantized = quantizeGradient(g);
     const body = report(round, serving, {
       ope: [
@@ -65,7 +66,7 @@ describe('off-policy sums and tower gradients in reports', () => {
     // The sum of two quantized copies: within 1/127 of the largest coordinate of each, never larger in norm.
     const max = Math.max(...g.map(Math.abs));
     exact.towers!.sums.forEach((x, i) => expect(Math.abs(x - 2 * g[i]!)).toBeLessThanOrEqual((2 * max) / 127 + 1e-12));
-    expect(l2Norm(exact.towers!.sums)).toBeLessThanOrEqual(2 * 0.9);
+    expect(l2Norm(exact.towers!.sums)).toBeLessThanOrEqual(2 * 0.9 * CLIP);
   });
 
   it('refuses parts over their bounds or of the wrong shape (422), and changes nothing', async () => {
@@ -74,7 +75,7 @@ describe('off-policy sums and tower gradients in reports', () => {
     const cases: [Partial<Report>, string][] = [
       [{ ope: [{ modelVersion: serving, sums: [DEFAULT_PRIVACY.opeClip, 0, 0, 0, 1] }] }, 'over_clip'],
       [{ towers: quantizeGradient(gradient(DEFAULT_PRIVACY.towerClip * 1.5)) }, 'over_clip'],
-      [{ towers: quantizeGradient(gradient(0.5).subarray(0, 100)) }, 'wrong_shape'],
+      [{ towers: quantizeGradient(gradient(0.5 * CLIP).subarray(0, 100)) }, 'wrong_shape'],
       [{ ope: [{ modelVersion: serving, sums: [1, 0, 1, 0, 1] }, { modelVersion: serving, sums: [1, 0, 1, 0, 1] }] }, 'invalid_body'],
     ];
     for (const [extra, error] of cases) {
@@ -89,7 +90,7 @@ describe('off-policy sums and tower gradients in reports', () => {
 
   it('keeps the counts of a device on an older model and leaves out its model parts', async () => {
     const round = await currentRoundId();
-    const r = await postReport('demo', report(round, 'aaaaaaaaaaaaaaaa', { ope: [{ modelVersion: 'aaaaaaaaaaaaaaaa', sums: [1, 0, 1, 0, 1] }], towers: quantizeGradient(gradient(0.5)) }));
+    const r = await postReport('demo', report(round, 'aaaaaaaaaaaaaaaa', { ope: [{ modelVersion: 'aaaaaaaaaaaaaaaa', sums: [1, 0, 1, 0, 1] }], towers: quantizeGradient(gradient(0.5 * CLIP)) }));
     expect(r.status).toBe(202);
     expect(await r.json()).toMatchObject({ accepted: true, ope: 'ignored_other_model', towers: 'ignored_other_model' });
   });
@@ -98,7 +99,7 @@ describe('off-policy sums and tower gradients in reports', () => {
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900101'));
     const inRound = <R>(f: (r: RoundAggregator) => R | Promise<R>) => runInDurableObject(stub, (i) => f(i as unknown as RoundAggregator));
     const terms = { deadline: Date.now() + 100, minCohort: 2, privacy: DEFAULT_PRIVACY };
-    const g = gradient(0.5);
+    const g = gradient(0.5 * CLIP);
     const parts = { model: serving, head: null, ope: [{ modelVersion: serving, sums: [3, 1, 3, 1, 3] }], towers: g };
     await inRound(async (r) => {
       await r.addReport(report(900101, serving), terms, { ...parts, head: [1, 2, 3] });
@@ -114,10 +115,11 @@ describe('off-policy sums and tower gradients in reports', () => {
     expect(release.ope!.models[0]!.sums).toHaveLength(5);
     expect(release.ope!.models[0]!.sums).not.toEqual([6, 2, 6, 2, 6]);
     expect(release.towers!.sums).toHaveLength(TINY_TOWERS);
-    // Noise of sd z * towerClip = 3.5 on each of the tiny model's weights: its sample sd says so.
+    // Noise of sd z * towerClip on each of the tiny model's weights: its sample sd says so.
+    const sdWanted = DEFAULT_PRIVACY.noiseMultiplier * DEFAULT_PRIVACY.towerClip;
     const residual = release.towers!.sums.map((x, i) => x - 2 * g[i]!);
     const sd = Math.sqrt(residual.reduce((s, x) => s + x * x, 0) / residual.length);
-    expect(sd).toBeGreaterThan(3.5 * 0.8);
-    expect(sd).toBeLessThan(3.5 * 1.2);
+    expect(sd).toBeGreaterThan(sdWanted * 0.85);
+    expect(sd).toBeLessThan(sdWanted * 1.15);
   });
 });

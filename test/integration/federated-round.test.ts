@@ -3,14 +3,17 @@
  * (workerd, local D1 and Durable Objects), devices running the widget's engine code in Node
  * (fake-indexeddb for their IndexedDB, the same DeviceEngine the Web Worker runs), and the
  * trainer's own functions. Devices decide and log outcomes, each sends its one clipped report,
- * the round closes, the trainer pulls the noised release, fits, publishes and promotes, and a
- * device that stayed open picks up the new model without restarting.
+ * the round closes, the trainer pulls the noised release, fits and publishes a candidate; in the
+ * next round devices score the candidate beside each decision, the trainer evaluates it
+ * off-policy and the gate promotes it or not, and a device that stayed open picks up the new
+ * model without restarting. Two rounds of 60 s: about three minutes.
  *
  * One thing is simulated: each device's network address. All devices run in this process, so
  * their requests carry a distinct cf-connecting-ip header, as distinct phones would have.
  */
 import 'fake-indexeddb/auto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { towerParameterCount } from '../../protocol/tower-gradient.ts';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setBackend } from '@tensorflow/tfjs-core';
@@ -19,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PageContext } from '../../protocol/features.ts';
 import { trainBootstrapModel } from '../../model-training/src/bootstrap-model.ts';
 import { EdgeAdminClient } from '../../model-training/src/edge-admin-client.ts';
-import { fitFromRounds, publishCandidate, pullRounds, trainerPaths } from '../../model-training/src/round-training.ts';
+import { evaluatePulled, fitFromRounds, promoteIfBetter, publishCandidate, pullRounds, trainerPaths } from '../../model-training/src/round-training.ts';
 import { pick, seededRandom } from '../../model-training/src/seeded-random.ts';
 import { clickProbability, drawShopper } from '../../model-training/src/synthetic-shoppers.ts';
 import { applyMigrations, startLocalEdge } from '../../scripts/local-edge.ts';
@@ -76,74 +79,155 @@ afterAll(() => {
   rmSync(state, { recursive: true, force: true });
 });
 
-describe('a federated round, end to end', () => {
-  it('devices report, the round releases noised sums, the trainer updates the model, and an open device switches to it', async () => {
+/** Waits, when needed, for a round with enough time left for every device to report in it; returns its id. */
+async function freshRound(): Promise<number> {
+  const intoRound = Date.now() % (ROUND_SECONDS * 1000);
+  if (intoRound > 10_000) await sleep(ROUND_SECONDS * 1000 - intoRound + 200);
+  return Math.floor(Date.now() / (ROUND_SECONDS * 1000));
+}
+
+async function untilClosed(round: number): Promise<void> {
+  await sleep((round + 1) * ROUND_SECONDS * 1000 - Date.now() + 1500);
+}
+
+interface DeviceRun {
+  answers: string[];
+  stayingOpen: DeviceEngine;
+  /** What left the devices, summed exactly: each model's off-policy sums (clipped, not noised). */
+  sentOpe: Map<string, number[]>;
+}
+
+/** DEVICES shoppers, each a fresh device: views, decisions, outcomes from the known click model, one report. */
+async function runDevices(served: string, categories: string[], seed: number, candidate: string | null): Promise<DeviceRun> {
+  const answers: string[] = [];
+  const sentOpe = new Map<string, number[]>();
+  let stayingOpen: DeviceEngine | null = null;
+  for (let i = 0; i < DEVICES; i++) {
+    deviceAddress = `10.7.${i >> 8}.${i & 255}`;
+    const random = seededRandom(seed + i);
+    const engine = new DeviceEngine(random);
+    const status = await engine.start({ edge: edge.url, site: SITE, storage: 'persistent', reporting: true });
+    expect(status).toMatchObject({ state: 'ready', modelVersion: served });
+    // A device evaluates the config's candidate models once they have loaded (in the background).
+    if (candidate) await (engine as unknown as { serving: { candidatesLoaded: Promise<unknown> } }).serving.candidatesLoaded;
+    const shopper = drawShopper(categories, random);
+    const liked = [...shopper.categoryPreference.keys()];
+    await engine.track(Array.from({ length: 3 }, (_, k) => ({ type: 'product_view' as const, at: Date.now() - k * 60_000, category: pick(liked, random), price: 60 })));
+    for (let k = 0; k < DECISIONS_PER_DEVICE; k++) {
+      const [decision] = await engine.decide(['hero'], PAGE);
+      await engine.recordOutcome(decision!.id, 'impression');
+      if (random() < clickProbability(shopper, decision!.candidate)) await engine.recordOutcome(decision!.id, 'click');
+    }
+    await sleep(5); // the candidate models score each decision right after it is returned
+    const prepared = (await engine.prepareReport())!;
+    for (const e of prepared.report.ope ?? []) {
+      const sums = sentOpe.get(e.modelVersion) ?? [0, 0, 0, 0, 0];
+      e.sums.forEach((x, j) => (sums[j]! += x));
+      sentOpe.set(e.modelVersion, sums);
+    }
+    const { status: code, body } = await postReport(prepared.url, prepared.report);
+    await engine.reportAnswered(prepared.reportId, code, body);
+    answers.push(`${code} ${body}`);
+    // A second report in the same round: there is none to send (one per device per round).
+    expect(await engine.prepareReport()).toBeNull();
+    if (i === DEVICES - 1) stayingOpen = engine;
+    else await deleteDB(databaseName(SITE)); // the next device starts with nothing
+  }
+  await deleteDB(databaseName(SITE));
+  return { answers, stayingOpen: stayingOpen!, sentOpe };
+}
+
+const COUNTED = '202 {"accepted":true,"duplicate":false,"head":"counted","ope":"counted","towers":"counted"}';
+
+describe('federated rounds, end to end', () => {
+  it('devices report, the round releases noised sums, the trainer fits and publishes; devices evaluate the candidate; the gate decides; an open device switches', async () => {
     const config = await client.config();
     const served = config.model!.version;
     const categories = [...new Set(config.candidates.map((c) => c.category))];
-    // Enough of the round left for every device to report in it (they take about 12 s here).
-    const intoRound = Date.now() % (ROUND_SECONDS * 1000);
-    if (intoRound > 10_000) await sleep(ROUND_SECONDS * 1000 - intoRound + 200);
-    const round = Math.floor(Date.now() / (ROUND_SECONDS * 1000));
+    const paths = trainerPaths(path.join(state, 'trainer'), SITE);
 
-    const answers: string[] = [];
-    let stayingOpen: DeviceEngine | null = null;
-    for (let i = 0; i < DEVICES; i++) {
-      deviceAddress = `10.7.${i >> 8}.${i & 255}`;
-      const random = seededRandom(1000 + i);
-      const engine = new DeviceEngine(random);
-      const status = await engine.start({ edge: edge.url, site: SITE, storage: 'persistent', reporting: true });
-      expect(status).toMatchObject({ state: 'ready', modelVersion: served });
-      const shopper = drawShopper(categories, random);
-      const liked = [...shopper.categoryPreference.keys()];
-      await engine.track(Array.from({ length: 3 }, (_, k) => ({ type: 'product_view' as const, at: Date.now() - k * 60_000, category: pick(liked, random), price: 60 })));
-      for (let k = 0; k < DECISIONS_PER_DEVICE; k++) {
-        const [decision] = await engine.decide(['hero'], PAGE);
-        await engine.recordOutcome(decision!.id, 'impression');
-        if (random() < clickProbability(shopper, decision!.candidate)) await engine.recordOutcome(decision!.id, 'click');
-      }
-      const prepared = (await engine.prepareReport())!;
-      const { status: code, body } = await postReport(prepared.url, prepared.report);
-      await engine.reportAnswered(prepared.reportId, code, body);
-      answers.push(`${code} ${body}`);
-      // A second report in the same round: there is none to send (one per device per round).
-      expect(await engine.prepareReport()).toBeNull();
-      if (i === DEVICES - 1) stayingOpen = engine;
-      else await deleteDB(databaseName(SITE)); // the next device starts with nothing
-    }
+    // Round 1: the serving model alone.
+    const round = await freshRound();
+    const first = await runDevices(served, categories, 1000, null);
     console.log(`${DEVICES} devices decided and reported in ${((Date.now() % (ROUND_SECONDS * 1000)) / 1000).toFixed(1)} s of the round`);
-    expect(answers.filter((a) => a === '202 {"accepted":true,"duplicate":false,"head":"counted"}')).toHaveLength(DEVICES);
+    expect(first.answers.filter((a) => a === COUNTED)).toHaveLength(DEVICES);
     expect(Math.floor(Date.now() / (ROUND_SECONDS * 1000))).toBe(round);
     expect((await client.round('current')).contributors).toBe(DEVICES);
 
     // The round closes; the trainer pulls its release.
-    await sleep((round + 1) * ROUND_SECONDS * 1000 - Date.now() + 1500);
+    await untilClosed(round);
     deviceAddress = '10.255.0.1'; // the trainer
-    const paths = trainerPaths(path.join(state, 'trainer'), SITE);
     const pulled = await pullRounds(client, paths, 2, true);
     expect(pulled.released).toEqual([round]);
     const ledger = await client.privacy();
-    expect(ledger.rounds).toEqual([expect.objectContaining({ round, mechanisms: 2, noiseMultiplier: 0.1, contributors: DEVICES })]);
+    // Counts, head statistics, off-policy sums and tower gradients: four Gaussian mechanisms.
+    expect(ledger.rounds).toEqual([expect.objectContaining({ round, mechanisms: 4, noiseMultiplier: 0.1, contributors: DEVICES })]);
     expect(ledger.epsilon).toBeGreaterThan(0);
 
-    // Fit, publish, promote.
-    const fitted = await fitFromRounds(client, paths, SITE, 3);
+    // Fit (last layer exactly, towers one federated-averaging step) and publish as a candidate.
+    const fitted = await fitFromRounds(client, paths, SITE, { minSignal: 3, towerRate: 0.5 });
     expect(fitted.base).toBe(served);
     expect(fitted.rounds).toEqual([round]);
     // The released example count is the exact one (every decision shown; clipping scales a
     // device down only past the bound) plus Gaussian noise: within 4 noise deviations of it.
     expect(fitted.noiseStd).toBeCloseTo(0.1 * 2000, 6);
     expect(Math.abs(fitted.examples - DEVICES * DECISIONS_PER_DEVICE)).toBeLessThan(4 * fitted.noiseStd);
+    // The towers' step: taken or skipped (here the devices' shoppers follow the click model the
+    // bootstrap model was trained on, so their gradients mostly disagree and the noise usually
+    // wins); either way the candidate's towers are exactly what the summary says.
+    expect(fitted.towers).toMatchObject({ rounds: [round], reports: DEVICES });
+    const base = await client.modelFiles(served);
+    const baseTowers = new Float32Array(base.weights.slice().buffer, 0, towerParameterCount(base.model.topology));
+    const candidateTowers = new Float32Array(readFileSync(path.join(paths.candidates, fitted.version, 'weights.bin')).buffer.slice(0), 0, baseTowers.length);
+    const moved = Math.sqrt(baseTowers.reduce((sum, x, i) => sum + (candidateTowers[i]! - x) ** 2, 0));
+    if (fitted.towers.skipped) expect(moved).toBe(0);
+    else expect(moved).toBeCloseTo(fitted.towers.stepNorm, 3);
+    console.log(`towers: ${fitted.towers.skipped ?? `stepped, norm ${fitted.towers.stepNorm}`}`);
     const published = await publishCandidate(client, paths);
     expect(published.version).not.toBe(served);
-    await client.promote(published.version);
+    expect((await client.config()).candidateModels.map((m) => m.version)).toEqual([published.version]);
+
+    // Round 2: devices decide with the serving model and score the candidate beside each decision.
+    const round2 = await freshRound();
+    const second = await runDevices(served, categories, 5000, published.version);
+    expect(second.answers.filter((a) => a === COUNTED)).toHaveLength(DEVICES);
+    const sentCandidate = second.sentOpe.get(published.version)!;
+    const sentServing = second.sentOpe.get(served)!;
+    // Nearly every shown decision was scored by the candidate too.
+    expect(sentCandidate[0]).toBeGreaterThan(0.9 * sentServing[0]!);
+    await untilClosed(round2);
+    deviceAddress = '10.255.0.1';
+    expect((await pullRounds(client, paths, 2, true)).released).toEqual([round2]);
+
+    // Evaluate: the estimates are the devices' own (clipped) sums plus the release noise.
+    const { evaluations } = await evaluatePulled(client, paths);
+    expect(evaluations).toHaveLength(1);
+    const e = evaluations[0]!;
+    expect(e).toMatchObject({ candidate: published.version, serving: served, rounds: [round2] });
+    const noiseSd = (value: number, sums: number[]) => (0.1 * 50 * Math.sqrt(1 + value * value)) / sums[2]!;
+    const exactCandidate = sentCandidate[1]! / sentCandidate[2]!;
+    const exactServing = sentServing[1]! / sentServing[2]!;
+    expect(Math.abs(e.candidateValue!.estimate - exactCandidate)).toBeLessThan(4 * noiseSd(exactCandidate, sentCandidate));
+    expect(Math.abs(e.servingValue!.estimate - exactServing)).toBeLessThan(4 * noiseSd(exactServing, sentServing));
+    expect(e.candidateValue!.lower).toBeLessThan(e.candidateValue!.estimate);
+    expect(e.candidateValue!.upper).toBeGreaterThan(e.candidateValue!.estimate);
+    console.log(`candidate ${e.verdict}: ${e.reason}`);
+
+    // The gate: promoted exactly when the candidate's lower bound beats the serving estimate.
+    const auto = await promoteIfBetter(client, paths);
+    expect(auto.promoted !== null).toBe(e.candidateValue!.lower > e.servingValue!.estimate);
+    if (!auto.promoted) {
+      expect((await client.config()).model!.version).toBe(served);
+      await client.promote(published.version); // the merchant's own call
+    }
+    expect((await client.config()).model!.version).toBe(published.version);
 
     // The device that stayed open switches at its next config check, between decisions.
     await sleep(1100);
     deviceAddress = '10.7.0.119';
-    await stayingOpen!.decide(['hero'], PAGE); // due: starts the re-check
+    await second.stayingOpen.decide(['hero'], PAGE); // due: starts the re-check
     await sleep(1500);
-    const [next] = await stayingOpen!.decide(['hero'], PAGE);
+    const [next] = await second.stayingOpen.decide(['hero'], PAGE);
     expect(next!.modelVersion).toBe(published.version);
-  }, 240_000);
+  }, 420_000);
 });

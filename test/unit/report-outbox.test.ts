@@ -1,7 +1,12 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRIVACY, headStatsLength, l2Norm } from '../../protocol/privacy.ts';
-import { ReportSchema } from '../../protocol/wire.ts';
+import { MAX_REPORT_BYTES, ReportSchema } from '../../protocol/wire.ts';
+import { CREATIVE_DIM, CROSS_DIM, encodeCross, SHOPPER_DIM } from '../../protocol/features.ts';
+import { headDim } from '../../protocol/model-artifact.ts';
+import { WEIGHT_CAP } from '../../protocol/off-policy.ts';
+import { dequantizeGradient, towerGradient, towerParameterCount } from '../../protocol/tower-gradient.ts';
+import { seededRandom } from '../../model-training/src/seeded-random.ts';
 import * as v from 'valibot';
 import { openDeviceStore } from '../../widget/engine/device-store.ts';
 import type { DecisionRecord } from '../../widget/engine/device-store.ts';
@@ -48,6 +53,8 @@ describe('report outbox', () => {
     expect(stats).toHaveLength(headStatsLength(3));
     // n; upper(sum phi phi^T): [0.25, 0.5, 0, 1.25, 0.5, 1]; sum r phi: the clicked one's phi.
     expect(stats).toEqual([2, 0.25, 0.5, 0, 1.25, 0.5, 1, 0.5, 1, 0]);
+    // The serving model's own off-policy entry: weight 1, [n, clicks, n, clicks, n].
+    expect(entry.report.ope).toEqual([{ modelVersion: VERSION, sums: [2, 1, 2, 1, 2] }]);
     expect(v.is(ReportSchema, entry.report)).toBe(true);
     db.close();
   });
@@ -61,6 +68,71 @@ describe('report outbox', () => {
     expect(l2Norm(entry.report.head!.stats)).toBeLessThanOrEqual(DEFAULT_PRIVACY.headClip);
     // Unclipped, both would be far over: the clipping did something.
     expect(l2Norm(headStatistics(Array.from({ length: 60 }, () => ({ phi: [10, 5, 3], reward: 1 })), 3))).toBeGreaterThan(DEFAULT_PRIVACY.headClip);
+    db.close();
+  });
+
+  it('sums each candidate model\'s importance-weighted outcomes, caps the weights, clips all models\' sums together', async () => {
+    const db = await openDeviceStore(`outbox-${Math.random()}`);
+    const C1 = 'aaaaaaaaaaaaaaaa';
+    const C2 = 'bbbbbbbbbbbbbbbb';
+    // propensity 0.5: candidate 1 would have chosen these with 0.25 and 1 (weights 0.5, 2); candidate 2 with 1 (weight 2) once, and scored only one of them.
+    await db.put('decisions', { ...decision('a', 'c1', true, true, [1, 0, 0]), candidatePi: { [C1]: 0.25, [C2]: 1 } });
+    await db.put('decisions', { ...decision('b', 'c2', true, false, [0, 1, 0]), candidatePi: { [C1]: 1 } });
+    // A tiny propensity: the weight is capped at WEIGHT_CAP.
+    await db.put('decisions', { ...decision('c', 'c3', true, true, [0, 0, 1]), propensity: 1e-4, candidatePi: { [C1]: 0.9 } });
+    const entry = (await moveOutcomesToOutbox(db, 3, MODEL, { ...DEFAULT_PRIVACY, opeClip: 1e9 }, 0))!;
+    const byModel = Object.fromEntries(entry.report.ope!.map((e) => [e.modelVersion, e.sums]));
+    expect(byModel[VERSION]).toEqual([3, 2, 3, 2, 3]);
+    const w = [0.5, 2, WEIGHT_CAP];
+    const r = [1, 0, 1];
+    expect(byModel[C1]).toEqual([3, 0.5 + WEIGHT_CAP, 2.5 + WEIGHT_CAP, 0.25 + WEIGHT_CAP ** 2, w.reduce((s, x) => s + x * x, 0)].map((x) => expect.closeTo(x, 4)));
+    expect(r).toHaveLength(3);
+    expect(byModel[C2]).toEqual([1, 2, 2, 4, 4]);
+
+    // With the default bound the joint vector is scaled down to it.
+    const db2 = await openDeviceStore(`outbox-${Math.random()}`);
+    await db2.put('decisions', { ...decision('c', 'c3', true, true, [0, 0, 1]), propensity: 1e-4, candidatePi: { [C1]: 0.9 } });
+    const clipped = (await moveOutcomesToOutbox(db2, 3, MODEL, DEFAULT_PRIVACY, 0))!;
+    expect(l2Norm(clipped.report.ope!.flatMap((e) => e.sums))).toBeLessThanOrEqual(DEFAULT_PRIVACY.opeClip);
+    expect(l2Norm(clipped.report.ope!.flatMap((e) => e.sums))).toBeGreaterThan(DEFAULT_PRIVACY.opeClip * 0.999);
+    db.close();
+    db2.close();
+  });
+
+  it('sends the towers\' gradient of its shown decisions, clipped to towerClip, in the direction of the exact gradient', async () => {
+    const t = { shopperDim: SHOPPER_DIM, creativeDim: CREATIVE_DIM, hidden: 5, embed: 2 };
+    const random = seededRandom(11);
+    const model: ReportingModel = {
+      version: VERSION,
+      topology: t,
+      towerWeights: Float32Array.from({ length: towerParameterCount(t) }, () => random() - 0.5),
+      mean: Float64Array.from({ length: headDim(t) }, () => random() - 0.5),
+    };
+    const db = await openDeviceStore(`outbox-${Math.random()}`);
+    const rows = Array.from({ length: 6 }, (_, i) => ({
+      shopperRow: Array.from({ length: SHOPPER_DIM }, () => Math.fround(random())),
+      creativeRow: Array.from({ length: CREATIVE_DIM }, () => Math.fround(random())),
+      click: i % 2 === 0,
+    }));
+    for (const [i, row] of rows.entries()) {
+      await db.put('decisions', { ...decision(`d${i}`, `c${i}`, true, row.click, [1, 1, 1]), shopperRow: row.shopperRow, creativeRow: row.creativeRow, eligibleCount: 4 });
+    }
+    const entry = (await moveOutcomesToOutbox(db, 3, model, { ...DEFAULT_PRIVACY, towerClip: 0.01 }, 0))!;
+    const sent = dequantizeGradient(entry.report.towers!)!;
+    const exact = towerGradient(
+      model.towerWeights,
+      t,
+      model.mean,
+      rows.map((row) => {
+        const cross = new Float32Array(CROSS_DIM);
+        encodeCross(Float32Array.from(row.shopperRow), 0, Float32Array.from(row.creativeRow), 0, cross, 0);
+        return { shopper: row.shopperRow, creative: row.creativeRow, cross, reward: row.click ? 1 : 0, weight: 1 / (4 * 0.5) };
+      }),
+    );
+    expect(l2Norm(exact)).toBeGreaterThan(0.01); // so the clip did something
+    expect(l2Norm(sent)).toBeLessThanOrEqual(0.01);
+    const cosine = sent.reduce((s, x, i) => s + x * exact[i]!, 0) / (l2Norm(sent) * l2Norm(exact));
+    expect(cosine).toBeGreaterThan(0.999);
     db.close();
   });
 
@@ -90,5 +162,34 @@ describe('report size', () => {
     expect(entry.report.outcomes).toHaveLength(DEFAULT_PRIVACY.countClip ** 2);
     expect(bytes).toBeLessThanOrEqual(16 * 1024);
     db.close();
+  });
+
+  it('leaves out the tower gradient, then the head statistics, rather than pass 16 kB', async () => {
+    const t = { shopperDim: SHOPPER_DIM, creativeDim: CREATIVE_DIM, hidden: 32, embed: 16 }; // the demo model's towers: 6,240 weights
+    const model: ReportingModel = { version: VERSION, topology: t, towerWeights: new Float32Array(towerParameterCount(t)).fill(0.01), mean: new Float64Array(headDim(t)).fill(0.1) };
+    const phi = Array.from({ length: headDim(t) }, (_, i) => 1.234567 + i / 7);
+    const put = async (db: Awaited<ReturnType<typeof openDeviceStore>>, n: number, idLength: number) => {
+      for (let i = 0; i < n; i++) {
+        const id = `${'c'.repeat(idLength - 4)}${String(i).padStart(4, '0')}`;
+        await db.put('decisions', { ...decision(`d${i}`, id, true, false, phi), shopperRow: new Array(SHOPPER_DIM).fill(0.5), creativeRow: new Array(CREATIVE_DIM).fill(0.5), eligibleCount: 10 });
+      }
+    };
+    // A typical device: a few outcomes; everything fits.
+    const light = await openDeviceStore(`outbox-${Math.random()}`);
+    await put(light, 5, 8);
+    const small = (await moveOutcomesToOutbox(light, 3, model, DEFAULT_PRIVACY, 0))!;
+    expect(small.report.towers).toBeDefined();
+    expect(small.report.head).toBeDefined();
+    expect(JSON.stringify(small.report).length).toBeLessThanOrEqual(MAX_REPORT_BYTES);
+    // The heaviest: 100 creatives with the longest ids: the gradient goes, the rest stays.
+    const heavy = await openDeviceStore(`outbox-${Math.random()}`);
+    await put(heavy, 300, 64);
+    const big = (await moveOutcomesToOutbox(heavy, 3, model, DEFAULT_PRIVACY, 0))!;
+    expect(big.report.towers).toBeUndefined();
+    expect(big.report.head).toBeDefined();
+    expect(new TextEncoder().encode(JSON.stringify(big.report)).byteLength).toBeLessThanOrEqual(MAX_REPORT_BYTES);
+    expect(v.is(ReportSchema, big.report)).toBe(true);
+    light.close();
+    heavy.close();
   });
 });

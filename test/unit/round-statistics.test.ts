@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { addGaussianNoise } from '../../protocol/privacy.ts';
+import { addGaussianNoise, l2Norm, standardNormal } from '../../protocol/privacy.ts';
+import { towerStep } from '../../model-training/src/round-training.ts';
+import type { SavedRound } from '../../model-training/src/round-training.ts';
 import { accumulate, emptyStatistics, isotropicPrior, posterior } from '../../model-training/src/bayesian-head.ts';
 import { checkSignal, NotEnoughSignal, poolHeads } from '../../model-training/src/round-statistics.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
@@ -58,5 +60,37 @@ describe('pooling released rounds into sufficient statistics', () => {
     const stats = addGaussianNoise(headStatistics(examples(30, 5), d), 7000, seededRandom(6));
     const pooled = poolHeads([{ round: 7, modelVersion: 'm', reports: 5, stats, noiseStd: 7000 }], 'm');
     expect(() => checkSignal(pooled)).toThrow(/noise deviations.*wait for more rounds or more devices/);
+  });
+});
+
+describe('the towers\' federated-averaging step', () => {
+  const P = 500;
+  const base = 'aaaaaaaaaaaaaaaa';
+  const direction = Float64Array.from({ length: P }, (_, i) => Math.cos(i));
+  const round = (r: number, sums: number[], reports: number, std: number): SavedRound => ({
+    round: r,
+    head: null,
+    towers: { modelVersion: base, reports, sums },
+    noise: { headStd: 1, towerStd: std },
+  });
+
+  it('steps against the average device gradient when it stands above the noise', () => {
+    const random = seededRandom(4);
+    // 1,000 devices whose gradients agree on `direction`, noise sd 1 per weight.
+    const rounds = [1, 2].map((r) => round(r, Array.from(direction, (x) => 500 * x + standardNormal(random)), 500, 1));
+    const step = towerStep(rounds, base, P, 0.5);
+    expect(step.skipped).toBeNull();
+    expect(step.reports).toBe(1000);
+    expect(step.rounds).toEqual([1, 2]);
+    const cosine = step.step!.reduce((s, x, i) => s + x * direction[i]!, 0) / (step.stepNorm * l2Norm(direction));
+    expect(cosine).toBeLessThan(-0.99); // downhill
+    expect(step.stepNorm).toBeCloseTo(0.5 * l2Norm(direction), 1);
+  });
+
+  it('keeps the towers when the noise is as large as the signal, or no round carries gradients for the model', () => {
+    const random = seededRandom(5);
+    const noisy = [round(1, Array.from(direction, (x) => 0.2 * x + 3 * standardNormal(random)), 40, 3)];
+    expect(towerStep(noisy, base, P, 0.5)).toMatchObject({ step: null, reports: 40, skipped: expect.stringContaining('noise is as large') });
+    expect(towerStep(noisy, 'bbbbbbbbbbbbbbbb', P, 0.5)).toMatchObject({ step: null, skipped: expect.stringContaining('no released round') });
   });
 });

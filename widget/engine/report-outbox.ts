@@ -138,7 +138,8 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, model: R
   }
   if (model && towerExamples.length > 0) {
     const gradient = clipToNorm(towerGradient(model.towerWeights, model.topology, model.mean, towerExamples), privacy.towerClip * (1 - 1e-9));
-    report.towers = quantizeGradient(gradient);
+    // Rows logged under another feature layout would give NaN: such a gradient is not sent.
+    if (gradient.every(Number.isFinite)) report.towers = quantizeGradient(gradient);
   }
   // At most 16 kB: the optional parts go, the least needed first, until it fits (the counts alone always do).
   for (const part of ['towers', 'head', 'ope'] as const) if (JSON.stringify(report).length > MAX_REPORT_BYTES) delete report[part];

@@ -1,0 +1,118 @@
+/**
+ * Federated off-policy evaluation: from the noised off-policy sums of released rounds
+ * (protocol/off-policy.ts) to an estimate, with a 95% interval, of how each candidate model's
+ * policy would have done on the decisions the serving model made, beside the serving model's own
+ * click rate on them. Then the gate: a candidate is promoted automatically only when its lower
+ * bound beats the serving model's estimate.
+ *
+ * Estimator: self-normalized IPS, V = sum r w / sum w. Its variance by the delta method over
+ * decisions, sum w^2 (r - V)^2 / (sum w)^2, is computable from the sums alone because r is 0 or 1
+ * (sum w^2 r^2 = sum r w^2); the release noise adds sigma^2 (1 + V^2) / (sum w)^2 (first-order,
+ * sigma^2 the summed noise variance of each coordinate). Treating decisions as independent
+ * ignores that one device makes several; with the per-device clipping bounding each device's
+ * share, that understates the interval somewhat, which is why the gate also refuses intervals too
+ * wide to mean anything.
+ */
+import { OPE_SUMS } from '../../protocol/off-policy.ts';
+
+export interface Interval {
+  estimate: number;
+  lower: number;
+  upper: number;
+}
+
+const Z95 = 1.959964;
+
+function interval(estimate: number, variance: number): Interval {
+  const half = Z95 * Math.sqrt(Math.max(0, variance));
+  return { estimate, lower: estimate - half, upper: estimate + half };
+}
+
+/**
+ * SNIPS estimate and interval from pooled sums [n, sum r w, sum w, sum r w^2, sum w^2] carrying
+ * independent noise of variance `noiseVariance` per coordinate; null when the weights' sum does not
+ * stand clear of the noise (then there is nothing to estimate).
+ */
+export function snipsFromSums(sums: readonly number[], noiseVariance: number): Interval | null {
+  if (sums.length !== OPE_SUMS) throw new Error(`off-policy sums have ${OPE_SUMS} entries, got ${sums.length}`);
+  const [, a, b, c, d] = sums as [number, number, number, number, number];
+  if (!(b > 3 * Math.sqrt(noiseVariance)) || !(b > 0)) return null;
+  const value = a / b;
+  const sampling = Math.max(0, c - 2 * value * c + value * value * d) / (b * b);
+  const noise = (noiseVariance * (1 + value * value)) / (b * b);
+  return interval(value, sampling + noise);
+}
+
+export interface PooledSums {
+  sums: number[];
+  noiseVariance: number;
+  rounds: number[];
+}
+
+/** A released round's off-policy part, as the trainer saved it. */
+export interface ReleasedOpe {
+  round: number;
+  loggingModel: string;
+  models: { modelVersion: string; sums: number[] }[];
+  noiseStd: number;
+}
+
+export function pool(rounds: readonly ReleasedOpe[], modelVersion: string): PooledSums {
+  const sums = new Array<number>(OPE_SUMS).fill(0);
+  let noiseVariance = 0;
+  const used: number[] = [];
+  for (const r of rounds) {
+    const entry = r.models.find((m) => m.modelVersion === modelVersion);
+    if (!entry) continue;
+    entry.sums.forEach((x, i) => (sums[i]! += x));
+    noiseVariance += r.noiseStd * r.noiseStd;
+    used.push(r.round);
+  }
+  return { sums, noiseVariance, rounds: used };
+}
+
+export type Verdict = 'better' | 'not_better' | 'too_wide' | 'insufficient';
+
+export interface CandidateEvaluation {
+  candidate: string;
+  serving: string;
+  rounds: number[];
+  /** Decisions the estimate rests on (noised count). */
+  decisions: number;
+  candidateValue: Interval | null;
+  servingValue: Interval | null;
+  verdict: Verdict;
+  reason: string;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+/**
+ * Each candidate evaluated in released rounds whose decisions `serving` made, against `serving`
+ * on the same rounds. Verdicts: better (lower bound above the serving estimate: the only one that
+ * promotes automatically), too_wide (the interval is wider than the serving click rate itself),
+ * not_better, insufficient (too few decisions for an estimate).
+ */
+export function evaluateCandidates(released: readonly ReleasedOpe[], serving: string): CandidateEvaluation[] {
+  const mine = released.filter((r) => r.loggingModel === serving);
+  const candidates = [...new Set(mine.flatMap((r) => r.models.map((m) => m.modelVersion)))].filter((v) => v !== serving).sort();
+  return candidates.map((candidate) => {
+    const rounds = mine.filter((r) => r.models.some((m) => m.modelVersion === candidate));
+    const c = pool(rounds, candidate);
+    const s = pool(rounds, serving);
+    const candidateValue = snipsFromSums(c.sums, c.noiseVariance);
+    const servingValue = snipsFromSums(s.sums, s.noiseVariance);
+    const base = { candidate, serving, rounds: c.rounds, decisions: Math.round(c.sums[0]!), candidateValue, servingValue };
+    if (!candidateValue || !servingValue) {
+      return { ...base, verdict: 'insufficient' as const, reason: `too few decisions in rounds ${c.rounds.join(', ') || '(none)'} to estimate; wait for more rounds` };
+    }
+    const iv = `${pct(candidateValue.estimate)} [${pct(candidateValue.lower)}, ${pct(candidateValue.upper)}]`;
+    if (candidateValue.lower > servingValue.estimate) {
+      return { ...base, verdict: 'better' as const, reason: `estimated click rate ${iv}: its lower bound beats the serving model's ${pct(servingValue.estimate)}` };
+    }
+    if (candidateValue.upper - candidateValue.lower > Math.max(servingValue.estimate, 1e-3)) {
+      return { ...base, verdict: 'too_wide' as const, reason: `estimated click rate ${iv} is too uncertain to judge against the serving model's ${pct(servingValue.estimate)}; wait for more rounds` };
+    }
+    return { ...base, verdict: 'not_better' as const, reason: `estimated click rate ${iv}: not shown to beat the serving model's ${pct(servingValue.estimate)}` };
+  });
+}
