@@ -98,7 +98,7 @@ interface DeviceRun {
 }
 
 /** DEVICES shoppers, each a fresh device: views, decisions, outcomes from the known click model, one report. */
-async function runDevices(served: string, categories: string[], seed: number, candidate: string | null): Promise<DeviceRun> {
+async function runDevices(served: string, categories: string[], seed: number, candidate: string | null, keepLastOpen: boolean): Promise<DeviceRun> {
   const answers: string[] = [];
   const sentOpe = new Map<string, number[]>();
   let stayingOpen: DeviceEngine | null = null;
@@ -130,10 +130,10 @@ async function runDevices(served: string, categories: string[], seed: number, ca
     answers.push(`${code} ${body}`);
     // A second report in the same round: there is none to send (one per device per round).
     expect(await engine.prepareReport()).toBeNull();
-    if (i === DEVICES - 1) stayingOpen = engine;
-    else await deleteDB(databaseName(SITE)); // the next device starts with nothing
+    stayingOpen = engine;
+    // The next device starts with nothing (all devices share this process's IndexedDB).
+    if (!(keepLastOpen && i === DEVICES - 1)) await deleteDB(databaseName(SITE));
   }
-  await deleteDB(databaseName(SITE));
   return { answers, stayingOpen: stayingOpen!, sentOpe };
 }
 
@@ -148,7 +148,7 @@ describe('federated rounds, end to end', () => {
 
     // Round 1: the serving model alone.
     const round = await freshRound();
-    const first = await runDevices(served, categories, 1000, null);
+    const first = await runDevices(served, categories, 1000, null, false);
     console.log(`${DEVICES} devices decided and reported in ${((Date.now() % (ROUND_SECONDS * 1000)) / 1000).toFixed(1)} s of the round`);
     expect(first.answers.filter((a) => a === COUNTED)).toHaveLength(DEVICES);
     expect(Math.floor(Date.now() / (ROUND_SECONDS * 1000))).toBe(round);
@@ -189,7 +189,7 @@ describe('federated rounds, end to end', () => {
 
     // Round 2: devices decide with the serving model and score the candidate beside each decision.
     const round2 = await freshRound();
-    const second = await runDevices(served, categories, 5000, published.version);
+    const second = await runDevices(served, categories, 5000, published.version, true);
     expect(second.answers.filter((a) => a === COUNTED)).toHaveLength(DEVICES);
     const sentCandidate = second.sentOpe.get(published.version)!;
     const sentServing = second.sentOpe.get(served)!;
