@@ -1,7 +1,9 @@
 /**
- * Vite builds the widget in two passes (scripts/build-widget.ts drives them):
+ * Vite builds the widget in three passes (scripts/build-widget.ts drives them):
  *   --mode engine : the Web Worker, an ES module with content-hashed chunks (tfjs lives here)
- *   --mode loader : the script tag, one IIFE that knows the engine chunk's hashed name
+ *   --mode render : the renderer (preact, creatives), one content-hashed ES module the loader
+ *                   adds as a module script carrying the page's CSP nonce
+ *   --mode loader : the script tag, one IIFE that knows the other two's hashed names
  * Both land in dist/edge-assets/v1/, which the edge worker serves.
  */
 import path from 'node:path';
@@ -40,9 +42,25 @@ export default defineConfig(({ mode }) => {
       },
     };
   }
+  if (mode === 'render') {
+    return {
+      ...common,
+      build: {
+        outDir: path.join(ASSETS_DIR, 'chunks'),
+        emptyOutDir: false,
+        target: 'es2022',
+        minify: true,
+        lib: { entry: path.join(root, 'widget/render/index.ts'), formats: ['es'] },
+        rolldownOptions: { output: { entryFileNames: 'render-[hash].js', comments: { legal: false } } },
+      },
+    };
+  }
   return {
     ...common,
-    define: { __VITRINE_ENGINE_FILE__: JSON.stringify(process.env.VITRINE_ENGINE_FILE ?? 'engine.js') },
+    define: {
+      __VITRINE_ENGINE_FILE__: JSON.stringify(process.env.VITRINE_ENGINE_FILE ?? 'engine.js'),
+      __VITRINE_RENDER_FILE__: JSON.stringify(process.env.VITRINE_RENDER_FILE ?? 'render.js'),
+    },
     build: {
       outDir: ASSETS_DIR,
       emptyOutDir: false,

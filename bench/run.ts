@@ -108,7 +108,7 @@ function syntheticCandidates(n: number): Candidate[] {
   return Array.from({ length: n }, (_, i) => {
     const p = PRODUCTS[i % PRODUCTS.length]!;
     const t = TEMPLATES[i % TEMPLATES.length]!;
-    return { id: `c-${i}`, templateId: t.id, layout: t.layout, messageType: MESSAGE_TYPES[i % MESSAGE_TYPES.length]!, category: p.category, brand: p.brand, price: p.price, productName: p.name, imageUrl: p.imageUrl, url: p.url, popularity: p.popularity };
+    return { id: `c-${i}`, templateId: t.id, layout: t.layout, messageType: MESSAGE_TYPES[i % MESSAGE_TYPES.length]!, category: p.category, brand: p.brand, price: p.price, productName: p.name, imageUrl: p.imageUrl, url: p.url, popularity: p.popularity, listPrice: null, items: [] };
   });
 }
 

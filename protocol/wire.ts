@@ -48,6 +48,8 @@ export const ProductSchema = v.strictObject({
   category: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
   brand: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
   price: v.pipe(v.number(), v.minValue(0), v.maxValue(1e7)),
+  /** The price before a sale, if any: `{discount}` in a template is computed from it. */
+  listPrice: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1e7))),
   imageUrl: SAFE_URL,
   url: SAFE_URL,
   inStock: v.optional(v.boolean(), true),
@@ -56,13 +58,22 @@ export const ProductSchema = v.strictObject({
 export type Product = v.InferOutput<typeof ProductSchema>;
 
 const VARIANTS = v.pipe(v.array(TEXT), v.minLength(1), v.maxLength(8));
+/**
+ * A creative template: a layout and its named asset slots. Text slots hold variants (the device
+ * picks one of each at random and logs the probability); `{product.name}`, `{category}`,
+ * `{brand}`, `{price}` and `{discount}` are filled on the device, and a text whose variable has
+ * nothing to fill shows `fallback` instead. `image` replaces the product's image (a banner's
+ * artwork); `badge` defaults to the creative's message type.
+ */
 export const TemplateSchema = v.strictObject({
   id: ID,
   layout: v.picklist(LAYOUTS),
-  /** Text variants; `{product.name}`, `{category}`, `{brand}`, `{price}` are filled on the device. */
   headline: VARIANTS,
   body: v.optional(VARIANTS, ['']),
   cta: VARIANTS,
+  badge: v.optional(VARIANTS),
+  image: v.optional(SAFE_URL),
+  fallback: v.optional(TEXT),
 });
 export type Template = v.InferOutput<typeof TemplateSchema>;
 
@@ -82,6 +93,20 @@ export const UpsertCreativesSchema = v.strictObject({ creatives: v.pipe(v.array(
 
 // ---- What devices read ----------------------------------------------------------------------
 
+/** A product a carousel may show: the device ranks them for its shopper and shows the first 2-4. */
+export const CarouselItemSchema = v.object({
+  id: ID,
+  name: v.string(),
+  brand: v.string(),
+  category: v.string(),
+  price: v.number(),
+  listPrice: v.optional(v.nullable(v.number()), null),
+  imageUrl: SAFE_URL,
+  url: SAFE_URL,
+  popularity: v.number(),
+});
+export type CarouselItem = v.InferOutput<typeof CarouselItemSchema>;
+
 /** A creative joined with its product, as the device scores and renders it. */
 export const CandidateSchema = v.object({
   id: ID,
@@ -92,9 +117,12 @@ export const CandidateSchema = v.object({
   brand: v.string(),
   price: v.number(),
   productName: v.string(),
+  listPrice: v.optional(v.nullable(v.number()), null),
   imageUrl: v.nullable(SAFE_URL),
   url: SAFE_URL,
   popularity: v.number(),
+  /** Carousels: the in-stock products of the creative's category, most popular first (at most 8). */
+  items: v.optional(v.pipe(v.array(CarouselItemSchema), v.maxLength(8)), []),
 });
 export type Candidate = v.InferOutput<typeof CandidateSchema>;
 
@@ -154,7 +182,7 @@ export const ReportSchema = v.strictObject({
   round: v.pipe(v.number(), v.integer(), v.minValue(0)),
   modelVersion: v.nullable(MODEL_VERSION),
   outcomes: v.pipe(
-    v.array(v.strictObject({ creativeId: ID, impressions: COUNT, clicks: COUNT, conversions: v.optional(COUNT, 0) })),
+    v.array(v.strictObject({ creativeId: ID, impressions: COUNT, clicks: COUNT, conversions: v.optional(COUNT, 0), dismissals: v.optional(COUNT, 0) })),
     v.minLength(1),
     v.maxLength(200),
   ),

@@ -1,6 +1,6 @@
 /**
- * `npm run build`: the engine worker first (its entry name carries a content hash), then the
- * loader with that name compiled in. Prints the gzip sizes a shopper downloads.
+ * `npm run build`: the engine worker and the renderer first (their entry names carry content
+ * hashes), then the loader with those names compiled in. Prints the gzip sizes a shopper downloads.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -17,9 +17,13 @@ await build({ configFile, mode: 'engine' });
 const engineFile = readdirSync(path.join(assets, 'chunks')).find((f) => /^engine-[\w-]+\.js$/.test(f));
 if (!engineFile) throw new Error('the engine build produced no engine-<hash>.js');
 process.env.VITRINE_ENGINE_FILE = engineFile;
+await build({ configFile, mode: 'render' });
+const renderFile = readdirSync(path.join(assets, 'chunks')).find((f) => /^render-[\w-]+\.js$/.test(f));
+if (!renderFile) throw new Error('the render build produced no render-<hash>.js');
+process.env.VITRINE_RENDER_FILE = renderFile;
 await build({ configFile, mode: 'loader' });
 
 const gz = (file: string) => (gzipSync(readFileSync(file), { level: 9 }).length / 1024).toFixed(1);
 const chunks = readdirSync(path.join(assets, 'chunks'));
-console.log(`widget built in ${path.relative(root, assets)}: vitrine.js ${gz(path.join(assets, 'vitrine.js'))} kB gzip; engine ${engineFile} + ${chunks.length - 1} chunks:`);
+console.log(`widget built in ${path.relative(root, assets)}: vitrine.js ${gz(path.join(assets, 'vitrine.js'))} kB gzip; engine ${engineFile}, renderer ${renderFile}; chunks:`);
 for (const chunk of chunks) console.log(`  chunks/${chunk} ${gz(path.join(assets, 'chunks', chunk))} kB gzip`);

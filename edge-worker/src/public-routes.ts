@@ -156,7 +156,7 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   }
   // The clipping bounds the config declares: what the release's noise is calibrated to.
   const privacy = sitePrivacy(site);
-  const counts = report.outcomes.flatMap((o) => [o.impressions, o.clicks, o.conversions]);
+  const counts = report.outcomes.flatMap((o) => [o.impressions, o.clicks, o.conversions, o.dismissals]);
   if (l2Norm(counts) > privacy.countClip * (1 + 1e-9)) {
     throw new HttpError(422, 'over_clip', `the outcome counts have L2 norm ${l2Norm(counts).toFixed(3)}, above the bound ${privacy.countClip}`);
   }

@@ -19,6 +19,8 @@ export interface CreativeTotals {
   impressions: number;
   clicks: number;
   conversions: number;
+  /** "Not interested" from shoppers. */
+  dismissals: number;
 }
 
 /** What the round's object is told on every report: the round's rules, from the site's settings. */
@@ -116,7 +118,9 @@ export class RoundAggregator extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS released (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);`);
     // Objects created by earlier versions get the newer columns (SQLite has no ADD COLUMN IF NOT EXISTS).
     const columns = (table: string) => ctx.storage.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().map((c) => c.name);
-    if (!columns('creative_totals').includes('conversions')) ctx.storage.sql.exec('ALTER TABLE creative_totals ADD COLUMN conversions INTEGER NOT NULL DEFAULT 0');
+    const totalsColumns = columns('creative_totals');
+    if (!totalsColumns.includes('conversions')) ctx.storage.sql.exec('ALTER TABLE creative_totals ADD COLUMN conversions INTEGER NOT NULL DEFAULT 0');
+    if (!totalsColumns.includes('dismissals')) ctx.storage.sql.exec('ALTER TABLE creative_totals ADD COLUMN dismissals INTEGER NOT NULL DEFAULT 0');
     const privacyColumns = columns('privacy_terms');
     if (!privacyColumns.includes('ope_clip')) ctx.storage.sql.exec(`ALTER TABLE privacy_terms ADD COLUMN ope_clip REAL NOT NULL DEFAULT ${DEFAULT_PRIVACY.opeClip}`);
     if (!privacyColumns.includes('tower_clip')) ctx.storage.sql.exec(`ALTER TABLE privacy_terms ADD COLUMN tower_clip REAL NOT NULL DEFAULT ${DEFAULT_PRIVACY.towerClip}`);
@@ -160,13 +164,14 @@ export class RoundAggregator extends DurableObject<Env> {
       this.ctx.storage.sql.exec('INSERT INTO reports (id) VALUES (?)', report.reportId);
       for (const o of report.outcomes) {
         this.ctx.storage.sql.exec(
-          `INSERT INTO creative_totals (creative_id, impressions, clicks, conversions) VALUES (?, ?, ?, ?)
+          `INSERT INTO creative_totals (creative_id, impressions, clicks, conversions, dismissals) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (creative_id) DO UPDATE SET impressions = impressions + excluded.impressions, clicks = clicks + excluded.clicks,
-             conversions = conversions + excluded.conversions`,
+             conversions = conversions + excluded.conversions, dismissals = dismissals + excluded.dismissals`,
           o.creativeId,
           o.impressions,
           o.clicks,
           o.conversions,
+          o.dismissals,
         );
       }
       const offered = (part: unknown): PartOutcome => (part ? 'ignored_other_model' : 'none');
@@ -268,14 +273,21 @@ export class RoundAggregator extends DurableObject<Env> {
     const z = privacy.noiseMultiplier;
     const exact = new Map(
       this.ctx.storage.sql
-        .exec<{ creative_id: string; impressions: number; clicks: number; conversions: number }>('SELECT creative_id, impressions, clicks, conversions FROM creative_totals')
+        .exec<{ creative_id: string; impressions: number; clicks: number; conversions: number; dismissals: number }>('SELECT creative_id, impressions, clicks, conversions, dismissals FROM creative_totals')
         .toArray()
         .map((r) => [r.creative_id, r]),
     );
     const ids = [...new Set(creativeIds)].sort();
-    const counts = addGaussianNoise(ids.flatMap((id) => [exact.get(id)?.impressions ?? 0, exact.get(id)?.clicks ?? 0, exact.get(id)?.conversions ?? 0]), z * privacy.countClip);
+    const row = (id: string) => exact.get(id) ?? { impressions: 0, clicks: 0, conversions: 0, dismissals: 0 };
+    const counts = addGaussianNoise(ids.flatMap((id) => [row(id).impressions, row(id).clicks, row(id).conversions, row(id).dismissals]), z * privacy.countClip);
     const round3 = (x: number) => Math.round(x * 1000) / 1000;
-    const totals = ids.map((creativeId, i) => ({ creativeId, impressions: round3(counts[3 * i]!), clicks: round3(counts[3 * i + 1]!), conversions: round3(counts[3 * i + 2]!) }));
+    const totals = ids.map((creativeId, i) => ({
+      creativeId,
+      impressions: round3(counts[4 * i]!),
+      clicks: round3(counts[4 * i + 1]!),
+      conversions: round3(counts[4 * i + 2]!),
+      dismissals: round3(counts[4 * i + 3]!),
+    }));
     const headRow = this.ctx.storage.sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
     const head = headRow ? { modelVersion: headRow.model_version, reports: headRow.reports, stats: addGaussianNoise(JSON.parse(headRow.stats) as number[], z * privacy.headClip) } : null;
     const opeRow = this.ctx.storage.sql.exec<{ logging_model: string; reports: number }>('SELECT logging_model, reports FROM ope_reports').toArray()[0];

@@ -90,13 +90,13 @@ export async function upsertSite(db: D1Database, site: string, s: SiteSettings):
 
 export async function upsertProducts(db: D1Database, site: string, products: Product[]): Promise<void> {
   const stmt = db.prepare(
-    `INSERT INTO products (site, id, name, category, brand, price, image_url, url, in_stock, popularity)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+    `INSERT INTO products (site, id, name, category, brand, price, image_url, url, in_stock, popularity, list_price)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
      ON CONFLICT (site, id) DO UPDATE SET name = ?3, category = ?4, brand = ?5, price = ?6, image_url = ?7,
-       url = ?8, in_stock = ?9, popularity = ?10`,
+       url = ?8, in_stock = ?9, popularity = ?10, list_price = ?11`,
   );
   await db.batch(
-    products.map((p) => stmt.bind(site, p.id, p.name, p.category, p.brand, p.price, p.imageUrl, p.url, p.inStock ? 1 : 0, p.popularity)),
+    products.map((p) => stmt.bind(site, p.id, p.name, p.category, p.brand, p.price, p.imageUrl, p.url, p.inStock ? 1 : 0, p.popularity, p.listPrice ?? null)),
   );
 }
 
@@ -147,6 +147,7 @@ export async function listCandidates(db: D1Database, site: string): Promise<Cand
               COALESCE(p.category, c.category) AS category,
               COALESCE(p.brand, best.brand, '') AS brand,
               COALESCE(p.price, best.price, 0) AS price,
+              COALESCE(p.list_price, best.list_price) AS list_price,
               COALESCE(p.name, best.name, '') AS product_name,
               COALESCE(p.image_url, best.image_url) AS image_url,
               COALESCE(p.url, best.url) AS url,
@@ -169,12 +170,13 @@ export async function listCandidates(db: D1Database, site: string): Promise<Cand
       category: string;
       brand: string;
       price: number;
+      list_price: number | null;
       product_name: string;
       image_url: string | null;
       url: string;
       popularity: number;
     }>();
-  return results.map((r) => ({
+  const candidates: Candidate[] = results.map((r) => ({
     id: r.id,
     templateId: r.template_id,
     layout: (JSON.parse(r.template) as Template).layout,
@@ -182,11 +184,27 @@ export async function listCandidates(db: D1Database, site: string): Promise<Cand
     category: r.category,
     brand: r.brand,
     price: r.price,
+    listPrice: r.list_price,
     productName: r.product_name,
     imageUrl: r.image_url,
     url: r.url,
     popularity: r.popularity,
+    items: [],
   }));
+  await attachCarouselItems(db, site, candidates);
+  return candidates;
+}
+
+/** Carousels get the in-stock products of their category (all categories without one), most popular first. */
+async function attachCarouselItems(db: D1Database, site: string, candidates: Candidate[]): Promise<void> {
+  const carousels = candidates.filter((c) => c.layout === 'carousel');
+  if (carousels.length === 0) return;
+  const { results } = await db
+    .prepare('SELECT id, name, brand, category, price, list_price, image_url, url, popularity FROM products WHERE site = ? AND in_stock = 1 ORDER BY popularity DESC, id')
+    .bind(site)
+    .all<{ id: string; name: string; brand: string; category: string; price: number; list_price: number | null; image_url: string; url: string; popularity: number }>();
+  const items = results.map((r) => ({ id: r.id, name: r.name, brand: r.brand, category: r.category, price: r.price, listPrice: r.list_price, imageUrl: r.image_url, url: r.url, popularity: r.popularity }));
+  for (const c of carousels) c.items = items.filter((i) => !c.category || i.category === c.category).slice(0, 8);
 }
 
 /** Every creative id of the site (a release lists them all, zeros included). */

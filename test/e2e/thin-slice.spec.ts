@@ -27,7 +27,7 @@ test('one script tag to one stored feedback: every hop of the loop', async ({ pa
   // 1. A creative is rendered inside the hero slot's shadow root.
   const creative = creativeIn(page, 'hero');
   await expect(creative).toBeVisible({ timeout: 10_000 });
-  const inShadow = await page.locator('[data-vitrine-slot="hero"]').evaluate((el) => el.shadowRoot?.querySelector('a.creative') !== null);
+  const inShadow = await page.locator('[data-vitrine-slot="hero"]').evaluate((el) => el.shadowRoot?.querySelector('a[data-creative]') !== null);
   expect(inShadow).toBe(true);
 
   // 2. The page view and the product view (from JSON-LD) are in IndexedDB.
@@ -44,7 +44,7 @@ test('one script tag to one stored feedback: every hop of the loop', async ({ pa
   expect(hero.propensity).toBeLessThanOrEqual(1);
   // ...with the text variants it shows and their exact probability.
   const template = TEMPLATES.find((t) => t.id === CREATIVES.find((c) => c.id === creativeId)!.templateId)!;
-  expect(hero.variantPropensity).toBeCloseTo(1 / (template.headline.length * (template.body?.length ?? 1) * template.cta.length), 12);
+  expect(hero.variantPropensity).toBeCloseTo(1 / (template.headline.length * (template.body?.length ?? 1) * template.cta.length * (template.badge?.length ?? 1)), 12);
   await expect(creative.locator('.headline')).toHaveText(filled(template.headline[hero.variant[0]]!));
 
   // 4. A click sends this device's report for the round: valid, with the click and the
@@ -63,7 +63,7 @@ test('one script tag to one stored feedback: every hop of the loop', async ({ pa
   const response = await reportResponse;
   expect(response.status()).toBe(202);
   await expect.poll(() => answers.length).toBe(1);
-  expect(JSON.parse(answers[0]!)).toEqual({ accepted: true, duplicate: false, head: 'counted' });
+  expect(JSON.parse(answers[0]!)).toEqual({ accepted: true, duplicate: false, head: 'counted', ope: 'counted', towers: 'counted' });
   const report = v.parse(ReportSchema, JSON.parse(response.request().postData()!));
   expect(report.outcomes).toContainEqual(expect.objectContaining({ creativeId, clicks: 1 }));
   expect(report.modelVersion).toMatch(/^[0-9a-f]{16}$/);

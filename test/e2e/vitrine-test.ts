@@ -66,8 +66,9 @@ export function readStore<T>(page: Page, store: string, site = 'demo'): Promise<
 }
 
 /** The creative link rendered in a slot's shadow root. */
+/** The creative's main link in a slot (a carousel's lead link), which carries its id in data-creative. */
 export function creativeIn(page: Page, slot: string) {
-  return page.locator(`[data-vitrine-slot="${slot}"] a.creative`);
+  return page.locator(`[data-vitrine-slot="${slot}"] a[data-creative]`);
 }
 
 /** The open round as its site's admin sees it: status and contributor count, never a sum (those leave the round only noised, after it closes). */

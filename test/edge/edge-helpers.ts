@@ -114,7 +114,7 @@ export async function currentRoundId(site = 'demo'): Promise<number> {
 
 export interface ExactRound {
   contributors: number;
-  totals: { creativeId: string; impressions: number; clicks: number; conversions: number }[];
+  totals: { creativeId: string; impressions: number; clicks: number; conversions: number; dismissals: number }[];
   head: { modelVersion: string; reports: number; stats: number[] } | null;
   /** Off-policy sums per evaluated model, and the summed tower gradient. */
   ope: Record<string, number[]>;
@@ -130,9 +130,11 @@ export function exactRound(round: number, site = 'demo'): Promise<ExactRound> {
     const sql = state.storage.sql;
     const contributors = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM reports').one().n;
     const totals = sql
-      .exec<{ creative_id: string; impressions: number; clicks: number; conversions: number }>('SELECT creative_id, impressions, clicks, conversions FROM creative_totals ORDER BY creative_id')
+      .exec<{ creative_id: string; impressions: number; clicks: number; conversions: number; dismissals: number }>(
+        'SELECT creative_id, impressions, clicks, conversions, dismissals FROM creative_totals ORDER BY creative_id',
+      )
       .toArray()
-      .map((r) => ({ creativeId: r.creative_id, impressions: r.impressions, clicks: r.clicks, conversions: r.conversions }));
+      .map((r) => ({ creativeId: r.creative_id, impressions: r.impressions, clicks: r.clicks, conversions: r.conversions, dismissals: r.dismissals }));
     const head = sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
     const ope = Object.fromEntries(sql.exec<{ model_version: string; sums: string }>('SELECT model_version, sums FROM ope_sums').toArray().map((r) => [r.model_version, JSON.parse(r.sums) as number[]]));
     const t = sql.exec<{ model_version: string; reports: number; sums: ArrayBuffer }>('SELECT model_version, reports, sums FROM tower_sums').toArray()[0];

@@ -16,7 +16,7 @@ const TINY_TOWERS = towerParameterCount(tinyModel().model.topology);
 const CLIP = DEFAULT_PRIVACY.towerClip;
 
 function report(round: number, modelVersion: string | null, extra: Partial<Report> = {}): Report {
-  return { v: 1, reportId: crypto.randomUUID(), round, modelVersion, outcomes: [{ creativeId: 'c-p1', impressions: 1, clicks: 0, conversions: 0 }], ...extra };
+  return { v: 1, reportId: crypto.randomUUID(), round, modelVersion, outcomes: [{ creativeId: 'c-p1', impressions: 1, clicks: 0, conversions: 0, dismissals: 0 }], ...extra };
 }
 
 /** A gradient of the tiny model's towers with L2 norm `norm`. */

@@ -12,7 +12,7 @@ const report = (round: number, clicks = 1): Report => ({
   reportId: crypto.randomUUID(),
   round,
   modelVersion: null,
-  outcomes: [{ creativeId: 'c-p1', impressions: 2, clicks, conversions: 0 }],
+  outcomes: [{ creativeId: 'c-p1', impressions: 2, clicks, conversions: 0, dismissals: 0 }],
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -65,7 +65,7 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
     expect(release.totals.map((t) => t.creativeId)).toEqual(['c-p1', 'c-p2']);
     expect(release.totals[0]!.impressions).not.toBe(6);
     const z = DEFAULT_PRIVACY.noiseMultiplier;
-    expect(release.noise).toEqual({ multiplier: z, countStd: z * 10, headStd: z * 2000, opeStd: z * 50, towerStd: z * 1 });
+    expect(release.noise).toEqual({ multiplier: z, countStd: z * 10, headStd: z * 2000, opeStd: z * 50, towerStd: z * DEFAULT_PRIVACY.towerClip });
     expect(release.ope).toBeNull();
     expect(release.towers).toBeNull();
     expect(release.head!.modelVersion).toBe('aaaaaaaaaaaaaaaa');

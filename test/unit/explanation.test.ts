@@ -4,7 +4,7 @@ import { applyEvent } from '../../protocol/profile-updates.ts';
 import type { Candidate } from '../../protocol/wire.ts';
 import { explainDecision } from '../../widget/engine/explanation.ts';
 
-const candidate: Candidate = { id: 'c', templateId: 't', layout: 'product_card', messageType: 'new', category: 'running-shoes', brand: 'Acme', price: 90, productName: 'Trail', imageUrl: null, url: '/p', popularity: 0.5 };
+const candidate: Candidate = { id: 'c', templateId: 't', layout: 'product_card', messageType: 'new', category: 'running-shoes', brand: 'Acme', price: 90, productName: 'Trail', imageUrl: null, url: '/p', popularity: 0.5, listPrice: null, items: [] };
 const home = { pageType: 'home' as const, category: null, hour: 12, device: 'desktop' as const };
 
 function profileWith(views: [category: string, brand: string][]) {

@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /** Bytes, gzip -9 (kB = 1,000 bytes, as in bench/results.json). */
 const LOADER_BUDGET = 10_000;
 const WORKER_BUDGET = 150_000;
+/** The renderer chunk: preact and the creative components, on the page's main thread. */
+const RENDER_BUDGET = 15_000;
 
 const root = path.resolve(import.meta.dirname, '../..');
 const out = mkdtempSync(path.join(tmpdir(), 'vitrine-size-'));
@@ -39,8 +41,16 @@ describe('size budgets', () => {
     expect(sizes[engine[0]!], `${engine[0]} is ${sizes[engine[0]!]} bytes gzip`).toBeLessThanOrEqual(WORKER_BUDGET);
   });
 
+  it(`keeps the renderer chunk within ${RENDER_BUDGET / 1000} kB gzip`, () => {
+    const render = Object.keys(sizes).filter((f) => /^chunks\/render-[\w-]+\.js$/.test(f));
+    expect(render).toHaveLength(1);
+    expect(sizes[render[0]!], `${render[0]} is ${sizes[render[0]!]} bytes gzip`).toBeLessThanOrEqual(RENDER_BUDGET);
+  });
+
   it('keeps everything the worker can ever load (its fallbacks included) within the worker budget too', () => {
-    const total = Object.entries(sizes).filter(([f]) => f.startsWith('chunks/')).reduce((sum, [, n]) => sum + n, 0);
+    const total = Object.entries(sizes)
+      .filter(([f]) => f.startsWith('chunks/') && !/^chunks\/render-/.test(f))
+      .reduce((sum, [, n]) => sum + n, 0);
     expect(total, `all chunks: ${total} bytes gzip`).toBeLessThanOrEqual(WORKER_BUDGET);
   });
 });

@@ -12,9 +12,9 @@ import { databaseName, openDeviceStore } from './device-store.ts';
 import type { DecisionRecord, DeviceDB } from './device-store.ts';
 import type { CreativeProbability, Decision, EngineApi, EngineStartOptions, EngineStatus, OutcomeKind, PreparedReport } from './engine-api.ts';
 import { attributePurchase } from './attribution.ts';
-import { composeVariants } from './composition.ts';
+import { composeVariants, rankItems } from './composition.ts';
 import type { Composition } from './composition.ts';
-import { eligibleIndexes, ImpressionCounter } from './eligibility.ts';
+import { eligibleIndexes, ImpressionCounter, loadDismissed } from './eligibility.ts';
 import { explainDecision } from './explanation.ts';
 import { readProfile, recordEvents } from './event-log.ts';
 import { drawThetas, sampleIndex, softmaxShares, THOMPSON_DRAWS, thompsonShares, withFloor } from './policy.ts';
@@ -24,7 +24,6 @@ import { postReport } from './report-transport.ts';
 import type { ScoringModel } from './scoring-model.ts';
 import { ServingState } from './serving-state.ts';
 import { parseTrackCall } from './track-command.ts';
-import { CREATIVE_CSS } from '../render/creative-styles.ts';
 
 /** What a decision logs for the round report's statistics and gradient (never handed to the page). */
 interface LoggedFeatures {
@@ -51,6 +50,7 @@ export class DeviceEngine implements EngineApi {
   private db: DeviceDB | null = null;
   private serving: ServingState | null = null;
   private impressions = new ImpressionCounter();
+  private dismissed = new Set<string>();
   /** Encoded candidates per config and slot: they change only with the config. */
   private encoded = new WeakMap<SiteConfig, Map<string, Float32Array>>();
   private reporting = false;
@@ -65,7 +65,12 @@ export class DeviceEngine implements EngineApi {
     // Opening the database (then reading today's impressions) and fetching the config do not
     // depend on each other: overlap them.
     const opening = this.openStore(options.storage);
-    const [store, loaded, impressions] = await Promise.allSettled([opening, serving.load(Date.now()), opening.then((s) => ImpressionCounter.load(s.db, Date.now()))]);
+    const [store, loaded, impressions, dismissed] = await Promise.allSettled([
+      opening,
+      serving.load(Date.now()),
+      opening.then((s) => ImpressionCounter.load(s.db, Date.now())),
+      opening.then((s) => loadDismissed(s.db)),
+    ]);
     if (store.status === 'rejected') return { state: 'unavailable', reason: `no storage at all: ${String(store.reason)}` };
     this.db = store.value.db;
     if (loaded.status === 'rejected') {
@@ -73,9 +78,10 @@ export class DeviceEngine implements EngineApi {
     }
     this.serving = serving;
     if (impressions.status === 'fulfilled') this.impressions = impressions.value;
+    if (dismissed.status === 'fulfilled') this.dismissed = dismissed.value;
     const fallbackReason = [store.value.fallback, loaded.value].filter(Boolean).join('; ') || null;
     if (this.reporting) void this.retryOutbox();
-    return { state: 'ready', modelVersion: serving.current!.model?.version ?? null, storage: options.storage === 'persistent' && !store.value.fallback ? 'indexeddb' : 'memory', fallbackReason, creativeCss: CREATIVE_CSS };
+    return { state: 'ready', modelVersion: serving.current!.model?.version ?? null, storage: options.storage === 'persistent' && !store.value.fallback ? 'indexeddb' : 'memory', fallbackReason };
   }
 
   /**
@@ -139,7 +145,8 @@ export class DeviceEngine implements EngineApi {
         situations.push({ id, slot, eligible: eligible.slice(), index });
         eligible.splice(k, 1); // a slate: no creative twice on one page
         const composed = composeVariants(templates.get(candidate.templateId)!, this.random);
-        out.push({ id, slot, candidate, template: composed.template, propensity: p[k]!, modelVersion, why: explainDecision(profile, page, candidate, modelVersion !== null) });
+        const items = candidate.layout === 'carousel' ? rankItems(candidate.items, profile) : [];
+        out.push({ id, slot, candidate, template: composed.template, items, propensity: p[k]!, modelVersion, why: explainDecision(profile, page, candidate, modelVersion !== null) });
         variants.set(id, composed);
         if (phi) {
           const creatives = this.creativeRows(config, candidates, slot);
@@ -215,7 +222,7 @@ export class DeviceEngine implements EngineApi {
   private async situation(db: DeviceDB, config: SiteConfig, page: PageContext, now: number) {
     const { templates, candidates } = usable(config);
     const profile = await readProfile(db);
-    return { templates, candidates, profile, shopper: encodeShopper(profile, page, now), eligible: eligibleIndexes(candidates, config, this.impressions.countsAt(now)) };
+    return { templates, candidates, profile, shopper: encodeShopper(profile, page, now), eligible: eligibleIndexes(candidates, config, this.impressions.countsAt(now), this.dismissed) };
   }
 
   /**
@@ -291,11 +298,16 @@ export class DeviceEngine implements EngineApi {
 
   async recordOutcome(decisionId: string, kind: OutcomeKind): Promise<void> {
     if (!this.db) return;
-    const tx = this.db.transaction('decisions', 'readwrite');
-    const d = await tx.store.get(decisionId);
+    const tx = this.db.transaction(['decisions', 'dismissed'], 'readwrite');
+    const decisions = tx.objectStore('decisions');
+    const d = await decisions.get(decisionId);
     if (d && !d[kind]) {
-      await tx.store.put({ ...d, [kind]: true, ...(kind === 'click' ? { clickedAt: Date.now() } : {}) });
+      await decisions.put({ ...d, [kind]: true, ...(kind === 'click' ? { clickedAt: Date.now() } : {}) });
       if (kind === 'impression') this.impressions.add(d.creativeId, Date.now());
+      if (kind === 'dismissal') {
+        await tx.objectStore('dismissed').put({ creativeId: d.creativeId, at: Date.now() });
+        this.dismissed.add(d.creativeId);
+      }
     }
     await tx.done;
   }
@@ -371,8 +383,17 @@ export class DeviceEngine implements EngineApi {
   }
 }
 
-/** The candidates whose template the config carries (a creative cannot be drawn without one). */
+/**
+ * The candidates that can be drawn: their template is in the config, and a carousel has at
+ * least two products to show. (Kept per config: it changes only with the config.)
+ */
+const usableByConfig = new WeakMap<SiteConfig, { templates: Map<string, Template>; candidates: Candidate[] }>();
 function usable(config: SiteConfig): { templates: Map<string, Template>; candidates: Candidate[] } {
-  const templates = new Map<string, Template>(config.templates.map((t) => [t.id, t]));
-  return { templates, candidates: config.candidates.filter((c) => templates.has(c.templateId)) };
+  let u = usableByConfig.get(config);
+  if (!u) {
+    const templates = new Map<string, Template>(config.templates.map((t) => [t.id, t]));
+    u = { templates, candidates: config.candidates.filter((c) => templates.has(c.templateId) && (c.layout !== 'carousel' || c.items.length >= 2)) };
+    usableByConfig.set(config, u);
+  }
+  return u;
 }

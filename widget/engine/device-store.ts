@@ -22,8 +22,8 @@ export interface DecisionRecord {
   creativeId: string;
   /** Probability with which this creative was chosen: the basis of every off-policy estimate. */
   propensity: number;
-  /** Text variants shown, [headline, body, cta], and their probability given the creative (composition.ts). */
-  variant?: [number, number, number];
+  /** Text variants shown, [headline, body, cta, badge] (older records: three), and their probability given the creative (composition.ts). */
+  variant?: number[];
   variantPropensity?: number;
   modelVersion: string | null;
   /** The chosen creative's head features under `modelVersion` (null without a model): what the round report's statistics are built from. */
@@ -40,8 +40,10 @@ export interface DecisionRecord {
   clickedAt?: number;
   /** A purchase followed the click within the attribution window (attribution.ts). */
   conversion?: boolean;
+  /** The shopper said "not interested" in this creative (a negative outcome; it is never shown here again). */
+  dismissal?: boolean;
   /** Which outcomes have gone into a report already (so none is counted twice). */
-  reported: { impression: boolean; click: boolean; conversion?: boolean };
+  reported: { impression: boolean; click: boolean; conversion?: boolean; dismissal?: boolean };
 }
 
 export interface OutboxEntry {
@@ -49,6 +51,12 @@ export interface OutboxEntry {
   report: Report;
   createdAt: number;
   attempts: number;
+}
+
+/** A creative the shopper dismissed ("not interested"): never eligible on this device again. */
+export interface DismissedEntry {
+  creativeId: string;
+  at: number;
 }
 
 /** One row per round this device has reported in: what makes "once per round" hold across pages. */
@@ -64,6 +72,7 @@ export interface VitrineDB extends DBSchema {
   decisions: { key: string; value: DecisionRecord; indexes: { byTime: number } };
   outbox: { key: string; value: OutboxEntry };
   ledger: { key: number; value: LedgerEntry };
+  dismissed: { key: string; value: DismissedEntry };
 }
 
 export type DeviceDB = IDBPDatabase<VitrineDB>;
@@ -85,6 +94,10 @@ export const MIGRATIONS: readonly Upgrade[] = [
   // v2: the per-round report ledger
   (db) => {
     db.createObjectStore('ledger', { keyPath: 'round' });
+  },
+  // v3: creatives the shopper dismissed
+  (db) => {
+    db.createObjectStore('dismissed', { keyPath: 'creativeId' });
   },
 ];
 

@@ -42,16 +42,26 @@ export class ImpressionCounter {
   }
 }
 
+/** The creatives this shopper dismissed ("not interested"), read once at start, then kept in memory. */
+export async function loadDismissed(db: DeviceDB | null): Promise<Set<string>> {
+  return new Set(db ? await db.getAllKeys('dismissed') : []);
+}
+
 /**
- * Indexes of the candidates eligible now: not in an excluded category and under the frequency
- * cap (out-of-stock products are already left out by the edge).
+ * Indexes of the candidates eligible now: not in an excluded category, under the frequency cap
+ * and not dismissed by this shopper (out-of-stock products are already left out by the edge).
  */
-export function eligibleIndexes(candidates: readonly Candidate[], config: Pick<SiteConfig, 'frequencyCapPerDay' | 'excludedCategories'>, shown: Map<string, number>): number[] {
+export function eligibleIndexes(
+  candidates: readonly Candidate[],
+  config: Pick<SiteConfig, 'frequencyCapPerDay' | 'excludedCategories'>,
+  shown: Map<string, number>,
+  dismissed: ReadonlySet<string> = new Set(),
+): number[] {
   const excluded = new Set(config.excludedCategories);
   const cap = config.frequencyCapPerDay;
   const out: number[] = [];
   candidates.forEach((c, i) => {
-    if (excluded.has(c.category)) return;
+    if (excluded.has(c.category) || dismissed.has(c.id)) return;
     if (cap > 0 && (shown.get(c.id) ?? 0) >= cap) return;
     out.push(i);
   });

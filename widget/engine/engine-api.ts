@@ -3,7 +3,7 @@
  * the main-thread / worker boundary. Types only, so the loader bundles none of the engine.
  */
 import type { PageContext } from '../../protocol/features.ts';
-import type { Candidate, Report, Template } from '../../protocol/wire.ts';
+import type { Candidate, CarouselItem, Report, Template } from '../../protocol/wire.ts';
 import type { ShopperEvent } from '../../protocol/shopper-events.ts';
 
 export interface EngineStartOptions {
@@ -25,8 +25,6 @@ export type EngineStatus =
       modelVersion: string | null;
       storage: 'indexeddb' | 'memory';
       fallbackReason: string | null;
-      /** The creative stylesheet: shipped in the worker chunk to keep the loader small. */
-      creativeCss: string;
     }
   | { state: 'unavailable'; reason: string };
 
@@ -35,6 +33,8 @@ export interface Decision {
   slot: string;
   candidate: Candidate;
   template: Template;
+  /** A carousel's products, ranked for this shopper on the device (empty for other layouts). */
+  items: CarouselItem[];
   propensity: number;
   modelVersion: string | null;
   /** "Why this ad?", from the shopper's own data on this device (explanation.ts). */
@@ -54,7 +54,8 @@ export interface PreparedReport {
   report: Report;
 }
 
-export type OutcomeKind = 'impression' | 'click';
+/** A dismissal is the shopper's "not interested": a negative outcome, and the creative is never shown on this device again. */
+export type OutcomeKind = 'impression' | 'click' | 'dismissal';
 
 export interface EngineApi {
   start(options: EngineStartOptions): Promise<EngineStatus>;

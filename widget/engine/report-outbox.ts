@@ -72,7 +72,7 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, model: R
     return null;
   }
   const decisions = tx.objectStore('decisions');
-  const counts = new Map<string, { impressions: number; clicks: number; conversions: number }>();
+  const counts = new Map<string, { impressions: number; clicks: number; conversions: number; dismissals: number }>();
   const examples: { phi: number[]; reward: number }[] = [];
   const towerExamples: (TowerExample & { cross: Float32Array })[] = [];
   const ope = new Map<string, Float64Array>();
@@ -83,18 +83,22 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, model: R
     const newImpression = d.impression && !d.reported.impression;
     const newClick = d.click && !d.reported.click;
     const newConversion = !!d.conversion && !d.reported.conversion;
-    if ((newImpression || newClick || newConversion) && (counts.has(d.creativeId) || counts.size < MAX_OUTCOMES_PER_REPORT)) {
-      const c = counts.get(d.creativeId) ?? { impressions: 0, clicks: 0, conversions: 0 };
+    const newDismissal = !!d.dismissal && !d.reported.dismissal;
+    if ((newImpression || newClick || newConversion || newDismissal) && (counts.has(d.creativeId) || counts.size < MAX_OUTCOMES_PER_REPORT)) {
+      const c = counts.get(d.creativeId) ?? { impressions: 0, clicks: 0, conversions: 0, dismissals: 0 };
       if (newImpression) c.impressions += 1;
       if (newClick) c.clicks += 1;
       if (newConversion) c.conversions += 1;
+      if (newDismissal) c.dismissals += 1;
       counts.set(d.creativeId, c);
       // One example per shown decision, the first time it is reported; its reward is the click
       // (a click reported later, after an impression already reported, is not re-counted).
-      const first = !d.reported.impression && !d.reported.click && !d.reported.conversion;
+      const first = !d.reported.impression && !d.reported.click && !d.reported.conversion && !d.reported.dismissal;
       if (first && shown(d) && modelVersion !== null && d.modelVersion === modelVersion && d.phi) {
         const reward = d.click ? 1 : 0;
-        examples.push({ phi: d.phi, reward });
+        // The last layer learns "not interested" as worse than being ignored: reward -1. (The
+        // off-policy sums and the towers keep the click as reward: their estimators assume 0/1.)
+        examples.push({ phi: d.phi, reward: d.dismissal && !d.click ? -1 : reward });
         dim = d.phi.length;
         addToOpeSums(opeSums(ope, modelVersion), reward, 1); // the serving model's own entry: its on-policy click rate
         for (const [version, pi] of Object.entries(d.candidatePi ?? {})) addToOpeSums(opeSums(ope, version), reward, importanceWeight(pi, d.propensity));
@@ -106,7 +110,7 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, model: R
           towerExamples.push({ shopper, creative, cross, reward, weight: Math.min(1 / (d.eligibleCount * d.propensity), TOWER_WEIGHT_CAP) });
         }
       }
-      await cursor.update({ ...d, reported: { impression: d.impression, click: d.click, conversion: !!d.conversion } });
+      await cursor.update({ ...d, reported: { impression: d.impression, click: d.click, conversion: !!d.conversion, dismissal: !!d.dismissal } });
     }
     cursor = await cursor.continue();
   }
@@ -115,16 +119,22 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, model: R
     return null;
   }
   const ids = [...counts.keys()];
-  const clipped = clipCounts(ids.flatMap((id) => [counts.get(id)!.impressions, counts.get(id)!.clicks, counts.get(id)!.conversions].map((n) => Math.min(n, 1000))), privacy.countClip);
+  const clipped = clipCounts(
+    ids.flatMap((id) => {
+      const c = counts.get(id)!;
+      return [c.impressions, c.clicks, c.conversions, c.dismissals].map((n) => Math.min(n, 1000));
+    }),
+    privacy.countClip,
+  );
   const outcomes = ids
-    .map((creativeId, i) => ({ creativeId, impressions: clipped[3 * i]!, clicks: clipped[3 * i + 1]!, conversions: clipped[3 * i + 2]! }))
-    .filter((o) => o.impressions + o.clicks + o.conversions > 0);
+    .map((creativeId, i) => ({ creativeId, impressions: clipped[4 * i]!, clicks: clipped[4 * i + 1]!, conversions: clipped[4 * i + 2]!, dismissals: clipped[4 * i + 3]! }))
+    .filter((o) => o.impressions + o.clicks + o.conversions + o.dismissals > 0);
   const report: Report = {
     v: 1,
     reportId: crypto.randomUUID(),
     round,
     modelVersion,
-    outcomes: outcomes.length > 0 ? outcomes : [{ creativeId: ids[0]!, impressions: 0, clicks: 0, conversions: 0 }],
+    outcomes: outcomes.length > 0 ? outcomes : [{ creativeId: ids[0]!, impressions: 0, clicks: 0, conversions: 0, dismissals: 0 }],
   };
   // Each part clipped a hair under its bound: float rounding in the scaling cannot push the norm past it.
   if (examples.length > 0) {

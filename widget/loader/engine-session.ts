@@ -19,7 +19,7 @@ export class EngineSession {
   constructor(
     private readonly settings: ScriptSettings,
     /** Runs the page's flow (record the page, decide, render) on a freshly started engine. */
-    private readonly onStarted: (engine: Remote<EngineApi>, creativeCss: string) => Promise<void>,
+    private readonly onStarted: (engine: Remote<EngineApi>) => Promise<void>,
     private readonly warn: (message: string) => void,
   ) {
     this.consentGiven = !settings.consentRequired;
@@ -48,7 +48,7 @@ export class EngineSession {
         return null;
       }
       if (status.fallbackReason) this.warn(status.fallbackReason);
-      await this.onStarted(engine, status.creativeCss);
+      await this.onStarted(engine);
       return engine;
     })();
     return this.current;

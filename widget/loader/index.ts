@@ -9,9 +9,10 @@ import type { ShopperEvent } from '../../protocol/shopper-events.ts';
 import type { EngineApi } from '../engine/engine-api.ts';
 import { EngineSession } from './engine-session.ts';
 import { productOnPage, readPageContext, searchQuery } from './page-context.ts';
-import { sendPreparedReport } from './report-sending.ts';
+import type { PageContext } from '../../protocol/features.ts';
+import { sendPreparedReport } from '../render/report-sending.ts';
+import { loadRenderer, reserveSlotSpace } from './renderer-loading.ts';
 import { readScriptSettings } from './script-settings.ts';
-import { findSlots, renderDecision } from './slot-rendering.ts';
 
 type QueueStub = ((...args: unknown[]) => unknown) & { q?: ArrayLike<unknown>[] };
 
@@ -43,10 +44,16 @@ function boot(script: HTMLScriptElement | null): void {
   const queued = Array.from(window.vitrine?.q ?? [], (args) => Array.from(args));
   const pending: [unknown, unknown][] = [];
   let live: Remote<EngineApi> | null = null;
-  let css = '';
 
-  const showPage = async (engine: Remote<EngineApi>, creativeCss: string) => {
-    css = creativeCss;
+  /** Decides the given slots and renders them (the renderer chunk loads meanwhile). */
+  const fill = async (engine: Remote<EngineApi>, slots: HTMLElement[], context: PageContext) => {
+    const [decisions, renderer] = await Promise.all([engine.decide(slots.map((s) => s.dataset.vitrineSlot || 'default'), context), loadRenderer(settings.scriptUrl, settings.nonce)]);
+    // "Not interested": the engine has excluded that creative; this slot gets the next decision.
+    const hooks = { nonce: settings.nonce, replace: (slot: HTMLElement) => void fill(engine, [slot], context).catch((e) => warn(String(e))) };
+    decisions.forEach((d, i) => renderer.renderDecision(slots[i]!, d, engine, hooks));
+  };
+
+  const showPage = async (engine: Remote<EngineApi>) => {
     const { events, context } = pageEvents(settings.searchParam);
     await engine.track(events);
     // Calls made before the engine was up, in the order they were made, after the page's own events.
@@ -54,10 +61,8 @@ function boot(script: HTMLScriptElement | null): void {
     live = engine;
     // data-debug: the engine for a developer's console (and the tests); never on a live shop.
     if (settings.debug) Object.assign(vitrine, { engine });
-    const slots = findSlots(document);
-    if (slots.length === 0) return;
-    const decisions = await engine.decide(slots.map((s) => s.dataset.vitrineSlot || 'default'), context);
-    decisions.forEach((d, i) => renderDecision(slots[i]!, d, engine, creativeCss));
+    const slots = Array.from(document.querySelectorAll<HTMLElement>('[data-vitrine-slot]'));
+    if (slots.length > 0) await fill(engine, slots, context);
   };
   const session = new EngineSession(settings, showPage, warn);
 
@@ -77,7 +82,7 @@ function boot(script: HTMLScriptElement | null): void {
     },
     export: async () => (await (await session.engine())?.exportData()) ?? 'null',
     // A single-page app's route change: read the page again, record it, and decide anew.
-    refresh: () => live && showPage(live, css),
+    refresh: () => live && showPage(live),
   };
 
   const vitrine: QueueStub = (name, ...args) => {
@@ -94,11 +99,14 @@ function boot(script: HTMLScriptElement | null): void {
   window.vitrine = vitrine;
   for (const command of queued) vitrine(...command);
   if (!session.allowed) return;
+  reserveSlotSpace();
 
   let started = false;
   const start = () => {
     if (started) return;
     started = true;
+    // The renderer downloads while the engine starts (the same promise serves the first render).
+    loadRenderer(settings.scriptUrl, settings.nonce).catch((e) => warn(String(e)));
     session.start().catch((e) => warn(`stopped: ${e instanceof Error ? e.message : String(e)}`));
   };
   // The engine never competes with the page's own work: it starts at the page's load event, or

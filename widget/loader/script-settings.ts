@@ -7,6 +7,8 @@
  *   data-gpc       (optional) "no-personalization": under Global Privacy Control, do not even
  *                  personalize locally (by default GPC stops reports, and local personalization goes on)
  *   data-debug     (optional) present: window.vitrine.engine is the engine, for a developer's console
+ *   data-nonce     (optional) the page's CSP nonce: the renderer's module script carries it (the
+ *                  script tag's own nonce is used when this is absent)
  * The IIFE build has no import.meta.url, so the script's own URL comes from document.currentScript.
  */
 import { SITE_ID_PATTERN } from '../../protocol/catalog.ts';
@@ -21,6 +23,8 @@ export interface ScriptSettings {
   /** What Global Privacy Control turns off: reports only, or personalization too. */
   gpcStops: 'reports' | 'everything';
   debug: boolean;
+  /** The CSP nonce for the renderer's module script. */
+  nonce: string | undefined;
 }
 
 export function readScriptSettings(script: HTMLScriptElement | null): ScriptSettings | string {
@@ -45,5 +49,6 @@ export function readScriptSettings(script: HTMLScriptElement | null): ScriptSett
     searchParam: script.dataset.searchParam || 'q',
     gpcStops: script.dataset.gpc === 'no-personalization' ? 'everything' : 'reports',
     debug: script.dataset.debug !== undefined,
+    nonce: script.dataset.nonce || script.nonce || undefined,
   };
 }

@@ -1,41 +1,97 @@
-/** The creative as the shopper sees it: one link, with text rendered as text. */
-import type { Candidate, Template } from '../../protocol/wire.ts';
-import { fillText } from './fill-text.ts';
+/**
+ * The creative as the shopper sees it. Every creative string is rendered as text (preact text
+ * nodes: never parsed as HTML); links and images come from URLs the schemas allow (http(s) or
+ * site-relative). One component per layout; all share the frame with the two shopper controls.
+ */
+import { useState } from 'preact/hooks';
+import type { Decision } from '../engine/engine-api.ts';
+import type { CarouselItem } from '../../protocol/wire.ts';
+import { discountOf, fillText } from './fill-text.ts';
 
 export interface CreativeViewProps {
-  candidate: Candidate;
-  template: Template;
+  decision: Decision;
+  /** A click on the creative (or one of a carousel's products): recorded, then the link is followed. */
   onActivate: (event: MouseEvent) => void;
-  /** "Why this ad?", computed on the device. */
-  why: string;
+  /** "Not interested": recorded as a negative outcome; the slot is decided again without it. */
+  onNotInterested: () => void;
 }
 
-const BADGE: Record<Candidate['messageType'], string> = { new: 'New', sale: 'Sale', bestseller: 'Bestseller', personal: 'For you' };
+const BADGE: Record<Decision['candidate']['messageType'], string> = { new: 'New', sale: 'Sale', bestseller: 'Bestseller', personal: 'For you' };
 
-export function CreativeView({ candidate, template, onActivate, why }: CreativeViewProps) {
-  const headline = fillText(template.headline[0] ?? '', candidate);
-  const body = fillText(template.body?.[0] ?? '', candidate);
-  const cta = fillText(template.cta[0] ?? '', candidate);
-  const showImage = template.layout !== 'text' && candidate.imageUrl !== null;
-  // The explanation sits beside the link (not in it: a control inside a link is not allowed),
-  // as a native disclosure: keyboard and screen-reader friendly, no script, no layout shift
-  // (it overlays the card's corner).
+function Price({ price, listPrice }: { price: number; listPrice: number | null | undefined }) {
+  if (!(price > 0)) return null;
+  const sale = discountOf(price, listPrice) !== '';
   return (
-    <div class="frame">
-      <a class={`creative ${template.layout}`} href={candidate.url} onClick={onActivate} data-creative={candidate.id}>
-        {showImage && <img src={candidate.imageUrl!} alt={candidate.productName || headline} width={96} height={96} loading="lazy" />}
-        <span class="copy">
-          <span class="badge">{BADGE[candidate.messageType]}</span>
-          <span class="headline">{headline}</span>
-          {body && <span class="body">{body}</span>}
-          {template.layout !== 'text' && candidate.price > 0 && <span class="price">{candidate.price.toFixed(2)}</span>}
-          <span class="cta">{cta}</span>
-        </span>
+    <span class="price">
+      {price.toFixed(2)}
+      {sale && <s class="was">{listPrice!.toFixed(2)}</s>}
+    </span>
+  );
+}
+
+function CarouselProduct({ item, onActivate }: { item: CarouselItem; onActivate: CreativeViewProps['onActivate'] }) {
+  const [imageFailed, setImageFailed] = useState(false);
+  return (
+    <li>
+      <a class="item" href={item.url} onClick={onActivate} data-product={item.id}>
+        {!imageFailed && <img src={item.imageUrl} alt={item.name} width={72} height={72} loading="lazy" onError={() => setImageFailed(true)} />}
+        <span class="name">{item.name}</span>
+        <Price price={item.price} listPrice={item.listPrice} />
       </a>
-      <details class="why">
-        <summary>Why this ad?</summary>
-        <p>{why}</p>
-      </details>
+    </li>
+  );
+}
+
+export function CreativeView({ decision, onActivate, onNotInterested }: CreativeViewProps) {
+  const { candidate, template, items } = decision;
+  const text = (variants: readonly string[] | undefined) => fillText(variants?.[0] ?? '', candidate, template.fallback);
+  const headline = text(template.headline);
+  const body = text(template.body);
+  const cta = text(template.cta);
+  const badge = template.badge ? text(template.badge) : BADGE[candidate.messageType];
+  const [imageFailed, setImageFailed] = useState(false);
+  const imageUrl = template.image ?? candidate.imageUrl;
+  // A missing image shows the text-only rendering, never a broken image.
+  const layout = (template.layout !== 'text' && template.layout !== 'carousel' && (imageFailed || !imageUrl)) ? 'text' : template.layout;
+  const copy = (
+    <span class="copy">
+      {badge && <span class="badge">{badge}</span>}
+      <span class="headline">{headline}</span>
+      {body && <span class="body">{body}</span>}
+      {layout !== 'text' && layout !== 'carousel' && <Price price={candidate.price} listPrice={candidate.listPrice} />}
+      <span class="cta">{cta}</span>
+    </span>
+  );
+  return (
+    <div class={`frame ${layout}`} data-layout={layout}>
+      {layout === 'carousel' ? (
+        <div class="creative carousel">
+          <a class="lead" href={candidate.url} onClick={onActivate} data-creative={candidate.id}>
+            {copy}
+          </a>
+          <ul class="items">
+            {items.map((item) => (
+              <CarouselProduct key={item.id} item={item} onActivate={onActivate} />
+            ))}
+          </ul>
+        </div>
+      ) : (
+        <a class={`creative ${layout}`} href={candidate.url} onClick={onActivate} data-creative={candidate.id}>
+          {layout !== 'text' && <img src={imageUrl!} alt={candidate.productName || headline} width={96} height={96} loading="lazy" onError={() => setImageFailed(true)} />}
+          {copy}
+        </a>
+      )}
+      {/* Beside the link, not in it (a control inside a link is not allowed); it overlays the
+          corner, so opening it moves nothing on the page. */}
+      <div class="controls">
+        <details class="why">
+          <summary>Why this ad?</summary>
+          <p>{decision.why}</p>
+        </details>
+        <button type="button" class="dismiss" onClick={onNotInterested} aria-label={`Not interested in this ad: ${headline}`}>
+          Not interested
+        </button>
+      </div>
     </div>
   );
 }

@@ -4,19 +4,34 @@
  */
 import type { Candidate } from '../../protocol/wire.ts';
 
-export function fillText(text: string, candidate: Candidate): string {
-  const values: Record<string, string> = {
-    'product.name': candidate.productName,
-    category: candidate.category,
-    brand: candidate.brand,
-    price: candidate.price > 0 ? candidate.price.toFixed(2) : '',
-  };
+/** "20%" when the price is below the list price, else empty (and the text falls back). */
+export function discountOf(price: number, listPrice: number | null | undefined): string {
+  if (!listPrice || !(listPrice > price) || !(price >= 0)) return '';
+  const percent = Math.round((1 - price / listPrice) * 100);
+  return percent >= 1 ? `${percent}%` : '';
+}
+
+function fill(text: string, values: Record<string, string>): string | null {
   let missing = false;
   const filled = text.replace(/\{([a-z.]+)\}/g, (_, key: string) => {
     const value = values[key] ?? '';
     if (!value) missing = true;
     return value;
   });
-  // A variable with nothing to fill would leave a hole ("New in "): fall back to the category.
-  return missing ? candidate.category || filled.trim() : filled;
+  return missing ? null : filled;
+}
+
+/**
+ * The text with its variables filled; when one has nothing to fill (a "{discount} off" on a
+ * product without a sale), the template's fallback text (filled the same way), else the category.
+ */
+export function fillText(text: string, candidate: Candidate, fallback?: string): string {
+  const values: Record<string, string> = {
+    'product.name': candidate.productName,
+    category: candidate.category,
+    brand: candidate.brand,
+    price: candidate.price > 0 ? candidate.price.toFixed(2) : '',
+    discount: discountOf(candidate.price, candidate.listPrice),
+  };
+  return fill(text, values) ?? (fallback !== undefined ? fill(fallback, values) : null) ?? candidate.category;
 }

@@ -5,7 +5,9 @@
 import { h, render } from 'preact';
 import type { Remote } from 'comlink';
 import type { Decision, EngineApi } from '../engine/engine-api.ts';
-import { CreativeView } from '../render/creative-view.tsx';
+import { CreativeView } from './creative-view.tsx';
+import { CREATIVE_CSS } from './creative-styles.ts';
+import type { RenderHooks } from './renderer-api.ts';
 import { sendPreparedReport } from './report-sending.ts';
 
 /** MRC display viewability: at least half of the creative in view for at least one second. */
@@ -18,25 +20,24 @@ let sheet: CSSStyleSheet | null = null;
 /** The viewability watch of each slot's current creative: a re-render ends the previous one. */
 const watches = new WeakMap<HTMLElement, () => void>();
 
-function styleShadow(root: ShadowRoot, css: string): void {
+function styleShadow(root: ShadowRoot, css: string, nonce: string | undefined): void {
   try {
     sheet ??= new CSSStyleSheet();
     if (sheet.cssRules.length === 0) sheet.replaceSync(css);
     root.adoptedStyleSheets = [sheet];
   } catch {
-    const style = document.createElement('style'); // browsers without constructable sheets
+    // Browsers without constructable sheets: a <style> element, carrying the page's CSP nonce.
+    if (root.querySelector('style')) return;
+    const style = document.createElement('style');
+    if (nonce) style.nonce = nonce;
     style.textContent = css;
     root.appendChild(style);
   }
 }
 
-export function findSlots(doc: Document): HTMLElement[] {
-  return Array.from(doc.querySelectorAll<HTMLElement>('[data-vitrine-slot]'));
-}
-
-export function renderDecision(slot: HTMLElement, decision: Decision, engine: Remote<EngineApi>, css: string): void {
+export function renderDecision(slot: HTMLElement, decision: Decision, engine: Remote<EngineApi>, hooks: RenderHooks): void {
   const root = slot.shadowRoot ?? slot.attachShadow({ mode: 'open' });
-  styleShadow(root, css);
+  styleShadow(root, CREATIVE_CSS, hooks.nonce);
   const onActivate = (event: MouseEvent) => {
     const recorded = engine.recordOutcome(decision.id, 'click').then(() => engine.prepareReport()).then(sendPreparedReport(engine));
     // A plain left click navigates this tab: hold it briefly so the click is recorded and the
@@ -47,7 +48,14 @@ export function renderDecision(slot: HTMLElement, decision: Decision, engine: Re
     const timeout = new Promise((resolve) => setTimeout(resolve, CLICK_RECORD_BUDGET_MS));
     void Promise.race([recorded, timeout]).finally(() => location.assign(href));
   };
-  render(h(CreativeView, { candidate: decision.candidate, template: decision.template, onActivate, why: decision.why }), root);
+  const onNotInterested = () => {
+    watches.get(slot)?.();
+    void engine
+      .recordOutcome(decision.id, 'dismissal')
+      .then(() => hooks.replace(slot))
+      .catch(() => undefined);
+  };
+  render(h(CreativeView, { decision, onActivate, onNotInterested }), root);
   slot.dataset.vitrineDecision = decision.id;
   watches.get(slot)?.();
   watches.set(slot, observeViewability(slot, () => void engine.recordOutcome(decision.id, 'impression')));
