@@ -33,7 +33,9 @@ export default defineConfig(({ mode }) => {
         rolldownOptions: {
           output: {
             entryFileNames: 'engine-[hash].js',
-            chunkFileNames: '[name]-[hash].js',
+            // One self-contained file: the worker runs from a blob of this file's text, and a
+            // worker on a page with a strict CSP may load no other script (engine-connection.ts).
+            codeSplitting: false,
             // tfjs ships @license comments that nearly double the chunk; the licenses are in
             // node_modules and THIRD-PARTY notices, not in every shopper's download.
             comments: { legal: false },

@@ -4,7 +4,8 @@
  * error in the page (`pageerror`): the widget must never throw into the host page.
  */
 import { test as base, expect } from '@playwright/test';
-import type { Page, Request } from '@playwright/test';
+import type { Page, Request, Route } from '@playwright/test';
+import type { SiteConfig } from '../../protocol/wire.ts';
 import { egressViolation } from '../../protocol/egress.ts';
 import { ADMIN_TOKEN, EDGE_PORT } from '../../playwright.config.ts';
 
@@ -49,10 +50,20 @@ export function readStore<T>(page: Page, store: string, site = 'demo'): Promise<
     ([name, storeName]) =>
       new Promise<T[]>((resolve, reject) => {
         const open = indexedDB.open(name!);
-        open.onerror = () => reject(open.error);
+        // No database yet: do not create an empty one (the engine would then find version 1
+        // without its stores); answer "nothing stored".
+        let absent = false;
+        open.onupgradeneeded = () => {
+          absent = true;
+          open.transaction!.abort();
+        };
+        open.onerror = () => (absent ? resolve([]) : reject(open.error));
         open.onsuccess = () => {
           const db = open.result;
-          if (!db.objectStoreNames.contains(storeName!)) return resolve([]);
+          if (!db.objectStoreNames.contains(storeName!)) {
+            db.close();
+            return resolve([]);
+          }
           const req = db.transaction(storeName!).objectStore(storeName!).getAll();
           req.onsuccess = () => {
             db.close();
@@ -65,7 +76,6 @@ export function readStore<T>(page: Page, store: string, site = 'demo'): Promise<
   );
 }
 
-/** The creative link rendered in a slot's shadow root. */
 /** The creative's main link in a slot (a carousel's lead link), which carries its id in data-creative. */
 export function creativeIn(page: Page, slot: string) {
   return page.locator(`[data-vitrine-slot="${slot}"] a[data-creative]`);
@@ -76,4 +86,15 @@ export async function openRound(site = 'demo'): Promise<{ status: string; contri
   const r = await fetch(`${EDGE}/v1/admin/sites/${site}/rounds/current`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   if (!r.ok) throw new Error(`round: ${r.status} ${await r.text()}`);
   return r.json();
+}
+
+/** Serves the site's real config, changed by `edit`, under its own ETag (the worker's fetches are routed too). */
+export async function editConfig(page: Page, edit: (config: SiteConfig) => SiteConfig | void): Promise<void> {
+  await page.context().route(`${EDGE}/v1/sites/demo/config`, async (route: Route) => {
+    const response = await route.fetch({ headers: { ...route.request().headers(), 'cache-control': 'no-cache' } });
+    const config = (await response.json()) as SiteConfig;
+    const edited = edit(config) ?? config;
+    const body = JSON.stringify(edited);
+    await route.fulfill({ response, body, headers: { ...response.headers(), etag: `"test-${body.length}-${edited.model?.version ?? 'none'}"`, 'cache-control': 'no-store' } });
+  });
 }

@@ -1,21 +1,22 @@
 /**
  * Fetching and validating the site's config: templates, candidates, model manifest, round.
  *
- * Candidates are validated one by one: a merchant's single bad creative costs that creative,
- * not the whole slot. Anything else invalid refuses the config (the slot keeps the merchant's
- * own content).
+ * Templates and candidates are validated one by one: a merchant's single bad creative (or
+ * template) costs that creative (or the creatives using that template), not the whole slot; the
+ * policy draws from the valid ones. Anything else invalid refuses the config (the slot keeps the
+ * merchant's own content).
  */
 import * as v from 'valibot';
-import { CandidateSchema, describeIssues, SiteConfigSchema } from '../../protocol/wire.ts';
-import type { Candidate, SiteConfig } from '../../protocol/wire.ts';
+import { CandidateSchema, describeIssues, SiteConfigSchema, TemplateSchema } from '../../protocol/wire.ts';
+import type { Candidate, SiteConfig, Template } from '../../protocol/wire.ts';
 
-const ConfigEnvelopeSchema = v.object({ ...SiteConfigSchema.entries, candidates: v.array(v.unknown()) });
+const ConfigEnvelopeSchema = v.object({ ...SiteConfigSchema.entries, templates: v.array(v.unknown()), candidates: v.array(v.unknown()) });
 
 export interface FetchedConfig {
   config: SiteConfig;
   /** The config's ETag: equal ETags mean an unchanged config. */
   etag: string | null;
-  /** One line per candidate left out, for the one warning the page gets. */
+  /** One line per template or candidate left out, for the one warning the page gets. */
   dropped: string[];
 }
 
@@ -28,17 +29,20 @@ export async function fetchSiteConfig(edge: string, site: string, revalidate = f
   if (!response.ok) throw new Error(`config for site ${site} answered ${response.status}`);
   const parsed = v.safeParse(ConfigEnvelopeSchema, await response.json());
   if (!parsed.success) throw new Error(`config for site ${site} is invalid: ${describeIssues(parsed.issues)}`);
-  const candidates: Candidate[] = [];
   const dropped: string[] = [];
-  for (const [i, raw] of parsed.output.candidates.entries()) {
-    const candidate = v.safeParse(CandidateSchema, raw);
-    if (candidate.success) candidates.push(candidate.output);
-    else dropped.push(`candidate ${i} (${String((raw as { id?: unknown } | null)?.id ?? '?')}): ${describeIssues(candidate.issues)}`);
-  }
-  return { config: { ...parsed.output, candidates }, etag: response.headers.get('etag'), dropped };
+  const each = <T>(schema: v.GenericSchema<unknown, T>, items: unknown[], what: string): T[] =>
+    items.flatMap((raw, i) => {
+      const item = v.safeParse(schema, raw);
+      if (item.success) return [item.output];
+      dropped.push(`${what} ${i} (${String((raw as { id?: unknown } | null)?.id ?? '?')}): ${describeIssues(item.issues)}`);
+      return [];
+    });
+  const templates: Template[] = each(TemplateSchema, parsed.output.templates, 'template');
+  const candidates: Candidate[] = each(CandidateSchema, parsed.output.candidates, 'candidate');
+  return { config: { ...parsed.output, templates, candidates }, etag: response.headers.get('etag'), dropped };
 }
 
 /** The one warning for candidates left out, or null when there were none. */
 export function droppedNote(dropped: readonly string[]): string | null {
-  return dropped.length > 0 ? `${dropped.length} candidate(s) left out: ${dropped.join('; ')}` : null;
+  return dropped.length > 0 ? `${dropped.length} template(s) or candidate(s) left out: ${dropped.join('; ')}` : null;
 }

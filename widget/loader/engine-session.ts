@@ -40,7 +40,7 @@ export class EngineSession {
       reporting: this.consentGiven && !this.gpc,
     };
     this.current = (async () => {
-      const { engine, worker } = startEngineWorker(this.settings.scriptUrl);
+      const { engine, worker } = await startEngineWorker(this.settings.scriptUrl);
       this.worker = worker;
       const status = await engine.start(options);
       if (status.state === 'unavailable') {

@@ -29,10 +29,11 @@ a:focus-visible, button:focus-visible, summary:focus-visible { outline: 3px soli
 .badge { font-size: 0.75em; text-transform: uppercase; letter-spacing: 0.06em; opacity: 0.8; }
 .creative.text { justify-content: flex-start; }
 .creative.text .headline { font-size: 1.3em; }
-.creative.carousel { gap: 14px; }
+.creative.carousel { gap: 14px; padding-top: 30px; }
+.creative.text { padding-top: 30px; }
 .carousel .lead { flex: 0 1 34%; min-width: 0; }
 .carousel .items { display: flex; gap: 10px; margin: 0; padding: 0 0 4px; list-style: none; overflow-x: auto; scroll-snap-type: x mandatory; flex: 1; }
-.carousel .items li { flex: 0 0 112px; scroll-snap-align: start; }
+.carousel .items li { flex: 0 0 112px; min-width: 0; overflow: hidden; scroll-snap-align: start; }
 .carousel .item { display: flex; flex-direction: column; gap: 2px; font-size: 0.85em; }
 .carousel .item img { width: 72px; height: 72px; object-fit: cover; border-radius: 6px; background: #ddd; }
 .carousel .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
@@ -46,6 +47,7 @@ a:focus-visible, button:focus-visible, summary:focus-visible { outline: 3px soli
 @container (max-width: 420px) {
   .creative.banner img, .creative img { width: 72px; height: 72px; }
   .creative.carousel { flex-direction: column; align-items: stretch; gap: 6px; }
+  .carousel .lead { flex: none; }
   .carousel .lead .body, .carousel .lead .cta, .carousel .lead .badge { display: none; }
   .carousel .items li { flex-basis: 96px; }
   .carousel .item img { width: 56px; height: 56px; }

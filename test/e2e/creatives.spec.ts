@@ -1,0 +1,173 @@
+/**
+ * Creatives in the page: each layout kind (and a screenshot of it at two widths under
+ * test-results/creatives/), accessibility basics, no layout shift, the MRC viewability rule,
+ * inert creative strings, a strict Content-Security-Policy page, "not interested", and a missing
+ * image. Layouts are forced by serving the site's real config with only that layout's creatives.
+ */
+import { mkdirSync } from 'node:fs';
+import type { Page } from '@playwright/test';
+import type { Layout } from '../../protocol/catalog.ts';
+import { creativeIn, editConfig, expect, readStore, test } from './vitrine-test.ts';
+
+test.afterEach(({ page }) => page.context().unrouteAll({ behavior: 'ignoreErrors' }));
+
+const SHOTS = 'test-results/creatives';
+const onlyLayout = (layout: Layout) => (config: { candidates: { layout: string }[] }) => void (config.candidates = config.candidates.filter((c) => c.layout === layout));
+
+/** Contrast ratio (WCAG) of two computed colors "rgb(r, g, b)". */
+function contrast(fg: string, bg: string): number {
+  const lum = (c: string) => {
+    const [r, g, b] = c.match(/\d+(\.\d+)?/g)!.slice(0, 3).map((x) => Number(x) / 255).map((x) => (x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+  };
+  const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+  return (a! + 0.05) / (b! + 0.05);
+}
+
+async function shadowStyle(page: Page, slot: string, selector: string, properties: string[]): Promise<Record<string, string>> {
+  return page.locator(`[data-vitrine-slot="${slot}"]`).evaluate(
+    (el, [sel, props]) => {
+      const node = el.shadowRoot!.querySelector(sel as string)!;
+      const style = getComputedStyle(node);
+      return Object.fromEntries((props as string[]).map((p) => [p, style.getPropertyValue(p)]));
+    },
+    [selector, properties] as const,
+  );
+}
+
+for (const layout of ['banner', 'product_card', 'carousel', 'text'] as const) {
+  test(`${layout}: renders at two widths, accessible, as text, within the reserved space`, async ({ page, pageErrors }) => {
+    await editConfig(page, onlyLayout(layout));
+    await page.goto('/fixtures/creative-gallery');
+    for (const slot of ['wide', 'narrow']) await expect(creativeIn(page, slot)).toBeVisible({ timeout: 15_000 });
+    for (const slot of ['wide', 'narrow']) {
+      const frame = page.locator(`[data-vitrine-slot="${slot}"] .frame`);
+      await expect(frame).toHaveAttribute('data-layout', layout);
+      const images = frame.locator('img');
+      if (layout === 'text') await expect(images).toHaveCount(0);
+      else for (const alt of await images.evaluateAll((imgs) => imgs.map((i) => i.getAttribute('alt')))) expect(alt?.trim()).toBeTruthy();
+      if (layout === 'carousel') {
+        const count = await frame.locator('.items li').count();
+        expect(count).toBeGreaterThanOrEqual(2);
+        expect(count).toBeLessThanOrEqual(4);
+      }
+      // The call to action is readable (WCAG AA for its text) and the creative is reachable by keyboard.
+      const cta = await shadowStyle(page, slot, '.cta', ['color', 'background-color']);
+      expect(contrast(cta.color!, cta['background-color']!)).toBeGreaterThanOrEqual(4.5);
+      const box = await page.locator(`[data-vitrine-slot="${slot}"]`).boundingBox();
+      const frameBox = await frame.boundingBox();
+      expect(frameBox!.height).toBeLessThanOrEqual(box!.height + 0.5); // never taller than the space kept for it
+    }
+    await page.keyboard.press('Tab');
+    await expect(creativeIn(page, 'wide')).toBeFocused();
+    mkdirSync(SHOTS, { recursive: true });
+    for (const [slot, width] of [['wide', 720], ['narrow', 340]] as const) await page.locator(`[data-vitrine-slot="${slot}"]`).screenshot({ path: `${SHOTS}/${layout}-${width}px.png` });
+    expect(pageErrors).toEqual([]);
+  });
+}
+
+test('a creative arriving moves nothing on the page: no layout shift at all', async ({ page }) => {
+  await page.addInitScript(() => {
+    const shifts: { value: number; sources: string[] }[] = [];
+    (window as unknown as { shifts: typeof shifts }).shifts = shifts;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries() as (PerformanceEntry & { value: number; sources?: { node?: Node }[] })[]) {
+        shifts.push({ value: e.value, sources: (e.sources ?? []).map((s) => (s.node instanceof Element ? s.node.outerHTML.slice(0, 80) : String(s.node))) });
+      }
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
+  for (const url of ['/product/sneakers-1', '/fixtures/creative-gallery']) {
+    await page.goto(url);
+    await expect(creativeIn(page, url.includes('gallery') ? 'narrow' : 'hero')).toBeVisible({ timeout: 15_000 });
+    await page.waitForTimeout(500);
+    expect(await page.evaluate(() => (window as unknown as { shifts: unknown[] }).shifts), url).toEqual([]);
+  }
+});
+
+test('viewability: not counted at 40% visible, nor at 60% for half a second; counted at 60% for a second', async ({ page }) => {
+  await page.setViewportSize({ width: 900, height: 800 });
+  await page.goto('/fixtures/below-fold');
+  const slot = page.locator('[data-vitrine-slot="hero"]');
+  // Rendered (out of view: the decision is made when the page loads).
+  await expect.poll(async () => (await readStore<{ impression: boolean }>(page, 'decisions')).length, { timeout: 15_000 }).toBe(1);
+  const impression = async () => (await readStore<{ impression: boolean }>(page, 'decisions'))[0]!.impression;
+  const showFraction = async (fraction: number) => {
+    const top = await slot.evaluate((el) => el.getBoundingClientRect().top + window.scrollY);
+    const height = (await slot.boundingBox())!.height;
+    // The slot's top `fraction * height` above the viewport's bottom edge.
+    await page.evaluate((y) => window.scrollTo(0, y), top + fraction * height - 800);
+  };
+  await showFraction(0.4);
+  await page.waitForTimeout(1600);
+  expect(await impression()).toBe(false);
+  await showFraction(0.6);
+  await page.waitForTimeout(500);
+  await showFraction(0);
+  await page.waitForTimeout(900);
+  expect(await impression()).toBe(false);
+  await showFraction(0.6);
+  await expect.poll(impression, { timeout: 5_000 }).toBe(true);
+});
+
+test('HTML and script in every creative field stay inert text', async ({ page, pageErrors }) => {
+  const payloads = ['<img src=x onerror="window.pwned=1">', '<script>window.pwned=2</script>', '"><svg onload=window.pwned=3>'];
+  await editConfig(page, (config) => {
+    config.templates = config.templates.map((t) => ({ ...t, headline: [payloads[0]!], body: [payloads[1]!], cta: [payloads[2]!], badge: [payloads[0]!] }));
+    config.candidates = config.candidates.filter((c) => c.layout !== 'carousel').map((c) => ({ ...c, productName: payloads[1]!, brand: payloads[2]! }));
+  });
+  await page.goto('/fixtures/debug-slot');
+  const creative = creativeIn(page, 'hero');
+  await expect(creative).toBeVisible({ timeout: 15_000 });
+  await expect(creative.locator('.headline')).toHaveText(payloads[0]!);
+  await expect(creative.locator('.body')).toHaveText(payloads[1]!);
+  await expect(creative.locator('.cta')).toHaveText(payloads[2]!);
+  const injected = await page.locator('[data-vitrine-slot="hero"]').evaluate((el) => el.shadowRoot!.querySelectorAll('script, svg, img[src="x"]').length);
+  expect(injected).toBe(0);
+  await page.waitForTimeout(300);
+  expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+  expect(pageErrors).toEqual([]);
+});
+
+test('a page with a strict Content-Security-Policy (nonce, no unsafe-inline, no eval) gets its creative, with no violation', async ({ page, pageErrors }) => {
+  const response = await page.goto('/fixtures/csp-strict');
+  expect(response!.headers()['content-security-policy']).toContain("'strict-dynamic'");
+  await expect(creativeIn(page, 'hero')).toBeVisible({ timeout: 15_000 });
+  // The creative's styles applied (a constructable stylesheet, which style-src 'self' allows).
+  const cta = await shadowStyle(page, 'hero', '.cta', ['border-radius']);
+  expect(cta['border-radius']).toBe('999px');
+  expect(await page.evaluate(() => (window as unknown as { violations: string[] }).violations)).toEqual([]);
+  expect(pageErrors).toEqual([]);
+});
+
+test('"not interested" records a negative outcome, takes the creative out for good on this device, and fills the slot again', async ({ page, pageErrors }) => {
+  await page.goto('/fixtures/debug-slot');
+  const creative = creativeIn(page, 'hero');
+  await expect(creative).toBeVisible({ timeout: 15_000 });
+  const first = (await creative.getAttribute('data-creative'))!;
+  await page.locator('[data-vitrine-slot="hero"] button.dismiss').click();
+  await expect.poll(() => creative.getAttribute('data-creative'), { timeout: 10_000 }).not.toBe(first);
+  const decisions = await readStore<{ creativeId: string; dismissal?: boolean }>(page, 'decisions');
+  expect(decisions.find((d) => d.creativeId === first)?.dismissal).toBe(true);
+  expect((await readStore<{ creativeId: string }>(page, 'dismissed')).map((d) => d.creativeId)).toEqual([first]);
+  // After a reload it is still out of every decision's reach.
+  await page.reload();
+  await expect(creative).toBeVisible({ timeout: 15_000 });
+  const shares = await page.evaluate(() =>
+    (window as unknown as { vitrine: { engine: { distribution(s: string, c: unknown): Promise<{ creativeId: string }[]> } } }).vitrine.engine.distribution('hero', { pageType: 'home', category: null, hour: 12, device: 'desktop' }),
+  );
+  expect(shares.length).toBeGreaterThan(10);
+  expect(shares.map((s) => s.creativeId)).not.toContain(first);
+  expect(pageErrors).toEqual([]);
+});
+
+test('a missing image shows the text-only rendering, not a broken image', async ({ page, pageErrors }) => {
+  await editConfig(page, (config) => {
+    config.candidates = config.candidates.filter((c) => c.layout === 'product_card').map((c) => ({ ...c, imageUrl: '/images/missing-product.svg' }));
+  });
+  await page.goto('/fixtures/debug-slot');
+  await expect(creativeIn(page, 'hero')).toBeVisible({ timeout: 15_000 });
+  const frame = page.locator('[data-vitrine-slot="hero"] .frame');
+  await expect(frame).toHaveAttribute('data-layout', 'text');
+  await expect(frame.locator('img')).toHaveCount(0);
+  expect(pageErrors).toEqual([]);
+});
