@@ -37,3 +37,43 @@ test('a purchase with no click before it converts nothing', async ({ page }) => 
   await page.waitForTimeout(300);
   expect((await readStore<StoredDecision>(page, 'decisions')).some((d) => d.conversion)).toBe(false);
 });
+
+test('a purchase after the attribution window (7 days by default) converts nothing', async ({ page }) => {
+  await page.goto('/category/bags');
+  const creative = creativeIn(page, 'hero');
+  await expect(creative).toBeVisible({ timeout: 10_000 });
+  const creativeId = await creative.getAttribute('data-creative');
+  await creative.click();
+  await page.waitForLoadState();
+  await expect.poll(async () => (await readStore<StoredDecision>(page, 'decisions')).some((d) => d.click), { timeout: 10_000 }).toBe(true);
+  // Eight days pass: the stored click is moved back in time (the clock of a real shopper's device).
+  await page.evaluate(
+    (id) =>
+      new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open('vitrine:demo');
+        open.onsuccess = () => {
+          const tx = open.result.transaction('decisions', 'readwrite');
+          const store = tx.objectStore('decisions');
+          const all = store.getAll();
+          all.onsuccess = () => {
+            for (const d of all.result as { creativeId: string; click: boolean; clickedAt?: number; at: number }[]) {
+              if (d.creativeId === id && d.click) store.put({ ...d, at: d.at - 8 * 86_400_000, clickedAt: d.clickedAt! - 8 * 86_400_000 });
+            }
+          };
+          tx.oncomplete = () => {
+            open.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    creativeId,
+  );
+  await page.goto('/product/bags-2');
+  await page.locator('#add-to-cart').click();
+  await page.goto('/order/confirmation');
+  await expect(page.locator('#order-summary')).toContainText('is confirmed');
+  await expect.poll(async () => (await readStore<{ type: string }>(page, 'events')).some((e) => e.type === 'purchase')).toBe(true);
+  await page.waitForTimeout(300);
+  expect((await readStore<StoredDecision>(page, 'decisions')).some((d) => d.conversion)).toBe(false);
+});

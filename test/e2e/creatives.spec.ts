@@ -60,11 +60,24 @@ for (const layout of ['banner', 'product_card', 'carousel', 'text'] as const) {
     }
     await page.keyboard.press('Tab');
     await expect(creativeIn(page, 'wide')).toBeFocused();
+    // The host themes creatives through CSS custom properties (the narrow slot sets an accent).
+    expect((await shadowStyle(page, 'narrow', '.cta', ['background-color']))['background-color']).toBe('rgb(160, 20, 60)');
+    expect((await shadowStyle(page, 'wide', '.cta', ['background-color']))['background-color']).toBe('rgb(10, 92, 255)');
     mkdirSync(SHOTS, { recursive: true });
     for (const [slot, width] of [['wide', 720], ['narrow', 340]] as const) await page.locator(`[data-vitrine-slot="${slot}"]`).screenshot({ path: `${SHOTS}/${layout}-${width}px.png` });
     expect(pageErrors).toEqual([]);
   });
 }
+
+test('reduced motion is respected: no transitions when the shopper asks for less motion', async ({ page }) => {
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  await editConfig(page, onlyLayout('product_card'));
+  await page.goto('/fixtures/creative-gallery');
+  await expect(creativeIn(page, 'wide')).toBeVisible({ timeout: 15_000 });
+  expect((await shadowStyle(page, 'wide', '.creative', ['transition-duration']))['transition-duration']).toBe('0s');
+  await page.emulateMedia({ reducedMotion: 'no-preference' });
+  expect((await shadowStyle(page, 'wide', '.creative', ['transition-duration']))['transition-duration']).toBe('0.2s');
+});
 
 test('a creative arriving moves nothing on the page: no layout shift at all', async ({ page }) => {
   await page.addInitScript(() => {

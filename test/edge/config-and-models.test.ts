@@ -20,6 +20,18 @@ describe('GET /v1/sites/:site/config', () => {
     expect(again.status).toBe(304);
   });
 
+  it('gives a carousel the in-stock products of its category, most popular first, and a product its list price', async () => {
+    await expectOk(admin('/v1/admin/sites/demo/products', 'PUT', { products: [{ id: 'p4', name: 'Road shoe', category: 'shoes', brand: 'Acme', price: 60, listPrice: 80, imageUrl: '/img/p4.svg', url: '/product/p4', popularity: 0.5 }] }));
+    await expectOk(admin('/v1/admin/sites/demo/templates', 'PUT', { templates: [{ id: 'picks', layout: 'carousel', headline: ['{category} for you'], cta: ['See all'], badge: ['Top picks'] }] }));
+    await expectOk(admin('/v1/admin/sites/demo/creatives', 'PUT', { creatives: [{ id: 'k-shoes', templateId: 'picks', productId: null, category: 'shoes', messageType: 'personal' }] }));
+    const config = v.parse(SiteConfigSchema, await (await edge('/v1/sites/demo/config')).json());
+    const carousel = config.candidates.find((c) => c.id === 'k-shoes')!;
+    expect(carousel.layout).toBe('carousel');
+    expect(carousel.items.map((i) => i.id)).toEqual(['p1', 'p4']); // popularity 0.9, 0.5; p3 is another category
+    expect(carousel.items[1]).toMatchObject({ price: 60, listPrice: 80 });
+    expect(config.candidates.find((c) => c.id === 'c-p1')!.items).toEqual([]);
+  });
+
   it('answers an unknown site with a JSON 404', async () => {
     const r = await edge('/v1/sites/unknown-shop/config');
     expect(r.status).toBe(404);
@@ -47,6 +59,22 @@ describe('admin API', () => {
     expect(((await r.json()) as { detail: string }).detail).toContain('unknown template missing');
     const config = v.parse(SiteConfigSchema, await (await edge('/v1/sites/demo/config')).json());
     expect(config.candidates.some((c) => c.id === 'ghost')).toBe(false);
+  });
+
+  it('rejects a template that fails validation with the failing path, saving nothing', async () => {
+    const cases: [unknown, string][] = [
+      [{ id: 't1', layout: 'banner', headline: ['x'], cta: ['y'], image: 'javascript:alert(1)' }, 'templates.0.image'],
+      [{ id: 't2', layout: 'slideshow', headline: ['x'], cta: ['y'] }, 'templates.0.layout'],
+      [{ id: 't3', layout: 'text', headline: [], cta: ['y'] }, 'templates.0.headline'],
+      [{ id: 't4', layout: 'text', headline: ['x'], cta: ['y'], badge: ['z'.repeat(201)] }, 'templates.0.badge.0'],
+    ];
+    for (const [template, path] of cases) {
+      const r = await admin('/v1/admin/sites/demo/templates', 'PUT', { templates: [template] });
+      expect(r.status).toBe(422);
+      expect(((await r.json()) as { detail: string }).detail).toContain(path);
+    }
+    const config = v.parse(SiteConfigSchema, await (await edge('/v1/sites/demo/config')).json());
+    expect(config.templates.map((t) => t.id)).not.toContain('t1');
   });
 
   it('rejects a product with a javascript: URL', async () => {

@@ -39,6 +39,14 @@ describe('POST /v1/sites/:site/reports', () => {
     expect(conv(await totals(round)) - conv(before)).toBe(1);
   });
 
+  it('sums "not interested" dismissals per creative', async () => {
+    const round = await currentRoundId();
+    const before = await totals(round);
+    const dismissals = (t: typeof before) => t.totals.find((x) => x.creativeId === 'c-p2')?.dismissals ?? 0;
+    expect((await postReport('demo', { ...report(round), outcomes: [{ creativeId: 'c-p2', impressions: 1, clicks: 0, dismissals: 1 }] })).status).toBe(202);
+    expect(dismissals(await totals(round)) - dismissals(before)).toBe(1);
+  });
+
   it('sums 200 concurrent reports to one round exactly', async () => {
     const round = await currentRoundId();
     const before = await totals(round);
