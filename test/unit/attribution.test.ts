@@ -40,10 +40,10 @@ describe('conversions (last click within the attribution window)', () => {
     const db = await openDeviceStore(`attr-${Math.random()}`);
     await db.put('decisions', decision('d', 'c1', T - DAY, T - DAY + 1000));
     const first = (await moveOutcomesToOutbox(db, 7, null, DEFAULT_PRIVACY, T))!;
-    expect(first.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 1, clicks: 1, conversions: 0 }]);
+    expect(first.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 1, clicks: 1, conversions: 0, dismissals: 0 }]);
     await attributePurchase(db, T);
     const second = (await moveOutcomesToOutbox(db, 8, null, DEFAULT_PRIVACY, T))!;
-    expect(second.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 0, clicks: 0, conversions: 1 }]);
+    expect(second.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 0, clicks: 0, conversions: 1, dismissals: 0 }]);
     expect(await moveOutcomesToOutbox(db, 9, null, DEFAULT_PRIVACY, T)).toBeNull();
     db.close();
   });

@@ -29,7 +29,7 @@ describe('report outbox', () => {
     await db.put('decisions', decision('d3', 'c2', false, false));
     const first = await moveOutcomesToOutbox(db, 7, null, DEFAULT_PRIVACY, 0);
     expect(first?.report.round).toBe(7);
-    expect(first?.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 2, clicks: 1, conversions: 0 }]);
+    expect(first?.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 2, clicks: 1, conversions: 0, dismissals: 0 }]);
     expect(await db.get('ledger', 7)).toMatchObject({ round: 7, reportId: first!.reportId });
     // A later click on an already-reported impression waits for the next round...
     const d2 = (await db.get('decisions', 'd2'))!;
@@ -37,7 +37,7 @@ describe('report outbox', () => {
     expect(await moveOutcomesToOutbox(db, 7, null, DEFAULT_PRIVACY, 0)).toBeNull();
     // ...and is reported there, alone.
     const second = await moveOutcomesToOutbox(db, 8, null, DEFAULT_PRIVACY, 0);
-    expect(second?.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 0, clicks: 1, conversions: 0 }]);
+    expect(second?.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 0, clicks: 1, conversions: 0, dismissals: 0 }]);
     expect(await moveOutcomesToOutbox(db, 9, null, DEFAULT_PRIVACY, 0)).toBeNull();
     expect((await db.getAll('outbox')).map((e) => e.reportId).sort()).toEqual([first!.reportId, second!.reportId].sort());
     db.close();
@@ -133,6 +133,18 @@ describe('report outbox', () => {
     expect(l2Norm(sent)).toBeLessThanOrEqual(0.01);
     const cosine = sent.reduce((s, x, i) => s + x * exact[i]!, 0) / (l2Norm(sent) * l2Norm(exact));
     expect(cosine).toBeGreaterThan(0.999);
+    db.close();
+  });
+
+  it('counts "not interested" as a dismissal, and as reward -1 in the last layer\'s statistics', async () => {
+    const db = await openDeviceStore(`outbox-${Math.random()}`);
+    await db.put('decisions', { ...decision('a', 'c1', true, false, [1, 0, 1]), dismissal: true });
+    const entry = (await moveOutcomesToOutbox(db, 3, MODEL, DEFAULT_PRIVACY, 0))!;
+    expect(entry.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 1, clicks: 0, conversions: 0, dismissals: 1 }]);
+    // n = 1; upper(phi phi^T) = [1, 0, 1, 0, 0, 1]; sum r phi = -phi.
+    expect(entry.report.head!.stats).toEqual([1, 1, 0, 1, 0, 0, 1, -1, 0, -1]);
+    // The off-policy sums keep the click (0) as reward.
+    expect(entry.report.ope).toEqual([{ modelVersion: VERSION, sums: [1, 0, 1, 0, 1] }]);
     db.close();
   });
 
