@@ -8,6 +8,8 @@ import { defineConfig } from '@playwright/test';
 export const EDGE_PORT = 8797;
 export const SHOP_PORT = 5183;
 export const ADMIN_TOKEN = 'e2e-demo-admin-token-0000';
+/** Two more sites for the dashboard's tests: one with results, one empty. */
+export const DASHBOARD_TOKENS = { dash: 'e2e-dash-admin-token-00000', empty: 'e2e-empty-admin-token-0000' };
 
 export default defineConfig({
   testDir: 'test/e2e',
@@ -36,6 +38,7 @@ export default defineConfig({
       VITRINE_SHOP_PORT: String(SHOP_PORT),
       VITRINE_STATE_DIR: '.wrangler/e2e-state',
       VITRINE_ADMIN_TOKEN: ADMIN_TOKEN,
+      VITRINE_EXTRA_ADMIN_TOKENS: JSON.stringify(DASHBOARD_TOKENS),
       VITRINE_SKIP_BUILD: '1',
       VITRINE_FRESH: '1',
     },

@@ -4,6 +4,7 @@
  *   --mode render : the renderer (preact, creatives), one content-hashed ES module the loader
  *                   adds as a module script carrying the page's CSP nonce
  *   --mode loader : the script tag, one IIFE that knows the other two's hashed names
+ *   --mode dashboard : the merchant dashboard (dashboard/), served by the edge at /v1/admin/
  * Both land in dist/edge-assets/v1/, which the edge worker serves.
  */
 import path from 'node:path';
@@ -42,6 +43,14 @@ export default defineConfig(({ mode }) => {
           },
         },
       },
+    };
+  }
+  if (mode === 'dashboard') {
+    return {
+      ...common,
+      root: path.join(root, 'dashboard'),
+      base: '/v1/admin/',
+      build: { outDir: path.join(ASSETS_DIR, 'admin'), emptyOutDir: true, target: 'es2022', minify: true, assetsDir: 'assets' },
     };
   }
   if (mode === 'render') {

@@ -22,6 +22,7 @@ const renderFile = readdirSync(path.join(assets, 'chunks')).find((f) => /^render
 if (!renderFile) throw new Error('the render build produced no render-<hash>.js');
 process.env.VITRINE_RENDER_FILE = renderFile;
 await build({ configFile, mode: 'loader' });
+await build({ configFile, mode: 'dashboard' });
 
 const gz = (file: string) => (gzipSync(readFileSync(file), { level: 9 }).length / 1024).toFixed(1);
 const chunks = readdirSync(path.join(assets, 'chunks'));

@@ -60,7 +60,9 @@ async function main(): Promise<void> {
   });
 
   try {
-    edge = await startLocalEdge(edgePort, stateDir, { ADMIN_TOKENS: JSON.stringify({ [DEMO_SITE]: token }) });
+    // VITRINE_EXTRA_ADMIN_TOKENS (JSON {site: token}): more sites on this local edge (the dashboard's tests use two).
+    const extra = JSON.parse(process.env.VITRINE_EXTRA_ADMIN_TOKENS ?? '{}') as Record<string, string>;
+    edge = await startLocalEdge(edgePort, stateDir, { ADMIN_TOKENS: JSON.stringify({ ...extra, [DEMO_SITE]: token }) });
     const shopOrigins = [`http://127.0.0.1:${shopPort}`, `http://localhost:${shopPort}`];
     await seedDemo(edge.url, token, shopOrigins, (line) => console.log(line));
     await new Promise<void>((resolve, reject) => {

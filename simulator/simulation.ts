@@ -124,7 +124,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   const catalog = makeCatalog(o.categories, o.products, random);
   const noiseMultiplier = o.epsilon === null ? noiseForEpsilon(1000, o.rounds) : noiseForEpsilon(o.epsilon, o.rounds);
   // Devices in one round must all report inside it: the round lasts about 1.5 x the time they take.
-  const roundSeconds = Math.max(60, Math.ceil(o.shoppers * o.decisions * 0.025 * 1.5));
+  const roundSeconds = Math.max(60, Math.ceil(o.shoppers * o.decisions * 0.05 * 1.5));
 
   const state = mkdtempSync(path.join(tmpdir(), 'vitrine-sim-'));
   const realFetch = globalThis.fetch;

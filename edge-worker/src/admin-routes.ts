@@ -12,11 +12,11 @@ import { requireSiteAdmin } from './admin-auth.ts';
 import { enforceRateLimit } from './client-key.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
-import { getModel, insertModel, previousServingModel, promoteModel } from './model-store.ts';
+import { getModel, insertModel, listModels, previousServingModel, promoteModel } from './model-store.ts';
 import { expectNoBody, readJson } from './request-body.ts';
 import { currentRound, roundAggregator } from './rounds.ts';
 import { ledgerRows, mechanismsOf, PRIVACY_DELTA, recordRelease, spent } from './privacy-ledger.ts';
-import { getSite, listCreativeIds, missingReferences, upsertCreatives, upsertProducts, upsertSite, upsertTemplates } from './site-store.ts';
+import { getSite, listCatalog, listCreativeIds, listTemplates, missingReferences, upsertCreatives, upsertProducts, upsertSite, upsertTemplates } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
 
 type AppContext = Context<{ Bindings: Env }>;
@@ -47,6 +47,46 @@ async function existingSiteRow(c: AppContext): Promise<SiteRow> {
 async function existingSite(c: AppContext): Promise<string> {
   return (await existingSiteRow(c)).id;
 }
+
+/** The site's settings (what PUT set, with defaults filled in). */
+adminRoutes.get('/v1/admin/sites/:site', async (c) => {
+  const row = await existingSiteRow(c);
+  return c.json(row);
+});
+
+/** Products and creatives as uploaded, and the templates (the dashboard's catalog view). */
+adminRoutes.get('/v1/admin/sites/:site/catalog', async (c) => {
+  const site = await existingSite(c);
+  const [catalog, templates] = await Promise.all([listCatalog(c.env.DB, site), listTemplates(c.env.DB, site)]);
+  return c.json({ ...catalog, templates });
+});
+
+/** Every model of the site with its status: serving, candidate or retired. */
+adminRoutes.get('/v1/admin/sites/:site/models', async (c) => {
+  const site = await existingSite(c);
+  return c.json({ models: await listModels(c.env.DB, site) });
+});
+
+/**
+ * The recent rounds at a glance, for the dashboard: the last `last` closed rounds (default 24,
+ * at most 200) with their status and contributor count, and the noised release of those already
+ * released. Reading this never releases a round (so it spends no privacy budget): releasing is
+ * the trainer's pull, or GET .../rounds/{round}.
+ */
+adminRoutes.get('/v1/admin/sites/:site/rounds', async (c) => {
+  const settings = await existingSiteRow(c);
+  const last = Number(c.req.query('last') ?? 24);
+  if (!Number.isInteger(last) || last < 1 || last > 200) throw new HttpError(400, 'invalid_query', 'last is a whole number from 1 to 200');
+  const current = currentRound(Date.now(), settings.roundSeconds).id;
+  const ids = Array.from({ length: Math.min(last, current) }, (_, i) => current - 1 - i);
+  const rounds = await Promise.all(
+    ids.map(async (round) => {
+      const status = await roundAggregator(c.env.ROUNDS, settings.id, round).status({ deadline: (round + 1) * settings.roundSeconds * 1000, minCohort: settings.minCohort });
+      return { round, ...status };
+    }),
+  );
+  return c.json({ site: settings.id, current, minCohort: settings.minCohort, rounds: rounds.filter((r) => r.contributors > 0 || r.status === 'released') });
+});
 
 adminRoutes.put('/v1/admin/sites/:site', async (c) => {
   const settings = await readJson(c.req.raw, SiteSettingsSchema, ADMIN_BODY_LIMIT);

@@ -20,7 +20,7 @@ export async function insertModel(
   const result = await db
     .prepare(
       `INSERT INTO models (version, site, spec_hash, status, model_json, weights, created_at)
-       VALUES (?, ?, ?, 'candidate', ?, ?, ?) ON CONFLICT (version) DO NOTHING`,
+       VALUES (?, ?, ?, 'candidate', ?, ?, ?) ON CONFLICT (site, version) DO NOTHING`,
     )
     .bind(m.version, m.site, m.specHash, m.modelJson, m.weights, new Date().toISOString())
     .run();
@@ -100,4 +100,21 @@ export async function reportModels(db: D1Database, site: string): Promise<Report
   if (!r) return null;
   const topology = (JSON.parse(r.model_json) as ModelJson).topology;
   return { version: r.version, dim: headDim(topology), towerParameters: towerParameterCount(topology), candidates: candidates.map((c) => c.version) };
+}
+
+/** Every model of the site, newest first, with how it was trained (the dashboard's models view). */
+export async function listModels(db: D1Database, site: string): Promise<(ModelRow & { trainedOn: string })[]> {
+  const { results } = await db
+    .prepare('SELECT version, site, spec_hash, status, created_at, promoted_at, model_json FROM models WHERE site = ? ORDER BY created_at DESC, rowid DESC')
+    .bind(site)
+    .all<{ version: string; site: string; spec_hash: string; status: ModelRow['status']; created_at: string; promoted_at: string | null; model_json: string }>();
+  return results.map((r) => ({
+    version: r.version,
+    site: r.site,
+    specHash: r.spec_hash,
+    status: r.status,
+    createdAt: r.created_at,
+    promotedAt: r.promoted_at,
+    trainedOn: (JSON.parse(r.model_json) as ModelJson).trainedOn,
+  }));
 }

@@ -86,6 +86,27 @@ publicRoutes.get('/v1/health', (c) => c.json({ ok: true }));
 publicRoutes.get('/v1/vitrine.js', async (c) => serveAsset(c, 'public, max-age=300'));
 publicRoutes.get('/v1/chunks/:file', async (c) => serveAsset(c, IMMUTABLE));
 
+/**
+ * The merchant dashboard (dashboard/, built into dist/edge-assets/v1/admin). The page holds no
+ * data: everything it shows comes from the admin API with the token the merchant signs in with.
+ * Its own strict CSP: only its own scripts and styles, API calls to this origin, never framed.
+ */
+const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+publicRoutes.get('/v1/admin', (c) => c.redirect('/v1/admin/', 301));
+publicRoutes.get('/v1/admin/', async (c) => dashboardAsset(c, '/v1/admin/index.html', 'no-cache'));
+publicRoutes.get('/v1/admin/assets/:file', async (c) => dashboardAsset(c, c.req.path, IMMUTABLE));
+
+async function dashboardAsset(c: AppContext, assetPath: string, cacheControl: string): Promise<Response> {
+  const asset = await c.env.ASSETS.fetch(new Request(new URL(assetPath, c.req.url)));
+  if (asset.status === 404) throw new HttpError(404, 'not_found', `no file ${c.req.path}; run npm run build`);
+  const response = new Response(asset.body, asset);
+  response.headers.set('cache-control', cacheControl);
+  response.headers.set('content-security-policy', DASHBOARD_CSP);
+  response.headers.set('x-content-type-options', 'nosniff');
+  response.headers.set('referrer-policy', 'no-referrer');
+  return response;
+}
+
 async function serveAsset(c: AppContext, cacheControl: string): Promise<Response> {
   const asset = await c.env.ASSETS.fetch(new Request(new URL(c.req.path, c.req.url)));
   if (asset.status === 404) throw new HttpError(404, 'not_found', `no file ${c.req.path}; run npm run build`);

@@ -217,3 +217,32 @@ export async function listCreativeIds(db: D1Database, site: string): Promise<str
 export function sitePrivacy(site: SiteRow): PrivacyTerms {
   return { ...DEFAULT_PRIVACY, noiseMultiplier: site.noiseMultiplier };
 }
+
+/** The site's products and creatives as the merchant uploaded them (the dashboard's catalog view). */
+export async function listCatalog(db: D1Database, site: string): Promise<{ products: Product[]; creatives: Creative[] }> {
+  const [products, creatives] = await Promise.all([
+    db
+      .prepare('SELECT id, name, category, brand, price, list_price, image_url, url, in_stock, popularity FROM products WHERE site = ? ORDER BY id')
+      .bind(site)
+      .all<{ id: string; name: string; category: string; brand: string; price: number; list_price: number | null; image_url: string; url: string; in_stock: number; popularity: number }>(),
+    db
+      .prepare('SELECT id, template_id, product_id, category, message_type FROM creatives WHERE site = ? ORDER BY id')
+      .bind(site)
+      .all<{ id: string; template_id: string; product_id: string | null; category: string | null; message_type: Creative['messageType'] }>(),
+  ]);
+  return {
+    products: products.results.map((p) => ({
+      id: p.id,
+      name: p.name,
+      category: p.category,
+      brand: p.brand,
+      price: p.price,
+      ...(p.list_price !== null ? { listPrice: p.list_price } : {}),
+      imageUrl: p.image_url,
+      url: p.url,
+      inStock: p.in_stock === 1,
+      popularity: p.popularity,
+    })),
+    creatives: creatives.results.map((c) => ({ id: c.id, templateId: c.template_id, productId: c.product_id, ...(c.category ? { category: c.category } : {}), messageType: c.message_type })),
+  };
+}

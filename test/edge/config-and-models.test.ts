@@ -136,3 +136,21 @@ describe('admin API', () => {
     expect(((await r.json()) as { error: string }).error).toBe('invalid_model');
   });
 });
+
+describe('models shared by two sites', () => {
+  beforeAll(() => seedDemoSite());
+
+  it('lets two sites upload the same artifact, each with its own status', async () => {
+    await expectOk(admin('/v1/admin/sites/other', 'PUT', { name: 'Other', allowedOrigins: [] }, OTHER_TOKEN));
+    const model = tinyModel(0.07);
+    const mine = (await expectOk(admin('/v1/admin/sites/demo/models', 'POST', model))) as { version: string };
+    const theirs = (await expectOk(admin('/v1/admin/sites/other/models', 'POST', model, OTHER_TOKEN))) as { version: string; created: boolean };
+    expect(theirs.version).toBe(mine.version);
+    expect(theirs.created).toBe(true);
+    await expectOk(admin(`/v1/admin/sites/other/models/${mine.version}/promote`, 'POST', undefined, OTHER_TOKEN));
+    const list = (site: string, token?: string) => expectOk(admin(`/v1/admin/sites/${site}/models`, 'GET', undefined, token)) as Promise<{ models: { version: string; status: string }[] }>;
+    expect((await list('other', OTHER_TOKEN)).models.find((m) => m.version === mine.version)?.status).toBe('serving');
+    expect((await list('demo')).models.find((m) => m.version === mine.version)?.status).toBe('candidate');
+    expect((await edge(`/v1/models/${mine.version}/weights.bin`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,36 @@
+/** The dashboard's arithmetic: click-rate intervals on noised counts, and cumulative privacy spend. */
+import { epsilonSpent } from '../protocol/privacy.ts';
+import type { PrivacyView } from './admin-api.ts';
+
+export interface Interval {
+  estimate: number;
+  lower: number;
+  upper: number;
+}
+
+/**
+ * Click rate with a 95% Wilson interval. Released counts are noised (they can be fractional, or
+ * below zero for rare creatives): they are clamped at zero and used as they are; the interval
+ * describes sampling, not the release noise, which the page states beside the table.
+ */
+export function ctrInterval(clicks: number, impressions: number): Interval | null {
+  const n = Math.max(0, impressions);
+  if (n < 1) return null;
+  const p = Math.min(1, Math.max(0, clicks) / n);
+  const z = 1.96;
+  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
+  return { estimate: p, lower: Math.max(0, centre - half), upper: Math.min(1, centre + half) };
+}
+
+/** Epsilon spent after each released round, in release order (the ledger composed step by step). */
+export function cumulativeEpsilon(ledger: PrivacyView): { round: number; epsilon: number }[] {
+  const mechanisms: number[] = [];
+  return ledger.rounds.map((r) => {
+    for (let i = 0; i < r.mechanisms; i++) mechanisms.push(r.noiseMultiplier);
+    return { round: r.round, epsilon: epsilonSpent(mechanisms, ledger.delta).epsilon };
+  });
+}
+
+export const pct = (x: number, digits = 2) => `${(100 * x).toFixed(digits)}%`;
+export const whole = (x: number) => Math.round(Math.max(0, x)).toLocaleString('en');

@@ -1,0 +1,34 @@
+/** A small line chart (uPlot) for one or more series over rounds. */
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+export interface TrendChartProps {
+  title: string;
+  x: number[];
+  series: { label: string; values: (number | null)[]; color: string; dash?: number[] }[];
+  /** Formats the y axis. */
+  format?: (v: number) => string;
+  width?: number;
+}
+
+export function TrendChart({ title, x, series, format = (v) => String(v), width = 640 }: TrendChartProps) {
+  const host = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!host.current || x.length === 0) return;
+    const plot = new uPlot(
+      {
+        title,
+        width,
+        height: 220,
+        scales: { x: { time: false } },
+        axes: [{ label: 'round' }, { values: (_u, ticks) => ticks.map(format), size: 60 }],
+        series: [{ label: 'round' }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, dash: s.dash, points: { show: true } }))],
+      },
+      [x, ...series.map((s) => s.values)] as uPlot.AlignedData,
+      host.current,
+    );
+    return () => plot.destroy();
+  }, [title, x, series, width, format]);
+  return <div class="chart" ref={host} data-chart={title} />;
+}

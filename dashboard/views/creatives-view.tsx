@@ -1,0 +1,105 @@
+/** Creatives: released impressions, clicks, click rate (95% interval) and conversions, in total and by round. */
+import { useMemo, useState } from 'preact/hooks';
+import type { RoundsView } from '../admin-api.ts';
+import { ctrInterval, pct, whole } from '../statistics.ts';
+import { TrendChart } from '../trend-chart.tsx';
+
+interface Row {
+  creativeId: string;
+  impressions: number;
+  clicks: number;
+  conversions: number;
+  dismissals: number;
+}
+
+type SortKey = keyof Row | 'ctr';
+
+export function CreativesView({ rounds }: { rounds: RoundsView }) {
+  const released = rounds.rounds.filter((r) => r.release).sort((a, b) => a.round - b.round);
+  const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: 'impressions', descending: true });
+  const [selected, setSelected] = useState<string | null>(null);
+  const totals = useMemo(() => {
+    const by = new Map<string, Row>();
+    for (const r of released) {
+      for (const t of r.release!.totals) {
+        const row = by.get(t.creativeId) ?? { creativeId: t.creativeId, impressions: 0, clicks: 0, conversions: 0, dismissals: 0 };
+        row.impressions += t.impressions;
+        row.clicks += t.clicks;
+        row.conversions += t.conversions;
+        row.dismissals += t.dismissals ?? 0;
+        by.set(t.creativeId, row);
+      }
+    }
+    return [...by.values()];
+  }, [rounds]);
+  if (released.length === 0) {
+    return (
+      <section class="empty" data-empty="creatives">
+        <h2>No results yet</h2>
+        <p>
+          Results appear per round, once a round has closed with at least {rounds.minCohort} devices reporting and the trainer has released it
+          (<code>npx vitrine-train pull</code>). Check that the script tag is on your pages and that your storefront's origin is in the site's allowed
+          origins.
+        </p>
+      </section>
+    );
+  }
+  const value = (r: Row, key: SortKey) => (key === 'ctr' ? (ctrInterval(r.clicks, r.impressions)?.estimate ?? -1) : r[key]);
+  const rows = [...totals].sort((a, b) => {
+    const x = value(a, sort.key);
+    const y = value(b, sort.key);
+    const order = typeof x === 'string' ? String(x).localeCompare(String(y)) : (x as number) - (y as number);
+    return sort.descending ? -order : order;
+  });
+  const header = (key: SortKey, label: string) => (
+    <th aria-sort={sort.key === key ? (sort.descending ? 'descending' : 'ascending') : 'none'}>
+      <button type="button" onClick={() => setSort({ key, descending: sort.key === key ? !sort.descending : true })}>
+        {label}
+      </button>
+    </th>
+  );
+  const trend = selected ?? rows[0]!.creativeId;
+  const perRound = released.map((r) => ({ round: r.round, t: r.release!.totals.find((t) => t.creativeId === trend) }));
+  return (
+    <section>
+      <h2>Creatives</h2>
+      <p class="note">
+        {released.length} released round(s). Counts carry the release's Gaussian noise (so they can be fractional); intervals are 95% Wilson intervals over
+        impressions. Click a row for its trend.
+      </p>
+      <table class="sortable" data-table="creatives">
+        <thead>
+          <tr>
+            {header('creativeId', 'Creative')}
+            {header('impressions', 'Impressions')}
+            {header('clicks', 'Clicks')}
+            {header('ctr', 'CTR (95% interval)')}
+            {header('conversions', 'Conversions')}
+            {header('dismissals', 'Not interested')}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => {
+            const iv = ctrInterval(r.clicks, r.impressions);
+            return (
+              <tr key={r.creativeId} data-creative={r.creativeId} class={r.creativeId === trend ? 'selected' : ''} onClick={() => setSelected(r.creativeId)}>
+                <td>{r.creativeId}</td>
+                <td data-value={r.impressions}>{whole(r.impressions)}</td>
+                <td data-value={r.clicks}>{whole(r.clicks)}</td>
+                <td>{iv ? `${pct(iv.estimate)} (${pct(iv.lower)}–${pct(iv.upper)})` : '—'}</td>
+                <td>{whole(r.conversions)}</td>
+                <td>{whole(r.dismissals)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <TrendChart
+        title={`${trend}: click rate by round`}
+        x={perRound.map((p) => p.round)}
+        format={(v) => pct(v, 1)}
+        series={[{ label: 'CTR', color: '#0a5cff', values: perRound.map((p) => (p.t ? (ctrInterval(p.t.clicks, p.t.impressions)?.estimate ?? null) : null)) }]}
+      />
+    </section>
+  );
+}

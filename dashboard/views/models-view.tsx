@@ -1,0 +1,81 @@
+/** Models: versions and their status, off-policy estimates from released rounds, promote and roll back. */
+import { useState } from 'preact/hooks';
+import { evaluateCandidates } from '../../model-training/src/off-policy-estimate.ts';
+import type { AdminApi, ModelView, RoundsView } from '../admin-api.ts';
+import { pct } from '../statistics.ts';
+
+export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; models: ModelView[]; rounds: RoundsView; onChanged: () => void }) {
+  const [message, setMessage] = useState<string | null>(null);
+  if (models.length === 0) {
+    return (
+      <section class="empty" data-empty="models">
+        <h2>No model yet</h2>
+        <p>
+          Creatives are chosen by popularity until a model serves. Train the first one from your catalog: <code>npx vitrine-train bootstrap</code>.
+        </p>
+      </section>
+    );
+  }
+  const serving = models.find((m) => m.status === 'serving');
+  const released = rounds.rounds.flatMap((r) =>
+    r.release?.ope ? [{ round: r.round, loggingModel: r.release.ope.modelVersion, models: r.release.ope.models, noiseStd: r.release.noise.opeStd }] : [],
+  );
+  const evaluations = serving ? evaluateCandidates(released, serving.version) : [];
+  const act = async (what: string, run: () => Promise<{ version: string }>) => {
+    if (!confirm(what)) return;
+    try {
+      const r = await run();
+      setMessage(`Model ${r.version} now serves; devices switch at their next config check.`);
+      onChanged();
+    } catch (e) {
+      setMessage(e instanceof Error ? e.message : String(e));
+    }
+  };
+  return (
+    <section>
+      <h2>Models</h2>
+      {message && <p class="message" role="status">{message}</p>}
+      <table data-table="models">
+        <thead>
+          <tr>
+            <th>Version</th>
+            <th>Status</th>
+            <th>Estimated CTR vs serving (95% interval)</th>
+            <th>Trained on</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {models.map((m) => {
+            const e = evaluations.find((x) => x.candidate === m.version);
+            const estimate = e?.candidateValue ? `${pct(e.candidateValue.estimate)} (${pct(e.candidateValue.lower)}–${pct(e.candidateValue.upper)}) vs ${pct(e.servingValue!.estimate)}: ${e.verdict.replace('_', ' ')}` : m.status === 'serving' ? 'serving' : 'not evaluated yet';
+            return (
+              <tr key={m.version} data-model={m.version} data-status={m.status}>
+                <td>
+                  <code>{m.version}</code>
+                </td>
+                <td>
+                  <span class={`status ${m.status}`}>{m.status}</span>
+                </td>
+                <td>{estimate}</td>
+                <td class="provenance">{m.trainedOn}</td>
+                <td>
+                  {m.status !== 'serving' && (
+                    <button type="button" onClick={() => act(`Serve model ${m.version}? Every device switches to it at its next config check.`, () => api.promote(m.version))}>
+                      Promote
+                    </button>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <p>
+        <button type="button" class="rollback" onClick={() => act('Roll back to the previously serving model?', () => api.rollback())}>
+          Roll back
+        </button>
+      </p>
+    </section>
+  );
+}

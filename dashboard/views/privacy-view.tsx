@@ -1,0 +1,64 @@
+/** Privacy: epsilon spent over time against the budget, K, contributors per round, rounds below K. */
+import type { PrivacyView, RoundsView } from '../admin-api.ts';
+import { cumulativeEpsilon } from '../statistics.ts';
+import { TrendChart } from '../trend-chart.tsx';
+
+export function PrivacyPanel({ ledger, rounds }: { ledger: PrivacyView; rounds: RoundsView }) {
+  const spent = cumulativeEpsilon(ledger);
+  const below = rounds.rounds.filter((r) => r.status === 'below_cohort');
+  return (
+    <section>
+      <h2>Privacy</h2>
+      <dl class="facts">
+        <dt>Epsilon spent</dt>
+        <dd data-fact="epsilon">{ledger.epsilon.toFixed(2)}</dd>
+        <dt>Budget</dt>
+        <dd data-fact="budget">{ledger.budget}</dd>
+        <dt>Delta</dt>
+        <dd>{ledger.delta}</dd>
+        <dt>Minimum cohort (K)</dt>
+        <dd data-fact="k">{rounds.minCohort}</dd>
+      </dl>
+      {spent.length === 0 ? (
+        <p class="empty" data-empty="privacy">
+          Nothing released yet, so nothing spent. Each released round spends a little of the budget ({ledger.budget}); see PRIVACY.md for what is
+          released and how it is noised.
+        </p>
+      ) : (
+        <TrendChart
+          title="Epsilon spent against the budget"
+          x={spent.map((s) => s.round)}
+          format={(v) => v.toFixed(1)}
+          series={[
+            { label: 'epsilon spent', color: '#0a5cff', values: spent.map((s) => s.epsilon) },
+            { label: 'budget', color: '#b00020', dash: [6, 4], values: spent.map(() => ledger.budget) },
+          ]}
+        />
+      )}
+      <h3>Rounds</h3>
+      {rounds.rounds.length === 0 ? (
+        <p class="empty">No device has reported in the recent rounds yet.</p>
+      ) : (
+        <table data-table="rounds">
+          <thead>
+            <tr>
+              <th>Round</th>
+              <th>Contributors</th>
+              <th>Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rounds.rounds.map((r) => (
+              <tr key={r.round} data-round={r.round}>
+                <td>{r.round}</td>
+                <td>{r.contributors}</td>
+                <td>{r.status === 'below_cohort' ? `below K (${r.contributors} of ${r.minCohort}): never released` : r.status.replace('_', ' ')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p data-fact="below-k">{below.length} recent round(s) did not reach K.</p>
+    </section>
+  );
+}

@@ -1,0 +1,193 @@
+/**
+ * The merchant dashboard against the local edge, with seeded data: a site ("dash") with the demo
+ * catalog, a serving model and a candidate, and one released round of reports posted the way
+ * devices post them; and an empty site. (Not the vitrine-test fixture: the dashboard calls the
+ * admin API, which is not device egress.) Screenshots of each view go to test-results/dashboard/.
+ */
+import { mkdirSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { ADMIN_TOKEN, DASHBOARD_TOKENS, EDGE_PORT, SHOP_PORT } from '../../playwright.config.ts';
+
+const EDGE = `http://127.0.0.1:${EDGE_PORT}`;
+const SHOTS = 'test-results/dashboard';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function api<T>(site: string, token: string, path: string, method = 'GET', body?: unknown): Promise<T> {
+  const r = await fetch(`${EDGE}/v1/admin/sites/${site}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+  return (await r.json()) as T;
+}
+
+interface Release {
+  totals: { creativeId: string; impressions: number; clicks: number }[];
+}
+
+let serving = '';
+let candidate = '';
+let released: { round: number; release: Release } | null = null;
+
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async () => {
+  test.setTimeout(150_000);
+  const dash = DASHBOARD_TOKENS.dash;
+  await api('dash', dash, '', 'PUT', { name: 'Dashboard shop', allowedOrigins: [`http://127.0.0.1:${SHOP_PORT}`], minCohort: 2, roundSeconds: 60, epsilonBudget: 100 });
+  await api('empty', DASHBOARD_TOKENS.empty, '', 'PUT', { name: 'A new shop', allowedOrigins: [] });
+  const demo = await api<{ products: unknown[]; templates: unknown[]; creatives: unknown[] }>('demo', ADMIN_TOKEN, '/catalog');
+  await api('dash', dash, '/products', 'PUT', { products: demo.products });
+  await api('dash', dash, '/templates', 'PUT', { templates: demo.templates });
+  await api('dash', dash, '/creatives', 'PUT', { creatives: demo.creatives });
+  // The demo's serving model serves here too; a copy with another provenance is the candidate.
+  const demoConfig = (await (await fetch(`${EDGE}/v1/sites/demo/config`)).json()) as { model: { version: string } };
+  const model = (await (await fetch(`${EDGE}/v1/models/${demoConfig.model.version}/model.json`)).json()) as { trainedOn: string };
+  const weights = Buffer.from(await (await fetch(`${EDGE}/v1/models/${demoConfig.model.version}/weights.bin`)).arrayBuffer()).toString('base64');
+  serving = (await api<{ version: string }>('dash', dash, '/models', 'POST', { model, weights })).version;
+  await api('dash', dash, `/models/${serving}/promote`, 'POST');
+  candidate = (await api<{ version: string }>('dash', dash, '/models', 'POST', { model: { ...model, trainedOn: 'dashboard test candidate' }, weights })).version;
+  // One round of three device reports, in a fresh 60-second round.
+  const intoRound = Date.now() % 60_000;
+  if (intoRound > 45_000) await sleep(60_000 - intoRound + 200);
+  const round = Math.floor(Date.now() / 60_000);
+  for (let i = 0; i < 3; i++) {
+    const report = {
+      v: 1,
+      reportId: crypto.randomUUID(),
+      round,
+      modelVersion: serving,
+      outcomes: [
+        { creativeId: 'card-bags-1', impressions: 3, clicks: 1, conversions: i === 0 ? 1 : 0 },
+        { creativeId: 'banner-watches', impressions: 2, clicks: 0 },
+      ],
+      ope: [
+        { modelVersion: serving, sums: [5, 1, 5, 1, 5] },
+        { modelVersion: candidate, sums: [5, 2, 5, 2, 6] },
+      ],
+    };
+    const r = await fetch(`${EDGE}/v1/sites/dash/reports`, { method: 'POST', headers: { 'content-type': 'text/plain', 'cf-connecting-ip': `10.9.0.${i + 1}` }, body: JSON.stringify(report) });
+    expect(r.status).toBe(202);
+  }
+  await sleep((round + 1) * 60_000 - Date.now() + 1500);
+  // The trainer's pull releases it (spending budget); the dashboard only reads.
+  released = { round, release: (await api<{ release: Release }>('dash', dash, `/rounds/${round}`)).release };
+});
+
+async function signIn(page: Page, site: string, token: string): Promise<void> {
+  await page.goto(`${EDGE}/v1/admin/`);
+  await page.getByLabel('Site id').fill(site);
+  await page.getByLabel('Admin token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+}
+
+test('sign-in is required: no data without a token, a wrong token is refused with a message', async ({ page }) => {
+  expect((await fetch(`${EDGE}/v1/admin/sites/dash/rounds`)).status).toBe(401);
+  const response = await page.goto(`${EDGE}/v1/admin/`);
+  expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await expect(page.locator('table')).toHaveCount(0);
+  await signIn(page, 'dash', 'not-the-token-000000000000');
+  await expect(page.getByRole('alert')).toContainText('Signed out');
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  // Kept in sessionStorage, never in the URL.
+  await signIn(page, 'dash', DASHBOARD_TOKENS.dash);
+  await expect(page.locator('[data-table="creatives"]')).toBeVisible();
+  expect(page.url()).not.toContain(DASHBOARD_TOKENS.dash);
+  expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
+  await shot(page, 'sign-in-then-creatives');
+});
+
+test('creatives: the released numbers, sortable, with a trend chart', async ({ page }) => {
+  await signIn(page, 'dash', DASHBOARD_TOKENS.dash);
+  const table = page.locator('[data-table="creatives"]');
+  await expect(table).toBeVisible();
+  for (const id of ['card-bags-1', 'banner-watches']) {
+    const t = released!.release.totals.find((x) => x.creativeId === id)!;
+    const row = table.locator(`tr[data-creative="${id}"]`);
+    await expect(row.locator('td').nth(1)).toHaveText(Math.round(Math.max(0, t.impressions)).toLocaleString('en'));
+    await expect(row.locator('td').nth(2)).toHaveText(Math.round(Math.max(0, t.clicks)).toLocaleString('en'));
+  }
+  // Sorting by creative id, ascending then descending.
+  await table.getByRole('button', { name: 'Creative' }).click();
+  const first = await table.locator('tbody tr').first().getAttribute('data-creative');
+  await table.getByRole('button', { name: 'Creative' }).click();
+  expect(await table.locator('tbody tr').first().getAttribute('data-creative')).not.toBe(first);
+  await table.locator('tr[data-creative="card-bags-1"]').click();
+  await expect(page.locator('[data-chart="card-bags-1: click rate by round"] canvas')).toHaveCount(1);
+  await shot(page, 'creatives');
+});
+
+test('models: status and off-policy estimates; promote and roll back change what the config serves', async ({ page }) => {
+  await signIn(page, 'dash', DASHBOARD_TOKENS.dash);
+  await page.locator('button[data-view="models"]').click();
+  const rows = page.locator('[data-table="models"]');
+  await expect(rows.locator(`tr[data-model="${serving}"]`)).toHaveAttribute('data-status', 'serving');
+  await expect(rows.locator(`tr[data-model="${candidate}"]`)).toHaveAttribute('data-status', 'candidate');
+  // The candidate's estimate from the released off-policy sums: 2/5 = 40% against the serving 1/5.
+  await expect(rows.locator(`tr[data-model="${candidate}"]`)).toContainText('vs 20.00%');
+  await shot(page, 'models');
+  page.once('dialog', (d) => void d.accept());
+  await rows.locator(`tr[data-model="${candidate}"]`).getByRole('button', { name: 'Promote' }).click();
+  await expect(page.getByRole('status')).toContainText(`Model ${candidate} now serves`);
+  await expect.poll(async () => ((await (await fetch(`${EDGE}/v1/sites/dash/config`, { cache: 'no-store' })).json()) as { model: { version: string } }).model.version, { timeout: 10_000 }).toBe(candidate);
+  page.once('dialog', (d) => void d.accept());
+  await page.getByRole('button', { name: 'Roll back' }).click();
+  await expect(page.getByRole('status')).toContainText(`Model ${serving} now serves`);
+  await expect.poll(async () => ((await (await fetch(`${EDGE}/v1/sites/dash/config`, { cache: 'no-store' })).json()) as { model: { version: string } }).model.version, { timeout: 10_000 }).toBe(serving);
+  // Dismissing the confirmation changes nothing.
+  page.once('dialog', (d) => void d.dismiss());
+  await rows.locator(`tr[data-model="${candidate}"]`).getByRole('button', { name: 'Promote' }).click();
+  await page.waitForTimeout(500);
+  expect(((await (await fetch(`${EDGE}/v1/sites/dash/config`)).json()) as { model: { version: string } }).model.version).toBe(serving);
+});
+
+test('privacy: epsilon spent against the budget, K, contributors per round', async ({ page }) => {
+  const ledger = await api<{ epsilon: number; budget: number }>('dash', DASHBOARD_TOKENS.dash, '/privacy');
+  await signIn(page, 'dash', DASHBOARD_TOKENS.dash);
+  await page.locator('button[data-view="privacy"]').click();
+  await expect(page.locator('[data-fact="epsilon"]')).toHaveText(ledger.epsilon.toFixed(2));
+  await expect(page.locator('[data-fact="budget"]')).toHaveText(String(ledger.budget));
+  await expect(page.locator('[data-fact="k"]')).toHaveText('2');
+  await expect(page.locator(`[data-table="rounds"] tr[data-round="${released!.round}"]`)).toContainText('3');
+  await expect(page.locator('[data-chart="Epsilon spent against the budget"] canvas')).toHaveCount(1);
+  await shot(page, 'privacy');
+});
+
+test('catalog: a template edit that fails validation shows the failing field and saves nothing; a valid one saves, with a live preview', async ({ page }) => {
+  await signIn(page, 'dash', DASHBOARD_TOKENS.dash);
+  await page.locator('button[data-view="catalog"]').click();
+  const editor = page.getByLabel('template JSON');
+  await expect(editor).toBeVisible();
+  await page.getByRole('combobox').selectOption('product-card');
+  const original = JSON.parse(await editor.inputValue()) as Record<string, unknown>;
+  await expect.poll(() => page.locator('[data-preview]').evaluate((el) => el.shadowRoot?.querySelector('a[data-creative]') !== null)).toBe(true);
+  await editor.fill(JSON.stringify({ ...original, layout: 'slideshow' }));
+  await expect(page.locator('[data-problem]')).toContainText('layout');
+  await expect(page.getByRole('button', { name: 'Save template' })).toBeDisabled();
+  const stored = async () => (await api<{ templates: { id: string; headline: string[] }[] }>('dash', DASHBOARD_TOKENS.dash, '/catalog')).templates.find((t) => t.id === 'product-card')!;
+  expect((await stored()).headline).toEqual(original.headline);
+  await editor.fill(JSON.stringify({ ...original, headline: ['Picked for you: {product.name}'] }));
+  await expect(page.locator('[data-preview]')).toBeVisible();
+  await expect.poll(() => page.locator('[data-preview]').evaluate((el) => el.shadowRoot?.querySelector('.headline')?.textContent ?? '')).toMatch(/^Picked for you: /);
+  await page.getByRole('button', { name: 'Save template' }).click();
+  await expect(page.getByRole('status')).toContainText('Template product-card saved');
+  expect((await stored()).headline).toEqual(['Picked for you: {product.name}']);
+  await shot(page, 'catalog');
+});
+
+test('a new site: every view says what to do next', async ({ page }) => {
+  await signIn(page, 'empty', DASHBOARD_TOKENS.empty);
+  await expect(page.locator('[data-empty="creatives"]')).toContainText('No results yet');
+  await shot(page, 'empty-creatives');
+  await page.locator('button[data-view="models"]').click();
+  await expect(page.locator('[data-empty="models"]')).toContainText('vitrine-train bootstrap');
+  await page.locator('button[data-view="privacy"]').click();
+  await expect(page.locator('[data-empty="privacy"]')).toContainText('Nothing released yet');
+  await page.locator('button[data-view="catalog"]').click();
+  await expect(page.locator('[data-empty="catalog"]')).toContainText('Upload your products');
+  await shot(page, 'empty-catalog');
+});
