@@ -60,11 +60,13 @@ function App() {
   const [view, setView] = useState<View>('creatives');
   const [data, setData] = useState<Data | null>(null);
   const [version, setVersion] = useState(0);
+  /** What the last action did (promote, roll back, save): kept across the reload it triggers. */
+  const [notice, setNotice] = useState<string | null>(null);
   const api = session ? new AdminApi(session) : null;
   useEffect(() => {
     if (!api) return;
     let stale = false;
-    setData(null);
+    if (version === 0) setData(null); // a new session; a refresh after an action keeps showing the old data meanwhile
     Promise.all([api.settings(), api.rounds(), api.privacy(), api.models(), api.catalog()])
       .then(([settings, rounds, ledger, models, catalog]) => !stale && setData({ settings, rounds, ledger, models: models.models, catalog }))
       .catch((e: unknown) => {
@@ -91,14 +93,22 @@ function App() {
       />
     );
   }
-  const refresh = () => setVersion((n) => n + 1);
+  const refresh = (what: string) => {
+    setNotice(what);
+    setVersion((n) => n + 1);
+  };
   return (
     <div class="shell">
       <header>
         <h1>Vitrine · {session.site}</h1>
         <nav>
           {VIEWS.map((v) => (
-            <button type="button" key={v} aria-current={v === view ? 'page' : undefined} onClick={() => setView(v)} data-view={v}>
+            <button type="button" key={v} aria-current={v === view ? 'page' : undefined} onClick={() => {
+                setView(v);
+                setNotice(null);
+              }}
+              data-view={v}
+            >
               {v[0]!.toUpperCase() + v.slice(1)}
             </button>
           ))}
@@ -109,6 +119,7 @@ function App() {
           onClick={() => {
             saveSession(null);
             setSession(null);
+            setVersion(0);
           }}
         >
           Sign out
@@ -116,6 +127,11 @@ function App() {
       </header>
       <main data-current-view={view}>
         {message && <p class="problem">{message}</p>}
+        {notice && (
+          <p class="message" role="status">
+            {notice}
+          </p>
+        )}
         {!data ? (
           <p aria-busy="true">Loading…</p>
         ) : view === 'creatives' ? (

@@ -63,16 +63,14 @@ function Preview({ decision }: { decision: Decision }) {
   return <div class="preview" ref={host} data-preview />;
 }
 
-export function CatalogView({ api, products, creatives, templates, storefront, onSaved }: { api: AdminApi; products: Product[]; creatives: Creative[]; templates: Template[]; storefront: string | null; onSaved: () => void }) {
+export function CatalogView({ api, products, creatives, templates, storefront, onSaved }: { api: AdminApi; products: Product[]; creatives: Creative[]; templates: Template[]; storefront: string | null; onSaved: (what: string) => void }) {
   const [editing, setEditing] = useState<string | null>(templates[0]?.id ?? null);
   const current = templates.find((t) => t.id === editing) ?? null;
   const [text, setText] = useState(current ? JSON.stringify(current, null, 2) : '');
   const [problem, setProblem] = useState<string | null>(null);
-  const [saved, setSaved] = useState<string | null>(null);
   useEffect(() => {
     setText(current ? JSON.stringify(current, null, 2) : '');
     setProblem(null);
-    setSaved(null);
   }, [editing]);
   if (products.length === 0 && templates.length === 0) {
     return (
@@ -98,9 +96,8 @@ export function CatalogView({ api, products, creatives, templates, storefront, o
     if (!parsed) return setProblem(parseProblem);
     try {
       await api.saveTemplate(parsed);
-      setSaved(`Template ${parsed.id} saved.`);
       setProblem(null);
-      onSaved();
+      onSaved(`Template ${parsed.id} saved.`);
     } catch (e) {
       setProblem(e instanceof Error ? e.message : String(e));
     }
@@ -129,7 +126,6 @@ export function CatalogView({ api, products, creatives, templates, storefront, o
               {problem ?? parseProblem}
             </p>
           )}
-          {saved && <p role="status">{saved}</p>}
           <button type="button" onClick={save} disabled={!parsed}>
             Save template
           </button>

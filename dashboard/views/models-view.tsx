@@ -4,7 +4,7 @@ import { evaluateCandidates } from '../../model-training/src/off-policy-estimate
 import type { AdminApi, ModelView, RoundsView } from '../admin-api.ts';
 import { pct } from '../statistics.ts';
 
-export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; models: ModelView[]; rounds: RoundsView; onChanged: () => void }) {
+export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; models: ModelView[]; rounds: RoundsView; onChanged: (what: string) => void }) {
   const [message, setMessage] = useState<string | null>(null);
   if (models.length === 0) {
     return (
@@ -25,8 +25,8 @@ export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; 
     if (!confirm(what)) return;
     try {
       const r = await run();
-      setMessage(`Model ${r.version} now serves; devices switch at their next config check.`);
-      onChanged();
+      setMessage(null);
+      onChanged(`Model ${r.version} now serves; devices switch at their next config check.`);
     } catch (e) {
       setMessage(e instanceof Error ? e.message : String(e));
     }
@@ -34,7 +34,11 @@ export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; 
   return (
     <section>
       <h2>Models</h2>
-      {message && <p class="message" role="status">{message}</p>}
+      {message && (
+        <p class="problem" role="alert">
+          {message}
+        </p>
+      )}
       <table data-table="models">
         <thead>
           <tr>
@@ -48,7 +52,13 @@ export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; 
         <tbody>
           {models.map((m) => {
             const e = evaluations.find((x) => x.candidate === m.version);
-            const estimate = e?.candidateValue ? `${pct(e.candidateValue.estimate)} (${pct(e.candidateValue.lower)}–${pct(e.candidateValue.upper)}) vs ${pct(e.servingValue!.estimate)}: ${e.verdict.replace('_', ' ')}` : m.status === 'serving' ? 'serving' : 'not evaluated yet';
+            const estimate = e?.candidateValue
+              ? `${pct(e.candidateValue.estimate)} (${pct(e.candidateValue.lower)}–${pct(e.candidateValue.upper)}) vs ${pct(e.servingValue!.estimate)}: ${e.verdict.replace('_', ' ')}`
+              : e
+                ? `too few decisions to estimate yet (${e.reason})`
+                : m.status === 'serving'
+                  ? 'serving'
+                  : 'not evaluated yet';
             return (
               <tr key={m.version} data-model={m.version} data-status={m.status}>
                 <td>

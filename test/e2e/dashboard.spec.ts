@@ -21,6 +21,8 @@ async function api<T>(site: string, token: string, path: string, method = 'GET',
 
 interface Release {
   totals: { creativeId: string; impressions: number; clicks: number }[];
+  ope: { models: { modelVersion: string; sums: number[] }[] };
+  noise: { opeStd: number };
 }
 
 let serving = '';
@@ -32,7 +34,7 @@ test.describe.configure({ mode: 'serial' });
 test.beforeAll(async () => {
   test.setTimeout(150_000);
   const dash = DASHBOARD_TOKENS.dash;
-  await api('dash', dash, '', 'PUT', { name: 'Dashboard shop', allowedOrigins: [`http://127.0.0.1:${SHOP_PORT}`], minCohort: 2, roundSeconds: 60, epsilonBudget: 100 });
+  await api('dash', dash, '', 'PUT', { name: 'Dashboard shop', allowedOrigins: [`http://127.0.0.1:${SHOP_PORT}`], minCohort: 2, roundSeconds: 60, epsilonBudget: 1000, noiseMultiplier: 0.05 });
   await api('empty', DASHBOARD_TOKENS.empty, '', 'PUT', { name: 'A new shop', allowedOrigins: [] });
   const demo = await api<{ products: unknown[]; templates: unknown[]; creatives: unknown[] }>('demo', ADMIN_TOKEN, '/catalog');
   await api('dash', dash, '/products', 'PUT', { products: demo.products });
@@ -60,8 +62,8 @@ test.beforeAll(async () => {
         { creativeId: 'banner-watches', impressions: 2, clicks: 0 },
       ],
       ope: [
-        { modelVersion: serving, sums: [5, 1, 5, 1, 5] },
-        { modelVersion: candidate, sums: [5, 2, 5, 2, 6] },
+        { modelVersion: serving, sums: [10, 2, 10, 2, 10] },
+        { modelVersion: candidate, sums: [10, 4, 10, 4, 12] },
       ],
     };
     const r = await fetch(`${EDGE}/v1/sites/dash/reports`, { method: 'POST', headers: { 'content-type': 'text/plain', 'cf-connecting-ip': `10.9.0.${i + 1}` }, body: JSON.stringify(report) });
@@ -70,6 +72,8 @@ test.beforeAll(async () => {
   await sleep((round + 1) * 60_000 - Date.now() + 1500);
   // The trainer's pull releases it (spending budget); the dashboard only reads.
   released = { round, release: (await api<{ release: Release }>('dash', dash, `/rounds/${round}`)).release };
+  // The site's low noise (z = 0.05, sd 2.5 on off-policy sums of 30) keeps the estimates readable.
+  expect(released.release.noise.opeStd).toBeCloseTo(2.5, 6);
 });
 
 async function signIn(page: Page, site: string, token: string): Promise<void> {
@@ -127,8 +131,13 @@ test('models: status and off-policy estimates; promote and roll back change what
   const rows = page.locator('[data-table="models"]');
   await expect(rows.locator(`tr[data-model="${serving}"]`)).toHaveAttribute('data-status', 'serving');
   await expect(rows.locator(`tr[data-model="${candidate}"]`)).toHaveAttribute('data-status', 'candidate');
-  // The candidate's estimate from the released off-policy sums: 2/5 = 40% against the serving 1/5.
-  await expect(rows.locator(`tr[data-model="${candidate}"]`)).toContainText('vs 20.00%');
+  // The candidate's estimate from the released (noised) off-policy sums: about 2/5 against the serving model's 1/5.
+  const snips = (version: string) => {
+    const sums = released!.release.ope.models.find((m) => m.modelVersion === version)!.sums;
+    return `${((100 * sums[1]!) / sums[2]!).toFixed(2)}%`;
+  };
+  await expect(rows.locator(`tr[data-model="${candidate}"]`)).toContainText(`${snips(candidate)} (`);
+  await expect(rows.locator(`tr[data-model="${candidate}"]`)).toContainText(`vs ${snips(serving)}`);
   await shot(page, 'models');
   page.once('dialog', (d) => void d.accept());
   await rows.locator(`tr[data-model="${candidate}"]`).getByRole('button', { name: 'Promote' }).click();
@@ -163,6 +172,7 @@ test('catalog: a template edit that fails validation shows the failing field and
   const editor = page.getByLabel('template JSON');
   await expect(editor).toBeVisible();
   await page.getByRole('combobox').selectOption('product-card');
+  await expect(editor).toHaveValue(/"id": "product-card"/);
   const original = JSON.parse(await editor.inputValue()) as Record<string, unknown>;
   await expect.poll(() => page.locator('[data-preview]').evaluate((el) => el.shadowRoot?.querySelector('a[data-creative]') !== null)).toBe(true);
   await editor.fill(JSON.stringify({ ...original, layout: 'slideshow' }));
