@@ -21,7 +21,7 @@ test('product views are captured from JSON-LD, microdata and data-vitrine-produc
   ];
   for (const [url, expected] of expectations) {
     await page.goto(url);
-    await expect(creativeIn(page, 'hero')).toBeVisible();
+    await expect(creativeIn(page, 'hero')).toBeVisible({ timeout: 15_000 });
     const views = (await eventsOf(page)).filter((e) => e.type === 'product_view');
     expect(views.at(-1)).toMatchObject(expected);
   }
@@ -29,9 +29,9 @@ test('product views are captured from JSON-LD, microdata and data-vitrine-produc
 
 test('searches are captured from the query parameter, category views from the page', async ({ page }) => {
   await page.goto('/search?q=diver');
-  await expect(creativeIn(page, 'hero')).toBeVisible();
+  await expect(creativeIn(page, 'hero')).toBeVisible({ timeout: 15_000 });
   await page.goto('/category/bags');
-  await expect(creativeIn(page, 'hero')).toBeVisible();
+  await expect(creativeIn(page, 'hero')).toBeVisible({ timeout: 15_000 });
   const events = await eventsOf(page);
   expect(events.find((e) => e.type === 'search')).toMatchObject({ query: 'diver' });
   expect(events.find((e) => e.type === 'page_view' && e.pageType === 'search')).toBeTruthy();
@@ -40,7 +40,7 @@ test('searches are captured from the query parameter, category views from the pa
 
 test('a decision right after events sees them: the profile holds the views of this page', async ({ page }) => {
   await page.goto('/product/hats-3');
-  await expect(creativeIn(page, 'hero')).toBeVisible();
+  await expect(creativeIn(page, 'hero')).toBeVisible({ timeout: 15_000 });
   const [profile] = await readStore<{ categories: Record<string, number>; totalEvents: number }>(page, 'profile');
   expect(Object.keys(profile!.categories)).toContain('hats');
   expect(profile!.totalEvents).toBe(2);

@@ -1,3 +1,4 @@
+import type { Page } from '@playwright/test';
 import { creativeIn, expect, readStore, test } from './vitrine-test.ts';
 
 interface StoredDecision {
@@ -7,18 +8,29 @@ interface StoredDecision {
   conversion?: boolean;
 }
 
-test('a purchase after a click on a creative converts that decision, on the device', async ({ page, pageErrors }) => {
+/** Clicks the creative on a category page; returns its id. */
+async function clickCreative(page: Page): Promise<string | null> {
   await page.goto('/category/bags');
   const creative = creativeIn(page, 'hero');
   await expect(creative).toBeVisible({ timeout: 10_000 });
   const creativeId = await creative.getAttribute('data-creative');
-  await creative.click();
-  await page.waitForLoadState();
-  // The shopper buys something (attribution is post-click, not tied to the product clicked).
+  const href = await creative.evaluate((a) => (a as HTMLAnchorElement).href);
+  // The click navigates once it is recorded (at most 300 ms later): wait for that navigation to land.
+  await Promise.all([page.waitForURL(href, { waitUntil: 'load' }), creative.click()]);
+  return creativeId;
+}
+
+/** The shopper buys something (attribution is post-click, not tied to the product clicked). */
+async function buy(page: Page): Promise<void> {
   await page.goto('/product/bags-2');
   await page.locator('#add-to-cart').click();
   await page.goto('/order/confirmation');
   await expect(page.locator('#order-summary')).toContainText('is confirmed');
+}
+
+test('a purchase after a click on a creative converts that decision, on the device', async ({ page, pageErrors }) => {
+  const creativeId = await clickCreative(page);
+  await buy(page);
   await expect
     .poll(async () => (await readStore<StoredDecision>(page, 'decisions')).filter((d) => d.conversion).map((d) => d.creativeId), { timeout: 10_000 })
     .toEqual([creativeId]);
@@ -39,12 +51,7 @@ test('a purchase with no click before it converts nothing', async ({ page }) => 
 });
 
 test('a purchase after the attribution window (7 days by default) converts nothing', async ({ page }) => {
-  await page.goto('/category/bags');
-  const creative = creativeIn(page, 'hero');
-  await expect(creative).toBeVisible({ timeout: 10_000 });
-  const creativeId = await creative.getAttribute('data-creative');
-  await creative.click();
-  await page.waitForLoadState();
+  const creativeId = await clickCreative(page);
   await expect.poll(async () => (await readStore<StoredDecision>(page, 'decisions')).some((d) => d.click), { timeout: 10_000 }).toBe(true);
   // Eight days pass: the stored click is moved back in time (the clock of a real shopper's device).
   await page.evaluate(
@@ -69,10 +76,7 @@ test('a purchase after the attribution window (7 days by default) converts nothi
       }),
     creativeId,
   );
-  await page.goto('/product/bags-2');
-  await page.locator('#add-to-cart').click();
-  await page.goto('/order/confirmation');
-  await expect(page.locator('#order-summary')).toContainText('is confirmed');
+  await buy(page);
   await expect.poll(async () => (await readStore<{ type: string }>(page, 'events')).some((e) => e.type === 'purchase')).toBe(true);
   await page.waitForTimeout(300);
   expect((await readStore<StoredDecision>(page, 'decisions')).some((d) => d.conversion)).toBe(false);

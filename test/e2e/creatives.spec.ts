@@ -184,3 +184,20 @@ test('a missing image shows the text-only rendering, not a broken image', async 
   await expect(frame.locator('img')).toHaveCount(0);
   expect(pageErrors).toEqual([]);
 });
+
+test('a template that fails validation on the device is skipped (with one warning) for the next valid candidate', async ({ page, warnings, pageErrors }) => {
+  await editConfig(page, (config) => {
+    config.templates = config.templates.map((t) => (t.id === 'product-card' ? ({ ...t, layout: 'slideshow' } as unknown as typeof t) : t));
+  });
+  await page.goto('/fixtures/debug-slot');
+  const creative = creativeIn(page, 'hero');
+  await expect(creative).toBeVisible({ timeout: 15_000 });
+  expect(warnings.filter((w) => w.includes('template') && w.includes('product-card') && w.includes('layout'))).toHaveLength(1);
+  const shares = await page.evaluate(() =>
+    (window as unknown as { vitrine: { engine: { distribution(s: string, c: unknown): Promise<{ creativeId: string }[]> } } }).vitrine.engine.distribution('hero', { pageType: 'home', category: null, hour: 12, device: 'desktop' }),
+  );
+  expect(shares.length).toBeGreaterThan(5);
+  expect(shares.some((s) => s.creativeId.startsWith('card-'))).toBe(false);
+  expect((await creative.getAttribute('data-creative'))!.startsWith('card-')).toBe(false);
+  expect(pageErrors).toEqual([]);
+});
