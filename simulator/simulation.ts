@@ -70,6 +70,9 @@ export function invalidOptions(o: Omit<SimulationOptions, 'log'>): string | null
   );
 }
 
+/** The largest noise multiplier a site accepts (SiteSettingsSchema). */
+const MAX_NOISE_MULTIPLIER = 100;
+
 /** Mechanisms a round's release holds: counts, head statistics, off-policy sums, tower gradients. */
 const MECHANISMS_PER_ROUND = 4;
 
@@ -123,6 +126,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   const random = seededRandom(o.seed);
   const catalog = makeCatalog(o.categories, o.products, random);
   const noiseMultiplier = o.epsilon === null ? noiseForEpsilon(1000, o.rounds) : noiseForEpsilon(o.epsilon, o.rounds);
+  if (noiseMultiplier > MAX_NOISE_MULTIPLIER) {
+    throw new Error(`epsilon ${o.epsilon} over ${o.rounds} rounds needs noise multiplier ${noiseMultiplier.toFixed(1)}, above the edge's maximum of ${MAX_NOISE_MULTIPLIER}: allow more epsilon or run fewer rounds`);
+  }
   // Devices in one round must all report inside it: the round lasts about 1.5 x the time they take.
   const roundSeconds = Math.max(60, Math.ceil(o.shoppers * o.decisions * 0.05 * 1.5));
 
