@@ -38,7 +38,7 @@ export const SiteSettingsSchema = v.strictObject({
   /** Days after a click in which a purchase counts as that creative's conversion. */
   attributionDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(90)), 7),
   /** Noise standard deviation over the clipping bound in each release (PRIVACY.md); less noise spends the budget faster. */
-  noiseMultiplier: v.optional(v.pipe(v.number(), v.minValue(0.05), v.maxValue(20)), DEFAULT_PRIVACY.noiseMultiplier),
+  noiseMultiplier: v.optional(v.pipe(v.number(), v.minValue(0.05), v.maxValue(100)), DEFAULT_PRIVACY.noiseMultiplier),
 });
 export type SiteSettings = v.InferOutput<typeof SiteSettingsSchema>;
 
