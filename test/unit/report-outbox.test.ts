@@ -148,6 +148,22 @@ describe('report outbox', () => {
     db.close();
   });
 
+  it('deletes decisions nothing needs any more: fully reported and older than the attribution window plus a day', async () => {
+    const db = await openDeviceStore(`outbox-${Math.random()}`);
+    const DAY = 86_400_000;
+    const now = 100 * DAY;
+    await db.put('decisions', { ...decision('old-reported', 'c1', true, false), at: now - 10 * DAY, reported: { impression: true, click: false } });
+    await db.put('decisions', { ...decision('old-new-click', 'c2', true, true), at: now - 10 * DAY, reported: { impression: true, click: false } });
+    await db.put('decisions', { ...decision('recent', 'c3', true, false), at: now - 2 * DAY });
+    await db.put('decisions', { ...decision('old-never-shown', 'c4', false, false), at: now - 30 * DAY });
+    const entry = (await moveOutcomesToOutbox(db, 7, null, DEFAULT_PRIVACY, now, 8))!;
+    // The old click is reported once, then its decision goes too; the recent one stays, marked reported.
+    expect(entry.report.outcomes.map((o) => [o.creativeId, o.clicks, o.impressions])).toEqual([['c2', 1, 0], ['c3', 0, 1]].sort());
+    expect((await db.getAll('decisions')).map((d) => d.id)).toEqual(['recent']);
+    expect((await db.get('decisions', 'recent'))!.reported.impression).toBe(true);
+    db.close();
+  });
+
   it('maps edge answers to delete, re-target or keep', () => {
     expect(outboxAction(202, '')).toEqual({ kind: 'delete' });
     expect(outboxAction(200, '{"duplicate":true}')).toEqual({ kind: 'delete' });

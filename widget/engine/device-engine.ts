@@ -315,7 +315,7 @@ export class DeviceEngine implements EngineApi {
   async prepareReport(): Promise<PreparedReport | null> {
     const serving = this.serving?.current;
     if (!this.db || !serving || !this.reporting) return null;
-    const entry = await moveOutcomesToOutbox(this.db, serving.config.round.id, serving.model, serving.config.privacy, Date.now());
+    const entry = await moveOutcomesToOutbox(this.db, serving.config.round.id, serving.model, serving.config.privacy, Date.now(), serving.config.attributionDays + 1);
     return entry && { reportId: entry.reportId, url: this.reportUrl(), report: entry.report };
   }
 

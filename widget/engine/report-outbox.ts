@@ -64,7 +64,15 @@ function shown(d: DecisionRecord): boolean {
   return d.impression || d.click;
 }
 
-export async function moveOutcomesToOutbox(db: DeviceDB, round: number, model: ReportingModel | null, privacy: PrivacyTerms, now: number): Promise<OutboxEntry | null> {
+const DAY_MS = 86_400_000;
+
+/**
+ * `keepDays`: how long a decision is kept once everything about it is reported (the attribution
+ * window plus a day: a purchase may still convert a click until then, and the frequency cap counts
+ * the last day's impressions). Older, fully reported decisions are deleted in the same pass:
+ * nothing needs them any more, and the device keeps no more than it must.
+ */
+export async function moveOutcomesToOutbox(db: DeviceDB, round: number, model: ReportingModel | null, privacy: PrivacyTerms, now: number, keepDays = 8): Promise<OutboxEntry | null> {
   const modelVersion = model?.version ?? null;
   const tx = db.transaction(['decisions', 'outbox', 'ledger'], 'readwrite');
   if (await tx.objectStore('ledger').get(round)) {
@@ -84,7 +92,9 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, model: R
     const newClick = d.click && !d.reported.click;
     const newConversion = !!d.conversion && !d.reported.conversion;
     const newDismissal = !!d.dismissal && !d.reported.dismissal;
-    if ((newImpression || newClick || newConversion || newDismissal) && (counts.has(d.creativeId) || counts.size < MAX_OUTCOMES_PER_REPORT)) {
+    const unreported = newImpression || newClick || newConversion || newDismissal;
+    const taken = unreported && (counts.has(d.creativeId) || counts.size < MAX_OUTCOMES_PER_REPORT);
+    if (taken) {
       const c = counts.get(d.creativeId) ?? { impressions: 0, clicks: 0, conversions: 0, dismissals: 0 };
       if (newImpression) c.impressions += 1;
       if (newClick) c.clicks += 1;
@@ -110,8 +120,9 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, model: R
           towerExamples.push({ shopper, creative, cross, reward, weight: Math.min(1 / (d.eligibleCount * d.propensity), TOWER_WEIGHT_CAP) });
         }
       }
-      await cursor.update({ ...d, reported: { impression: d.impression, click: d.click, conversion: !!d.conversion, dismissal: !!d.dismissal } });
     }
+    if ((taken || !unreported) && d.at < now - keepDays * DAY_MS) await cursor.delete();
+    else if (taken) await cursor.update({ ...d, reported: { impression: d.impression, click: d.click, conversion: !!d.conversion, dismissal: !!d.dismissal } });
     cursor = await cursor.continue();
   }
   if (counts.size === 0) {
