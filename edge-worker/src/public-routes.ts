@@ -96,24 +96,26 @@ publicRoutes.get('/v1/admin', (c) => c.redirect('/v1/admin/', 301));
 publicRoutes.get('/v1/admin/', async (c) => dashboardAsset(c, '/v1/admin/index.html', 'no-cache'));
 publicRoutes.get('/v1/admin/assets/:file', async (c) => dashboardAsset(c, c.req.path, IMMUTABLE));
 
-async function dashboardAsset(c: AppContext, assetPath: string, cacheControl: string): Promise<Response> {
+function dashboardAsset(c: AppContext, assetPath: string, cacheControl: string): Promise<Response> {
+  return assetResponse(c, assetPath, {
+    'cache-control': cacheControl,
+    'content-security-policy': DASHBOARD_CSP,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  });
+}
+
+/** A built file from dist/edge-assets (404 with a hint when the build is missing), with `headers` set on it. */
+async function assetResponse(c: AppContext, assetPath: string, headers: Record<string, string>): Promise<Response> {
   const asset = await c.env.ASSETS.fetch(new Request(new URL(assetPath, c.req.url)));
   if (asset.status === 404) throw new HttpError(404, 'not_found', `no file ${c.req.path}; run npm run build`);
   const response = new Response(asset.body, asset);
-  response.headers.set('cache-control', cacheControl);
-  response.headers.set('content-security-policy', DASHBOARD_CSP);
-  response.headers.set('x-content-type-options', 'nosniff');
-  response.headers.set('referrer-policy', 'no-referrer');
+  for (const [k, val] of Object.entries(headers)) response.headers.set(k, val);
   return response;
 }
 
-async function serveAsset(c: AppContext, cacheControl: string): Promise<Response> {
-  const asset = await c.env.ASSETS.fetch(new Request(new URL(c.req.path, c.req.url)));
-  if (asset.status === 404) throw new HttpError(404, 'not_found', `no file ${c.req.path}; run npm run build`);
-  const response = new Response(asset.body, asset);
-  for (const [k, val] of Object.entries(ANY_ORIGIN)) response.headers.set(k, val);
-  response.headers.set('cache-control', cacheControl);
-  return response;
+function serveAsset(c: AppContext, cacheControl: string): Promise<Response> {
+  return assetResponse(c, c.req.path, { ...ANY_ORIGIN, 'cache-control': cacheControl });
 }
 
 publicRoutes.get('/v1/sites/:site/config', async (c) => {

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import type { Layout } from '../../protocol/catalog.ts';
-import { creativeIn, editConfig, expect, readStore, test } from './vitrine-test.ts';
+import { creativeIn, distribution, editConfig, expect, readStore, test } from './vitrine-test.ts';
 
 test.afterEach(({ page }) => page.context().unrouteAll({ behavior: 'ignoreErrors' }));
 
@@ -165,9 +165,7 @@ test('"not interested" records a negative outcome, takes the creative out for go
   // After a reload it is still out of every decision's reach.
   await page.reload();
   await expect(creative).toBeVisible({ timeout: 15_000 });
-  const shares = await page.evaluate(() =>
-    (window as unknown as { vitrine: { engine: { distribution(s: string, c: unknown): Promise<{ creativeId: string }[]> } } }).vitrine.engine.distribution('hero', { pageType: 'home', category: null, hour: 12, device: 'desktop' }),
-  );
+  const shares = await distribution(page);
   expect(shares.length).toBeGreaterThan(10);
   expect(shares.map((s) => s.creativeId)).not.toContain(first);
   expect(pageErrors).toEqual([]);
@@ -193,9 +191,7 @@ test('a template that fails validation on the device is skipped (with one warnin
   const creative = creativeIn(page, 'hero');
   await expect(creative).toBeVisible({ timeout: 15_000 });
   expect(warnings.filter((w) => w.includes('template') && w.includes('product-card') && w.includes('layout'))).toHaveLength(1);
-  const shares = await page.evaluate(() =>
-    (window as unknown as { vitrine: { engine: { distribution(s: string, c: unknown): Promise<{ creativeId: string }[]> } } }).vitrine.engine.distribution('hero', { pageType: 'home', category: null, hour: 12, device: 'desktop' }),
-  );
+  const shares = await distribution(page);
   expect(shares.length).toBeGreaterThan(5);
   expect(shares.some((s) => s.creativeId.startsWith('card-'))).toBe(false);
   expect((await creative.getAttribute('data-creative'))!.startsWith('card-')).toBe(false);

@@ -76,6 +76,11 @@ test.beforeAll(async () => {
   expect(released.release.noise.opeStd).toBeCloseTo(2.5, 6);
 });
 
+/** The model version site dash's config serves now (what devices would load). */
+async function servedVersion(): Promise<string> {
+  return ((await (await fetch(`${EDGE}/v1/sites/dash/config`, { cache: 'no-store' })).json()) as { model: { version: string } }).model.version;
+}
+
 async function signIn(page: Page, site: string, token: string): Promise<void> {
   await page.goto(`${EDGE}/v1/admin/`);
   await page.getByLabel('Site id').fill(site);
@@ -142,16 +147,16 @@ test('models: status and off-policy estimates; promote and roll back change what
   page.once('dialog', (d) => void d.accept());
   await rows.locator(`tr[data-model="${candidate}"]`).getByRole('button', { name: 'Promote' }).click();
   await expect(page.getByRole('status')).toContainText(`Model ${candidate} now serves`);
-  await expect.poll(async () => ((await (await fetch(`${EDGE}/v1/sites/dash/config`, { cache: 'no-store' })).json()) as { model: { version: string } }).model.version, { timeout: 10_000 }).toBe(candidate);
+  await expect.poll(servedVersion, { timeout: 10_000 }).toBe(candidate);
   page.once('dialog', (d) => void d.accept());
   await page.getByRole('button', { name: 'Roll back' }).click();
   await expect(page.getByRole('status')).toContainText(`Model ${serving} now serves`);
-  await expect.poll(async () => ((await (await fetch(`${EDGE}/v1/sites/dash/config`, { cache: 'no-store' })).json()) as { model: { version: string } }).model.version, { timeout: 10_000 }).toBe(serving);
+  await expect.poll(servedVersion, { timeout: 10_000 }).toBe(serving);
   // Dismissing the confirmation changes nothing.
   page.once('dialog', (d) => void d.dismiss());
   await rows.locator(`tr[data-model="${candidate}"]`).getByRole('button', { name: 'Promote' }).click();
   await page.waitForTimeout(500);
-  expect(((await (await fetch(`${EDGE}/v1/sites/dash/config`)).json()) as { model: { version: string } }).model.version).toBe(serving);
+  expect(await servedVersion()).toBe(serving);
 });
 
 test('privacy: epsilon spent against the budget, K, contributors per round', async ({ page }) => {

@@ -3,20 +3,8 @@
  * fixture page sets data-debug, which exposes the engine's distribution() to the page, so the
  * policy's whole distribution can be read (estimated with 4,096 posterior draws).
  */
-import type { Page } from '@playwright/test';
-import { creativeIn, editConfig, EDGE, expect, readStore, test } from './vitrine-test.ts';
-
-interface Share {
-  creativeId: string;
-  category: string;
-  probability: number;
-}
-
-const HOME = { pageType: 'home', category: null, hour: 12, device: 'desktop' };
-
-function distribution(page: Page): Promise<Share[]> {
-  return page.evaluate((context) => (window as unknown as { vitrine: { engine: { distribution(s: string, c: unknown): Promise<Share[]> } } }).vitrine.engine.distribution('hero', context), HOME);
-}
+import { creativeIn, distribution, editConfig, EDGE, expect, readStore, test } from './vitrine-test.ts';
+import type { Share } from './vitrine-test.ts';
 
 // Routes still answering when a test ends (the refresh test's page keeps re-checking) are let go quietly.
 test.afterEach(({ page }) => page.context().unrouteAll({ behavior: 'ignoreErrors' }));

@@ -98,3 +98,18 @@ export async function editConfig(page: Page, edit: (config: SiteConfig) => SiteC
     await route.fulfill({ response, body, headers: { ...response.headers(), etag: `"test-${body.length}-${edited.model?.version ?? 'none'}"`, 'cache-control': 'no-store' } });
   });
 }
+
+/** One eligible creative's probability for a slot (what data-debug's engine.distribution() returns). */
+export interface Share {
+  creativeId: string;
+  category: string;
+  probability: number;
+}
+
+/** The policy's whole distribution for the hero slot on a home page (the fixture page sets data-debug). */
+export function distribution(page: Page): Promise<Share[]> {
+  return page.evaluate(
+    (context) => (window as unknown as { vitrine: { engine: { distribution(s: string, c: unknown): Promise<Share[]> } } }).vitrine.engine.distribution('hero', context),
+    { pageType: 'home', category: null, hour: 12, device: 'desktop' },
+  );
+}
