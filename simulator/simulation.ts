@@ -12,7 +12,6 @@
  * (not sampled clicks) make the comparison free of click noise; realized clicks and purchases are
  * reported beside them, and are what the engine learns from.
  */
-import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +29,9 @@ import { DeviceEngine } from '../widget/engine/device-engine.ts';
 import { postReport } from '../widget/engine/report-transport.ts';
 import { registerModelKernels } from '../widget/engine/tfjs-kernels.ts';
 import { browse, clickProbability, drawShopper, drift, makeCatalog, purchaseProbability } from './population.ts';
-import type { Shopper } from './population.ts';
+import type { Catalog, Shopper } from './population.ts';
+import { SimulatedDevices } from './device-environment.ts';
+import type { DeviceContext } from './device-environment.ts';
 
 export interface SimulationOptions {
   shoppers: number;
@@ -116,7 +117,39 @@ export interface SimulationResult {
 
 const TOKEN = 'simulator-admin-token-0000000000';
 const SITE = 'sim';
+/** The site the throwaway devices that time a visit report to (its rounds are never released). */
+const CALIBRATION_SITE = 'sim-calibration';
+/** The edge keeps site rows and the models a report may carry parts of for 5 s per isolate: changes are waited out. */
+const EDGE_SITE_CACHE_MS = 5500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Device visits in flight at once: enough to keep the edge busy while each waits on it. */
+const CONCURRENT_VISITS = 12;
+
+/** A shopper, their device's own storage and address, and their own random stream (so a run's draws do not depend on how visits interleave). */
+interface SimulatedShopper {
+  shopper: Shopper;
+  device: DeviceContext;
+  random: () => number;
+}
+
+function simulatedShopper(id: number, catalog: Catalog, seed: number): SimulatedShopper {
+  const random = seededRandom((Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(id + 1, 0x85ebca6b)) >>> 0);
+  const address = `10.${(id >> 16) & 255}.${(id >> 8) & 255}.${id & 255}`;
+  return { shopper: drawShopper(id, catalog, random), device: { address, storage: new IDBFactory() }, random };
+}
+
+/** Runs `run` over `items` with at most `limit` in flight. */
+async function forEachConcurrently<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await run(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+type Sums = { decisions: number; ctr: number; oracle: number; random: number; popularity: number; clicks: number; purchases: number };
+const emptySums = (): Sums => ({ decisions: 0, ctr: 0, oracle: 0, random: 0, popularity: 0, clicks: 0, purchases: 0 });
 
 export async function runSimulation(o: SimulationOptions): Promise<SimulationResult> {
   const problem = invalidOptions(o);
@@ -129,75 +162,92 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   if (noiseMultiplier > MAX_NOISE_MULTIPLIER) {
     throw new Error(`epsilon ${o.epsilon} over ${o.rounds} rounds needs noise multiplier ${noiseMultiplier.toFixed(1)}, above the edge's maximum of ${MAX_NOISE_MULTIPLIER}: allow more epsilon or run fewer rounds`);
   }
-  // Devices in one round must all report inside it: the round lasts about 1.5 x the time they take.
-  const roundSeconds = Math.max(60, Math.ceil(o.shoppers * o.decisions * 0.05 * 1.5));
 
   const state = mkdtempSync(path.join(tmpdir(), 'vitrine-sim-'));
-  const realFetch = globalThis.fetch;
-  let address = '10.0.0.1';
-  globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
-    const headers = new Headers(init?.headers);
-    headers.set('cf-connecting-ip', address); // each shopper's own address, as distinct phones have
-    return realFetch(input, { ...init, headers });
-  };
+  const devices = new SimulatedDevices();
+  devices.install();
   applyMigrations(path.join(state, 'wrangler'));
-  const edge = await startLocalEdge(o.port, path.join(state, 'wrangler'), { ADMIN_TOKENS: JSON.stringify({ [SITE]: TOKEN }) });
+  const edge = await startLocalEdge(o.port, path.join(state, 'wrangler'), { ADMIN_TOKENS: JSON.stringify({ [SITE]: TOKEN, [CALIBRATION_SITE]: TOKEN }) });
   try {
     const client = new EdgeAdminClient(edge.url, SITE, TOKEN);
-    await client.putSite({
+    const settings = (roundSeconds: number, minCohort: number) => ({
       name: 'Simulated storefront',
       allowedOrigins: [],
-      minCohort: o.minCohort,
+      minCohort,
       roundSeconds,
       noiseMultiplier,
       epsilonBudget: Math.min(1000, (o.epsilon ?? 1000) * 1.0001),
       frequencyCapPerDay: 0,
       configRefreshSeconds: 1,
     });
-    await client.putProducts(catalog.products);
-    await client.putTemplates(catalog.templates);
-    await client.putCreatives(catalog.creatives);
+    const calibration = new EdgeAdminClient(edge.url, CALIBRATION_SITE, TOKEN);
+    await calibration.putSite(settings(3600, o.shoppers)); // never released
+    await client.putSite(settings(3600, o.minCohort));
+    for (const c of [client, calibration]) {
+      await c.putProducts(catalog.products);
+      await c.putTemplates(catalog.templates);
+      await c.putCreatives(catalog.creatives);
+    }
     const { model, weights } = await trainBootstrapModel((await client.config()).candidates, { examples: 40_000, cacheDir: '.vitrine/models', log: o.log });
-    await client.promote((await client.uploadModel(model, weights)).version);
+    for (const c of [client, calibration]) await c.promote((await c.uploadModel(model, weights)).version);
 
-    const shoppers = Array.from({ length: o.shoppers }, (_, i) => ({ shopper: drawShopper(i, catalog, random), storage: new IDBFactory() }));
+    // Every device of a round must report inside it: time a sample of throwaway devices on a
+    // site of their own, and make the round about twice what the whole population needs (later
+    // rounds also score candidate models, and devices keep more history).
+    const sample = Array.from({ length: Math.min(o.shoppers, 200) }, (_, i) => simulatedShopper(1_000_000 + i, catalog, o.seed));
+    const timing = Date.now();
+    await visitAll(sample, CALIBRATION_SITE, o, catalog, (await calibration.config()).candidates, emptySums(), devices, edge.url);
+    let perShopperMs = (Date.now() - timing) / sample.length;
+    let roundSeconds = roundLength(o.shoppers, perShopperMs, 2);
+    await client.putSite(settings(roundSeconds, o.minCohort));
+    await sleep(EDGE_SITE_CACHE_MS);
+    o.log(`devices: ${perShopperMs.toFixed(1)} ms per shopper's visit (${CONCURRENT_VISITS} at once); rounds of ${roundSeconds} s`);
+
+    const shoppers = Array.from({ length: o.shoppers }, (_, i) => simulatedShopper(i, catalog, o.seed));
     const paths = trainerPaths(path.join(state, 'trainer'), SITE);
     const results: RoundResult[] = [];
-    let perShopperMs = 40;
     for (let r = 0; r < o.rounds; r++) {
-      const config = await client.config();
-      const candidates = config.candidates;
-      const popular = candidates.reduce((best, c) => (c.popularity > best.popularity ? c : best), candidates[0]!);
       // Start in a round with enough time left for every shopper.
       const needed = o.shoppers * perShopperMs * 1.3 + 3000;
       const into = Date.now() % (roundSeconds * 1000);
       if (roundSeconds * 1000 - into < needed) await sleep(roundSeconds * 1000 - into + 300);
+      // The CDN's copy of the config names the model and the round: both may have changed.
+      devices.purge();
+      const config = await client.config();
+      const candidates = config.candidates;
       const round = Math.floor(Date.now() / (roundSeconds * 1000));
       const started = Date.now();
-      const sums = { decisions: 0, ctr: 0, oracle: 0, random: 0, popularity: 0, clicks: 0, purchases: 0 };
-      for (const { shopper, storage } of shoppers) {
-        if (r > 0) drift(shopper, catalog, o.drift, random);
-        address = `10.${(shopper.id >> 16) & 255}.${(shopper.id >> 8) & 255}.${shopper.id & 255}`;
-        globalThis.indexedDB = storage; // this shopper's own device storage
-        await visit(shopper, o, catalog, candidates, popular, sums, random, edge.url);
-      }
+      if (r > 0) for (const s of shoppers) drift(s.shopper, catalog, o.drift, s.random);
+      const sums = emptySums();
+      await visitAll(shoppers, SITE, o, catalog, candidates, sums, devices, edge.url);
       perShopperMs = (Date.now() - started) / o.shoppers;
       if (Math.floor(Date.now() / (roundSeconds * 1000)) !== round) o.log(`round ${r + 1}: the devices took longer than the round; some reports went to the next one`);
       // The round closes; the trainer pulls, fits, publishes and serves.
       await sleep((round + 1) * roundSeconds * 1000 - Date.now() + 1500);
-      address = '10.255.255.254';
       let training: string;
       try {
         const pulled = await pullRounds(client, paths, 2, true);
         if (pulled.budgetExhausted) training = `budget: ${pulled.budgetExhausted}`;
+        else if (!pulled.released.includes(round)) training = `kept the model: round ${round} was not released (${pulled.belowCohort.includes(round) ? `below K = ${o.minCohort}` : 'no reports'})`;
         else {
           const fitted = await fitFromRounds(client, paths, SITE);
           const { version } = await publishCandidate(client, paths);
           await client.promote(version);
+          await sleep(EDGE_SITE_CACHE_MS);
           training = `fitted on rounds ${fitted.rounds.join(', ')} (~${Math.round(fitted.examples)} examples); towers ${fitted.towers.skipped ? 'kept' : 'stepped'}; serving ${version}`;
         }
       } catch (e) {
         training = `kept the model: ${e instanceof Error ? e.message : String(e)}`;
+      }
+      // The next rounds last what this round's devices took, with a margin (a site may change
+      // its round length between rounds: round ids come from the clock and the new length, and
+      // the trainer has already pulled what it needs under the old one).
+      const next = roundLength(o.shoppers, perShopperMs, 1.5);
+      if (Math.abs(next - roundSeconds) > 0.15 * roundSeconds && r + 1 < o.rounds) {
+        roundSeconds = next;
+        await client.putSite(settings(roundSeconds, o.minCohort));
+        await sleep(EDGE_SITE_CACHE_MS);
+        o.log(`rounds of ${roundSeconds} s from now on`);
       }
       const ledger = await client.privacy();
       const n = Math.max(1, sums.decisions);
@@ -218,7 +268,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       results.push(result);
       o.log(
         `round ${result.round}: CTR ${pct(result.ctr)} (oracle ${pct(result.oracleCtr)}, random ${pct(result.randomCtr)}, popularity ${pct(result.popularityCtr)}); ` +
-          `realized ${pct(result.realizedCtr)}, conversions ${pct(result.conversionRate)}; epsilon ${result.epsilon.toFixed(2)}; ${training}`,
+          `realized ${pct(result.realizedCtr)}, conversions ${pct(result.conversionRate)}; epsilon ${result.epsilon.toFixed(2)}; ` +
+          `devices ${(perShopperMs).toFixed(1)} ms each; ${training}`,
       );
     }
     const last = results.at(-1)!;
@@ -237,27 +288,37 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       },
     };
   } finally {
-    globalThis.fetch = realFetch;
+    devices.uninstall();
     edge.stop();
     rmSync(state, { recursive: true, force: true });
   }
 }
 
+/** Seconds a round needs so that every shopper's visit fits in it, with a margin. */
+function roundLength(shoppers: number, perShopperMs: number, margin: number): number {
+  return Math.max(60, Math.ceil((shoppers * perShopperMs * margin) / 1000) + 15);
+}
+
+/** Every shopper's visit of one round, several at once, each in its own device context. */
+async function visitAll(shoppers: SimulatedShopper[], site: string, o: SimulationOptions, catalog: Catalog, candidates: Candidate[], sums: Sums, devices: SimulatedDevices, edgeUrl: string): Promise<void> {
+  const popular = candidates.reduce((best, c) => (c.popularity > best.popularity ? c : best), candidates[0]!);
+  await forEachConcurrently(shoppers, CONCURRENT_VISITS, (s) => devices.visit(s.device, () => visit(s.shopper, site, o, catalog, candidates, popular, sums, s.random, edgeUrl)));
+}
+
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 /** One shopper's visit in a round: browsing, the slots the engine fills, outcomes, the round's report. */
-async function visit(
-  shopper: Shopper,
-  o: SimulationOptions,
-  catalog: ReturnType<typeof makeCatalog>,
-  candidates: Candidate[],
-  popular: Candidate,
-  sums: { decisions: number; ctr: number; oracle: number; random: number; popularity: number; clicks: number; purchases: number },
-  random: () => number,
-  edgeUrl: string,
-): Promise<void> {
+async function visit(shopper: Shopper, site: string, o: SimulationOptions, catalog: Catalog, candidates: Candidate[], popular: Candidate, sums: Sums, random: () => number, edgeUrl: string): Promise<void> {
   const engine = new DeviceEngine(random);
-  const status = await engine.start({ edge: edgeUrl, site: SITE, storage: 'persistent', reporting: true });
+  try {
+    await visitWith(engine, shopper, site, o, catalog, candidates, popular, sums, random, edgeUrl);
+  } finally {
+    await engine.close(); // the page is left: its models' tensors are freed
+  }
+}
+
+async function visitWith(engine: DeviceEngine, shopper: Shopper, site: string, o: SimulationOptions, catalog: Catalog, candidates: Candidate[], popular: Candidate, sums: Sums, random: () => number, edgeUrl: string): Promise<void> {
+  const status = await engine.start({ edge: edgeUrl, site, storage: 'persistent', reporting: true });
   if (status.state !== 'ready') throw new Error(`a device could not start: ${status.reason}`);
   const truth = candidates.map((c) => clickProbability(shopper, c));
   const oracle = Math.max(...truth);

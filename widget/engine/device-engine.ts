@@ -319,6 +319,15 @@ export class DeviceEngine implements EngineApi {
     return entry && { reportId: entry.reportId, url: this.reportUrl(), report: entry.report };
   }
 
+  /** Closes the database and frees the models (for hosts that outlive the engine: the simulator). */
+  async close(): Promise<void> {
+    const serving = this.serving;
+    this.serving = null;
+    await serving?.dispose();
+    this.db?.close();
+    this.db = null;
+  }
+
   async forget(): Promise<void> {
     const db = this.db;
     // Nothing is stored for the rest of this page: what the shopper asked to forget is not

@@ -101,11 +101,18 @@ export async function loadScoringModel(edge: string, manifest: ModelManifest): P
     mean,
     covarianceFactor: cholesky(covariance, dim),
     headFeatures(shopper, creatives, n) {
-      return tidy(() => {
+      // The values are read outside tidy: tidy walks whatever it returns looking for tensors,
+      // element by element for a typed array (a Set insert per float: it was most of a decision).
+      const phi = tidy(() => {
         const cross = tensor2d(crossRows(shopper, creatives, n), [n, CROSS_DIM]);
         const u = tower(towers, 'shopper', tensor2d(shopper, [1, shopperDim]));
-        return combineTowers(u, creativeEmbedding(creatives, n), cross).dataSync() as Float32Array;
+        return combineTowers(u, creativeEmbedding(creatives, n), cross);
       });
+      try {
+        return phi.dataSync() as Float32Array;
+      } finally {
+        phi.dispose();
+      }
     },
     dispose() {
       for (const t of Object.values(towers) as Tensor[]) t.dispose();

@@ -150,6 +150,18 @@ export class ServingState {
     }
   }
 
+  /**
+   * Frees every model's tensors once loads in progress are done. (A browser frees them with the
+   * worker; the simulator, which runs thousands of engines in one process, calls this.)
+   */
+  async dispose(): Promise<void> {
+    await Promise.allSettled([this.refreshing, this.candidatesLoaded]);
+    const models = new Set([this.current?.model, ...this.evaluating.values(), ...this.retired.splice(0)]);
+    this.current = null;
+    this.evaluating.clear();
+    for (const m of models) m?.dispose();
+  }
+
   private retire(model: ScoringModel): void {
     if (this.inFlight === 0) model.dispose();
     else this.retired.push(model);
