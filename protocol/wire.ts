@@ -39,6 +39,13 @@ export const SiteSettingsSchema = v.strictObject({
   attributionDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(90)), 7),
   /** Noise standard deviation over the clipping bound in each release (PRIVACY.md); less noise spends the budget faster. */
   noiseMultiplier: v.optional(v.pipe(v.number(), v.minValue(0.05), v.maxValue(100)), DEFAULT_PRIVACY.noiseMultiplier),
+  /**
+   * L2 bound of one device's last-layer statistics per round (PRIVACY.md). A shown decision adds
+   * about |phi|^2 (roughly 25-200) to their norm: a site whose shoppers see one or two ads per
+   * round can set a few hundred, and every release then carries that much less noise. Changes
+   * apply from the next round on.
+   */
+  headClip: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(100_000)), DEFAULT_PRIVACY.headClip),
 });
 export type SiteSettings = v.InferOutput<typeof SiteSettingsSchema>;
 

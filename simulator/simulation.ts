@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setBackend } from '@tensorflow/tfjs-core';
 import type { PageContext } from '../protocol/features.ts';
-import { epsilonSpent } from '../protocol/privacy.ts';
+import { DEFAULT_PRIVACY, epsilonSpent, l2Norm } from '../protocol/privacy.ts';
 import type { Candidate } from '../protocol/wire.ts';
 import { trainBootstrapModel } from '../model-training/src/bootstrap-model.ts';
 import { EdgeAdminClient } from '../model-training/src/edge-admin-client.ts';
@@ -47,11 +47,13 @@ export interface SimulationOptions {
   minCohort: number;
   /** Probability a shopper's taste moves between rounds. */
   drift: number;
+  /** The site's head bound (L2 of one device's last-layer statistics per round); null: the 90th percentile of the timing devices' norms. */
+  headClip: number | null;
   port: number;
   log: (line: string) => void;
 }
 
-export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'log'> = { shoppers: 1000, rounds: 10, epsilon: 8, seed: 1, categories: 8, products: 6, decisions: 2, minCohort: 50, drift: 0.1, port: 8821 };
+export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'log'> = { shoppers: 1000, rounds: 10, epsilon: 8, seed: 1, categories: 8, products: 6, decisions: 2, minCohort: 50, drift: 0.1, headClip: null, port: 8821 };
 
 /** Why the configuration makes no sense, or null. */
 export function invalidOptions(o: Omit<SimulationOptions, 'log'>): string | null {
@@ -67,7 +69,8 @@ export function invalidOptions(o: Omit<SimulationOptions, 'log'>): string | null
     whole('port', o.port, 1024, 65535) ??
     (o.minCohort > o.shoppers ? `--min-cohort ${o.minCohort} is above the population (${o.shoppers} shoppers): no round could ever be released` : null) ??
     (o.epsilon !== null && !(o.epsilon >= 0.1 && o.epsilon <= 1000) ? `--epsilon must be from 0.1 to 1000, or none (got ${o.epsilon})` : null) ??
-    (!(o.drift >= 0 && o.drift <= 1) ? `--drift must be from 0 to 1 (got ${o.drift})` : null)
+    (!(o.drift >= 0 && o.drift <= 1) ? `--drift must be from 0 to 1 (got ${o.drift})` : null) ??
+    (o.headClip !== null && !(o.headClip >= 1 && o.headClip <= 100_000) ? `--head-clip must be from 1 to 100000 (got ${o.headClip})` : null)
   );
 }
 
@@ -112,7 +115,7 @@ export interface SimulationResult {
   options: Omit<SimulationOptions, 'log'>;
   noiseMultiplier: number;
   rounds: RoundResult[];
-  summary: { ctr_vs_random: number; ctr_vs_oracle: number; ctr_vs_popularity: number; epsilon: number; delta: number; noise_multiplier: number; last_round_ctr: number };
+  summary: { ctr_vs_random: number; ctr_vs_oracle: number; ctr_vs_popularity: number; epsilon: number; delta: number; noise_multiplier: number; head_clip: number; last_round_ctr: number };
 }
 
 const TOKEN = 'simulator-admin-token-0000000000';
@@ -170,7 +173,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   const edge = await startLocalEdge(o.port, path.join(state, 'wrangler'), { ADMIN_TOKENS: JSON.stringify({ [SITE]: TOKEN, [CALIBRATION_SITE]: TOKEN }) });
   try {
     const client = new EdgeAdminClient(edge.url, SITE, TOKEN);
+    let headClip = o.headClip ?? DEFAULT_PRIVACY.headClip;
     const settings = (roundSeconds: number, minCohort: number) => ({
+      headClip,
       name: 'Simulated storefront',
       allowedOrigins: [],
       minCohort,
@@ -192,16 +197,26 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     for (const c of [client, calibration]) await c.promote((await c.uploadModel(model, weights)).version);
 
     // Every device of a round must report inside it: time a sample of throwaway devices on a
-    // site of their own, and make the round about twice what the whole population needs (later
-    // rounds also score candidate models, and devices keep more history).
+    // site of their own, and make the first round 1.4 times what the whole population needs at
+    // that pace (cold devices are about 1.5 times slower than warm ones, so the margin is ample);
+    // later rounds follow the pace measured in the round before.
     const sample = Array.from({ length: Math.min(o.shoppers, 200) }, (_, i) => simulatedShopper(1_000_000 + i, catalog, o.seed));
+    // Their reports' head norms also give the site's head bound when none is asked for: the
+    // bound is chosen from synthetic devices, so choosing it costs no shopper any privacy.
     const timing = Date.now();
-    await visitAll(sample, CALIBRATION_SITE, o, catalog, (await calibration.config()).candidates, emptySums(), devices, edge.url);
+    const norms: number[] = [];
+    await visitAll(sample, CALIBRATION_SITE, o, catalog, (await calibration.config()).candidates, emptySums(), devices, edge.url, norms);
     let perShopperMs = (Date.now() - timing) / sample.length;
-    let roundSeconds = roundLength(o.shoppers, perShopperMs, 2);
+    norms.sort((a, b) => a - b);
+    const p90 = norms[Math.floor(0.9 * (norms.length - 1))] ?? DEFAULT_PRIVACY.headClip;
+    headClip = o.headClip ?? Math.ceil(p90 / 10) * 10;
+    let roundSeconds = roundLength(o.shoppers, perShopperMs, 1.4);
     await client.putSite(settings(roundSeconds, o.minCohort));
     await sleep(EDGE_SITE_CACHE_MS);
-    o.log(`devices: ${perShopperMs.toFixed(1)} ms per shopper's visit (${CONCURRENT_VISITS} at once); rounds of ${roundSeconds} s`);
+    o.log(
+      `devices: ${perShopperMs.toFixed(1)} ms per shopper's visit (${CONCURRENT_VISITS} at once); rounds of ${roundSeconds} s; ` +
+        `head norms median ${(norms[Math.floor(norms.length / 2)] ?? 0).toFixed(0)}, p90 ${p90.toFixed(0)}: head bound ${headClip}${o.headClip === null ? '' : ' (asked for)'}`,
+    );
 
     const shoppers = Array.from({ length: o.shoppers }, (_, i) => simulatedShopper(i, catalog, o.seed));
     const paths = trainerPaths(path.join(state, 'trainer'), SITE);
@@ -284,6 +299,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         epsilon: last.epsilon,
         delta: 1e-6,
         noise_multiplier: noiseMultiplier,
+        head_clip: headClip,
         last_round_ctr: last.ctr,
       },
     };
@@ -300,24 +316,24 @@ function roundLength(shoppers: number, perShopperMs: number, margin: number): nu
 }
 
 /** Every shopper's visit of one round, several at once, each in its own device context. */
-async function visitAll(shoppers: SimulatedShopper[], site: string, o: SimulationOptions, catalog: Catalog, candidates: Candidate[], sums: Sums, devices: SimulatedDevices, edgeUrl: string): Promise<void> {
+async function visitAll(shoppers: SimulatedShopper[], site: string, o: SimulationOptions, catalog: Catalog, candidates: Candidate[], sums: Sums, devices: SimulatedDevices, edgeUrl: string, norms?: number[]): Promise<void> {
   const popular = candidates.reduce((best, c) => (c.popularity > best.popularity ? c : best), candidates[0]!);
-  await forEachConcurrently(shoppers, CONCURRENT_VISITS, (s) => devices.visit(s.device, () => visit(s.shopper, site, o, catalog, candidates, popular, sums, s.random, edgeUrl)));
+  await forEachConcurrently(shoppers, CONCURRENT_VISITS, (s) => devices.visit(s.device, () => visit(s.shopper, site, o, catalog, candidates, popular, sums, s.random, edgeUrl, norms)));
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 /** One shopper's visit in a round: browsing, the slots the engine fills, outcomes, the round's report. */
-async function visit(shopper: Shopper, site: string, o: SimulationOptions, catalog: Catalog, candidates: Candidate[], popular: Candidate, sums: Sums, random: () => number, edgeUrl: string): Promise<void> {
+async function visit(shopper: Shopper, site: string, o: SimulationOptions, catalog: Catalog, candidates: Candidate[], popular: Candidate, sums: Sums, random: () => number, edgeUrl: string, norms?: number[]): Promise<void> {
   const engine = new DeviceEngine(random);
   try {
-    await visitWith(engine, shopper, site, o, catalog, candidates, popular, sums, random, edgeUrl);
+    await visitWith(engine, shopper, site, o, catalog, candidates, popular, sums, random, edgeUrl, norms);
   } finally {
     await engine.close(); // the page is left: its models' tensors are freed
   }
 }
 
-async function visitWith(engine: DeviceEngine, shopper: Shopper, site: string, o: SimulationOptions, catalog: Catalog, candidates: Candidate[], popular: Candidate, sums: Sums, random: () => number, edgeUrl: string): Promise<void> {
+async function visitWith(engine: DeviceEngine, shopper: Shopper, site: string, o: SimulationOptions, catalog: Catalog, candidates: Candidate[], popular: Candidate, sums: Sums, random: () => number, edgeUrl: string, norms?: number[]): Promise<void> {
   const status = await engine.start({ edge: edgeUrl, site, storage: 'persistent', reporting: true });
   if (status.state !== 'ready') throw new Error(`a device could not start: ${status.reason}`);
   const truth = candidates.map((c) => clickProbability(shopper, c));
@@ -355,6 +371,7 @@ async function visitWith(engine: DeviceEngine, shopper: Shopper, site: string, o
   }
   const prepared = await engine.prepareReport();
   if (prepared) {
+    if (norms && prepared.report.head) norms.push(l2Norm(prepared.report.head.stats));
     const { status: code, body } = await postReport(prepared.url, prepared.report);
     await engine.reportAnswered(prepared.reportId, code, body);
   }

@@ -9,7 +9,7 @@
  * reports, and only once the worker has checked the site's privacy budget.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { addGaussianNoise, DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
+import { addGaussianNoise, DEFAULT_PRIVACY, l2Norm } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import type { Report } from '../../protocol/wire.ts';
 import type { Env } from './env.ts';
@@ -63,7 +63,8 @@ export type RoundStatus =
   | { status: 'releasable'; contributors: number; minCohort: number; deadline: number; noiseMultiplier: number; mechanisms: number }
   | { status: 'released'; contributors: number; minCohort: number; deadline: number; release: NoisedRelease };
 
-export type PartOutcome = 'counted' | 'ignored_other_model' | 'none';
+/** ignored_over_round_bound: the site's bound changed during the round and this part is over the bound the round's noise is for. */
+export type PartOutcome = 'counted' | 'ignored_other_model' | 'ignored_over_round_bound' | 'none';
 
 export interface AddOutcome {
   duplicate: boolean;
@@ -158,6 +159,7 @@ export class RoundAggregator extends DurableObject<Env> {
     } else if (known.closed || Date.now() >= known.deadline) {
       return { duplicate: false, closed: true, ...NOTHING };
     }
+    const roundHeadClip = known?.privacy.headClip ?? terms.privacy.headClip;
     return this.ctx.storage.transactionSync((): AddOutcome => {
       const seen = this.ctx.storage.sql.exec('SELECT 1 FROM reports WHERE id = ?', report.reportId).toArray();
       if (seen.length > 0) return { duplicate: true, closed: false, ...NOTHING };
@@ -179,7 +181,9 @@ export class RoundAggregator extends DurableObject<Env> {
       return {
         duplicate: false,
         closed: false,
-        head: parts.head ? this.addHead(parts.model, parts.head) : offered(report.head),
+        // The route checked the head against the site's bound now; the release's noise is for
+        // the bound the round began under, so a part above that one would be under-noised.
+        head: parts.head ? (l2Norm(parts.head) <= roundHeadClip * (1 + 1e-9) ? this.addHead(parts.model, parts.head) : 'ignored_over_round_bound') : offered(report.head),
         ope: parts.ope ? this.addOpe(parts.model, parts.ope) : offered(report.ope),
         towers: parts.towers ? this.addTowers(parts.model, parts.towers) : offered(report.towers),
       };

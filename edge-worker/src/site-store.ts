@@ -19,13 +19,14 @@ export interface SiteRow {
   epsilonBudget: number;
   noiseMultiplier: number;
   attributionDays: number;
+  headClip: number;
 }
 
 export async function getSite(db: D1Database, site: string): Promise<SiteRow | null> {
   const row = await db
     .prepare(
       `SELECT id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, frequency_cap_per_day,
-              excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier, attribution_days
+              excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier, attribution_days, head_clip
        FROM sites WHERE id = ?`,
     )
     .bind(site)
@@ -42,6 +43,7 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
       epsilon_budget: number;
       noise_multiplier: number;
       attribution_days: number;
+      head_clip: number;
     }>();
   if (!row) return null;
   return {
@@ -57,6 +59,7 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
     epsilonBudget: row.epsilon_budget,
     noiseMultiplier: row.noise_multiplier,
     attributionDays: row.attribution_days,
+    headClip: row.head_clip,
   };
 }
 
@@ -64,11 +67,11 @@ export async function upsertSite(db: D1Database, site: string, s: SiteSettings):
   await db
     .prepare(
       `INSERT INTO sites (id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, updated_at,
-                          frequency_cap_per_day, excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier, attribution_days)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                          frequency_cap_per_day, excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier, attribution_days, head_clip)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
        ON CONFLICT (id) DO UPDATE SET name = ?2, allowed_origins = ?3, min_cohort = ?4, round_seconds = ?5,
          exploration_floor = ?6, updated_at = ?7, frequency_cap_per_day = ?8, excluded_categories = ?9,
-         config_refresh_seconds = ?10, epsilon_budget = ?11, noise_multiplier = ?12, attribution_days = ?13`,
+         config_refresh_seconds = ?10, epsilon_budget = ?11, noise_multiplier = ?12, attribution_days = ?13, head_clip = ?14`,
     )
     .bind(
       site,
@@ -84,6 +87,7 @@ export async function upsertSite(db: D1Database, site: string, s: SiteSettings):
       s.epsilonBudget,
       s.noiseMultiplier,
       s.attributionDays,
+      s.headClip,
     )
     .run();
 }
@@ -215,7 +219,7 @@ export async function listCreativeIds(db: D1Database, site: string): Promise<str
 
 /** The privacy terms a site's reports are clipped to and its releases noised with. */
 export function sitePrivacy(site: SiteRow): PrivacyTerms {
-  return { ...DEFAULT_PRIVACY, noiseMultiplier: site.noiseMultiplier };
+  return { ...DEFAULT_PRIVACY, noiseMultiplier: site.noiseMultiplier, headClip: site.headClip };
 }
 
 /** The site's products and creatives as the merchant uploaded them (the dashboard's catalog view). */

@@ -10,6 +10,7 @@ import type { ModelJson, ModelTopology } from '../../protocol/model-artifact.ts'
 
 export const DEMO_TOKEN = 'test-demo-admin-token-0001';
 export const OTHER_TOKEN = 'test-other-admin-token-0002';
+export const TIGHT_TOKEN = 'test-tight-admin-token-0004';
 export const SHOP_ORIGIN = 'http://shop.example';
 const BASE = 'http://edge.test';
 

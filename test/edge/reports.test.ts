@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PRIVACY, headStatsLength } from '../../protocol/privacy.ts';
-import { admin, currentRoundId, edge, exactRound, expectOk, postReport, seedDemoSite, tinyModel } from './edge-helpers.ts';
+import { admin, currentRoundId, edge, exactRound, expectOk, postReport, seedDemoSite, SHOP_ORIGIN, TIGHT_TOKEN, tinyModel } from './edge-helpers.ts';
 
 function report(round: number, reportId = crypto.randomUUID(), clicks = 1) {
   return { v: 1, reportId, round, modelVersion: null, outcomes: [{ creativeId: 'c-p1', impressions: 2, clicks }] };
@@ -133,6 +133,26 @@ describe('rate limiting', () => {
     const other = await postReport('demo', report(round), undefined, '198.51.100.9');
     expect(other.status).toBe(202);
   }, 90_000);
+});
+
+describe('a site\'s own head bound', () => {
+  it('reaches the devices in the config and bounds what the route accepts', async () => {
+    await expectOk(admin('/v1/admin/sites/tightclip', 'PUT', { name: 'Tight', allowedOrigins: [SHOP_ORIGIN], headClip: 300 }, TIGHT_TOKEN));
+    const config = (await (await edge('/v1/sites/tightclip/config')).json()) as { privacy: { headClip: number } };
+    expect(config.privacy.headClip).toBe(300);
+    const { version } = (await expectOk(admin('/v1/admin/sites/tightclip/models', 'POST', tinyModel(0.03), TIGHT_TOKEN))) as { version: string };
+    await expectOk(admin(`/v1/admin/sites/tightclip/models/${version}/promote`, 'POST', undefined, TIGHT_TOKEN));
+    const round = await currentRoundId('tightclip');
+    const withHead = (x: number) => ({ ...report(round), modelVersion: version, head: { stats: new Array(headStatsLength(8)).fill(x) } });
+    // 45 numbers of 40: norm 268, inside 300; of 50: norm 335, over it (and far inside the default 2,000).
+    expect(await (await postReport('tightclip', withHead(40))).json()).toMatchObject({ accepted: true, head: 'counted' });
+    const over = await postReport('tightclip', withHead(50));
+    expect(over.status).toBe(422);
+    expect(await over.json()).toMatchObject({ error: 'over_clip' });
+    const refused = await admin('/v1/admin/sites/tightclip', 'PUT', { name: 'Tight', allowedOrigins: [SHOP_ORIGIN], headClip: 0 }, TIGHT_TOKEN);
+    expect(refused.status).toBe(422);
+    expect(JSON.stringify(await refused.json())).toContain('headClip');
+  });
 });
 
 describe('head statistics in reports', () => {

@@ -39,6 +39,27 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
     expect(body.totals).toBeUndefined();
   });
 
+  it('noises the head for the bound the round began under, and ignores a head over it when the site raised its bound mid-round', async () => {
+    const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900011'));
+    const tight = { deadline: Date.now() + 150, minCohort: 2, privacy: { ...DEFAULT_PRIVACY, headClip: 20 } };
+    const raised = { ...tight, privacy: { ...DEFAULT_PRIVACY, headClip: 2000 } };
+    const head = (stats: number[]) => ({ model: 'aaaaaaaaaaaaaaaa', head: stats, ope: null, towers: null });
+    const withHead = (stats: number[]): Report => ({ ...report(900011), modelVersion: 'aaaaaaaaaaaaaaaa', head: { stats } });
+    const small = [1, 2, 3, 4, 5, 6, 7]; // norm 11.8
+    const large = [10, 20, 30, 4, 5, 6, 7]; // norm 39: within the raised bound, over the round's
+    const outcomes = await inRound(stub, async (round) => [
+      await round.addReport(withHead(small), tight, head(small)),
+      await round.addReport(withHead(large), raised, head(large)),
+      await round.addReport(withHead(small), raised, head(small)),
+    ]);
+    expect(outcomes.map((o) => o.head)).toEqual(['counted', 'ignored_over_round_bound', 'counted']);
+    await sleep(200);
+    await runDurableObjectAlarm(stub);
+    const release = (await inRound(stub, (round) => round.releaseNoised(['c-p1'])))!;
+    expect(release.noise.headStd).toBe(DEFAULT_PRIVACY.noiseMultiplier * 20);
+    expect(release.head!.reports).toBe(2);
+  });
+
   it('closes at the deadline: later reports are refused; at K contributors the sums are released noised, once', async () => {
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900001'));
     const terms = { deadline: Date.now() + 150, minCohort: 3, privacy: DEFAULT_PRIVACY };
