@@ -15,6 +15,8 @@ describe('simulator configuration', () => {
     expect(invalidOptions({ ...DEFAULT_SIMULATION, epsilon: -1 })).toMatch(/--epsilon/);
     expect(invalidOptions({ ...DEFAULT_SIMULATION, categories: 2.5 })).toMatch(/--categories/);
     expect(invalidOptions({ ...DEFAULT_SIMULATION, epsilon: null })).toBeNull();
+    expect(invalidOptions({ ...DEFAULT_SIMULATION, headClip: 0 })).toMatch(/--head-clip/);
+    expect(invalidOptions({ ...DEFAULT_SIMULATION, headClip: 300 })).toBeNull();
   });
 
   it('calibrates the noise so the whole run spends the epsilon asked for', () => {
