@@ -20,6 +20,8 @@ export interface PooledStatistics extends SufficientStatistics {
   rounds: number[];
   /** Standard deviation of the noise on each pooled coordinate (independent across rounds). */
   noiseStd: number;
+  /** What was added to the diagonal of sum phi phi^T (see poolHeads). */
+  shift: number;
 }
 
 export class NotEnoughSignal extends Error {}
@@ -47,10 +49,22 @@ export function poolHeads(heads: readonly ReleasedHead[], modelVersion: string):
   // The noise on sum phi phi^T is a symmetric Gaussian matrix, whose spectral norm is about
   // 2 sigma sqrt(d): it can make the sum indefinite, and the posterior improper. Shifting the
   // diagonal by 3 sigma sqrt(d) keeps it positive semi-definite with high probability ("Analyze
-  // Gauss", Dwork et al. 2014); the price is a little extra shrinkage towards the prior.
+  // Gauss", Dwork et al. 2014); the price is a little extra shrinkage (see centeredOnPrior).
   const shift = 3 * noiseStd * Math.sqrt(dim);
   for (let i = 0; i < dim; i++) phiPhi[i * dim + i]! += shift;
-  return { dim, phiPhi, rewardPhi, count: sum[0]!, rounds: mine.map((h) => h.round), noiseStd };
+  return { dim, phiPhi, rewardPhi, count: sum[0]!, rounds: mine.map((h) => h.round), noiseStd, shift };
+}
+
+/**
+ * The diagonal shift, as it stands, is pseudo-data saying "theta = 0": it shrinks the estimate
+ * towards zero in every direction the data is thin in, and those are the sparse cross features
+ * (brand match, category affinity) that make the model personal; with a few thousand shoppers
+ * the shift outweighed them and a fitted model personalized less than the one it replaced.
+ * Adding shift x prior mean to sum r phi makes the same pseudo-data say "theta = the serving
+ * model's mean": thin directions stay where they were, well-measured ones move with the data.
+ */
+export function centeredOnPrior(pooled: PooledStatistics, priorMean: ArrayLike<number>): PooledStatistics {
+  return { ...pooled, rewardPhi: pooled.rewardPhi.map((x, i) => x + pooled.shift * priorMean[i]!) };
 }
 
 /**

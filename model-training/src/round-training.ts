@@ -14,7 +14,7 @@ import { EdgeError } from './edge-admin-client.ts';
 import { progress } from './progress.ts';
 import { evaluateCandidates } from './off-policy-estimate.ts';
 import type { CandidateEvaluation, ReleasedOpe } from './off-policy-estimate.ts';
-import { checkSignal, poolHeads } from './round-statistics.ts';
+import { centeredOnPrior, checkSignal, poolHeads } from './round-statistics.ts';
 import { towerParameterCount } from '../../protocol/tower-gradient.ts';
 import type { ReleasedHead } from './round-statistics.ts';
 
@@ -171,7 +171,7 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
   if (dim !== pooled.dim) throw new Error(`the released statistics have dimension ${pooled.dim}; model ${base} has ${dim}`);
   const floats = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength));
   const prior = { dim, mean: Float64Array.from(floats.subarray(meanAt, meanAt + dim)), covariance: Float64Array.from(floats.subarray(covAt, covAt + dim * dim)) };
-  const post = posterior(prior, pooled, model.noiseVariance);
+  const post = posterior(prior, centeredOnPrior(pooled, prior.mean), model.noiseVariance);
   // Noise can make the pooled phi phi^T indefinite; a covariance that is not positive definite
   // (or not finite) is not a posterior, and devices could not sample from it.
   let proper = post.mean.every(Number.isFinite) && post.covariance.every(Number.isFinite);

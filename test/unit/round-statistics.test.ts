@@ -3,7 +3,7 @@ import { addGaussianNoise, l2Norm, standardNormal } from '../../protocol/privacy
 import { towerStep } from '../../model-training/src/round-training.ts';
 import type { SavedRound } from '../../model-training/src/round-training.ts';
 import { accumulate, emptyStatistics, isotropicPrior, posterior } from '../../model-training/src/bayesian-head.ts';
-import { checkSignal, NotEnoughSignal, poolHeads } from '../../model-training/src/round-statistics.ts';
+import { centeredOnPrior, checkSignal, NotEnoughSignal, poolHeads } from '../../model-training/src/round-statistics.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
 import { headStatistics } from '../../widget/engine/report-outbox.ts';
 
@@ -54,6 +54,25 @@ describe('pooling released rounds into sufficient statistics', () => {
       expect(Math.abs(x - fromExact.mean[i]!)).toBeLessThan(0.02);
       expect(Math.abs(x - trueTheta[i]!)).toBeLessThan(0.03);
     });
+  });
+
+  it('keeps directions the data is thin in at the serving model, not at zero, when noise shifts the diagonal', () => {
+    // Feature 3 is sparse (on in 2% of examples), as a brand-match cross feature is; the data
+    // agree with the prior mean. Noise of 40 per statistic shifts the diagonal by 3 x 40 x 2 = 240.
+    const priorMean = [0.3, -0.2, 0.1, 0.8];
+    const random = seededRandom(8);
+    const rows = Array.from({ length: 5000 }, () => {
+      const phi = [random(), random(), 1, random() < 0.02 ? 1 : 0];
+      return { phi, reward: phi.reduce((s, x, i) => s + x * priorMean[i]!, 0) };
+    });
+    const pooled = poolHeads([{ round: 1, modelVersion: 'm', reports: 500, stats: Array.from(headStatistics(rows, d)), noiseStd: 40 }], 'm');
+    expect(pooled.shift).toBeCloseTo(240, 9);
+    const prior = { dim: d, mean: Float64Array.from(priorMean), covariance: isotropicPrior(d, 0.01).covariance };
+    const centered = posterior(prior, centeredOnPrior(pooled, priorMean), 0.01);
+    centered.mean.forEach((x, i) => expect(x).toBeCloseTo(priorMean[i]!, 6));
+    // Without centering, the sparse feature's weight collapses towards zero.
+    const towardsZero = posterior(prior, pooled, 0.01);
+    expect(towardsZero.mean[3]!).toBeLessThan(0.5 * priorMean[3]!);
   });
 
   it('refuses statistics the noise drowns, saying how many examples stand under how much noise', () => {
