@@ -25,6 +25,10 @@ describe('npm run simulate', () => {
     expect(r!.training).toMatch(/^(fitted on rounds|kept the model: )/);
     expect(Object.values(result.summary).every((x) => typeof x === 'number' && Number.isFinite(x))).toBe(true);
     expect(result.summary.ctr_vs_oracle).toBeLessThanOrEqual(1);
+    // The head bound came from the timing devices' norms (two decisions: far below the default 2,000).
+    expect(result.summary.head_clip).toBeGreaterThan(10);
+    expect(result.summary.head_clip).toBeLessThan(1000);
+    expect(lines.some((l) => /^devices: [\d.]+ ms per shopper's visit .* head bound \d+$/.test(l))).toBe(true);
     expect(lines.some((l) => l.startsWith('round 1:'))).toBe(true);
   }, 300_000);
 });
