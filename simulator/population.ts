@@ -82,9 +82,14 @@ export function purchaseProbability(s: Shopper, c: Candidate): number {
   return Math.min(0.9, 0.05 + 0.25 * (s.categories.get(c.category) ?? 0));
 }
 
-/** A product the shopper looks at on a visit: mostly from the categories they like. */
+/**
+ * A product the shopper looks at on a visit: mostly from the categories they like, and within a
+ * category more often one of their brand or price band (weights 1, +2 for the brand, +1 for the
+ * price band), so every latent taste shows in behaviour, as it does in a real store's logs.
+ */
 export function browse(s: Shopper, catalog: Catalog, random: () => number): Product {
   const liked = [...s.categories.entries()];
   const category = random() < 0.8 ? liked[pickWeighted(liked.map(([, w]) => w), random)]![0] : pick(catalog.categories, random);
-  return pick(catalog.products.filter((p) => p.category === category), random);
+  const shelf = catalog.products.filter((p) => p.category === category);
+  return shelf[pickWeighted(shelf.map((p) => 1 + (p.brand === s.brand ? 2 : 0) + (priceBandOf(p.price) === s.priceBand ? 1 : 0)), random)]!;
 }

@@ -363,6 +363,9 @@ async function visitWith(engine: DeviceEngine, shopper: Shopper, site: string, o
     if (random() < p) {
       sums.clicks++;
       await engine.recordOutcome(decision.id, 'click');
+      // The click lands on the product's page, where the widget records the product view.
+      const landing = catalog.products.find((x) => x.url === decision.candidate.url);
+      if (landing) await engine.track([{ type: 'product_view', at: Date.now(), productId: landing.id, category: landing.category, brand: landing.brand, price: landing.price }]);
       if (random() < purchaseProbability(shopper, decision.candidate)) {
         sums.purchases++;
         await engine.track([{ type: 'purchase', at: Date.now(), value: decision.candidate.price, quantity: 1, category: decision.candidate.category, brand: decision.candidate.brand, price: decision.candidate.price }]);
