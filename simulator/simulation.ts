@@ -197,8 +197,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     for (const c of [client, calibration]) await c.promote((await c.uploadModel(model, weights)).version);
 
     // Every device of a round must report inside it: time a sample of throwaway devices on a
-    // site of their own, and make the first round 1.4 times what the whole population needs at
-    // that pace (cold devices are about 1.5 times slower than warm ones, so the margin is ample);
+    // site of their own, and make the first round 1.1 times what the whole population needs at
+    // that pace (cold devices are 1.5-2.5 times slower than warm ones, so the margin is ample);
     // later rounds follow the pace measured in the round before.
     const sample = Array.from({ length: Math.min(o.shoppers, 200) }, (_, i) => simulatedShopper(1_000_000 + i, catalog, o.seed));
     // Their reports' head norms also give the site's head bound when none is asked for: the
@@ -210,7 +210,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     norms.sort((a, b) => a - b);
     const p90 = norms[Math.floor(0.9 * (norms.length - 1))] ?? DEFAULT_PRIVACY.headClip;
     headClip = o.headClip ?? Math.ceil(p90 / 10) * 10;
-    let roundSeconds = roundLength(o.shoppers, perShopperMs, 1.4);
+    let roundSeconds = roundLength(o.shoppers, perShopperMs, 1.1);
     await client.putSite(settings(roundSeconds, o.minCohort));
     await sleep(EDGE_SITE_CACHE_MS);
     o.log(

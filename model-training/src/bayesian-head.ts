@@ -63,6 +63,62 @@ export function posterior(prior: HeadPosterior, stats: SufficientStatistics, noi
   return { dim: d, mean, covariance };
 }
 
+/**
+ * The posterior when the statistics carry release noise: b = sum r phi arrives as
+ * A theta + (reward noise, covariance noiseVariance x A) + (release noise, releaseStd^2 x I), so
+ * b given theta is N(A theta, M) with M = noiseVariance A + releaseStd^2 I, and
+ *
+ *   precision = prior_precision + A M^-1 A      mean = precision^-1 (prior_precision mean_0 + A M^-1 b)
+ *
+ * With releaseStd = 0 this is posterior() exactly. Directions where the release noise outweighs
+ * what the data say (sparse features, few devices) get almost no weight and stay at the prior:
+ * before, the noise in b went into the mean undamped, and a fitted model could be worse than the
+ * one it replaced. (A is taken as measured; its own noise is kept small by poolHeads' shift.)
+ */
+export function posteriorUnderReleaseNoise(prior: HeadPosterior, stats: SufficientStatistics, noiseVariance: number, releaseStd: number): HeadPosterior {
+  if (releaseStd === 0) return posterior(prior, stats, noiseVariance);
+  const d = prior.dim;
+  const a = stats.phiPhi;
+  const m = new Float64Array(d * d);
+  for (let i = 0; i < d * d; i++) m[i] = noiseVariance * a[i]!;
+  for (let i = 0; i < d; i++) m[i * d + i]! += releaseStd * releaseStd;
+  const mInverse = spdInverse(m, d);
+  // W = A M^-1 (A and M commute only approximately, so it is formed as it stands).
+  const w = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
+    let x = 0;
+    for (let k = 0; k < d; k++) x += a[i * d + k]! * mInverse[k * d + j]!;
+    w[i * d + j] = x;
+  }
+  const priorPrecision = spdInverse(prior.covariance, d);
+  const precision = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
+    let x = 0;
+    for (let k = 0; k < d; k++) x += w[i * d + k]! * a[k * d + j]!;
+    precision[i * d + j] = priorPrecision[i * d + j]! + x;
+  }
+  // Symmetrize away rounding: A M^-1 A is symmetric in exact arithmetic.
+  for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) {
+    const x = (precision[i * d + j]! + precision[j * d + i]!) / 2;
+    precision[i * d + j] = x;
+    precision[j * d + i] = x;
+  }
+  const rhs = new Float64Array(d);
+  for (let i = 0; i < d; i++) {
+    let x = 0;
+    for (let k = 0; k < d; k++) x += w[i * d + k]! * stats.rewardPhi[k]! + priorPrecision[i * d + k]! * prior.mean[k]!;
+    rhs[i] = x;
+  }
+  const covariance = spdInverse(precision, d);
+  const mean = new Float64Array(d);
+  for (let i = 0; i < d; i++) {
+    let x = 0;
+    for (let k = 0; k < d; k++) x += covariance[i * d + k]! * rhs[k]!;
+    mean[i] = x;
+  }
+  return { dim: d, mean, covariance };
+}
+
 /** An uninformative-ish prior: zero mean, `variance` on the diagonal. */
 export function isotropicPrior(dim: number, variance: number): HeadPosterior {
   const covariance = new Float64Array(dim * dim);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { cholesky } from '../../protocol/linalg.ts';
 import { headDim, modelVersion, weightSpecs } from '../../protocol/model-artifact.ts';
 import type { ModelJson } from '../../protocol/model-artifact.ts';
-import { posterior } from './bayesian-head.ts';
+import { posteriorUnderReleaseNoise } from './bayesian-head.ts';
 import type { EdgeAdminClient } from './edge-admin-client.ts';
 import { EdgeError } from './edge-admin-client.ts';
 import { progress } from './progress.ts';
@@ -171,7 +171,7 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
   if (dim !== pooled.dim) throw new Error(`the released statistics have dimension ${pooled.dim}; model ${base} has ${dim}`);
   const floats = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength));
   const prior = { dim, mean: Float64Array.from(floats.subarray(meanAt, meanAt + dim)), covariance: Float64Array.from(floats.subarray(covAt, covAt + dim * dim)) };
-  const post = posterior(prior, centeredOnPrior(pooled, prior.mean), model.noiseVariance);
+  const post = posteriorUnderReleaseNoise(prior, centeredOnPrior(pooled, prior.mean), model.noiseVariance, pooled.noiseStd);
   // Noise can make the pooled phi phi^T indefinite; a covariance that is not positive definite
   // (or not finite) is not a posterior, and devices could not sample from it.
   let proper = post.mean.every(Number.isFinite) && post.covariance.every(Number.isFinite);

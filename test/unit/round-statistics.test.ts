@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addGaussianNoise, l2Norm, standardNormal } from '../../protocol/privacy.ts';
 import { towerStep } from '../../model-training/src/round-training.ts';
 import type { SavedRound } from '../../model-training/src/round-training.ts';
-import { accumulate, emptyStatistics, isotropicPrior, posterior } from '../../model-training/src/bayesian-head.ts';
+import { accumulate, emptyStatistics, isotropicPrior, posterior, posteriorUnderReleaseNoise } from '../../model-training/src/bayesian-head.ts';
 import { centeredOnPrior, checkSignal, NotEnoughSignal, poolHeads } from '../../model-training/src/round-statistics.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
 import { headStatistics } from '../../widget/engine/report-outbox.ts';
@@ -73,6 +73,38 @@ describe('pooling released rounds into sufficient statistics', () => {
     // Without centering, the sparse feature's weight collapses towards zero.
     const towardsZero = posterior(prior, pooled, 0.01);
     expect(towardsZero.mean[3]!).toBeLessThan(0.5 * priorMean[3]!);
+  });
+
+  it('weighs the statistics by what the release noise leaves of them: exact without noise, closer to the truth than ignoring the noise with it', () => {
+    // A model that is right about features 0-2 and wrong about the sparse feature 3 (the serving
+    // model's prior), then one round of devices whose rewards follow the truth.
+    const truth = [0.05, 0.02, 0.01, 0.15];
+    const prior = { dim: d, mean: Float64Array.from([0.05, 0.02, 0.01, 0.05]), covariance: isotropicPrior(d, 0.0004).covariance };
+    const rows = (seed: number) => {
+      const random = seededRandom(seed);
+      return Array.from({ length: 4000 }, () => {
+        const phi = [random(), random(), 1, random() < 0.1 ? 1 : 0];
+        const p = phi.reduce((s, x, i) => s + x * truth[i]!, 0);
+        return { phi, reward: random() < p ? 1 : 0 };
+      });
+    };
+    const exact = headStatistics(rows(20), d);
+    const clean = poolHeads([{ round: 1, modelVersion: 'm', reports: 2000, stats: Array.from(exact), noiseStd: 0 }], 'm');
+    const same = posteriorUnderReleaseNoise(prior, clean, 0.1, 0);
+    const plain = posterior(prior, clean, 0.1);
+    same.mean.forEach((x, i) => expect(x).toBeCloseTo(plain.mean[i]!, 12));
+    // Over 40 noised releases (noise 60 per statistic: clicks are ~400, so sum r phi is noisy),
+    // the noise-aware mean's squared error is below the plain one's.
+    let aware = 0;
+    let unaware = 0;
+    for (let seed = 0; seed < 40; seed++) {
+      const stats = addGaussianNoise(headStatistics(rows(100 + seed), d), 60, seededRandom(200 + seed));
+      const pooled = centeredOnPrior(poolHeads([{ round: 1, modelVersion: 'm', reports: 2000, stats, noiseStd: 60 }], 'm'), prior.mean);
+      const error = (m: Float64Array) => m.reduce((s, x, i) => s + (x - truth[i]!) ** 2, 0);
+      aware += error(posteriorUnderReleaseNoise(prior, pooled, 0.1, 60).mean);
+      unaware += error(posterior(prior, pooled, 0.1).mean);
+    }
+    expect(aware).toBeLessThan(unaware);
   });
 
   it('refuses statistics the noise drowns, saying how many examples stand under how much noise', () => {
