@@ -90,6 +90,8 @@ export interface SiteSettingsView {
   roundSeconds: number;
   epsilonBudget: number;
   noiseMultiplier: number;
+  /** L2 bound of one device's last-layer statistics per round. */
+  headClip: number;
 }
 
 export interface CreativeTotalsView {

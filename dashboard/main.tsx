@@ -139,7 +139,7 @@ function App() {
         ) : view === 'models' ? (
           <ModelsView api={api} models={data.models} rounds={data.rounds} onChanged={refresh} />
         ) : view === 'privacy' ? (
-          <PrivacyPanel ledger={data.ledger} rounds={data.rounds} />
+          <PrivacyPanel ledger={data.ledger} rounds={data.rounds} settings={data.settings} />
         ) : (
           <CatalogView api={api} {...data.catalog} storefront={data.settings.allowedOrigins[0] ?? null} onSaved={refresh} />
         )}

@@ -1,9 +1,9 @@
 /** Privacy: epsilon spent over time against the budget, K, contributors per round, rounds below K. */
-import type { PrivacyView, RoundsView } from '../admin-api.ts';
+import type { PrivacyView, RoundsView, SiteSettingsView } from '../admin-api.ts';
 import { cumulativeEpsilon } from '../statistics.ts';
 import { TrendChart } from '../trend-chart.tsx';
 
-export function PrivacyPanel({ ledger, rounds }: { ledger: PrivacyView; rounds: RoundsView }) {
+export function PrivacyPanel({ ledger, rounds, settings }: { ledger: PrivacyView; rounds: RoundsView; settings: SiteSettingsView }) {
   const spent = cumulativeEpsilon(ledger);
   const below = rounds.rounds.filter((r) => r.status === 'below_cohort');
   return (
@@ -18,6 +18,10 @@ export function PrivacyPanel({ ledger, rounds }: { ledger: PrivacyView; rounds: 
         <dd>{ledger.delta}</dd>
         <dt>Minimum cohort (K)</dt>
         <dd data-fact="k">{rounds.minCohort}</dd>
+        <dt>Noise multiplier</dt>
+        <dd data-fact="noise">{settings.noiseMultiplier}</dd>
+        <dt>Head bound (per device and round)</dt>
+        <dd data-fact="head-clip">{settings.headClip}</dd>
       </dl>
       {spent.length === 0 ? (
         <p class="empty" data-empty="privacy">

@@ -34,7 +34,7 @@ test.describe.configure({ mode: 'serial' });
 test.beforeAll(async () => {
   test.setTimeout(150_000);
   const dash = DASHBOARD_TOKENS.dash;
-  await api('dash', dash, '', 'PUT', { name: 'Dashboard shop', allowedOrigins: [`http://127.0.0.1:${SHOP_PORT}`], minCohort: 2, roundSeconds: 60, epsilonBudget: 1000, noiseMultiplier: 0.05 });
+  await api('dash', dash, '', 'PUT', { name: 'Dashboard shop', allowedOrigins: [`http://127.0.0.1:${SHOP_PORT}`], minCohort: 2, roundSeconds: 60, epsilonBudget: 1000, noiseMultiplier: 0.05, headClip: 400 });
   await api('empty', DASHBOARD_TOKENS.empty, '', 'PUT', { name: 'A new shop', allowedOrigins: [] });
   const demo = await api<{ products: unknown[]; templates: unknown[]; creatives: unknown[] }>('demo', ADMIN_TOKEN, '/catalog');
   await api('dash', dash, '/products', 'PUT', { products: demo.products });
@@ -166,6 +166,8 @@ test('privacy: epsilon spent against the budget, K, contributors per round', asy
   await expect(page.locator('[data-fact="epsilon"]')).toHaveText(ledger.epsilon.toFixed(2));
   await expect(page.locator('[data-fact="budget"]')).toHaveText(String(ledger.budget));
   await expect(page.locator('[data-fact="k"]')).toHaveText('2');
+  await expect(page.locator('[data-fact="noise"]')).toHaveText('0.05');
+  await expect(page.locator('[data-fact="head-clip"]')).toHaveText('400');
   await expect(page.locator(`[data-table="rounds"] tr[data-round="${released!.round}"]`)).toContainText('3');
   await expect(page.locator('[data-chart="Epsilon spent against the budget"] canvas')).toHaveCount(1);
   await shot(page, 'privacy');
