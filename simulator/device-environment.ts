@@ -31,8 +31,6 @@ export class SimulatedDevices {
   private readonly cache = new Map<string, Cached>();
   private readonly realFetch = globalThis.fetch;
   private readonly realIndexedDB = Object.getOwnPropertyDescriptor(globalThis, 'indexedDB');
-  /** Requests that reached the edge, and GETs the cache answered (for the log). */
-  readonly counts = { edge: 0, cached: 0 };
   /** The address requests outside any device's visit (the trainer's) come from. */
   constructor(private readonly serverAddress = '10.255.255.254') {}
 
@@ -66,11 +64,9 @@ export class SimulatedDevices {
     if (method === 'GET' && !revalidate) {
       const hit = this.cache.get(url);
       if (hit && hit.expires > Date.now()) {
-        this.counts.cached++;
         return new Response(hit.body.slice(0), { status: hit.status, headers: hit.headers });
       }
     }
-    this.counts.edge++;
     const response = await this.realFetch(input, { ...init, headers });
     const maxAge = method === 'GET' && response.status === 200 && !headers.has('authorization') ? cacheableFor(response.headers.get('cache-control')) : 0;
     if (maxAge <= 0) return response;
