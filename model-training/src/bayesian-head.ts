@@ -53,14 +53,7 @@ export function posterior(prior: HeadPosterior, stats: SufficientStatistics, noi
     for (let j = 0; j < d; j++) s += priorPrecision[i * d + j]! * prior.mean[j]!;
     rhs[i] = s;
   }
-  const covariance = spdInverse(precision, d);
-  const mean = new Float64Array(d);
-  for (let i = 0; i < d; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += covariance[i * d + j]! * rhs[j]!;
-    mean[i] = s;
-  }
-  return { dim: d, mean, covariance };
+  return fromPrecision(precision, rhs, d);
 }
 
 /**
@@ -109,6 +102,11 @@ export function posteriorUnderReleaseNoise(prior: HeadPosterior, stats: Sufficie
     for (let k = 0; k < d; k++) x += w[i * d + k]! * stats.rewardPhi[k]! + priorPrecision[i * d + k]! * prior.mean[k]!;
     rhs[i] = x;
   }
+  return fromPrecision(precision, rhs, d);
+}
+
+/** The Gaussian with this precision whose mean solves precision x mean = rhs. */
+function fromPrecision(precision: Float64Array, rhs: Float64Array, d: number): HeadPosterior {
   const covariance = spdInverse(precision, d);
   const mean = new Float64Array(d);
   for (let i = 0; i < d; i++) {
