@@ -11,9 +11,10 @@ import { deleteDB } from 'idb';
 import { CREATIVE_DIM, CROSS_DIM, crossRows, encodeCreative, encodeShopper } from '../protocol/features.ts';
 import type { PageContext } from '../protocol/features.ts';
 import { emptyProfile } from '../protocol/profile.ts';
+import type { ShopperProfile } from '../protocol/profile.ts';
 import { applyEvent } from '../protocol/profile-updates.ts';
 import type { ModelJson } from '../protocol/model-artifact.ts';
-import type { SiteConfig } from '../protocol/wire.ts';
+import type { Candidate, SiteConfig } from '../protocol/wire.ts';
 import { databaseName } from '../widget/engine/device-store.ts';
 import { DeviceEngine } from '../widget/engine/device-engine.ts';
 import { loadScoringModel } from '../widget/engine/scoring-model.ts';
@@ -64,12 +65,12 @@ function floorCreativeEmbeddings(w: Record<string, Float32Array>, t: ModelJson['
 }
 
 /** What the engine computes per decision (shopper tower, cross features, phi), as plain loops over Float32Arrays. */
-function floorScoring(w: Record<string, Float32Array>, t: ModelJson['topology'], shopper: Float32Array, creatives: Float32Array, v: Float32Array, n: number): Float32Array {
+function floorScoring(w: Record<string, Float32Array>, t: ModelJson['topology'], shopper: Float32Array, profile: ShopperProfile, candidates: Candidate[], v: Float32Array, n: number): Float32Array {
   const h = new Float32Array(t.hidden);
   const u = new Float32Array(t.embed);
   dense(shopper, 0, t.shopperDim, w['shopper/w1']!, w['shopper/b1']!, t.hidden, true, h);
   dense(h, 0, t.hidden, w['shopper/w2']!, w['shopper/b2']!, t.embed, false, u);
-  const cross = crossRows(shopper, creatives, n);
+  const cross = crossRows(profile, PAGE, candidates);
   const d = t.embed + CROSS_DIM + 1;
   const phi = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
@@ -108,23 +109,24 @@ async function run(): Promise<Record<string, number>> {
   const creatives = new Float32Array(n * CREATIVE_DIM);
   config.candidates.forEach((c, i) => creatives.set(encodeCreative(c, 'hero'), i * CREATIVE_DIM));
   const cpuModel = await loadScoringModel(origin, config.model!);
-  const cpu = await timed(() => cpuModel.headFeatures(shopper, creatives, n), 10);
+  // Both sides include the cross features (the engine computes them per decision too).
+  const cpu = await timed(() => cpuModel.headFeatures(shopper, creatives, crossRows(profile, PAGE, config.candidates), n), 10);
   const modelJson = (await (await fetch(new URL(config.model!.url, origin))).json()) as ModelJson;
   const weightsBuffer = await (await fetch(new URL('weights.bin', new URL(config.model!.url, origin)))).arrayBuffer();
   const named = io.decodeWeights(weightsBuffer, modelJson.weightsManifest[0].weights);
   const raw = Object.fromEntries(Object.entries(named).map(([k, t]) => [k, t.dataSync() as Float32Array]));
   const embedded = floorCreativeEmbeddings(raw, modelJson.topology, creatives, n);
-  const floor = await timed(() => floorScoring(raw, modelJson.topology, shopper, creatives, embedded, n), 10);
+  const floor = await timed(() => floorScoring(raw, modelJson.topology, shopper, profile, config.candidates, embedded, n), 10);
   // The two must agree, or the floor measures something else.
-  const a = cpuModel.headFeatures(shopper, creatives, n);
-  const b = floorScoring(raw, modelJson.topology, shopper, creatives, embedded, n);
+  const a = cpuModel.headFeatures(shopper, creatives, crossRows(profile, PAGE, config.candidates), n);
+  const b = floorScoring(raw, modelJson.topology, shopper, profile, config.candidates, embedded, n);
   let maxDiff = 0;
   for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i]! - b[i]!));
   if (maxDiff > 1e-4) throw new Error(`the floor loop disagrees with tfjs by ${maxDiff}`);
   setWasmPaths(`${origin}/wasm/`);
   await setBackend('wasm');
   const wasmModel = await loadScoringModel(origin, config.model!);
-  const wasm = await timed(() => wasmModel.headFeatures(shopper, creatives, n), 10);
+  const wasm = await timed(() => wasmModel.headFeatures(shopper, creatives, crossRows(profile, PAGE, config.candidates), n), 10);
   out.score_200_tfjs_cpu_p50_ms = cpu.p50;
   out.score_200_tfjs_cpu_p95_ms = cpu.p95;
   out.score_200_tfjs_wasm_p50_ms = wasm.p50;

@@ -16,7 +16,7 @@ const SLOT_BUCKETS = 4;
 /** Everything that changes what a feature index means. Its digest is the spec version. */
 const SPEC = {
   name: 'vitrine-features',
-  revision: 2,
+  revision: 3,
   categoryBuckets: CATEGORY_BUCKETS,
   brandBuckets: BRAND_BUCKETS,
   slotBuckets: SLOT_BUCKETS,
@@ -38,41 +38,35 @@ export const SHOPPER_DIM =
 export const CREATIVE_DIM =
   CATEGORY_BUCKETS + BRAND_BUCKETS + PRICE_BANDS + LAYOUTS.length + MESSAGE_TYPES.length + SLOT_BUCKETS + 1;
 
-/** Where the blocks that cross features read start, in the shopper and creative vectors. */
-const SHOPPER_BRANDS_AT = CATEGORY_BUCKETS;
-const SHOPPER_PRICES_AT = SHOPPER_BRANDS_AT + BRAND_BUCKETS;
-const SHOPPER_PAGE_CATEGORY_AT = SHOPPER_PRICES_AT + PRICE_BANDS + SEARCH_BUCKETS + 5 + PAGE_TYPES.length;
-const CREATIVE_BRAND_AT = CATEGORY_BUCKETS;
-const CREATIVE_PRICE_AT = CREATIVE_BRAND_AT + BRAND_BUCKETS;
-
 /**
  * Cross features: how much of the shopper's decayed affinity falls on this creative's category,
  * brand and price band, and whether the creative is in the category of the page being viewed.
  * The towers could learn these matches from data, but slowly and only with a lot of it; given
  * directly, the Bayesian last layer weighs them from the first round of feedback on.
+ *
+ * They are read from the profile by exact key, not from the hashed blocks of the shopper vector:
+ * a store has far more brands than the 8 brand buckets, and two brands sharing a bucket would
+ * look the same to the one feature that tells the shopper's brand from another.
  */
 export const CROSS_DIM = SPEC.cross.length;
 
-export function encodeCross(shopper: Float32Array, shopperAt: number, creative: Float32Array, creativeAt: number, out: Float32Array, outAt: number): void {
-  const dot = (s: number, c: number, len: number) => {
-    let x = 0;
-    for (let k = 0; k < len; k++) x += shopper[shopperAt + s + k]! * creative[creativeAt + c + k]!;
-    return x;
-  };
-  out[outAt] = dot(0, 0, CATEGORY_BUCKETS);
-  out[outAt + 1] = dot(SHOPPER_BRANDS_AT, CREATIVE_BRAND_AT, BRAND_BUCKETS);
-  out[outAt + 2] = dot(SHOPPER_PRICES_AT, CREATIVE_PRICE_AT, PRICE_BANDS);
-  out[outAt + 3] = dot(SHOPPER_PAGE_CATEGORY_AT, 0, CATEGORY_BUCKETS);
-}
-
-/**
- * Cross features for shopper rows against creative rows, row-major [n, CROSS_DIM]. One shopper
- * row is paired with every creative (scoring); otherwise row i pairs with row i (training).
- */
-export function crossRows(shoppers: Float32Array, creatives: Float32Array, n: number): Float32Array {
-  const out = new Float32Array(n * CROSS_DIM);
-  const oneShopper = shoppers.length === SHOPPER_DIM;
-  for (let i = 0; i < n; i++) encodeCross(shoppers, oneShopper ? 0 : i * SHOPPER_DIM, creatives, i * CREATIVE_DIM, out, i * CROSS_DIM);
+/** The cross features of one shopper (profile, page) against each creative, row-major [n, CROSS_DIM]. */
+export function crossRows(profile: ShopperProfile, page: PageContext, creatives: readonly CreativeAttributes[]): Float32Array {
+  const out = new Float32Array(creatives.length * CROSS_DIM);
+  // The profile's weights are all stored at one scale (profile.ts): shares need no decay factor.
+  let categoryTotal = 0;
+  for (const k in profile.categories) categoryTotal += profile.categories[k]!;
+  let brandTotal = 0;
+  for (const k in profile.brands) brandTotal += profile.brands[k]!;
+  let priceTotal = 0;
+  for (const w of profile.priceBands) priceTotal += w;
+  creatives.forEach((c, i) => {
+    const at = i * CROSS_DIM;
+    out[at] = categoryTotal > 0 ? (profile.categories[c.category] ?? 0) / categoryTotal : 0;
+    out[at + 1] = brandTotal > 0 ? (profile.brands[c.brand] ?? 0) / brandTotal : 0;
+    out[at + 2] = priceTotal > 0 ? profile.priceBands[priceBandOf(c.price)]! / priceTotal : 0;
+    out[at + 3] = page.category !== null && page.category === c.category ? 1 : 0;
+  });
   return out;
 }
 

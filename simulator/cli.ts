@@ -1,6 +1,6 @@
 /**
  * `npm run simulate -- [--shoppers N] [--rounds R] [--epsilon E|none] [--seed S] [--categories C]
- * [--products P] [--decisions D] [--min-cohort K] [--drift F] [--head-clip C] [--port PORT] [--chart FILE] [--json]`
+ * [--products P] [--decisions D] [--min-cohort K] [--drift F] [--head-clip C] [--carry C] [--port PORT] [--chart FILE] [--json]`
  *
  * Runs the storefront simulation (simulation.ts) and prints each round's figures, or with --json
  * one object whose `summary` holds ctr_vs_random, ctr_vs_oracle and epsilon (spent). Writes the
@@ -29,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
         'min-cohort': { type: 'string' },
         drift: { type: 'string' },
         'head-clip': { type: 'string' },
+        carry: { type: 'string' },
         port: { type: 'string' },
         chart: { type: 'string', default: 'dist/simulation/ctr-by-round.svg' },
         json: { type: 'boolean', default: false },
@@ -52,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
     minCohort: number(values['min-cohort'], Math.min(d.minCohort, Number.isFinite(shoppers) ? Math.max(2, Math.floor(shoppers / 2)) : d.minCohort)),
     drift: number(values.drift, d.drift),
     headClip: values['head-clip'] === undefined ? null : Number(values['head-clip']),
+    carry: number(values.carry, d.carry),
     port: number(values.port, d.port),
   };
   const problem = invalidOptions(options);

@@ -17,12 +17,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setBackend } from '@tensorflow/tfjs-core';
+import { priceBandOf } from '../protocol/catalog.ts';
 import type { PageContext } from '../protocol/features.ts';
 import { DEFAULT_PRIVACY, epsilonSpent, l2Norm } from '../protocol/privacy.ts';
 import type { Candidate } from '../protocol/wire.ts';
 import { trainBootstrapModel } from '../model-training/src/bootstrap-model.ts';
 import { EdgeAdminClient } from '../model-training/src/edge-admin-client.ts';
-import { fitFromRounds, publishCandidate, pullRounds, trainerPaths } from '../model-training/src/round-training.ts';
+import { DEFAULT_ROUND_FIT, fitFromRounds, publishCandidate, pullRounds, trainerPaths } from '../model-training/src/round-training.ts';
 import { seededRandom } from '../model-training/src/seeded-random.ts';
 import { applyMigrations, startLocalEdge } from '../scripts/local-edge.ts';
 import { DeviceEngine } from '../widget/engine/device-engine.ts';
@@ -49,11 +50,13 @@ export interface SimulationOptions {
   drift: number;
   /** The site's head bound (L2 of one device's last-layer statistics per round); null: the 90th percentile of the timing devices' norms. */
   headClip: number | null;
+  /** The trainer's share of the serving model's evidence carried into each fit (round-training.ts). */
+  carry: number;
   port: number;
   log: (line: string) => void;
 }
 
-export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'log'> = { shoppers: 1000, rounds: 10, epsilon: 8, seed: 1, categories: 8, products: 6, decisions: 2, minCohort: 50, drift: 0.1, headClip: null, port: 8821 };
+export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'log'> = { shoppers: 1000, rounds: 10, epsilon: 8, seed: 1, categories: 8, products: 6, decisions: 2, minCohort: 50, drift: 0.1, headClip: null, carry: DEFAULT_ROUND_FIT.carry, port: 8821 };
 
 /** Why the configuration makes no sense, or null. */
 export function invalidOptions(o: Omit<SimulationOptions, 'log'>): string | null {
@@ -70,7 +73,8 @@ export function invalidOptions(o: Omit<SimulationOptions, 'log'>): string | null
     (o.minCohort > o.shoppers ? `--min-cohort ${o.minCohort} is above the population (${o.shoppers} shoppers): no round could ever be released` : null) ??
     (o.epsilon !== null && !(o.epsilon >= 0.1 && o.epsilon <= 1000) ? `--epsilon must be from 0.1 to 1000, or none (got ${o.epsilon})` : null) ??
     (!(o.drift >= 0 && o.drift <= 1) ? `--drift must be from 0 to 1 (got ${o.drift})` : null) ??
-    (o.headClip !== null && !(o.headClip >= 1 && o.headClip <= 100_000) ? `--head-clip must be from 1 to 100000 (got ${o.headClip})` : null)
+    (o.headClip !== null && !(o.headClip >= 1 && o.headClip <= 100_000) ? `--head-clip must be from 1 to 100000 (got ${o.headClip})` : null) ??
+    (!(o.carry > 0 && o.carry <= 1) ? `--carry must be above 0 and at most 1 (got ${o.carry})` : null)
   );
 }
 
@@ -102,6 +106,10 @@ export interface RoundResult {
   popularityCtr: number;
   /** oracle - engine, per decision. */
   regret: number;
+  /** Shares of the engine's choices in the shopper's favourite category, of their brand, in their price band: which tastes it has learned. */
+  topCategoryShare: number;
+  brandShare: number;
+  priceBandShare: number;
   realizedCtr: number;
   conversionRate: number;
   /** Epsilon spent by the site so far (the ledger, delta 1e-6). */
@@ -151,8 +159,8 @@ async function forEachConcurrently<T>(items: readonly T[], limit: number, run: (
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
-type Sums = { decisions: number; ctr: number; oracle: number; random: number; popularity: number; clicks: number; purchases: number };
-const emptySums = (): Sums => ({ decisions: 0, ctr: 0, oracle: 0, random: 0, popularity: 0, clicks: 0, purchases: 0 });
+type Sums = { decisions: number; ctr: number; oracle: number; random: number; popularity: number; clicks: number; purchases: number; topCategory: number; brand: number; priceBand: number };
+const emptySums = (): Sums => ({ decisions: 0, ctr: 0, oracle: 0, random: 0, popularity: 0, clicks: 0, purchases: 0, topCategory: 0, brand: 0, priceBand: 0 });
 
 export async function runSimulation(o: SimulationOptions): Promise<SimulationResult> {
   const problem = invalidOptions(o);
@@ -245,7 +253,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         if (pulled.budgetExhausted) training = `budget: ${pulled.budgetExhausted}`;
         else if (!pulled.released.includes(round)) training = `kept the model: round ${round} was not released (${pulled.belowCohort.includes(round) ? `below K = ${o.minCohort}` : 'no reports'})`;
         else {
-          const fitted = await fitFromRounds(client, paths, SITE);
+          const fitted = await fitFromRounds(client, paths, SITE, { ...DEFAULT_ROUND_FIT, carry: o.carry });
           const { version } = await publishCandidate(client, paths);
           await client.promote(version);
           await sleep(EDGE_SITE_CACHE_MS);
@@ -274,6 +282,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         randomCtr: sums.random / n,
         popularityCtr: sums.popularity / n,
         regret: (sums.oracle - sums.ctr) / n,
+        topCategoryShare: sums.topCategory / n,
+        brandShare: sums.brand / n,
+        priceBandShare: sums.priceBand / n,
         realizedCtr: sums.clicks / n,
         conversionRate: sums.purchases / n,
         epsilon: ledger.epsilon,
@@ -283,7 +294,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       results.push(result);
       o.log(
         `round ${result.round}: CTR ${pct(result.ctr)} (oracle ${pct(result.oracleCtr)}, random ${pct(result.randomCtr)}, popularity ${pct(result.popularityCtr)}); ` +
-          `realized ${pct(result.realizedCtr)}, conversions ${pct(result.conversionRate)}; epsilon ${result.epsilon.toFixed(2)}; ` +
+          `realized ${pct(result.realizedCtr)}, conversions ${pct(result.conversionRate)}; ` +
+          `chosen in the favourite category ${pct(result.topCategoryShare)}, of the shopper's brand ${pct(result.brandShare)}, price band ${pct(result.priceBandShare)}; epsilon ${result.epsilon.toFixed(2)}; ` +
           `devices ${(perShopperMs).toFixed(1)} ms each; ${training}`,
       );
     }
@@ -340,6 +352,7 @@ async function visitWith(engine: DeviceEngine, shopper: Shopper, site: string, o
   const oracle = Math.max(...truth);
   const mean = truth.reduce((a, b) => a + b, 0) / truth.length;
   const popularity = clickProbability(shopper, popular);
+  const favourite = Math.max(...shopper.categories.values());
   const now = Date.now();
   let lastViewed = browse(shopper, catalog, random);
   const views = 1 + Math.floor(random() * 3);
@@ -359,6 +372,10 @@ async function visitWith(engine: DeviceEngine, shopper: Shopper, site: string, o
     sums.oracle += oracle;
     sums.random += mean;
     sums.popularity += popularity;
+    const c = decision.candidate;
+    if ((shopper.categories.get(c.category) ?? 0) === favourite) sums.topCategory++;
+    if (c.brand === shopper.brand) sums.brand++;
+    if (priceBandOf(c.price) === shopper.priceBand) sums.priceBand++;
     await engine.recordOutcome(decision.id, 'impression');
     if (random() < p) {
       sums.clicks++;

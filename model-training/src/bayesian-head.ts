@@ -117,6 +117,17 @@ function fromPrecision(precision: Float64Array, rhs: Float64Array, d: number): H
   return { dim: d, mean, covariance };
 }
 
+/**
+ * The same evidence counted as `weight` times as many observations: the mean stays (up to the
+ * pull of the isotropic prior it was fitted under), the covariance widens by 1 / weight. Used to
+ * say "this much of what we believed carries over" (a guess from synthetic shoppers, or the
+ * rounds before a drifting present).
+ */
+export function reweighted(p: HeadPosterior, weight: number): HeadPosterior {
+  if (!(weight > 0 && weight <= 1)) throw new Error(`an evidence weight is in (0, 1] (got ${weight})`);
+  return { dim: p.dim, mean: p.mean.slice(), covariance: p.covariance.map((x) => x / weight) };
+}
+
 /** An uninformative-ish prior: zero mean, `variance` on the diagonal. */
 export function isotropicPrior(dim: number, variance: number): HeadPosterior {
   const covariance = new Float64Array(dim * dim);

@@ -15,6 +15,13 @@ import { DEFAULT_FIT, fitTwoTower } from './fit-two-tower.ts';
 import { progress } from './progress.ts';
 import { generateLoggedExamples } from './synthetic-shoppers.ts';
 
+/**
+ * What the synthetic shoppers' clicks are worth to the last layer, in real impressions: enough to
+ * serve sensibly before any feedback, little enough that the first rounds of real feedback
+ * overrule what the guess got wrong (a taste it did not model, such as brand).
+ */
+export const BOOTSTRAP_HEAD_EVIDENCE = 2000;
+
 export interface BootstrapOptions {
   examples: number;
   cacheDir: string;
@@ -24,7 +31,7 @@ export interface BootstrapOptions {
 export async function trainBootstrapModel(candidates: Candidate[], o: BootstrapOptions): Promise<{ model: ModelJson; weights: Uint8Array; cached: boolean }> {
   const sorted = [...candidates].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const attributes = sorted.map((c) => [c.id, c.category, c.brand, c.price, c.layout, c.messageType, c.popularity]);
-  const key = digest64(JSON.stringify({ spec: FEATURE_SPEC_HASH, attributes, examples: o.examples, fit: DEFAULT_FIT }));
+  const key = digest64(JSON.stringify({ spec: FEATURE_SPEC_HASH, attributes, examples: o.examples, fit: DEFAULT_FIT, headEvidence: BOOTSTRAP_HEAD_EVIDENCE }));
   const dir = path.join(o.cacheDir, key);
   if (existsSync(path.join(dir, 'weights.bin'))) {
     const model = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as ModelJson;
@@ -36,7 +43,8 @@ export async function trainBootstrapModel(candidates: Candidate[], o: BootstrapO
   const bar = progress('fit', DEFAULT_FIT.epochs);
   const fitted = await fitTwoTower(data, {
     ...DEFAULT_FIT,
-    trainedOn: `bootstrap: ${o.examples} synthetic impressions, uniform logging, seed 1`,
+    headEvidence: BOOTSTRAP_HEAD_EVIDENCE,
+    trainedOn: `bootstrap: ${o.examples} synthetic impressions, uniform logging, seed 1; last layer counted as ${BOOTSTRAP_HEAD_EVIDENCE} impressions`,
     onEpoch: (epoch, loss) => bar.tick(epoch, `loss ${loss.toFixed(4)}`),
   });
   bar.done();

@@ -43,6 +43,8 @@ options:
   --examples N      bootstrap: synthetic impressions to train on (default 40000)
   --min-signal R    fit: the pooled example count must be at least R noise deviations (default 10)
   --tower-rate R    fit: learning rate of the towers' step (default 0.5; 0 keeps the towers)
+  --carry C         fit: share of the serving model's evidence kept, above 0 to 1 (default 0.7;
+                    below 1 the model follows tastes that drift)
   --auto            promote: only a candidate whose evaluation beats the serving model
   --logs FILE       offline: the log (Open Bandit Dataset format: men.csv)
   --items FILE      offline: the item features (item_context.csv)
@@ -68,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
       examples: { type: 'string', default: '40000' },
       'min-signal': { type: 'string', default: '10' },
       'tower-rate': { type: 'string', default: String(DEFAULT_ROUND_FIT.towerRate) },
+      carry: { type: 'string', default: String(DEFAULT_ROUND_FIT.carry) },
       auto: { type: 'boolean', default: false },
       logs: { type: 'string' },
       items: { type: 'string' },
@@ -138,7 +141,12 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write('vitrine-train: --tower-rate must be a number from 0 to 10\n');
         return 2;
       }
-      const r = await fitFromRounds(client, paths, site, { minSignal, towerRate });
+      const carry = Number(values.carry);
+      if (!(carry > 0 && carry <= 1)) {
+        process.stderr.write('vitrine-train: --carry must be a number above 0 and at most 1\n');
+        return 2;
+      }
+      const r = await fitFromRounds(client, paths, site, { minSignal, towerRate, carry });
       const towers = r.towers.skipped ? `towers kept: ${r.towers.skipped}` : `towers stepped (norm ${r.towers.stepNorm.toPrecision(3)}) with ${r.towers.reports} device gradients`;
       print(r, `candidate ${r.version}: model ${r.base}'s last layer updated with rounds ${r.rounds.join(', ')} (~${Math.round(r.examples)} examples, noise sd ${Math.round(r.noiseStd)}); ${towers}; publish it with: vitrine-train publish`);
       return 0;

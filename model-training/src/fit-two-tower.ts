@@ -6,12 +6,12 @@
 // The full @tensorflow/tfjs package in Node: unlike tfjs-core alone it registers every gradient,
 // which training needs. It shares tfjs-core's engine with protocol/model.ts.
 import * as tf from '@tensorflow/tfjs';
-import { CREATIVE_DIM, CROSS_DIM, crossRows, FEATURE_SPEC_HASH, SHOPPER_DIM } from '../../protocol/features.ts';
+import { CREATIVE_DIM, CROSS_DIM, FEATURE_SPEC_HASH, SHOPPER_DIM } from '../../protocol/features.ts';
 import { headDim, MODEL_FORMAT, weightSpecs } from '../../protocol/model-artifact.ts';
 import type { ModelJson, ModelTopology } from '../../protocol/model-artifact.ts';
 import { headFeatures } from '../../protocol/model.ts';
 import type { TowerWeights } from '../../protocol/model.ts';
-import { accumulate, emptyStatistics, isotropicPrior, posterior } from './bayesian-head.ts';
+import { accumulate, emptyStatistics, isotropicPrior, posterior, reweighted } from './bayesian-head.ts';
 import type { HeadPosterior } from './bayesian-head.ts';
 import type { LoggedExamples } from './synthetic-shoppers.ts';
 
@@ -23,6 +23,12 @@ export interface FitOptions {
   learningRate: number;
   seed: number;
   trainedOn: string;
+  /**
+   * The most examples the last layer's posterior counts the training data as (null: all of
+   * them). Synthetic shoppers are a guess about the store: counted in full (40,000 of them) the
+   * guess would outweigh months of real feedback on anything it got wrong.
+   */
+  headEvidence?: number | null;
   onEpoch?: (epoch: number, loss: number) => void;
 }
 
@@ -57,7 +63,7 @@ export async function fitTwoTower(data: LoggedExamples, options: FitOptions): Pr
   const shoppers = tf.tensor2d(data.shoppers, [data.n, SHOPPER_DIM]);
   const creatives = tf.tensor2d(data.creatives, [data.n, CREATIVE_DIM]);
   const clicks = tf.tensor2d(data.clicks, [data.n, 1]);
-  const cross = tf.tensor2d(crossRows(data.shoppers, data.creatives, data.n), [data.n, CROSS_DIM]);
+  const cross = tf.tensor2d(data.cross, [data.n, CROSS_DIM]);
 
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     let total = 0;
@@ -86,7 +92,8 @@ export async function fitTwoTower(data: LoggedExamples, options: FitOptions): Pr
   phi.dispose();
   const ctr = data.clicks.reduce((a, b) => a + b, 0) / data.n;
   const noiseVariance = Math.max(1e-4, ctr * (1 - ctr));
-  const head = posterior(isotropicPrior(d, 1), stats, noiseVariance);
+  const fitted = posterior(isotropicPrior(d, 1), stats, noiseVariance);
+  const head = options.headEvidence && options.headEvidence < data.n ? reweighted(fitted, options.headEvidence / data.n) : fitted;
 
   const specs = weightSpecs(topology);
   const parts: Float32Array[] = [];

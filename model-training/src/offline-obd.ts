@@ -18,11 +18,12 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { CREATIVE_DIM, CROSS_DIM, crossRows, encodeCreative, encodeShopper, SHOPPER_DIM } from '../../protocol/features.ts';
-import type { CreativeAttributes } from '../../protocol/features.ts';
+import type { CreativeAttributes, PageContext } from '../../protocol/features.ts';
 import { MESSAGE_TYPES, priceBandOf } from '../../protocol/catalog.ts';
 import { bucketOf } from '../../protocol/hash.ts';
 import { cholesky } from '../../protocol/linalg.ts';
 import { emptyProfile, SEARCH_BUCKETS } from '../../protocol/profile.ts';
+import type { ShopperProfile } from '../../protocol/profile.ts';
 import { drawThetas, thompsonShares, withFloor } from '../../widget/engine/policy.ts';
 import { DEFAULT_FIT, fitTwoTower } from './fit-two-tower.ts';
 import { seededRandom } from './seeded-random.ts';
@@ -98,7 +99,10 @@ export function readObdLog(file: string): LoggedRow[] {
     .sort((a, b) => a.at - b.at);
 }
 
-function shopperVector(row: LoggedRow, items: Map<number, CreativeAttributes>): Float32Array {
+/** The page every logged impression is treated as shown on (the logs carry no page). */
+const OBD_PAGE = (row: LoggedRow): PageContext => ({ pageType: 'home', category: null, hour: new Date(row.at).getUTCHours(), device: 'desktop' });
+
+function shopperProfile(row: LoggedRow, items: Map<number, CreativeAttributes>): ShopperProfile {
   const profile = emptyProfile(row.at);
   row.affinity.forEach((a, j) => {
     const c = items.get(j);
@@ -109,7 +113,7 @@ function shopperVector(row: LoggedRow, items: Map<number, CreativeAttributes>): 
     profile.activity += a;
   });
   for (const [k, f] of row.userFeatures.entries()) profile.searchBuckets[bucketOf(`u${k}:${f}`, SEARCH_BUCKETS)]! += 1;
-  return encodeShopper(profile, { pageType: 'home', category: null, hour: new Date(row.at).getUTCHours(), device: 'desktop' }, row.at);
+  return profile;
 }
 
 const slotOf = (position: number) => `position-${position}`;
@@ -190,26 +194,31 @@ export async function runOffline(o: OfflineOptions): Promise<OfflineResult> {
     n: train.length,
     shoppers: new Float32Array(train.length * SHOPPER_DIM),
     creatives: new Float32Array(train.length * CREATIVE_DIM),
+    cross: new Float32Array(train.length * CROSS_DIM),
     clicks: Float32Array.from(train, (r) => r.click),
     truth: new Float32Array(train.length),
   };
   train.forEach((r, i) => {
-    data.shoppers.set(shopperVector(r, items), i * SHOPPER_DIM);
+    const profile = shopperProfile(r, items);
+    data.shoppers.set(encodeShopper(profile, OBD_PAGE(r), r.at), i * SHOPPER_DIM);
     data.creatives.set(encodeCreative(items.get(r.item)!, slotOf(r.position)), i * CREATIVE_DIM);
+    data.cross.set(crossRows(profile, OBD_PAGE(r), [items.get(r.item)!]), i * CROSS_DIM);
   });
   const fitted = await fitTwoTower(data, { ...DEFAULT_FIT, seed: o.seed, trainedOn: `offline: ${o.logs}`, onEpoch: o.onEpoch });
   const named = tf.io.decodeWeights(fitted.weights.buffer.slice(fitted.weights.byteOffset, fitted.weights.byteOffset + fitted.weights.byteLength) as ArrayBuffer, fitted.model.weightsManifest[0].weights);
   const d = fitted.head.dim;
   const thetas = drawThetas(fitted.head.mean, cholesky(fitted.head.covariance, d), d, 256, seededRandom(o.seed));
   const everyItem = Array.from({ length: nItems }, (_, a) => a);
+  const everyAttributes = everyItem.map((a) => items.get(a)!);
   const cache = new Map<LoggedRow, { p: Float64Array; q: Float64Array }>();
   const scored = (row: LoggedRow) => {
     let hit = cache.get(row);
     if (!hit) {
-      const shopper = shopperVector(row, items);
+      const profile = shopperProfile(row, items);
+      const shopper = encodeShopper(profile, OBD_PAGE(row), row.at);
       const creatives = bySlot.get(row.position)!;
       const phi = tf.tidy(() =>
-        headFeatures(named as unknown as TowerWeights, tf.tensor2d(shopper, [1, SHOPPER_DIM]), tf.tensor2d(creatives, [nItems, CREATIVE_DIM]), tf.tensor2d(crossRows(shopper, creatives, nItems), [nItems, CROSS_DIM])).dataSync(),
+        headFeatures(named as unknown as TowerWeights, tf.tensor2d(shopper, [1, SHOPPER_DIM]), tf.tensor2d(creatives, [nItems, CREATIVE_DIM]), tf.tensor2d(crossRows(profile, OBD_PAGE(row), everyAttributes), [nItems, CROSS_DIM])).dataSync(),
       ) as Float32Array;
       const q = new Float64Array(nItems);
       for (let a = 0; a < nItems; a++) {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { cholesky } from '../../protocol/linalg.ts';
 import { headDim, modelVersion, weightSpecs } from '../../protocol/model-artifact.ts';
 import type { ModelJson } from '../../protocol/model-artifact.ts';
-import { posteriorUnderReleaseNoise } from './bayesian-head.ts';
+import { posteriorUnderReleaseNoise, reweighted } from './bayesian-head.ts';
 import type { EdgeAdminClient } from './edge-admin-client.ts';
 import { EdgeError } from './edge-admin-client.ts';
 import { progress } from './progress.ts';
@@ -111,9 +111,16 @@ export interface FitOptions {
   minSignal: number;
   /** Server learning rate of the towers' step: weights -= rate x (sum of clipped device gradients) / reports. */
   towerRate: number;
+  /**
+   * How much of the serving model's evidence carries into the fit, in (0, 1]: its posterior
+   * precision is multiplied by this before the new rounds are added. Shoppers' tastes drift and
+   * the catalog changes; with 1 every past round counts forever, the posterior only narrows,
+   * and the last layer stops following the present (discounted Bayesian regression).
+   */
+  carry: number;
 }
 
-export const DEFAULT_ROUND_FIT: FitOptions = { minSignal: 10, towerRate: 0.5 };
+export const DEFAULT_ROUND_FIT: FitOptions = { minSignal: 10, towerRate: 0.5, carry: 0.7 };
 
 /**
  * One federated-averaging step for the towers from the released gradient sums of `base`: the
@@ -170,7 +177,8 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
   const { mean: meanAt, covariance: covAt, dim } = headOffsets(model);
   if (dim !== pooled.dim) throw new Error(`the released statistics have dimension ${pooled.dim}; model ${base} has ${dim}`);
   const floats = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength));
-  const prior = { dim, mean: Float64Array.from(floats.subarray(meanAt, meanAt + dim)), covariance: Float64Array.from(floats.subarray(covAt, covAt + dim * dim)) };
+  const serving = { dim, mean: Float64Array.from(floats.subarray(meanAt, meanAt + dim)), covariance: Float64Array.from(floats.subarray(covAt, covAt + dim * dim)) };
+  const prior = reweighted(serving, options.carry);
   const post = posteriorUnderReleaseNoise(prior, centeredOnPrior(pooled, prior.mean), model.noiseVariance, pooled.noiseStd);
   // Noise can make the pooled phi phi^T indefinite; a covariance that is not positive definite
   // (or not finite) is not a posterior, and devices could not sample from it.

@@ -5,7 +5,7 @@
  * random candidates whose click probability follows a known ground truth.
  */
 import { priceBandOf, PRICE_BANDS, PAGE_TYPES, DEVICE_CLASSES } from '../../protocol/catalog.ts';
-import { encodeCreative, encodeShopper, CREATIVE_DIM, SHOPPER_DIM } from '../../protocol/features.ts';
+import { crossRows, encodeCreative, encodeShopper, CREATIVE_DIM, CROSS_DIM, SHOPPER_DIM } from '../../protocol/features.ts';
 import type { PageContext } from '../../protocol/features.ts';
 import { emptyProfile } from '../../protocol/profile.ts';
 import { applyEvent } from '../../protocol/profile-updates.ts';
@@ -21,6 +21,7 @@ export interface LoggedExamples {
   n: number;
   shoppers: Float32Array; // [n, SHOPPER_DIM]
   creatives: Float32Array; // [n, CREATIVE_DIM]
+  cross: Float32Array; // [n, CROSS_DIM]
   clicks: Float32Array; // [n]
   /** The ground-truth click probability of each example (for evaluating a fit). */
   truth: Float32Array;
@@ -53,6 +54,7 @@ export function generateLoggedExamples(candidates: readonly Candidate[], n: numb
     n,
     shoppers: new Float32Array(n * SHOPPER_DIM),
     creatives: new Float32Array(n * CREATIVE_DIM),
+    cross: new Float32Array(n * CROSS_DIM),
     clicks: new Float32Array(n),
     truth: new Float32Array(n),
   };
@@ -87,6 +89,7 @@ export function generateLoggedExamples(candidates: readonly Candidate[], n: numb
     const slot = random() < 0.7 ? 'hero' : 'recommendation';
     out.shoppers.set(encodeShopper(profile, page, now), i * SHOPPER_DIM);
     out.creatives.set(encodeCreative(candidate, slot), i * CREATIVE_DIM);
+    out.cross.set(crossRows(profile, page, [candidate]), i * CROSS_DIM);
     const p = clickProbability(shopper, candidate);
     out.truth[i] = p;
     out.clicks[i] = random() < p ? 1 : 0;

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PageContext } from '../../protocol/features.ts';
 import { trainBootstrapModel } from '../../model-training/src/bootstrap-model.ts';
 import { EdgeAdminClient } from '../../model-training/src/edge-admin-client.ts';
-import { evaluatePulled, fitFromRounds, promoteIfBetter, publishCandidate, pullRounds, trainerPaths } from '../../model-training/src/round-training.ts';
+import { DEFAULT_ROUND_FIT, evaluatePulled, fitFromRounds, promoteIfBetter, publishCandidate, pullRounds, trainerPaths } from '../../model-training/src/round-training.ts';
 import { pick, seededRandom } from '../../model-training/src/seeded-random.ts';
 import { clickProbability, drawShopper } from '../../model-training/src/synthetic-shoppers.ts';
 import { applyMigrations, startLocalEdge } from '../../scripts/local-edge.ts';
@@ -165,7 +165,7 @@ describe('federated rounds, end to end', () => {
     expect(ledger.epsilon).toBeGreaterThan(0);
 
     // Fit (last layer exactly, towers one federated-averaging step) and publish as a candidate.
-    const fitted = await fitFromRounds(client, paths, SITE, { minSignal: 3, towerRate: 0.5 });
+    const fitted = await fitFromRounds(client, paths, SITE, { ...DEFAULT_ROUND_FIT, minSignal: 3 });
     expect(fitted.base).toBe(served);
     expect(fitted.rounds).toEqual([round]);
     // The released example count is the exact one (every decision shown; clipping scales a

@@ -30,11 +30,12 @@ describe('bootstrap model (trained on synthetic shoppers of the demo catalog)', 
     for (const category of categories) {
       const profile = emptyProfile(now);
       for (let i = 0; i < 3; i++) applyEvent(profile, { type: 'product_view', at: now - i * 60_000, category });
-      const shopper = encodeShopper(profile, { pageType: 'home', category: null, hour: 12, device: 'desktop' }, now);
+      const page = { pageType: 'home', category: null, hour: 12, device: 'desktop' } as const;
+      const shopper = encodeShopper(profile, page, now);
       const creatives = new Float32Array(candidates.length * CREATIVE_DIM);
       candidates.forEach((c, i) => creatives.set(encodeCreative(c, 'hero'), i * CREATIVE_DIM));
       const scores = tf.tidy(() => {
-        const cross = tf.tensor2d(crossRows(shopper, creatives, candidates.length), [candidates.length, CROSS_DIM]);
+        const cross = tf.tensor2d(crossRows(profile, page, candidates), [candidates.length, CROSS_DIM]);
         const phi = headFeatures(named as unknown as TowerWeights, tf.tensor2d(shopper, [1, SHOPPER_DIM]), tf.tensor2d(creatives, [candidates.length, CREATIVE_DIM]), cross);
         return tf.matMul(phi, tf.reshape(mean, [-1, 1])).dataSync();
       });

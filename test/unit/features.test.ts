@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as v from 'valibot';
-import { CREATIVE_DIM, encodeCreative, encodeShopper, FEATURE_SPEC_HASH, SHOPPER_DIM } from '../../protocol/features.ts';
+import { CREATIVE_DIM, CROSS_DIM, crossRows, encodeCreative, encodeShopper, FEATURE_SPEC_HASH, SHOPPER_DIM } from '../../protocol/features.ts';
+import { bucketOf } from '../../protocol/hash.ts';
+import { applyEvent } from '../../protocol/profile-updates.ts';
 import { emptyProfile } from '../../protocol/profile.ts';
 import { egressViolation } from '../../protocol/egress.ts';
 import { ReportSchema } from '../../protocol/wire.ts';
@@ -17,6 +19,41 @@ describe('feature specification', () => {
     expect(Array.from(encodeCreative(c, 'hero'))).toEqual(Array.from(encodeCreative({ ...c }, 'hero')));
     const differs = Array.from(encodeCreative({ ...c, category: 'bags' }, 'hero')).some((x, i) => x !== encodeCreative(c, 'hero')[i]);
     expect(differs).toBe(true);
+  });
+});
+
+describe('cross features', () => {
+  const creative = (category: string, brand: string, price: number) => ({ category, brand, price, layout: 'product_card', messageType: 'new', popularity: 0 }) as const;
+
+  it('are the shares of the decayed profile on the creative\'s category, brand and price band, and the page match', () => {
+    const now = Date.UTC(2026, 0, 1);
+    const profile = emptyProfile(now - 3_600_000 * 72);
+    applyEvent(profile, { type: 'product_view', at: now - 3_600_000 * 72, category: 'hats', brand: 'Old', price: 30 }); // one half-life ago: half weight
+    applyEvent(profile, { type: 'product_view', at: now, category: 'bags', brand: 'New', price: 30 });
+    const rows = crossRows(profile, { pageType: 'product', category: 'bags', hour: 12, device: 'desktop' }, [creative('bags', 'New', 30), creative('hats', 'Old', 30), creative('shoes', 'None', 30)]);
+    expect(rows).toHaveLength(3 * CROSS_DIM);
+    const row = (i: number) => Array.from(rows.subarray(i * CROSS_DIM, (i + 1) * CROSS_DIM));
+    const share = (w: number) => expect.closeTo(w, 5);
+    expect(row(0)).toEqual([share(2 / 3), share(2 / 3), share(1), 1]);
+    expect(row(1)).toEqual([share(1 / 3), share(1 / 3), share(1), 0]);
+    expect(row(2)).toEqual([0, 0, share(1), 0]);
+  });
+
+  it('tell apart two brands that share a hashed bucket of the shopper vector', () => {
+    const brands = Array.from({ length: 64 }, (_, i) => `brand-${i}`);
+    const a = brands[0]!;
+    const b = brands.find((x) => x !== a && bucketOf(x, 8) === bucketOf(a, 8))!; // 8 brand buckets: a collision among 64 is certain
+    const now = Date.UTC(2026, 0, 1);
+    const profile = emptyProfile(now);
+    for (let i = 0; i < 3; i++) applyEvent(profile, { type: 'product_view', at: now, category: 'hats', brand: a, price: 30 });
+    const rows = crossRows(profile, { pageType: 'home', category: null, hour: 12, device: 'desktop' }, [creative('hats', a, 30), creative('hats', b, 30)]);
+    expect(rows[1]).toBeCloseTo(1, 6);
+    expect(rows[CROSS_DIM + 1]).toBe(0);
+  });
+
+  it('are zero for an empty profile (no division by zero)', () => {
+    const rows = crossRows(emptyProfile(0), { pageType: 'home', category: null, hour: 0, device: 'mobile' }, [creative('hats', 'X', 30)]);
+    expect(Array.from(rows)).toEqual([0, 0, 0, 0]);
   });
 });
 

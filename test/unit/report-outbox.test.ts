@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRIVACY, headStatsLength, l2Norm } from '../../protocol/privacy.ts';
 import { MAX_REPORT_BYTES, ReportSchema } from '../../protocol/wire.ts';
-import { CREATIVE_DIM, CROSS_DIM, encodeCross, SHOPPER_DIM } from '../../protocol/features.ts';
+import { CREATIVE_DIM, CROSS_DIM, SHOPPER_DIM } from '../../protocol/features.ts';
 import { headDim } from '../../protocol/model-artifact.ts';
 import { WEIGHT_CAP } from '../../protocol/off-policy.ts';
 import { dequantizeGradient, towerGradient, towerParameterCount } from '../../protocol/tower-gradient.ts';
@@ -112,10 +112,11 @@ describe('report outbox', () => {
     const rows = Array.from({ length: 6 }, (_, i) => ({
       shopperRow: Array.from({ length: SHOPPER_DIM }, () => Math.fround(random())),
       creativeRow: Array.from({ length: CREATIVE_DIM }, () => Math.fround(random())),
+      crossRow: Array.from({ length: CROSS_DIM }, () => Math.fround(random())),
       click: i % 2 === 0,
     }));
     for (const [i, row] of rows.entries()) {
-      await db.put('decisions', { ...decision(`d${i}`, `c${i}`, true, row.click, [1, 1, 1]), shopperRow: row.shopperRow, creativeRow: row.creativeRow, eligibleCount: 4 });
+      await db.put('decisions', { ...decision(`d${i}`, `c${i}`, true, row.click, [1, 1, 1]), shopperRow: row.shopperRow, creativeRow: row.creativeRow, crossRow: row.crossRow, eligibleCount: 4 });
     }
     const entry = (await moveOutcomesToOutbox(db, 3, model, { ...DEFAULT_PRIVACY, towerClip: 0.01 }, 0))!;
     const sent = dequantizeGradient(entry.report.towers!)!;
@@ -123,16 +124,24 @@ describe('report outbox', () => {
       model.towerWeights,
       t,
       model.mean,
-      rows.map((row) => {
-        const cross = new Float32Array(CROSS_DIM);
-        encodeCross(Float32Array.from(row.shopperRow), 0, Float32Array.from(row.creativeRow), 0, cross, 0);
-        return { shopper: row.shopperRow, creative: row.creativeRow, cross, reward: row.click ? 1 : 0, weight: 1 / (4 * 0.5) };
-      }),
+      rows.map((row) => ({ shopper: row.shopperRow, creative: row.creativeRow, cross: row.crossRow, reward: row.click ? 1 : 0, weight: 1 / (4 * 0.5) })),
     );
     expect(l2Norm(exact)).toBeGreaterThan(0.01); // so the clip did something
     expect(l2Norm(sent)).toBeLessThanOrEqual(0.01);
     const cosine = sent.reduce((s, x, i) => s + x * exact[i]!, 0) / (l2Norm(sent) * l2Norm(exact));
     expect(cosine).toBeGreaterThan(0.999);
+    db.close();
+  });
+
+  it('sends no tower gradient for decisions logged before cross rows were kept (the gradient would need them)', async () => {
+    const t = { shopperDim: SHOPPER_DIM, creativeDim: CREATIVE_DIM, hidden: 5, embed: 2 };
+    const model: ReportingModel = { version: VERSION, topology: t, towerWeights: new Float32Array(towerParameterCount(t)).fill(0.1), mean: new Float64Array(headDim(t)).fill(0.1) };
+    const db = await openDeviceStore(`outbox-${Math.random()}`);
+    await db.put('decisions', { ...decision('old', 'c1', true, true, new Array(headDim(t)).fill(0.5)), shopperRow: new Array(SHOPPER_DIM).fill(0.5), creativeRow: new Array(CREATIVE_DIM).fill(0.5), eligibleCount: 4 });
+    const entry = (await moveOutcomesToOutbox(db, 3, model, DEFAULT_PRIVACY, 0))!;
+    expect(entry.report.outcomes[0]!.clicks).toBe(1); // the outcome still counts
+    expect(entry.report.head).toBeDefined(); // and the last layer still learns from it
+    expect(entry.report.towers).toBeUndefined();
     db.close();
   });
 
@@ -199,7 +208,7 @@ describe('report size', () => {
     const put = async (db: Awaited<ReturnType<typeof openDeviceStore>>, n: number, idLength: number) => {
       for (let i = 0; i < n; i++) {
         const id = `${'c'.repeat(idLength - 4)}${String(i).padStart(4, '0')}`;
-        await db.put('decisions', { ...decision(`d${i}`, id, true, false, phi), shopperRow: new Array(SHOPPER_DIM).fill(0.5), creativeRow: new Array(CREATIVE_DIM).fill(0.5), eligibleCount: 10 });
+        await db.put('decisions', { ...decision(`d${i}`, id, true, false, phi), shopperRow: new Array(SHOPPER_DIM).fill(0.5), creativeRow: new Array(CREATIVE_DIM).fill(0.5), crossRow: new Array(CROSS_DIM).fill(0.25), eligibleCount: 10 });
       }
     };
     // A typical device: a few outcomes; everything fits.

@@ -17,6 +17,8 @@ describe('simulator configuration', () => {
     expect(invalidOptions({ ...DEFAULT_SIMULATION, epsilon: null })).toBeNull();
     expect(invalidOptions({ ...DEFAULT_SIMULATION, headClip: 0 })).toMatch(/--head-clip/);
     expect(invalidOptions({ ...DEFAULT_SIMULATION, headClip: 300 })).toBeNull();
+    expect(invalidOptions({ ...DEFAULT_SIMULATION, carry: 0 })).toMatch(/--carry/);
+    expect(invalidOptions({ ...DEFAULT_SIMULATION, carry: 1.5 })).toMatch(/--carry/);
   });
 
   it('calibrates the noise so the whole run spends the epsilon asked for', () => {
@@ -46,7 +48,7 @@ describe('simulated population', () => {
   });
 
   it('draws the chart: one line per policy, one point per round', () => {
-    const rounds: RoundResult[] = [1, 2, 3].map((round) => ({ round, decisions: 10, ctr: 0.05 * round, oracleCtr: 0.2, randomCtr: 0.03, popularityCtr: 0.04, regret: 0.2 - 0.05 * round, realizedCtr: 0.05, conversionRate: 0.01, epsilon: round, model: 'm', training: 't' }));
+    const rounds: RoundResult[] = [1, 2, 3].map((round) => ({ round, decisions: 10, ctr: 0.05 * round, oracleCtr: 0.2, randomCtr: 0.03, popularityCtr: 0.04, regret: 0.2 - 0.05 * round, topCategoryShare: 0.5, brandShare: 0.2, priceBandShare: 0.3, realizedCtr: 0.05, conversionRate: 0.01, epsilon: round, model: 'm', training: 't' }));
     const svg = ctrChart(rounds, 'A <test>');
     expect(svg.match(/<polyline/g)).toHaveLength(4);
     expect(svg.match(/<circle/g)).toHaveLength(12);

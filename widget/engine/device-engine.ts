@@ -4,7 +4,7 @@
  * with its propensity, and reports outcomes as aggregates (when reporting is allowed).
  */
 import { deleteDB } from 'idb';
-import { CREATIVE_DIM, encodeCreative, encodeShopper } from '../../protocol/features.ts';
+import { CREATIVE_DIM, CROSS_DIM, crossRows, encodeCreative, encodeShopper } from '../../protocol/features.ts';
 import type { PageContext } from '../../protocol/features.ts';
 import type { ShopperEvent } from '../../protocol/shopper-events.ts';
 import type { Candidate, SiteConfig, Template } from '../../protocol/wire.ts';
@@ -25,11 +25,18 @@ import type { ScoringModel } from './scoring-model.ts';
 import { ServingState } from './serving-state.ts';
 import { parseTrackCall } from './track-command.ts';
 
+/** The model's inputs about the shopper on this page: the shopper row, and the cross features against every candidate ([n, CROSS_DIM]). */
+interface ShopperInputs {
+  row: Float32Array;
+  cross: Float32Array;
+}
+
 /** What a decision logs for the round report's statistics and gradient (never handed to the page). */
 interface LoggedFeatures {
   phi: number[];
   shopperRow: number[];
   creativeRow: number[];
+  crossRow: number[];
   eligibleCount: number;
 }
 
@@ -152,7 +159,8 @@ export class DeviceEngine implements EngineApi {
           const creatives = this.creativeRows(config, candidates, slot);
           features.set(id, {
             phi: Array.from(phi.subarray(index * dim, (index + 1) * dim)),
-            shopperRow: Array.from(shopper),
+            shopperRow: Array.from(shopper.row),
+            crossRow: Array.from(shopper.cross.subarray(index * CROSS_DIM, (index + 1) * CROSS_DIM)),
             creativeRow: Array.from(creatives.subarray(index * CREATIVE_DIM, (index + 1) * CREATIVE_DIM)),
             eligibleCount: situations.at(-1)!.eligible.length,
           });
@@ -172,7 +180,7 @@ export class DeviceEngine implements EngineApi {
   }
 
   /** Records each candidate model's probability of the creative each decision chose. */
-  private async annotateCandidates(config: SiteConfig, shopper: Float32Array, candidates: Candidate[], situations: CandidateJob[]): Promise<void> {
+  private async annotateCandidates(config: SiteConfig, shopper: ShopperInputs, candidates: Candidate[], situations: CandidateJob[]): Promise<void> {
     const db = this.db;
     if (!db || !this.serving) return;
     const annotated = await this.serving.with(async (serving) => {
@@ -222,7 +230,7 @@ export class DeviceEngine implements EngineApi {
   private async situation(db: DeviceDB, config: SiteConfig, page: PageContext, now: number) {
     const { templates, candidates } = usable(config);
     const profile = await readProfile(db);
-    return { templates, candidates, profile, shopper: encodeShopper(profile, page, now), eligible: eligibleIndexes(candidates, config, this.impressions.countsAt(now), this.dismissed) };
+    return { templates, candidates, profile, shopper: { row: encodeShopper(profile, page, now), cross: crossRows(profile, page, candidates) }, eligible: eligibleIndexes(candidates, config, this.impressions.countsAt(now), this.dismissed) };
   }
 
   /**
@@ -232,7 +240,7 @@ export class DeviceEngine implements EngineApi {
   private probabilities(
     config: SiteConfig,
     model: ScoringModel | null,
-    shopper: Float32Array,
+    shopper: ShopperInputs,
     candidates: Candidate[],
     slot: string,
     eligible: number[],
@@ -249,9 +257,9 @@ export class DeviceEngine implements EngineApi {
   }
 
   /** A model's policy (Thompson shares with the floor) over the eligible candidates; throws when the model cannot score. */
-  private policyShares(config: SiteConfig, model: ScoringModel, shopper: Float32Array, candidates: Candidate[], slot: string, eligible: number[], draws: number) {
+  private policyShares(config: SiteConfig, model: ScoringModel, shopper: ShopperInputs, candidates: Candidate[], slot: string, eligible: number[], draws: number) {
     const creatives = this.creativeRows(config, candidates, slot);
-    const phi = model.headFeatures(shopper, creatives, candidates.length);
+    const phi = model.headFeatures(shopper.row, creatives, shopper.cross, candidates.length);
     const thetas = drawThetas(model.mean, model.covarianceFactor, model.dim, draws, this.random);
     const shares = thompsonShares(phi, model.dim, thetas, draws, eligible);
     return { p: withFloor(shares, config.explorationFloor), modelVersion: model.version, phi, dim: model.dim };
@@ -284,6 +292,7 @@ export class DeviceEngine implements EngineApi {
         phi: features.get(d.id)?.phi ?? null,
         shopperRow: features.get(d.id)?.shopperRow,
         creativeRow: features.get(d.id)?.creativeRow,
+        crossRow: features.get(d.id)?.crossRow,
         eligibleCount: features.get(d.id)?.eligibleCount,
         variant: variants.get(d.id)?.variant,
         variantPropensity: variants.get(d.id)?.propensity,

@@ -28,9 +28,10 @@ export interface DecisionRecord {
   modelVersion: string | null;
   /** The chosen creative's head features under `modelVersion` (null without a model): what the round report's statistics are built from. */
   phi?: number[] | null;
-  /** The towers' inputs (shopper and creative rows) and how many candidates were eligible: what the report's tower gradient is built from. */
+  /** The towers' inputs (shopper, creative and cross rows) and how many candidates were eligible: what the report's tower gradient is built from. */
   shopperRow?: number[];
   creativeRow?: number[];
+  crossRow?: number[];
   eligibleCount?: number;
   /** Probability each candidate model in the config gave this creative in the same situation (off-policy sums). */
   candidatePi?: Record<string, number>;

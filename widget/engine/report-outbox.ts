@@ -11,7 +11,7 @@
  * tabs. The report keeps its random id until the edge acknowledges it; retries reuse the id and
  * the round's Durable Object counts it once.
  */
-import { CROSS_DIM, encodeCross } from '../../protocol/features.ts';
+import { CROSS_DIM } from '../../protocol/features.ts';
 import type { ModelTopology } from '../../protocol/model-artifact.ts';
 import { addToOpeSums, importanceWeight, OPE_SUMS } from '../../protocol/off-policy.ts';
 import { clipCounts, clipToNorm } from '../../protocol/privacy.ts';
@@ -112,11 +112,10 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, model: R
         dim = d.phi.length;
         addToOpeSums(opeSums(ope, modelVersion), reward, 1); // the serving model's own entry: its on-policy click rate
         for (const [version, pi] of Object.entries(d.candidatePi ?? {})) addToOpeSums(opeSums(ope, version), reward, importanceWeight(pi, d.propensity));
-        if (d.shopperRow && d.creativeRow && d.eligibleCount) {
+        if (d.shopperRow && d.creativeRow && d.crossRow?.length === CROSS_DIM && d.eligibleCount) {
           const shopper = Float32Array.from(d.shopperRow);
           const creative = Float32Array.from(d.creativeRow);
-          const cross = new Float32Array(CROSS_DIM);
-          encodeCross(shopper, 0, creative, 0, cross, 0);
+          const cross = Float32Array.from(d.crossRow);
           towerExamples.push({ shopper, creative, cross, reward, weight: Math.min(1 / (d.eligibleCount * d.propensity), TOWER_WEIGHT_CAP) });
         }
       }

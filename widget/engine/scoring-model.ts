@@ -6,7 +6,7 @@
 import { io, keep, tensor2d, tidy } from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import * as v from 'valibot';
-import { CROSS_DIM, crossRows, FEATURE_SPEC_HASH } from '../../protocol/features.ts';
+import { CROSS_DIM, FEATURE_SPEC_HASH } from '../../protocol/features.ts';
 import { headDim, ModelJsonSchema, weightsByteLength } from '../../protocol/model-artifact.ts';
 import type { ModelJson, ModelTopology } from '../../protocol/model-artifact.ts';
 import { towerParameterCount } from '../../protocol/tower-gradient.ts';
@@ -27,11 +27,11 @@ export interface ScoringModel {
   /** Lower Cholesky factor of the posterior covariance, row-major dim x dim. */
   covarianceFactor: Float64Array;
   /**
-   * phi for one shopper row against every creative row: [n, dim]. The creative tower's output
+   * phi for one shopper row against every creative row, with their cross features ([n, CROSS_DIM]): [n, dim]. The creative tower's output
    * is kept per `creatives` array (the engine passes the same array for the same candidates and
    * slot), since it does not depend on the shopper: only the shopper tower runs per decision.
    */
-  headFeatures(shopper: Float32Array, creatives: Float32Array, n: number): Float32Array;
+  headFeatures(shopper: Float32Array, creatives: Float32Array, cross: Float32Array, n: number): Float32Array;
   dispose(): void;
 }
 
@@ -100,11 +100,11 @@ export async function loadScoringModel(edge: string, manifest: ModelManifest): P
     dim,
     mean,
     covarianceFactor: cholesky(covariance, dim),
-    headFeatures(shopper, creatives, n) {
+    headFeatures(shopper, creatives, crossFeatures, n) {
       // The values are read outside tidy: tidy walks whatever it returns looking for tensors,
       // element by element for a typed array (a Set insert per float: it was most of a decision).
       const phi = tidy(() => {
-        const cross = tensor2d(crossRows(shopper, creatives, n), [n, CROSS_DIM]);
+        const cross = tensor2d(crossFeatures, [n, CROSS_DIM]);
         const u = tower(towers, 'shopper', tensor2d(shopper, [1, shopperDim]));
         return combineTowers(u, creativeEmbedding(creatives, n), cross);
       });
