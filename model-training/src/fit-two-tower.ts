@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CREATIVE_DIM, CROSS_DIM, FEATURE_SPEC_HASH, SHOPPER_DIM } from '../../protocol/features.ts';
 import { headDim, MODEL_FORMAT, weightSpecs } from '../../protocol/model-artifact.ts';
 import type { ModelJson, ModelTopology } from '../../protocol/model-artifact.ts';
-import { headFeatures } from '../../protocol/model.ts';
+import { headFeatures, tower } from '../../protocol/model.ts';
 import type { TowerWeights } from '../../protocol/model.ts';
 import { accumulate, emptyStatistics, isotropicPrior, posterior, reweighted } from './bayesian-head.ts';
 import type { HeadPosterior } from './bayesian-head.ts';
@@ -83,6 +83,17 @@ export async function fitTwoTower(data: LoggedExamples, options: FitOptions): Pr
       batches++;
     }
     options.onEpoch?.(epoch + 1, total / batches);
+  }
+
+  // Scale the creative tower's output so that u * v has unit mean square norm over the data.
+  // A device's last-layer statistics are clipped by one L2 bound over all of phi, and that bound
+  // sets the noise on every entry; left at the size Adam happened to give it (|u * v| ~ 7 here),
+  // u * v would set the bound, and the noise would drown the statistics of the cross features
+  // (each at most 1), which carry most of what the rounds teach. Free: the head is refit below.
+  const meanSquare = tf.tidy(() => tf.mean(tf.sum(tf.square(tf.mul(tower(towers as TowerWeights, 'shopper', shoppers), tower(towers as TowerWeights, 'creative', creatives))), 1)).dataSync()[0]!);
+  if (meanSquare > 0) {
+    const s = 1 / Math.sqrt(meanSquare);
+    for (const name of ['creative/w2', 'creative/b2'] as const) towers[name].assign(tf.tidy(() => tf.mul(towers[name], s)));
   }
 
   // Refit the head as Bayesian linear regression on the learned phi.
