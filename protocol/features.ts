@@ -28,7 +28,7 @@ const SPEC = {
   messageTypes: MESSAGE_TYPES,
   shopper: ['categoryAffinity', 'brandAffinity', 'priceAffinity', 'search', 'activity', 'recency', 'cartItems', 'cartValue', 'purchases', 'pageType', 'pageCategory', 'hourSin', 'hourCos', 'device'],
   creative: ['category', 'brand', 'priceBand', 'layout', 'messageType', 'slot', 'popularity'],
-  cross: ['categoryAffinity', 'brandAffinity', 'priceAffinity', 'pageCategory'],
+  cross: ['categoryAffinity', 'brandAffinity', 'priceAffinity', 'pageCategory', 'categoryAffinity*brandAffinity'],
 } as const;
 
 export const FEATURE_SPEC_HASH = digest64(JSON.stringify(SPEC));
@@ -43,6 +43,11 @@ export const CREATIVE_DIM =
  * brand and price band, and whether the creative is in the category of the page being viewed.
  * The towers could learn these matches from data, but slowly and only with a lot of it; given
  * directly, the Bayesian last layer weighs them from the first round of feedback on.
+ *
+ * The last one is the product of the category and brand shares: a shopper's brand counts where
+ * they shop (a taste for a brand's running shoes says little about its socks). Alone, the linear
+ * last layer can only give brand one weight averaged over every category, most of which the
+ * shopper does not care for, and so underrates it exactly where it decides between creatives.
  *
  * They are read from the profile by exact key, not from the hashed blocks of the shopper vector:
  * a store has far more brands than the 8 brand buckets, and two brands sharing a bucket would
@@ -62,10 +67,13 @@ export function crossRows(profile: ShopperProfile, page: PageContext, creatives:
   for (const w of profile.priceBands) priceTotal += w;
   creatives.forEach((c, i) => {
     const at = i * CROSS_DIM;
-    out[at] = categoryTotal > 0 ? (profile.categories[c.category] ?? 0) / categoryTotal : 0;
-    out[at + 1] = brandTotal > 0 ? (profile.brands[c.brand] ?? 0) / brandTotal : 0;
+    const category = categoryTotal > 0 ? (profile.categories[c.category] ?? 0) / categoryTotal : 0;
+    const brand = brandTotal > 0 ? (profile.brands[c.brand] ?? 0) / brandTotal : 0;
+    out[at] = category;
+    out[at + 1] = brand;
     out[at + 2] = priceTotal > 0 ? profile.priceBands[priceBandOf(c.price)]! / priceTotal : 0;
     out[at + 3] = page.category !== null && page.category === c.category ? 1 : 0;
+    out[at + 4] = category * brand;
   });
   return out;
 }

@@ -28,8 +28,9 @@ export interface PrivacyTerms {
  * z = 5: a round's release of all four parts (four mechanisms) costs epsilon of about 2.2 at
  * delta 1e-6, and ten rounds about 7.5, inside the default budget of 8 (RDP composes
  * sub-linearly). At z = 3.5 ten such rounds would cost 11.1.
- * headClip: one shown decision adds about |phi|^2 to the statistics' norm, and |phi| is 5-14 for
- * the demo's models, so 2,000 leaves a device's first ten or so decisions of a round unclipped;
+ * headClip: one shown decision adds about |phi|^2 to the statistics' norm; models scale u * v to
+ * unit size (fit-two-tower.ts), so |phi|^2 is about 3.5 (the simulator's devices: median 7 for
+ * two decisions), and 40 leaves a device's first ten or so decisions of a round unclipped;
  * heavier devices are scaled down (weighted less), which is the price of a bounded contribution.
  * countClip: ten or so outcomes per device and round before counts are scaled down.
  * opeClip: a shown decision adds about 1 to three of the five sums of each model evaluated (more
@@ -40,7 +41,7 @@ export interface PrivacyTerms {
  * devices unclipped. The noise is z x 0.25 per weight, so a towers step needs the gradients of
  * thousands of devices to agree (fit skips it otherwise).
  */
-export const DEFAULT_PRIVACY: PrivacyTerms = { headClip: 2000, countClip: 10, opeClip: 50, towerClip: 0.25, noiseMultiplier: 5 };
+export const DEFAULT_PRIVACY: PrivacyTerms = { headClip: 40, countClip: 10, opeClip: 50, towerClip: 0.25, noiseMultiplier: 5 };
 
 /** Length of the packed head statistics for head dimension d: count, upper triangle, reward sums. */
 export function headStatsLength(d: number): number {

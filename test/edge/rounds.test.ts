@@ -86,7 +86,7 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
     expect(release.totals.map((t) => t.creativeId)).toEqual(['c-p1', 'c-p2']);
     expect(release.totals[0]!.impressions).not.toBe(6);
     const z = DEFAULT_PRIVACY.noiseMultiplier;
-    expect(release.noise).toEqual({ multiplier: z, countStd: z * 10, headStd: z * 2000, opeStd: z * 50, towerStd: z * DEFAULT_PRIVACY.towerClip });
+    expect(release.noise).toEqual({ multiplier: z, countStd: z * 10, headStd: z * DEFAULT_PRIVACY.headClip, opeStd: z * 50, towerStd: z * DEFAULT_PRIVACY.towerClip });
     expect(release.ope).toBeNull();
     expect(release.towers).toBeNull();
     expect(release.head!.modelVersion).toBe('aaaaaaaaaaaaaaaa');

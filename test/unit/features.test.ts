@@ -34,9 +34,9 @@ describe('cross features', () => {
     expect(rows).toHaveLength(3 * CROSS_DIM);
     const row = (i: number) => Array.from(rows.subarray(i * CROSS_DIM, (i + 1) * CROSS_DIM));
     const share = (w: number) => expect.closeTo(w, 5);
-    expect(row(0)).toEqual([share(2 / 3), share(2 / 3), share(1), 1]);
-    expect(row(1)).toEqual([share(1 / 3), share(1 / 3), share(1), 0]);
-    expect(row(2)).toEqual([0, 0, share(1), 0]);
+    expect(row(0)).toEqual([share(2 / 3), share(2 / 3), share(1), 1, share(4 / 9)]);
+    expect(row(1)).toEqual([share(1 / 3), share(1 / 3), share(1), 0, share(1 / 9)]);
+    expect(row(2)).toEqual([0, 0, share(1), 0, 0]);
   });
 
   it('tell apart two brands that share a hashed bucket of the shopper vector', () => {
@@ -53,7 +53,7 @@ describe('cross features', () => {
 
   it('are zero for an empty profile (no division by zero)', () => {
     const rows = crossRows(emptyProfile(0), { pageType: 'home', category: null, hour: 0, device: 'mobile' }, [creative('hats', 'X', 30)]);
-    expect(Array.from(rows)).toEqual([0, 0, 0, 0]);
+    expect(Array.from(rows)).toEqual([0, 0, 0, 0, 0]);
   });
 });
 
