@@ -213,11 +213,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     // bound is chosen from synthetic devices, so choosing it costs no shopper any privacy.
     const timing = Date.now();
     const norms: number[] = [];
-    await visitAll(sample, CALIBRATION_SITE, o, catalog, (await calibration.config()).candidates, emptySums(), devices, edge.url, norms);
+    await visitAll(sample, devices, { site: CALIBRATION_SITE, o, catalog, candidates: (await calibration.config()).candidates, sums: emptySums(), edgeUrl: edge.url, ago: 0, norms });
     let perShopperMs = (Date.now() - timing) / sample.length;
     norms.sort((a, b) => a - b);
     const p90 = norms[Math.floor(0.9 * (norms.length - 1))] ?? DEFAULT_PRIVACY.headClip;
-    headClip = o.headClip ?? Math.ceil(p90 / 10) * 10;
+    headClip = o.headClip ?? Math.ceil(p90);
     let roundSeconds = roundLength(o.shoppers, perShopperMs, 1.1);
     await client.putSite(settings(roundSeconds, o.minCohort));
     await sleep(EDGE_SITE_CACHE_MS);
@@ -242,7 +242,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       const started = Date.now();
       if (r > 0) for (const s of shoppers) drift(s.shopper, catalog, o.drift, s.random);
       const sums = emptySums();
-      await visitAll(shoppers, SITE, o, catalog, candidates, sums, devices, edge.url);
+      await visitAll(shoppers, devices, { site: SITE, o, catalog, candidates, sums, edgeUrl: edge.url, ago: (o.rounds - 1 - r) * DAY_MS });
       perShopperMs = (Date.now() - started) / o.shoppers;
       if (Math.floor(Date.now() / (roundSeconds * 1000)) !== round) o.log(`round ${r + 1}: the devices took longer than the round; some reports went to the next one`);
       // The round closes; the trainer pulls, fits, publishes and serves.
@@ -327,39 +327,61 @@ function roundLength(shoppers: number, perShopperMs: number, margin: number): nu
   return Math.max(60, Math.ceil((shoppers * perShopperMs * margin) / 1000) + 15);
 }
 
+/** What every visit of one round shares. */
+interface RoundContext {
+  site: string;
+  o: SimulationOptions;
+  catalog: Catalog;
+  candidates: Candidate[];
+  sums: Sums;
+  edgeUrl: string;
+  /**
+   * How long before the run's present this round's shopping happens (each visit's clock, see
+   * device-environment.ts). A round is a day at the default round length (roundSeconds 86,400),
+   * and the run compresses days into minutes: every time the engine keeps is the day's, so the
+   * profile decays between rounds as it would between days (half-life 72 hours), and a taste
+   * that drifted away fades as it would.
+   */
+  ago: number;
+  /** Head norms of the reports, when asked for (the timing devices). */
+  norms?: number[];
+}
+
+const DAY_MS = 86_400_000;
+
 /** Every shopper's visit of one round, several at once, each in its own device context. */
-async function visitAll(shoppers: SimulatedShopper[], site: string, o: SimulationOptions, catalog: Catalog, candidates: Candidate[], sums: Sums, devices: SimulatedDevices, edgeUrl: string, norms?: number[]): Promise<void> {
-  const popular = candidates.reduce((best, c) => (c.popularity > best.popularity ? c : best), candidates[0]!);
-  await forEachConcurrently(shoppers, CONCURRENT_VISITS, (s) => devices.visit(s.device, () => visit(s.shopper, site, o, catalog, candidates, popular, sums, s.random, edgeUrl, norms)));
+async function visitAll(shoppers: SimulatedShopper[], devices: SimulatedDevices, round: RoundContext): Promise<void> {
+  const popular = round.candidates.reduce((best, c) => (c.popularity > best.popularity ? c : best), round.candidates[0]!);
+  await forEachConcurrently(shoppers, CONCURRENT_VISITS, (s) => devices.visit(s.device, () => visit(s.shopper, s.random, popular, round), round.ago));
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 /** One shopper's visit in a round: browsing, the slots the engine fills, outcomes, the round's report. */
-async function visit(shopper: Shopper, site: string, o: SimulationOptions, catalog: Catalog, candidates: Candidate[], popular: Candidate, sums: Sums, random: () => number, edgeUrl: string, norms?: number[]): Promise<void> {
+async function visit(shopper: Shopper, random: () => number, popular: Candidate, round: RoundContext): Promise<void> {
   const engine = new DeviceEngine(random);
   try {
-    await visitWith(engine, shopper, site, o, catalog, candidates, popular, sums, random, edgeUrl, norms);
+    await visitWith(engine, shopper, random, popular, round);
   } finally {
     await engine.close(); // the page is left: its models' tensors are freed
   }
 }
 
-async function visitWith(engine: DeviceEngine, shopper: Shopper, site: string, o: SimulationOptions, catalog: Catalog, candidates: Candidate[], popular: Candidate, sums: Sums, random: () => number, edgeUrl: string, norms?: number[]): Promise<void> {
-  const status = await engine.start({ edge: edgeUrl, site, storage: 'persistent', reporting: true });
+async function visitWith(engine: DeviceEngine, shopper: Shopper, random: () => number, popular: Candidate, round: RoundContext): Promise<void> {
+  const { o, catalog, candidates, sums } = round;
+  const status = await engine.start({ edge: round.edgeUrl, site: round.site, storage: 'persistent', reporting: true });
   if (status.state !== 'ready') throw new Error(`a device could not start: ${status.reason}`);
   const truth = candidates.map((c) => clickProbability(shopper, c));
   const oracle = Math.max(...truth);
   const mean = truth.reduce((a, b) => a + b, 0) / truth.length;
   const popularity = clickProbability(shopper, popular);
   const favourite = Math.max(...shopper.categories.values());
-  const now = Date.now();
   let lastViewed = browse(shopper, catalog, random);
   const views = 1 + Math.floor(random() * 3);
   const events = [];
   for (let v = 0; v < views; v++) {
     lastViewed = v === 0 ? lastViewed : browse(shopper, catalog, random);
-    events.push({ type: 'product_view' as const, at: now - (views - v) * 30_000, productId: lastViewed.id, category: lastViewed.category, brand: lastViewed.brand, price: lastViewed.price });
+    events.push({ type: 'product_view' as const, at: Date.now() - (views - v) * 30_000, productId: lastViewed.id, category: lastViewed.category, brand: lastViewed.brand, price: lastViewed.price });
   }
   await engine.track(events);
   const page: PageContext = { pageType: 'product', category: lastViewed.category, hour: 12, device: 'desktop' };
@@ -391,7 +413,7 @@ async function visitWith(engine: DeviceEngine, shopper: Shopper, site: string, o
   }
   const prepared = await engine.prepareReport();
   if (prepared) {
-    if (norms && prepared.report.head) norms.push(l2Norm(prepared.report.head.stats));
+    if (round.norms && prepared.report.head) round.norms.push(l2Norm(prepared.report.head.stats));
     const { status: code, body } = await postReport(prepared.url, prepared.report);
     await engine.reportAnswered(prepared.reportId, code, body);
   }

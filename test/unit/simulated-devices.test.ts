@@ -58,6 +58,29 @@ describe('simulated devices', () => {
     expect(seen.at(-1)!.address).toBe('10.255.255.254');
   });
 
+  it('runs a visit on its own day: Date.now() inside it is shifted back by its ago, across awaits, and nowhere else', async () => {
+    const DAY = 86_400_000;
+    const device = { address: '10.0.0.3', storage: new IDBFactory() };
+    const clockAt = (ago: number) =>
+      devices.visit(
+        device,
+        async () => {
+          const before = Date.now();
+          await new Promise((r) => setTimeout(r, 5)); // the other visit runs in between
+          return [before, Date.now()];
+        },
+        ago,
+      );
+    const outside = Date.now();
+    const [[twoDaysAgo, later], [today]] = await Promise.all([clockAt(2 * DAY), clockAt(0)]);
+    expect(twoDaysAgo! - outside).toBeGreaterThan(-2 * DAY - 1000);
+    expect(twoDaysAgo! - outside).toBeLessThan(-2 * DAY + 1000);
+    expect(later! - twoDaysAgo!).toBeGreaterThanOrEqual(4); // the day's clock still runs
+    expect(later! - twoDaysAgo!).toBeLessThan(1000);
+    expect(Math.abs(today! - outside)).toBeLessThan(1000);
+    expect(Math.abs(Date.now() - outside)).toBeLessThan(1000);
+  });
+
   it('answers GETs from the cache only as Cache-Control allows, never POSTs, and purges', async () => {
     const device = { address: '10.0.0.3', storage: new IDBFactory() };
     const count = (url: string) => seen.filter((s) => s.url === url).length;
