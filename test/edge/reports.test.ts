@@ -143,10 +143,10 @@ describe('a site\'s own head bound', () => {
     const { version } = (await expectOk(admin('/v1/admin/sites/tightclip/models', 'POST', tinyModel(0.03), TIGHT_TOKEN))) as { version: string };
     await expectOk(admin(`/v1/admin/sites/tightclip/models/${version}/promote`, 'POST', undefined, TIGHT_TOKEN));
     const round = await currentRoundId('tightclip');
-    const withHead = (x: number) => ({ ...report(round), modelVersion: version, head: { stats: new Array(headStatsLength(8)).fill(x) } });
-    // 45 numbers of 40: norm 268, inside 300; of 50: norm 335, over it (and far inside the default 2,000).
+    const withHead = (x: number) => ({ ...report(round), modelVersion: version, head: { stats: new Array(headStatsLength(9)).fill(x) } });
+    // 55 numbers of 40: norm 297, inside 300 (and far over the default 40: the site's bound is the one applied); of 42: norm 311, over it.
     expect(await (await postReport('tightclip', withHead(40))).json()).toMatchObject({ accepted: true, head: 'counted' });
-    const over = await postReport('tightclip', withHead(50));
+    const over = await postReport('tightclip', withHead(42));
     expect(over.status).toBe(422);
     expect(await over.json()).toMatchObject({ error: 'over_clip' });
     const refused = await admin('/v1/admin/sites/tightclip', 'PUT', { name: 'Tight', allowedOrigins: [SHOP_ORIGIN], headClip: 0 }, TIGHT_TOKEN);
@@ -166,8 +166,8 @@ describe('head statistics in reports', () => {
 
   it('counts statistics of the serving model, ignores another model\'s (keeping the counts), refuses a wrong shape or a norm over the bound', async () => {
     const version = await serving();
-    // tinyModel: embed 3 -> head dimension 3 + 4 cross + 1 = 8 -> 1 + 36 + 8 = 45 numbers.
-    const length = headStatsLength(8);
+    // tinyModel: embed 3 -> head dimension 3 + 5 cross + 1 = 9 -> 1 + 45 + 9 = 55 numbers.
+    const length = headStatsLength(9);
     const round = await currentRoundId();
     const before = await exactRound(round);
     const ok = await postReport('demo', { ...report(round), modelVersion: version, head: { stats: new Array(length).fill(0.5) } });
