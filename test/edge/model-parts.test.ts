@@ -98,14 +98,14 @@ describe('off-policy sums and tower gradients in reports', () => {
   it('releases the four parts noised with their own bounds, and counts four mechanisms', async () => {
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900101'));
     const inRound = <R>(f: (r: RoundAggregator) => R | Promise<R>) => runInDurableObject(stub, (i) => f(i as unknown as RoundAggregator));
-    const terms = { deadline: Date.now() + 100, minCohort: 2, privacy: DEFAULT_PRIVACY };
+    const terms = { deadline: Date.now() + 1500, minCohort: 2, privacy: DEFAULT_PRIVACY }; // room for both reports on a loaded machine
     const g = gradient(0.5 * CLIP);
     const parts = { model: serving, head: null, ope: [{ modelVersion: serving, sums: [3, 1, 3, 1, 3] }], towers: g };
     await inRound(async (r) => {
       await r.addReport(report(900101, serving), terms, { ...parts, head: [1, 2, 3] });
       await r.addReport(report(900101, serving), terms, { ...parts, head: [1, 2, 3] });
     });
-    await new Promise((done) => setTimeout(done, 150));
+    await new Promise((done) => setTimeout(done, 1600));
     await runDurableObjectAlarm(stub);
     expect(await inRound((r) => r.status({ deadline: 0, minCohort: 2 }))).toMatchObject({ status: 'releasable', mechanisms: 4 });
     const release = (await inRound((r) => r.releaseNoised(['c-p1'])))!;
