@@ -1,6 +1,6 @@
 /**
  * `npm run simulate -- [--shoppers N] [--rounds R] [--epsilon E|none] [--seed S] [--categories C]
- * [--products P] [--decisions D] [--min-cohort K] [--drift F] [--head-clip C] [--carry C] [--port PORT] [--chart FILE] [--json]`
+ * [--products P] [--decisions D] [--min-cohort K] [--drift F] [--head-clip C] [--carry C] [--tower-rate R] [--port PORT] [--chart FILE] [--json]`
  *
  * Runs the storefront simulation (simulation.ts) and prints each round's figures, or with --json
  * one object whose `summary` holds ctr_vs_random, ctr_vs_oracle and epsilon (spent). Writes the
@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
         drift: { type: 'string' },
         'head-clip': { type: 'string' },
         carry: { type: 'string' },
+        'tower-rate': { type: 'string' },
         port: { type: 'string' },
         chart: { type: 'string', default: 'dist/simulation/ctr-by-round.svg' },
         json: { type: 'boolean', default: false },
@@ -54,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
     drift: number(values.drift, d.drift),
     headClip: values['head-clip'] === undefined ? null : Number(values['head-clip']),
     carry: number(values.carry, d.carry),
+    towerRate: number(values['tower-rate'], d.towerRate),
     port: number(values.port, d.port),
   };
   const problem = invalidOptions(options);

@@ -52,11 +52,13 @@ export interface SimulationOptions {
   headClip: number | null;
   /** The trainer's share of the serving model's evidence carried into each fit (round-training.ts). */
   carry: number;
+  /** The trainer's learning rate for the towers' federated step (0: the towers are never moved). */
+  towerRate: number;
   port: number;
   log: (line: string) => void;
 }
 
-export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'log'> = { shoppers: 1000, rounds: 10, epsilon: 8, seed: 1, categories: 8, products: 6, decisions: 2, minCohort: 50, drift: 0.1, headClip: null, carry: DEFAULT_ROUND_FIT.carry, port: 8821 };
+export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'log'> = { shoppers: 1000, rounds: 10, epsilon: 8, seed: 1, categories: 8, products: 6, decisions: 2, minCohort: 50, drift: 0.1, headClip: null, carry: DEFAULT_ROUND_FIT.carry, towerRate: DEFAULT_ROUND_FIT.towerRate, port: 8821 };
 
 /** Why the configuration makes no sense, or null. */
 export function invalidOptions(o: Omit<SimulationOptions, 'log'>): string | null {
@@ -74,7 +76,8 @@ export function invalidOptions(o: Omit<SimulationOptions, 'log'>): string | null
     (o.epsilon !== null && !(o.epsilon >= 0.1 && o.epsilon <= 1000) ? `--epsilon must be from 0.1 to 1000, or none (got ${o.epsilon})` : null) ??
     (!(o.drift >= 0 && o.drift <= 1) ? `--drift must be from 0 to 1 (got ${o.drift})` : null) ??
     (o.headClip !== null && !(o.headClip >= 1 && o.headClip <= 100_000) ? `--head-clip must be from 1 to 100000 (got ${o.headClip})` : null) ??
-    (!(o.carry > 0 && o.carry <= 1) ? `--carry must be above 0 and at most 1 (got ${o.carry})` : null)
+    (!(o.carry > 0 && o.carry <= 1) ? `--carry must be above 0 and at most 1 (got ${o.carry})` : null) ??
+    (!(o.towerRate >= 0 && o.towerRate <= 10) ? `--tower-rate must be from 0 to 10 (got ${o.towerRate})` : null)
   );
 }
 
@@ -253,7 +256,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         if (pulled.budgetExhausted) training = `budget: ${pulled.budgetExhausted}`;
         else if (!pulled.released.includes(round)) training = `kept the model: round ${round} was not released (${pulled.belowCohort.includes(round) ? `below K = ${o.minCohort}` : 'no reports'})`;
         else {
-          const fitted = await fitFromRounds(client, paths, SITE, { ...DEFAULT_ROUND_FIT, carry: o.carry });
+          const fitted = await fitFromRounds(client, paths, SITE, { ...DEFAULT_ROUND_FIT, carry: o.carry, towerRate: o.towerRate });
           const { version } = await publishCandidate(client, paths);
           await client.promote(version);
           await sleep(EDGE_SITE_CACHE_MS);

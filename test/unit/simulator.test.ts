@@ -19,6 +19,7 @@ describe('simulator configuration', () => {
     expect(invalidOptions({ ...DEFAULT_SIMULATION, headClip: 300 })).toBeNull();
     expect(invalidOptions({ ...DEFAULT_SIMULATION, carry: 0 })).toMatch(/--carry/);
     expect(invalidOptions({ ...DEFAULT_SIMULATION, carry: 1.5 })).toMatch(/--carry/);
+    expect(invalidOptions({ ...DEFAULT_SIMULATION, towerRate: -1 })).toMatch(/--tower-rate/);
   });
 
   it('calibrates the noise so the whole run spends the epsilon asked for', () => {
