@@ -16,7 +16,7 @@ const SLOT_BUCKETS = 4;
 /** Everything that changes what a feature index means. Its digest is the spec version. */
 const SPEC = {
   name: 'vitrine-features',
-  revision: 3,
+  revision: 4,
   categoryBuckets: CATEGORY_BUCKETS,
   brandBuckets: BRAND_BUCKETS,
   slotBuckets: SLOT_BUCKETS,
@@ -55,6 +55,15 @@ export const CREATIVE_DIM =
  */
 export const CROSS_DIM = SPEC.cross.length;
 
+/**
+ * Pseudo-events of no category or brand added under the category and brand shares. Without them
+ * a shopper seen once has a share of 1 for the category and brand of that one product, which
+ * overstates a sparse profile, and the last layer, fitted on the policy's own decisions, learned
+ * to discount high brand shares altogether (the simulator's brand choices fell below random).
+ * With two, one view gives 1/3 and ten views of one brand 10/12: the share grows with evidence.
+ */
+const SMOOTHING = 2;
+
 /** The cross features of one shopper (profile, page) against each creative, row-major [n, CROSS_DIM]. */
 export function crossRows(profile: ShopperProfile, page: PageContext, creatives: readonly CreativeAttributes[]): Float32Array {
   const out = new Float32Array(creatives.length * CROSS_DIM);
@@ -65,10 +74,12 @@ export function crossRows(profile: ShopperProfile, page: PageContext, creatives:
   for (const k in profile.brands) brandTotal += profile.brands[k]!;
   let priceTotal = 0;
   for (const w of profile.priceBands) priceTotal += w;
+  // A fresh event's weight at the profile's latest event, in its stored scale (profile.ts).
+  const unit = storedScale(profile, profile.lastEventAt ?? profile.epoch);
   creatives.forEach((c, i) => {
     const at = i * CROSS_DIM;
-    const category = categoryTotal > 0 ? (profile.categories[c.category] ?? 0) / categoryTotal : 0;
-    const brand = brandTotal > 0 ? (profile.brands[c.brand] ?? 0) / brandTotal : 0;
+    const category = (profile.categories[c.category] ?? 0) / (categoryTotal + SMOOTHING * unit);
+    const brand = (profile.brands[c.brand] ?? 0) / (brandTotal + SMOOTHING * unit);
     out[at] = category;
     out[at + 1] = brand;
     out[at + 2] = priceTotal > 0 ? profile.priceBands[priceBandOf(c.price)]! / priceTotal : 0;

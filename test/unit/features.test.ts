@@ -25,7 +25,7 @@ describe('feature specification', () => {
 describe('cross features', () => {
   const creative = (category: string, brand: string, price: number) => ({ category, brand, price, layout: 'product_card', messageType: 'new', popularity: 0 }) as const;
 
-  it('are the shares of the decayed profile on the creative\'s category, brand and price band, and the page match', () => {
+  it('are the shares of the decayed profile on the creative\'s category, brand (both smoothed) and price band, and the page match', () => {
     const now = Date.UTC(2026, 0, 1);
     const profile = emptyProfile(now - 3_600_000 * 72);
     applyEvent(profile, { type: 'product_view', at: now - 3_600_000 * 72, category: 'hats', brand: 'Old', price: 30 }); // one half-life ago: half weight
@@ -34,8 +34,10 @@ describe('cross features', () => {
     expect(rows).toHaveLength(3 * CROSS_DIM);
     const row = (i: number) => Array.from(rows.subarray(i * CROSS_DIM, (i + 1) * CROSS_DIM));
     const share = (w: number) => expect.closeTo(w, 5);
-    expect(row(0)).toEqual([share(2 / 3), share(2 / 3), share(1), 1, share(4 / 9)]);
-    expect(row(1)).toEqual([share(1 / 3), share(1 / 3), share(1), 0, share(1 / 9)]);
+    // Stored weights: hats/Old 1 (a half-life old), bags/New 2; two pseudo-events as fresh as
+    // the latest (2 each) under the category and brand shares: 2/7 and 1/7. Price bands: exact.
+    expect(row(0)).toEqual([share(2 / 7), share(2 / 7), share(1), 1, share(4 / 49)]);
+    expect(row(1)).toEqual([share(1 / 7), share(1 / 7), share(1), 0, share(1 / 49)]);
     expect(row(2)).toEqual([0, 0, share(1), 0, 0]);
   });
 
@@ -47,8 +49,19 @@ describe('cross features', () => {
     const profile = emptyProfile(now);
     for (let i = 0; i < 3; i++) applyEvent(profile, { type: 'product_view', at: now, category: 'hats', brand: a, price: 30 });
     const rows = crossRows(profile, { pageType: 'home', category: null, hour: 12, device: 'desktop' }, [creative('hats', a, 30), creative('hats', b, 30)]);
-    expect(rows[1]).toBeCloseTo(1, 6);
+    expect(rows[1]).toBeCloseTo(3 / 5, 6); // three views, two pseudo-events
     expect(rows[CROSS_DIM + 1]).toBe(0);
+  });
+
+  it('grow with evidence: one view of a brand is not a certainty, ten nearly are', () => {
+    const now = Date.UTC(2026, 0, 1);
+    const brandShare = (views: number) => {
+      const profile = emptyProfile(now);
+      for (let i = 0; i < views; i++) applyEvent(profile, { type: 'product_view', at: now, category: 'hats', brand: 'A', price: 30 });
+      return crossRows(profile, { pageType: 'home', category: null, hour: 12, device: 'desktop' }, [creative('hats', 'A', 30)])[1]!;
+    };
+    expect(brandShare(1)).toBeCloseTo(1 / 3, 6);
+    expect(brandShare(10)).toBeCloseTo(10 / 12, 6);
   });
 
   it('are zero for an empty profile (no division by zero)', () => {
