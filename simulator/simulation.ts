@@ -17,13 +17,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setBackend } from '@tensorflow/tfjs-core';
+import * as v from 'valibot';
 import { priceBandOf } from '../protocol/catalog.ts';
 import type { PageContext } from '../protocol/features.ts';
 import { DEFAULT_PRIVACY, epsilonSpent, l2Norm } from '../protocol/privacy.ts';
+import { SiteSettingsSchema } from '../protocol/wire.ts';
 import type { Candidate } from '../protocol/wire.ts';
 import { trainBootstrapModel } from '../model-training/src/bootstrap-model.ts';
 import { EdgeAdminClient } from '../model-training/src/edge-admin-client.ts';
-import { DEFAULT_ROUND_FIT, fitFromRounds, publishCandidate, pullRounds, trainerPaths } from '../model-training/src/round-training.ts';
+import { DEFAULT_ROUND_FIT, fitFromRounds, fitOptionsProblem, publishCandidate, pullRounds, trainerPaths } from '../model-training/src/round-training.ts';
 import { seededRandom } from '../model-training/src/seeded-random.ts';
 import { applyMigrations, startLocalEdge } from '../scripts/local-edge.ts';
 import { DeviceEngine } from '../widget/engine/device-engine.ts';
@@ -73,16 +75,27 @@ export function invalidOptions(o: Omit<SimulationOptions, 'log'>): string | null
     whole('min-cohort', o.minCohort, 2, 1_000_000) ??
     whole('port', o.port, 1024, 65535) ??
     (o.minCohort > o.shoppers ? `--min-cohort ${o.minCohort} is above the population (${o.shoppers} shoppers): no round could ever be released` : null) ??
-    (o.epsilon !== null && !(o.epsilon >= 0.1 && o.epsilon <= 1000) ? `--epsilon must be from 0.1 to 1000, or none (got ${o.epsilon})` : null) ??
+    (o.epsilon === null ? null : siteSettingProblem('epsilonBudget', o.epsilon, `--epsilon ${o.epsilon} (or none)`)) ??
     (!(o.drift >= 0 && o.drift <= 1) ? `--drift must be from 0 to 1 (got ${o.drift})` : null) ??
-    (o.headClip !== null && !(o.headClip >= 1 && o.headClip <= 100_000) ? `--head-clip must be from 1 to 100000 (got ${o.headClip})` : null) ??
-    (!(o.carry > 0 && o.carry <= 1) ? `--carry must be above 0 and at most 1 (got ${o.carry})` : null) ??
-    (!(o.towerRate >= 0 && o.towerRate <= 10) ? `--tower-rate must be from 0 to 10 (got ${o.towerRate})` : null)
+    (o.headClip === null ? null : siteSettingProblem('headClip', o.headClip, `--head-clip ${o.headClip}`)) ??
+    fitOptionsProblem({ ...DEFAULT_ROUND_FIT, carry: o.carry, towerRate: o.towerRate }) ??
+    (o.epsilon === null ? null : tooMuchNoise(o.epsilon, o.rounds))
   );
 }
 
-/** The largest noise multiplier a site accepts (SiteSettingsSchema). */
-const MAX_NOISE_MULTIPLIER = 100;
+/** Why the noise `epsilon` over `rounds` full releases needs is more than a site may set, or null. */
+function tooMuchNoise(epsilon: number, rounds: number): string | null {
+  const z = noiseForEpsilon(epsilon, rounds);
+  // noiseForEpsilon searches up to 200.
+  const problem = siteSettingProblem('noiseMultiplier', z, `the noise multiplier ${z >= 199.9 ? 'above 200' : z.toFixed(1)} that epsilon ${epsilon} over ${rounds} rounds needs`);
+  return problem && `${problem}: allow more epsilon or run fewer rounds`;
+}
+
+/** Why the edge would refuse `value` for a site setting (its own schema), or null: refused here before a run starts. */
+function siteSettingProblem(setting: 'headClip' | 'noiseMultiplier' | 'epsilonBudget', value: number, what: string): string | null {
+  const checked = v.safeParse(SiteSettingsSchema.entries[setting], value);
+  return checked.success ? null : `${what} is not a ${setting} the edge accepts: ${checked.issues[0].message}`;
+}
 
 /** Mechanisms a round's release holds: counts, head statistics, off-policy sums, tower gradients. */
 const MECHANISMS_PER_ROUND = 4;
@@ -173,9 +186,6 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   const random = seededRandom(o.seed);
   const catalog = makeCatalog(o.categories, o.products, random);
   const noiseMultiplier = o.epsilon === null ? noiseForEpsilon(1000, o.rounds) : noiseForEpsilon(o.epsilon, o.rounds);
-  if (noiseMultiplier > MAX_NOISE_MULTIPLIER) {
-    throw new Error(`epsilon ${o.epsilon} over ${o.rounds} rounds needs noise multiplier ${noiseMultiplier.toFixed(1)}, above the edge's maximum of ${MAX_NOISE_MULTIPLIER}: allow more epsilon or run fewer rounds`);
-  }
 
   const state = mkdtempSync(path.join(tmpdir(), 'vitrine-sim-'));
   const devices = new SimulatedDevices();

@@ -9,7 +9,7 @@ import { progress } from './progress.ts';
 import { bootstrapSiteModel } from './bootstrap-model.ts';
 import { EdgeAdminClient, EdgeError } from './edge-admin-client.ts';
 import { NotEnoughSignal } from './round-statistics.ts';
-import { DEFAULT_ROUND_FIT, evaluatePulled, fitFromRounds, promoteIfBetter, publishCandidate, pullRounds, trainerPaths } from './round-training.ts';
+import { DEFAULT_ROUND_FIT, evaluatePulled, fitFromRounds, fitOptionsProblem, promoteIfBetter, publishCandidate, pullRounds, trainerPaths } from './round-training.ts';
 
 const USAGE = `usage: vitrine-train <command> [options]
 
@@ -131,22 +131,13 @@ async function main(argv: string[]): Promise<number> {
       return r.budgetExhausted ? 3 : 0;
     }
     case 'fit': {
-      const minSignal = Number(values['min-signal']);
-      if (!(minSignal > 0)) {
-        process.stderr.write('vitrine-train: --min-signal must be a positive number\n');
+      const options = { minSignal: Number(values['min-signal']), towerRate: Number(values['tower-rate']), carry: Number(values.carry) };
+      const problem = fitOptionsProblem(options);
+      if (problem) {
+        process.stderr.write(`vitrine-train: ${problem}\n`);
         return 2;
       }
-      const towerRate = Number(values['tower-rate']);
-      if (!(towerRate >= 0 && towerRate <= 10)) {
-        process.stderr.write('vitrine-train: --tower-rate must be a number from 0 to 10\n');
-        return 2;
-      }
-      const carry = Number(values.carry);
-      if (!(carry > 0 && carry <= 1)) {
-        process.stderr.write('vitrine-train: --carry must be a number above 0 and at most 1\n');
-        return 2;
-      }
-      const r = await fitFromRounds(client, paths, site, { minSignal, towerRate, carry });
+      const r = await fitFromRounds(client, paths, site, options);
       const towers = r.towers.skipped ? `towers kept: ${r.towers.skipped}` : `towers stepped (norm ${r.towers.stepNorm.toPrecision(3)}) with ${r.towers.reports} device gradients`;
       print(r, `candidate ${r.version}: model ${r.base}'s last layer updated with rounds ${r.rounds.join(', ')} (~${Math.round(r.examples)} examples, noise sd ${Math.round(r.noiseStd)}); ${towers}; publish it with: vitrine-train publish`);
       return 0;

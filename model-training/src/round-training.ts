@@ -123,6 +123,18 @@ export interface FitOptions {
 export const DEFAULT_ROUND_FIT: FitOptions = { minSignal: 10, towerRate: 0.5, carry: 0.7 };
 
 /**
+ * Why fit options make no sense, or null; `flag` names each option as the caller's command line
+ * spells it. The one check for the trainer's CLI and the simulator, so both refuse the same
+ * values before any work starts.
+ */
+export function fitOptionsProblem(o: FitOptions): string | null {
+  if (!(o.minSignal > 0)) return `--min-signal must be a positive number (got ${o.minSignal})`;
+  if (!(o.towerRate >= 0 && o.towerRate <= 10)) return `--tower-rate must be a number from 0 to 10 (got ${o.towerRate})`;
+  if (!(o.carry > 0 && o.carry <= 1)) return `--carry must be a number above 0 and at most 1 (got ${o.carry})`;
+  return null;
+}
+
+/**
  * One federated-averaging step for the towers from the released gradient sums of `base`: the
  * average device gradient (sum / reports, noise included) times the rate. Skipped when the noise
  * is as large as the signal: E|noised sum|^2 = |sum|^2 + P sigma^2, so the step is taken only when

@@ -20,6 +20,10 @@ describe('simulator configuration', () => {
     expect(invalidOptions({ ...DEFAULT_SIMULATION, carry: 0 })).toMatch(/--carry/);
     expect(invalidOptions({ ...DEFAULT_SIMULATION, carry: 1.5 })).toMatch(/--carry/);
     expect(invalidOptions({ ...DEFAULT_SIMULATION, towerRate: -1 })).toMatch(/--tower-rate/);
+    // The edge's own schema decides: a bound or a noise level it would refuse is refused up front.
+    expect(invalidOptions({ ...DEFAULT_SIMULATION, headClip: 200_000 })).toMatch(/--head-clip 200000 is not a headClip the edge accepts/);
+    expect(invalidOptions({ ...DEFAULT_SIMULATION, epsilon: 0.1, rounds: 100 })).toMatch(/noise multiplier .* needs is not a noiseMultiplier the edge accepts.*fewer rounds/);
+    expect(invalidOptions({ ...DEFAULT_SIMULATION, epsilon: 0.5, rounds: 10 })).toBeNull();
   });
 
   it('calibrates the noise so the whole run spends the epsilon asked for', () => {
