@@ -123,9 +123,9 @@ export interface FitOptions {
 export const DEFAULT_ROUND_FIT: FitOptions = { minSignal: 10, towerRate: 0.5, carry: 0.7 };
 
 /**
- * Why fit options make no sense, or null; `flag` names each option as the caller's command line
- * spells it. The one check for the trainer's CLI and the simulator, so both refuse the same
- * values before any work starts.
+ * Why fit options make no sense, or null, naming each option by its command-line flag (the
+ * trainer's and the simulator's are spelled alike). The one check for both, so they refuse the
+ * same values before any work starts.
  */
 export function fitOptionsProblem(o: FitOptions): string | null {
   if (!(o.minSignal > 0)) return `--min-signal must be a positive number (got ${o.minSignal})`;
