@@ -12,6 +12,13 @@ export const DEMO_TOKEN = 'test-demo-admin-token-0001';
 export const OTHER_TOKEN = 'test-other-admin-token-0002';
 export const TIGHT_TOKEN = 'test-tight-admin-token-0004';
 export const SHOP_ORIGIN = 'http://shop.example';
+/**
+ * How long the rounds that tests open in a Durable Object stay open: enough for their reports on
+ * a loaded machine (at +50 ms, and once at +400 ms beside a 20,000-shopper simulation, CI closed a
+ * round before its last report arrived). Each test then waits it out; they are about sums and
+ * budgets, not the clock.
+ */
+export const TEST_ROUND_MS = 1500;
 const BASE = 'http://edge.test';
 
 export function edge(path: string, init: RequestInit = {}): Promise<Response> {

@@ -10,7 +10,7 @@ import type { RoundAggregator } from '../../edge-worker/src/round-aggregator.ts'
 import { DEFAULT_PRIVACY, l2Norm } from '../../protocol/privacy.ts';
 import { quantizeGradient, towerParameterCount } from '../../protocol/tower-gradient.ts';
 import type { Report } from '../../protocol/wire.ts';
-import { admin, currentRoundId, edge, exactRound, expectOk, postReport, seedDemoSite, tinyModel } from './edge-helpers.ts';
+import { admin, currentRoundId, edge, exactRound, expectOk, postReport, seedDemoSite, TEST_ROUND_MS, tinyModel } from './edge-helpers.ts';
 
 const TINY_TOWERS = towerParameterCount(tinyModel().model.topology);
 const CLIP = DEFAULT_PRIVACY.towerClip;
@@ -98,14 +98,14 @@ describe('off-policy sums and tower gradients in reports', () => {
   it('releases the four parts noised with their own bounds, and counts four mechanisms', async () => {
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900101'));
     const inRound = <R>(f: (r: RoundAggregator) => R | Promise<R>) => runInDurableObject(stub, (i) => f(i as unknown as RoundAggregator));
-    const terms = { deadline: Date.now() + 1500, minCohort: 2, privacy: DEFAULT_PRIVACY }; // room for both reports on a loaded machine
+    const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 2, privacy: DEFAULT_PRIVACY };
     const g = gradient(0.5 * CLIP);
     const parts = { model: serving, head: null, ope: [{ modelVersion: serving, sums: [3, 1, 3, 1, 3] }], towers: g };
     await inRound(async (r) => {
       await r.addReport(report(900101, serving), terms, { ...parts, head: [1, 2, 3] });
       await r.addReport(report(900101, serving), terms, { ...parts, head: [1, 2, 3] });
     });
-    await new Promise((done) => setTimeout(done, 1600));
+    await new Promise((done) => setTimeout(done, TEST_ROUND_MS + 100));
     await runDurableObjectAlarm(stub);
     expect(await inRound((r) => r.status({ deadline: 0, minCohort: 2 }))).toMatchObject({ status: 'releasable', mechanisms: 4 });
     const release = (await inRound((r) => r.releaseNoised(['c-p1'])))!;

@@ -5,7 +5,7 @@ import type { Report } from '../../protocol/wire.ts';
 import type { RoundAggregator } from '../../edge-worker/src/round-aggregator.ts';
 import { DEFAULT_PRIVACY, epsilonSpent } from '../../protocol/privacy.ts';
 import { roundAggregator } from '../../edge-worker/src/rounds.ts';
-import { admin, currentRoundId, expectOk, postReport, seedDemoSite, SHOP_ORIGIN } from './edge-helpers.ts';
+import { admin, currentRoundId, expectOk, postReport, seedDemoSite, SHOP_ORIGIN, TEST_ROUND_MS } from './edge-helpers.ts';
 
 const report = (round: number, clicks = 1): Report => ({
   v: 1,
@@ -15,12 +15,6 @@ const report = (round: number, clicks = 1): Report => ({
   outcomes: [{ creativeId: 'c-p1', impressions: 2, clicks, conversions: 0, dismissals: 0 }],
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/**
- * How long the rounds these tests open stay open: enough for their reports on a loaded machine
- * (at +50 ms, and once at +400 ms beside a 20,000-shopper simulation, CI closed a round before
- * its last report arrived). Each test then waits it out; the tests are about sums and budgets.
- */
-const ROUND_MS = 1500;
 
 /** Runs `callback` inside one round's Durable Object, typed as the class it is. */
 function inRound<R>(stub: DurableObjectStub, callback: (round: RoundAggregator) => R | Promise<R>): Promise<R> {
@@ -47,7 +41,7 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
 
   it('noises the head for the bound the round began under, and ignores a head over it when the site raised its bound mid-round', async () => {
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900011'));
-    const tight = { deadline: Date.now() + ROUND_MS, minCohort: 2, privacy: { ...DEFAULT_PRIVACY, headClip: 20 } };
+    const tight = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 2, privacy: { ...DEFAULT_PRIVACY, headClip: 20 } };
     const raised = { ...tight, privacy: { ...DEFAULT_PRIVACY, headClip: 2000 } };
     const head = (stats: number[]) => ({ model: 'aaaaaaaaaaaaaaaa', head: stats, ope: null, towers: null });
     const withHead = (stats: number[]): Report => ({ ...report(900011), modelVersion: 'aaaaaaaaaaaaaaaa', head: { stats } });
@@ -59,7 +53,7 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
       await round.addReport(withHead(small), raised, head(small)),
     ]);
     expect(outcomes.map((o) => o.head)).toEqual(['counted', 'ignored_over_round_bound', 'counted']);
-    await sleep(ROUND_MS + 100);
+    await sleep(TEST_ROUND_MS + 100);
     await runDurableObjectAlarm(stub);
     const release = (await inRound(stub, (round) => round.releaseNoised(['c-p1'])))!;
     expect(release.noise.headStd).toBe(DEFAULT_PRIVACY.noiseMultiplier * 20);
@@ -68,7 +62,7 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
 
   it('closes at the deadline: later reports are refused; at K contributors the sums are released noised, once', async () => {
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900001'));
-    const terms = { deadline: Date.now() + ROUND_MS, minCohort: 3, privacy: DEFAULT_PRIVACY };
+    const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 3, privacy: DEFAULT_PRIVACY };
     const withHead = (clicks: number): Report => ({ ...report(900001, clicks), modelVersion: 'aaaaaaaaaaaaaaaa', head: { stats: [1, 2, 3, 4, 5, 6, 7] } });
     const results = await inRound(stub, async (round) => [
       await round.addReport(withHead(1), terms, { model: 'aaaaaaaaaaaaaaaa', head: [1, 2, 3, 4, 5, 6, 7], ope: null, towers: null }),
@@ -81,7 +75,7 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
       [false, false, 'ignored_other_model'],
     ]);
     expect((await inRound(stub, (round) => round.status(terms))).status).toBe('open');
-    await sleep(ROUND_MS + 100);
+    await sleep(TEST_ROUND_MS + 100);
     // The alarm has fired by now or fires here; either way the round is closed after it.
     await runDurableObjectAlarm(stub);
     const late = await inRound(stub, (round) => round.addReport(report(900001, 1), terms, null));
@@ -107,12 +101,12 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
 
   it('withholds the sums of a closed round below K', async () => {
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900002'));
-    const terms = { deadline: Date.now() + ROUND_MS, minCohort: 3, privacy: DEFAULT_PRIVACY };
+    const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 3, privacy: DEFAULT_PRIVACY };
     await inRound(stub, async (round) => {
       await round.addReport(report(900002), terms, null);
       await round.addReport(report(900002), terms, null);
     });
-    await sleep(ROUND_MS + 100);
+    await sleep(TEST_ROUND_MS + 100);
     expect(await inRound(stub, (round) => round.status(terms))).toEqual({ status: 'below_cohort', contributors: 2, minCohort: 3, deadline: terms.deadline });
     expect(await inRound(stub, (round) => round.releaseNoised(['c-p1']))).toBeNull();
   });
@@ -124,11 +118,11 @@ describe('the privacy budget', () => {
   /** A past round of the demo site with `n` reports in it, closed. */
   async function closedRound(round: number, n: number): Promise<void> {
     const stub = roundAggregator(env.ROUNDS, 'demo', round);
-    const terms = { deadline: Date.now() + ROUND_MS, minCohort: 3, privacy: DEFAULT_PRIVACY };
+    const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 3, privacy: DEFAULT_PRIVACY };
     await inRound(stub, async (r) => {
       for (let i = 0; i < n; i++) await r.addReport(report(round), terms, null);
     });
-    await sleep(ROUND_MS + 100);
+    await sleep(TEST_ROUND_MS + 100);
     await runDurableObjectAlarm(stub);
     // Every report made it in before the deadline: the test is about the budget, not the clock.
     expect((await inRound(stub, (r) => r.status({ deadline: 0, minCohort: 3 }))).contributors).toBe(n);
