@@ -4,6 +4,7 @@
  * demo storefront, both started by `npm start` on test ports with fresh state.
  */
 import { defineConfig } from '@playwright/test';
+import type { JourneyOptions } from './test/e2e/journey-test.ts';
 
 export const EDGE_PORT = 8797;
 export const SHOP_PORT = 5183;
@@ -11,13 +12,21 @@ export const ADMIN_TOKEN = 'e2e-demo-admin-token-0000';
 /** Two more sites for the dashboard's tests: one with results, one empty. */
 export const DASHBOARD_TOKENS = { dash: 'e2e-dash-admin-token-00000', empty: 'e2e-empty-admin-token-0000' };
 
-export default defineConfig({
+/** The journeys every engine must pass; the other specs are Chromium's (Playwright's own APIs). */
+const JOURNEYS = /journeys\.spec\.ts$/;
+
+export default defineConfig<JourneyOptions>({
   testDir: 'test/e2e',
   outputDir: 'test-results/e2e',
   fullyParallel: false,
   workers: 1,
   timeout: 30_000,
   reporter: [['list']],
+  projects: [
+    { name: 'chromium', use: { engine: 'chromium' } },
+    { name: 'firefox', testMatch: JOURNEYS, use: { engine: 'firefox' } },
+    { name: 'webkit', testMatch: JOURNEYS, use: { engine: 'webkit' } },
+  ],
   use: {
     baseURL: `http://127.0.0.1:${SHOP_PORT}`,
     launchOptions: {
@@ -41,6 +50,7 @@ export default defineConfig({
       VITRINE_EXTRA_ADMIN_TOKENS: JSON.stringify(DASHBOARD_TOKENS),
       VITRINE_SKIP_BUILD: '1',
       VITRINE_FRESH: '1',
+      VITRINE_RECORD_EGRESS: '1',
     },
   },
 });

@@ -4,11 +4,15 @@
  *
  * Environment: VITRINE_EDGE_PORT (8787), VITRINE_SHOP_PORT (5173), VITRINE_STATE_DIR
  * (.wrangler/state), VITRINE_ADMIN_TOKEN (the demo site's local admin token),
- * VITRINE_SKIP_BUILD=1 (use the existing dist/), VITRINE_FRESH=1 (start from empty state).
+ * VITRINE_SKIP_BUILD=1 (use the existing dist/), VITRINE_FRESH=1 (start from empty state),
+ * VITRINE_RECORD_EGRESS=1 (the e2e tests: the edge port is a recording proxy, test/fixtures/
+ * egress-recorder.ts, and wrangler listens on the next port).
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import path from 'node:path';
+import { createEgressRecorder } from '../test/fixtures/egress-recorder.ts';
 import { createShopServer } from '../test/fixtures/storefront/shop-server.ts';
 import { DEMO_SITE } from '../test/fixtures/storefront/demo-catalog.ts';
 import { applyMigrations, assertPortFree, startLocalEdge } from './local-edge.ts';
@@ -32,6 +36,9 @@ async function main(): Promise<void> {
   const token = process.env.VITRINE_ADMIN_TOKEN ?? DEV_ADMIN_TOKEN;
   await assertPortFree(edgePort, 'VITRINE_EDGE_PORT');
   await assertPortFree(shopPort, 'VITRINE_SHOP_PORT');
+  const recording = process.env.VITRINE_RECORD_EGRESS === '1';
+  const workerPort = recording ? edgePort + 1 : edgePort;
+  if (recording) await assertPortFree(workerPort, 'VITRINE_EDGE_PORT (and the port after it)');
 
   if (process.env.VITRINE_SKIP_BUILD !== '1') {
     const build = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build-widget.ts'], { cwd: root, stdio: 'inherit' });
@@ -42,12 +49,14 @@ async function main(): Promise<void> {
 
   let edge: LocalEdge | null = null;
   const shop = createShopServer({ edge: `http://127.0.0.1:${edgePort}`, site: DEMO_SITE });
+  const recorder = recording ? createEgressRecorder(workerPort) : null;
   let stopping = false;
   const stop = (code: number) => {
     if (stopping) return;
     stopping = true;
     edge?.stop();
     shop.close();
+    recorder?.close();
     process.exit(code);
   };
   process.on('SIGINT', () => stop(0));
@@ -62,13 +71,11 @@ async function main(): Promise<void> {
   try {
     // VITRINE_EXTRA_ADMIN_TOKENS (JSON {site: token}): more sites on this local edge (the dashboard's tests use two).
     const extra = JSON.parse(process.env.VITRINE_EXTRA_ADMIN_TOKENS ?? '{}') as Record<string, string>;
-    edge = await startLocalEdge(edgePort, stateDir, { ADMIN_TOKENS: JSON.stringify({ ...extra, [DEMO_SITE]: token }) });
+    edge = await startLocalEdge(workerPort, stateDir, { ADMIN_TOKENS: JSON.stringify({ ...extra, [DEMO_SITE]: token }) });
     const shopOrigins = [`http://127.0.0.1:${shopPort}`, `http://localhost:${shopPort}`];
     await seedDemo(edge.url, token, shopOrigins, (line) => console.log(line));
-    await new Promise<void>((resolve, reject) => {
-      shop.once('error', reject);
-      shop.listen(shopPort, '127.0.0.1', resolve);
-    });
+    if (recorder) await listen(recorder, edgePort);
+    await listen(shop, shopPort);
   } catch (e) {
     console.error(`vitrine: ${e instanceof Error ? e.message : String(e)}`);
     stop(1);
@@ -76,9 +83,16 @@ async function main(): Promise<void> {
   }
   console.log(`\nVitrine is running.
   storefront  http://127.0.0.1:${shopPort}/
-  edge        ${edge.url}/v1/sites/${DEMO_SITE}/config
+  edge        http://127.0.0.1:${edgePort}/v1/sites/${DEMO_SITE}/config
   admin token ${token} (local only)
 Press Ctrl-C to stop.`);
+}
+
+function listen(server: Server, at: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at, '127.0.0.1', resolve);
+  });
 }
 
 main().catch((e: unknown) => {

@@ -1,0 +1,72 @@
+/**
+ * Firefox ESR (Debian's /usr/bin/firefox-esr) driven by puppeteer-core over WebDriver BiDi. One
+ * browser per test worker; each session is a fresh browser context (its own storage).
+ * puppeteer's waitForFunction and setViewport do not work against Firefox over BiDi: nothing
+ * here uses them (journeys poll with `until`).
+ */
+import puppeteer from 'puppeteer-core';
+import type { Browser, BrowserContext, Page } from 'puppeteer-core';
+import type { BrowserSession, ConsoleEntry, PageFunction } from './browser-session.ts';
+
+export const FIREFOX = '/usr/bin/firefox-esr';
+
+export function launchFirefox(): Promise<Browser> {
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    extraPrefsFirefox: { 'intl.accept_languages': 'en-US', 'intl.locale.requested': 'en-US' },
+  });
+}
+
+export async function firefoxSession(browser: Browser): Promise<BrowserSession> {
+  const context: BrowserContext = await browser.createBrowserContext();
+  const logged: ConsoleEntry[] = [];
+  const tabs: Page[] = [];
+  const open = async () => {
+    const page = await context.newPage();
+    page.on('console', (m) => logged.push({ type: m.type() === 'warn' ? 'warning' : m.type(), text: m.text() }));
+    page.on('pageerror', (e) => logged.push({ type: 'pageerror', text: e instanceof Error ? e.message : String(e) }));
+    tabs.push(page);
+    return page;
+  };
+  await open();
+  const page = () => tabs.at(-1)!;
+  return {
+    engine: 'firefox',
+    async goto(url) {
+      await page().goto(url, { waitUntil: 'load' });
+    },
+    async click(selector, inner) {
+      await page().click(inner ? `${selector} >>> ${inner}` : selector);
+    },
+    async type(selector, text) {
+      await page().type(selector, text);
+    },
+    async back() {
+      // goBack() waits for a navigation event that a page restored from the cache may not send.
+      await page().evaluate(() => history.back());
+    },
+    async forward() {
+      await page().evaluate(() => history.forward());
+    },
+    async url() {
+      return page().url();
+    },
+    async evaluate<A, T>(fn: PageFunction<A, T>, arg: A): Promise<T> {
+      return (await page().evaluate(fn as (a: A) => Promise<T>, arg)) as T;
+    },
+    async newTab() {
+      await open();
+    },
+    async closeTab() {
+      await tabs.pop()!.close();
+    },
+    async console() {
+      return logged.slice();
+    },
+    async close() {
+      await context.close();
+    },
+  };
+}

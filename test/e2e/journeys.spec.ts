@@ -1,0 +1,166 @@
+/**
+ * The journeys that matter to a merchant, in every engine: Chromium, Firefox ESR and WebKitGTK
+ * (Safari's engine family) run this same file with the same assertions (playwright.config.ts
+ * projects; the fixture checks egress, page errors and console errors after each test).
+ */
+import { ADMIN_TOKEN, SHOP_PORT } from '../../playwright.config.ts';
+import { until } from '../browsers/browser-session.ts';
+import type { BrowserSession } from '../browsers/browser-session.ts';
+import { command, creativeIn, EDGE, edgeRequests, expect, storeRows, test, vitrineDatabases } from './journey-test.ts';
+
+const SHOP = `http://127.0.0.1:${SHOP_PORT}`;
+
+/** Waits until the hero slot shows a creative; returns its id. */
+function heroCreative(session: BrowserSession, what: string, timeoutMs = 10_000): Promise<string | null> {
+  return until(() => creativeIn(session), (id) => id !== null, `a creative in the hero slot of ${what}`, timeoutMs);
+}
+
+/** Waits until the page at `path` is the one loaded (its URL, and the document finished loading). */
+async function onPage(session: BrowserSession, path: RegExp): Promise<void> {
+  await until(async () => ({ url: await session.url(), ready: await session.evaluate(() => document.readyState, null) }), (p) => path.test(new URL(p.url).pathname) && p.ready === 'complete', `the page ${path}`);
+}
+
+const reportPosts = async () => (await edgeRequests()).filter((r) => r.method === 'POST' && r.url.endsWith('/reports'));
+
+test('first creative on a product page, with the page recorded on the device', async ({ session }) => {
+  await session.goto(`${SHOP}/product/sneakers-1`);
+  await heroCreative(session, 'the product page');
+  const events = await storeRows<{ type: string; productId?: string }>(session, 'events');
+  expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['page_view', 'product_view']));
+  expect(events.find((e) => e.type === 'product_view')?.productId).toBe('sneakers-1');
+});
+
+test('a category journey by real link clicks, then back and forward: every page shows a creative and the engine answers on each', async ({ session }) => {
+  await session.goto(`${SHOP}/`);
+  await heroCreative(session, 'the home page');
+  const visited: string[] = [];
+  for (const category of ['hats', 'bags', 'watches']) {
+    await session.click(`header nav a[href="/category/${category}"]`);
+    await onPage(session, new RegExp(`^/category/${category}$`));
+    await heroCreative(session, `category ${category}`);
+    await session.click('li.tile a');
+    await onPage(session, new RegExp(`^/product/${category}-`));
+    await heroCreative(session, `a ${category} product`);
+    visited.push(new URL(await session.url()).pathname);
+  }
+  // Back twice and forward once: restored from the back/forward cache (WebKit keeps these pages
+  // frozen there) or loaded again, each page shows a creative and its engine still answers.
+  for (const move of ['back', 'back', 'forward'] as const) {
+    await session[move]();
+    await until(() => session.evaluate(() => document.readyState, null), (s) => s === 'complete', `the page after ${move}`);
+    await heroCreative(session, `the page after ${move}`);
+    const exported = JSON.parse(await command<string>(session, 'export')) as { events: { type: string }[] };
+    expect(exported.events.length).toBeGreaterThan(0);
+  }
+  // And onwards from there: the next pages' engines are not held up by the pages left behind.
+  for (const category of ['sneakers', 'shirts']) {
+    await session.click(`header nav a[href="/category/${category}"]`);
+    await onPage(session, new RegExp(`^/category/${category}$`));
+    await heroCreative(session, `category ${category} after the history moves`);
+  }
+  const views = (await storeRows<{ type: string; productId?: string }>(session, 'events')).filter((e) => e.type === 'product_view').map((e) => `/product/${e.productId}`);
+  expect(views).toEqual(expect.arrayContaining(visited));
+});
+
+test('real-time adaptation: after a few product pages of one category, the hero leans to it', async ({ session }) => {
+  // The fixture page sets data-debug: the engine's distribution for the hero can be read.
+  const share = async (category: string) => {
+    await session.goto(`${SHOP}/fixtures/debug-slot`);
+    await heroCreative(session, 'the debug page');
+    const shares = await session.evaluate(
+      (context) => (window as unknown as { vitrine: { engine: { distribution(s: string, c: unknown): Promise<{ category: string; probability: number }[]> } } }).vitrine.engine.distribution('hero', context),
+      { pageType: 'home', category: null, hour: 12, device: 'desktop' },
+    );
+    return shares.filter((s) => s.category === category).reduce((a, s) => a + s.probability, 0);
+  };
+  const before = await share('bags');
+  await session.goto(`${SHOP}/category/bags`);
+  for (let i = 0; i < 3; i++) {
+    await session.click(`li.tile:nth-child(${i + 1}) a`);
+    await onPage(session, /^\/product\/bags-/);
+    await heroCreative(session, 'a bags product');
+    if (i < 2) await session.back();
+    if (i < 2) await onPage(session, /^\/category\/bags$/);
+  }
+  const after = await share('bags');
+  expect(after, `share of bags creatives before ${before.toFixed(3)}, after ${after.toFixed(3)}`).toBeGreaterThan(0.5);
+  expect(after).toBeGreaterThan(3 * before);
+  // Every page's decision was logged on the device (two debug pages, three product pages, the category page).
+  expect((await storeRows(session, 'decisions')).length).toBeGreaterThanOrEqual(6);
+});
+
+test('consent: nothing stored or sent before it; given, the device stores; forget deletes everything', async ({ session }) => {
+  await session.goto(`${SHOP}/fixtures/consent-required`);
+  await heroCreative(session, 'the consent page (personalized in memory)');
+  expect(await vitrineDatabases(session)).toEqual([]);
+  await command(session, 'consent', true);
+  await until(() => vitrineDatabases(session), (names) => names.join() === 'vitrine:demo', 'the site database after consent');
+  await until(async () => (await storeRows<{ type: string }>(session, 'events')).map((e) => e.type), (types) => types.includes('page_view'), 'the page view stored after consent');
+  await command(session, 'forget');
+  expect(await vitrineDatabases(session)).toEqual([]);
+  // The rest of the page stores nothing.
+  await command(session, 'track', 'product_view', { category: 'bags' });
+  expect(JSON.parse(await command<string>(session, 'export'))).toMatchObject({ stored: null });
+  expect(await vitrineDatabases(session)).toEqual([]);
+  expect(await reportPosts()).toEqual([]);
+});
+
+test('a strict Content-Security-Policy page (nonce, strict-dynamic, no unsafe-inline or eval) gets its creative, with no violation', async ({ session }) => {
+  await session.goto(`${SHOP}/fixtures/csp-strict`);
+  await heroCreative(session, 'the strict-CSP page');
+  expect(await session.evaluate(() => (window as unknown as { violations: string[] }).violations, null)).toEqual([]);
+});
+
+test('one report per device and round: a click sends it; a click on the next page sends nothing more', async ({ session }) => {
+  await session.goto(`${SHOP}/category/hats`);
+  await heroCreative(session, 'category hats');
+  await session.click('[data-vitrine-slot="hero"]', 'a[data-creative]');
+  await onPage(session, /^\/product\//);
+  await until(reportPosts, (posts) => posts.length === 1, 'the round report of the click');
+  await heroCreative(session, 'the product page the click landed on');
+  await until(() => storeRows(session, 'outbox'), (rows) => rows.length === 0, 'the acknowledged report leaving the outbox');
+  expect(await storeRows(session, 'ledger')).toHaveLength(1);
+  await session.click('[data-vitrine-slot="hero"]', 'a[data-creative]');
+  await until(() => session.evaluate(() => document.readyState, null), (s) => s === 'complete', 'the page of the second click');
+  await heroCreative(session, 'the page of the second click');
+  await new Promise((r) => setTimeout(r, 800));
+  const posts = await reportPosts();
+  expect(posts).toHaveLength(1);
+  expect(JSON.parse(posts[0]!.body!)).toMatchObject({ v: 1, outcomes: expect.arrayContaining([expect.objectContaining({ clicks: 1 })]) });
+});
+
+test('an event recorded 50 ms before its tab closes is in the store at the next visit', async ({ session }) => {
+  await session.newTab();
+  await session.goto(`${SHOP}/fixtures/plain-slot`);
+  await heroCreative(session, 'the first visit');
+  await session.evaluate(async () => {
+    (window as unknown as { vitrine: (...a: unknown[]) => void }).vitrine('track', 'add_to_cart', { productId: 'bags-5', category: 'bags', price: 99 });
+    await new Promise((r) => setTimeout(r, 50));
+  }, null);
+  await session.closeTab();
+  await session.goto(`${SHOP}/fixtures/plain-slot`);
+  await heroCreative(session, 'the next visit');
+  const events = await storeRows<{ type: string; productId?: string }>(session, 'events');
+  expect(events.filter((e) => e.type === 'add_to_cart').map((e) => e.productId)).toEqual(['bags-5']);
+});
+
+test.describe('the dashboard', () => {
+  test.use({ deviceEgress: false });
+  test('signs in and renders every view', async ({ session }) => {
+    await session.goto(`${EDGE}/v1/admin/`);
+    await session.type('input[name="site"]', 'demo');
+    await session.type('input[name="token"]', ADMIN_TOKEN);
+    await session.click('form.signin button[type="submit"]');
+    for (const view of ['creatives', 'models', 'privacy', 'catalog']) {
+      await session.click(`nav button[data-view="${view}"]`);
+      const shown = await until(
+        () => session.evaluate((v) => ({ current: document.querySelector('main')?.getAttribute('data-current-view'), loading: !!document.querySelector('main [aria-busy="true"]'), text: document.querySelector('main')?.textContent?.length ?? 0 }), view),
+        (s) => s.current === view && !s.loading && s.text > 40,
+        `the ${view} view`,
+      );
+      expect(shown.current).toBe(view);
+    }
+    // The catalog lists the demo's products with their prices.
+    expect(await session.evaluate(() => document.querySelectorAll('main table tbody tr').length, null)).toBeGreaterThan(10);
+  });
+});
