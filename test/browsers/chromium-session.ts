@@ -40,7 +40,7 @@ export async function chromiumSession(browser: Browser): Promise<BrowserSession>
       return page().url();
     },
     async evaluate<A, T>(fn: PageFunction<A, T>, arg: A): Promise<T> {
-      return (await page().evaluate(fn as (a: A) => Promise<T>, arg)) as T;
+      return (await page().evaluate(fn as (a: unknown) => Promise<T>, arg as unknown)) as T;
     },
     async newTab() {
       await open();

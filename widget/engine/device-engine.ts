@@ -17,6 +17,9 @@ import type { Composition } from './composition.ts';
 import { eligibleIndexes, ImpressionCounter, loadDismissed } from './eligibility.ts';
 import { explainDecision } from './explanation.ts';
 import { readProfile, recordEvents } from './event-log.ts';
+import { emptyProfile } from '../../protocol/profile.ts';
+import type { ShopperProfile } from '../../protocol/profile.ts';
+import { applyEvent } from '../../protocol/profile-updates.ts';
 import { drawThetas, sampleIndex, softmaxShares, THOMPSON_DRAWS, thompsonShares, withFloor } from './policy.ts';
 import type { Uniform } from './policy.ts';
 import { moveOutcomesToOutbox, outboxAction } from './report-outbox.ts';
@@ -51,6 +54,37 @@ interface CandidateJob {
 /** Temperature of the popularity prior used before any model is served. */
 const PRIOR_TEMPERATURE = 0.25;
 
+/**
+ * How long opening the site's database and reading what decisions need may take before the
+ * engine gives up on it for this page and keeps its data in memory. IndexedDB that does not
+ * answer is not an error anyone sees: another tab holding an upgrade, or a page frozen in the
+ * back/forward cache holding a transaction's locks. Under the loader's own bound (1.5 s), so
+ * the engine falls back before the page stops waiting for it.
+ */
+export const STORAGE_ANSWER_MS = 1200;
+
+class StorageNotAnswering extends Error {}
+
+function withinMs<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StorageNotAnswering(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, bound]).finally(() => clearTimeout(timer));
+}
+
+/** What decisions read, loaded from the store once per page and kept in memory from then on. */
+interface LocalState {
+  profile: ShopperProfile;
+  impressions: ImpressionCounter;
+  dismissed: Set<string>;
+}
+
+async function readLocalState(db: DeviceDB, now: number): Promise<LocalState> {
+  const [profile, impressions, dismissed] = await Promise.all([readProfile(db, undefined, now), ImpressionCounter.load(db, now), loadDismissed(db)]);
+  return { profile, impressions, dismissed };
+}
+
 export class DeviceEngine implements EngineApi {
   private edge = '';
   private site = '';
@@ -61,6 +95,16 @@ export class DeviceEngine implements EngineApi {
   /** Encoded candidates per config and slot: they change only with the config. */
   private encoded = new WeakMap<SiteConfig, Map<string, Float32Array>>();
   private reporting = false;
+  /**
+   * The shopper's profile as this tab knows it: what decisions read (never IndexedDB). Events are
+   * folded in here at once and written behind (`unsaved`, `saving`); each write returns the
+   * stored profile, which also holds other tabs' events, and becomes this copy again.
+   */
+  private profile: ShopperProfile = emptyProfile(Date.now());
+  private unsaved: ShopperEvent[] = [];
+  private saving: Promise<void> | null = null;
+  /** Tells this site's other tabs that the stored profile changed (they re-read it). */
+  private channel: BroadcastChannel | null = null;
 
   constructor(private readonly random: Uniform = Math.random) {}
 
@@ -69,50 +113,107 @@ export class DeviceEngine implements EngineApi {
     this.site = options.site;
     this.reporting = options.reporting;
     const serving = new ServingState(this.edge, this.site);
-    // Opening the database (then reading today's impressions) and fetching the config do not
+    // Opening the database (and reading what decisions need) and fetching the config do not
     // depend on each other: overlap them.
-    const opening = this.openStore(options.storage);
-    const [store, loaded, impressions, dismissed] = await Promise.allSettled([
-      opening,
-      serving.load(Date.now()),
-      opening.then((s) => ImpressionCounter.load(s.db, Date.now())),
-      opening.then((s) => loadDismissed(s.db)),
-    ]);
+    const [store, loaded] = await Promise.allSettled([this.openStore(options.storage), serving.load(Date.now())]);
     if (store.status === 'rejected') return { state: 'unavailable', reason: `no storage at all: ${String(store.reason)}` };
     this.db = store.value.db;
     if (loaded.status === 'rejected') {
       return { state: 'unavailable', reason: String(loaded.reason instanceof Error ? loaded.reason.message : loaded.reason) };
     }
     this.serving = serving;
-    if (impressions.status === 'fulfilled') this.impressions = impressions.value;
-    if (dismissed.status === 'fulfilled') this.dismissed = dismissed.value;
+    ({ profile: this.profile, impressions: this.impressions, dismissed: this.dismissed } = store.value.local);
+    // A device without durable storage keeps no ledger: it could not keep to one report per round.
+    if (store.value.fallback) this.reporting = false;
+    else if (options.storage === 'persistent' && typeof BroadcastChannel === 'function') {
+      this.channel = new BroadcastChannel(`vitrine:${this.site}`);
+      this.channel.onmessage = () => void this.adoptStoredProfile();
+    }
     const fallbackReason = [store.value.fallback, loaded.value].filter(Boolean).join('; ') || null;
     if (this.reporting) void this.retryOutbox();
     return { state: 'ready', modelVersion: serving.current!.model?.version ?? null, storage: options.storage === 'persistent' && !store.value.fallback ? 'indexeddb' : 'memory', fallbackReason };
   }
 
   /**
-   * The site's IndexedDB database, or an in-memory one (fake-indexeddb, loaded only when
-   * needed) when consent is pending or IndexedDB is unavailable (blocked, private mode). The
-   * in-memory implementation replaces the IndexedDB globals of this worker only, never the page's.
+   * The site's IndexedDB database and what decisions read from it, or an in-memory database
+   * (fake-indexeddb, loaded only when needed) when consent is pending, or IndexedDB throws or
+   * does not answer within STORAGE_ANSWER_MS. The in-memory implementation replaces the IndexedDB
+   * globals of this worker only, never the page's.
    */
-  private async openStore(storage: EngineStartOptions['storage']): Promise<{ db: DeviceDB; fallback: string | null }> {
+  private async openStore(storage: EngineStartOptions['storage']): Promise<{ db: DeviceDB; local: LocalState; fallback: string | null }> {
+    const now = Date.now();
     if (storage === 'persistent') {
+      const opening = openDeviceStore(this.site);
       try {
-        return { db: await openDeviceStore(this.site), fallback: null };
+        const db = await withinMs(opening, STORAGE_ANSWER_MS, 'opening IndexedDB');
+        try {
+          return { db, local: await withinMs(readLocalState(db, now), STORAGE_ANSWER_MS, 'reading IndexedDB'), fallback: null };
+        } catch (e) {
+          db.close();
+          throw e;
+        }
       } catch (e) {
+        // An open that answers after all is closed at once: this page has moved on to memory.
+        opening.then((late) => late.close(), () => undefined);
         await import('fake-indexeddb/auto');
-        return { db: await openDeviceStore(this.site), fallback: `IndexedDB unavailable (${String(e)}); keeping this page's data in memory` };
+        const db = await openDeviceStore(this.site);
+        const why = e instanceof StorageNotAnswering ? `${e.message} (another tab may hold it)` : `IndexedDB unavailable (${String(e)})`;
+        return { db, local: await readLocalState(db, now), fallback: `${why}; keeping this page's data in memory, and sending no report from it` };
       }
     }
     await import('fake-indexeddb/auto');
-    return { db: await openDeviceStore(this.site), fallback: null };
+    const db = await openDeviceStore(this.site);
+    return { db, local: await readLocalState(db, now), fallback: null };
   }
 
+  /** Folds the events into this tab's profile at once (the next decision sees them) and writes them behind. */
   async track(events: ShopperEvent[]): Promise<void> {
-    if (!this.db) return;
-    await recordEvents(this.db, events);
-    for (const e of events) if (e.type === 'purchase') await attributePurchase(this.db, e.at, this.serving?.current?.config.attributionDays);
+    if (!this.db || events.length === 0) return;
+    for (const e of events) applyEvent(this.profile, e);
+    this.unsaved.push(...events);
+    this.saving ??= this.save();
+  }
+
+  /**
+   * Writes what was recorded, in batches: one transaction for everything recorded while the
+   * previous one was in flight. A batch starts as soon as the first event is recorded, so an
+   * event is in the store a few milliseconds later (a tab closed right after loses nothing).
+   */
+  private async save(): Promise<void> {
+    try {
+      while (this.db && this.unsaved.length > 0) {
+        const batch = this.unsaved.splice(0);
+        const stored = await recordEvents(this.db, batch);
+        // The stored profile holds every tab's events up to now; this tab's newer ones go on top.
+        this.profile = stored;
+        for (const e of this.unsaved) applyEvent(this.profile, e);
+        this.channel?.postMessage('profile');
+        for (const e of batch) if (e.type === 'purchase') await attributePurchase(this.db, e.at, this.serving?.current?.config.attributionDays);
+      }
+    } catch (e) {
+      console.warn('[vitrine] events were not stored:', e);
+    } finally {
+      this.saving = null;
+    }
+  }
+
+  /** Another tab stored events: take the stored profile (with this tab's unsaved events on top). */
+  private async adoptStoredProfile(): Promise<void> {
+    const db = this.db;
+    if (!db || this.saving) return; // the write in flight brings the stored profile back anyway
+    try {
+      const stored = await readProfile(db);
+      if (this.saving || this.db !== db) return;
+      this.profile = stored;
+      for (const e of this.unsaved) applyEvent(this.profile, e);
+    } catch {
+      // the next write brings it back
+    }
+  }
+
+  /** Settles once every event recorded so far is in the store. */
+  private async saved(): Promise<void> {
+    while (this.saving) await this.saving;
   }
 
   async trackCalls(calls: [type: unknown, props: unknown][]): Promise<string[]> {
@@ -135,7 +236,7 @@ export class DeviceEngine implements EngineApi {
     const now = Date.now();
     void serving.refreshIfDue(now);
     const decisions = await serving.with(async ({ config, model }) => {
-      const { templates, candidates, profile, shopper, eligible } = await this.situation(db, config, page, now);
+      const { templates, candidates, profile, shopper, eligible } = this.situation(config, page, now);
       const out: Decision[] = [];
       // The head features of each chosen creative: kept in the worker's log (they go into the
       // round report's statistics), never handed to the page.
@@ -215,7 +316,7 @@ export class DeviceEngine implements EngineApi {
     if (!db || !this.serving) return [];
     const now = Date.now();
     const result = await this.serving.with(async ({ config, model }) => {
-      const { candidates, shopper, eligible } = await this.situation(db, config, page, now);
+      const { candidates, shopper, eligible } = this.situation(config, page, now);
       if (eligible.length === 0) return [];
       const { p } = this.probabilities(config, model, shopper, candidates, slot, eligible, draws);
       return eligible.map((i, k) => ({ creativeId: candidates[i]!.id, category: candidates[i]!.category, probability: p[k]! }));
@@ -227,9 +328,9 @@ export class DeviceEngine implements EngineApi {
    * What a decision starts from, the same for decide() and distribution(): the usable
    * candidates, the profile read now, its encoding on this page, and who is eligible.
    */
-  private async situation(db: DeviceDB, config: SiteConfig, page: PageContext, now: number) {
+  private situation(config: SiteConfig, page: PageContext, now: number) {
     const { templates, candidates } = usable(config);
-    const profile = await readProfile(db);
+    const profile = this.profile;
     return { templates, candidates, profile, shopper: { row: encodeShopper(profile, page, now), cross: crossRows(profile, page, candidates) }, eligible: eligibleIndexes(candidates, config, this.impressions.countsAt(now), this.dismissed) };
   }
 
@@ -330,6 +431,9 @@ export class DeviceEngine implements EngineApi {
 
   /** Closes the database and frees the models (for hosts that outlive the engine: the simulator). */
   async close(): Promise<void> {
+    await this.saved();
+    this.channel?.close();
+    this.channel = null;
     const serving = this.serving;
     this.serving = null;
     await serving?.dispose();
@@ -343,11 +447,14 @@ export class DeviceEngine implements EngineApi {
     // rebuilt. (Not an in-memory store either: fake-indexeddb replaces the IndexedDB globals,
     // and idb, having already wrapped the real ones, cannot wrap its objects.)
     this.db = null;
+    this.unsaved = [];
+    this.profile = emptyProfile(Date.now());
     db?.close();
     await deleteDB(databaseName(this.site));
   }
 
   async exportData(): Promise<string> {
+    await this.saved();
     const db = this.db;
     if (!db) return JSON.stringify({ site: this.site, stored: null });
     const [profile, events, decisions, outbox, ledger] = await Promise.all([

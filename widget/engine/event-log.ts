@@ -33,10 +33,11 @@ const lastSweep = new WeakMap<DeviceDB, number>();
  * transaction never waits on a promise hop between requests. Awaiting each request through idb's
  * promises instead cost about 0.3-0.5 ms per event in Chromium (measured with `npm run bench`).
  */
-function record(db: DeviceDB, events: ShopperEvent[], retention: RetentionPolicy, now: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
+function record(db: DeviceDB, events: ShopperEvent[], retention: RetentionPolicy, now: number): Promise<ShopperProfile> {
+  return new Promise<ShopperProfile>((resolve, reject) => {
     const tx = unwrap(db).transaction(['events', 'profile'], 'readwrite', { durability: 'relaxed' });
-    tx.oncomplete = () => resolve();
+    let written: ShopperProfile | null = null;
+    tx.oncomplete = () => resolve(written!);
     tx.onabort = () => reject(tx.error ?? new DOMException('transaction aborted', 'AbortError'));
     const eventStore = tx.objectStore('events');
     const profileStore = tx.objectStore('profile');
@@ -55,6 +56,7 @@ function record(db: DeviceDB, events: ShopperEvent[], retention: RetentionPolicy
       if (isValidProfile(stored)) {
         for (const e of events) applyEvent(stored, e);
         profileStore.put(stored, 'current');
+        written = stored;
         return;
       }
       // None yet, or a row that cannot be trusted: (re)build from the events stored, which by
@@ -65,6 +67,7 @@ function record(db: DeviceDB, events: ShopperEvent[], retention: RetentionPolicy
         const rebuilt = emptyProfile(all[0]?.at ?? now, retention.halfLifeHours);
         for (const e of all) applyEvent(rebuilt, e);
         profileStore.put(rebuilt, 'current');
+        written = rebuilt;
       };
     };
     // The cap: ids grow with every event recorded (in any tab), so "all but the newest maxEvents"
@@ -106,14 +109,17 @@ function isQuotaError(e: unknown): boolean {
   return e instanceof DOMException && e.name === 'QuotaExceededError';
 }
 
-/** Records events; on a full quota, evicts old events and retries once. */
-export async function recordEvents(db: DeviceDB, events: ShopperEvent[], retention = DEFAULT_RETENTION, now = Date.now()): Promise<void> {
+/**
+ * Records events; on a full quota, evicts old events and retries once. Resolves with the profile
+ * as stored after them, which holds every tab's events (IndexedDB serializes the transactions).
+ */
+export async function recordEvents(db: DeviceDB, events: ShopperEvent[], retention = DEFAULT_RETENTION, now = Date.now()): Promise<ShopperProfile> {
   try {
-    await record(db, events, retention, now);
+    return await record(db, events, retention, now);
   } catch (e) {
     if (!isQuotaError(e)) throw e;
     await evictHalf(db);
-    await record(db, events, retention, now);
+    return await record(db, events, retention, now);
   }
 }
 

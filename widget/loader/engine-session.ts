@@ -1,19 +1,38 @@
 /**
  * The engine worker's life on this page: started with the storage and reporting the shopper's
- * choices allow, restarted when consent changes, and the one place commands wait for it.
+ * choices allow, restarted when consent changes, put away when the page is frozen (back/forward
+ * cache) and started again when it comes back, replaced by an in-memory engine when it stops
+ * answering, and the one place commands wait for it.
  *
  * Consent changes restart the worker rather than switching its storage in place: an engine
  * that has only ever had an in-memory store cannot leak what it held into IndexedDB.
+ *
+ * Why a frozen page loses its worker: a page kept in the back/forward cache is frozen with its
+ * workers, and an IndexedDB transaction the worker had open keeps its locks while frozen, so the
+ * next page's engine would wait for ever (WebKit keeps pages there on link navigations).
+ * Terminating the worker at pagehide (persisted) or freeze ends its transactions; none is
+ * left holding anything, and the page's next engine starts when the page is shown again.
  */
 import type { Remote } from 'comlink';
 import type { EngineApi, EngineStartOptions } from '../engine/engine-api.ts';
 import { startEngineWorker } from './engine-connection.ts';
 import type { ScriptSettings } from './script-settings.ts';
 
+/** How long an engine call on the page's path may take before the page stops waiting for it. */
+export const ENGINE_ANSWER_MS = 1500;
+
+/** An engine call that did not answer within ENGINE_ANSWER_MS. */
+export class EngineNotAnswering extends Error {}
+
+/** What the renderer calls for a creative it shows: always the page's current engine. */
+export type OutcomeSink = Pick<EngineApi, 'recordOutcome' | 'prepareReport' | 'reportAnswered'>;
+
 export class EngineSession {
   private current: Promise<Remote<EngineApi> | null> | null = null;
   private worker: Worker | null = null;
   private consentGiven: boolean;
+  /** After the engine stopped answering: this page goes on in memory, and sends nothing. */
+  private memoryOnly = false;
   readonly gpc: boolean;
 
   constructor(
@@ -33,13 +52,15 @@ export class EngineSession {
 
   start(): Promise<Remote<EngineApi> | null> {
     if (!this.allowed) return Promise.resolve(null);
+    const persistent = this.consentGiven && !this.memoryOnly;
     const options: EngineStartOptions = {
       edge: this.settings.edge,
       site: this.settings.site,
-      storage: this.consentGiven ? 'persistent' : 'memory',
-      reporting: this.consentGiven && !this.gpc,
+      storage: persistent ? 'persistent' : 'memory',
+      // An engine without durable storage keeps no ledger, so it could not keep to one report per round.
+      reporting: persistent && !this.gpc,
     };
-    this.current = (async () => {
+    const started = (async () => {
       const { engine, worker } = await startEngineWorker(this.settings.scriptUrl);
       this.worker = worker;
       const status = await engine.start(options);
@@ -51,12 +72,55 @@ export class EngineSession {
       await this.onStarted(engine);
       return engine;
     })();
-    return this.current;
+    this.current = started;
+    return started.catch((e: unknown) => {
+      if (!(e instanceof EngineNotAnswering) || this.current !== started) throw e;
+      return this.recover(e.message);
+    });
+  }
+
+  /**
+   * The engine stopped answering (its storage held by another tab's upgrade, or by a frozen
+   * page): the slots keep the merchant's content, this worker goes, and the page goes on with an
+   * in-memory engine. Once per page: a second failure stops personalization here.
+   */
+  private recover(why: string): Promise<Remote<EngineApi> | null> {
+    this.worker?.terminate();
+    this.worker = null;
+    if (this.memoryOnly) {
+      this.warn(`no personalization on this page: the in-memory engine did not answer either (${why})`);
+      this.current = Promise.resolve(null);
+      return this.current;
+    }
+    this.memoryOnly = true;
+    this.warn(`the engine did not answer within ${ENGINE_ANSWER_MS} ms (${why}); this page goes on in memory and reports nothing`);
+    return this.start();
   }
 
   /** The running engine (waiting for it to start), or null when there is none. */
   engine(): Promise<Remote<EngineApi> | null> {
     return this.current ?? this.start();
+  }
+
+  /** Calls of the renderer, on whichever engine is current when they are made. */
+  readonly outcomes: OutcomeSink = {
+    recordOutcome: async (id, kind) => void (await (await this.engine())?.recordOutcome(id, kind)),
+    prepareReport: async () => (await (await this.engine())?.prepareReport()) ?? null,
+    reportAnswered: async (id, status, body) => void (await (await this.engine())?.reportAnswered(id, status, body)),
+  };
+
+  /** The page is frozen or kept in the back/forward cache: no worker may hold anything meanwhile. */
+  suspend(): void {
+    if (!this.worker) return;
+    this.worker.terminate();
+    this.worker = null;
+    this.current = null;
+  }
+
+  /** The page is shown again (restored from the cache): a new engine, and the page's flow on it. */
+  resume(): void {
+    if (this.current || !this.allowed) return;
+    this.start().catch((e: unknown) => this.warn(`stopped: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   async setConsent(given: boolean): Promise<void> {
@@ -70,4 +134,13 @@ export class EngineSession {
       await this.start();
     }
   }
+}
+
+/** `work`, or an EngineNotAnswering rejection once ENGINE_ANSWER_MS has passed without an answer. */
+export function answered<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EngineNotAnswering(`${what} took longer than ${ENGINE_ANSWER_MS} ms`)), ENGINE_ANSWER_MS);
+  });
+  return Promise.race([work, bound]).finally(() => clearTimeout(timer));
 }

@@ -7,10 +7,9 @@
 import type { Remote } from 'comlink';
 import type { ShopperEvent } from '../../protocol/shopper-events.ts';
 import type { EngineApi } from '../engine/engine-api.ts';
-import { EngineSession } from './engine-session.ts';
+import { answered, EngineSession } from './engine-session.ts';
 import { productOnPage, readPageContext, searchQuery } from './page-context.ts';
 import type { PageContext } from '../../protocol/features.ts';
-import { sendPreparedReport } from '../render/report-sending.ts';
 import { loadRenderer, reserveSlotSpace } from './renderer-loading.ts';
 import { readScriptSettings } from './script-settings.ts';
 
@@ -47,17 +46,17 @@ function boot(script: HTMLScriptElement | null): void {
 
   /** Decides the given slots and renders them (the renderer chunk loads meanwhile). */
   const fill = async (engine: Remote<EngineApi>, slots: HTMLElement[], context: PageContext) => {
-    const [decisions, renderer] = await Promise.all([engine.decide(slots.map((s) => s.dataset.vitrineSlot || 'default'), context), loadRenderer(settings.scriptUrl, settings.nonce)]);
+    const [decisions, renderer] = await Promise.all([answered(engine.decide(slots.map((s) => s.dataset.vitrineSlot || 'default'), context), 'deciding'), loadRenderer(settings.scriptUrl, settings.nonce)]);
     // "Not interested": the engine has excluded that creative; this slot gets the next decision.
     const hooks = { nonce: settings.nonce, replace: (slot: HTMLElement) => void fill(engine, [slot], context).catch((e) => warn(String(e))) };
-    decisions.forEach((d, i) => renderer.renderDecision(slots[i]!, d, engine, hooks));
+    decisions.forEach((d, i) => renderer.renderDecision(slots[i]!, d, session.outcomes, hooks));
   };
 
   const showPage = async (engine: Remote<EngineApi>) => {
     const { events, context } = pageEvents(settings.searchParam);
-    await engine.track(events);
+    await answered(engine.track(events), 'recording the page');
     // Calls made before the engine was up, in the order they were made, after the page's own events.
-    (await engine.trackCalls(pending.splice(0))).forEach(warn);
+    (await answered(engine.trackCalls(pending.splice(0)), 'recording the queued calls')).forEach(warn);
     live = engine;
     // data-debug: the engine for a developer's console (and the tests); never on a live shop.
     if (settings.debug) Object.assign(vitrine, { engine });
@@ -119,8 +118,18 @@ function boot(script: HTMLScriptElement | null): void {
       if (document.readyState === 'interactive') requestIdleCallback(start);
     }
   }
-  const flush = () => void live?.prepareReport().then(sendPreparedReport(live)).catch(() => undefined);
-  document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flush());
+  // A page going into the back/forward cache (or frozen in the background) keeps no worker: a
+  // frozen worker's IndexedDB transaction would hold its locks against the next page's engine.
+  // Nothing is prepared or sent at these moments (no IndexedDB work may start as a page hides):
+  // reports leave on a click (keepalive) and when the next engine starts (the outbox).
+  const away = () => {
+    live = null;
+    session.suspend();
+  };
+  window.addEventListener('pagehide', (e) => e.persisted && away());
+  document.addEventListener('freeze', away);
+  window.addEventListener('pageshow', (e) => e.persisted && session.resume());
+  document.addEventListener('resume', () => session.resume());
 }
 
 try {

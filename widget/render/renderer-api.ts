@@ -2,8 +2,8 @@
  * What the renderer chunk gives the loader. Types and one symbol only: the loader imports this
  * file without bundling any of the renderer.
  */
-import type { Remote } from 'comlink';
-import type { Decision, EngineApi } from '../engine/engine-api.ts';
+import type { Decision } from '../engine/engine-api.ts';
+import type { OutcomeSink } from '../loader/engine-session.ts';
 
 /** The global slot (a registered symbol, invisible to the page's own names) the chunk hands its API through. */
 export const RENDERER_HANDOFF = Symbol.for('vitrine.renderer');
@@ -16,5 +16,6 @@ export interface RenderHooks {
 }
 
 export interface Renderer {
-  renderDecision(slot: HTMLElement, decision: Decision, engine: Remote<EngineApi>, hooks: RenderHooks): void;
+  /** `engine` is the page's current engine (a restored page gets a new one): outcomes go there. */
+  renderDecision(slot: HTMLElement, decision: Decision, engine: OutcomeSink, hooks: RenderHooks): void;
 }

@@ -3,8 +3,8 @@
  * lives in the slot's shadow root so host styles cannot break it and its styles cannot leak.
  */
 import { h, render } from 'preact';
-import type { Remote } from 'comlink';
-import type { Decision, EngineApi } from '../engine/engine-api.ts';
+import type { Decision } from '../engine/engine-api.ts';
+import type { OutcomeSink } from '../loader/engine-session.ts';
 import { CreativeView } from './creative-view.tsx';
 import { CREATIVE_CSS } from './creative-styles.ts';
 import type { RenderHooks } from './renderer-api.ts';
@@ -35,7 +35,7 @@ function styleShadow(root: ShadowRoot, css: string, nonce: string | undefined): 
   }
 }
 
-export function renderDecision(slot: HTMLElement, decision: Decision, engine: Remote<EngineApi>, hooks: RenderHooks): void {
+export function renderDecision(slot: HTMLElement, decision: Decision, engine: OutcomeSink, hooks: RenderHooks): void {
   const root = slot.shadowRoot ?? slot.attachShadow({ mode: 'open' });
   styleShadow(root, CREATIVE_CSS, hooks.nonce);
   const onActivate = (event: MouseEvent) => {
