@@ -4,7 +4,7 @@ A WebKitGTK browser for WebKitWebDriver, in a few lines: Debian's MiniBrowser dr
 prints nothing a page or its workers log. This host is what WebKitWebDriver starts (its
 'webkitgtk:browserOptions' binary): it allows automation, makes a web view for each window the
 driver asks for, and writes every console message of pages and their workers to the file named
-by VITRINE_WEBKIT_CONSOLE (the web processes inherit that descriptor as their stdout), where the
+by VITRINE_WEBKIT_CONSOLE (the web processes inherit that descriptor), where the
 tests read them. Run under Xvfb (xvfb-run); data lives in VITRINE_WEBKIT_DATA for the session.
 """
 import os
@@ -13,7 +13,10 @@ import sys
 console = os.environ.get('VITRINE_WEBKIT_CONSOLE')
 if console:
     fd = os.open(console, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    # Both: a page's web process writes to stdout, but a web process started for another window
+    # (WebKitGTK 2.50) was seen writing its console lines to stderr.
     os.dup2(fd, 1)
+    os.dup2(fd, 2)
 
 import gi  # noqa: E402
 
@@ -28,7 +31,7 @@ context.set_automation_allowed(True)
 windows = []
 
 
-def make_view(_session=None):
+def make_view(*_args):
     settings = WebKit2.Settings()
     settings.set_enable_write_console_messages_to_stdout(True)
     settings.set_enable_developer_extras(True)

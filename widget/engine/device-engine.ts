@@ -64,6 +64,7 @@ const PRIOR_TEMPERATURE = 0.25;
 export const STORAGE_ANSWER_MS = 1200;
 
 class StorageNotAnswering extends Error {}
+class StorageUnavailable extends Error {}
 
 function withinMs<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -116,16 +117,17 @@ export class DeviceEngine implements EngineApi {
     // Opening the database (and reading what decisions need) and fetching the config do not
     // depend on each other: overlap them.
     const [store, loaded] = await Promise.allSettled([this.openStore(options.storage), serving.load(Date.now())]);
-    if (store.status === 'rejected') return { state: 'unavailable', reason: `no storage at all: ${String(store.reason)}` };
+    if (store.status === 'rejected') {
+      const reason = store.reason instanceof StorageUnavailable ? store.reason.message : `no storage at all: ${String(store.reason)}`;
+      return { state: 'unavailable', reason, inMemory: store.reason instanceof StorageUnavailable };
+    }
     this.db = store.value.db;
     if (loaded.status === 'rejected') {
       return { state: 'unavailable', reason: String(loaded.reason instanceof Error ? loaded.reason.message : loaded.reason) };
     }
     this.serving = serving;
     ({ profile: this.profile, impressions: this.impressions, dismissed: this.dismissed } = store.value.local);
-    // A device without durable storage keeps no ledger: it could not keep to one report per round.
-    if (store.value.fallback) this.reporting = false;
-    else if (options.storage === 'persistent' && typeof BroadcastChannel === 'function') {
+    if (options.storage === 'persistent' && typeof BroadcastChannel === 'function') {
       this.channel = new BroadcastChannel(`vitrine:${this.site}`);
       this.channel.onmessage = () => void this.adoptStoredProfile();
     }
@@ -153,12 +155,11 @@ export class DeviceEngine implements EngineApi {
           throw e;
         }
       } catch (e) {
-        // An open that answers after all is closed at once: this page has moved on to memory.
+        // An open that answers after all is closed at once: this page has moved on.
         opening.then((late) => late.close(), () => undefined);
-        await import('fake-indexeddb/auto');
-        const db = await openDeviceStore(this.site);
-        const why = e instanceof StorageNotAnswering ? `${e.message} (another tab may hold it)` : `IndexedDB unavailable (${String(e)})`;
-        return { db, local: await readLocalState(db, now), fallback: `${why}; keeping this page's data in memory, and sending no report from it` };
+        // Not an in-memory database in this worker: idb has wrapped the real IndexedDB here and
+        // cannot wrap fake-indexeddb's objects. The loader starts an in-memory worker instead.
+        throw new StorageUnavailable(e instanceof StorageNotAnswering ? `${e.message} (another tab may hold it)` : `IndexedDB unavailable (${String(e)})`);
       }
     }
     await import('fake-indexeddb/auto');

@@ -26,7 +26,8 @@ export type EngineStatus =
       storage: 'indexeddb' | 'memory';
       fallbackReason: string | null;
     }
-  | { state: 'unavailable'; reason: string };
+  /** inMemory: the site's IndexedDB failed or did not answer; an in-memory engine (a new worker) can still serve the page. */
+  | { state: 'unavailable'; reason: string; inMemory?: boolean };
 
 export interface Decision {
   id: string;

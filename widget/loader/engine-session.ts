@@ -21,7 +21,7 @@ import type { ScriptSettings } from './script-settings.ts';
 /** How long an engine call on the page's path may take before the page stops waiting for it. */
 export const ENGINE_ANSWER_MS = 1500;
 
-/** An engine call that did not answer within ENGINE_ANSWER_MS. */
+/** The engine did not answer within ENGINE_ANSWER_MS, or its storage failed: the page goes on in memory. */
 export class EngineNotAnswering extends Error {}
 
 /** What the renderer calls for a creative it shows: always the page's current engine. */
@@ -65,6 +65,7 @@ export class EngineSession {
       this.worker = worker;
       const status = await engine.start(options);
       if (status.state === 'unavailable') {
+        if (status.inMemory && !this.memoryOnly) throw new EngineNotAnswering(status.reason);
         this.warn(`no personalization on this page: ${status.reason}`);
         return null;
       }
@@ -80,9 +81,10 @@ export class EngineSession {
   }
 
   /**
-   * The engine stopped answering (its storage held by another tab's upgrade, or by a frozen
-   * page): the slots keep the merchant's content, this worker goes, and the page goes on with an
-   * in-memory engine. Once per page: a second failure stops personalization here.
+   * The engine stopped answering, or its IndexedDB failed or did not answer (held by another
+   * tab's upgrade or transaction): the slots keep the merchant's content, this worker goes, and
+   * the page goes on with an in-memory engine in a new worker. Once per page: a second failure
+   * stops personalization here.
    */
   private recover(why: string): Promise<Remote<EngineApi> | null> {
     this.worker?.terminate();
@@ -93,7 +95,7 @@ export class EngineSession {
       return this.current;
     }
     this.memoryOnly = true;
-    this.warn(`the engine did not answer within ${ENGINE_ANSWER_MS} ms (${why}); this page goes on in memory and reports nothing`);
+    this.warn(`the engine's storage is not usable (${why}); this page goes on in memory and sends no report`);
     return this.start();
   }
 
