@@ -93,10 +93,24 @@ async function run(): Promise<Record<string, number>> {
     const status = await engine.start({ edge: origin, site, storage: 'persistent', reporting: false });
     if (status.state !== 'ready' || status.modelVersion === null) throw new Error(`engine for ${site}: ${JSON.stringify(status)}`);
     const now = Date.now();
-    await engine.track(Array.from({ length: 50 }, (_, i) => ({ type: 'product_view' as const, at: now - i * 60_000, category: ['bags', 'hats', 'watches'][i % 3], price: 40 + i })));
+    const history = n === 200 ? 2000 : 50;
+    await engine.track(Array.from({ length: history }, (_, i) => ({ type: 'product_view' as const, at: now - (history - i) * 60_000, category: ['bags', 'hats', 'watches'][i % 3], price: 40 + i })));
     const t = await timed(() => engine.decide(['hero'], PAGE));
     out[`decide_p50_ms_${n}`] = t.p50;
     out[`decide_p95_ms_${n}`] = t.p95;
+    if (n === 200) {
+      // Recording an event as the page waits for it: folded into the engine's profile at once,
+      // written behind (the writes run meanwhile, on the same worker, and weigh on these figures).
+      let i = 0;
+      const record = await timed(() => engine.track([{ type: 'product_view', at: Date.now(), category: ['bags', 'hats'][i++ % 2], price: 50 }]));
+      out.record_event_p50_ms = record.p50;
+      out.record_event_p95_ms = record.p95;
+      // Reading the profile for a decision: the engine's copy in memory, into the shopper's features.
+      const exported = JSON.parse(await engine.exportData()) as { profile: ShopperProfile };
+      const read = await timed(() => encodeShopper(exported.profile, PAGE, Date.now()), 10);
+      out.profile_read_p50_ms = read.p50;
+      out.profile_read_p95_ms = read.p95;
+    }
     await deleteDB(databaseName(site)); // the engine's connection steps aside (blocking handler)
   }
 
