@@ -146,6 +146,7 @@ async function decideBench(browser: Browser): Promise<void> {
       excludedCategories: [],
       refreshSeconds: 3600,
       attributionDays: 7,
+      currency: 'USD',
       privacy: DEFAULT_PRIVACY,
       templates: TEMPLATES,
       candidates: syntheticCandidates(n),

@@ -92,6 +92,8 @@ export interface SiteSettingsView {
   noiseMultiplier: number;
   /** L2 bound of one device's last-layer statistics per round. */
   headClip: number;
+  /** ISO 4217 code of the catalog's prices. */
+  currency: string;
 }
 
 export interface CreativeTotalsView {

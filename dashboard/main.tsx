@@ -3,6 +3,8 @@
  * and its admin token (kept in sessionStorage for this tab, never in a URL); every view reads the
  * admin API with it, and a refused token comes back here with the edge's reason.
  */
+// First: it must run before uPlot (imported by the views) reads the browser's language.
+import './language-guard.ts';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Creative, Product, Template } from '../protocol/wire.ts';
@@ -141,7 +143,7 @@ function App() {
         ) : view === 'privacy' ? (
           <PrivacyPanel ledger={data.ledger} rounds={data.rounds} settings={data.settings} />
         ) : (
-          <CatalogView api={api} {...data.catalog} storefront={data.settings.allowedOrigins[0] ?? null} onSaved={refresh} />
+          <CatalogView api={api} {...data.catalog} storefront={data.settings.allowedOrigins[0] ?? null} currency={data.settings.currency} onSaved={refresh} />
         )}
       </main>
     </div>

@@ -37,6 +37,8 @@ export const SiteSettingsSchema = v.strictObject({
   epsilonBudget: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(1000)), 8),
   /** Days after a click in which a purchase counts as that creative's conversion. */
   attributionDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(90)), 7),
+  /** The currency of the catalog's prices (ISO 4217): creatives show prices in it, in the shopper's language. */
+  currency: v.optional(v.pipe(v.string(), v.regex(/^[A-Z]{3}$/, 'a currency is an ISO 4217 code: three capital letters, e.g. USD')), 'USD'),
   /** Noise standard deviation over the clipping bound in each release (PRIVACY.md); less noise spends the budget faster. */
   noiseMultiplier: v.optional(v.pipe(v.number(), v.minValue(0.05), v.maxValue(100)), DEFAULT_PRIVACY.noiseMultiplier),
   /**
@@ -154,6 +156,8 @@ export const SiteConfigSchema = v.object({
   excludedCategories: v.optional(v.array(v.string()), []),
   refreshSeconds: v.optional(v.number(), 300),
   attributionDays: v.optional(v.number(), 7),
+  /** ISO 4217 code of the prices (older edges sent none: USD). */
+  currency: v.optional(v.pipe(v.string(), v.regex(/^[A-Z]{3}$/)), 'USD'),
   /** The clipping bounds a report must respect and the noise its round's release gets. */
   privacy: v.optional(
     v.object({

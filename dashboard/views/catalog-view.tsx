@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import * as v from 'valibot';
 import { describeIssues, TemplateSchema } from '../../protocol/wire.ts';
 import type { Candidate, Creative, Product, Template } from '../../protocol/wire.ts';
+import { formatPrice } from '../../widget/render/money.ts';
 import type { Decision } from '../../widget/engine/engine-api.ts';
 import { CREATIVE_CSS } from '../../widget/render/creative-styles.ts';
 import { CreativeView } from '../../widget/render/creative-view.tsx';
@@ -19,7 +20,7 @@ function onStorefront(products: Product[], storefront: string | null): Product[]
   return products.map((p) => ({ ...p, imageUrl: absolute(p.imageUrl), url: absolute(p.url) }));
 }
 
-function previewDecision(template: Template, allProducts: Product[], storefront: string | null): Decision {
+function previewDecision(template: Template, allProducts: Product[], storefront: string | null, currency: string): Decision {
   const products = onStorefront(allProducts, storefront);
   const p = products[0]!;
   const candidate: Candidate = {
@@ -47,6 +48,7 @@ function previewDecision(template: Template, allProducts: Product[], storefront:
     items: template.layout === 'carousel' ? items : [],
     propensity: 1,
     modelVersion: null,
+    currency,
     why: 'A preview: shoppers see why from their own data.',
   };
 }
@@ -63,7 +65,7 @@ function Preview({ decision }: { decision: Decision }) {
   return <div class="preview" ref={host} data-preview />;
 }
 
-export function CatalogView({ api, products, creatives, templates, storefront, onSaved }: { api: AdminApi; products: Product[]; creatives: Creative[]; templates: Template[]; storefront: string | null; onSaved: (what: string) => void }) {
+export function CatalogView({ api, products, creatives, templates, storefront, currency, onSaved }: { api: AdminApi; products: Product[]; creatives: Creative[]; templates: Template[]; storefront: string | null; currency: string; onSaved: (what: string) => void }) {
   const [editing, setEditing] = useState<string | null>(templates[0]?.id ?? null);
   const current = templates.find((t) => t.id === editing) ?? null;
   const [text, setText] = useState(current ? JSON.stringify(current, null, 2) : '');
@@ -130,7 +132,7 @@ export function CatalogView({ api, products, creatives, templates, storefront, o
             Save template
           </button>
         </div>
-        <div>{parsed && products.length > 0 ? <Preview decision={previewDecision(parsed, products, storefront)} /> : <p class="note">The preview needs a valid template and at least one product.</p>}</div>
+        <div>{parsed && products.length > 0 ? <Preview decision={previewDecision(parsed, products, storefront, currency)} /> : <p class="note">The preview needs a valid template and at least one product.</p>}</div>
       </div>
       <h3>Products</h3>
       <table data-table="products">
@@ -149,7 +151,7 @@ export function CatalogView({ api, products, creatives, templates, storefront, o
               <td>{p.id}</td>
               <td>{p.name}</td>
               <td>{p.category}</td>
-              <td>{p.price.toFixed(2)}</td>
+              <td>{formatPrice(p.price, currency)}</td>
               <td>{p.inStock ? 'yes' : 'no'}</td>
             </tr>
           ))}

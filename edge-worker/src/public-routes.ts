@@ -139,6 +139,7 @@ publicRoutes.get('/v1/sites/:site/config', async (c) => {
     excludedCategories: site.excludedCategories,
     refreshSeconds: site.configRefreshSeconds,
     attributionDays: site.attributionDays,
+    currency: site.currency,
     privacy: sitePrivacy(site),
     templates,
     candidates,

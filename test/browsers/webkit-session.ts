@@ -71,12 +71,13 @@ function parseConsole(text: string): ConsoleEntry[] {
   return entries;
 }
 
-export async function webkitSession(display: string): Promise<BrowserSession> {
+/** `lang`: the LANG the browser runs under (its navigator.language follows it; "C.UTF-8" gives "C"). */
+export async function webkitSession(display: string, lang = 'en_US.UTF-8'): Promise<BrowserSession> {
   const dir = mkdtempSync(path.join(tmpdir(), 'vitrine-webkit-'));
   const consoleFile = path.join(dir, 'console.log');
   writeFileSync(consoleFile, '');
   const port = await freePort();
-  const env = { ...process.env, DISPLAY: display, LANG: 'en_US.UTF-8', VITRINE_WEBKIT_CONSOLE: consoleFile, VITRINE_WEBKIT_DATA: path.join(dir, 'data') };
+  const env = { ...process.env, DISPLAY: display, LANG: lang, VITRINE_WEBKIT_CONSOLE: consoleFile, VITRINE_WEBKIT_DATA: path.join(dir, 'data') };
   const server = spawn(WEBKIT_DRIVER, [`--port=${port}`], { env, stdio: 'ignore' });
   let driver: WebDriver;
   try {

@@ -46,6 +46,9 @@ for (const layout of ['banner', 'product_card', 'carousel', 'text'] as const) {
       const images = frame.locator('img');
       if (layout === 'text') await expect(images).toHaveCount(0);
       else for (const alt of await images.evaluateAll((imgs) => imgs.map((i) => i.getAttribute('alt')))) expect(alt?.trim()).toBeTruthy();
+      // Prices in the site's currency (the demo's: USD) in the shopper's language (en-US here), as the shop's own pages show them.
+      if (layout !== 'text') for (const price of await frame.locator('.price').allTextContents()) expect(price).toMatch(/^\$\d+\.\d\d/);
+      if (layout !== 'text') expect(await frame.locator('.price').count()).toBeGreaterThan(0);
       if (layout === 'carousel') {
         const count = await frame.locator('.items li').count();
         expect(count).toBeGreaterThanOrEqual(2);

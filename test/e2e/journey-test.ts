@@ -31,7 +31,7 @@ export async function edgeRequests(): Promise<RecordedRequest[]> {
   return (await (await fetch(`${EDGE}${EGRESS_PATH}`)).json()) as RecordedRequest[];
 }
 
-export const test = base.extend<{ session: BrowserSession; deviceEgress: boolean }, JourneyOptions & { firefox: PuppeteerBrowser | null; display: string | null }>({
+export const test = base.extend<{ session: BrowserSession; deviceEgress: boolean; posixLocale: boolean }, JourneyOptions & { firefox: PuppeteerBrowser | null; display: string | null }>({
   engine: ['chromium', { option: true, scope: 'worker' }],
   firefox: [
     async ({ engine }, use) => {
@@ -51,9 +51,12 @@ export const test = base.extend<{ session: BrowserSession; deviceEgress: boolean
   ],
   /** False for the dashboard, whose admin calls are the merchant's, not a device's. */
   deviceEgress: [true, { option: true }],
-  session: async ({ engine, browser, firefox, display, deviceEgress }, use, testInfo) => {
+  /** WebKit only (its language comes from LANG): the browser's language is "C", as under LANG=C.UTF-8. */
+  posixLocale: [false, { option: true }],
+  session: async ({ engine, browser, firefox, display, deviceEgress, posixLocale }, use, testInfo) => {
     await fetch(`${EDGE}${EGRESS_PATH}`, { method: 'DELETE' });
-    const session = engine === 'chromium' ? await chromiumSession(browser) : engine === 'firefox' ? await firefoxSession(firefox!) : await webkitSession(display!);
+    const session = engine === 'chromium' ? await chromiumSession(browser) : engine === 'firefox' ? await firefoxSession(firefox!) : await webkitSession(display!, posixLocale ? 'C.UTF-8' : 'en_US.UTF-8');
+    if (engine === 'webkit' && posixLocale) expect(await session.evaluate(() => navigator.language, null)).toBe('C');
     let logged: ConsoleEntry[] = [];
     try {
       await use(session);

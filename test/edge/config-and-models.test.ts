@@ -32,6 +32,21 @@ describe('GET /v1/sites/:site/config', () => {
     expect(config.candidates.find((c) => c.id === 'c-p1')!.items).toEqual([]);
   });
 
+  it("carries the site's currency (USD unless set); a currency that is not an ISO 4217 code is refused with the reason, and changes nothing", async () => {
+    const config = async () => v.parse(SiteConfigSchema, await (await edge('/v1/sites/other/config')).json());
+    await expectOk(admin('/v1/admin/sites/other', 'PUT', { name: 'Other', allowedOrigins: [] }, OTHER_TOKEN));
+    expect((await config()).currency).toBe('USD');
+    await expectOk(admin('/v1/admin/sites/other', 'PUT', { name: 'Other', allowedOrigins: [], currency: 'EUR' }, OTHER_TOKEN));
+    expect(await (await admin('/v1/admin/sites/other', 'GET', undefined, OTHER_TOKEN)).json()).toMatchObject({ currency: 'EUR' });
+    for (const currency of ['eur', 'EURO', '€', 12]) {
+      const r = await admin('/v1/admin/sites/other', 'PUT', { name: 'Other', allowedOrigins: [], currency }, OTHER_TOKEN);
+      expect(r.status).toBe(422);
+      expect(await r.json()).toMatchObject({ error: 'invalid_body', detail: expect.stringContaining('currency') });
+    }
+    await new Promise((r) => setTimeout(r, 5100)); // the public route keeps a site row 5 s
+    expect((await config()).currency).toBe('EUR');
+  }, 15_000);
+
   it('answers an unknown site with a JSON 404', async () => {
     const r = await edge('/v1/sites/unknown-shop/config');
     expect(r.status).toBe(404);

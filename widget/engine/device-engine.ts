@@ -255,7 +255,7 @@ export class DeviceEngine implements EngineApi {
         eligible.splice(k, 1); // a slate: no creative twice on one page
         const composed = composeVariants(templates.get(candidate.templateId)!, this.random);
         const items = candidate.layout === 'carousel' ? rankItems(candidate.items, profile) : [];
-        out.push({ id, slot, candidate, template: composed.template, items, propensity: p[k]!, modelVersion, why: explainDecision(profile, page, candidate, modelVersion !== null) });
+        out.push({ id, slot, candidate, template: composed.template, items, propensity: p[k]!, modelVersion, currency: config.currency, why: explainDecision(profile, page, candidate, modelVersion !== null) });
         variants.set(id, composed);
         if (phi) {
           const creatives = this.creativeRows(config, candidates, slot);

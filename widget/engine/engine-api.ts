@@ -38,6 +38,8 @@ export interface Decision {
   items: CarouselItem[];
   propensity: number;
   modelVersion: string | null;
+  /** The site's currency (ISO 4217): prices show in it. */
+  currency: string;
   /** "Why this ad?", from the shopper's own data on this device (explanation.ts). */
   why: string;
 }

@@ -7,6 +7,7 @@ import { useState } from 'preact/hooks';
 import type { Decision } from '../engine/engine-api.ts';
 import type { CarouselItem } from '../../protocol/wire.ts';
 import { discountOf, fillText } from './fill-text.ts';
+import { formatPrice } from './money.ts';
 
 export interface CreativeViewProps {
   decision: Decision;
@@ -18,33 +19,33 @@ export interface CreativeViewProps {
 
 const BADGE: Record<Decision['candidate']['messageType'], string> = { new: 'New', sale: 'Sale', bestseller: 'Bestseller', personal: 'For you' };
 
-function Price({ price, listPrice }: { price: number; listPrice: number | null | undefined }) {
+function Price({ price, listPrice, currency }: { price: number; listPrice: number | null | undefined; currency: string }) {
   if (!(price > 0)) return null;
   const sale = discountOf(price, listPrice) !== '';
   return (
     <span class="price">
-      {price.toFixed(2)}
-      {sale && <s class="was">{listPrice!.toFixed(2)}</s>}
+      {formatPrice(price, currency)}
+      {sale && <s class="was">{formatPrice(listPrice!, currency)}</s>}
     </span>
   );
 }
 
-function CarouselProduct({ item, onActivate }: { item: CarouselItem; onActivate: CreativeViewProps['onActivate'] }) {
+function CarouselProduct({ item, currency, onActivate }: { item: CarouselItem; currency: string; onActivate: CreativeViewProps['onActivate'] }) {
   const [imageFailed, setImageFailed] = useState(false);
   return (
     <li>
       <a class="item" href={item.url} onClick={onActivate} data-product={item.id}>
         {!imageFailed && <img src={item.imageUrl} alt={item.name} width={72} height={72} loading="lazy" onError={() => setImageFailed(true)} />}
         <span class="name">{item.name}</span>
-        <Price price={item.price} listPrice={item.listPrice} />
+        <Price price={item.price} listPrice={item.listPrice} currency={currency} />
       </a>
     </li>
   );
 }
 
 export function CreativeView({ decision, onActivate, onNotInterested }: CreativeViewProps) {
-  const { candidate, template, items } = decision;
-  const text = (variants: readonly string[] | undefined) => fillText(variants?.[0] ?? '', candidate, template.fallback);
+  const { candidate, template, items, currency } = decision;
+  const text = (variants: readonly string[] | undefined) => fillText(variants?.[0] ?? '', candidate, template.fallback, currency);
   const headline = text(template.headline);
   const body = text(template.body);
   const cta = text(template.cta);
@@ -58,7 +59,7 @@ export function CreativeView({ decision, onActivate, onNotInterested }: Creative
       {badge && <span class="badge">{badge}</span>}
       <span class="headline">{headline}</span>
       {body && <span class="body">{body}</span>}
-      {layout !== 'text' && layout !== 'carousel' && <Price price={candidate.price} listPrice={candidate.listPrice} />}
+      {layout !== 'text' && layout !== 'carousel' && <Price price={candidate.price} listPrice={candidate.listPrice} currency={currency} />}
       <span class="cta">{cta}</span>
     </span>
   );
@@ -71,7 +72,7 @@ export function CreativeView({ decision, onActivate, onNotInterested }: Creative
           </a>
           <ul class="items">
             {items.map((item) => (
-              <CarouselProduct key={item.id} item={item} onActivate={onActivate} />
+              <CarouselProduct key={item.id} item={item} currency={currency} onActivate={onActivate} />
             ))}
           </ul>
         </div>

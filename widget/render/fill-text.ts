@@ -3,6 +3,7 @@
  * renders it as a text node, so no creative string is ever parsed as HTML.
  */
 import type { Candidate } from '../../protocol/wire.ts';
+import { formatPrice } from './money.ts';
 
 /** "20%" when the price is below the list price, else empty (and the text falls back). */
 export function discountOf(price: number, listPrice: number | null | undefined): string {
@@ -25,12 +26,12 @@ function fill(text: string, values: Record<string, string>): string | null {
  * The text with its variables filled; when one has nothing to fill (a "{discount} off" on a
  * product without a sale), the template's fallback text (filled the same way), else the category.
  */
-export function fillText(text: string, candidate: Candidate, fallback?: string): string {
+export function fillText(text: string, candidate: Candidate, fallback?: string, currency = 'USD'): string {
   const values: Record<string, string> = {
     'product.name': candidate.productName,
     category: candidate.category,
     brand: candidate.brand,
-    price: candidate.price > 0 ? candidate.price.toFixed(2) : '',
+    price: candidate.price > 0 ? formatPrice(candidate.price, currency) : '',
     discount: discountOf(candidate.price, candidate.listPrice),
   };
   return fill(text, values) ?? (fallback !== undefined ? fill(fallback, values) : null) ?? candidate.category;
