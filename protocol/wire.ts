@@ -196,6 +196,9 @@ export const ReportSchema = v.strictObject({
     v.array(v.strictObject({ creativeId: ID, impressions: COUNT, clicks: COUNT, conversions: v.optional(COUNT, 0), dismissals: v.optional(COUNT, 0) })),
     v.minLength(1),
     v.maxLength(200),
+    // One entry per creative: a device's counts are bounded in L2 over its entries, so a creative
+    // listed a hundred times with 1 each would pass the bound and add 100 to that creative.
+    v.check((outcomes) => new Set(outcomes.map((o) => o.creativeId)).size === outcomes.length, 'outcomes name each creative at most once'),
   ),
   /**
    * The last layer's sufficient statistics over this device's shown decisions since its last

@@ -9,10 +9,11 @@
  * reports, and only once the worker has checked the site's privacy budget.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { addGaussianNoise, DEFAULT_PRIVACY, l2Norm } from '../../protocol/privacy.ts';
+import { DEFAULT_PRIVACY, l2Norm } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import type { Report } from '../../protocol/wire.ts';
 import type { Env } from './env.ts';
+import { noisedRelease } from './release-noise.ts';
 
 export interface CreativeTotals {
   creativeId: string;
@@ -283,28 +284,30 @@ export class RoundAggregator extends DurableObject<Env> {
     );
     const ids = [...new Set(creativeIds)].sort();
     const row = (id: string) => exact.get(id) ?? { impressions: 0, clicks: 0, conversions: 0, dismissals: 0 };
-    const counts = addGaussianNoise(ids.flatMap((id) => [row(id).impressions, row(id).clicks, row(id).conversions, row(id).dismissals]), z * privacy.countClip);
-    const round3 = (x: number) => Math.round(x * 1000) / 1000;
-    const totals = ids.map((creativeId, i) => ({
-      creativeId,
-      impressions: round3(counts[4 * i]!),
-      clicks: round3(counts[4 * i + 1]!),
-      conversions: round3(counts[4 * i + 2]!),
-      dismissals: round3(counts[4 * i + 3]!),
-    }));
     const headRow = this.ctx.storage.sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
-    const head = headRow ? { modelVersion: headRow.model_version, reports: headRow.reports, stats: addGaussianNoise(JSON.parse(headRow.stats) as number[], z * privacy.headClip) } : null;
     const opeRow = this.ctx.storage.sql.exec<{ logging_model: string; reports: number }>('SELECT logging_model, reports FROM ope_reports').toArray()[0];
     const opeModels = this.ctx.storage.sql.exec<{ model_version: string; sums: string }>('SELECT model_version, sums FROM ope_sums ORDER BY model_version').toArray();
-    const ope =
-      opeRow && opeModels.length > 0
-        ? { modelVersion: opeRow.logging_model, reports: opeRow.reports, models: opeModels.map((m) => ({ modelVersion: m.model_version, sums: addGaussianNoise(JSON.parse(m.sums) as number[], z * privacy.opeClip) })) }
-        : null;
     const towerRow = this.ctx.storage.sql.exec<{ model_version: string; reports: number; sums: ArrayBuffer }>('SELECT model_version, reports, sums FROM tower_sums').toArray()[0];
-    const sixDigits = (x: number) => Number(x.toPrecision(6));
-    const towers = towerRow
-      ? { modelVersion: towerRow.model_version, reports: towerRow.reports, sums: addGaussianNoise(new Float64Array(towerRow.sums.slice(0)), z * privacy.towerClip).map(sixDigits) }
-      : null;
+    // The noise, all of it drawn here at once (release-noise.ts: discrete for counts, snapped for reals).
+    const noised = noisedRelease(
+      {
+        counts: ids.flatMap((id) => [row(id).impressions, row(id).clicks, row(id).conversions, row(id).dismissals]),
+        head: headRow ? (JSON.parse(headRow.stats) as number[]) : null,
+        ope: opeRow ? opeModels.map((m) => JSON.parse(m.sums) as number[]) : [],
+        towers: towerRow ? new Float64Array(towerRow.sums.slice(0)) : null,
+      },
+      privacy,
+    );
+    const totals = ids.map((creativeId, i) => ({
+      creativeId,
+      impressions: noised.counts[4 * i]!,
+      clicks: noised.counts[4 * i + 1]!,
+      conversions: noised.counts[4 * i + 2]!,
+      dismissals: noised.counts[4 * i + 3]!,
+    }));
+    const head = headRow ? { modelVersion: headRow.model_version, reports: headRow.reports, stats: noised.head! } : null;
+    const ope = opeRow && opeModels.length > 0 ? { modelVersion: opeRow.logging_model, reports: opeRow.reports, models: opeModels.map((m, i) => ({ modelVersion: m.model_version, sums: noised.ope[i]! })) } : null;
+    const towers = towerRow ? { modelVersion: towerRow.model_version, reports: towerRow.reports, sums: noised.towers! } : null;
     const release: NoisedRelease = {
       contributors: status.contributors,
       totals,

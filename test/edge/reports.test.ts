@@ -74,6 +74,18 @@ describe('POST /v1/sites/:site/reports', () => {
     expect(body.detail).toContain('outcomes.0.impressions');
   });
 
+  it('refuses a report naming one creative many times (100 entries of 1 pass the L2 bound of 10 and would add 100), adding nothing', async () => {
+    const round = await currentRoundId();
+    const before = await totals(round);
+    const outcomes = Array.from({ length: 100 }, () => ({ creativeId: 'c-p2', impressions: 1, clicks: 0 }));
+    const r = await postReport('demo', { ...report(round), outcomes });
+    expect(r.status).toBe(422);
+    expect(await r.json()).toMatchObject({ error: 'invalid_body', detail: expect.stringContaining('each creative at most once') });
+    const after = await totals(round);
+    expect(after.contributors).toBe(before.contributors);
+    expect(after.totals.find((x) => x.creativeId === 'c-p2')?.impressions ?? 0).toBe(before.totals.find((x) => x.creativeId === 'c-p2')?.impressions ?? 0);
+  });
+
   it('refuses extra fields, so nothing undeclared can be smuggled in a report', async () => {
     const round = await currentRoundId();
     const r = await postReport('demo', { ...report(round), userId: 'u-123' });
