@@ -119,9 +119,16 @@ export interface RoundsView {
 
 export interface PrivacyView {
   delta: number;
+  /** The budget of each period. */
   budget: number;
+  periodDays: number;
+  /** The period now: its index, start and when the next begins (the budget renews then). */
+  period: { index: number; start: string; renewsAt: string };
+  /** Spent in the period now. */
   epsilon: number;
-  rounds: { round: number; mechanisms: number; noiseMultiplier: number; contributors: number; releasedAt: string }[];
+  /** What every period together costs a device present in all of them. */
+  epsilonAllPeriods: number;
+  rounds: { round: number; period: number; mechanisms: number; noiseMultiplier: number; contributors: number; releasedAt: string }[];
 }
 
 export interface ModelView {

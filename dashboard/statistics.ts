@@ -23,10 +23,10 @@ export function ctrInterval(clicks: number, impressions: number): Interval | nul
   return { estimate: p, lower: Math.max(0, centre - half), upper: Math.min(1, centre + half) };
 }
 
-/** Epsilon spent after each released round, in release order (the ledger composed step by step). */
+/** Epsilon spent in the period now after each of its released rounds (the ledger composed step by step). */
 export function cumulativeEpsilon(ledger: PrivacyView): { round: number; epsilon: number }[] {
   const mechanisms: number[] = [];
-  return ledger.rounds.map((r) => {
+  return ledger.rounds.filter((r) => r.period === ledger.period.index).map((r) => {
     for (let i = 0; i < r.mechanisms; i++) mechanisms.push(r.noiseMultiplier);
     return { round: r.round, epsilon: epsilonSpent(mechanisms, ledger.delta).epsilon };
   });

@@ -33,8 +33,14 @@ export const SiteSettingsSchema = v.strictObject({
   excludedCategories: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(64))), v.maxLength(200)), []),
   /** How often a device re-checks the config (and so the serving model) while a page stays open. */
   configRefreshSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(86400)), 300),
-  /** Privacy budget: released rounds stop once (epsilon, delta) would pass it (see PRIVACY.md). */
+  /**
+   * Privacy budget per period: a period's released rounds stop once (epsilon, delta) would pass
+   * it, and the next period starts afresh (see PRIVACY.md). Within a period that has released
+   * anything it can be lowered, never raised.
+   */
   epsilonBudget: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(1000)), 8),
+  /** Days a budget period lasts (a round belongs to the period its start falls in). */
+  budgetPeriodDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3650)), 30),
   /** Days after a click in which a purchase counts as that creative's conversion. */
   attributionDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(90)), 7),
   /** The currency of the catalog's prices (ISO 4217): creatives show prices in it, in the shopper's language. */

@@ -10,10 +10,16 @@ export function PrivacyPanel({ ledger, rounds, settings }: { ledger: PrivacyView
     <section>
       <h2>Privacy</h2>
       <dl class="facts">
-        <dt>Epsilon spent</dt>
+        <dt>Epsilon spent this period</dt>
         <dd data-fact="epsilon">{ledger.epsilon.toFixed(2)}</dd>
-        <dt>Budget</dt>
+        <dt>Budget per period</dt>
         <dd data-fact="budget">{ledger.budget}</dd>
+        <dt>Period</dt>
+        <dd data-fact="period">
+          {ledger.periodDays} days, renews {new Date(ledger.period.renewsAt).toISOString().slice(0, 10)}
+        </dd>
+        <dt>All periods together</dt>
+        <dd data-fact="epsilon-all">{ledger.epsilonAllPeriods.toFixed(2)}</dd>
         <dt>Delta</dt>
         <dd>{ledger.delta}</dd>
         <dt>Minimum cohort (K)</dt>
@@ -30,7 +36,7 @@ export function PrivacyPanel({ ledger, rounds, settings }: { ledger: PrivacyView
         </p>
       ) : (
         <TrendChart
-          title="Epsilon spent against the budget"
+          title="Epsilon spent this period against the budget"
           x={spent.map((s) => s.round)}
           format={(v) => v.toFixed(1)}
           series={[

@@ -6,7 +6,6 @@ import { Hono } from 'hono';
 import type { Context, MiddlewareHandler } from 'hono';
 import * as v from 'valibot';
 import { ModelJsonSchema, modelVersion, weightsByteLength } from '../../protocol/model-artifact.ts';
-import { epsilonSpent } from '../../protocol/privacy.ts';
 import { SITE_ID, SiteSettingsSchema, UpsertCreativesSchema, UpsertProductsSchema, UpsertTemplatesSchema, describeIssues } from '../../protocol/wire.ts';
 import { requireSiteAdmin } from './admin-auth.ts';
 import { enforceRateLimit } from './client-key.ts';
@@ -15,7 +14,7 @@ import { HttpError } from './http-error.ts';
 import { getModel, insertModel, listModels, previousServingModel, promoteModel } from './model-store.ts';
 import { expectNoBody, readJson } from './request-body.ts';
 import { currentRound, roundAggregator } from './rounds.ts';
-import { ledgerRows, mechanismsOf, PRIVACY_DELTA, recordRelease, spent } from './privacy-ledger.ts';
+import { currentPeriod, ledgerRows, looserWithinPeriod, periodBounds, PRIVACY_DELTA, reserveRelease, spent } from './privacy-ledger.ts';
 import { getSite, listCatalog, listCreativeIds, listTemplates, missingReferences, upsertCreatives, upsertProducts, upsertSite, upsertTemplates } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
 
@@ -90,6 +89,9 @@ adminRoutes.get('/v1/admin/sites/:site/rounds', async (c) => {
 
 adminRoutes.put('/v1/admin/sites/:site', async (c) => {
   const settings = await readJson(c.req.raw, SiteSettingsSchema, ADMIN_BODY_LIMIT);
+  const existing = await getSite(c.env.DB, c.req.param('site'));
+  const looser = existing && looserWithinPeriod(existing, settings, await ledgerRows(c.env.DB, existing.id));
+  if (looser) throw new HttpError(409, 'privacy_only_stricter', looser);
   await upsertSite(c.env.DB, c.req.param('site'), settings);
   return c.json({ site: c.req.param('site'), ...settings });
 });
@@ -188,25 +190,30 @@ adminRoutes.get('/v1/admin/sites/:site/rounds/:round', async (c) => {
   const aggregator = roundAggregator(c.env.ROUNDS, site, round);
   const status = await aggregator.status({ deadline: (round + 1) * settings.roundSeconds * 1000, minCohort: settings.minCohort });
   if (status.status !== 'releasable') return c.json({ site, round, ...status });
-  const rows = await ledgerRows(c.env.DB, site);
-  // What this release will cost: one Gaussian mechanism per part the round holds, at its noise.
-  const next = epsilonSpent([...mechanismsOf(rows), ...new Array<number>(status.mechanisms).fill(status.noiseMultiplier)], PRIVACY_DELTA).epsilon;
-  if (next > settings.epsilonBudget) {
-    throw new HttpError(
-      403,
-      'privacy_budget_exhausted',
-      `releasing round ${round} would bring site ${site} to epsilon ${next.toFixed(2)} (delta ${PRIVACY_DELTA}), past its budget of ${settings.epsilonBudget}; ${rows.length} rounds are released`,
-    );
-  }
+  // The budget check and the ledger's row in one step (privacy-ledger.ts), before any noise is drawn.
+  await reserveRelease(c.env.DB, settings, { round, mechanisms: status.mechanisms, noiseMultiplier: status.noiseMultiplier, contributors: status.contributors });
   const release = await aggregator.releaseNoised(await listCreativeIds(c.env.DB, site));
   if (!release) throw new HttpError(409, 'not_releasable', `round ${round} cannot be released`);
-  await recordRelease(c.env.DB, site, { round, mechanisms: release.mechanisms, noiseMultiplier: release.noise.multiplier, contributors: release.contributors });
   return c.json({ site, round, ...status, status: 'released', release });
 });
 
-/** The site's privacy ledger: every released round, epsilon spent so far and the budget. */
+/**
+ * The site's privacy ledger: the budget period now, what it has spent and when it renews, every
+ * released round with its period, and what all periods together cost a device present in all of
+ * them (periods renew the budget, they do not reset what was released before).
+ */
 adminRoutes.get('/v1/admin/sites/:site/privacy', async (c) => {
   const settings = await existingSiteRow(c);
   const rows = await ledgerRows(c.env.DB, settings.id);
-  return c.json({ site: settings.id, delta: PRIVACY_DELTA, budget: settings.epsilonBudget, epsilon: spent(rows), rounds: rows });
+  const period = currentPeriod(settings);
+  return c.json({
+    site: settings.id,
+    delta: PRIVACY_DELTA,
+    budget: settings.epsilonBudget,
+    periodDays: settings.budgetPeriodDays,
+    period: { index: period, ...periodBounds(period, settings.budgetPeriodDays) },
+    epsilon: spent(rows.filter((r) => r.period === period)),
+    epsilonAllPeriods: spent(rows),
+    rounds: rows,
+  });
 });

@@ -29,7 +29,7 @@ commands:
   promote --auto    serve the candidate whose lower bound beats the serving model's estimate,
                     if there is one (exit code 4 when none qualifies)
   rollback          serve the previous serving model again
-  ledger            the site's privacy ledger: epsilon spent, budget, released rounds
+  ledger            the site's privacy ledger: epsilon spent this period, the budget and when it renews, released rounds
   offline           train the model from a logged bandit feedback file and estimate the learned
                     policy off-policy (IPS, SNIPS, DR with 95% intervals) on its later part;
                     --logs FILE --items FILE --format obd [--check-logs FILE] [--train-share S]
@@ -181,7 +181,12 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'ledger': {
       const r = await client.privacy();
-      print(r, `site ${r.site}: epsilon ${r.epsilon.toFixed(2)} of ${r.budget} spent (delta ${r.delta}) over ${r.rounds.length} released rounds`);
+      const inPeriod = r.rounds.filter((x) => x.period === r.period.index).length;
+      print(
+        r,
+        `site ${r.site}: epsilon ${r.epsilon.toFixed(2)} of ${r.budget} spent (delta ${r.delta}) in this ${r.periodDays}-day period over ${inPeriod} released rounds; ` +
+          `the budget renews at ${r.period.renewsAt}; all ${r.rounds.length} released rounds together: epsilon ${r.epsilonAllPeriods.toFixed(2)}`,
+      );
       return 0;
     }
   }

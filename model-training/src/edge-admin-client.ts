@@ -110,7 +110,16 @@ export class EdgeAdminClient {
     return this.call<RoundAnswer>('GET', this.admin(`/rounds/${round}`));
   }
   privacy() {
-    return this.call<{ site: string; delta: number; budget: number; epsilon: number; rounds: { round: number; mechanisms: number; noiseMultiplier: number; contributors: number; releasedAt: string }[] }>('GET', this.admin('/privacy'));
+    return this.call<{
+      site: string;
+      delta: number;
+      budget: number;
+      periodDays: number;
+      period: { index: number; start: string; renewsAt: string };
+      epsilon: number;
+      epsilonAllPeriods: number;
+      rounds: { round: number; period: number; mechanisms: number; noiseMultiplier: number; contributors: number; releasedAt: string }[];
+    }>('GET', this.admin('/privacy'));
   }
   rollback() {
     return this.call<{ version: string }>('POST', this.admin('/models/rollback'));

@@ -160,16 +160,21 @@ test('models: status and off-policy estimates; promote and roll back change what
 });
 
 test('privacy: epsilon spent against the budget, K, contributors per round', async ({ page }) => {
-  const ledger = await api<{ epsilon: number; budget: number }>('dash', DASHBOARD_TOKENS.dash, '/privacy');
+  const ledger = await api<{ epsilon: number; epsilonAllPeriods: number; budget: number; periodDays: number; period: { renewsAt: string } }>('dash', DASHBOARD_TOKENS.dash, '/privacy');
   await signIn(page, 'dash', DASHBOARD_TOKENS.dash);
   await page.locator('button[data-view="privacy"]').click();
   await expect(page.locator('[data-fact="epsilon"]')).toHaveText(ledger.epsilon.toFixed(2));
   await expect(page.locator('[data-fact="budget"]')).toHaveText(String(ledger.budget));
+  // The budget renews per period: the dashboard says when.
+  expect(ledger.periodDays).toBe(30);
+  await expect(page.locator('[data-fact="period"]')).toHaveText(`30 days, renews ${ledger.period.renewsAt.slice(0, 10)}`);
+  await expect(page.locator('[data-fact="epsilon-all"]')).toHaveText(ledger.epsilonAllPeriods.toFixed(2));
+  expect(ledger.epsilon).toBeGreaterThan(0);
   await expect(page.locator('[data-fact="k"]')).toHaveText('2');
   await expect(page.locator('[data-fact="noise"]')).toHaveText('0.05');
   await expect(page.locator('[data-fact="head-clip"]')).toHaveText('400');
   await expect(page.locator(`[data-table="rounds"] tr[data-round="${released!.round}"]`)).toContainText('3');
-  await expect(page.locator('[data-chart="Epsilon spent against the budget"] canvas')).toHaveCount(1);
+  await expect(page.locator('[data-chart="Epsilon spent this period against the budget"] canvas')).toHaveCount(1);
   await shot(page, 'privacy');
 });
 

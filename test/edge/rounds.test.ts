@@ -5,6 +5,8 @@ import type { Report } from '../../protocol/wire.ts';
 import type { RoundAggregator } from '../../edge-worker/src/round-aggregator.ts';
 import { DEFAULT_PRIVACY, epsilonSpent } from '../../protocol/privacy.ts';
 import { roundAggregator } from '../../edge-worker/src/rounds.ts';
+import { reserveRelease } from '../../edge-worker/src/privacy-ledger.ts';
+import { getSite } from '../../edge-worker/src/site-store.ts';
 import { admin, currentRoundId, expectOk, postReport, seedDemoSite, SHOP_ORIGIN, TEST_ROUND_MS } from './edge-helpers.ts';
 
 const report = (round: number, clicks = 1): Report => ({
@@ -130,17 +132,19 @@ describe('the privacy budget', () => {
 
   it('releases rounds while the ledger stays within the budget, then refuses with 403 and a reason', async () => {
     // One release of counts alone (one mechanism, z = 5) costs epsilon 0.83 at delta 1e-6; two 1.21; three 1.51 (exact GDP account).
+    // Three days of the previous 30-day budget period (rounds are days here): one period, all closed.
     await expectOk(admin('/v1/admin/sites/demo', 'PUT', { name: 'Demo', allowedOrigins: [SHOP_ORIGIN], minCohort: 3, epsilonBudget: 1.4 }));
-    const now = await currentRoundId();
+    const start = (Math.floor((await currentRoundId()) / 30) - 1) * 30;
+    const now = start + 31; // so that now - 30, now - 20, now - 10 fall in that period
     for (const round of [now - 30, now - 20, now - 10]) await closedRound(round, 3);
     const first = (await (await admin(`/v1/admin/sites/demo/rounds/${now - 30}`, 'GET')).json()) as { status: string; release: { totals: unknown[] } };
     expect(first.status).toBe('released');
     expect(first.release.totals).toHaveLength(4);
     // Reading a released round again spends nothing.
     await admin(`/v1/admin/sites/demo/rounds/${now - 30}`, 'GET');
-    const ledger1 = (await (await admin('/v1/admin/sites/demo/privacy', 'GET')).json()) as { epsilon: number; rounds: unknown[]; budget: number };
+    const ledger1 = (await (await admin('/v1/admin/sites/demo/privacy', 'GET')).json()) as { epsilonAllPeriods: number; rounds: unknown[]; budget: number };
     expect(ledger1.rounds).toHaveLength(1);
-    expect(ledger1.epsilon).toBeCloseTo(epsilonSpent([DEFAULT_PRIVACY.noiseMultiplier], 1e-6).epsilon, 6);
+    expect(ledger1.epsilonAllPeriods).toBeCloseTo(epsilonSpent([DEFAULT_PRIVACY.noiseMultiplier], 1e-6).epsilon, 6);
     expect((await admin(`/v1/admin/sites/demo/rounds/${now - 20}`, 'GET')).status).toBe(200);
     // A third release of counts would bring the ledger to 1.51: past the budget. The check plans
     // with the mechanisms the round really holds (one here), so this is exact, not a worst case.
@@ -150,11 +154,96 @@ describe('the privacy budget', () => {
     const refused = await admin(`/v1/admin/sites/demo/rounds/${now - 10}`, 'GET');
     expect(refused.status).toBe(403);
     expect(await refused.json()).toMatchObject({ error: 'privacy_budget_exhausted', detail: expect.stringContaining('budget of 1.4') });
-    const ledger2 = (await (await admin('/v1/admin/sites/demo/privacy', 'GET')).json()) as { epsilon: number; rounds: unknown[] };
+    const ledger2 = (await (await admin('/v1/admin/sites/demo/privacy', 'GET')).json()) as { epsilonAllPeriods: number; rounds: unknown[] };
     expect(ledger2.rounds).toHaveLength(2);
-    expect(ledger2.epsilon).toBeLessThanOrEqual(1.4);
+    expect(ledger2.epsilonAllPeriods).toBeLessThanOrEqual(1.4);
     // The refused round was not released: its object still holds it back.
     const held = await inRound(roundAggregator(env.ROUNDS, 'demo', now - 10), (r) => r.status({ deadline: 0, minCohort: 3 }));
     expect(held.status).toBe('releasable');
   }, 30_000); // three rounds waited out: about 5 s
+});
+
+describe('the budget renews per period, can only be tightened within one, and is checked and spent in one step', () => {
+  const SITE = 'fresh-site';
+  const TOKEN = 'test-fresh-admin-token-003';
+  const put = (extra: Record<string, unknown>) => admin(`/v1/admin/sites/${SITE}`, 'PUT', { name: 'Fresh', allowedOrigins: [], minCohort: 3, ...extra }, TOKEN);
+  const release = (round: number) => admin(`/v1/admin/sites/${SITE}/rounds/${round}`, 'GET', undefined, TOKEN);
+  const ledger = async () => (await (await admin(`/v1/admin/sites/${SITE}/privacy`, 'GET', undefined, TOKEN)).json()) as { epsilon: number; epsilonAllPeriods: number; budget: number; periodDays: number; period: { index: number; renewsAt: string }; rounds: { round: number; period: number }[] };
+  const DAY = 86_400;
+
+  /** Past rounds of the site with three reports each, closed. */
+  async function closedRounds(rounds: number[]): Promise<void> {
+    const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 3, privacy: DEFAULT_PRIVACY };
+    for (const round of rounds) {
+      await inRound(roundAggregator(env.ROUNDS, SITE, round), async (r) => {
+        for (let i = 0; i < 3; i++) await r.addReport(report(round), terms, null);
+      });
+    }
+    await sleep(TEST_ROUND_MS + 100);
+    for (const round of rounds) await runDurableObjectAlarm(roundAggregator(env.ROUNDS, SITE, round));
+  }
+
+  it("rounds of the next period spend the next period's budget; the ledger says the period, its spend and when it renews", async () => {
+    // One release of counts costs 0.83 at z = 5: a budget of 1 fits one per period. Rounds are days; periods of 10 days.
+    await expectOk(put({ roundSeconds: DAY, epsilonBudget: 1, budgetPeriodDays: 10 }));
+    const now = Math.floor(Date.now() / (DAY * 1000));
+    const p = Math.floor(now / 10) - 3;
+    const [a, b, c] = [p * 10 + 1, p * 10 + 5, (p + 1) * 10 + 2];
+    await closedRounds([a, b, c]);
+    expect((await release(a)).status).toBe(200);
+    const refused = await release(b);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: 'privacy_budget_exhausted', detail: expect.stringContaining(`renews at ${new Date((p + 1) * 10 * DAY * 1000).toISOString()}`) });
+    expect((await release(c)).status).toBe(200);
+    const l = await ledger();
+    expect(l.rounds.map((r) => [r.round, r.period])).toEqual([[a, p], [c, p + 1]]);
+    expect(l.periodDays).toBe(10);
+    expect(l.period.index).toBe(Math.floor(now / 10));
+    expect(l.period.renewsAt).toBe(new Date((Math.floor(now / 10) + 1) * 10 * DAY * 1000).toISOString());
+    expect(l.epsilon).toBe(0); // nothing released in the current period
+    // What a device present in both periods has spent: the two releases composed, honestly.
+    expect(l.epsilonAllPeriods).toBeCloseTo(epsilonSpent([5, 5], 1e-6).epsilon, 9);
+  }, 30_000);
+
+  it('within a period that released anything, the budget only goes down, the noise only up, the period only longer (409 with the reason); a refused change changes nothing', async () => {
+    // Minute rounds, and a period length whose boundary is not this very minute.
+    const nowRound = Math.floor(Date.now() / 60_000);
+    const days = [7, 11, 13].find((d) => Math.floor(((nowRound - 1) * 60) / (d * DAY)) === Math.floor((nowRound * 60) / (d * DAY)))!;
+    await expectOk(put({ roundSeconds: 60, epsilonBudget: 4, noiseMultiplier: 5, budgetPeriodDays: days }));
+    await closedRounds([nowRound - 1]);
+    expect((await release(nowRound - 1)).status).toBe(200);
+    for (const [looser, field] of [[{ epsilonBudget: 4.5 }, 'epsilonBudget'], [{ noiseMultiplier: 4 }, 'noiseMultiplier'], [{ budgetPeriodDays: days - 1 }, 'budgetPeriodDays']] as const) {
+      const base = { roundSeconds: 60, epsilonBudget: 4, noiseMultiplier: 5, budgetPeriodDays: days };
+      const r = await put({ ...base, ...looser });
+      expect(r.status).toBe(409);
+      expect(await r.json()).toMatchObject({ error: 'privacy_only_stricter', detail: expect.stringContaining(field) });
+    }
+    expect((await (await admin(`/v1/admin/sites/${SITE}`, 'GET', undefined, TOKEN)).json()) as object).toMatchObject({ epsilonBudget: 4, noiseMultiplier: 5, budgetPeriodDays: days });
+    await expectOk(put({ roundSeconds: 60, epsilonBudget: 3, noiseMultiplier: 6, budgetPeriodDays: days + 1 }));
+    expect((await ledger()).budget).toBe(3);
+  }, 30_000);
+
+  it('two releases at the same moment cannot both pass on the same spend: the check and the write are one step', async () => {
+    // Whatever the current period holds already, plus one release in it now (0.83 each at z = 5),
+    // and then a budget that fits exactly one more of the two released at the same moment.
+    const settings = (await (await admin(`/v1/admin/sites/${SITE}`, 'GET', undefined, TOKEN)).json()) as Record<string, unknown>;
+    const nowRound = Math.floor(Date.now() / 60_000);
+    const fresh = [nowRound - 9, nowRound - 8, nowRound - 7];
+    await closedRounds(fresh);
+    expect((await release(fresh[0]!)).status).toBe(200);
+    const before = await ledger();
+    const k = before.rounds.filter((r) => r.period === before.period.index).length;
+    const fits = epsilonSpent(new Array<number>(k + 1).fill(5), 1e-6).epsilon;
+    expect(epsilonSpent(new Array<number>(k + 2).fill(5), 1e-6).epsilon).toBeGreaterThan(fits + 0.02);
+    await expectOk(put({ ...settings, id: undefined, currency: undefined, epsilonBudget: Math.ceil((fits + 0.01) * 1000) / 1000 }));
+    // The ledger's own step, twice at the same moment (the route's requests would mostly run one
+    // after the other here): both read the same spend before either writes.
+    const site = (await getSite(env.DB, SITE))!;
+    const outcomes = await Promise.allSettled(fresh.slice(1).map((round) => reserveRelease(env.DB, site, { round, mechanisms: 1, noiseMultiplier: 5, contributors: 3 })));
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(String((outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason)).toContain('privacy_budget_exhausted');
+    const after = await ledger();
+    expect(after.rounds.filter((r) => r.period === after.period.index)).toHaveLength(k + 1);
+    expect(after.epsilon).toBeCloseTo(fits, 9);
+  }, 30_000);
 });
