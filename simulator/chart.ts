@@ -4,6 +4,7 @@ import type { RoundResult } from './simulation.ts';
 const SERIES: { key: keyof RoundResult; label: string; color: string; dash?: string }[] = [
   { key: 'oracleCtr', label: 'oracle (knows the true click model)', color: '#1b7f3b', dash: '6 4' },
   { key: 'ctr', label: 'Vitrine (on-device, federated, DP)', color: '#0a5cff' },
+  { key: 'frozenCtr', label: 'the first model, never retrained (same situations)', color: '#7a2bb8', dash: '5 3' },
   { key: 'popularityCtr', label: 'popularity (not personalized)', color: '#b35c00', dash: '2 3' },
   { key: 'randomCtr', label: 'uniform random', color: '#777', dash: '2 3' },
 ];

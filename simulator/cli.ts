@@ -1,6 +1,6 @@
 /**
  * `npm run simulate -- [--shoppers N] [--rounds R] [--epsilon E|none] [--seed S] [--categories C]
- * [--products P] [--decisions D] [--min-cohort K] [--drift F] [--head-clip C] [--carry C] [--tower-rate R] [--port PORT] [--chart FILE] [--json]`
+ * [--products P] [--decisions D] [--min-cohort K] [--drift F] [--head-clip C] [--carry C] [--tower-rate R] [--world NAME] [--port PORT] [--chart FILE] [--json]`
  *
  * Runs the storefront simulation (simulation.ts) and prints each round's figures, or with --json
  * one object whose `summary` holds ctr_vs_random, ctr_vs_oracle and epsilon (spent). Writes the
@@ -31,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
         'head-clip': { type: 'string' },
         carry: { type: 'string' },
         'tower-rate': { type: 'string' },
+        world: { type: 'string' },
         port: { type: 'string' },
         chart: { type: 'string', default: 'dist/simulation/ctr-by-round.svg' },
         json: { type: 'boolean', default: false },
@@ -56,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
     headClip: values['head-clip'] === undefined ? null : Number(values['head-clip']),
     carry: number(values.carry, d.carry),
     towerRate: number(values['tower-rate'], d.towerRate),
+    world: values.world ?? d.world,
     port: number(values.port, d.port),
   };
   const problem = invalidOptions(options);
@@ -68,10 +70,14 @@ async function main(argv: string[]): Promise<number> {
   const eps = options.epsilon === null ? 'no noise to speak of (epsilon 1,000)' : `epsilon ${options.epsilon}`;
   const chart = path.resolve(values.chart!);
   mkdirSync(path.dirname(chart), { recursive: true });
-  writeFileSync(chart, ctrChart(result.rounds, `Click rate by round: ${options.shoppers} shoppers, ${eps}, seed ${options.seed}`));
+  writeFileSync(chart, ctrChart(result.rounds, `Click rate by round: world ${options.world}, ${options.shoppers} shoppers, ${eps}, seed ${options.seed}`));
   if (values.json) process.stdout.write(`${JSON.stringify({ ...result, chart })}\n`);
   else {
     const s = result.summary;
+    log(
+      `last round (world ${s.world}): ${(100 * s.ctr_vs_oracle).toFixed(1)}% of the oracle's click rate against the frozen first model's ${(100 * s.frozen_vs_oracle).toFixed(1)}% (${s.oracle_points_over_frozen >= 0 ? '+' : ''}${s.oracle_points_over_frozen.toFixed(1)} points; ` +
+        `the worst round ${s.worst_points_below_frozen.toFixed(1)} points below it); ${s.ctr_vs_random.toFixed(2)}x random`,
+    );
     log(`last round: Vitrine's click rate is ${s.ctr_vs_random.toFixed(2)}x random, ${(100 * s.ctr_vs_oracle).toFixed(0)}% of the oracle's, ${s.ctr_vs_popularity.toFixed(2)}x popularity; epsilon spent ${s.epsilon.toFixed(2)} (delta 1e-6, noise multiplier ${s.noise_multiplier.toFixed(2)})`);
     log(`chart: ${chart}`);
   }

@@ -31,7 +31,12 @@ import { applyMigrations, startLocalEdge } from '../scripts/local-edge.ts';
 import { DeviceEngine } from '../widget/engine/device-engine.ts';
 import { postReport } from '../widget/engine/report-transport.ts';
 import { registerModelKernels } from '../widget/engine/tfjs-kernels.ts';
-import { browse, clickProbability, drawShopper, drift, makeCatalog, purchaseProbability } from './population.ts';
+import { browse, drawShopper, drift, makeCatalog } from './population.ts';
+import { WORLDS } from './worlds.ts';
+import type { Moment, World } from './worlds.ts';
+import { loadScoringModel } from '../widget/engine/scoring-model.ts';
+import type { ScoringModel } from '../widget/engine/scoring-model.ts';
+import { THOMPSON_DRAWS } from '../widget/engine/policy.ts';
 import type { Catalog, Shopper } from './population.ts';
 import { SimulatedDevices } from './device-environment.ts';
 import type { DeviceContext } from './device-environment.ts';
@@ -56,11 +61,13 @@ export interface SimulationOptions {
   carry: number;
   /** The trainer's learning rate for the towers' federated step (0: the towers are never moved). */
   towerRate: number;
+  /** What shoppers really respond to (worlds.ts); the engine and trainer never see it. */
+  world: string;
   port: number;
   log: (line: string) => void;
 }
 
-export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'log'> = { shoppers: 1000, rounds: 10, epsilon: 8, seed: 1, categories: 8, products: 6, decisions: 2, minCohort: 50, drift: 0.1, headClip: null, carry: DEFAULT_ROUND_FIT.carry, towerRate: DEFAULT_ROUND_FIT.towerRate, port: 8821 };
+export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'log'> = { shoppers: 1000, rounds: 10, epsilon: 8, seed: 1, categories: 8, products: 6, decisions: 2, minCohort: 50, drift: 0.1, headClip: null, carry: DEFAULT_ROUND_FIT.carry, towerRate: DEFAULT_ROUND_FIT.towerRate, world: 'today', port: 8821 };
 
 /** Why the configuration makes no sense, or null. */
 export function invalidOptions(o: Omit<SimulationOptions, 'log'>): string | null {
@@ -74,6 +81,7 @@ export function invalidOptions(o: Omit<SimulationOptions, 'log'>): string | null
     whole('seed', o.seed, 0, 2 ** 31) ??
     whole('min-cohort', o.minCohort, 2, 1_000_000) ??
     whole('port', o.port, 1024, 65535) ??
+    (WORLDS[o.world] ? null : `--world ${o.world} is not a world; the worlds are ${Object.keys(WORLDS).join(', ')}`) ??
     (o.minCohort > o.shoppers ? `--min-cohort ${o.minCohort} is above the population (${o.shoppers} shoppers): no round could ever be released` : null) ??
     (o.epsilon === null ? null : siteSettingProblem('epsilonBudget', o.epsilon, `--epsilon ${o.epsilon} (or none)`)) ??
     (!(o.drift >= 0 && o.drift <= 1) ? `--drift must be from 0 to 1 (got ${o.drift})` : null) ??
@@ -117,6 +125,8 @@ export interface RoundResult {
   decisions: number;
   /** Expected click rate of the engine's choices (ground truth), and of the other policies on the same situations. */
   ctr: number;
+  /** The first model, never retrained, deciding in the very same situations (its policy's expected click rate). */
+  frozenCtr: number;
   oracleCtr: number;
   randomCtr: number;
   popularityCtr: number;
@@ -139,7 +149,24 @@ export interface SimulationResult {
   options: Omit<SimulationOptions, 'log'>;
   noiseMultiplier: number;
   rounds: RoundResult[];
-  summary: { ctr_vs_random: number; ctr_vs_oracle: number; ctr_vs_popularity: number; epsilon: number; delta: number; noise_multiplier: number; head_clip: number; last_round_ctr: number };
+  summary: {
+    world: string;
+    ctr_vs_random: number;
+    ctr_vs_oracle: number;
+    ctr_vs_popularity: number;
+    /** The served models' click rate over the frozen first model's, last round, same situations. */
+    ctr_vs_frozen: number;
+    /** The frozen model's share of the oracle, and how many points of it retraining added (last round). */
+    frozen_vs_oracle: number;
+    oracle_points_over_frozen: number;
+    /** The worst round's points of oracle share below the frozen model (0 when none was below). */
+    worst_points_below_frozen: number;
+    epsilon: number;
+    delta: number;
+    noise_multiplier: number;
+    head_clip: number;
+    last_round_ctr: number;
+  };
 }
 
 const TOKEN = 'simulator-admin-token-0000000000';
@@ -158,12 +185,14 @@ interface SimulatedShopper {
   shopper: Shopper;
   device: DeviceContext;
   random: () => number;
+  /** What worlds with memory need (purchase-fatigue): the last purchase, by round. */
+  lastPurchase: Moment['lastPurchase'];
 }
 
 function simulatedShopper(id: number, catalog: Catalog, seed: number): SimulatedShopper {
   const random = seededRandom((Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(id + 1, 0x85ebca6b)) >>> 0);
   const address = `10.${(id >> 16) & 255}.${(id >> 8) & 255}.${id & 255}`;
-  return { shopper: drawShopper(id, catalog, random), device: { address, storage: new IDBFactory() }, random };
+  return { shopper: drawShopper(id, catalog, random), device: { address, storage: new IDBFactory() }, random, lastPurchase: null };
 }
 
 /** Runs `run` over `items` with at most `limit` in flight. */
@@ -175,8 +204,8 @@ async function forEachConcurrently<T>(items: readonly T[], limit: number, run: (
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
-type Sums = { decisions: number; ctr: number; oracle: number; random: number; popularity: number; clicks: number; purchases: number; topCategory: number; brand: number; priceBand: number };
-const emptySums = (): Sums => ({ decisions: 0, ctr: 0, oracle: 0, random: 0, popularity: 0, clicks: 0, purchases: 0, topCategory: 0, brand: 0, priceBand: 0 });
+type Sums = { decisions: number; ctr: number; frozen: number; oracle: number; random: number; popularity: number; clicks: number; purchases: number; topCategory: number; brand: number; priceBand: number };
+const emptySums = (): Sums => ({ decisions: 0, ctr: 0, frozen: 0, oracle: 0, random: 0, popularity: 0, clicks: 0, purchases: 0, topCategory: 0, brand: 0, priceBand: 0 });
 
 export async function runSimulation(o: SimulationOptions): Promise<SimulationResult> {
   const problem = invalidOptions(o);
@@ -216,6 +245,10 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     }
     const { model, weights } = await trainBootstrapModel((await client.config()).candidates, { examples: 40_000, cacheDir: '.vitrine/models', log: o.log });
     for (const c of [client, calibration]) await c.promote((await c.uploadModel(model, weights)).version);
+    // The frozen baseline: this first model, never retrained, scored beside every decision.
+    const first = (await client.config()).model!;
+    const frozen = await loadScoringModel(edge.url, first);
+    const world = WORLDS[o.world]!;
 
     // Every device of a round must report inside it: time a sample of throwaway devices on a
     // site of their own, and make the first round 1.1 times what the whole population needs at
@@ -226,7 +259,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     // bound is chosen from synthetic devices, so choosing it costs no shopper any privacy.
     const timing = Date.now();
     const norms: number[] = [];
-    await visitAll(sample, devices, { site: CALIBRATION_SITE, o, catalog, candidates: (await calibration.config()).candidates, sums: emptySums(), edgeUrl: edge.url, ago: 0, norms });
+    await visitAll(sample, devices, { site: CALIBRATION_SITE, o, catalog, candidates: (await calibration.config()).candidates, sums: emptySums(), edgeUrl: edge.url, ago: 0, norms, world, frozen, round: 0 });
     let perShopperMs = (Date.now() - timing) / sample.length;
     norms.sort((a, b) => a - b);
     const p90 = norms[Math.floor(0.9 * (norms.length - 1))] ?? DEFAULT_PRIVACY.headClip;
@@ -255,7 +288,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       const started = Date.now();
       if (r > 0) for (const s of shoppers) drift(s.shopper, catalog, o.drift, s.random);
       const sums = emptySums();
-      await visitAll(shoppers, devices, { site: SITE, o, catalog, candidates, sums, edgeUrl: edge.url, ago: (o.rounds - 1 - r) * DAY_MS });
+      await visitAll(shoppers, devices, { site: SITE, o, catalog, candidates, sums, edgeUrl: edge.url, ago: (o.rounds - 1 - r) * DAY_MS, world, frozen, round: r });
       perShopperMs = (Date.now() - started) / o.shoppers;
       if (Math.floor(Date.now() / (roundSeconds * 1000)) !== round) o.log(`round ${r + 1}: the devices took longer than the round; some reports went to the next one`);
       // The round closes; the trainer pulls, fits, publishes and serves.
@@ -291,6 +324,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         round: r + 1,
         decisions: sums.decisions,
         ctr: sums.ctr / n,
+        frozenCtr: sums.frozen / n,
         oracleCtr: sums.oracle / n,
         randomCtr: sums.random / n,
         popularityCtr: sums.popularity / n,
@@ -306,19 +340,26 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       };
       results.push(result);
       o.log(
-        `round ${result.round}: CTR ${pct(result.ctr)} (oracle ${pct(result.oracleCtr)}, random ${pct(result.randomCtr)}, popularity ${pct(result.popularityCtr)}); ` +
+        `round ${result.round}: CTR ${pct(result.ctr)} (frozen first model ${pct(result.frozenCtr)}, oracle ${pct(result.oracleCtr)}, random ${pct(result.randomCtr)}, popularity ${pct(result.popularityCtr)}); ` +
           `realized ${pct(result.realizedCtr)}, conversions ${pct(result.conversionRate)}; ` +
           `chosen in the favourite category ${pct(result.topCategoryShare)}, of the shopper's brand ${pct(result.brandShare)}, price band ${pct(result.priceBandShare)}; epsilon ${result.epsilon.toFixed(2)}; ` +
           `devices ${(perShopperMs).toFixed(1)} ms each; ${training}`,
       );
     }
     const last = results.at(-1)!;
+    frozen.dispose();
+    const share = (r: RoundResult, x: number) => x / r.oracleCtr;
     return {
       options: { ...o, log: undefined } as unknown as Omit<SimulationOptions, 'log'>,
       noiseMultiplier,
       rounds: results,
       summary: {
+        world: o.world,
         ctr_vs_random: last.ctr / last.randomCtr,
+        ctr_vs_frozen: last.ctr / last.frozenCtr,
+        frozen_vs_oracle: share(last, last.frozenCtr),
+        oracle_points_over_frozen: 100 * (share(last, last.ctr) - share(last, last.frozenCtr)),
+        worst_points_below_frozen: Math.max(0, ...results.map((r) => 100 * (share(r, r.frozenCtr) - share(r, r.ctr)))),
         ctr_vs_oracle: last.ctr / last.oracleCtr,
         ctr_vs_popularity: last.ctr / last.popularityCtr,
         epsilon: last.epsilon,
@@ -358,6 +399,11 @@ interface RoundContext {
   ago: number;
   /** Head norms of the reports, when asked for (the timing devices). */
   norms?: number[];
+  world: World;
+  /** The first model, never retrained: its policy is scored in every situation the engine decides in. */
+  frozen: ScoringModel;
+  /** 0-based round of the run (worlds that change over the run read it). */
+  round: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -365,29 +411,32 @@ const DAY_MS = 86_400_000;
 /** Every shopper's visit of one round, several at once, each in its own device context. */
 async function visitAll(shoppers: SimulatedShopper[], devices: SimulatedDevices, round: RoundContext): Promise<void> {
   const popular = round.candidates.reduce((best, c) => (c.popularity > best.popularity ? c : best), round.candidates[0]!);
-  await forEachConcurrently(shoppers, CONCURRENT_VISITS, (s) => devices.visit(s.device, () => visit(s.shopper, s.random, popular, round), round.ago));
+  await forEachConcurrently(shoppers, CONCURRENT_VISITS, (s) => devices.visit(s.device, () => visit(s, popular, round), round.ago));
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 /** One shopper's visit in a round: browsing, the slots the engine fills, outcomes, the round's report. */
-async function visit(shopper: Shopper, random: () => number, popular: Candidate, round: RoundContext): Promise<void> {
-  const engine = new DeviceEngine(random);
+async function visit(s: SimulatedShopper, popular: Candidate, round: RoundContext): Promise<void> {
+  const engine = new DeviceEngine(s.random);
   try {
-    await visitWith(engine, shopper, random, popular, round);
+    await visitWith(engine, s, popular, round);
   } finally {
     await engine.close(); // the page is left: its models' tensors are freed
   }
 }
 
-async function visitWith(engine: DeviceEngine, shopper: Shopper, random: () => number, popular: Candidate, round: RoundContext): Promise<void> {
-  const { o, catalog, candidates, sums } = round;
+async function visitWith(engine: DeviceEngine, simulated: SimulatedShopper, popular: Candidate, round: RoundContext): Promise<void> {
+  const { o, catalog, candidates, sums, world } = round;
+  const { shopper, random } = simulated;
   const status = await engine.start({ edge: round.edgeUrl, site: round.site, storage: 'persistent', reporting: true });
   if (status.state !== 'ready') throw new Error(`a device could not start: ${status.reason}`);
-  const truth = candidates.map((c) => clickProbability(shopper, c));
+  const moment: Moment = { round: round.round, rounds: o.rounds, lastPurchase: simulated.lastPurchase };
+  const truth = candidates.map((c) => world.click(shopper, c, moment));
+  const truthOf = new Map(candidates.map((c, i) => [c.id, truth[i]!]));
   const oracle = Math.max(...truth);
   const mean = truth.reduce((a, b) => a + b, 0) / truth.length;
-  const popularity = clickProbability(shopper, popular);
+  const popularity = world.click(shopper, popular, moment);
   const favourite = Math.max(...shopper.categories.values());
   let lastViewed = browse(shopper, catalog, random);
   const views = 1 + Math.floor(random() * 3);
@@ -399,11 +448,14 @@ async function visitWith(engine: DeviceEngine, shopper: Shopper, random: () => n
   await engine.track(events);
   const page: PageContext = { pageType: 'product', category: lastViewed.category, hour: 12, device: 'desktop' };
   for (let k = 0; k < o.decisions; k++) {
+    // The frozen first model in this very situation (same profile, page and eligibility), before the decision changes it.
+    const frozenPolicy = await engine.distribution('hero', page, THOMPSON_DRAWS, round.frozen);
     const [decision] = await engine.decide(['hero'], page);
     if (!decision) continue;
-    const p = clickProbability(shopper, decision.candidate);
+    const p = truthOf.get(decision.candidate.id) ?? world.click(shopper, decision.candidate, moment);
     sums.decisions++;
     sums.ctr += p;
+    sums.frozen += frozenPolicy.reduce((e, x) => e + x.probability * (truthOf.get(x.creativeId) ?? 0), 0);
     sums.oracle += oracle;
     sums.random += mean;
     sums.popularity += popularity;
@@ -418,8 +470,9 @@ async function visitWith(engine: DeviceEngine, shopper: Shopper, random: () => n
       // The click lands on the product's page, where the widget records the product view.
       const landing = catalog.products.find((x) => x.url === decision.candidate.url);
       if (landing) await engine.track([{ type: 'product_view', at: Date.now(), productId: landing.id, category: landing.category, brand: landing.brand, price: landing.price }]);
-      if (random() < purchaseProbability(shopper, decision.candidate)) {
+      if (random() < world.purchase(shopper, decision.candidate, moment)) {
         sums.purchases++;
+        simulated.lastPurchase = { category: decision.candidate.category, round: round.round };
         await engine.track([{ type: 'purchase', at: Date.now(), value: decision.candidate.price, quantity: 1, category: decision.candidate.category, brand: decision.candidate.brand, price: decision.candidate.price }]);
       }
     }

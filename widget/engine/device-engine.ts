@@ -312,14 +312,18 @@ export class DeviceEngine implements EngineApi {
     await tx.done;
   }
 
-  async distribution(slot: string, page: PageContext, draws = 4096): Promise<CreativeProbability[]> {
+  /**
+   * `under`: another model's policy in this very situation instead of the serving model's (in
+   * process only, never over comlink: the simulator scores the frozen first model with it).
+   */
+  async distribution(slot: string, page: PageContext, draws = 4096, under?: ScoringModel): Promise<CreativeProbability[]> {
     const db = this.db;
     if (!db || !this.serving) return [];
     const now = Date.now();
     const result = await this.serving.with(async ({ config, model }) => {
       const { candidates, shopper, eligible } = this.situation(config, page, now);
       if (eligible.length === 0) return [];
-      const { p } = this.probabilities(config, model, shopper, candidates, slot, eligible, draws);
+      const { p } = under ? this.policyShares(config, under, shopper, candidates, slot, eligible, draws) : this.probabilities(config, model, shopper, candidates, slot, eligible, draws);
       return eligible.map((i, k) => ({ creativeId: candidates[i]!.id, category: candidates[i]!.category, probability: p[k]! }));
     });
     return result ?? [];
