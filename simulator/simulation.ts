@@ -244,10 +244,14 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       await c.putCreatives(catalog.creatives);
     }
     const { model, weights } = await trainBootstrapModel((await client.config()).candidates, { examples: 40_000, cacheDir: '.vitrine/models', log: o.log });
-    for (const c of [client, calibration]) await c.promote((await c.uploadModel(model, weights)).version);
+    const versions: string[] = [];
+    for (const c of [client, calibration]) {
+      const { version } = await c.uploadModel(model, weights);
+      await c.promote(version);
+      versions.push(version);
+    }
     // The frozen baseline: this first model, never retrained, scored beside every decision.
-    const first = (await client.config()).model!;
-    const frozen = await loadScoringModel(edge.url, first);
+    const frozen = await loadScoringModel(edge.url, { version: versions[0]!, specHash: model.specHash, url: `/v1/models/${versions[0]}/model.json` });
     const world = WORLDS[o.world]!;
 
     // Every device of a round must report inside it: time a sample of throwaway devices on a
