@@ -26,8 +26,9 @@ commands:
   evaluate          estimate each published candidate's click rate off-policy on the pulled
                     rounds (self-normalized IPS, 95% interval) against the serving model's
   promote VERSION   serve VERSION (the merchant's call, whatever the estimates say)
-  promote --auto    serve the candidate whose lower bound beats the serving model's estimate,
-                    if there is one (exit code 4 when none qualifies)
+  promote --auto    serve the candidate shown better than the serving model on the same decisions
+                    (the difference's anytime-valid lower bound above zero), if there is one
+                    (exit code 4 when none qualifies)
   rollback          serve the previous serving model again
   ledger            the site's privacy ledger: epsilon spent this period, the budget and when it renews, released rounds
   offline           train the model from a logged bandit feedback file and estimate the learned

@@ -11,9 +11,12 @@
  * sigma^2 the summed noise variance of each coordinate). Treating decisions as independent
  * ignores that one device makes several; with the per-device clipping bounding each device's
  * share, that understates the interval somewhat, which is why the gate also refuses intervals too
- * wide to mean anything.
+ * wide to mean anything. The gate itself tests the paired difference with a confidence
+ * sequence (promotion-gate.ts): asked after every round, it stays valid at every look.
  */
 import { OPE_SUMS } from '../../protocol/off-policy.ts';
+import { confidenceSequence, pairedDifference } from './promotion-gate.ts';
+import type { Sequence } from './promotion-gate.ts';
 
 export interface Interval {
   estimate: number;
@@ -23,9 +26,10 @@ export interface Interval {
 
 const Z95 = 1.959964;
 
+/** A click rate's interval, within [0, 1] where every click rate lies. */
 function interval(estimate: number, variance: number): Interval {
   const half = Z95 * Math.sqrt(Math.max(0, variance));
-  return { estimate, lower: estimate - half, upper: estimate + half };
+  return { estimate, lower: Math.max(0, estimate - half), upper: Math.min(1, estimate + half) };
 }
 
 /**
@@ -81,6 +85,8 @@ export interface CandidateEvaluation {
   decisions: number;
   candidateValue: Interval | null;
   servingValue: Interval | null;
+  /** Candidate minus serving on the same decisions, an interval valid at every look (promotion-gate.ts): what the verdict rests on. */
+  difference: Sequence | null;
   verdict: Verdict;
   reason: string;
 }
@@ -89,9 +95,9 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 /**
  * Each candidate evaluated in released rounds whose decisions `serving` made, against `serving`
- * on the same rounds. Verdicts: better (lower bound above the serving estimate: the only one that
- * promotes automatically), too_wide (the interval is wider than the serving click rate itself),
- * not_better, insufficient (too few decisions for an estimate).
+ * on the same rounds. Verdicts rest on the paired difference's anytime-valid interval: better
+ * (its lower bound above zero: the only one that promotes automatically), too_wide (the interval
+ * is wider than the serving click rate itself), not_better, insufficient (too few decisions).
  */
 export function evaluateCandidates(released: readonly ReleasedOpe[], serving: string): CandidateEvaluation[] {
   const mine = released.filter((r) => r.loggingModel === serving);
@@ -102,17 +108,20 @@ export function evaluateCandidates(released: readonly ReleasedOpe[], serving: st
     const s = pool(rounds, serving);
     const candidateValue = snipsFromSums(c.sums, c.noiseVariance);
     const servingValue = snipsFromSums(s.sums, s.noiseVariance);
-    const base = { candidate, serving, rounds: c.rounds, decisions: Math.round(c.sums[0]!), candidateValue, servingValue };
-    if (!candidateValue || !servingValue) {
+    const paired = pairedDifference(c.sums, s.sums, c.noiseVariance, s.noiseVariance);
+    const difference = paired && confidenceSequence(paired);
+    const base = { candidate, serving, rounds: c.rounds, decisions: Math.round(c.sums[0]!), candidateValue, servingValue, difference };
+    if (!candidateValue || !servingValue || !difference) {
       return { ...base, verdict: 'insufficient' as const, reason: `too few decisions in rounds ${c.rounds.join(', ') || '(none)'} to estimate; wait for more rounds` };
     }
-    const iv = `${pct(candidateValue.estimate)} [${pct(candidateValue.lower)}, ${pct(candidateValue.upper)}]`;
-    if (candidateValue.lower > servingValue.estimate) {
-      return { ...base, verdict: 'better' as const, reason: `estimated click rate ${iv}: its lower bound beats the serving model's ${pct(servingValue.estimate)}` };
+    const points = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}`;
+    const iv = `${pct(candidateValue.estimate)} against the serving model's ${pct(servingValue.estimate)}, a difference of ${points(difference.estimate)} points [${points(difference.lower)}, ${points(difference.upper)}] (valid at every look)`;
+    if (difference.lower > 0) {
+      return { ...base, verdict: 'better' as const, reason: `estimated click rate ${iv}: better` };
     }
-    if (candidateValue.upper - candidateValue.lower > Math.max(servingValue.estimate, 1e-3)) {
-      return { ...base, verdict: 'too_wide' as const, reason: `estimated click rate ${iv} is too uncertain to judge against the serving model's ${pct(servingValue.estimate)}; wait for more rounds` };
+    if (difference.upper - difference.lower > Math.max(servingValue.estimate, 1e-3)) {
+      return { ...base, verdict: 'too_wide' as const, reason: `estimated click rate ${iv}: too uncertain to judge; wait for more rounds` };
     }
-    return { ...base, verdict: 'not_better' as const, reason: `estimated click rate ${iv}: not shown to beat the serving model's ${pct(servingValue.estimate)}` };
+    return { ...base, verdict: 'not_better' as const, reason: `estimated click rate ${iv}: not shown to be better` };
   });
 }

@@ -236,10 +236,10 @@ export interface AutoPromotion {
   evaluations: CandidateEvaluation[];
 }
 
-/** Promotes the candidate with the highest lower bound among those whose lower bound beats the serving model; none otherwise. */
+/** Promotes, among the candidates shown better than the serving model (the paired difference's lower bound above zero), the one with the highest bound; none otherwise. */
 export async function promoteIfBetter(client: EdgeAdminClient, paths: TrainerPaths): Promise<AutoPromotion> {
   const { serving, evaluations } = await evaluatePulled(client, paths);
-  const better = evaluations.filter((e) => e.verdict === 'better').sort((a, b) => b.candidateValue!.lower - a.candidateValue!.lower)[0];
+  const better = evaluations.filter((e) => e.verdict === 'better').sort((a, b) => b.difference!.lower - a.difference!.lower)[0];
   if (!better) return { serving, promoted: null, evaluations };
   await client.promote(better.candidate);
   return { serving, promoted: better.candidate, evaluations };

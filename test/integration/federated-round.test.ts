@@ -215,9 +215,9 @@ describe('federated rounds, end to end', () => {
     expect(e.candidateValue!.upper).toBeGreaterThan(e.candidateValue!.estimate);
     console.log(`candidate ${e.verdict}: ${e.reason}`);
 
-    // The gate: promoted exactly when the candidate's lower bound beats the serving estimate.
+    // The gate: promoted exactly when the paired difference's anytime-valid lower bound is above zero.
     const auto = await promoteIfBetter(client, paths);
-    expect(auto.promoted !== null).toBe(e.candidateValue!.lower > e.servingValue!.estimate);
+    expect(auto.promoted !== null).toBe(e.difference!.lower > 0);
     if (!auto.promoted) {
       expect((await client.config()).model!.version).toBe(served);
       await client.promote(published.version); // the merchant's own call

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { confidenceSequence, pairedDifference } from '../../model-training/src/promotion-gate.ts';
+import { snipsFromSums } from '../../model-training/src/off-policy-estimate.ts';
+import { seededRandom } from '../../model-training/src/seeded-random.ts';
+import { addToOpeSums } from '../../protocol/off-policy.ts';
+
+/** A normal draw. */
+const normal = (r: () => number) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+
+/**
+ * Rounds of decisions by a uniform serving policy over 5 creatives, each round's sums released
+ * with Gaussian noise (sd `noise` per coordinate, independently for each model), pooled
+ * cumulatively: what the trainer sees at each look.
+ */
+function looks(candidatePolicy: number[], rounds: number, perRound: number, noise: number, random: () => number) {
+  const clicks = [0.02, 0.04, 0.06, 0.08, 0.1];
+  const serving = new Array(5).fill(0.2);
+  const truth = candidatePolicy.reduce((s, p, i) => s + p * clicks[i]!, 0) - 0.06;
+  const c = new Array(5).fill(0);
+  const s = new Array(5).fill(0);
+  const out: { candidate: number[]; serving: number[]; noiseVariance: number }[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const rc = new Array(5).fill(0);
+    const rs = new Array(5).fill(0);
+    for (let k = 0; k < perRound; k++) {
+      const a = Math.floor(random() * 5);
+      const reward = random() < clicks[a]! ? 1 : 0;
+      addToOpeSums(rs, reward, 1);
+      addToOpeSums(rc, reward, candidatePolicy[a]! / serving[a]!);
+    }
+    for (let i = 0; i < 5; i++) {
+      c[i] += rc[i]! + noise * normal(random);
+      s[i] += rs[i]! + noise * normal(random);
+    }
+    out.push({ candidate: c.slice(), serving: s.slice(), noiseVariance: round * noise * noise });
+  }
+  return { truth, out };
+}
+
+describe('the promotion gate: the paired difference, valid at every look', () => {
+  it('covers the true difference at all 20 looks together in at least 95% of runs (a better candidate, release noise)', () => {
+    const random = seededRandom(11);
+    let missed = 0;
+    const runs = 300;
+    for (let run = 0; run < runs; run++) {
+      const { truth, out } = looks([0.1, 0.1, 0.2, 0.3, 0.3], 20, 2000, 10, random);
+      const anyMiss = out.some((l) => {
+        const d = pairedDifference(l.candidate, l.serving, l.noiseVariance, l.noiseVariance);
+        if (!d) return false;
+        const cs = confidenceSequence(d);
+        return truth < cs.lower || truth > cs.upper;
+      });
+      if (anyMiss) missed++;
+    }
+    expect(missed / runs).toBeLessThanOrEqual(0.05);
+  });
+
+  it('promotes a candidate identical to the serving model at most 5% of the time over 20 looks (the old rule: far more)', () => {
+    const random = seededRandom(12);
+    let promoted = 0;
+    let oldRule = 0;
+    const runs = 300;
+    for (let run = 0; run < runs; run++) {
+      const { out } = looks([0.2, 0.2, 0.2, 0.2, 0.2], 20, 2000, 10, random);
+      if (out.some((l) => { const d = pairedDifference(l.candidate, l.serving, l.noiseVariance, l.noiseVariance); return d !== null && confidenceSequence(d).lower > 0; })) promoted++;
+      // Before: the candidate's fixed 95% lower bound against the serving model's point estimate, at every look.
+      if (out.some((l) => { const cv = snipsFromSums(l.candidate, l.noiseVariance); const sv = snipsFromSums(l.serving, l.noiseVariance); return cv !== null && sv !== null && cv.lower > sv.estimate; })) oldRule++;
+    }
+    expect(promoted / runs).toBeLessThanOrEqual(0.05);
+    expect(oldRule / runs).toBeGreaterThan(0.1);
+  });
+
+  it('still promotes a clearly better candidate within the looks (the gate has power), and never a worse one', () => {
+    const random = seededRandom(13);
+    let promotedBetter = 0;
+    let promotedWorse = 0;
+    for (let run = 0; run < 100; run++) {
+      const better = looks([0.05, 0.05, 0.1, 0.3, 0.5], 20, 2000, 10, random).out;
+      if (better.some((l) => { const d = pairedDifference(l.candidate, l.serving, l.noiseVariance, l.noiseVariance); return d !== null && confidenceSequence(d).lower > 0; })) promotedBetter++;
+      const worse = looks([0.5, 0.3, 0.1, 0.05, 0.05], 20, 2000, 10, random).out;
+      if (worse.some((l) => { const d = pairedDifference(l.candidate, l.serving, l.noiseVariance, l.noiseVariance); return d !== null && confidenceSequence(d).lower > 0; })) promotedWorse++;
+    }
+    expect(promotedBetter).toBeGreaterThanOrEqual(95);
+    expect(promotedWorse).toBe(0);
+  });
+
+  it('bounds stay within [-1, 1], and no estimate is made where the weights are lost in the noise', () => {
+    const cs = confidenceSequence({ estimate: 0.9, variance: 4 });
+    expect(cs.lower).toBeGreaterThanOrEqual(-1);
+    expect(cs.upper).toBeLessThanOrEqual(1);
+    expect(pairedDifference([10, 1, 2, 1, 2], [10, 1, 10, 1, 10], 100, 100)).toBeNull();
+  });
+});
