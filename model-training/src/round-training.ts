@@ -14,7 +14,7 @@ import { EdgeError } from './edge-admin-client.ts';
 import { progress } from './progress.ts';
 import { evaluateCandidates } from './off-policy-estimate.ts';
 import type { CandidateEvaluation, ReleasedOpe } from './off-policy-estimate.ts';
-import { centeredOnPrior, checkSignal, poolHeads } from './round-statistics.ts';
+import { checkSignal, poolHeads } from './round-statistics.ts';
 import { towerParameterCount } from '../../protocol/tower-gradient.ts';
 import type { ReleasedHead } from './round-statistics.ts';
 
@@ -191,16 +191,12 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
   const floats = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength));
   const serving = { dim, mean: Float64Array.from(floats.subarray(meanAt, meanAt + dim)), covariance: Float64Array.from(floats.subarray(covAt, covAt + dim * dim)) };
   const prior = reweighted(serving, options.carry);
-  const post = posteriorUnderReleaseNoise(prior, centeredOnPrior(pooled, prior.mean), model.noiseVariance, pooled.noiseStd);
-  // Noise can make the pooled phi phi^T indefinite; a covariance that is not positive definite
-  // (or not finite) is not a posterior, and devices could not sample from it.
-  let proper = post.mean.every(Number.isFinite) && post.covariance.every(Number.isFinite);
-  for (let i = 0; proper && i < dim; i++) proper = post.covariance[i * dim + i]! > 0;
-  if (proper) {
-    const l = cholesky(post.covariance, dim, Number.NaN);
-    proper = l.every(Number.isFinite);
-  }
-  if (!proper) throw new Error('the updated last layer is not a proper posterior (the noise dominates the statistics); wait for more rounds');
+  const post = posteriorUnderReleaseNoise(prior, pooled, model.noiseVariance, pooled.noiseStd);
+  // A covariance that is not positive definite (or not finite) is not a posterior, and devices
+  // could not sample from it: that is a bug, said out loud, never patched with jitter (poolHeads
+  // keeps the statistics positive semi-definite, so the precision is positive definite).
+  if (!post.mean.every(Number.isFinite) || !post.covariance.every(Number.isFinite)) throw new Error('the updated last layer is not finite: a bug in the fit, not in the data');
+  cholesky(post.covariance, dim);
   const updated = floats.slice();
   updated.set(Float32Array.from(post.mean), meanAt);
   updated.set(Float32Array.from(post.covariance), covAt);
