@@ -3,6 +3,9 @@
  * token from sessionStorage (never in a URL, gone when the tab closes). A 401 or 403 signs the
  * merchant out with the edge's reason.
  */
+import * as v from 'valibot';
+import { LedgerSchema } from '../protocol/admin-answers.ts';
+import type { Ledger } from '../protocol/admin-answers.ts';
 import type { ErrorBody, Product, Template, Creative } from '../protocol/wire.ts';
 
 const KEY = 'vitrine-dashboard-session';
@@ -62,8 +65,8 @@ export class AdminApi {
   rounds(last = 48) {
     return this.call<RoundsView>(`/rounds?last=${last}`);
   }
-  privacy() {
-    return this.call<PrivacyView>('/privacy');
+  async privacy(): Promise<PrivacyView> {
+    return v.parse(LedgerSchema, await this.call<unknown>('/privacy'));
   }
   models() {
     return this.call<{ models: ModelView[] }>('/models');
@@ -117,19 +120,8 @@ export interface RoundsView {
   rounds: { round: number; status: 'open' | 'below_cohort' | 'releasable' | 'released'; contributors: number; minCohort: number; release?: ReleaseView }[];
 }
 
-export interface PrivacyView {
-  delta: number;
-  /** The budget of each period. */
-  budget: number;
-  periodDays: number;
-  /** The period now: its index, start and when the next begins (the budget renews then). */
-  period: { index: number; start: string; renewsAt: string };
-  /** Spent in the period now. */
-  epsilon: number;
-  /** What every period together costs a device present in all of them. */
-  epsilonAllPeriods: number;
-  rounds: { round: number; period: number; mechanisms: number; noiseMultiplier: number; contributors: number; releasedAt: string }[];
-}
+/** The privacy ledger: the schema the edge's answer is parsed with (protocol/admin-answers.ts). */
+export type PrivacyView = Ledger;
 
 export interface ModelView {
   version: string;

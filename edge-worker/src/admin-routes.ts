@@ -7,6 +7,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import * as v from 'valibot';
 import { ModelJsonSchema, modelVersion, weightsByteLength } from '../../protocol/model-artifact.ts';
 import { SITE_ID, SiteSettingsSchema, UpsertCreativesSchema, UpsertProductsSchema, UpsertTemplatesSchema, describeIssues } from '../../protocol/wire.ts';
+import type { Ledger } from '../../protocol/admin-answers.ts';
 import { requireSiteAdmin } from './admin-auth.ts';
 import { enforceRateLimit } from './client-key.ts';
 import type { Env } from './env.ts';
@@ -206,7 +207,7 @@ adminRoutes.get('/v1/admin/sites/:site/privacy', async (c) => {
   const settings = await existingSiteRow(c);
   const rows = await ledgerRows(c.env.DB, settings.id);
   const period = currentPeriod(settings);
-  return c.json({
+  return c.json<Ledger>({
     site: settings.id,
     delta: PRIVACY_DELTA,
     budget: settings.epsilonBudget,

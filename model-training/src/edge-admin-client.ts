@@ -2,6 +2,9 @@
  * The trainer's and seed script's client for the edge admin API. Turns transport failures and
  * error bodies into messages a merchant can act on.
  */
+import * as v from 'valibot';
+import { LedgerSchema } from '../../protocol/admin-answers.ts';
+import type { Ledger } from '../../protocol/admin-answers.ts';
 import type { ModelJson } from '../../protocol/model-artifact.ts';
 import type { Creative, Product, SiteConfig, SiteSettings, Template } from '../../protocol/wire.ts';
 
@@ -109,17 +112,8 @@ export class EdgeAdminClient {
   round(round: number | 'current') {
     return this.call<RoundAnswer>('GET', this.admin(`/rounds/${round}`));
   }
-  privacy() {
-    return this.call<{
-      site: string;
-      delta: number;
-      budget: number;
-      periodDays: number;
-      period: { index: number; start: string; renewsAt: string };
-      epsilon: number;
-      epsilonAllPeriods: number;
-      rounds: { round: number; period: number; mechanisms: number; noiseMultiplier: number; contributors: number; releasedAt: string }[];
-    }>('GET', this.admin('/privacy'));
+  async privacy(): Promise<Ledger> {
+    return v.parse(LedgerSchema, await this.call<unknown>('GET', this.admin('/privacy')));
   }
   rollback() {
     return this.call<{ version: string }>('POST', this.admin('/models/rollback'));

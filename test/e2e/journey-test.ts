@@ -16,6 +16,7 @@ import { firefoxSession, launchFirefox } from '../browsers/firefox-session.ts';
 import { startXvfb, webkitSession } from '../browsers/webkit-session.ts';
 import type { RecordedRequest } from '../fixtures/egress-recorder.ts';
 import { EGRESS_PATH } from '../fixtures/egress-recorder.ts';
+import { readStoreInPage } from './store-in-page.ts';
 
 /** The edge as devices reach it (through the recording proxy). */
 export const EDGE = `http://127.0.0.1:${EDGE_PORT}`;
@@ -81,33 +82,8 @@ export function creativeIn(session: BrowserSession, slot = 'hero'): Promise<stri
 }
 
 /** All rows of one object store of the site's database (read in the page's origin; an absent database is empty). */
-export function storeRows<T>(session: BrowserSession, store: string, site = 'demo'): Promise<T[]> {
-  return session.evaluate(
-    ([name, storeName]) =>
-      new Promise<T[]>((resolve, reject) => {
-        const open = indexedDB.open(name!);
-        let absent = false;
-        open.onupgradeneeded = () => {
-          absent = true;
-          open.transaction!.abort();
-        };
-        open.onerror = () => (absent ? resolve([]) : reject(open.error));
-        open.onsuccess = () => {
-          const db = open.result;
-          if (!db.objectStoreNames.contains(storeName!)) {
-            db.close();
-            return resolve([]);
-          }
-          const req = db.transaction(storeName!).objectStore(storeName!).getAll();
-          req.onsuccess = () => {
-            db.close();
-            resolve(req.result as T[]);
-          };
-          req.onerror = () => reject(req.error);
-        };
-      }),
-    [`vitrine:${site}`, store],
-  );
+export async function storeRows<T>(session: BrowserSession, store: string, site = 'demo'): Promise<T[]> {
+  return (await session.evaluate(readStoreInPage, [`vitrine:${site}`, store] as [string, string])) as T[];
 }
 
 /** The names of the page origin's Vitrine databases. */

@@ -8,6 +8,7 @@ import type { Page, Request, Route } from '@playwright/test';
 import type { SiteConfig } from '../../protocol/wire.ts';
 import { egressViolation } from '../../protocol/egress.ts';
 import { ADMIN_TOKEN, EDGE_PORT } from '../../playwright.config.ts';
+import { readStoreInPage } from './store-in-page.ts';
 
 export const EDGE = `http://127.0.0.1:${EDGE_PORT}`;
 
@@ -45,35 +46,8 @@ export const test = base.extend<{ edgeTraffic: EdgeTraffic; pageErrors: Error[];
 export { expect };
 
 /** All rows of one object store of the site's Vitrine database, read in the page's origin. */
-export function readStore<T>(page: Page, store: string, site = 'demo'): Promise<T[]> {
-  return page.evaluate(
-    ([name, storeName]) =>
-      new Promise<T[]>((resolve, reject) => {
-        const open = indexedDB.open(name!);
-        // No database yet: do not create an empty one (the engine would then find version 1
-        // without its stores); answer "nothing stored".
-        let absent = false;
-        open.onupgradeneeded = () => {
-          absent = true;
-          open.transaction!.abort();
-        };
-        open.onerror = () => (absent ? resolve([]) : reject(open.error));
-        open.onsuccess = () => {
-          const db = open.result;
-          if (!db.objectStoreNames.contains(storeName!)) {
-            db.close();
-            return resolve([]);
-          }
-          const req = db.transaction(storeName!).objectStore(storeName!).getAll();
-          req.onsuccess = () => {
-            db.close();
-            resolve(req.result as T[]);
-          };
-          req.onerror = () => reject(req.error);
-        };
-      }),
-    [`vitrine:${site}`, store],
-  );
+export async function readStore<T>(page: Page, store: string, site = 'demo'): Promise<T[]> {
+  return (await page.evaluate(readStoreInPage, [`vitrine:${site}`, store] as [string, string])) as T[];
 }
 
 /** The creative's main link in a slot (a carousel's lead link), which carries its id in data-creative. */
