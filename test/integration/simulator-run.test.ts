@@ -24,7 +24,13 @@ describe('npm run simulate', () => {
     expect(r!.epsilon).toBeGreaterThan(0);
     expect(r!.epsilon).toBeLessThanOrEqual(8 * 1.0001);
     expect(r!.training).toMatch(/^(fitted on rounds|kept the model: )/);
-    expect(Object.values(result.summary).every((x) => typeof x === 'number' && Number.isFinite(x))).toBe(true);
+    const { world, ...figures } = result.summary;
+    expect(world).toBe('today');
+    expect(Object.values(figures).every((x) => typeof x === 'number' && Number.isFinite(x))).toBe(true);
+    // The frozen first model is scored on the same situations, and the oracle bounds it too.
+    expect(r!.oracleCtr).toBeGreaterThanOrEqual(r!.frozenCtr);
+    expect(r!.frozenCtr).toBeGreaterThan(0);
+    expect(result.summary.ctr_vs_frozen).toBeCloseTo(r!.ctr / r!.frozenCtr, 12);
     expect(result.summary.ctr_vs_oracle).toBeLessThanOrEqual(1);
     // The head bound came from the timing devices' norms: two decisions of |phi|^2 about 3.5 each
     // (unit-scaled towers), so near 7-11, below the default of 40 made for ten decisions.
