@@ -10,7 +10,7 @@ import { command, creativeIn, EDGE, edgeRequests, expect, storeRows, test, vitri
 
 const SHOP = `http://127.0.0.1:${SHOP_PORT}`;
 
-async function heroCreative(session: BrowserSession, what: string, timeoutMs = 10_000): Promise<string | null> {
+async function heroCreative(session: BrowserSession, what: string, timeoutMs = 15_000): Promise<string | null> {
   const id = await until(() => creativeIn(session), (x) => x !== null, `a creative in the hero slot of ${what}`, timeoutMs);
   await session.evaluate(() => void ((window as unknown as { visitedAt?: number }).visitedAt ??= Date.now()), null);
   return id;

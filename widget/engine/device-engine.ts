@@ -20,6 +20,7 @@ import { readProfile, recordEvents } from './event-log.ts';
 import { emptyProfile } from '../../protocol/profile.ts';
 import type { ShopperProfile } from '../../protocol/profile.ts';
 import { applyEvent } from '../../protocol/profile-updates.ts';
+import { answerWithin } from '../answer-bound.ts';
 import { drawThetas, sampleIndex, softmaxShares, THOMPSON_DRAWS, thompsonShares, withFloor } from './policy.ts';
 import type { Uniform } from './policy.ts';
 import { moveOutcomesToOutbox, outboxAction } from './report-outbox.ts';
@@ -66,13 +67,7 @@ export const STORAGE_ANSWER_MS = 1200;
 class StorageNotAnswering extends Error {}
 class StorageUnavailable extends Error {}
 
-function withinMs<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const bound = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StorageNotAnswering(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, bound]).finally(() => clearTimeout(timer));
-}
+const withinMs = <T>(work: Promise<T>, ms: number, what: string): Promise<T> => answerWithin(work, ms, () => new StorageNotAnswering(`${what} did not answer within ${ms} ms`));
 
 /** What decisions read, loaded from the store once per page and kept in memory from then on. */
 interface LocalState {
@@ -131,25 +126,24 @@ export class DeviceEngine implements EngineApi {
       this.channel = new BroadcastChannel(`vitrine:${this.site}`);
       this.channel.onmessage = () => void this.adoptStoredProfile();
     }
-    const fallbackReason = [store.value.fallback, loaded.value].filter(Boolean).join('; ') || null;
     if (this.reporting) void this.retryOutbox();
-    return { state: 'ready', modelVersion: serving.current!.model?.version ?? null, storage: options.storage === 'persistent' && !store.value.fallback ? 'indexeddb' : 'memory', fallbackReason };
+    return { state: 'ready', modelVersion: serving.current!.model?.version ?? null, storage: options.storage === 'persistent' ? 'indexeddb' : 'memory', fallbackReason: loaded.value };
   }
 
   /**
-   * The site's IndexedDB database and what decisions read from it, or an in-memory database
-   * (fake-indexeddb, loaded only when needed) when consent is pending, or IndexedDB throws or
-   * does not answer within STORAGE_ANSWER_MS. The in-memory implementation replaces the IndexedDB
-   * globals of this worker only, never the page's.
+   * The site's IndexedDB database and what decisions read from it; StorageUnavailable when it
+   * throws or does not answer within STORAGE_ANSWER_MS (the loader then starts an in-memory
+   * worker). With storage 'memory' (consent pending, or that in-memory worker): fake-indexeddb,
+   * loaded only then, replacing the IndexedDB globals of this worker only, never the page's.
    */
-  private async openStore(storage: EngineStartOptions['storage']): Promise<{ db: DeviceDB; local: LocalState; fallback: string | null }> {
+  private async openStore(storage: EngineStartOptions['storage']): Promise<{ db: DeviceDB; local: LocalState }> {
     const now = Date.now();
     if (storage === 'persistent') {
       const opening = openDeviceStore(this.site);
       try {
         const db = await withinMs(opening, STORAGE_ANSWER_MS, 'opening IndexedDB');
         try {
-          return { db, local: await withinMs(readLocalState(db, now), STORAGE_ANSWER_MS, 'reading IndexedDB'), fallback: null };
+          return { db, local: await withinMs(readLocalState(db, now), STORAGE_ANSWER_MS, 'reading IndexedDB') };
         } catch (e) {
           db.close();
           throw e;
@@ -164,7 +158,7 @@ export class DeviceEngine implements EngineApi {
     }
     await import('fake-indexeddb/auto');
     const db = await openDeviceStore(this.site);
-    return { db, local: await readLocalState(db, now), fallback: null };
+    return { db, local: await readLocalState(db, now) };
   }
 
   /** Folds the events into this tab's profile at once (the next decision sees them) and writes them behind. */

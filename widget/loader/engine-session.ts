@@ -15,6 +15,7 @@
  */
 import type { Remote } from 'comlink';
 import type { EngineApi, EngineStartOptions } from '../engine/engine-api.ts';
+import { answerWithin } from '../answer-bound.ts';
 import { startEngineWorker } from './engine-connection.ts';
 import type { ScriptSettings } from './script-settings.ts';
 
@@ -140,9 +141,5 @@ export class EngineSession {
 
 /** `work`, or an EngineNotAnswering rejection once ENGINE_ANSWER_MS has passed without an answer. */
 export function answered<T>(work: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const bound = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new EngineNotAnswering(`${what} took longer than ${ENGINE_ANSWER_MS} ms`)), ENGINE_ANSWER_MS);
-  });
-  return Promise.race([work, bound]).finally(() => clearTimeout(timer));
+  return answerWithin(work, ENGINE_ANSWER_MS, () => new EngineNotAnswering(`${what} took longer than ${ENGINE_ANSWER_MS} ms`));
 }
