@@ -66,8 +66,7 @@ export function posterior(prior: HeadPosterior, stats: SufficientStatistics, noi
  * With releaseStd = 0 this is posterior() exactly. Directions where the release noise outweighs
  * what the data say (sparse features, few devices) get almost no weight and stay at the prior:
  * before, the noise in b went into the mean undamped, and a fitted model could be worse than the
- * one it replaced. (A is taken as measured: poolHeads has taken off its noise's spectral edge, so
- * where the data did not rise above the noise A is zero and the posterior stays the prior.)
+ * one it replaced. (A is taken as measured; its own noise is kept small by poolHeads' shift.)
  */
 export function posteriorUnderReleaseNoise(prior: HeadPosterior, stats: SufficientStatistics, noiseVariance: number, releaseStd: number): HeadPosterior {
   if (releaseStd === 0) return posterior(prior, stats, noiseVariance);

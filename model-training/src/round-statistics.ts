@@ -4,7 +4,6 @@
  * upper triangle of sum phi phi^T, sum reward x phi). Summed over rounds and unpacked, they are
  * exactly the sufficient statistics bayesian-head.ts updates a posterior with, plus the noise.
  */
-import { symmetricEigen } from '../../protocol/linalg.ts';
 import { headDimOfStats } from '../../protocol/privacy.ts';
 import type { SufficientStatistics } from './bayesian-head.ts';
 
@@ -21,8 +20,8 @@ export interface PooledStatistics extends SufficientStatistics {
   rounds: number[];
   /** Standard deviation of the noise on each pooled coordinate (independent across rounds). */
   noiseStd: number;
-  /** Where the release noise's own eigenvalues end (2 sigma sqrt(d)): what poolHeads takes off every eigenvalue of sum phi phi^T. */
-  noiseEdge: number;
+  /** What was added to the diagonal of sum phi phi^T (see poolHeads). */
+  shift: number;
 }
 
 export class NotEnoughSignal extends Error {}
@@ -47,28 +46,25 @@ export function poolHeads(heads: readonly ReleasedHead[], modelVersion: string):
   }
   const rewardPhi = sum.slice(at, at + dim);
   const noiseStd = Math.sqrt(mine.reduce((s, h) => s + h.noiseStd * h.noiseStd, 0));
-  // The noise on sum phi phi^T is a symmetric Gaussian matrix whose eigenvalues lie within
-  // +-2 sigma sqrt(d): in any direction the data do not stand above that edge, the noised matrix
-  // says nothing about theta, and counting it as evidence made the posterior narrow where nothing
-  // was learned (the "Analyze Gauss" diagonal shift used before added 3 sigma sqrt(d) of
-  // precision-as-data in every direction, about 175 per fit, and starved Thompson sampling).
-  // So every eigenvalue is taken down by the edge, and below it counts as zero: what is left is
-  // positive semi-definite, and is evidence only where the data rose above the noise.
-  const noiseEdge = 2 * noiseStd * Math.sqrt(dim);
-  const denoised = noiseEdge > 0 ? softThresholdSpectrum(phiPhi, dim, noiseEdge) : phiPhi;
-  return { dim, phiPhi: denoised, rewardPhi, count: sum[0]!, rounds: mine.map((h) => h.round), noiseStd, noiseEdge };
+  // The noise on sum phi phi^T is a symmetric Gaussian matrix, whose spectral norm is about
+  // 2 sigma sqrt(d): it can make the sum indefinite, and the posterior improper. Shifting the
+  // diagonal by 3 sigma sqrt(d) keeps it positive semi-definite with high probability ("Analyze
+  // Gauss", Dwork et al. 2014); the price is a little extra shrinkage (see centeredOnPrior).
+  const shift = 3 * noiseStd * Math.sqrt(dim);
+  for (let i = 0; i < dim; i++) phiPhi[i * dim + i]! += shift;
+  return { dim, phiPhi, rewardPhi, count: sum[0]!, rounds: mine.map((h) => h.round), noiseStd, shift };
 }
 
-/** The symmetric matrix with each eigenvalue lambda replaced by max(0, lambda - edge). */
-function softThresholdSpectrum(a: Float64Array, d: number, edge: number): Float64Array {
-  const { values, vectors } = symmetricEigen(a, d);
-  const out = new Float64Array(d * d);
-  for (let k = 0; k < d; k++) {
-    const lambda = Math.max(0, values[k]! - edge);
-    if (lambda === 0) continue;
-    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) out[i * d + j]! += lambda * vectors[i * d + k]! * vectors[j * d + k]!;
-  }
-  return out;
+/**
+ * The diagonal shift, as it stands, is pseudo-data saying "theta = 0": it shrinks the estimate
+ * towards zero in every direction the data is thin in, and those are the sparse cross features
+ * (brand match, category affinity) that make the model personal; with a few thousand shoppers
+ * the shift outweighed them and a fitted model personalized less than the one it replaced.
+ * Adding shift x prior mean to sum r phi makes the same pseudo-data say "theta = the serving
+ * model's mean": thin directions stay where they were, well-measured ones move with the data.
+ */
+export function centeredOnPrior(pooled: PooledStatistics, priorMean: ArrayLike<number>): PooledStatistics {
+  return { ...pooled, rewardPhi: pooled.rewardPhi.map((x, i) => x + pooled.shift * priorMean[i]!) };
 }
 
 /**

@@ -14,7 +14,7 @@ import { EdgeError } from './edge-admin-client.ts';
 import { progress } from './progress.ts';
 import { evaluateCandidates } from './off-policy-estimate.ts';
 import type { CandidateEvaluation, ReleasedOpe } from './off-policy-estimate.ts';
-import { checkSignal, poolHeads } from './round-statistics.ts';
+import { centeredOnPrior, checkSignal, poolHeads } from './round-statistics.ts';
 import { towerParameterCount } from '../../protocol/tower-gradient.ts';
 import type { ReleasedHead } from './round-statistics.ts';
 
@@ -191,10 +191,9 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
   const floats = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength));
   const serving = { dim, mean: Float64Array.from(floats.subarray(meanAt, meanAt + dim)), covariance: Float64Array.from(floats.subarray(covAt, covAt + dim * dim)) };
   const prior = reweighted(serving, options.carry);
-  const post = posteriorUnderReleaseNoise(prior, pooled, model.noiseVariance, pooled.noiseStd);
+  const post = posteriorUnderReleaseNoise(prior, centeredOnPrior(pooled, prior.mean), model.noiseVariance, pooled.noiseStd);
   // A covariance that is not positive definite (or not finite) is not a posterior, and devices
-  // could not sample from it: that is a bug, said out loud, never patched with jitter (poolHeads
-  // keeps the statistics positive semi-definite, so the precision is positive definite).
+  // could not sample from it: said out loud (NotPositiveDefinite), never patched with jitter.
   if (!post.mean.every(Number.isFinite) || !post.covariance.every(Number.isFinite)) throw new Error('the updated last layer is not finite: a bug in the fit, not in the data');
   cholesky(post.covariance, dim);
   const updated = floats.slice();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { accumulate, emptyStatistics, isotropicPrior, posterior } from '../../model-training/src/bayesian-head.ts';
-import { cholesky, NotPositiveDefinite, spdInverse, symmetricEigen } from '../../protocol/linalg.ts';
+import { cholesky, NotPositiveDefinite, spdInverse } from '../../protocol/linalg.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
 
 function syntheticRows(n: number, theta: number[], noise: number, seed: number) {
@@ -26,22 +26,6 @@ describe('linear algebra', () => {
     expect(() => spdInverse([0], 1)).toThrow(NotPositiveDefinite);
   });
 
-  it('decomposes a symmetric matrix into eigenvalues and orthonormal eigenvectors that rebuild it', () => {
-    const a = [4, 1, 0, 2, 1, 3, 1, 0, 0, 1, 2, 1, 2, 0, 1, 5];
-    const { values, vectors } = symmetricEigen(a, 4);
-    expect(Array.from(values).reduce((x, y) => x + y, 0)).toBeCloseTo(14, 10); // the trace
-    for (let i = 0; i < 4; i++)
-      for (let j = 0; j < 4; j++) {
-        let rebuilt = 0;
-        let dot = 0;
-        for (let k = 0; k < 4; k++) {
-          rebuilt += vectors[i * 4 + k]! * values[k]! * vectors[j * 4 + k]!;
-          dot += vectors[k * 4 + i]! * vectors[k * 4 + j]!;
-        }
-        expect(rebuilt).toBeCloseTo(a[i * 4 + j]!, 10);
-        expect(dot).toBeCloseTo(i === j ? 1 : 0, 10);
-      }
-  });
 
   it('factors and inverts a symmetric positive-definite matrix', () => {
     const a = [4, 2, 0.4, 2, 5, 1, 0.4, 1, 3];
