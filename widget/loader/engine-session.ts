@@ -74,11 +74,14 @@ export class EngineSession {
       await this.onStarted(engine);
       return engine;
     })();
-    this.current = started;
-    return started.catch((e: unknown) => {
-      if (!(e instanceof EngineNotAnswering) || this.current !== started) throw e;
+    // What engine() hands out is the engine after any recovery, so a command made meanwhile
+    // (forget, export, an outcome) waits for the in-memory engine instead of failing with the first.
+    const settled = started.catch((e: unknown) => {
+      if (!(e instanceof EngineNotAnswering) || this.current !== settled) throw e;
       return this.recover(e.message);
     });
+    this.current = settled;
+    return settled;
   }
 
   /**
