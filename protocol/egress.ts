@@ -4,6 +4,7 @@
  * body that does not match its schema, fails the test.
  */
 import * as v from 'valibot';
+import { TokenRequestSchema } from './report-token.ts';
 import { ReportSchema } from './wire.ts';
 
 interface EgressRule {
@@ -18,6 +19,9 @@ export const DEVICE_EGRESS: readonly EgressRule[] = [
   { method: 'GET', path: /^\/v1\/chunks\/[\w.-]+$/ },
   { method: 'GET', path: /^\/v1\/sites\/[a-z0-9-]+\/config$/ },
   { method: 'GET', path: /^\/v1\/models\/[0-9a-f]{16}\/(model\.json|weights\.bin)$/ },
+  // A round's public token key, and a blinded token request (nothing in it but random-looking bytes).
+  { method: 'GET', path: /^\/v1\/sites\/[a-z0-9-]+\/rounds\/\d+\/token-key$/ },
+  { method: 'POST', path: /^\/v1\/sites\/[a-z0-9-]+\/tokens$/, body: TokenRequestSchema },
   { method: 'POST', path: /^\/v1\/sites\/[a-z0-9-]+\/reports$/, body: ReportSchema },
 ];
 

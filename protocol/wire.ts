@@ -7,6 +7,7 @@ import * as v from 'valibot';
 import { LAYOUTS, MESSAGE_TYPES, SITE_ID_PATTERN } from './catalog.ts';
 import { OPE_SUMS } from './off-policy.ts';
 import { DEFAULT_PRIVACY, headStatsLength } from './privacy.ts';
+import { TOKEN_TEXT } from './report-token.ts';
 
 export const SITE_ID = v.pipe(v.string(), v.regex(SITE_ID_PATTERN, 'a site id is 1-63 lowercase letters, digits or dashes'));
 const ID = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'an id is 1-64 letters, digits, _ . or -'));
@@ -41,6 +42,12 @@ export const SiteSettingsSchema = v.strictObject({
   epsilonBudget: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(1000)), 8),
   /** Days a budget period lasts (a round belongs to the period its start falls in). */
   budgetPeriodDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3650)), 30),
+  /**
+   * Report tokens a client address may obtain per round (PRIVACY.md): one per device, so this is
+   * how many devices behind one address (a household, an office, a carrier's NAT) can report in
+   * a round, and how many reports one address can send. Lower is safer, higher loses fewer devices.
+   */
+  tokensPerAddress: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1_000_000)), 20),
   /** Days after a click in which a purchase counts as that creative's conversion. */
   attributionDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(90)), 7),
   /** The currency of the catalog's prices (ISO 4217): creatives show prices in it, in the shopper's language. */
@@ -229,6 +236,11 @@ export const ReportSchema = v.strictObject({
    * clipped to the config's towerClip (L2) and quantized: one signed byte per weight, base64.
    */
   towers: v.optional(v.strictObject({ scale: v.pipe(v.number(), v.finite(), v.minValue(0)), q: v.pipe(v.string(), v.maxLength(12_000), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'q is base64')) })),
+  /**
+   * The round's report token (protocol/report-token.ts): unlinkable to the device, spent once.
+   * Optional here so that a report without one gets its own answer (401 token_required).
+   */
+  token: v.optional(TOKEN_TEXT),
 });
 export type Report = v.InferOutput<typeof ReportSchema>;
 

@@ -9,7 +9,10 @@ import { MAX_CANDIDATE_MODELS, MAX_REPORT_BYTES, ReportSchema, SITE_ID } from '.
 import type { Report } from '../../protocol/wire.ts';
 import type { SiteConfig } from '../../protocol/wire.ts';
 import { headStatsLength, l2Norm } from '../../protocol/privacy.ts';
-import { enforceRateLimit } from './client-key.ts';
+import { clientKey, enforceRateLimit } from './client-key.ts';
+import { TokenRequestSchema, toBase64Url, REPORT_TOKEN_TYPE } from '../../protocol/report-token.ts';
+import type { TokenKeyAnswer } from '../../protocol/report-token.ts';
+import { checkReportToken } from './report-tokens.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { candidateModels, modelArtifact, reportModels, servingModel } from './model-store.ts';
@@ -167,6 +170,65 @@ publicRoutes.get('/v1/models/:version/:file', async (c) => {
   return c.body(artifact, 200, { ...ANY_ORIGIN, 'content-type': type, 'cache-control': IMMUTABLE });
 });
 
+/**
+ * A round's public token key (protocol/report-token.ts), the same for every device. Only the
+ * open round's: a key for a round that has closed, or has not begun, serves nothing.
+ */
+publicRoutes.get('/v1/sites/:site/rounds/:round/token-key', async (c) => {
+  await enforceRateLimit(c.env, 'READ_LIMITER', c.req.raw, `read:${c.req.param('site')}`, 'config reads');
+  const site = await loadSite(c);
+  allowOrigin(c, site);
+  const round = openRoundParam(c, site, c.req.param('round'));
+  const publicKey = await roundTokenKey(c.env, site.id, round);
+  const answer: TokenKeyAnswer = { site: site.id, round, tokenType: REPORT_TOKEN_TYPE, publicKey: toBase64Url(publicKey) };
+  // Cached as long as the round lasts: every device of the round must see this one key.
+  return c.json(answer, 200, { 'cache-control': `public, max-age=${Math.min(3600, site.roundSeconds)}` });
+});
+
+/**
+ * Signs a device's blinded token request for the open round: at most the site's
+ * tokensPerAddress per client address and round (a device needs one per round).
+ */
+publicRoutes.post('/v1/sites/:site/tokens', async (c) => {
+  const site = await loadSite(c);
+  allowOrigin(c, site);
+  await enforceRateLimit(c.env, 'REPORT_LIMITER', c.req.raw, site.id, 'token requests');
+  const body = await readJson(c.req.raw, TokenRequestSchema, 2048);
+  const round = currentRound(Date.now(), site.roundSeconds);
+  if (body.round !== round.id) {
+    return c.json({ error: 'round_closed', detail: `round ${body.round} is not open; the open round is ${round.id}`, openRound: round.id }, 409);
+  }
+  const client = await clientKey(c.req.raw, c.env.CLIENT_KEY_SALT ?? c.env.ADMIN_TOKENS, `token:${site.id}`);
+  const issued = await roundAggregator(c.env.ROUNDS, site.id, round.id).issueToken(client, body.request, site.tokensPerAddress, Date.parse(round.deadline));
+  if ('refused' in issued) {
+    if (issued.limit) throw new HttpError(429, 'token_limit', `${issued.refused}; the next round's begin at ${round.deadline}`);
+    if (issued.closed) return c.json({ error: 'round_closed', detail: `round ${round.id} has closed`, openRound: round.id + 1 }, 409);
+    throw new HttpError(400, 'invalid_token_request', issued.refused);
+  }
+  return c.json({ round: round.id, response: issued.response });
+});
+
+function openRoundParam(c: AppContext, site: SiteRow, text: string | undefined): number {
+  const round = Number(text);
+  if (!/^\d{1,12}$/.test(text ?? '') || !Number.isSafeInteger(round)) throw new HttpError(400, 'invalid_round', 'a round is a whole number');
+  const open = currentRound(Date.now(), site.roundSeconds).id;
+  if (round !== open) throw new HttpError(409, 'round_closed', `round ${round} is not open; the open round is ${open}`);
+  return round;
+}
+
+/** Round token keys this isolate has read (a key never changes once made): a report's check costs no call for it. */
+const tokenKeys = new Map<string, Uint8Array>();
+async function roundTokenKey(env: Env, site: string, round: number): Promise<Uint8Array> {
+  const name = `${site}/${round}`;
+  let key = tokenKeys.get(name);
+  if (!key) {
+    key = await roundAggregator(env.ROUNDS, site, round).tokenPublicKey();
+    if (tokenKeys.size > 1000) tokenKeys.clear();
+    tokenKeys.set(name, key);
+  }
+  return key;
+}
+
 publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   const site = await loadSite(c);
   allowOrigin(c, site);
@@ -178,6 +240,11 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
     // The device's config was from another round: it re-targets the report and retries.
     return c.json({ error: 'round_closed', detail: `round ${report.round} is not open; the open round is ${round.id}`, openRound: round.id }, 409);
   }
+  // One report per device and round: a token of this round, never seen before (the round's
+  // object refuses a spent one). Checked here, where it costs no serialized time.
+  if (report.token === undefined) throw new HttpError(401, 'token_required', `a report carries a report token of round ${round.id}: POST /v1/sites/${site.id}/tokens`);
+  const token = await checkReportToken(report.token, site.id, round.id, await roundTokenKey(c.env, site.id, round.id));
+  if ('refused' in token) throw new HttpError(401, 'invalid_token', token.refused);
   // The clipping bounds the config declares: what the release's noise is calibrated to.
   const privacy = sitePrivacy(site);
   const counts = report.outcomes.flatMap((o) => [o.impressions, o.clicks, o.conversions, o.dismissals]);
@@ -186,8 +253,9 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   }
   const parts = await checkedModelParts(c, site, report, privacy);
   const aggregator = roundAggregator(c.env.ROUNDS, site.id, round.id);
-  const added = await aggregator.addReport(report, { deadline: Date.parse(round.deadline), minCohort: site.minCohort, privacy }, parts);
+  const added = await aggregator.addReport(report, { deadline: Date.parse(round.deadline), minCohort: site.minCohort, privacy }, parts, token.id);
   if (added.closed) return c.json({ error: 'round_closed', detail: `round ${round.id} has closed`, openRound: round.id + 1 }, 409);
+  if (added.tokenSpent) throw new HttpError(409, 'token_spent', `this token was already spent on another report of round ${round.id}: one report per device and round`);
   return c.json({ accepted: true, duplicate: added.duplicate, head: added.head, ope: added.ope, towers: added.towers }, added.duplicate ? 200 : 202);
 });
 

@@ -14,6 +14,8 @@ import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import type { Report } from '../../protocol/wire.ts';
 import type { Env } from './env.ts';
 import { noisedRelease } from './release-noise.ts';
+import { newTokenKey, signTokenRequest } from './report-tokens.ts';
+import type { TokenKeyPair } from './report-tokens.ts';
 
 export interface CreativeTotals {
   creativeId: string;
@@ -70,6 +72,8 @@ export type PartOutcome = 'counted' | 'ignored_other_model' | 'ignored_over_roun
 export interface AddOutcome {
   duplicate: boolean;
   closed: boolean;
+  /** The report's token was already spent by another report: nothing was added. */
+  tokenSpent?: boolean;
   head: PartOutcome;
   ope: PartOutcome;
   towers: PartOutcome;
@@ -117,7 +121,10 @@ export class RoundAggregator extends DurableObject<Env> {
         reports INTEGER NOT NULL,
         sums BLOB NOT NULL
       );
-      CREATE TABLE IF NOT EXISTS released (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);`);
+      CREATE TABLE IF NOT EXISTS released (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS token_key (id INTEGER PRIMARY KEY CHECK (id = 1), private_key BLOB NOT NULL, public_key BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS token_issues (client TEXT PRIMARY KEY, issued INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS spent_tokens (id TEXT PRIMARY KEY);`);
     // Objects created by earlier versions get the newer columns (SQLite has no ADD COLUMN IF NOT EXISTS).
     const columns = (table: string) => ctx.storage.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().map((c) => c.name);
     const totalsColumns = columns('creative_totals');
@@ -143,7 +150,7 @@ export class RoundAggregator extends DurableObject<Env> {
    * by the worker against the model serving when it arrived) are summed when they are for the
    * same model as the round's earlier ones of the same kind.
    */
-  async addReport(report: Report, terms: RoundTerms, parts: CheckedModelParts | null): Promise<AddOutcome> {
+  async addReport(report: Report, terms: RoundTerms, parts: CheckedModelParts | null, tokenId: string): Promise<AddOutcome> {
     const known = this.terms();
     if (!known) {
       this.ctx.storage.sql.exec('INSERT INTO terms (id, deadline, min_cohort) VALUES (1, ?, ?)', terms.deadline, terms.minCohort);
@@ -164,6 +171,11 @@ export class RoundAggregator extends DurableObject<Env> {
     return this.ctx.storage.transactionSync((): AddOutcome => {
       const seen = this.ctx.storage.sql.exec('SELECT 1 FROM reports WHERE id = ?', report.reportId).toArray();
       if (seen.length > 0) return { duplicate: true, closed: false, ...NOTHING };
+      // A retry of a report (same id, same token) was answered above; a new report with a spent
+      // token is a second report from one device's one token: refused, nothing added.
+      const spent = this.ctx.storage.sql.exec('SELECT 1 FROM spent_tokens WHERE id = ?', tokenId).toArray();
+      if (spent.length > 0) return { duplicate: false, closed: false, tokenSpent: true, ...NOTHING };
+      this.ctx.storage.sql.exec('INSERT INTO spent_tokens (id) VALUES (?)', tokenId);
       this.ctx.storage.sql.exec('INSERT INTO reports (id) VALUES (?)', report.reportId);
       for (const o of report.outcomes) {
         this.ctx.storage.sql.exec(
@@ -189,6 +201,47 @@ export class RoundAggregator extends DurableObject<Env> {
         towers: parts.towers ? this.addTowers(parts.model, parts.towers) : offered(report.towers),
       };
     });
+  }
+
+  /**
+   * The round's token key, made at its first use. Made under blockConcurrencyWhile: two first
+   * requests at once must not make two keys (devices would hold tokens of a key thrown away).
+   */
+  private async tokenKey(): Promise<TokenKeyPair> {
+    const read = () => this.ctx.storage.sql.exec<{ private_key: ArrayBuffer; public_key: ArrayBuffer }>('SELECT private_key, public_key FROM token_key').toArray()[0];
+    let row = read();
+    if (!row) {
+      await this.ctx.blockConcurrencyWhile(async () => {
+        if (read()) return;
+        const key = await newTokenKey();
+        this.ctx.storage.sql.exec('INSERT INTO token_key (id, private_key, public_key) VALUES (1, ?, ?)', key.privateKey, key.publicKey);
+      });
+      row = read()!;
+    }
+    return { privateKey: new Uint8Array(row.private_key), publicKey: new Uint8Array(row.public_key) };
+  }
+
+  /** The public part of the round's token key (the same for every device: RFC 9578's key consistency). */
+  async tokenPublicKey(): Promise<Uint8Array> {
+    return (await this.tokenKey()).publicKey;
+  }
+
+  /**
+   * Signs a device's blinded token request, at most `perClient` times per client key (a salted
+   * daily hash of its address, edge-worker/src/client-key.ts) in this round, and not once the
+   * round has closed.
+   */
+  async issueToken(client: string, request: string, perClient: number, deadline: number): Promise<{ response: string } | { refused: string; limit?: true; closed?: true }> {
+    const known = this.terms();
+    if ((known?.closed ?? false) || Date.now() >= (known?.deadline ?? deadline)) return { refused: 'the round has closed', closed: true };
+    const issued = this.ctx.storage.sql.exec<{ issued: number }>('SELECT issued FROM token_issues WHERE client = ?', client).toArray()[0]?.issued ?? 0;
+    if (issued >= perClient) return { refused: `this address has had its ${perClient} report tokens for this round`, limit: true };
+    // Counted before signing, with no await between the check and the count: requests from one
+    // address at once cannot all pass the check while the first one signs.
+    this.ctx.storage.sql.exec('INSERT INTO token_issues (client, issued) VALUES (?, 1) ON CONFLICT (client) DO UPDATE SET issued = issued + 1', client);
+    const signed = await signTokenRequest(await this.tokenKey(), request);
+    if ('refused' in signed) this.ctx.storage.sql.exec('UPDATE token_issues SET issued = issued - 1 WHERE client = ?', client);
+    return signed;
   }
 
   private addHead(model: string, stats: number[]): PartOutcome {

@@ -47,6 +47,17 @@ function reportArbitrary() {
   );
 }
 
+/** A token request with one thing broken, or bytes that are no TokenRequest (a closed round's, at best). */
+function tokenRequestArbitrary() {
+  const good = { round: 1, request: 'AAIA' };
+  return fc.oneof(
+    fc.record({ field: fc.constantFrom('round', 'request'), value: hostileValue }).map(({ field, value }) => ({ ...good, [field]: value })),
+    fc.record({ key: hostileKey, value: hostileValue }).map(({ key, value }) => Object.defineProperty({ ...good }, key, { value, enumerable: true, writable: true, configurable: true })),
+    fc.base64String({ maxLength: 400 }).map((b) => ({ round: 1, request: b.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') })),
+    fc.jsonValue({ maxDepth: 3 }),
+  );
+}
+
 function adminArbitrary() {
   return fc.oneof(
     fc.jsonValue({ maxDepth: 3 }),
@@ -70,6 +81,8 @@ function bodies(values: fc.Arbitrary<unknown>) {
 
 const ROUTES: { route: string; method: 'POST' | 'PUT'; schema: v.GenericSchema | null; values: fc.Arbitrary<unknown>; contentType: string }[] = [
   { route: '/v1/sites/demo/reports', method: 'POST', schema: ReportSchema, values: reportArbitrary(), contentType: 'text/plain;charset=UTF-8' },
+  // Token requests: none is for the open round, so none may be signed (schema-valid ones included).
+  { route: '/v1/sites/demo/tokens', method: 'POST', schema: null, values: tokenRequestArbitrary(), contentType: 'text/plain;charset=UTF-8' },
   { route: '/v1/admin/sites/demo', method: 'PUT', schema: SiteSettingsSchema, values: adminArbitrary(), contentType: 'application/json' },
   { route: '/v1/admin/sites/demo/products', method: 'PUT', schema: UpsertProductsSchema, values: adminArbitrary(), contentType: 'application/json' },
   { route: '/v1/admin/sites/demo/templates', method: 'PUT', schema: UpsertTemplatesSchema, values: adminArbitrary(), contentType: 'application/json' },

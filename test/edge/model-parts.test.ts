@@ -102,8 +102,8 @@ describe('off-policy sums and tower gradients in reports', () => {
     const g = gradient(0.5 * CLIP);
     const parts = { model: serving, head: null, ope: [{ modelVersion: serving, sums: [3, 1, 3, 1, 3] }], towers: g };
     await inRound(async (r) => {
-      await r.addReport(report(900101, serving), terms, { ...parts, head: [1, 2, 3] });
-      await r.addReport(report(900101, serving), terms, { ...parts, head: [1, 2, 3] });
+      await r.addReport(report(900101, serving), terms, { ...parts, head: [1, 2, 3] }, crypto.randomUUID());
+      await r.addReport(report(900101, serving), terms, { ...parts, head: [1, 2, 3] }, crypto.randomUUID());
     });
     await new Promise((done) => setTimeout(done, TEST_ROUND_MS + 100));
     await runDurableObjectAlarm(stub);

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PRIVACY, headStatsLength } from '../../protocol/privacy.ts';
-import { admin, currentRoundId, edge, exactRound, expectOk, postReport, seedDemoSite, SHOP_ORIGIN, TIGHT_TOKEN, tinyModel } from './edge-helpers.ts';
+import { admin, currentRoundId, edge, exactRound, expectOk, mintedTokens, postReport, seedDemoSite, SHOP_ORIGIN, TIGHT_TOKEN, tinyModel } from './edge-helpers.ts';
 
 function report(round: number, reportId = crypto.randomUUID(), clicks = 1) {
   return { v: 1, reportId, round, modelVersion: null, outcomes: [{ creativeId: 'c-p1', impressions: 2, clicks }] };
@@ -50,7 +50,8 @@ describe('POST /v1/sites/:site/reports', () => {
   it('sums 200 concurrent reports to one round exactly', async () => {
     const round = await currentRoundId();
     const before = await totals(round);
-    const responses = await Promise.all(Array.from({ length: 200 }, (_, i) => postReport('demo', report(round, undefined, i % 3))));
+    const tokens = await mintedTokens('demo', round, 200);
+    const responses = await Promise.all(Array.from({ length: 200 }, (_, i) => postReport('demo', { ...report(round, undefined, i % 3), token: tokens[i] })));
     expect(responses.map((r) => r.status).every((s) => s === 202)).toBe(true);
     const after = await totals(round);
     const clicks = (t: typeof after) => t.totals.find((x) => x.creativeId === 'c-p1')?.clicks ?? 0;
@@ -139,7 +140,8 @@ describe('rate limiting', () => {
     const intoMinute = Date.now() % 60_000;
     if (intoMinute > 40_000) await new Promise((r) => setTimeout(r, 60_000 - intoMinute + 50));
     const statuses: number[] = [];
-    for (let i = 0; i < 130; i++) statuses.push((await postReport('demo', report(round), undefined, '192.0.2.7')).status);
+    const tokens = await mintedTokens('demo', round, 130);
+    for (let i = 0; i < 130; i++) statuses.push((await postReport('demo', { ...report(round), token: tokens[i] }, undefined, '192.0.2.7')).status);
     expect(statuses.filter((s) => s === 202).length).toBeLessThanOrEqual(120);
     expect(statuses.at(-1)).toBe(429);
     const other = await postReport('demo', report(round), undefined, '198.51.100.9');

@@ -50,9 +50,9 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
     const small = [1, 2, 3, 4, 5, 6, 7]; // norm 11.8
     const large = [10, 20, 30, 4, 5, 6, 7]; // norm 39: within the raised bound, over the round's
     const outcomes = await inRound(stub, async (round) => [
-      await round.addReport(withHead(small), tight, head(small)),
-      await round.addReport(withHead(large), raised, head(large)),
-      await round.addReport(withHead(small), raised, head(small)),
+      await round.addReport(withHead(small), tight, head(small), crypto.randomUUID()),
+      await round.addReport(withHead(large), raised, head(large), crypto.randomUUID()),
+      await round.addReport(withHead(small), raised, head(small), crypto.randomUUID()),
     ]);
     expect(outcomes.map((o) => o.head)).toEqual(['counted', 'ignored_over_round_bound', 'counted']);
     await sleep(TEST_ROUND_MS + 100);
@@ -67,9 +67,9 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
     const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 3, privacy: DEFAULT_PRIVACY };
     const withHead = (clicks: number): Report => ({ ...report(900001, clicks), modelVersion: 'aaaaaaaaaaaaaaaa', head: { stats: [1, 2, 3, 4, 5, 6, 7] } });
     const results = await inRound(stub, async (round) => [
-      await round.addReport(withHead(1), terms, { model: 'aaaaaaaaaaaaaaaa', head: [1, 2, 3, 4, 5, 6, 7], ope: null, towers: null }),
-      await round.addReport(withHead(0), terms, { model: 'aaaaaaaaaaaaaaaa', head: [1, 2, 3, 4, 5, 6, 7], ope: null, towers: null }),
-      await round.addReport(withHead(1), terms, { model: 'bbbbbbbbbbbbbbbb', head: [1, 2, 3, 4, 5, 6, 7], ope: null, towers: null }),
+      await round.addReport(withHead(1), terms, { model: 'aaaaaaaaaaaaaaaa', head: [1, 2, 3, 4, 5, 6, 7], ope: null, towers: null }, crypto.randomUUID()),
+      await round.addReport(withHead(0), terms, { model: 'aaaaaaaaaaaaaaaa', head: [1, 2, 3, 4, 5, 6, 7], ope: null, towers: null }, crypto.randomUUID()),
+      await round.addReport(withHead(1), terms, { model: 'bbbbbbbbbbbbbbbb', head: [1, 2, 3, 4, 5, 6, 7], ope: null, towers: null }, crypto.randomUUID()),
     ]);
     expect(results.map((r) => [r.closed, r.duplicate, r.head])).toEqual([
       [false, false, 'counted'],
@@ -80,7 +80,7 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
     await sleep(TEST_ROUND_MS + 100);
     // The alarm has fired by now or fires here; either way the round is closed after it.
     await runDurableObjectAlarm(stub);
-    const late = await inRound(stub, (round) => round.addReport(report(900001, 1), terms, null));
+    const late = await inRound(stub, (round) => round.addReport(report(900001, 1), terms, null, crypto.randomUUID()));
     expect(late.closed).toBe(true);
     expect(await inRound(stub, (round) => round.status(terms))).toMatchObject({ status: 'releasable', contributors: 3, mechanisms: 2 });
     const release = (await inRound(stub, (round) => round.releaseNoised(['c-p1', 'c-p2'])))!;
@@ -105,8 +105,8 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900002'));
     const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 3, privacy: DEFAULT_PRIVACY };
     await inRound(stub, async (round) => {
-      await round.addReport(report(900002), terms, null);
-      await round.addReport(report(900002), terms, null);
+      await round.addReport(report(900002), terms, null, crypto.randomUUID());
+      await round.addReport(report(900002), terms, null, crypto.randomUUID());
     });
     await sleep(TEST_ROUND_MS + 100);
     expect(await inRound(stub, (round) => round.status(terms))).toEqual({ status: 'below_cohort', contributors: 2, minCohort: 3, deadline: terms.deadline });
@@ -122,7 +122,7 @@ describe('the privacy budget', () => {
     const stub = roundAggregator(env.ROUNDS, 'demo', round);
     const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 3, privacy: DEFAULT_PRIVACY };
     await inRound(stub, async (r) => {
-      for (let i = 0; i < n; i++) await r.addReport(report(round), terms, null);
+      for (let i = 0; i < n; i++) await r.addReport(report(round), terms, null, crypto.randomUUID());
     });
     await sleep(TEST_ROUND_MS + 100);
     await runDurableObjectAlarm(stub);
@@ -176,7 +176,7 @@ describe('the budget renews per period, can only be tightened within one, and is
     const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 3, privacy: DEFAULT_PRIVACY };
     for (const round of rounds) {
       await inRound(roundAggregator(env.ROUNDS, SITE, round), async (r) => {
-        for (let i = 0; i < 3; i++) await r.addReport(report(round), terms, null);
+        for (let i = 0; i < 3; i++) await r.addReport(report(round), terms, null, crypto.randomUUID());
       });
     }
     await sleep(TEST_ROUND_MS + 100);

@@ -25,6 +25,7 @@ import { drawThetas, sampleIndex, softmaxShares, THOMPSON_DRAWS, thompsonShares,
 import type { Uniform } from './policy.ts';
 import { moveOutcomesToOutbox, outboxAction } from './report-outbox.ts';
 import { postReport } from './report-transport.ts';
+import { obtainReportToken } from './report-token-client.ts';
 import type { ScoringModel } from './scoring-model.ts';
 import { ServingState } from './serving-state.ts';
 import { parseTrackCall } from './track-command.ts';
@@ -101,6 +102,10 @@ export class DeviceEngine implements EngineApi {
   private saving: Promise<void> | null = null;
   /** Tells this site's other tabs that the stored profile changed (they re-read it). */
   private channel: BroadcastChannel | null = null;
+  /** Report tokens held, by round (also stored: a later page spends what this one obtained). */
+  private tokens = new Map<number, string>();
+  /** Rounds the edge will not give this device a token for (its address's allowance is used up). */
+  private tokenRefused = new Set<number>();
 
   constructor(private readonly random: Uniform = Math.random) {}
 
@@ -421,11 +426,47 @@ export class DeviceEngine implements EngineApi {
     await tx.done;
   }
 
+  /**
+   * Makes this round's report (once per round) and hands it to the page to send, with the
+   * round's token. Without a token yet (the engine is still obtaining it) the report waits in
+   * the outbox, and the engine sends it once the token is there.
+   */
   async prepareReport(): Promise<PreparedReport | null> {
     const serving = this.serving?.current;
     if (!this.db || !serving || !this.reporting) return null;
     const entry = await moveOutcomesToOutbox(this.db, serving.config.round.id, serving.model, serving.config.privacy, Date.now(), serving.config.attributionDays + 1);
-    return entry && { reportId: entry.reportId, url: this.reportUrl(), report: entry.report };
+    const token = entry && this.tokens.get(entry.report.round);
+    return entry && token ? { reportId: entry.reportId, url: this.reportUrl(), report: { ...entry.report, token } } : null;
+  }
+
+  /**
+   * The round's report token: held, or obtained from the edge (once per round and device; the
+   * edge gives an address a limited number per round, so a refusal is not asked again).
+   */
+  private async reportToken(round: number): Promise<string | null> {
+    const db = this.db;
+    if (!db) return null;
+    const held = this.tokens.get(round) ?? (await db.get('tokens', round))?.token;
+    if (held) {
+      this.tokens.set(round, held);
+      return held;
+    }
+    if (this.tokenRefused.has(round)) return null;
+    const obtained = await obtainReportToken(this.edge, this.site, round);
+    if ('refused' in obtained) {
+      if (!obtained.retry) this.tokenRefused.add(round);
+      console.warn(`[vitrine] no report token for round ${round}; the report waits: ${obtained.refused}`);
+      return null;
+    }
+    this.tokens.set(round, obtained.token);
+    await db.put('tokens', { round, token: obtained.token });
+    return obtained.token;
+  }
+
+  /** A token is spent (its report was acknowledged) or worthless (its round closed, the edge refused it). */
+  private async dropToken(round: number): Promise<void> {
+    this.tokens.delete(round);
+    await this.db?.delete('tokens', round);
   }
 
   /** Closes the database and frees the models (for hosts that outlive the engine: the simulator). */
@@ -473,15 +514,28 @@ export class DeviceEngine implements EngineApi {
   async reportAnswered(reportId: string, status: number, body: string): Promise<void> {
     if (!this.db) return;
     const action = outboxAction(status, body);
-    const tx = this.db.transaction(['outbox', 'ledger'], 'readwrite');
+    const tx = this.db.transaction(['outbox', 'ledger', 'tokens'], 'readwrite');
     const outbox = tx.objectStore('outbox');
     const entry = await outbox.get(reportId);
     if (entry) {
+      const round = entry.report.round;
       if (action.kind === 'delete') {
         if (status >= 400) console.warn(`[vitrine] the edge refused report ${reportId} (${status}): ${body.slice(0, 200)}`);
         await outbox.delete(reportId);
+        // Acknowledged, the token is spent; refused for good, the report is gone and the round's token with it.
+        await tx.objectStore('tokens').delete(round);
+        this.tokens.delete(round);
+      } else if (action.kind === 'new_token') {
+        // The token was refused (spent, or not the round's): a fresh one next time, a few times at most.
+        await tx.objectStore('tokens').delete(round);
+        this.tokens.delete(round);
+        if (entry.attempts >= 4) await outbox.delete(reportId);
+        else await outbox.put({ ...entry, attempts: entry.attempts + 1 });
       } else if (action.kind === 'retarget' && !(await tx.objectStore('ledger').get(action.round))) {
-        // The report becomes the open round's one report from this device (the ledger says so).
+        // The report becomes the open round's one report from this device (the ledger says so);
+        // its round's token is worthless now.
+        await tx.objectStore('tokens').delete(round);
+        this.tokens.delete(round);
         await tx.objectStore('ledger').put({ round: action.round, reportId, at: Date.now() });
         await outbox.put({ ...entry, attempts: entry.attempts + 1, report: { ...entry.report, round: action.round } });
       } else {
@@ -492,13 +546,25 @@ export class DeviceEngine implements EngineApi {
     await tx.done;
   }
 
-  /** Sends what earlier pages left in the outbox (and outcomes never put into a report). */
+  /**
+   * Obtains the open round's token (every reporting device does, each round, whether or not it
+   * has anything to report: asking for a token says nothing), then sends what earlier pages left
+   * in the outbox (and outcomes never put into a report). A report of a round this device holds
+   * no token for goes without one: the edge answers with the open round (it is re-targeted) or
+   * asks for a token (it waits).
+   */
   private async retryOutbox(): Promise<void> {
     if (!this.db) return;
     try {
+      const round = this.serving?.current?.config.round.id;
+      if (round === undefined) return;
+      const reported = await this.db.get('ledger', round);
+      if (!reported || (await this.db.count('outbox')) > 0) await this.reportToken(round);
       await this.prepareReport();
       for (const entry of await this.db.getAll('outbox')) {
-        const { status, body } = await postReport(this.reportUrl(), entry.report);
+        const token = this.tokens.get(entry.report.round) ?? (entry.report.round === round ? null : undefined);
+        if (token === null) continue; // the open round's report, and no token for it (yet): it waits
+        const { status, body } = await postReport(this.reportUrl(), token === undefined ? entry.report : { ...entry.report, token });
         await this.reportAnswered(entry.reportId, status, body);
       }
     } catch (e) {

@@ -67,6 +67,12 @@ export interface LedgerEntry {
   at: number;
 }
 
+/** A report token this device holds for a round (protocol/report-token.ts), until a report spends it. */
+export interface TokenEntry {
+  round: number;
+  token: string;
+}
+
 export interface VitrineDB extends DBSchema {
   events: { key: number; value: StoredEvent; indexes: { byTime: number } };
   profile: { key: 'current'; value: ShopperProfile };
@@ -74,6 +80,7 @@ export interface VitrineDB extends DBSchema {
   outbox: { key: string; value: OutboxEntry };
   ledger: { key: number; value: LedgerEntry };
   dismissed: { key: string; value: DismissedEntry };
+  tokens: { key: number; value: TokenEntry };
 }
 
 export type DeviceDB = IDBPDatabase<VitrineDB>;
@@ -99,6 +106,10 @@ export const MIGRATIONS: readonly Upgrade[] = [
   // v3: creatives the shopper dismissed
   (db) => {
     db.createObjectStore('dismissed', { keyPath: 'creativeId' });
+  },
+  // v4: report tokens, one per round
+  (db) => {
+    db.createObjectStore('tokens', { keyPath: 'round' });
   },
 ];
 

@@ -172,20 +172,21 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, model: R
 
 /**
  * What to do with an outbox entry after the edge answered. 2xx: acknowledged (a duplicate is
- * an acknowledgement too). 409 round_closed: re-target to the open round, same id. Other 4xx:
+ * an acknowledgement too). 409 round_closed: re-target to the open round, same id. 401 or 409
+ * token_spent: the token is refused, the report waits for another. Other 4xx:
  * the edge will never take it; drop it rather than retry forever. 5xx / network: keep, retry.
  */
-export function outboxAction(status: number, body: string): { kind: 'delete' } | { kind: 'retarget'; round: number } | { kind: 'keep' } {
+export function outboxAction(status: number, body: string): { kind: 'delete' } | { kind: 'retarget'; round: number } | { kind: 'new_token' } | { kind: 'keep' } {
   if (status >= 200 && status < 300) return { kind: 'delete' };
-  if (status === 409) {
-    try {
-      const openRound = (JSON.parse(body) as { openRound?: unknown }).openRound;
-      if (typeof openRound === 'number') return { kind: 'retarget', round: openRound };
-    } catch {
-      // fall through to keep: an unreadable 409 is retried later
-    }
-    return { kind: 'keep' };
+  let answer: { openRound?: unknown; error?: unknown } = {};
+  try {
+    answer = JSON.parse(body) as typeof answer;
+  } catch {
+    // an unreadable answer is handled by its status alone
   }
+  // The report's token was refused (missing, not this round's, or spent): the report waits for a new one.
+  if (status === 401 || (status === 409 && answer.error === 'token_spent')) return { kind: 'new_token' };
+  if (status === 409) return typeof answer.openRound === 'number' ? { kind: 'retarget', round: answer.openRound } : { kind: 'keep' };
   if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { kind: 'delete' };
   return { kind: 'keep' };
 }

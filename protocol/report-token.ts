@@ -1,0 +1,66 @@
+/**
+ * Report tokens: how the edge lets each device send one report per round without learning who
+ * the device is. Privacy Pass (RFC 9576/9578) with publicly verifiable blind RSA tokens (token
+ * type 0x0002, RSABSSA-SHA384-PSS-Deterministic, RFC 9474), from @cloudflare/privacypass-ts:
+ *
+ * - every round has its own issuing key, made by the round's Durable Object; its public part is
+ *   served to every device alike (GET /v1/sites/:site/rounds/:round/token-key);
+ * - a device blinds a token request for the round's challenge and the edge signs it
+ *   (POST /v1/sites/:site/tokens), a limited number of times per client address and round;
+ * - the device unblinds the signature into a token and sends it in its report; the edge checks
+ *   the signature and the challenge, and the round's object refuses a token it has seen.
+ *
+ * The edge never sees the token it signs, so a report's token cannot be linked to the request
+ * that obtained it (or to the address it came from). Because the key is the round's own, a
+ * token obtained in one round is worthless in every other, whatever challenge it was made for.
+ */
+import * as v from 'valibot';
+import { TokenChallenge } from '@cloudflare/privacypass-ts';
+
+/** Token type 0x0002 (blind RSA, 2048-bit, SHA-384, PSS): the publicly verifiable kind. */
+export const REPORT_TOKEN_TYPE = 0x0002;
+export const TOKEN_ISSUER_NAME = 'vitrine-edge';
+
+/**
+ * The challenge a round's tokens answer: its redemption context is a digest of site and round,
+ * and the origin info the site, so a token is only ever good for one site's one round.
+ */
+export async function reportChallenge(site: string, round: number): Promise<TokenChallenge> {
+  const context = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`vitrine report token|${site}|${round}`)));
+  return new TokenChallenge(REPORT_TOKEN_TYPE, TOKEN_ISSUER_NAME, context, [site]);
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+export function toBase64Url(bytes: Uint8Array): string {
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** null when `text` is not base64url. */
+export function fromBase64Url(text: string): Uint8Array | null {
+  if (!BASE64URL.test(text) || text.length % 4 === 1) return null;
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+/** A serialized token (2 + 32 + 32 + 32 + 256 bytes) in base64url. */
+export const TOKEN_TEXT = v.pipe(v.string(), v.maxLength(600), v.regex(BASE64URL, 'a token is base64url'));
+
+/** What GET .../rounds/:round/token-key answers: the round's public key (SPKI, RSASSA-PSS) in base64url. */
+export const TokenKeyAnswerSchema = v.strictObject({
+  site: v.string(),
+  round: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  tokenType: v.literal(REPORT_TOKEN_TYPE),
+  publicKey: v.pipe(v.string(), v.maxLength(1000), v.regex(BASE64URL)),
+});
+export type TokenKeyAnswer = v.InferOutput<typeof TokenKeyAnswerSchema>;
+
+/** What a device sends to obtain a token: the round and its blinded TokenRequest (RFC 9578), base64url. */
+export const TokenRequestSchema = v.strictObject({
+  round: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  request: v.pipe(v.string(), v.maxLength(600), v.regex(BASE64URL, 'a token request is base64url')),
+});
+
+export const TokenResponseSchema = v.strictObject({ round: v.number(), response: v.pipe(v.string(), v.maxLength(600), v.regex(BASE64URL)) });

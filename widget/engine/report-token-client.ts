@@ -1,0 +1,48 @@
+/**
+ * Obtaining a round's report token (protocol/report-token.ts): the round's public key, a blinded
+ * request the edge signs, the signature unblinded into a token the edge has never seen. Costs
+ * two requests and about 35 ms of big-number arithmetic, once per round, in the engine's worker
+ * (the simulator and the tests call it too: one way to get a token).
+ */
+import * as v from 'valibot';
+import { publicVerif } from '@cloudflare/privacypass-ts';
+import { fromBase64Url, reportChallenge, toBase64Url, TokenKeyAnswerSchema, TokenResponseSchema } from '../../protocol/report-token.ts';
+
+const { BlindRSAMode, Client, TokenResponse } = publicVerif;
+
+/** Why no token: `retry` false when asking again this round cannot help (the address's limit, a closed round). */
+export interface TokenRefusal {
+  refused: string;
+  retry: boolean;
+}
+
+/** `send`: the fetch to use (tests pass the worker's own, with a client address). */
+export async function obtainReportToken(edge: string, site: string, round: number, send: typeof fetch = fetch): Promise<{ token: string } | TokenRefusal> {
+  const base = `${edge}/v1/sites/${encodeURIComponent(site)}`;
+  try {
+    const keyResponse = await send(`${base}/rounds/${round}/token-key`, { credentials: 'omit' });
+    if (!keyResponse.ok) return { refused: `token key: ${keyResponse.status} ${(await keyResponse.text()).slice(0, 200)}`, retry: keyResponse.status >= 500 };
+    const key = v.parse(TokenKeyAnswerSchema, await keyResponse.json());
+    const publicKey = fromBase64Url(key.publicKey);
+    if (!publicKey || key.round !== round || key.site !== site) return { refused: 'token key: not the key of this round', retry: false };
+    const client = new Client(BlindRSAMode.PSS);
+    const request = await client.createTokenRequest(await reportChallenge(site, round), publicKey);
+    const issued = await send(`${base}/tokens`, {
+      method: 'POST',
+      credentials: 'omit',
+      // text/plain keeps it a CORS-simple request (no preflight), as reports are.
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ round, request: toBase64Url(request.serialize()) }),
+    });
+    if (!issued.ok) return { refused: `token: ${issued.status} ${(await issued.text()).slice(0, 200)}`, retry: issued.status >= 500 || issued.status === 408 };
+    const answer = v.parse(TokenResponseSchema, await issued.json());
+    const responseBytes = fromBase64Url(answer.response);
+    if (!responseBytes) return { refused: 'token: the response is not base64url', retry: false };
+    // finalize() checks the unblinded signature against the round's public key: a token the
+    // edge signed with another key (one that could tell this device apart) is not accepted.
+    const token = await client.finalize(TokenResponse.deserialize(responseBytes));
+    return { token: toBase64Url(token.serialize()) };
+  } catch (e) {
+    return { refused: `token: ${(e as Error).message}`, retry: true };
+  }
+}
