@@ -15,7 +15,8 @@
  * token obtained in one round is worthless in every other, whatever challenge it was made for.
  */
 import * as v from 'valibot';
-import { TokenChallenge } from '@cloudflare/privacypass-ts';
+// Deep imports: the package's index also loads the VOPRF token type (and a second big-number library).
+import { TokenChallenge } from '@cloudflare/privacypass-ts/lib/src/auth_scheme/private_token.js';
 
 /** Token type 0x0002 (blind RSA, 2048-bit, SHA-384, PSS): the publicly verifiable kind. */
 export const REPORT_TOKEN_TYPE = 0x0002;

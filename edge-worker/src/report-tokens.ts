@@ -3,7 +3,10 @@
  * blinded requests, and checking a report's token. Spending a token (once) is the round's
  * Durable Object's job: it is the one serialized place that sees every report of the round.
  */
-import { publicVerif, Token, TOKEN_TYPES } from '@cloudflare/privacypass-ts';
+import * as publicVerif from '@cloudflare/privacypass-ts/lib/src/pub_verif_token.js';
+import { Token } from '@cloudflare/privacypass-ts/lib/src/auth_scheme/private_token.js';
+
+const TOKEN_TYPES = { BLIND_RSA: publicVerif.BLIND_RSA };
 import { fromBase64Url, reportChallenge, toBase64Url } from '../../protocol/report-token.ts';
 
 const { BlindRSAMode, Issuer, TokenRequest, getPublicKeyBytes } = publicVerif;

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import { ADMIN_TOKEN, DASHBOARD_TOKENS, EDGE_PORT, SHOP_PORT } from '../../playwright.config.ts';
+import { obtainReportToken } from '../../widget/engine/report-token-client.ts';
 
 const EDGE = `http://127.0.0.1:${EDGE_PORT}`;
 const SHOTS = 'test-results/dashboard';
@@ -66,7 +67,10 @@ test.beforeAll(async () => {
         { modelVersion: candidate, sums: [10, 4, 10, 4, 12] },
       ],
     };
-    const r = await fetch(`${EDGE}/v1/sites/dash/reports`, { method: 'POST', headers: { 'content-type': 'text/plain', 'cf-connecting-ip': `10.9.0.${i + 1}` }, body: JSON.stringify(report) });
+    const address = `10.9.0.${i + 1}`;
+    const token = await obtainReportToken(EDGE, 'dash', round, (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), 'cf-connecting-ip': address } }));
+    if ('refused' in token) throw new Error(token.refused);
+    const r = await fetch(`${EDGE}/v1/sites/dash/reports`, { method: 'POST', headers: { 'content-type': 'text/plain', 'cf-connecting-ip': address }, body: JSON.stringify({ ...report, token: token.token }) });
     expect(r.status).toBe(202);
   }
   await sleep((round + 1) * 60_000 - Date.now() + 1500);

@@ -8,7 +8,10 @@ import { CREATIVE_DIM, FEATURE_SPEC_HASH, SHOPPER_DIM } from '../../protocol/fea
 import { MODEL_FORMAT, parameterCount, weightSpecs } from '../../protocol/model-artifact.ts';
 import type { ModelJson, ModelTopology } from '../../protocol/model-artifact.ts';
 import { obtainReportToken } from '../../widget/engine/report-token-client.ts';
-import { AuthenticatorInput, Token, TOKEN_TYPES } from '@cloudflare/privacypass-ts';
+import { AuthenticatorInput, Token } from '@cloudflare/privacypass-ts/lib/src/auth_scheme/private_token.js';
+import { BLIND_RSA } from '@cloudflare/privacypass-ts/lib/src/pub_verif_token.js';
+
+const TOKEN_TYPES = { BLIND_RSA };
 import { reportChallenge, toBase64Url } from '../../protocol/report-token.ts';
 
 export const DEMO_TOKEN = 'test-demo-admin-token-0001';

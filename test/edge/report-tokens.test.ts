@@ -109,7 +109,7 @@ describe('report tokens', () => {
 
 /** A device's blinded request for the round (the widget's client, stopped before it sends). */
 async function blindedRequest(round: number): Promise<string> {
-  const { publicVerif } = await import('@cloudflare/privacypass-ts');
+  const publicVerif = await import('@cloudflare/privacypass-ts/lib/src/pub_verif_token.js');
   const { reportChallenge } = await import('../../protocol/report-token.ts');
   const key = (await expectOk(edge(`/v1/sites/${SITE}/rounds/${round}/token-key`))) as { publicKey: string };
   const client = new publicVerif.Client(publicVerif.BlindRSAMode.PSS);

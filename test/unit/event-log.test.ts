@@ -52,7 +52,7 @@ describe('event log and profile store', () => {
     await recordEvents(first, [view(Date.now() - 1)]);
     first.close();
     const upgraded = await openDeviceStore(name);
-    expect([...upgraded.objectStoreNames].sort()).toEqual(['decisions', 'dismissed', 'events', 'ledger', 'outbox', 'profile']);
+    expect([...upgraded.objectStoreNames].sort()).toEqual(['decisions', 'dismissed', 'events', 'ledger', 'outbox', 'profile', 'tokens']);
     expect(await upgraded.getAll('events')).toHaveLength(1);
     upgraded.close();
   });
@@ -62,11 +62,12 @@ describe('event log and profile store', () => {
     const old = await openDeviceStore(name, DB_VERSION - 1);
     await recordEvents(old, [view(Date.now() - 2), view(Date.now() - 1)]);
     await old.put('decisions', { id: 'd1', at: 1, round: 1, slot: 'hero', creativeId: 'c', propensity: 0.2, modelVersion: null, impression: true, click: false, reported: { impression: false, click: false } });
-    expect(old.objectStoreNames.contains('dismissed')).toBe(false); // the store the latest version adds
+    expect(old.objectStoreNames.contains('tokens')).toBe(false); // the store the latest version adds
     old.close();
 
     const upgraded = await openDeviceStore(name);
     expect(upgraded.version).toBe(DB_VERSION);
+    expect(upgraded.objectStoreNames.contains('tokens')).toBe(true);
     expect(upgraded.objectStoreNames.contains('dismissed')).toBe(true);
     expect(upgraded.objectStoreNames.contains('ledger')).toBe(true);
     expect(await upgraded.getAll('events')).toHaveLength(2);

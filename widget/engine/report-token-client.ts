@@ -5,7 +5,8 @@
  * (the simulator and the tests call it too: one way to get a token).
  */
 import * as v from 'valibot';
-import { publicVerif } from '@cloudflare/privacypass-ts';
+// Deep import: the package's index also loads the VOPRF token type (and a second big-number library).
+import * as publicVerif from '@cloudflare/privacypass-ts/lib/src/pub_verif_token.js';
 import { fromBase64Url, reportChallenge, toBase64Url, TokenKeyAnswerSchema, TokenResponseSchema } from '../../protocol/report-token.ts';
 
 const { BlindRSAMode, Client, TokenResponse } = publicVerif;
