@@ -204,18 +204,16 @@ export class RoundAggregator extends DurableObject<Env> {
   }
 
   /**
-   * The round's token key, made at its first use. Made under blockConcurrencyWhile: two first
-   * requests at once must not make two keys (devices would hold tokens of a key thrown away).
+   * The round's token key, made at its first use. Two first requests at once may both make one:
+   * the first stored wins (INSERT OR IGNORE, then both read it back), so every device of the
+   * round gets the same key (and no request waits behind another's key generation).
    */
   private async tokenKey(): Promise<TokenKeyPair> {
     const read = () => this.ctx.storage.sql.exec<{ private_key: ArrayBuffer; public_key: ArrayBuffer }>('SELECT private_key, public_key FROM token_key').toArray()[0];
     let row = read();
     if (!row) {
-      await this.ctx.blockConcurrencyWhile(async () => {
-        if (read()) return;
-        const key = await newTokenKey();
-        this.ctx.storage.sql.exec('INSERT INTO token_key (id, private_key, public_key) VALUES (1, ?, ?)', key.privateKey, key.publicKey);
-      });
+      const key = await newTokenKey();
+      this.ctx.storage.sql.exec('INSERT OR IGNORE INTO token_key (id, private_key, public_key) VALUES (1, ?, ?)', key.privateKey, key.publicKey);
       row = read()!;
     }
     return { privateKey: new Uint8Array(row.private_key), publicKey: new Uint8Array(row.public_key) };

@@ -9,7 +9,7 @@ import type { PageContext } from '../../protocol/features.ts';
 import type { ShopperEvent } from '../../protocol/shopper-events.ts';
 import type { Candidate, SiteConfig, Template } from '../../protocol/wire.ts';
 import { databaseName, openDeviceStore } from './device-store.ts';
-import type { DecisionRecord, DeviceDB } from './device-store.ts';
+import type { DecisionRecord, DeviceDB, OutboxEntry } from './device-store.ts';
 import type { CreativeProbability, Decision, EngineApi, EngineStartOptions, EngineStatus, OutcomeKind, PreparedReport } from './engine-api.ts';
 import { attributePurchase } from './attribution.ts';
 import { composeVariants, rankItems } from './composition.ts';
@@ -65,6 +65,9 @@ const PRIOR_TEMPERATURE = 0.25;
  */
 export const STORAGE_ANSWER_MS = 1200;
 
+/** How long a report waits for the round's token being obtained (about 100 ms; the first of a round also waits for its key to be made). */
+const TOKEN_WAIT_MS = 10_000;
+
 class StorageNotAnswering extends Error {}
 class StorageUnavailable extends Error {}
 
@@ -106,6 +109,10 @@ export class DeviceEngine implements EngineApi {
   private tokens = new Map<number, string>();
   /** Rounds the edge will not give this device a token for (its address's allowance is used up). */
   private tokenRefused = new Set<number>();
+  /** The open round's token being obtained as the engine started (null when none is). */
+  private tokenFetch: Promise<string | null> = Promise.resolve(null);
+  /** The start's outbox pass, which close() waits for (it uses the database). */
+  private retrying: Promise<void> = Promise.resolve();
 
   constructor(private readonly random: Uniform = Math.random) {}
 
@@ -131,7 +138,7 @@ export class DeviceEngine implements EngineApi {
       this.channel = new BroadcastChannel(`vitrine:${this.site}`);
       this.channel.onmessage = () => void this.adoptStoredProfile();
     }
-    if (this.reporting) void this.retryOutbox();
+    if (this.reporting) this.retrying = this.retryOutbox();
     return { state: 'ready', modelVersion: serving.current!.model?.version ?? null, storage: options.storage === 'persistent' ? 'indexeddb' : 'memory', fallbackReason: loaded.value };
   }
 
@@ -434,9 +441,20 @@ export class DeviceEngine implements EngineApi {
   async prepareReport(): Promise<PreparedReport | null> {
     const serving = this.serving?.current;
     if (!this.db || !serving || !this.reporting) return null;
-    const entry = await moveOutcomesToOutbox(this.db, serving.config.round.id, serving.model, serving.config.privacy, Date.now(), serving.config.attributionDays + 1);
-    const token = entry && this.tokens.get(entry.report.round);
-    return entry && token ? { reportId: entry.reportId, url: this.reportUrl(), report: { ...entry.report, token } } : null;
+    const entry = await this.makeReport();
+    if (!entry) return null;
+    // The token the engine is obtaining as this page began: worth a short wait (a click's report
+    // goes from the page, which may be leaving), not a long one (the engine sends it later).
+    if (!this.tokens.has(entry.report.round)) await Promise.race([this.tokenFetch, new Promise<null>((done) => setTimeout(() => done(null), TOKEN_WAIT_MS))]);
+    const token = this.tokens.get(entry.report.round);
+    return token ? { reportId: entry.reportId, url: this.reportUrl(), report: { ...entry.report, token } } : null;
+  }
+
+  /** This round's report of the outcomes not yet reported, into the outbox (null: none, or the round has its report). */
+  private async makeReport(): Promise<OutboxEntry | null> {
+    const serving = this.serving?.current;
+    if (!this.db || !serving || !this.reporting) return null;
+    return moveOutcomesToOutbox(this.db, serving.config.round.id, serving.model, serving.config.privacy, Date.now(), serving.config.attributionDays + 1);
   }
 
   /**
@@ -471,6 +489,7 @@ export class DeviceEngine implements EngineApi {
 
   /** Closes the database and frees the models (for hosts that outlive the engine: the simulator). */
   async close(): Promise<void> {
+    await this.retrying;
     await this.saved();
     this.channel?.close();
     this.channel = null;
@@ -558,10 +577,19 @@ export class DeviceEngine implements EngineApi {
     try {
       const round = this.serving?.current?.config.round.id;
       if (round === undefined) return;
+      // Earlier pages' reports: the ones this pass sends. A report this page makes meanwhile is
+      // the page's to send (sending it here too would spend its token under the page's feet).
+      // Outcomes earlier pages never put into a report: this round's report, made first thing
+      // (its transaction queued before this page can log an outcome).
+      await this.makeReport();
+      const earlier = new Set(await this.db.getAllKeys('outbox'));
       const reported = await this.db.get('ledger', round);
-      if (!reported || (await this.db.count('outbox')) > 0) await this.reportToken(round);
-      await this.prepareReport();
+      if (!reported || earlier.size > 0) {
+        this.tokenFetch = this.reportToken(round).catch(() => null);
+        await this.tokenFetch;
+      }
       for (const entry of await this.db.getAll('outbox')) {
+        if (!earlier.has(entry.reportId)) continue;
         const token = this.tokens.get(entry.report.round) ?? (entry.report.round === round ? null : undefined);
         if (token === null) continue; // the open round's report, and no token for it (yet): it waits
         const { status, body } = await postReport(this.reportUrl(), token === undefined ? entry.report : { ...entry.report, token });
