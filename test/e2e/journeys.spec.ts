@@ -136,7 +136,16 @@ test('one report per device and round: a click sends it; a click on the next pag
   await new Promise((r) => setTimeout(r, 800));
   const posts = await reportPosts();
   expect(posts).toHaveLength(1);
-  expect(JSON.parse(posts[0]!.body!)).toMatchObject({ v: 1, outcomes: expect.arrayContaining([expect.objectContaining({ clicks: 1 })]) });
+  expect(JSON.parse(posts[0]!.body!)).toMatchObject({ v: 1, outcomes: expect.arrayContaining([expect.objectContaining({ clicks: 1 })]), token: expect.stringMatching(/^[A-Za-z0-9_-]{400,}$/) });
+  // The report's token came from one blinded request for the round, made by this device's engine
+  // (unblinded in the engine's worker, in every browser), and the edge took it (the report was acknowledged above).
+  const tokenRequests = (await edgeRequests()).filter((r) => r.method === 'POST' && r.url.endsWith('/tokens'));
+  expect(tokenRequests).toHaveLength(1);
+  expect(JSON.parse(tokenRequests[0]!.body!)).toMatchObject({ round: JSON.parse(posts[0]!.body!).round });
+  // A second report with the same token (a replay, or a device reporting twice): refused by the edge.
+  const replay = await fetch(`${EDGE}/v1/sites/demo/reports`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ ...JSON.parse(posts[0]!.body!), reportId: crypto.randomUUID() }) });
+  expect(replay.status).toBe(409);
+  expect(await replay.json()).toMatchObject({ error: 'token_spent' });
 });
 
 test('an event recorded 50 ms before its tab closes is in the store at the next visit', async ({ session }) => {
