@@ -472,8 +472,11 @@ export class DeviceEngine implements EngineApi {
     if (this.tokenRefused.has(round)) return null;
     const obtained = await obtainReportToken(this.edge, this.site, round);
     if ('refused' in obtained) {
-      if (!obtained.retry) this.tokenRefused.add(round);
-      console.warn(`[vitrine] no report token for round ${round}; the report waits: ${obtained.refused}`);
+      // A network failure (a page leaving mid-request, offline) is retried by the next page, quietly.
+      if (!obtained.retry) {
+        this.tokenRefused.add(round);
+        console.warn(`[vitrine] no report token for round ${round}; this round's report waits for the next: ${obtained.refused}`);
+      }
       return null;
     }
     this.tokens.set(round, obtained.token);
