@@ -4,8 +4,8 @@
  * merchant out with the edge's reason.
  */
 import * as v from 'valibot';
-import { LedgerSchema } from '../protocol/admin-answers.ts';
-import type { Ledger } from '../protocol/admin-answers.ts';
+import { LedgerSchema, RoundsAnswerSchema } from '../protocol/admin-answers.ts';
+import type { Ledger, NoisedRelease, RoundsAnswer } from '../protocol/admin-answers.ts';
 import type { ErrorBody, Product, Template, Creative } from '../protocol/wire.ts';
 
 const KEY = 'vitrine-dashboard-session';
@@ -62,8 +62,8 @@ export class AdminApi {
   settings() {
     return this.call<SiteSettingsView>('');
   }
-  rounds(last = 48) {
-    return this.call<RoundsView>(`/rounds?last=${last}`);
+  async rounds(last = 48): Promise<RoundsView> {
+    return v.parse(RoundsAnswerSchema, await this.call<unknown>(`/rounds?last=${last}`));
   }
   async privacy(): Promise<PrivacyView> {
     return v.parse(LedgerSchema, await this.call<unknown>('/privacy'));
@@ -99,26 +99,10 @@ export interface SiteSettingsView {
   currency: string;
 }
 
-export interface CreativeTotalsView {
-  creativeId: string;
-  impressions: number;
-  clicks: number;
-  conversions: number;
-  dismissals?: number;
-}
-
-export interface ReleaseView {
-  contributors: number;
-  totals: CreativeTotalsView[];
-  ope: { modelVersion: string; reports: number; models: { modelVersion: string; sums: number[] }[] } | null;
-  noise: { opeStd: number };
-}
-
-export interface RoundsView {
-  current: number;
-  minCohort: number;
-  rounds: { round: number; status: 'open' | 'below_cohort' | 'releasable' | 'released'; contributors: number; minCohort: number; release?: ReleaseView }[];
-}
+/** A round's noised release, and the recent rounds: the schemas the edge's answers are parsed with (protocol/admin-answers.ts). */
+export type ReleaseView = NoisedRelease;
+export type CreativeTotalsView = NoisedRelease['totals'][number];
+export type RoundsView = RoundsAnswer;
 
 /** The privacy ledger: the schema the edge's answer is parsed with (protocol/admin-answers.ts). */
 export type PrivacyView = Ledger;

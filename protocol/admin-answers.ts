@@ -1,9 +1,8 @@
 /**
  * What the edge answers to the trainer and the dashboard, declared once: the edge builds its
  * answer to this type and both clients parse it with the same schema, so the two ends cannot
- * drift (the trainer's hand-written copy of the released round already had). So far: the privacy
- * ledger; the released round, round status and the other admin answers are to follow (PRIVACY.md
- * and issue notes say what is left).
+ * drift (the trainer's hand-written copy of the released round already had): the privacy ledger,
+ * a round's status and its noised release, and the dashboard's list of recent rounds.
  */
 import * as v from 'valibot';
 
@@ -33,3 +32,45 @@ export const LedgerSchema = v.object({
   rounds: v.array(LedgerRoundSchema),
 });
 export type Ledger = v.InferOutput<typeof LedgerSchema>;
+
+const TotalsSchema = v.object({ creativeId: v.string(), impressions: v.number(), clicks: v.number(), conversions: v.number(), dismissals: v.number() });
+
+/** A round's noised sums, as its Durable Object released them (once; the same on every read). */
+export const NoisedReleaseSchema = v.object({
+  contributors: v.number(),
+  /** Every creative of the site, zeros included (noised, so possibly fractional or negative). */
+  totals: v.array(TotalsSchema),
+  /** The last layer's statistics of `modelVersion`, packed as in ReportSchema, noised; null when no report carried any. */
+  head: v.nullable(v.object({ modelVersion: v.string(), reports: v.number(), stats: v.array(v.number()) })),
+  /** Off-policy sums of decisions the logging model `modelVersion` made, per evaluated model, noised. */
+  ope: v.nullable(v.object({ modelVersion: v.string(), reports: v.number(), models: v.array(v.object({ modelVersion: v.string(), sums: v.array(v.number()) })) })),
+  /** The summed tower gradient at `modelVersion`'s weights, noised. */
+  towers: v.nullable(v.object({ modelVersion: v.string(), reports: v.number(), sums: v.array(v.number()) })),
+  noise: v.object({ multiplier: v.number(), countStd: v.number(), headStd: v.number(), opeStd: v.number(), towerStd: v.number() }),
+  /** Gaussian mechanisms the release is made of (what the ledger composes). */
+  mechanisms: v.number(),
+});
+export type NoisedRelease = v.InferOutput<typeof NoisedReleaseSchema>;
+
+/** Where a round stands; `release` once released. Reading it never releases anything. */
+export const RoundStatusSchema = v.object({
+  round: v.number(),
+  status: v.picklist(['open', 'below_cohort', 'releasable', 'released']),
+  contributors: v.number(),
+  minCohort: v.number(),
+  /** When the round closes (closed), ms since the epoch. */
+  deadline: v.number(),
+  /** A releasable round: the noise its release will get, and how many mechanisms it will charge. */
+  noiseMultiplier: v.optional(v.number()),
+  mechanisms: v.optional(v.number()),
+  release: v.optional(NoisedReleaseSchema),
+});
+export type RoundStatusAnswer = v.InferOutput<typeof RoundStatusSchema>;
+
+/** GET /v1/admin/sites/{site}/rounds/{round} and POST .../rounds/{round}/release */
+export const RoundAnswerSchema = v.object({ site: v.string(), ...RoundStatusSchema.entries });
+export type RoundAnswer = v.InferOutput<typeof RoundAnswerSchema>;
+
+/** GET /v1/admin/sites/{site}/rounds?last=N: the recent closed rounds that had reports or were released. */
+export const RoundsAnswerSchema = v.object({ site: v.string(), current: v.number(), minCohort: v.number(), rounds: v.array(RoundStatusSchema) });
+export type RoundsAnswer = v.InferOutput<typeof RoundsAnswerSchema>;

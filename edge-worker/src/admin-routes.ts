@@ -7,7 +7,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import * as v from 'valibot';
 import { ModelJsonSchema, modelVersion, weightsByteLength } from '../../protocol/model-artifact.ts';
 import { SITE_ID, SiteSettingsSchema, UpsertCreativesSchema, UpsertProductsSchema, UpsertTemplatesSchema, describeIssues } from '../../protocol/wire.ts';
-import type { Ledger } from '../../protocol/admin-answers.ts';
+import type { Ledger, RoundAnswer, RoundsAnswer } from '../../protocol/admin-answers.ts';
 import { requireSiteAdmin } from './admin-auth.ts';
 import { enforceRateLimit } from './client-key.ts';
 import type { Env } from './env.ts';
@@ -71,7 +71,7 @@ adminRoutes.get('/v1/admin/sites/:site/models', async (c) => {
  * The recent rounds at a glance, for the dashboard: the last `last` closed rounds (default 24,
  * at most 200) with their status and contributor count, and the noised release of those already
  * released. Reading this never releases a round (so it spends no privacy budget): releasing is
- * the trainer's pull, or GET .../rounds/{round}.
+ * the trainer's pull, POST .../rounds/{round}/release.
  */
 adminRoutes.get('/v1/admin/sites/:site/rounds', async (c) => {
   const settings = await existingSiteRow(c);
@@ -81,11 +81,11 @@ adminRoutes.get('/v1/admin/sites/:site/rounds', async (c) => {
   const ids = Array.from({ length: Math.min(last, current) }, (_, i) => current - 1 - i);
   const rounds = await Promise.all(
     ids.map(async (round) => {
-      const status = await roundAggregator(c.env.ROUNDS, settings.id, round).status({ deadline: (round + 1) * settings.roundSeconds * 1000, minCohort: settings.minCohort });
+      const status = await roundAggregator(c.env.ROUNDS, settings.id, round).status(fallbackTerms(settings, round));
       return { round, ...status };
     }),
   );
-  return c.json({ site: settings.id, current, minCohort: settings.minCohort, rounds: rounds.filter((r) => r.contributors > 0 || r.status === 'released') });
+  return c.json<RoundsAnswer>({ site: settings.id, current, minCohort: settings.minCohort, rounds: rounds.filter((r) => r.contributors > 0 || r.status === 'released') });
 });
 
 adminRoutes.put('/v1/admin/sites/:site', async (c) => {
@@ -179,24 +179,43 @@ function roundParam(c: AppContext, roundSeconds: number): number {
 }
 
 /**
- * A round: while open or below the cohort, its status and contributor count only; once closed
- * with at least minCohort contributors, its noised sums. The first read of a releasable round
- * spends privacy budget (recorded in the ledger) and is refused, 403, when that would pass the
- * site's budget; the object then keeps the release, and later reads spend nothing.
+ * A round: while open or below the cohort, its status and contributor count only; once
+ * released, its noised sums. Reading never releases (so it never spends privacy budget): a
+ * releasable round stays releasable until POST .../release.
  */
 adminRoutes.get('/v1/admin/sites/:site/rounds/:round', async (c) => {
   const settings = await existingSiteRow(c);
+  const round = roundParam(c, settings.roundSeconds);
+  const status = await roundAggregator(c.env.ROUNDS, settings.id, round).status(fallbackTerms(settings, round));
+  return c.json<RoundAnswer>({ site: settings.id, round, ...status });
+});
+
+/**
+ * Releases a round closed with at least minCohort contributors: the first release spends privacy
+ * budget (recorded in the ledger, refused with 403 when that would pass the period's budget); the
+ * object then keeps the release, and releasing again returns it and spends nothing. A round below
+ * the cohort answers its status (it never will be released); an open one 409.
+ */
+adminRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
+  const settings = await existingSiteRow(c);
   const site = settings.id;
   const round = roundParam(c, settings.roundSeconds);
+  await expectNoBody(c.req.raw);
   const aggregator = roundAggregator(c.env.ROUNDS, site, round);
-  const status = await aggregator.status({ deadline: (round + 1) * settings.roundSeconds * 1000, minCohort: settings.minCohort });
-  if (status.status !== 'releasable') return c.json({ site, round, ...status });
+  const status = await aggregator.status(fallbackTerms(settings, round));
+  if (status.status === 'open') throw new HttpError(409, 'round_open', `round ${round} is still open (it closes at ${new Date(status.deadline).toISOString()})`);
+  if (status.status !== 'releasable') return c.json<RoundAnswer>({ site, round, ...status });
   // The budget check and the ledger's row in one step (privacy-ledger.ts), before any noise is drawn.
   await reserveRelease(c.env.DB, settings, { round, mechanisms: status.mechanisms, noiseMultiplier: status.noiseMultiplier, contributors: status.contributors });
   const release = await aggregator.releaseNoised(await listCreativeIds(c.env.DB, site));
   if (!release) throw new HttpError(409, 'not_releasable', `round ${round} cannot be released`);
-  return c.json({ site, round, ...status, status: 'released', release });
+  return c.json<RoundAnswer>({ site, round, contributors: status.contributors, minCohort: status.minCohort, deadline: status.deadline, status: 'released', release });
 });
+
+/** The terms of a round no report ever reached: its deadline from the clock, the site's K. */
+function fallbackTerms(settings: SiteRow, round: number): { deadline: number; minCohort: number } {
+  return { deadline: (round + 1) * settings.roundSeconds * 1000, minCohort: settings.minCohort };
+}
 
 /**
  * The site's privacy ledger: the budget period now, what it has spent and when it renews, every

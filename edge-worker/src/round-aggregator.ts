@@ -12,6 +12,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { DEFAULT_PRIVACY, l2Norm } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import type { Report } from '../../protocol/wire.ts';
+import type { NoisedRelease } from '../../protocol/admin-answers.ts';
 import type { Env } from './env.ts';
 import { noisedRelease } from './release-noise.ts';
 import { newTokenKey, signTokenRequest } from './report-tokens.ts';
@@ -45,20 +46,8 @@ export interface CheckedModelParts {
   towers: Float64Array | null;
 }
 
-/** The noised sums of a round, generated once at its first release and the same ever after. */
-export interface NoisedRelease {
-  contributors: number;
-  totals: CreativeTotals[];
-  /** Sum of the head statistics of `modelVersion` (packed as in ReportSchema), noised; null when no report carried any. */
-  head: { modelVersion: string; reports: number; stats: number[] } | null;
-  /** Off-policy sums (protocol/off-policy.ts) of decisions made by `modelVersion`, per evaluated model, noised. */
-  ope: { modelVersion: string; reports: number; models: { modelVersion: string; sums: number[] }[] } | null;
-  /** Sum of the tower gradients at `modelVersion`'s weights, noised. */
-  towers: { modelVersion: string; reports: number; sums: number[] } | null;
-  noise: { multiplier: number; countStd: number; headStd: number; opeStd: number; towerStd: number };
-  /** Gaussian mechanisms this release is made of (what the privacy ledger composes). */
-  mechanisms: number;
-}
+/** The noised sums of a round, generated once at its first release and the same ever after (protocol/admin-answers.ts). */
+export type { NoisedRelease };
 
 export type RoundStatus =
   | { status: 'open'; contributors: number; minCohort: number; deadline: number }

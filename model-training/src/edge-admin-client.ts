@@ -3,8 +3,8 @@
  * error bodies into messages a merchant can act on.
  */
 import * as v from 'valibot';
-import { LedgerSchema } from '../../protocol/admin-answers.ts';
-import type { Ledger } from '../../protocol/admin-answers.ts';
+import { LedgerSchema, RoundAnswerSchema } from '../../protocol/admin-answers.ts';
+import type { Ledger, RoundAnswer } from '../../protocol/admin-answers.ts';
 import type { ModelJson } from '../../protocol/model-artifact.ts';
 import type { Creative, Product, SiteConfig, SiteSettings, Template } from '../../protocol/wire.ts';
 
@@ -20,19 +20,8 @@ export class EdgeError extends Error {
   }
 }
 
-export interface RoundAnswer {
-  site: string;
-  round: number;
-  status: 'open' | 'below_cohort' | 'releasable' | 'released';
-  contributors: number;
-  minCohort: number;
-  release?: {
-    contributors: number;
-    totals: { creativeId: string; impressions: number; clicks: number }[];
-    head: { modelVersion: string; reports: number; stats: number[] } | null;
-    noise: { multiplier: number; countStd: number; headStd: number };
-  };
-}
+/** A round's status and release: the edge's answer, parsed with the schema it is built to (protocol/admin-answers.ts). */
+export type { RoundAnswer };
 
 export class EdgeAdminClient {
   constructor(
@@ -109,8 +98,13 @@ export class EdgeAdminClient {
     return this.call<SiteConfig>('GET', `/v1/sites/${this.site}/config`, undefined, false);
   }
   /** A round's status; reading a releasable round releases it (and spends privacy budget). */
-  round(round: number | 'current') {
-    return this.call<RoundAnswer>('GET', this.admin(`/rounds/${round}`));
+  /** Where a round stands (never releases it). */
+  async round(round: number | 'current'): Promise<RoundAnswer> {
+    return v.parse(RoundAnswerSchema, await this.call<unknown>('GET', this.admin(`/rounds/${round}`)));
+  }
+  /** Releases a closed round that reached K (the first release spends privacy budget), or says where it stands. */
+  async releaseRound(round: number): Promise<RoundAnswer> {
+    return v.parse(RoundAnswerSchema, await this.call<unknown>('POST', this.admin(`/rounds/${round}/release`)));
   }
   async privacy(): Promise<Ledger> {
     return v.parse(LedgerSchema, await this.call<unknown>('GET', this.admin('/privacy')));

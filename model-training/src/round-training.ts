@@ -51,7 +51,7 @@ export async function pullRounds(client: EdgeAdminClient, paths: TrainerPaths, l
     }
     let answer;
     try {
-      answer = await client.round(round);
+      answer = await client.releaseRound(round);
     } catch (e) {
       if (e instanceof EdgeError && e.code === 'privacy_budget_exhausted') {
         result.budgetExhausted = e.message;

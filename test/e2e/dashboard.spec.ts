@@ -75,7 +75,7 @@ test.beforeAll(async () => {
   }
   await sleep((round + 1) * 60_000 - Date.now() + 1500);
   // The trainer's pull releases it (spending budget); the dashboard only reads.
-  released = { round, release: (await api<{ release: Release }>('dash', dash, `/rounds/${round}`)).release };
+  released = { round, release: (await api<{ release: Release }>('dash', dash, `/rounds/${round}/release`, 'POST')).release };
   // The site's low noise (z = 0.05, sd 2.5 on off-policy sums of 30) keeps the estimates readable.
   expect(released.release.noise.opeStd).toBeCloseTo(2.5, 6);
 });

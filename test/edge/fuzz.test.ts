@@ -3,7 +3,7 @@
  * (generated with fast-check in Node, see hostile-payloads.ts), each sent through the real
  * worker with a valid admin token, must get a 4xx with a JSON reason and change nothing: every
  * D1 row and the open round's sums are compared before and after.
- * The 8,000 requests go straight to the worker's fetch handler (`handle`, see edge-helpers.ts).
+ * The 9,000 requests go straight to the worker's fetch handler (`handle`, see edge-helpers.ts).
  */
 import { env } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
@@ -39,7 +39,7 @@ describe('fuzz: hostile payloads against every POST and PUT route', () => {
   it('answers every one with a 4xx and a reason, and changes no state', async () => {
     const payloads = env.HOSTILE_PAYLOADS;
     const routes = new Set(payloads.map((p) => p.route));
-    expect(routes.size).toBe(8);
+    expect(routes.size).toBe(9);
     for (const route of routes) expect(payloads.filter((p) => p.route === route).length).toBeGreaterThanOrEqual(1000);
     const before = await state();
     const failures: string[] = [];

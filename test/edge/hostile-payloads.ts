@@ -91,6 +91,7 @@ const ROUTES: { route: string; method: 'POST' | 'PUT'; schema: v.GenericSchema |
   { route: '/v1/admin/sites/demo/models', method: 'POST', schema: null, values: adminArbitrary(), contentType: 'application/json' },
   // Commands without a body: anything sent along is refused.
   { route: '/v1/admin/sites/demo/models/rollback', method: 'POST', schema: null, values: adminArbitrary(), contentType: 'application/json' },
+  { route: '/v1/admin/sites/demo/rounds/1/release', method: 'POST', schema: null, values: adminArbitrary(), contentType: 'application/json' },
 ];
 
 function invalidFor(schema: v.GenericSchema | null, body: string): boolean {

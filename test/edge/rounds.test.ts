@@ -32,6 +32,10 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
     const r = await admin(`/v1/admin/sites/demo/rounds/${round}`, 'GET');
     expect(await r.json()).toMatchObject({ status: 'open', minCohort: 3 });
     expect(JSON.stringify(await (await admin(`/v1/admin/sites/demo/rounds/${round}`, 'GET')).json())).not.toContain('totals');
+    // Nor can it be released before it closes.
+    const early = await admin(`/v1/admin/sites/demo/rounds/${round}/release`, 'POST');
+    expect(early.status).toBe(409);
+    expect(await early.json()).toMatchObject({ error: 'round_open' });
   });
 
   it('reports a past round nobody reported in as below the cohort, with no sums', async () => {
@@ -137,21 +141,27 @@ describe('the privacy budget', () => {
     const start = (Math.floor((await currentRoundId()) / 30) - 1) * 30;
     const now = start + 31; // so that now - 30, now - 20, now - 10 fall in that period
     for (const round of [now - 30, now - 20, now - 10]) await closedRound(round, 3);
-    const first = (await (await admin(`/v1/admin/sites/demo/rounds/${now - 30}`, 'GET')).json()) as { status: string; release: { totals: unknown[] } };
+    // Reading a releasable round never releases it, nor spends anything.
+    const read = (await (await admin(`/v1/admin/sites/demo/rounds/${now - 30}`, 'GET')).json()) as { status: string; release?: unknown };
+    expect(read.status).toBe('releasable');
+    expect(read.release).toBeUndefined();
+    expect(((await (await admin('/v1/admin/sites/demo/privacy', 'GET')).json()) as { rounds: unknown[] }).rounds).toHaveLength(0);
+    const first = (await (await admin(`/v1/admin/sites/demo/rounds/${now - 30}/release`, 'POST')).json()) as { status: string; release: { totals: unknown[] } };
     expect(first.status).toBe('released');
     expect(first.release.totals).toHaveLength(4);
-    // Reading a released round again spends nothing.
-    await admin(`/v1/admin/sites/demo/rounds/${now - 30}`, 'GET');
+    // Releasing it again, or reading it, returns the same release and spends nothing.
+    expect((await (await admin(`/v1/admin/sites/demo/rounds/${now - 30}/release`, 'POST')).json()) as object).toEqual(first);
+    expect((await (await admin(`/v1/admin/sites/demo/rounds/${now - 30}`, 'GET')).json()) as object).toEqual(first);
     const ledger1 = (await (await admin('/v1/admin/sites/demo/privacy', 'GET')).json()) as { epsilonAllPeriods: number; rounds: unknown[]; budget: number };
     expect(ledger1.rounds).toHaveLength(1);
     expect(ledger1.epsilonAllPeriods).toBeCloseTo(epsilonSpent([DEFAULT_PRIVACY.noiseMultiplier], 1e-6).epsilon, 6);
-    expect((await admin(`/v1/admin/sites/demo/rounds/${now - 20}`, 'GET')).status).toBe(200);
+    expect((await admin(`/v1/admin/sites/demo/rounds/${now - 20}/release`, 'POST')).status).toBe(200);
     // A third release of counts would bring the ledger to 1.51: past the budget. The check plans
     // with the mechanisms the round really holds (one here), so this is exact, not a worst case.
     const z = DEFAULT_PRIVACY.noiseMultiplier;
     expect(epsilonSpent([z, z, z], 1e-6).epsilon).toBeGreaterThan(1.4);
     expect(epsilonSpent([z, z], 1e-6).epsilon).toBeLessThan(1.4);
-    const refused = await admin(`/v1/admin/sites/demo/rounds/${now - 10}`, 'GET');
+    const refused = await admin(`/v1/admin/sites/demo/rounds/${now - 10}/release`, 'POST');
     expect(refused.status).toBe(403);
     expect(await refused.json()).toMatchObject({ error: 'privacy_budget_exhausted', detail: expect.stringContaining('budget of 1.4') });
     const ledger2 = (await (await admin('/v1/admin/sites/demo/privacy', 'GET')).json()) as { epsilonAllPeriods: number; rounds: unknown[] };
@@ -167,7 +177,7 @@ describe('the budget renews per period, can only be tightened within one, and is
   const SITE = 'fresh-site';
   const TOKEN = 'test-fresh-admin-token-003';
   const put = (extra: Record<string, unknown>) => admin(`/v1/admin/sites/${SITE}`, 'PUT', { name: 'Fresh', allowedOrigins: [], minCohort: 3, ...extra }, TOKEN);
-  const release = (round: number) => admin(`/v1/admin/sites/${SITE}/rounds/${round}`, 'GET', undefined, TOKEN);
+  const release = (round: number) => admin(`/v1/admin/sites/${SITE}/rounds/${round}/release`, 'POST', undefined, TOKEN);
   const ledger = async () => (await (await admin(`/v1/admin/sites/${SITE}/privacy`, 'GET', undefined, TOKEN)).json()) as { epsilon: number; epsilonAllPeriods: number; budget: number; periodDays: number; period: { index: number; renewsAt: string }; rounds: { round: number; period: number }[] };
   const DAY = 86_400;
 
