@@ -12,7 +12,9 @@ import { requireSiteAdmin } from './admin-auth.ts';
 import { enforceRateLimit } from './client-key.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
-import { getModel, insertModel, listModels, previousServingModel, promoteModel } from './model-store.ts';
+import { getModel, insertModel, listModels, previousServingModel, promoteModel, reportModels } from './model-store.ts';
+import type { ReleaseShape } from './round-aggregator.ts';
+import { headStatsLength } from '../../protocol/privacy.ts';
 import { expectNoBody, readJson } from './request-body.ts';
 import { currentRound, roundAggregator } from './rounds.ts';
 import { currentPeriod, ledgerRows, looserWithinPeriod, periodBounds, PRIVACY_DELTA, reserveRelease, spent } from './privacy-ledger.ts';
@@ -205,9 +207,14 @@ adminRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
   const status = await aggregator.status(fallbackTerms(settings, round));
   if (status.status === 'open') throw new HttpError(409, 'round_open', `round ${round} is still open (it closes at ${new Date(status.deadline).toISOString()})`);
   if (status.status !== 'releasable') return c.json<RoundAnswer>({ site, round, ...status });
+  // With a serving model every part is released (zeros plus noise where none was sent) and charged.
+  const serving = await reportModels(c.env.DB, site);
+  const shape: ReleaseShape | null = serving && { model: serving.version, headLength: headStatsLength(serving.dim), towerParameters: serving.towerParameters, opeModels: [serving.version, ...serving.candidates] };
+  const mechanisms = shape ? 4 : status.mechanisms;
   // The budget check and the ledger's row in one step (privacy-ledger.ts), before any noise is drawn.
-  await reserveRelease(c.env.DB, settings, { round, mechanisms: status.mechanisms, noiseMultiplier: status.noiseMultiplier, contributors: status.contributors });
-  const release = await aggregator.releaseNoised(await listCreativeIds(c.env.DB, site));
+  await reserveRelease(c.env.DB, settings, { round, mechanisms, noiseMultiplier: status.noiseMultiplier, contributors: status.contributors });
+  const release = await aggregator.releaseNoised(await listCreativeIds(c.env.DB, site), shape);
+  if (release && release.mechanisms !== mechanisms) throw new Error(`round ${round} released ${release.mechanisms} mechanisms, the ledger charged ${mechanisms}`);
   if (!release) throw new HttpError(409, 'not_releasable', `round ${round} cannot be released`);
   return c.json<RoundAnswer>({ site, round, contributors: status.contributors, minCohort: status.minCohort, deadline: status.deadline, status: 'released', release });
 });

@@ -10,6 +10,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { DEFAULT_PRIVACY, l2Norm } from '../../protocol/privacy.ts';
+import { OPE_SUMS } from '../../protocol/off-policy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import type { Report } from '../../protocol/wire.ts';
 import type { NoisedRelease } from '../../protocol/admin-answers.ts';
@@ -48,6 +49,18 @@ export interface CheckedModelParts {
 
 /** The noised sums of a round, generated once at its first release and the same ever after (protocol/admin-answers.ts). */
 export type { NoisedRelease };
+
+/**
+ * The fixed shape of a site's releases while a model serves: its version, the length of its head
+ * statistics, its tower weights, and the models off-policy sums are listed for (it and its
+ * candidates).
+ */
+export interface ReleaseShape {
+  model: string;
+  headLength: number;
+  towerParameters: number;
+  opeModels: string[];
+}
 
 export type RoundStatus =
   | { status: 'open'; contributors: number; minCohort: number; deadline: number }
@@ -307,10 +320,13 @@ export class RoundAggregator extends DurableObject<Env> {
   /**
    * Releases the round: Gaussian noise calibrated to the clipping bounds on every per-creative
    * count (over `creativeIds`, the site's creatives, zeros included, so which creatives had any
-   * report is not revealed) and on every head statistic. Generated once and stored: reading a
-   * release again cannot average its noise away. The exact sums never leave this object.
+   * report is not revealed) and on every model part. The release has a fixed shape: with a
+   * serving model (`shape`), every part is released, zeros plus noise where no device sent one,
+   * so a release does not tell whether any device sent a head, off-policy sums or a gradient, nor
+   * which candidate models had decisions; and every part is charged. Generated once and stored:
+   * reading a release again cannot average its noise away. The exact sums never leave this object.
    */
-  releaseNoised(creativeIds: string[]): NoisedRelease | null {
+  releaseNoised(creativeIds: string[], shape: ReleaseShape | null = null): NoisedRelease | null {
     const status = this.status({ deadline: Infinity, minCohort: Infinity });
     if (status.status === 'released') return status.release;
     if (status.status !== 'releasable') return null;
@@ -324,17 +340,28 @@ export class RoundAggregator extends DurableObject<Env> {
     );
     const ids = [...new Set(creativeIds)].sort();
     const row = (id: string) => exact.get(id) ?? { impressions: 0, clicks: 0, conversions: 0, dismissals: 0 };
-    const headRow = this.ctx.storage.sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
-    const opeRow = this.ctx.storage.sql.exec<{ logging_model: string; reports: number }>('SELECT logging_model, reports FROM ope_reports').toArray()[0];
-    const opeModels = this.ctx.storage.sql.exec<{ model_version: string; sums: string }>('SELECT model_version, sums FROM ope_sums ORDER BY model_version').toArray();
-    const towerRow = this.ctx.storage.sql.exec<{ model_version: string; reports: number; sums: ArrayBuffer }>('SELECT model_version, reports, sums FROM tower_sums').toArray()[0];
+    const storedHead = this.ctx.storage.sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
+    const storedOpe = this.ctx.storage.sql.exec<{ logging_model: string; reports: number }>('SELECT logging_model, reports FROM ope_reports').toArray()[0];
+    const opeSums = new Map(this.ctx.storage.sql.exec<{ model_version: string; sums: string }>('SELECT model_version, sums FROM ope_sums').toArray().map((m) => [m.model_version, JSON.parse(m.sums) as number[]]));
+    const storedTowers = this.ctx.storage.sql.exec<{ model_version: string; reports: number; sums: ArrayBuffer }>('SELECT model_version, reports, sums FROM tower_sums').toArray()[0];
+    // Each part: what devices sent, or (with a serving model) zeros of its shape.
+    const headRow = storedHead
+      ? { model_version: storedHead.model_version, reports: storedHead.reports, stats: JSON.parse(storedHead.stats) as number[] }
+      : shape && { model_version: shape.model, reports: 0, stats: new Array<number>(shape.headLength).fill(0) };
+    const opeRow = storedOpe ?? (shape && { logging_model: shape.model, reports: 0 });
+    // The models listed: the serving model and its candidates when they logged the round (a fixed
+    // list, zeros for a model nothing was reported for); otherwise what was reported.
+    const opeModels = !opeRow ? [] : shape && opeRow.logging_model === shape.model ? [...shape.opeModels].sort() : [...opeSums.keys()].sort();
+    const towerRow = storedTowers
+      ? { model_version: storedTowers.model_version, reports: storedTowers.reports, sums: new Float64Array(storedTowers.sums.slice(0)) }
+      : shape && { model_version: shape.model, reports: 0, sums: new Float64Array(shape.towerParameters) };
     // The noise, all of it drawn here at once (release-noise.ts: discrete for counts, snapped for reals).
     const noised = noisedRelease(
       {
         counts: ids.flatMap((id) => [row(id).impressions, row(id).clicks, row(id).conversions, row(id).dismissals]),
-        head: headRow ? (JSON.parse(headRow.stats) as number[]) : null,
-        ope: opeRow ? opeModels.map((m) => JSON.parse(m.sums) as number[]) : [],
-        towers: towerRow ? new Float64Array(towerRow.sums.slice(0)) : null,
+        head: headRow ? headRow.stats : null,
+        ope: opeModels.map((m) => opeSums.get(m) ?? new Array<number>(OPE_SUMS).fill(0)),
+        towers: towerRow ? towerRow.sums : null,
       },
       privacy,
     );
@@ -346,7 +373,7 @@ export class RoundAggregator extends DurableObject<Env> {
       dismissals: noised.counts[4 * i + 3]!,
     }));
     const head = headRow ? { modelVersion: headRow.model_version, reports: headRow.reports, stats: noised.head! } : null;
-    const ope = opeRow && opeModels.length > 0 ? { modelVersion: opeRow.logging_model, reports: opeRow.reports, models: opeModels.map((m, i) => ({ modelVersion: m.model_version, sums: noised.ope[i]! })) } : null;
+    const ope = opeRow && opeModels.length > 0 ? { modelVersion: opeRow.logging_model, reports: opeRow.reports, models: opeModels.map((m, i) => ({ modelVersion: m, sums: noised.ope[i]! })) } : null;
     const towers = towerRow ? { modelVersion: towerRow.model_version, reports: towerRow.reports, sums: noised.towers! } : null;
     const release: NoisedRelease = {
       contributors: status.contributors,

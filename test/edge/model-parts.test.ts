@@ -7,7 +7,9 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RoundAggregator } from '../../edge-worker/src/round-aggregator.ts';
-import { DEFAULT_PRIVACY, l2Norm } from '../../protocol/privacy.ts';
+import { DEFAULT_PRIVACY, headStatsLength, l2Norm } from '../../protocol/privacy.ts';
+import { headDim } from '../../protocol/model-artifact.ts';
+import type { NoisedRelease } from '../../protocol/admin-answers.ts';
 import { quantizeGradient, towerParameterCount } from '../../protocol/tower-gradient.ts';
 import type { Report } from '../../protocol/wire.ts';
 import { admin, currentRoundId, edge, exactRound, expectOk, postReport, seedDemoSite, TEST_ROUND_MS, tinyModel } from './edge-helpers.ts';
@@ -121,5 +123,30 @@ describe('off-policy sums and tower gradients in reports', () => {
     const sd = Math.sqrt(residual.reduce((s, x) => s + x * x, 0) / residual.length);
     expect(sd).toBeGreaterThan(sdWanted * 0.85);
     expect(sd).toBeLessThan(sdWanted * 1.15);
+  });
+
+  it('releases a fixed shape: every part, every listed model, charged four times, though devices sent counts only', async () => {
+    const round = 900202;
+    const stub = env.ROUNDS.get(env.ROUNDS.idFromName(`demo/${round}`));
+    const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 2, privacy: DEFAULT_PRIVACY };
+    await runInDurableObject(stub, async (i) => {
+      for (let k = 0; k < 3; k++) await (i as unknown as RoundAggregator).addReport(report(round, null), terms, null, crypto.randomUUID());
+    });
+    await new Promise((done) => setTimeout(done, TEST_ROUND_MS + 100));
+    await runDurableObjectAlarm(stub);
+    const before = ((await expectOk(admin('/v1/admin/sites/demo/privacy', 'GET'))) as { rounds: unknown[] }).rounds.length;
+    const answer = (await expectOk(admin(`/v1/admin/sites/demo/rounds/${round}/release`, 'POST'))) as { status: string; release: NoisedRelease };
+    expect(answer.status).toBe('released');
+    const release = answer.release;
+    // A release with parts sent, above, and this one without: the same shape.
+    expect(release.mechanisms).toBe(4);
+    expect(release.head).toMatchObject({ modelVersion: serving, reports: 0 });
+    expect(release.head!.stats).toHaveLength(headStatsLength(headDim(tinyModel().model.topology)));
+    expect(release.head!.stats.some((x) => x !== 0)).toBe(true); // noise, not zeros
+    expect(release.ope!.models.map((m) => m.modelVersion)).toEqual([serving, candidate].sort());
+    expect(release.towers!.sums).toHaveLength(TINY_TOWERS);
+    const ledger = (await expectOk(admin('/v1/admin/sites/demo/privacy', 'GET'))) as { rounds: { round: number; mechanisms: number }[] };
+    expect(ledger.rounds).toHaveLength(before + 1);
+    expect(ledger.rounds.find((r) => r.round === round)).toMatchObject({ mechanisms: 4 });
   });
 });
