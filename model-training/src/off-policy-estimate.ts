@@ -103,7 +103,10 @@ export function evaluateCandidates(released: readonly ReleasedOpe[], serving: st
   const mine = released.filter((r) => r.loggingModel === serving);
   const candidates = [...new Set(mine.flatMap((r) => r.models.map((m) => m.modelVersion)))].filter((v) => v !== serving).sort();
   return candidates.map((candidate) => {
-    const rounds = mine.filter((r) => r.models.some((m) => m.modelVersion === candidate));
+    // Rounds the candidate was evaluated in. Releases have a fixed shape (every candidate of the
+    // site listed, zeros plus noise when no device scored it), so "listed" is not enough: its
+    // decision count must stand 3 noise deviations clear of zero, as it does when devices scored it.
+    const rounds = mine.filter((r) => (r.models.find((m) => m.modelVersion === candidate)?.sums[0] ?? 0) > 3 * r.noiseStd);
     const c = pool(rounds, candidate);
     const s = pool(rounds, serving);
     const candidateValue = snipsFromSums(c.sums, c.noiseVariance);

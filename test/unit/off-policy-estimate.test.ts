@@ -60,6 +60,9 @@ describe('federated off-policy estimate', () => {
       round(2, [serving, { modelVersion: 'wide000000000000', sums: [20000, 60, 600, 3000, 40000] }, { modelVersion: 'thin000000000000', sums: [40, 1, 2, 1, 2] }]),
       // A round logged by another serving model does not count.
       { round: 3, loggingModel: 'other00000000000', models: [{ modelVersion: 'good000000000000', sums: [9, 0, 9, 0, 9] }], noiseStd: 1 },
+      // A fixed-shape release lists "good" though no device scored it (noise only): not pooled, or its
+      // zero clicks would be set against the serving model's real ones.
+      round(4, [{ modelVersion: 'serving0000000000', sums: [20000, 400, 20000, 400, 20000] }, { modelVersion: 'good000000000000', sums: [0.7, -1.2, 0.3, 0.9, -0.4] }]),
     ];
     const byCandidate = Object.fromEntries(evaluateCandidates(released, 'serving0000000000').map((e) => [e.candidate, e]));
     expect(Object.keys(byCandidate).sort()).toEqual(['good000000000000', 'same000000000000', 'thin000000000000', 'wide000000000000']);
