@@ -586,6 +586,8 @@ export class DeviceEngine implements EngineApi {
       // (its transaction queued before this page can log an outcome).
       await this.makeReport();
       const earlier = new Set(await this.db.getAllKeys('outbox'));
+      // Tokens of rounds gone by are worth nothing (each round has its own key): not kept.
+      await this.db.delete('tokens', IDBKeyRange.upperBound(round, true));
       const reported = await this.db.get('ledger', round);
       if (!reported || earlier.size > 0) {
         this.tokenFetch = this.reportToken(round).catch(() => null);
