@@ -12,6 +12,7 @@ import { AdminApi, saveSession, savedSession, SignedOut } from './admin-api.ts';
 import type { ModelView, PrivacyView, RoundsView, Session, SiteSettingsView } from './admin-api.ts';
 import { CatalogView } from './views/catalog-view.tsx';
 import { CreativesView } from './views/creatives-view.tsx';
+import { LiftView } from './views/lift-view.tsx';
 import { ModelsView } from './views/models-view.tsx';
 import { PrivacyPanel } from './views/privacy-view.tsx';
 import './dashboard.css';
@@ -137,7 +138,10 @@ function App() {
         {!data ? (
           <p aria-busy="true">Loading…</p>
         ) : view === 'creatives' ? (
-          <CreativesView rounds={data.rounds} />
+          <>
+            <LiftView rounds={data.rounds} />
+            <CreativesView rounds={data.rounds} />
+          </>
         ) : view === 'models' ? (
           <ModelsView api={api} models={data.models} rounds={data.rounds} onChanged={refresh} />
         ) : view === 'privacy' ? (

@@ -16,6 +16,14 @@
  * errs on the side of not promoting.
  */
 export const OPE_SUMS = 5;
+
+/**
+ * The uniform random policy over a decision's eligible creatives, listed in a report's off-policy
+ * sums as if it were a model (this pseudo version, which no model can have: versions are content
+ * hashes). Its estimate is what the slot would click at without personalization: the baseline a
+ * merchant weighs the serving model against. Never a candidate for promotion.
+ */
+export const UNIFORM_POLICY = '0000000000000000';
 export const WEIGHT_CAP = 50;
 
 export function importanceWeight(candidateProbability: number, propensity: number): number {

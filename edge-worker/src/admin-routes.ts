@@ -15,6 +15,7 @@ import { HttpError } from './http-error.ts';
 import { getModel, insertModel, listModels, previousServingModel, promoteModel, reportModels } from './model-store.ts';
 import type { ReleaseShape } from './round-aggregator.ts';
 import { headStatsLength } from '../../protocol/privacy.ts';
+import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import { expectNoBody, readJson } from './request-body.ts';
 import { currentRound, roundAggregator } from './rounds.ts';
 import { currentPeriod, ledgerRows, looserWithinPeriod, periodBounds, PRIVACY_DELTA, reserveRelease, spent } from './privacy-ledger.ts';
@@ -209,7 +210,7 @@ adminRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
   if (status.status !== 'releasable') return c.json<RoundAnswer>({ site, round, ...status });
   // With a serving model every part is released (zeros plus noise where none was sent) and charged.
   const serving = await reportModels(c.env.DB, site);
-  const shape: ReleaseShape | null = serving && { model: serving.version, headLength: headStatsLength(serving.dim), towerParameters: serving.towerParameters, opeModels: [serving.version, ...serving.candidates] };
+  const shape: ReleaseShape | null = serving && { model: serving.version, headLength: headStatsLength(serving.dim), towerParameters: serving.towerParameters, opeModels: [serving.version, ...serving.candidates, UNIFORM_POLICY] };
   const mechanisms = shape ? 4 : status.mechanisms;
   // The budget check and the ledger's row in one step (privacy-ledger.ts), before any noise is drawn.
   await reserveRelease(c.env.DB, settings, { round, mechanisms, noiseMultiplier: status.noiseMultiplier, contributors: status.contributors });

@@ -18,6 +18,7 @@ import { HttpError } from './http-error.ts';
 import { candidateModels, modelArtifact, reportModels, servingModel } from './model-store.ts';
 import type { CheckedModelParts } from './round-aggregator.ts';
 import { dequantizeGradient } from '../../protocol/tower-gradient.ts';
+import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import { readJson } from './request-body.ts';
 import { currentRound, roundAggregator } from './rounds.ts';
@@ -285,7 +286,7 @@ async function checkedModelParts(c: AppContext, site: SiteRow, report: Report, p
   if (report.ope) {
     overClip('ope', l2Norm(report.ope.flatMap((e) => e.sums)), privacy.opeClip);
     if (new Set(report.ope.map((e) => e.modelVersion)).size !== report.ope.length) throw new HttpError(422, 'invalid_body', 'ope lists a model twice');
-    const known = new Set([serving.version, ...serving.candidates]);
+    const known = new Set([serving.version, ...serving.candidates, UNIFORM_POLICY]);
     ope = report.ope.filter((e) => known.has(e.modelVersion));
     if (!ope.some((e) => e.modelVersion === serving.version)) ope = null; // no logging-policy entry: nothing to compare with
   }

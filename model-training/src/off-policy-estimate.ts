@@ -14,7 +14,7 @@
  * wide to mean anything. The gate itself tests the paired difference with a confidence
  * sequence (promotion-gate.ts): asked after every round, it stays valid at every look.
  */
-import { OPE_SUMS } from '../../protocol/off-policy.ts';
+import { OPE_SUMS, UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import { confidenceSequence, pairedDifference } from './promotion-gate.ts';
 import type { Sequence } from './promotion-gate.ts';
 
@@ -101,7 +101,8 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
  */
 export function evaluateCandidates(released: readonly ReleasedOpe[], serving: string): CandidateEvaluation[] {
   const mine = released.filter((r) => r.loggingModel === serving);
-  const candidates = [...new Set(mine.flatMap((r) => r.models.map((m) => m.modelVersion)))].filter((v) => v !== serving).sort();
+  // The uniform random policy is listed as a baseline (UNIFORM_POLICY), never as a candidate.
+  const candidates = [...new Set(mine.flatMap((r) => r.models.map((m) => m.modelVersion)))].filter((v) => v !== serving && v !== UNIFORM_POLICY).sort();
   return candidates.map((candidate) => {
     // Rounds the candidate was evaluated in. Releases have a fixed shape (every candidate of the
     // site listed, zeros plus noise when no device scored it), so "listed" is not enough: its

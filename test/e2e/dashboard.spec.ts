@@ -65,6 +65,8 @@ test.beforeAll(async () => {
       ope: [
         { modelVersion: serving, sums: [10, 2, 10, 2, 10] },
         { modelVersion: candidate, sums: [10, 4, 10, 4, 12] },
+        // Uniform random on the same decisions: 15% where the serving model has 20%.
+        { modelVersion: '0000000000000000', sums: [20, 3, 20, 3, 20] },
       ],
     };
     const address = `10.9.0.${i + 1}`;
@@ -131,6 +133,15 @@ test('creatives: the released numbers, sortable, with a trend chart', async ({ p
   expect(await table.locator('tbody tr').first().getAttribute('data-creative')).not.toBe(first);
   await table.locator('tr[data-creative="card-bags-1"]').click();
   await expect(page.locator('[data-chart="card-bags-1: click rate by round"] canvas')).toHaveCount(1);
+  // First thing on the page: personalized against uniform random, from the released off-policy
+  // sums (SNIPS: sum r w / sum w), the serving model's entry and the uniform one, not swapped.
+  const entry = (version: string) => released!.release.ope.models.find((m) => m.modelVersion === version)!.sums;
+  const rate = (sums: number[]) => sums[1]! / sums[2]!;
+  const overall = page.locator('[data-fact="lift-overall"]');
+  await expect(overall).toContainText(`personalized ${(100 * rate(entry(serving))).toFixed(2)}%`);
+  await expect(overall).toContainText(`against random ${(100 * rate(entry('0000000000000000'))).toFixed(2)}%`);
+  await expect(overall).toContainText(`${(rate(entry(serving)) / rate(entry('0000000000000000'))).toFixed(2)}x`);
+  await expect(page.locator('[data-table="lift"] tbody tr')).toHaveCount(1);
   await shot(page, 'creatives');
 });
 

@@ -13,7 +13,7 @@
  */
 import { CROSS_DIM } from '../../protocol/features.ts';
 import type { ModelTopology } from '../../protocol/model-artifact.ts';
-import { addToOpeSums, importanceWeight, OPE_SUMS } from '../../protocol/off-policy.ts';
+import { addToOpeSums, importanceWeight, OPE_SUMS, UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import { clipCounts, clipToNorm } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import { quantizeGradient, TOWER_WEIGHT_CAP, towerGradient } from '../../protocol/tower-gradient.ts';
@@ -112,6 +112,8 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, model: R
         dim = d.phi.length;
         addToOpeSums(opeSums(ope, modelVersion), reward, 1); // the serving model's own entry: its on-policy click rate
         for (const [version, pi] of Object.entries(d.candidatePi ?? {})) addToOpeSums(opeSums(ope, version), reward, importanceWeight(pi, d.propensity));
+        // Uniform random over the eligible creatives: the click rate without personalization.
+        if (d.eligibleCount) addToOpeSums(opeSums(ope, UNIFORM_POLICY), reward, importanceWeight(1 / d.eligibleCount, d.propensity));
         if (d.shopperRow && d.creativeRow && d.crossRow?.length === CROSS_DIM && d.eligibleCount) {
           const shopper = Float32Array.from(d.shopperRow);
           const creative = Float32Array.from(d.creativeRow);
