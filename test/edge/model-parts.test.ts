@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { RoundAggregator } from '../../edge-worker/src/round-aggregator.ts';
 import { DEFAULT_PRIVACY, headStatsLength, l2Norm } from '../../protocol/privacy.ts';
 import { headDim } from '../../protocol/model-artifact.ts';
+import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import type { NoisedRelease } from '../../protocol/admin-answers.ts';
 import { quantizeGradient, towerParameterCount } from '../../protocol/tower-gradient.ts';
 import type { Report } from '../../protocol/wire.ts';
@@ -143,7 +144,7 @@ describe('off-policy sums and tower gradients in reports', () => {
     expect(release.head).toMatchObject({ modelVersion: serving, reports: 0 });
     expect(release.head!.stats).toHaveLength(headStatsLength(headDim(tinyModel().model.topology)));
     expect(release.head!.stats.some((x) => x !== 0)).toBe(true); // noise, not zeros
-    expect(release.ope!.models.map((m) => m.modelVersion)).toEqual([serving, candidate].sort());
+    expect(release.ope!.models.map((m) => m.modelVersion)).toEqual([serving, candidate, UNIFORM_POLICY].sort());
     expect(release.towers!.sums).toHaveLength(TINY_TOWERS);
     const ledger = (await expectOk(admin('/v1/admin/sites/demo/privacy', 'GET'))) as { rounds: { round: number; mechanisms: number }[] };
     expect(ledger.rounds).toHaveLength(before + 1);

@@ -12,6 +12,7 @@ import { openDeviceStore } from '../../widget/engine/device-store.ts';
 import type { DecisionRecord } from '../../widget/engine/device-store.ts';
 import { headStatistics, moveOutcomesToOutbox, outboxAction } from '../../widget/engine/report-outbox.ts';
 import type { ReportingModel } from '../../widget/engine/report-outbox.ts';
+import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 
 const VERSION = '0123456789abcdef';
 /** A serving model as far as reports need it; decisions without tower inputs never use the weights. */
@@ -97,6 +98,19 @@ describe('report outbox', () => {
     expect(l2Norm(clipped.report.ope!.flatMap((e) => e.sums))).toBeGreaterThan(DEFAULT_PRIVACY.opeClip * 0.999);
     db.close();
     db2.close();
+  });
+
+  it('adds uniform random over the eligible creatives as the baseline entry, weighted 1 / (eligible x propensity)', async () => {
+    const db = await openDeviceStore(`outbox-${Math.random()}`);
+    // Four eligible, propensity 0.5 (uniform would have chosen it with 0.25: weight 0.5); ten eligible, propensity 0.05 (weight 2).
+    await db.put('decisions', { ...decision('a', 'c1', true, true, [1, 0, 0]), eligibleCount: 4 });
+    await db.put('decisions', { ...decision('b', 'c2', true, false, [0, 1, 0]), propensity: 0.05, eligibleCount: 10 });
+    // A decision logged without its eligible count (an older widget) adds nothing to the baseline.
+    await db.put('decisions', { ...decision('c', 'c3', true, true, [0, 0, 1]) });
+    const entry = (await moveOutcomesToOutbox(db, 3, MODEL, { ...DEFAULT_PRIVACY, opeClip: 1e9 }, 0))!;
+    const uniform = entry.report.ope!.find((e) => e.modelVersion === UNIFORM_POLICY)!;
+    expect(uniform.sums).toEqual([2, 0.5, 2.5, 0.25, 4.25].map((x) => expect.closeTo(x, 6)));
+    db.close();
   });
 
   it('sends the towers\' gradient of its shown decisions, clipped to towerClip, in the direction of the exact gradient', async () => {
