@@ -25,7 +25,9 @@ import { SiteSettingsSchema } from '../protocol/wire.ts';
 import type { Candidate } from '../protocol/wire.ts';
 import { trainBootstrapModel } from '../model-training/src/bootstrap-model.ts';
 import { EdgeAdminClient } from '../model-training/src/edge-admin-client.ts';
-import { DEFAULT_ROUND_FIT, fitFromRounds, fitOptionsProblem, publishCandidate, pullRounds, trainerPaths } from '../model-training/src/round-training.ts';
+import { DEFAULT_ROUND_FIT, fitFromRounds, fitOptionsProblem, publishCandidate, pulledOpe, pullRounds, trainerPaths } from '../model-training/src/round-training.ts';
+import { liftOver } from '../model-training/src/off-policy-estimate.ts';
+import type { Lift } from '../model-training/src/off-policy-estimate.ts';
 import { seededRandom } from '../model-training/src/seeded-random.ts';
 import { applyMigrations, startLocalEdge } from '../scripts/local-edge.ts';
 import { DeviceEngine } from '../widget/engine/device-engine.ts';
@@ -143,6 +145,13 @@ export interface RoundResult {
   model: string;
   /** What the trainer did after the round. */
   training: string;
+  /**
+   * What the merchant's dashboard shows for this round (its released off-policy sums): the
+   * serving model's click rate against uniform random, each with its 95% interval; null when
+   * the round was not released. Set beside `ctr` and `randomCtr`, the truth, it shows how far
+   * the dashboard can be trusted.
+   */
+  dashboardLift: Lift | null;
 }
 
 export interface SimulationResult {
@@ -298,8 +307,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       // The round closes; the trainer pulls, fits, publishes and serves.
       await sleep((round + 1) * roundSeconds * 1000 - Date.now() + 1500);
       let training: string;
+      let dashboardLift: Lift | null = null;
       try {
         const pulled = await pullRounds(client, paths, 2, true);
+        const released = pulledOpe(paths).filter((p) => p.round === round);
+        if (released.length > 0) dashboardLift = liftOver(released, released[0]!.loggingModel);
         if (pulled.budgetExhausted) training = `budget: ${pulled.budgetExhausted}`;
         else if (!pulled.released.includes(round)) training = `kept the model: round ${round} was not released (${pulled.belowCohort.includes(round) ? `below K = ${o.minCohort}` : 'no reports'})`;
         else {
@@ -341,13 +353,15 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         epsilon: ledger.epsilon,
         model: config.model?.version ?? 'none',
         training,
+        dashboardLift,
       };
       results.push(result);
       o.log(
         `round ${result.round}: CTR ${pct(result.ctr)} (frozen first model ${pct(result.frozenCtr)}, oracle ${pct(result.oracleCtr)}, random ${pct(result.randomCtr)}, popularity ${pct(result.popularityCtr)}); ` +
           `realized ${pct(result.realizedCtr)}, conversions ${pct(result.conversionRate)}; ` +
           `chosen in the favourite category ${pct(result.topCategoryShare)}, of the shopper's brand ${pct(result.brandShare)}, price band ${pct(result.priceBandShare)}; epsilon ${result.epsilon.toFixed(2)}; ` +
-          `devices ${(perShopperMs).toFixed(1)} ms each; ${training}`,
+          `devices ${(perShopperMs).toFixed(1)} ms each; ${training}` +
+          (dashboardLift ? `; the dashboard says personalized ${interval(dashboardLift.personalized)} against random ${interval(dashboardLift.uniform)}` : ''),
       );
     }
     const last = results.at(-1)!;
@@ -379,6 +393,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     rmSync(state, { recursive: true, force: true });
   }
 }
+
+const interval = (i: Lift['personalized']) => (i ? `${pct(i.estimate)} (${pct(i.lower)}-${pct(i.upper)})` : 'n/a');
 
 /** Seconds a round needs so that every shopper's visit fits in it, with a margin. */
 function roundLength(shoppers: number, perShopperMs: number, margin: number): number {

@@ -5,26 +5,16 @@
  * model's own entry is its on-policy click rate; the uniform entry re-weights the same decisions,
  * protocol/off-policy.ts), so they are estimated on the very same situations.
  */
-import { pool, snipsFromSums } from '../../model-training/src/off-policy-estimate.ts';
-import type { Interval, ReleasedOpe } from '../../model-training/src/off-policy-estimate.ts';
-import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
+import { liftOver } from '../../model-training/src/off-policy-estimate.ts';
+import type { Interval, Lift, ReleasedOpe } from '../../model-training/src/off-policy-estimate.ts';
 import type { RoundsView } from '../admin-api.ts';
 import { pct } from '../statistics.ts';
 
-interface LiftRow {
+interface LiftRow extends Lift {
   label: string;
-  model: string;
-  personalized: Interval | null;
-  uniform: Interval | null;
 }
 
-function liftRow(label: string, model: string, rounds: ReleasedOpe[]): LiftRow {
-  const served = pool(rounds, model);
-  // Only rounds with a uniform entry its devices filled in (a fixed-shape release lists it always).
-  const scored = rounds.filter((r) => (r.models.find((m) => m.modelVersion === UNIFORM_POLICY)?.sums[0] ?? 0) > 3 * r.noiseStd);
-  const uniform = pool(scored, UNIFORM_POLICY);
-  return { label, model, personalized: snipsFromSums(served.sums, served.noiseVariance), uniform: scored.length > 0 ? snipsFromSums(uniform.sums, uniform.noiseVariance) : null };
-}
+const liftRow = (label: string, model: string, rounds: ReleasedOpe[]): LiftRow => ({ label, ...liftOver(rounds, model) });
 
 const interval = (i: Interval | null) => (i ? `${pct(i.estimate)} (${pct(i.lower)} to ${pct(i.upper)})` : 'not enough decisions');
 

@@ -129,3 +129,29 @@ export function evaluateCandidates(released: readonly ReleasedOpe[], serving: st
     return { ...base, verdict: 'not_better' as const, reason: `estimated click rate ${iv}: not shown to be better` };
   });
 }
+
+/** The serving model's click rate against uniform random on the same decisions (the dashboard's lift view; the simulator reports it too). */
+export interface Lift {
+  model: string;
+  rounds: number[];
+  personalized: Interval | null;
+  uniform: Interval | null;
+}
+
+/**
+ * From released rounds logged by `model`: its own off-policy entry (its on-policy click rate) and
+ * the uniform policy's entry, pooled over the rounds whose uniform entry devices filled in (a
+ * fixed-shape release lists it always; 3 noise sd clear of zero).
+ */
+export function liftOver(released: readonly ReleasedOpe[], model: string): Lift {
+  const mine = released.filter((r) => r.loggingModel === model);
+  const served = pool(mine, model);
+  const scored = mine.filter((r) => (r.models.find((m) => m.modelVersion === UNIFORM_POLICY)?.sums[0] ?? 0) > 3 * r.noiseStd);
+  const uniform = pool(scored, UNIFORM_POLICY);
+  return {
+    model,
+    rounds: served.rounds,
+    personalized: snipsFromSums(served.sums, served.noiseVariance),
+    uniform: scored.length > 0 ? snipsFromSums(uniform.sums, uniform.noiseVariance) : null,
+  };
+}

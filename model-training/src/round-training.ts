@@ -93,7 +93,8 @@ function pulledHeads(paths: TrainerPaths): ReleasedHead[] {
     .map((r) => ({ ...r.head!, round: r.round, noiseStd: r.noise.headStd }));
 }
 
-function pulledOpe(paths: TrainerPaths): ReleasedOpe[] {
+/** The off-policy sums of every pulled round (what evaluate, the dashboard's lift and the simulator read). */
+export function pulledOpe(paths: TrainerPaths): ReleasedOpe[] {
   return pulledRounds(paths).flatMap((r) => (r.ope && r.noise.opeStd !== undefined ? [{ round: r.round, loggingModel: r.ope.modelVersion, models: r.ope.models, noiseStd: r.noise.opeStd }] : []));
 }
 

@@ -24,6 +24,9 @@ describe('npm run simulate', () => {
     expect(r!.epsilon).toBeGreaterThan(0);
     expect(r!.epsilon).toBeLessThanOrEqual(8 * 1.0001);
     expect(r!.training).toMatch(/^(fitted on rounds|kept the model: )/);
+    // The released round's view on the merchant's dashboard: the model that served, its rounds.
+    expect(r!.dashboardLift).toMatchObject({ rounds: [expect.any(Number)] });
+    expect(r!.dashboardLift!.model).toMatch(/^[0-9a-f]{16}$/);
     const { world, ...figures } = result.summary;
     expect(world).toBe('today');
     expect(Object.values(figures).every((x) => typeof x === 'number' && Number.isFinite(x))).toBe(true);

@@ -94,7 +94,7 @@ describe('simulated population', () => {
   });
 
   it('draws the chart: one line per policy, one point per round', () => {
-    const rounds: RoundResult[] = [1, 2, 3].map((round) => ({ round, decisions: 10, ctr: 0.05 * round, frozenCtr: 0.05, oracleCtr: 0.2, randomCtr: 0.03, popularityCtr: 0.04, regret: 0.2 - 0.05 * round, topCategoryShare: 0.5, brandShare: 0.2, priceBandShare: 0.3, realizedCtr: 0.05, conversionRate: 0.01, epsilon: round, model: 'm', training: 't' }));
+    const rounds: RoundResult[] = [1, 2, 3].map((round) => ({ round, decisions: 10, ctr: 0.05 * round, frozenCtr: 0.05, oracleCtr: 0.2, randomCtr: 0.03, popularityCtr: 0.04, regret: 0.2 - 0.05 * round, topCategoryShare: 0.5, brandShare: 0.2, priceBandShare: 0.3, realizedCtr: 0.05, conversionRate: 0.01, epsilon: round, model: 'm', training: 't', dashboardLift: null }));
     const svg = ctrChart(rounds, 'A <test>');
     expect(svg.match(/<polyline/g)).toHaveLength(5);
     expect(svg.match(/<circle/g)).toHaveLength(15);
