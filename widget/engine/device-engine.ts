@@ -113,6 +113,13 @@ export class DeviceEngine implements EngineApi {
   private tokenFetch: Promise<string | null> = Promise.resolve(null);
   /** The start's outbox pass, which close() waits for (it uses the database). */
   private retrying: Promise<void> = Promise.resolve();
+  /**
+   * Resolved once this page's first decision is answered (or a second after start without one):
+   * the token's big-number arithmetic (tens of ms in this worker) waits for it, so it never
+   * delays the first creative (the cold first creative took 190 ms longer when it did not wait).
+   */
+  private decided!: () => void;
+  private readonly firstDecision = new Promise<void>((resolve) => (this.decided = resolve));
 
   constructor(private readonly random: Uniform = Math.random) {}
 
@@ -284,6 +291,8 @@ export class DeviceEngine implements EngineApi {
       }
       return out;
     });
+    // After the answer is on its way: what waited for the first decision may run.
+    setTimeout(this.decided, 0);
     return decisions ?? [];
   }
 
@@ -590,7 +599,8 @@ export class DeviceEngine implements EngineApi {
       await this.db.delete('tokens', IDBKeyRange.upperBound(round, true));
       const reported = await this.db.get('ledger', round);
       if (!reported || earlier.size > 0) {
-        this.tokenFetch = this.reportToken(round).catch(() => null);
+        const firstDecisionOrASecond = Promise.race([this.firstDecision, new Promise<void>((done) => setTimeout(done, 1000))]);
+        this.tokenFetch = firstDecisionOrASecond.then(() => this.reportToken(round)).catch(() => null);
         await this.tokenFetch;
       }
       for (const entry of await this.db.getAll('outbox')) {
