@@ -85,10 +85,23 @@ export async function checkReportToken(text: string, site: string, round: number
   const challenge = new Uint8Array(await crypto.subtle.digest('SHA-256', own((await reportChallenge(site, round)).serialize())));
   if (!equalBytes(token.authInput.challengeDigest, challenge)) return { refused: `the token was not made for round ${round} of site ${site}` };
   if (!equalBytes(token.authInput.tokenKeyId, await keyId(publicKey))) return { refused: `the token was not signed with round ${round}'s key` };
-  const key = await crypto.subtle.importKey('spki', spkiForWebCrypto(publicKey), RSA_PSS, false, ['verify']);
+  const key = await verifyingKey(publicKey);
   const valid = await crypto.subtle.verify({ name: 'RSA-PSS', saltLength: 48 }, key, own(token.authenticator), own(token.authInput.serialize()));
   if (!valid) return { refused: 'the token signature is not valid' };
   return { id: toBase64Url(token.authInput.nonce) };
+}
+
+/** Imported verifying keys, by their bytes (a round's key never changes): one import per round and isolate, not per report. */
+const verifyingKeys = new Map<string, Promise<CryptoKey>>();
+function verifyingKey(publicKey: Uint8Array): Promise<CryptoKey> {
+  const id = toBase64Url(publicKey);
+  let key = verifyingKeys.get(id);
+  if (!key) {
+    if (verifyingKeys.size > 1000) verifyingKeys.clear();
+    key = crypto.subtle.importKey('spki', spkiForWebCrypto(publicKey), RSA_PSS, false, ['verify']);
+    verifyingKeys.set(id, key);
+  }
+  return key;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
