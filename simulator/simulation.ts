@@ -449,7 +449,7 @@ async function visit(s: SimulatedShopper, popular: Candidate, round: RoundContex
 async function visitWith(engine: DeviceEngine, simulated: SimulatedShopper, popular: Candidate, round: RoundContext): Promise<void> {
   const { o, catalog, candidates, sums, world } = round;
   const { shopper, random } = simulated;
-  const status = await engine.start({ edge: round.edgeUrl, site: round.site, storage: 'persistent', reporting: true });
+  const status = await engine.start({ edge: round.edgeUrl, site: round.site, storage: 'persistent', reporting: true, reportTokenDelayMs: 0 });
   if (status.state !== 'ready') throw new Error(`a device could not start: ${status.reason}`);
   const moment: Moment = { round: round.round, rounds: o.rounds, lastPurchase: simulated.lastPurchase };
   const truth = candidates.map((c) => world.click(shopper, c, moment));

@@ -130,8 +130,10 @@ test('one report per device and round: a click sends it; a click on the next pag
   await heroCreative(session, 'the product page the click landed on');
   await until(() => storeRows(session, 'outbox'), (rows) => rows.length === 0, 'the acknowledged report leaving the outbox');
   expect(await storeRows(session, 'ledger')).toHaveLength(1);
+  await session.evaluate(() => void ((window as unknown as { left?: boolean }).left = true), null);
   await session.click('[data-vitrine-slot="hero"]', 'a[data-creative]');
-  await until(() => session.evaluate(() => document.readyState, null), (s) => s === 'complete', 'the page of the second click');
+  // The next page (a new document, completely loaded), not this one before it starts navigating.
+  await until(() => session.evaluate(() => document.readyState === 'complete' && !(window as unknown as { left?: boolean }).left, null), (next) => next, 'the page of the second click');
   await heroCreative(session, 'the page of the second click');
   await new Promise((r) => setTimeout(r, 800));
   const posts = await reportPosts();

@@ -108,7 +108,7 @@ async function runDevices(served: string, categories: string[], seed: number, ca
     deviceAddress = `10.7.${i >> 8}.${i & 255}`;
     const random = seededRandom(seed + i);
     const engine = new DeviceEngine(random);
-    const status = await engine.start({ edge: edge.url, site: SITE, storage: 'persistent', reporting: true });
+    const status = await engine.start({ edge: edge.url, site: SITE, storage: 'persistent', reporting: true, reportTokenDelayMs: 0 });
     expect(status).toMatchObject({ state: 'ready', modelVersion: served });
     // A device evaluates the config's candidate models once they have loaded (in the background).
     if (candidate) await (engine as unknown as { serving: { candidatesLoaded: Promise<unknown> } }).serving.candidatesLoaded;

@@ -65,8 +65,11 @@ const PRIOR_TEMPERATURE = 0.25;
  */
 export const STORAGE_ANSWER_MS = 1200;
 
+/** After the page's first decision, before the token's blinding (EngineStartOptions.reportTokenDelayMs). */
+const REPORT_TOKEN_DELAY_MS = 3000;
+
 /** How long a report waits for the round's token being obtained (about 100 ms; the first of a round also waits for its key to be made). */
-const TOKEN_WAIT_MS = 10_000;
+const TOKEN_WAIT_MS = 15_000;
 
 class StorageNotAnswering extends Error {}
 class StorageUnavailable extends Error {}
@@ -111,12 +114,14 @@ export class DeviceEngine implements EngineApi {
   private tokenRefused = new Set<number>();
   /** The open round's token being obtained as the engine started (null when none is). */
   private tokenFetch: Promise<string | null> = Promise.resolve(null);
+  private reportTokenDelayMs = REPORT_TOKEN_DELAY_MS;
   /** The start's outbox pass, which close() waits for (it uses the database). */
   private retrying: Promise<void> = Promise.resolve();
   /**
    * Resolved once this page's first decision is answered (or a second after start without one):
-   * the token's big-number arithmetic (tens of ms in this worker) waits for it, so it never
-   * delays the first creative (the cold first creative took 190 ms longer when it did not wait).
+   * the token's big-number arithmetic (tens of ms in this worker) waits for it and a few seconds
+   * more, so it never delays the first creative (the cold first creative took 190 ms longer when
+   * it did not wait) nor an event recorded as the tab closes (WebKit lost one behind it).
    */
   private decided!: () => void;
   private readonly firstDecision = new Promise<void>((resolve) => (this.decided = resolve));
@@ -127,6 +132,7 @@ export class DeviceEngine implements EngineApi {
     this.edge = options.edge.replace(/\/$/, '');
     this.site = options.site;
     this.reporting = options.reporting;
+    this.reportTokenDelayMs = options.reportTokenDelayMs ?? REPORT_TOKEN_DELAY_MS;
     const serving = new ServingState(this.edge, this.site);
     // Opening the database (and reading what decisions need) and fetching the config do not
     // depend on each other: overlap them.
@@ -599,8 +605,10 @@ export class DeviceEngine implements EngineApi {
       await this.db.delete('tokens', IDBKeyRange.upperBound(round, true));
       const reported = await this.db.get('ledger', round);
       if (!reported || earlier.size > 0) {
+        const delay = this.reportTokenDelayMs;
         const firstDecisionOrASecond = Promise.race([this.firstDecision, new Promise<void>((done) => setTimeout(done, 1000))]);
-        this.tokenFetch = firstDecisionOrASecond.then(() => this.reportToken(round)).catch(() => null);
+        const settled = firstDecisionOrASecond.then(() => new Promise<void>((done) => setTimeout(done, delay)));
+        this.tokenFetch = settled.then(() => this.reportToken(round)).catch(() => null);
         await this.tokenFetch;
       }
       for (const entry of await this.db.getAll('outbox')) {

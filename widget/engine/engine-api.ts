@@ -17,6 +17,13 @@ export interface EngineStartOptions {
   storage: 'persistent' | 'memory';
   /** False when no report may leave the device (consent pending, Global Privacy Control). */
   reporting: boolean;
+  /**
+   * How long after the page's first decision the engine starts obtaining the round's report
+   * token (default 3,000 ms): its blinding keeps this worker busy for tens of milliseconds, and
+   * an event recorded as the tab closes must not wait behind it. Hosts that are not a page (the
+   * simulator, tests of the federated loop) set 0.
+   */
+  reportTokenDelayMs?: number;
 }
 
 export type EngineStatus =
