@@ -1,6 +1,14 @@
-/** The dashboard's arithmetic: click-rate intervals on noised counts, and cumulative privacy spend. */
+/** The dashboard's arithmetic: click-rate intervals on noised counts, released off-policy sums, and cumulative privacy spend. */
+import type { ReleasedOpe } from '../model-training/src/off-policy-estimate.ts';
 import { epsilonSpent } from '../protocol/privacy.ts';
-import type { PrivacyView } from './admin-api.ts';
+import type { PrivacyView, RoundsView } from './admin-api.ts';
+
+/** The off-policy sums of the released rounds, oldest first, as the trainer's estimators read them. */
+export function releasedOpe(rounds: RoundsView): ReleasedOpe[] {
+  return rounds.rounds
+    .flatMap((r) => (r.release?.ope ? [{ round: r.round, loggingModel: r.release.ope.modelVersion, models: r.release.ope.models, noiseStd: r.release.noise.opeStd }] : []))
+    .sort((a, b) => a.round - b.round);
+}
 
 export interface Interval {
   estimate: number;

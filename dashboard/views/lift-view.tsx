@@ -8,7 +8,7 @@
 import { liftOver } from '../../model-training/src/off-policy-estimate.ts';
 import type { Interval, Lift, ReleasedOpe } from '../../model-training/src/off-policy-estimate.ts';
 import type { RoundsView } from '../admin-api.ts';
-import { pct } from '../statistics.ts';
+import { pct, releasedOpe } from '../statistics.ts';
 
 interface LiftRow extends Lift {
   label: string;
@@ -19,9 +19,7 @@ const liftRow = (label: string, model: string, rounds: ReleasedOpe[]): LiftRow =
 const interval = (i: Interval | null) => (i ? `${pct(i.estimate)} (${pct(i.lower)} to ${pct(i.upper)})` : 'not enough decisions');
 
 export function LiftView({ rounds }: { rounds: RoundsView }) {
-  const released: ReleasedOpe[] = rounds.rounds
-    .flatMap((r) => (r.release?.ope ? [{ round: r.round, loggingModel: r.release.ope.modelVersion, models: r.release.ope.models, noiseStd: r.release.noise.opeStd }] : []))
-    .sort((a, b) => a.round - b.round);
+  const released = releasedOpe(rounds);
   if (released.length === 0) return null;
   const rows = released.map((r) => liftRow(`round ${r.round}`, r.loggingModel, [r]));
   const models = [...new Set(released.map((r) => r.loggingModel))];

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { evaluateCandidates } from '../../model-training/src/off-policy-estimate.ts';
 import type { AdminApi, ModelView, RoundsView } from '../admin-api.ts';
-import { pct } from '../statistics.ts';
+import { pct, releasedOpe } from '../statistics.ts';
 
 export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; models: ModelView[]; rounds: RoundsView; onChanged: (what: string) => void }) {
   const [message, setMessage] = useState<string | null>(null);
@@ -17,9 +17,7 @@ export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; 
     );
   }
   const serving = models.find((m) => m.status === 'serving');
-  const released = rounds.rounds.flatMap((r) =>
-    r.release?.ope ? [{ round: r.round, loggingModel: r.release.ope.modelVersion, models: r.release.ope.models, noiseStd: r.release.noise.opeStd }] : [],
-  );
+  const released = releasedOpe(rounds);
   const evaluations = serving ? evaluateCandidates(released, serving.version) : [];
   const act = async (what: string, run: () => Promise<{ version: string }>) => {
     if (!confirm(what)) return;

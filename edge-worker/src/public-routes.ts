@@ -12,7 +12,8 @@ import { headStatsLength, l2Norm } from '../../protocol/privacy.ts';
 import { clientKey, enforceRateLimit } from './client-key.ts';
 import { TokenRequestSchema, toBase64Url, REPORT_TOKEN_TYPE } from '../../protocol/report-token.ts';
 import type { TokenKeyAnswer } from '../../protocol/report-token.ts';
-import { checkReportToken } from './report-tokens.ts';
+import { roundTokenVerifier } from './report-tokens.ts';
+import type { RoundTokenVerifier } from './report-tokens.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { candidateModels, modelArtifact, reportModels, servingModel } from './model-store.ts';
@@ -176,11 +177,11 @@ publicRoutes.get('/v1/models/:version/:file', async (c) => {
  * open round's: a key for a round that has closed, or has not begun, serves nothing.
  */
 publicRoutes.get('/v1/sites/:site/rounds/:round/token-key', async (c) => {
-  await enforceRateLimit(c.env, 'READ_LIMITER', c.req.raw, `read:${c.req.param('site')}`, 'config reads');
+  await enforceRateLimit(c.env, 'READ_LIMITER', c.req.raw, `read:${c.req.param('site')}`, 'token key reads');
   const site = await loadSite(c);
   allowOrigin(c, site);
   const round = openRoundParam(c, site, c.req.param('round'));
-  const publicKey = await roundTokenKey(c.env, site.id, round);
+  const { publicKey } = await roundTokens(c.env, site.id, round);
   const answer: TokenKeyAnswer = { site: site.id, round, tokenType: REPORT_TOKEN_TYPE, publicKey: toBase64Url(publicKey) };
   // Cached as long as the round lasts: every device of the round must see this one key.
   return c.json(answer, 200, { 'cache-control': `public, max-age=${Math.min(3600, site.roundSeconds)}` });
@@ -197,17 +198,22 @@ publicRoutes.post('/v1/sites/:site/tokens', async (c) => {
   const body = await readJson(c.req.raw, TokenRequestSchema, 2048);
   const round = currentRound(Date.now(), site.roundSeconds);
   if (body.round !== round.id) {
-    return c.json({ error: 'round_closed', detail: `round ${body.round} is not open; the open round is ${round.id}`, openRound: round.id }, 409);
+    return roundClosed(c, `round ${body.round} is not open; the open round is ${round.id}`, round.id);
   }
   const client = await clientKey(c.req.raw, c.env.CLIENT_KEY_SALT ?? c.env.ADMIN_TOKENS, `token:${site.id}`);
   const issued = await roundAggregator(c.env.ROUNDS, site.id, round.id).issueToken(client, body.request, site.tokensPerAddress, Date.parse(round.deadline));
   if ('refused' in issued) {
     if (issued.limit) throw new HttpError(429, 'token_limit', `${issued.refused}; the next round's begin at ${round.deadline}`);
-    if (issued.closed) return c.json({ error: 'round_closed', detail: `round ${round.id} has closed`, openRound: round.id + 1 }, 409);
+    if (issued.closed) return roundClosed(c, `round ${round.id} has closed`, round.id + 1);
     throw new HttpError(400, 'invalid_token_request', issued.refused);
   }
   return c.json({ round: round.id, response: issued.response });
 });
+
+/** 409 round_closed with the open round, so that a device re-targets what it sends (the error body plus `openRound`). */
+function roundClosed(c: AppContext, detail: string, openRound: number): Response {
+  return c.json({ error: 'round_closed', detail, openRound }, 409);
+}
 
 function openRoundParam(c: AppContext, site: SiteRow, text: string | undefined): number {
   const round = Number(text);
@@ -217,17 +223,24 @@ function openRoundParam(c: AppContext, site: SiteRow, text: string | undefined):
   return round;
 }
 
-/** Round token keys this isolate has read (a key never changes once made): a report's check costs no call for it. */
-const tokenKeys = new Map<string, Uint8Array>();
-async function roundTokenKey(env: Env, site: string, round: number): Promise<Uint8Array> {
+/**
+ * Each round's token key and the check of its tokens, as this isolate made them ready (a key never
+ * changes once made): a report's check costs no call for the key and no repeated set-up.
+ */
+const roundVerifiers = new Map<string, Promise<RoundTokenVerifier>>();
+function roundTokens(env: Env, site: string, round: number): Promise<RoundTokenVerifier> {
   const name = `${site}/${round}`;
-  let key = tokenKeys.get(name);
-  if (!key) {
-    key = await roundAggregator(env.ROUNDS, site, round).tokenPublicKey();
-    if (tokenKeys.size > 1000) tokenKeys.clear();
-    tokenKeys.set(name, key);
+  let verifier = roundVerifiers.get(name);
+  if (!verifier) {
+    if (roundVerifiers.size > 1000) roundVerifiers.clear();
+    verifier = roundAggregator(env.ROUNDS, site, round)
+      .tokenPublicKey()
+      .then((key) => roundTokenVerifier(site, round, key));
+    // A failure (the object unreachable) is not kept: the next request asks again.
+    verifier.catch(() => roundVerifiers.delete(name));
+    roundVerifiers.set(name, verifier);
   }
-  return key;
+  return verifier;
 }
 
 publicRoutes.post('/v1/sites/:site/reports', async (c) => {
@@ -239,12 +252,12 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   const round = currentRound(Date.now(), site.roundSeconds);
   if (report.round !== round.id) {
     // The device's config was from another round: it re-targets the report and retries.
-    return c.json({ error: 'round_closed', detail: `round ${report.round} is not open; the open round is ${round.id}`, openRound: round.id }, 409);
+    return roundClosed(c, `round ${report.round} is not open; the open round is ${round.id}`, round.id);
   }
   // One report per device and round: a token of this round, never seen before (the round's
   // object refuses a spent one). Checked here, where it costs no serialized time.
   if (report.token === undefined) throw new HttpError(401, 'token_required', `a report carries a report token of round ${round.id}: POST /v1/sites/${site.id}/tokens`);
-  const token = await checkReportToken(report.token, site.id, round.id, await roundTokenKey(c.env, site.id, round.id));
+  const token = await (await roundTokens(c.env, site.id, round.id)).check(report.token);
   if ('refused' in token) throw new HttpError(401, 'invalid_token', token.refused);
   // The clipping bounds the config declares: what the release's noise is calibrated to.
   const privacy = sitePrivacy(site);
@@ -255,7 +268,7 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   const parts = await checkedModelParts(c, site, report, privacy);
   const aggregator = roundAggregator(c.env.ROUNDS, site.id, round.id);
   const added = await aggregator.addReport(report, { deadline: Date.parse(round.deadline), minCohort: site.minCohort, privacy }, parts, token.id);
-  if (added.closed) return c.json({ error: 'round_closed', detail: `round ${round.id} has closed`, openRound: round.id + 1 }, 409);
+  if (added.closed) return roundClosed(c, `round ${round.id} has closed`, round.id + 1);
   if (added.tokenSpent) throw new HttpError(409, 'token_spent', `this token was already spent on another report of round ${round.id}: one report per device and round`);
   return c.json({ accepted: true, duplicate: added.duplicate, head: added.head, ope: added.ope, towers: added.towers }, added.duplicate ? 200 : 202);
 });

@@ -6,9 +6,9 @@
 import * as publicVerif from '@cloudflare/privacypass-ts/lib/src/pub_verif_token.js';
 import { Token } from '@cloudflare/privacypass-ts/lib/src/auth_scheme/private_token.js';
 
-const TOKEN_TYPES = { BLIND_RSA: publicVerif.BLIND_RSA };
 import { fromBase64Url, reportChallenge, toBase64Url } from '../../protocol/report-token.ts';
 
+const TOKEN_TYPES = { BLIND_RSA: publicVerif.BLIND_RSA };
 const { BlindRSAMode, Issuer, TokenRequest, getPublicKeyBytes } = publicVerif;
 const MODE = BlindRSAMode.PSS;
 const RSA_PSS = { name: 'RSA-PSS', hash: 'SHA-384' } as const;
@@ -36,30 +36,36 @@ async function keyId(publicKey: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', own(publicKey)));
 }
 
+/** What signing a blinded request answers: the TokenResponse (base64url), or why not. */
+export type SignAnswer = { response: string } | { refused: string };
+
 /**
- * Signs a device's blinded request with the round's key, or says why not. The edge never sees
- * the token this becomes. (workerd signs with its native RSA-RAW; the library's big-number
- * fallback is for runtimes without it.)
+ * Signing with a round's key, made ready once (keys imported, key id computed) and kept by the
+ * round's object: each request then costs only its parsing and the signature. The edge never
+ * sees the token a signature becomes. (workerd signs with its native RSA-RAW; the library's
+ * big-number fallback is for runtimes without it.)
  */
-export async function signTokenRequest(key: TokenKeyPair, requestText: string): Promise<{ response: string } | { refused: string }> {
-  const bytes = fromBase64Url(requestText);
-  if (!bytes) return { refused: 'the token request is not base64url' };
-  let request: InstanceType<typeof TokenRequest>;
-  try {
-    request = TokenRequest.deserialize(TOKEN_TYPES.BLIND_RSA, bytes);
-  } catch (e) {
-    return { refused: `the token request is not a blind RSA TokenRequest: ${(e as Error).message}` };
-  }
+export async function tokenSigner(key: TokenKeyPair): Promise<(requestText: string) => Promise<SignAnswer>> {
   const id = await keyId(key.publicKey);
-  if (request.truncatedTokenKeyId !== id[id.length - 1]) return { refused: "the token request is for another key than this round's" };
   const privateKey = await crypto.subtle.importKey('pkcs8', own(key.privateKey), { name: 'RSA-RAW', hash: 'SHA-384' } as unknown as RsaHashedImportParams, false, ['sign']);
   const publicKey = await crypto.subtle.importKey('spki', spkiForWebCrypto(key.publicKey), RSA_PSS, true, ['verify']);
-  try {
-    const response = await new Issuer(MODE, 'vitrine', privateKey, publicKey, { supportsRSARAW: true }).issue(request);
-    return { response: toBase64Url(response.serialize()) };
-  } catch (e) {
-    return { refused: `the blinded message cannot be signed: ${(e as Error).message}` };
-  }
+  const issuer = new Issuer(MODE, 'vitrine', privateKey, publicKey, { supportsRSARAW: true });
+  return async (requestText) => {
+    const bytes = fromBase64Url(requestText);
+    if (!bytes) return { refused: 'the token request is not base64url' };
+    let request: InstanceType<typeof TokenRequest>;
+    try {
+      request = TokenRequest.deserialize(TOKEN_TYPES.BLIND_RSA, bytes);
+    } catch (e) {
+      return { refused: `the token request is not a blind RSA TokenRequest: ${(e as Error).message}` };
+    }
+    if (request.truncatedTokenKeyId !== id[id.length - 1]) return { refused: "the token request is for another key than this round's" };
+    try {
+      return { response: toBase64Url((await issuer.issue(request)).serialize()) };
+    } catch (e) {
+      return { refused: `the blinded message cannot be signed: ${(e as Error).message}` };
+    }
+  };
 }
 
 /** RFC 9578 encodes the key with the RSASSA-PSS OID; WebCrypto imports it as rsaEncryption. */
@@ -67,41 +73,41 @@ function spkiForWebCrypto(publicKey: Uint8Array): Uint8Array<ArrayBuffer> {
   return own(publicVerif.convertRSASSAPSSToEnc(publicKey));
 }
 
-/**
- * Checks a report's token for `site`'s round `round` under the round's public key: a blind RSA
- * token, made for this site and round's challenge and this key, with a valid signature. Answers
- * the token's id (its nonce, what the round's object remembers as spent), or why it is refused.
- */
-export async function checkReportToken(text: string, site: string, round: number, publicKey: Uint8Array): Promise<{ id: string } | { refused: string }> {
-  const bytes = fromBase64Url(text);
-  if (!bytes) return { refused: 'the token is not base64url' };
-  let token: Token;
-  try {
-    token = Token.deserialize(TOKEN_TYPES.BLIND_RSA, bytes);
-  } catch (e) {
-    return { refused: `the token is not a blind RSA token: ${(e as Error).message}` };
-  }
-  if (token.authInput.tokenType !== TOKEN_TYPES.BLIND_RSA.value) return { refused: 'the token is not of type 0x0002' };
-  const challenge = new Uint8Array(await crypto.subtle.digest('SHA-256', own((await reportChallenge(site, round)).serialize())));
-  if (!equalBytes(token.authInput.challengeDigest, challenge)) return { refused: `the token was not made for round ${round} of site ${site}` };
-  if (!equalBytes(token.authInput.tokenKeyId, await keyId(publicKey))) return { refused: `the token was not signed with round ${round}'s key` };
-  const key = await verifyingKey(publicKey);
-  const valid = await crypto.subtle.verify({ name: 'RSA-PSS', saltLength: 48 }, key, own(token.authenticator), own(token.authInput.serialize()));
-  if (!valid) return { refused: 'the token signature is not valid' };
-  return { id: toBase64Url(token.authInput.nonce) };
+/** What checking a report's token answers: the token's id (its nonce, what the round's object remembers as spent), or why it is refused. */
+export type CheckAnswer = { id: string } | { refused: string };
+
+/** A round's public key, and the check of a report's token against it. */
+export interface RoundTokenVerifier {
+  publicKey: Uint8Array;
+  check(text: string): Promise<CheckAnswer>;
 }
 
-/** Imported verifying keys, by their bytes (a round's key never changes): one import per round and isolate, not per report. */
-const verifyingKeys = new Map<string, Promise<CryptoKey>>();
-function verifyingKey(publicKey: Uint8Array): Promise<CryptoKey> {
-  const id = toBase64Url(publicKey);
-  let key = verifyingKeys.get(id);
-  if (!key) {
-    if (verifyingKeys.size > 1000) verifyingKeys.clear();
-    key = crypto.subtle.importKey('spki', spkiForWebCrypto(publicKey), RSA_PSS, false, ['verify']);
-    verifyingKeys.set(id, key);
-  }
-  return key;
+/**
+ * The check of `site`'s round `round` tokens under its public key, made ready once (the round's
+ * challenge digest, key id and imported key) and kept by the worker's isolate: a blind RSA
+ * token, made for this site and round's challenge and this key, with a valid signature.
+ */
+export async function roundTokenVerifier(site: string, round: number, publicKey: Uint8Array): Promise<RoundTokenVerifier> {
+  const challenge = new Uint8Array(await crypto.subtle.digest('SHA-256', own((await reportChallenge(site, round)).serialize())));
+  const id = await keyId(publicKey);
+  const key = await crypto.subtle.importKey('spki', spkiForWebCrypto(publicKey), RSA_PSS, false, ['verify']);
+  const check = async (text: string): Promise<CheckAnswer> => {
+    const bytes = fromBase64Url(text);
+    if (!bytes) return { refused: 'the token is not base64url' };
+    let token: Token;
+    try {
+      token = Token.deserialize(TOKEN_TYPES.BLIND_RSA, bytes);
+    } catch (e) {
+      return { refused: `the token is not a blind RSA token: ${(e as Error).message}` };
+    }
+    if (token.authInput.tokenType !== TOKEN_TYPES.BLIND_RSA.value) return { refused: 'the token is not of type 0x0002' };
+    if (!equalBytes(token.authInput.challengeDigest, challenge)) return { refused: `the token was not made for round ${round} of site ${site}` };
+    if (!equalBytes(token.authInput.tokenKeyId, id)) return { refused: `the token was not signed with round ${round}'s key` };
+    const valid = await crypto.subtle.verify({ name: 'RSA-PSS', saltLength: 48 }, key, own(token.authenticator), own(token.authInput.serialize()));
+    if (!valid) return { refused: 'the token signature is not valid' };
+    return { id: toBase64Url(token.authInput.nonce) };
+  };
+  return { publicKey, check };
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -16,8 +16,8 @@ import type { Report } from '../../protocol/wire.ts';
 import type { NoisedRelease } from '../../protocol/admin-answers.ts';
 import type { Env } from './env.ts';
 import { noisedRelease } from './release-noise.ts';
-import { newTokenKey, signTokenRequest } from './report-tokens.ts';
-import type { TokenKeyPair } from './report-tokens.ts';
+import { newTokenKey, tokenSigner } from './report-tokens.ts';
+import type { SignAnswer, TokenKeyPair } from './report-tokens.ts';
 
 export interface CreativeTotals {
   creativeId: string;
@@ -221,6 +221,9 @@ export class RoundAggregator extends DurableObject<Env> {
     return { privateKey: new Uint8Array(row.private_key), publicKey: new Uint8Array(row.public_key) };
   }
 
+  /** Signing with the round's key, made ready at the first request (tokenSigner). */
+  private signer: Promise<(request: string) => Promise<SignAnswer>> | null = null;
+
   /** The public part of the round's token key (the same for every device: RFC 9578's key consistency). */
   async tokenPublicKey(): Promise<Uint8Array> {
     return (await this.tokenKey()).publicKey;
@@ -239,7 +242,8 @@ export class RoundAggregator extends DurableObject<Env> {
     // Counted before signing, with no await between the check and the count: requests from one
     // address at once cannot all pass the check while the first one signs.
     this.ctx.storage.sql.exec('INSERT INTO token_issues (client, issued) VALUES (?, 1) ON CONFLICT (client) DO UPDATE SET issued = issued + 1', client);
-    const signed = await signTokenRequest(await this.tokenKey(), request);
+    this.signer ??= this.tokenKey().then(tokenSigner);
+    const signed = await (await this.signer)(request);
     if ('refused' in signed) this.ctx.storage.sql.exec('UPDATE token_issues SET issued = issued - 1 WHERE client = ?', client);
     return signed;
   }

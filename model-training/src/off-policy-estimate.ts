@@ -61,6 +61,16 @@ export interface ReleasedOpe {
   noiseStd: number;
 }
 
+/**
+ * Whether devices scored `modelVersion` in this released round. Releases have a fixed shape
+ * (every candidate of the site and the uniform baseline listed, zeros plus noise where no device
+ * scored it), so "listed" is not enough: its decision count must stand 3 noise deviations clear
+ * of zero, as it does when devices scored it.
+ */
+export function scoredIn(round: ReleasedOpe, modelVersion: string): boolean {
+  return (round.models.find((m) => m.modelVersion === modelVersion)?.sums[0] ?? 0) > 3 * round.noiseStd;
+}
+
 export function pool(rounds: readonly ReleasedOpe[], modelVersion: string): PooledSums {
   const sums = new Array<number>(OPE_SUMS).fill(0);
   let noiseVariance = 0;
@@ -104,10 +114,8 @@ export function evaluateCandidates(released: readonly ReleasedOpe[], serving: st
   // The uniform random policy is listed as a baseline (UNIFORM_POLICY), never as a candidate.
   const candidates = [...new Set(mine.flatMap((r) => r.models.map((m) => m.modelVersion)))].filter((v) => v !== serving && v !== UNIFORM_POLICY).sort();
   return candidates.map((candidate) => {
-    // Rounds the candidate was evaluated in. Releases have a fixed shape (every candidate of the
-    // site listed, zeros plus noise when no device scored it), so "listed" is not enough: its
-    // decision count must stand 3 noise deviations clear of zero, as it does when devices scored it.
-    const rounds = mine.filter((r) => (r.models.find((m) => m.modelVersion === candidate)?.sums[0] ?? 0) > 3 * r.noiseStd);
+    // Rounds the candidate was evaluated in (scoredIn: "listed" is not enough).
+    const rounds = mine.filter((r) => scoredIn(r, candidate));
     const c = pool(rounds, candidate);
     const s = pool(rounds, serving);
     const candidateValue = snipsFromSums(c.sums, c.noiseVariance);
@@ -140,13 +148,12 @@ export interface Lift {
 
 /**
  * From released rounds logged by `model`: its own off-policy entry (its on-policy click rate) and
- * the uniform policy's entry, pooled over the rounds whose uniform entry devices filled in (a
- * fixed-shape release lists it always; 3 noise sd clear of zero).
+ * the uniform policy's entry, pooled over the rounds devices scored it in (scoredIn).
  */
 export function liftOver(released: readonly ReleasedOpe[], model: string): Lift {
   const mine = released.filter((r) => r.loggingModel === model);
   const served = pool(mine, model);
-  const scored = mine.filter((r) => (r.models.find((m) => m.modelVersion === UNIFORM_POLICY)?.sums[0] ?? 0) > 3 * r.noiseStd);
+  const scored = mine.filter((r) => scoredIn(r, UNIFORM_POLICY));
   const uniform = pool(scored, UNIFORM_POLICY);
   return {
     model,

@@ -499,12 +499,6 @@ export class DeviceEngine implements EngineApi {
     return obtained.token;
   }
 
-  /** A token is spent (its report was acknowledged) or worthless (its round closed, the edge refused it). */
-  private async dropToken(round: number): Promise<void> {
-    this.tokens.delete(round);
-    await this.db?.delete('tokens', round);
-  }
-
   /** Closes the database and frees the models (for hosts that outlive the engine: the simulator). */
   async close(): Promise<void> {
     await this.retrying;
@@ -556,23 +550,22 @@ export class DeviceEngine implements EngineApi {
     const entry = await outbox.get(reportId);
     if (entry) {
       const round = entry.report.round;
+      const retarget = action.kind === 'retarget' && !(await tx.objectStore('ledger').get(action.round));
+      // The report's token goes unless the report is simply kept: spent (acknowledged), gone with a
+      // report refused for good, refused itself, or worthless once the report moves to another round.
+      if (action.kind === 'delete' || action.kind === 'new_token' || retarget) {
+        await tx.objectStore('tokens').delete(round);
+        this.tokens.delete(round);
+      }
       if (action.kind === 'delete') {
         if (status >= 400) console.warn(`[vitrine] the edge refused report ${reportId} (${status}): ${body.slice(0, 200)}`);
         await outbox.delete(reportId);
-        // Acknowledged, the token is spent; refused for good, the report is gone and the round's token with it.
-        await tx.objectStore('tokens').delete(round);
-        this.tokens.delete(round);
       } else if (action.kind === 'new_token') {
-        // The token was refused (spent, or not the round's): a fresh one next time, a few times at most.
-        await tx.objectStore('tokens').delete(round);
-        this.tokens.delete(round);
+        // A fresh token next time, a few times at most.
         if (entry.attempts >= 4) await outbox.delete(reportId);
         else await outbox.put({ ...entry, attempts: entry.attempts + 1 });
-      } else if (action.kind === 'retarget' && !(await tx.objectStore('ledger').get(action.round))) {
-        // The report becomes the open round's one report from this device (the ledger says so);
-        // its round's token is worthless now.
-        await tx.objectStore('tokens').delete(round);
-        this.tokens.delete(round);
+      } else if (retarget && action.kind === 'retarget') {
+        // The report becomes the open round's one report from this device (the ledger says so).
         await tx.objectStore('ledger').put({ round: action.round, reportId, at: Date.now() });
         await outbox.put({ ...entry, attempts: entry.attempts + 1, report: { ...entry.report, round: action.round } });
       } else {
@@ -595,11 +588,11 @@ export class DeviceEngine implements EngineApi {
     try {
       const round = this.serving?.current?.config.round.id;
       if (round === undefined) return;
-      // Earlier pages' reports: the ones this pass sends. A report this page makes meanwhile is
-      // the page's to send (sending it here too would spend its token under the page's feet).
       // Outcomes earlier pages never put into a report: this round's report, made first thing
       // (its transaction queued before this page can log an outcome).
       await this.makeReport();
+      // Earlier pages' reports: the ones this pass sends. A report this page makes meanwhile is
+      // the page's to send (sending it here too would spend its token under the page's feet).
       const earlier = new Set(await this.db.getAllKeys('outbox'));
       // Tokens of rounds gone by are worth nothing (each round has its own key): not kept.
       await this.db.delete('tokens', IDBKeyRange.upperBound(round, true));
