@@ -1,6 +1,6 @@
 /** The dashboard's arithmetic: click-rate intervals on noised counts, released off-policy sums, and cumulative privacy spend. */
 import type { ReleasedOpe } from '../model-training/src/off-policy-estimate.ts';
-import { epsilonSpent } from '../protocol/privacy.ts';
+import { epsilonSpent, mechanismMultipliers } from '../protocol/privacy.ts';
 import type { PrivacyView, RoundsView } from './admin-api.ts';
 
 /** The off-policy sums of the released rounds, oldest first, as the trainer's estimators read them. */
@@ -35,7 +35,7 @@ export function ctrInterval(clicks: number, impressions: number): Interval | nul
 export function cumulativeEpsilon(ledger: PrivacyView): { round: number; epsilon: number }[] {
   const mechanisms: number[] = [];
   return ledger.rounds.filter((r) => r.period === ledger.period.index).map((r) => {
-    for (let i = 0; i < r.mechanisms; i++) mechanisms.push(r.noiseMultiplier);
+    mechanisms.push(...mechanismMultipliers(r.mechanisms, r.noiseMultiplier));
     return { round: r.round, epsilon: epsilonSpent(mechanisms, ledger.delta).epsilon };
   });
 }

@@ -37,6 +37,7 @@ const TotalsSchema = v.object({ creativeId: v.string(), impressions: v.number(),
 
 /** A round's noised sums, as its Durable Object released them (once; the same on every read). */
 export const NoisedReleaseSchema = v.object({
+  /** Devices that reported, noised (the count vector: protocol/privacy.ts COUNT_MECHANISMS); no exact count leaves the edge. */
   contributors: v.number(),
   /** Every creative of the site, zeros included (noised, so possibly fractional or negative). */
   totals: v.array(TotalsSchema),
@@ -46,17 +47,23 @@ export const NoisedReleaseSchema = v.object({
   ope: v.nullable(v.object({ modelVersion: v.string(), reports: v.number(), models: v.array(v.object({ modelVersion: v.string(), sums: v.array(v.number()) })) })),
   /** The summed tower gradient at `modelVersion`'s weights, noised. */
   towers: v.nullable(v.object({ modelVersion: v.string(), reports: v.number(), sums: v.array(v.number()) })),
-  noise: v.object({ multiplier: v.number(), countStd: v.number(), headStd: v.number(), opeStd: v.number(), towerStd: v.number() }),
+  /** Standard deviations of the noise each part got; `reportsStd`: of the contributors and each part's `reports` (absent in releases made before they were noised). */
+  noise: v.object({ multiplier: v.number(), countStd: v.number(), headStd: v.number(), opeStd: v.number(), towerStd: v.number(), reportsStd: v.optional(v.number()) }),
   /** Gaussian mechanisms the release is made of (what the ledger composes). */
   mechanisms: v.number(),
 });
 export type NoisedRelease = v.InferOutput<typeof NoisedReleaseSchema>;
 
-/** Where a round stands; `release` once released. Reading it never releases anything. */
+/**
+ * Where a round stands; `release` once released. Reading it never releases anything. A closed
+ * round is counted when it is first released (POST .../release): its noised contributor count
+ * is drawn and charged then, and the cohort check made on it; before that no count is known
+ * (`closed`). `contributors` is that noised count.
+ */
 export const RoundStatusSchema = v.object({
   round: v.number(),
-  status: v.picklist(['open', 'below_cohort', 'releasable', 'released']),
-  contributors: v.number(),
+  status: v.picklist(['open', 'closed', 'below_cohort', 'releasable', 'released']),
+  contributors: v.optional(v.number()),
   minCohort: v.number(),
   /** When the round closes (closed), ms since the epoch. */
   deadline: v.number(),
@@ -71,6 +78,6 @@ export type RoundStatusAnswer = v.InferOutput<typeof RoundStatusSchema>;
 export const RoundAnswerSchema = v.object({ site: v.string(), ...RoundStatusSchema.entries });
 export type RoundAnswer = v.InferOutput<typeof RoundAnswerSchema>;
 
-/** GET /v1/admin/sites/{site}/rounds?last=N: the recent closed rounds that had reports or were released. */
+/** GET /v1/admin/sites/{site}/rounds?last=N: the recent rounds that were counted (released, releasable or below the cohort). */
 export const RoundsAnswerSchema = v.object({ site: v.string(), current: v.number(), minCohort: v.number(), rounds: v.array(RoundStatusSchema) });
 export type RoundsAnswer = v.InferOutput<typeof RoundsAnswerSchema>;

@@ -45,6 +45,31 @@ export interface PrivacyTerms {
  */
 export const DEFAULT_PRIVACY: PrivacyTerms = { headClip: 40, countClip: 10, opeClip: 50, towerClip: 0.25, noiseMultiplier: 5 };
 
+/**
+ * A release's count vector: contributors and each part's reports ([contributors, head, ope,
+ * towers]). A device adds at most 1 to each, so its L2 sensitivity is 2; noised at twice the
+ * round's multiplier (standard deviation 4 z), it is a Gaussian mechanism with multiplier 2 z,
+ * which composes like a quarter of one at z (1 / (2 z)^2 = 0.25 / z^2). It is drawn and charged
+ * first, when a closed round is counted (the cohort check is made on it), so a round found below
+ * K costs this quarter and nothing more.
+ */
+export const COUNT_VECTOR_SENSITIVITY = 2;
+export const COUNT_VECTOR_MULTIPLIER = 2;
+export const COUNT_MECHANISMS = 1 / (COUNT_VECTOR_MULTIPLIER * COUNT_VECTOR_MULTIPLIER);
+
+/**
+ * The noise multipliers `mechanisms` Gaussian mechanisms at multiplier `z` compose like, for the
+ * accountant: whole mechanisms at z, and a fraction f as one mechanism at z / sqrt(f) (exact in
+ * Gaussian DP, where only the sum of 1 / z^2 counts). 4.25 at z = 5: four at 5 and one at 10.
+ */
+export function mechanismMultipliers(mechanisms: number, z: number): number[] {
+  const whole = Math.floor(mechanisms + 1e-9);
+  const fraction = mechanisms - whole;
+  const list = new Array<number>(whole).fill(z);
+  if (fraction > 1e-9) list.push(z / Math.sqrt(fraction));
+  return list;
+}
+
 /** Length of the packed head statistics for head dimension d: count, upper triangle, reward sums. */
 export function headStatsLength(d: number): number {
   return 1 + (d * (d + 1)) / 2 + d;

@@ -48,6 +48,12 @@ export const SiteSettingsSchema = v.strictObject({
    * a round, and how many reports one address can send. Lower is safer, higher loses fewer devices.
    */
   tokensPerAddress: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1_000_000)), 20),
+  /**
+   * Aggregators a round's reports are spread over (edge-worker/src/rounds.ts): one takes
+   * about 600-700 reports a second; a shop expecting more at its peak sets more. A change applies
+   * from the next round a device reports in (a round keeps the count it started with).
+   */
+  roundShards: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64)), 1),
   /** Days after a click in which a purchase counts as that creative's conversion. */
   attributionDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(90)), 7),
   /** The currency of the catalog's prices (ISO 4217): creatives show prices in it, in the shopper's language. */

@@ -20,7 +20,7 @@ import { setBackend } from '@tensorflow/tfjs-core';
 import * as v from 'valibot';
 import { priceBandOf } from '../protocol/catalog.ts';
 import type { PageContext } from '../protocol/features.ts';
-import { DEFAULT_PRIVACY, epsilonSpent, l2Norm } from '../protocol/privacy.ts';
+import { COUNT_MECHANISMS, DEFAULT_PRIVACY, epsilonSpent, l2Norm, mechanismMultipliers } from '../protocol/privacy.ts';
 import { SiteSettingsSchema } from '../protocol/wire.ts';
 import type { Candidate } from '../protocol/wire.ts';
 import { trainBootstrapModel } from '../model-training/src/bootstrap-model.ts';
@@ -107,8 +107,8 @@ function siteSettingProblem(setting: 'headClip' | 'noiseMultiplier' | 'epsilonBu
   return checked.success ? null : `${what} is not a ${setting} the edge accepts: ${checked.issues[0].message}`;
 }
 
-/** Mechanisms a round's release holds: counts, head statistics, off-policy sums, tower gradients. */
-const MECHANISMS_PER_ROUND = 4;
+/** Mechanisms a round's release holds: counts, head statistics, off-policy sums, tower gradients, and the count vector its cohort check is made on. */
+const MECHANISMS_PER_ROUND = 4 + COUNT_MECHANISMS;
 
 /** The noise multiplier at which `rounds` full releases spend exactly `epsilon` (delta 1e-6). */
 export function noiseForEpsilon(epsilon: number, rounds: number): number {
@@ -116,7 +116,7 @@ export function noiseForEpsilon(epsilon: number, rounds: number): number {
   let hi = 200;
   for (let i = 0; i < 60; i++) {
     const mid = (lo + hi) / 2;
-    if (epsilonSpent(new Array(rounds * MECHANISMS_PER_ROUND).fill(mid), 1e-6).epsilon > epsilon) lo = mid;
+    if (epsilonSpent(mechanismMultipliers(rounds * MECHANISMS_PER_ROUND, mid), 1e-6).epsilon > epsilon) lo = mid;
     else hi = mid;
   }
   return hi;

@@ -13,13 +13,13 @@ import { enforceRateLimit } from './client-key.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { getModel, insertModel, listModels, previousServingModel, promoteModel, reportModels } from './model-store.ts';
-import type { ReleaseShape } from './round-aggregator.ts';
-import { headStatsLength } from '../../protocol/privacy.ts';
+import type { ReleaseShape, RoundTerms } from './round-aggregator.ts';
+import { COUNT_MECHANISMS, headStatsLength } from '../../protocol/privacy.ts';
 import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import { expectNoBody, readJson } from './request-body.ts';
 import { currentRound, roundAggregator } from './rounds.ts';
-import { currentPeriod, ledgerRows, looserWithinPeriod, periodBounds, PRIVACY_DELTA, reserveRelease, spent } from './privacy-ledger.ts';
-import { getSite, listCatalog, listCreativeIds, listTemplates, missingReferences, upsertCreatives, upsertProducts, upsertSite, upsertTemplates } from './site-store.ts';
+import { currentPeriod, ledgerRows, looserWithinPeriod, periodBounds, PRIVACY_DELTA, recordContributors, reserveRelease, spent } from './privacy-ledger.ts';
+import { getSite, listCatalog, listCreativeIds, listTemplates, missingReferences, sitePrivacy, upsertCreatives, upsertProducts, upsertSite, upsertTemplates } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
 
 type AppContext = Context<{ Bindings: Env }>;
@@ -71,10 +71,10 @@ adminRoutes.get('/v1/admin/sites/:site/models', async (c) => {
 });
 
 /**
- * The recent rounds at a glance, for the dashboard: the last `last` closed rounds (default 24,
- * at most 200) with their status and contributor count, and the noised release of those already
- * released. Reading this never releases a round (so it spends no privacy budget): releasing is
- * the trainer's pull, POST .../rounds/{round}/release.
+ * The recent rounds at a glance, for the dashboard: those of the last `last` closed rounds
+ * (default 24, at most 200) that were counted, with their status and noised contributor count,
+ * and the noised release of those already released. Reading this never counts or releases a
+ * round (so it spends no privacy budget): that is the trainer's pull, POST .../rounds/{round}/release.
  */
 adminRoutes.get('/v1/admin/sites/:site/rounds', async (c) => {
   const settings = await existingSiteRow(c);
@@ -88,7 +88,7 @@ adminRoutes.get('/v1/admin/sites/:site/rounds', async (c) => {
       return { round, ...status };
     }),
   );
-  return c.json<RoundsAnswer>({ site: settings.id, current, minCohort: settings.minCohort, rounds: rounds.filter((r) => r.contributors > 0 || r.status === 'released') });
+  return c.json<RoundsAnswer>({ site: settings.id, current, minCohort: settings.minCohort, rounds: rounds.filter((r) => r.status !== 'open' && r.status !== 'closed') });
 });
 
 adminRoutes.put('/v1/admin/sites/:site', async (c) => {
@@ -182,9 +182,9 @@ function roundParam(c: AppContext, roundSeconds: number): number {
 }
 
 /**
- * A round: while open or below the cohort, its status and contributor count only; once
- * released, its noised sums. Reading never releases (so it never spends privacy budget): a
- * releasable round stays releasable until POST .../release.
+ * A round: while open or not yet counted, its status; once counted, its noised contributor
+ * count; once released, its noised sums. Reading never counts or releases (so it never spends
+ * privacy budget): that is POST .../release.
  */
 adminRoutes.get('/v1/admin/sites/:site/rounds/:round', async (c) => {
   const settings = await existingSiteRow(c);
@@ -194,10 +194,12 @@ adminRoutes.get('/v1/admin/sites/:site/rounds/:round', async (c) => {
 });
 
 /**
- * Releases a round closed with at least minCohort contributors: the first release spends privacy
- * budget (recorded in the ledger, refused with 403 when that would pass the period's budget); the
- * object then keeps the release, and releasing again returns it and spends nothing. A round below
- * the cohort answers its status (it never will be released); an open one 409.
+ * Releases a closed round, in two steps each charged to the ledger before its noise is drawn
+ * (refused with 403 when that would pass the period's budget): first the round is counted (its
+ * noised count vector, a quarter of a mechanism, protocol/privacy.ts COUNT_MECHANISMS), then,
+ * if that count reaches minCohort, its sums are released (the rest). The object keeps both:
+ * releasing again returns the same and spends nothing. A round counted below the cohort answers
+ * its status (it never will be released); an open one 409.
  */
 adminRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
   const settings = await existingSiteRow(c);
@@ -205,24 +207,30 @@ adminRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
   const round = roundParam(c, settings.roundSeconds);
   await expectNoBody(c.req.raw);
   const aggregator = roundAggregator(c.env.ROUNDS, site, round);
-  const status = await aggregator.status(fallbackTerms(settings, round));
+  const fallback = fallbackTerms(settings, round);
+  let status = await aggregator.status(fallback);
   if (status.status === 'open') throw new HttpError(409, 'round_open', `round ${round} is still open (it closes at ${new Date(status.deadline).toISOString()})`);
-  if (status.status !== 'releasable') return c.json<RoundAnswer>({ site, round, ...status });
   // With a serving model every part is released (zeros plus noise where none was sent) and charged.
   const serving = await reportModels(c.env.DB, site);
   const shape: ReleaseShape | null = serving && { model: serving.version, headLength: headStatsLength(serving.dim), towerParameters: serving.towerParameters, opeModels: [serving.version, ...serving.candidates, UNIFORM_POLICY] };
-  const mechanisms = shape ? 4 : status.mechanisms;
-  // The budget check and the ledger's row in one step (privacy-ledger.ts), before any noise is drawn.
+  if (status.status === 'closed') {
+    // The budget check and the ledger's row in one step (privacy-ledger.ts), before the count's noise is drawn.
+    await reserveRelease(c.env.DB, settings, { round, mechanisms: COUNT_MECHANISMS, noiseMultiplier: status.noiseMultiplier, contributors: 0 });
+    status = await aggregator.count(site, round, fallback, shape?.model ?? null);
+    if ('contributors' in status) await recordContributors(c.env.DB, site, round, status.contributors);
+  }
+  if (status.status !== 'releasable') return c.json<RoundAnswer>({ site, round, ...status });
+  const mechanisms = (shape ? 4 : 1) + COUNT_MECHANISMS;
   await reserveRelease(c.env.DB, settings, { round, mechanisms, noiseMultiplier: status.noiseMultiplier, contributors: status.contributors });
-  const release = await aggregator.releaseNoised(await listCreativeIds(c.env.DB, site), shape);
-  if (release && release.mechanisms !== mechanisms) throw new Error(`round ${round} released ${release.mechanisms} mechanisms, the ledger charged ${mechanisms}`);
+  const release = await aggregator.releaseNoised(site, round, await listCreativeIds(c.env.DB, site), shape);
   if (!release) throw new HttpError(409, 'not_releasable', `round ${round} cannot be released`);
+  if (Math.abs(release.mechanisms - mechanisms) > 1e-9) throw new Error(`round ${round} released ${release.mechanisms} mechanisms, the ledger charged ${mechanisms}`);
   return c.json<RoundAnswer>({ site, round, contributors: status.contributors, minCohort: status.minCohort, deadline: status.deadline, status: 'released', release });
 });
 
-/** The terms of a round no report ever reached: its deadline from the clock, the site's K. */
-function fallbackTerms(settings: SiteRow, round: number): { deadline: number; minCohort: number } {
-  return { deadline: (round + 1) * settings.roundSeconds * 1000, minCohort: settings.minCohort };
+/** The terms of a round no request ever reached: its deadline from the clock, the site's K and privacy now. */
+function fallbackTerms(settings: SiteRow, round: number): RoundTerms {
+  return { deadline: (round + 1) * settings.roundSeconds * 1000, minCohort: settings.minCohort, privacy: sitePrivacy(settings) };
 }
 
 /**

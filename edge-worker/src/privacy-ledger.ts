@@ -9,7 +9,7 @@
  * which D1 runs as one transaction), so two releases at the same moment cannot both pass on
  * the same spend; the one that lost reads the ledger again and checks again.
  */
-import { epsilonSpent } from '../../protocol/privacy.ts';
+import { epsilonSpent, mechanismMultipliers } from '../../protocol/privacy.ts';
 import { HttpError } from './http-error.ts';
 import type { SiteRow } from './site-store.ts';
 
@@ -48,7 +48,7 @@ export async function ledgerRows(db: D1Database, site: string): Promise<LedgerRo
 
 /** The noise multipliers of every mechanism in `rows`, one entry per mechanism. */
 export function mechanismsOf(rows: readonly Pick<LedgerRow, 'mechanisms' | 'noiseMultiplier'>[]): number[] {
-  return rows.flatMap((r) => new Array<number>(r.mechanisms).fill(r.noiseMultiplier));
+  return rows.flatMap((r) => mechanismMultipliers(r.mechanisms, r.noiseMultiplier));
 }
 
 /** Epsilon spent by `rows` (composed exactly). */
@@ -63,48 +63,60 @@ export function currentPeriod(site: Pick<SiteRow, 'roundSeconds' | 'budgetPeriod
 
 export interface Release {
   round: number;
+  /** What the round has cost once this step is taken: the count vector alone (COUNT_MECHANISMS), or with its sums. */
   mechanisms: number;
   noiseMultiplier: number;
+  /** The noised contributor count (known once counted; 0 before). */
   contributors: number;
 }
 
 /**
  * Reserves `release` in the ledger if its period's spend stays within the site's budget: 403
- * `privacy_budget_exhausted` with the reason otherwise. A round already in the ledger spends
- * nothing more. Resolves with the period and its spend after the release.
+ * `privacy_budget_exhausted` with the reason otherwise. A round is charged in two steps (its
+ * count vector when it is counted, then its sums when released above K): a round's row grows
+ * to what it has cost, and a step the row already covers spends nothing more. Resolves with the
+ * period and its spend after the release.
  */
 export async function reserveRelease(db: D1Database, site: SiteRow, release: Release): Promise<{ period: number; epsilon: number }> {
   const period = periodOf(release.round, site.roundSeconds, site.budgetPeriodDays);
   for (let attempt = 0; attempt < 10; attempt++) {
     const [rows, head] = await Promise.all([ledgerRows(db, site.id), db.prepare('SELECT version FROM privacy_ledger_heads WHERE site = ?').bind(site.id).first<{ version: string }>()]);
     const inPeriod = rows.filter((r) => r.period === period);
-    if (rows.some((r) => r.round === release.round)) return { period, epsilon: spent(inPeriod) };
-    const next = epsilonSpent([...mechanismsOf(inPeriod), ...new Array<number>(release.mechanisms).fill(release.noiseMultiplier)], PRIVACY_DELTA).epsilon;
+    const recorded = rows.find((r) => r.round === release.round);
+    if (recorded && recorded.mechanisms >= release.mechanisms - 1e-9) return { period, epsilon: spent(inPeriod) };
+    const others = inPeriod.filter((r) => r.round !== release.round);
+    const next = epsilonSpent([...mechanismsOf(others), ...mechanismMultipliers(release.mechanisms, release.noiseMultiplier)], PRIVACY_DELTA).epsilon;
     if (next > site.epsilonBudget) {
       const { renewsAt } = periodBounds(period, site.budgetPeriodDays);
       throw new HttpError(
         403,
         'privacy_budget_exhausted',
-        `releasing round ${release.round} would bring site ${site.id} to epsilon ${next.toFixed(2)} (delta ${PRIVACY_DELTA}) in its budget period ${period}, past its budget of ${site.epsilonBudget}; ${inPeriod.length} rounds are released in this period, which renews at ${renewsAt}`,
+        `releasing round ${release.round} would bring site ${site.id} to epsilon ${next.toFixed(2)} (delta ${PRIVACY_DELTA}) in its budget period ${period}, past its budget of ${site.epsilonBudget}; ${others.length} rounds are charged in this period, which renews at ${renewsAt}`,
       );
     }
     const seen = head?.version ?? '';
     const version = crypto.randomUUID();
-    const [, moved, inserted] = await db.batch([
+    const [, moved, written] = await db.batch([
       db.prepare("INSERT OR IGNORE INTO privacy_ledger_heads (site, version) VALUES (?, '')").bind(site.id),
       db.prepare('UPDATE privacy_ledger_heads SET version = ? WHERE site = ? AND version = ?').bind(version, site.id, seen),
       db
         .prepare(
           `INSERT INTO privacy_ledger (site, round, period, mechanisms, noise_multiplier, contributors, released_at)
            SELECT ?, ?, ?, ?, ?, ?, ? WHERE (SELECT version FROM privacy_ledger_heads WHERE site = ?) = ?
-           ON CONFLICT (site, round) DO NOTHING`,
+           ON CONFLICT (site, round) DO UPDATE SET mechanisms = excluded.mechanisms, contributors = excluded.contributors, released_at = excluded.released_at
+             WHERE privacy_ledger.mechanisms < excluded.mechanisms`,
         )
         .bind(site.id, release.round, period, release.mechanisms, release.noiseMultiplier, release.contributors, new Date().toISOString(), site.id, version),
     ]);
-    if (moved!.meta.changes === 1 && inserted!.meta.changes === 1) return { period, epsilon: next };
-    // Another release moved the head first (or recorded this very round): read and check again.
+    if (moved!.meta.changes === 1 && written!.meta.changes === 1) return { period, epsilon: next };
+    // Another release moved the head first (or charged this very round): read and check again.
   }
   throw new HttpError(503, 'ledger_busy', `the privacy ledger of site ${site.id} kept changing while this release was checked; try again`);
+}
+
+/** The noised contributor count of a round charged before it was counted. */
+export async function recordContributors(db: D1Database, site: string, round: number, contributors: number): Promise<void> {
+  await db.prepare('UPDATE privacy_ledger SET contributors = ? WHERE site = ? AND round = ?').bind(contributors, site, round).run();
 }
 
 /**

@@ -17,12 +17,12 @@ import type { RoundTokenVerifier } from './report-tokens.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { candidateModels, modelArtifact, reportModels, servingModel } from './model-store.ts';
-import type { CheckedModelParts } from './round-aggregator.ts';
+import type { CheckedModelParts, RoundTerms } from './round-aggregator.ts';
 import { dequantizeGradient } from '../../protocol/tower-gradient.ts';
 import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import { readJson } from './request-body.ts';
-import { currentRound, roundAggregator } from './rounds.ts';
+import { currentRound, roundAggregator, roundShard, shardOf } from './rounds.ts';
 import { getSite, listCandidates, listTemplates, sitePrivacy } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
 
@@ -181,7 +181,7 @@ publicRoutes.get('/v1/sites/:site/rounds/:round/token-key', async (c) => {
   const site = await loadSite(c);
   allowOrigin(c, site);
   const round = openRoundParam(c, site, c.req.param('round'));
-  const { publicKey } = await roundTokens(c.env, site.id, round);
+  const { verifier: { publicKey } } = await roundPlan(c.env, site, round);
   const answer: TokenKeyAnswer = { site: site.id, round, tokenType: REPORT_TOKEN_TYPE, publicKey: toBase64Url(publicKey) };
   // Cached as long as the round lasts: every device of the round must see this one key.
   return c.json(answer, 200, { 'cache-control': `public, max-age=${Math.min(3600, site.roundSeconds)}` });
@@ -201,7 +201,10 @@ publicRoutes.post('/v1/sites/:site/tokens', async (c) => {
     return roundClosed(c, `round ${body.round} is not open; the open round is ${round.id}`, round.id);
   }
   const client = await clientKey(c.req.raw, c.env.CLIENT_KEY_SALT ?? c.env.ADMIN_TOKENS, `token:${site.id}`);
-  const issued = await roundAggregator(c.env.ROUNDS, site.id, round.id).issueToken(client, body.request, site.tokensPerAddress, Date.parse(round.deadline));
+  const plan = await roundPlan(c.env, site, round.id);
+  const shard = shardOf(client, plan.shards);
+  const coordinator = shard === 0 ? null : roundAggregator(c.env.ROUNDS, site.id, round.id);
+  const issued = await roundShard(c.env.ROUNDS, site.id, round.id, shard).issueToken(coordinator, plan.terms, client, body.request, site.tokensPerAddress);
   if ('refused' in issued) {
     if (issued.limit) throw new HttpError(429, 'token_limit', `${issued.refused}; the next round's begin at ${round.deadline}`);
     if (issued.closed) return roundClosed(c, `round ${round.id} has closed`, round.id + 1);
@@ -223,24 +226,33 @@ function openRoundParam(c: AppContext, site: SiteRow, text: string | undefined):
   return round;
 }
 
+/** What a worker isolate keeps of a round: its plan (shard count, terms) and the check of its tokens. */
+interface IsolateRound {
+  shards: number;
+  terms: RoundTerms;
+  verifier: RoundTokenVerifier;
+}
+
 /**
- * Each round's token key and the check of its tokens, as this isolate made them ready (a key never
- * changes once made): a report's check costs no call for the key and no repeated set-up.
+ * Each round's plan and the check of its tokens, as this isolate made them ready (neither
+ * changes once the round's coordinator fixed them): a report costs no call for them and no
+ * repeated set-up.
  */
-const roundVerifiers = new Map<string, Promise<RoundTokenVerifier>>();
-function roundTokens(env: Env, site: string, round: number): Promise<RoundTokenVerifier> {
-  const name = `${site}/${round}`;
-  let verifier = roundVerifiers.get(name);
-  if (!verifier) {
-    if (roundVerifiers.size > 1000) roundVerifiers.clear();
-    verifier = roundAggregator(env.ROUNDS, site, round)
-      .tokenPublicKey()
-      .then((key) => roundTokenVerifier(site, round, key));
+const isolateRounds = new Map<string, Promise<IsolateRound>>();
+function roundPlan(env: Env, site: SiteRow, round: number): Promise<IsolateRound> {
+  const name = `${site.id}/${round}`;
+  let plan = isolateRounds.get(name);
+  if (!plan) {
+    if (isolateRounds.size > 1000) isolateRounds.clear();
+    const terms: RoundTerms = { deadline: (round + 1) * site.roundSeconds * 1000, minCohort: site.minCohort, privacy: sitePrivacy(site) };
+    plan = roundAggregator(env.ROUNDS, site.id, round)
+      .roundPlan(site.roundShards, terms)
+      .then(async (p) => ({ shards: p.shards, terms: p.terms, verifier: await roundTokenVerifier(site.id, round, p.publicKey) }));
     // A failure (the object unreachable) is not kept: the next request asks again.
-    verifier.catch(() => roundVerifiers.delete(name));
-    roundVerifiers.set(name, verifier);
+    plan.catch(() => isolateRounds.delete(name));
+    isolateRounds.set(name, plan);
   }
-  return verifier;
+  return plan;
 }
 
 publicRoutes.post('/v1/sites/:site/reports', async (c) => {
@@ -257,7 +269,8 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   // One report per device and round: a token of this round, never seen before (the round's
   // object refuses a spent one). Checked here, where it costs no serialized time.
   if (report.token === undefined) throw new HttpError(401, 'token_required', `a report carries a report token of round ${round.id}: POST /v1/sites/${site.id}/tokens`);
-  const token = await (await roundTokens(c.env, site.id, round.id)).check(report.token);
+  const plan = await roundPlan(c.env, site, round.id);
+  const token = await plan.verifier.check(report.token);
   if ('refused' in token) throw new HttpError(401, 'invalid_token', token.refused);
   // The clipping bounds the config declares: what the release's noise is calibrated to.
   const privacy = sitePrivacy(site);
@@ -266,8 +279,8 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
     throw new HttpError(422, 'over_clip', `the outcome counts have L2 norm ${l2Norm(counts).toFixed(3)}, above the bound ${privacy.countClip}`);
   }
   const parts = await checkedModelParts(c, site, report, privacy);
-  const aggregator = roundAggregator(c.env.ROUNDS, site.id, round.id);
-  const added = await aggregator.addReport(report, { deadline: Date.parse(round.deadline), minCohort: site.minCohort, privacy }, parts, token.id);
+  // The report goes to its token's shard: the token is spent, and a retry found, in one place.
+  const added = await roundShard(c.env.ROUNDS, site.id, round.id, shardOf(token.id, plan.shards)).addReport(report, plan.terms, parts, token.id);
   if (added.closed) return roundClosed(c, `round ${round.id} has closed`, round.id + 1);
   if (added.tokenSpent) throw new HttpError(409, 'token_spent', `this token was already spent on another report of round ${round.id}: one report per device and round`);
   return c.json({ accepted: true, duplicate: added.duplicate, head: added.head, ope: added.ope, towers: added.towers }, added.duplicate ? 200 : 202);

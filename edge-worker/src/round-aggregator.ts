@@ -1,39 +1,46 @@
 /**
- * One Durable Object per (site, round): the only place a round's exact sums exist.
+ * The Durable Objects that hold one site's round: its shards (rounds.ts), the only places
+ * the round's exact sums exist. Shard 0 is also the round's coordinator: it fixes the round's
+ * terms and shard count at the round's first request, makes its token key, and at release adds
+ * every shard's sums, counts them with noise and releases them noised.
  *
  * Durable Objects process one event at a time and SQLite storage writes are transactional, so
- * 200 concurrent reports to one round add up exactly; the report-id table makes a retried
- * report (the device never heard the acknowledgement) count once. The round closes at its
- * deadline (an alarm), after which nothing is added. Its sums leave it only noised (the Gaussian
- * mechanism, protocol/privacy.ts), only after it closed with at least minCohort distinct
- * reports, and only once the worker has checked the site's privacy budget.
+ * 200 concurrent reports to one shard add up exactly; a report goes to the shard its token
+ * names, so its token is spent once across shards, and the report-id table makes a retried
+ * report (the device never heard the acknowledgement; same id, same token) count once. A shard
+ * closes at the round's deadline (an alarm), after which nothing is added. The sums leave the
+ * coordinator only noised (the Gaussian mechanism, protocol/privacy.ts), only after the round
+ * closed with at least minCohort reports by a noised count, and only once the worker has checked
+ * the site's privacy budget.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { DEFAULT_PRIVACY, l2Norm } from '../../protocol/privacy.ts';
-import { OPE_SUMS } from '../../protocol/off-policy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import type { Report } from '../../protocol/wire.ts';
 import type { NoisedRelease } from '../../protocol/admin-answers.ts';
 import type { Env } from './env.ts';
-import { noisedRelease } from './release-noise.ts';
+import { mergeShards, noisedCounts, NO_SUMS, releaseOf } from './round-sums.ts';
+import type { CreativeTotals, NoisedCounts, ReleaseShape, ShardSums } from './round-sums.ts';
+import { roundShard } from './rounds.ts';
 import { newTokenKey, tokenSigner } from './report-tokens.ts';
 import type { SignAnswer, TokenKeyPair } from './report-tokens.ts';
 
-export interface CreativeTotals {
-  creativeId: string;
-  impressions: number;
-  clicks: number;
-  conversions: number;
-  /** "Not interested" from shoppers. */
-  dismissals: number;
-}
+export type { CreativeTotals, ReleaseShape };
 
-/** What the round's object is told on every report: the round's rules, from the site's settings. */
+/** What the round's objects are told: the round's rules, from the site's settings when the round began. */
 export interface RoundTerms {
   /** When the round closes, ms since the epoch. */
   deadline: number;
   minCohort: number;
   privacy: PrivacyTerms;
+}
+
+/** A round's plan, fixed by its coordinator at the round's first request: what every shard and worker isolate uses all round. */
+export interface RoundPlan {
+  shards: number;
+  terms: RoundTerms;
+  /** The public part of the round's token key. */
+  publicKey: Uint8Array;
 }
 
 /**
@@ -50,22 +57,12 @@ export interface CheckedModelParts {
 /** The noised sums of a round, generated once at its first release and the same ever after (protocol/admin-answers.ts). */
 export type { NoisedRelease };
 
-/**
- * The fixed shape of a site's releases while a model serves: its version, the length of its head
- * statistics, its tower weights, and the models off-policy sums are listed for (it and its
- * candidates).
- */
-export interface ReleaseShape {
-  model: string;
-  headLength: number;
-  towerParameters: number;
-  opeModels: string[];
-}
-
+/** Where a round stands: `contributors` (noised) only once it was counted. */
 export type RoundStatus =
-  | { status: 'open'; contributors: number; minCohort: number; deadline: number }
+  | { status: 'open'; minCohort: number; deadline: number }
+  | { status: 'closed'; minCohort: number; deadline: number; noiseMultiplier: number }
   | { status: 'below_cohort'; contributors: number; minCohort: number; deadline: number }
-  | { status: 'releasable'; contributors: number; minCohort: number; deadline: number; noiseMultiplier: number; mechanisms: number }
+  | { status: 'releasable'; contributors: number; minCohort: number; deadline: number; noiseMultiplier: number }
   | { status: 'released'; contributors: number; minCohort: number; deadline: number; release: NoisedRelease };
 
 /** ignored_over_round_bound: the site's bound changed during the round and this part is over the bound the round's noise is for. */
@@ -126,7 +123,9 @@ export class RoundAggregator extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS released (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS token_key (id INTEGER PRIMARY KEY CHECK (id = 1), private_key BLOB NOT NULL, public_key BLOB NOT NULL);
       CREATE TABLE IF NOT EXISTS token_issues (client TEXT PRIMARY KEY, issued INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS spent_tokens (id TEXT PRIMARY KEY);`);
+      CREATE TABLE IF NOT EXISTS spent_tokens (id TEXT PRIMARY KEY);
+      CREATE TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY CHECK (id = 1), shards INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS noised_counts (id INTEGER PRIMARY KEY CHECK (id = 1), model TEXT, contributors INTEGER NOT NULL, head INTEGER NOT NULL, ope INTEGER NOT NULL, towers INTEGER NOT NULL);`);
     // Objects created by earlier versions get the newer columns (SQLite has no ADD COLUMN IF NOT EXISTS).
     const columns = (table: string) => ctx.storage.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().map((c) => c.name);
     const totalsColumns = columns('creative_totals');
@@ -147,29 +146,48 @@ export class RoundAggregator extends DurableObject<Env> {
     return { deadline: row.deadline, minCohort: row.min_cohort, closed: row.closed === 1, privacy };
   }
 
+  /** Records the round's terms at its first request (the noise the release gets is fixed by them), and its closing alarm. */
+  private async fixTerms(terms: RoundTerms): Promise<RoundTerms & { closed: boolean }> {
+    const known = this.terms();
+    if (known) return known;
+    this.ctx.storage.sql.exec('INSERT INTO terms (id, deadline, min_cohort) VALUES (1, ?, ?)', terms.deadline, terms.minCohort);
+    this.ctx.storage.sql.exec(
+      'INSERT OR REPLACE INTO privacy_terms (id, head_clip, count_clip, ope_clip, tower_clip, noise_multiplier) VALUES (1, ?, ?, ?, ?, ?)',
+      terms.privacy.headClip,
+      terms.privacy.countClip,
+      terms.privacy.opeClip,
+      terms.privacy.towerClip,
+      terms.privacy.noiseMultiplier,
+    );
+    await this.ctx.storage.setAlarm(terms.deadline);
+    return { ...terms, closed: false };
+  }
+
+  /**
+   * The coordinator's answer to a worker isolate's first request of the round: the round's shard
+   * count, terms and token key, fixed by the first request of all (later ones get the same, so
+   * a settings change mid-round applies from the next round).
+   */
+  async roundPlan(shards: number, terms: RoundTerms): Promise<RoundPlan> {
+    const fixed = await this.fixTerms(terms);
+    this.ctx.storage.sql.exec('INSERT OR IGNORE INTO plan (id, shards) VALUES (1, ?)', shards);
+    return { shards: this.shards(), terms: { deadline: fixed.deadline, minCohort: fixed.minCohort, privacy: fixed.privacy }, publicKey: (await this.tokenKey(null)).publicKey };
+  }
+
+  /** The round's shard count (a coordinator's plan; 1 for a round no request reached). */
+  private shards(): number {
+    return this.ctx.storage.sql.exec<{ shards: number }>('SELECT shards FROM plan').toArray()[0]?.shards ?? 1;
+  }
+
   /**
    * Adds a validated report once; refused once the round has closed. Its model parts (checked
    * by the worker against the model serving when it arrived) are summed when they are for the
    * same model as the round's earlier ones of the same kind.
    */
   async addReport(report: Report, terms: RoundTerms, parts: CheckedModelParts | null, tokenId: string): Promise<AddOutcome> {
-    const known = this.terms();
-    if (!known) {
-      this.ctx.storage.sql.exec('INSERT INTO terms (id, deadline, min_cohort) VALUES (1, ?, ?)', terms.deadline, terms.minCohort);
-      // The noise the release will get is fixed by the terms the round's first report came under.
-      this.ctx.storage.sql.exec(
-        'INSERT OR REPLACE INTO privacy_terms (id, head_clip, count_clip, ope_clip, tower_clip, noise_multiplier) VALUES (1, ?, ?, ?, ?, ?)',
-        terms.privacy.headClip,
-        terms.privacy.countClip,
-        terms.privacy.opeClip,
-        terms.privacy.towerClip,
-        terms.privacy.noiseMultiplier,
-      );
-      await this.ctx.storage.setAlarm(terms.deadline);
-    } else if (known.closed || Date.now() >= known.deadline) {
-      return { duplicate: false, closed: true, ...NOTHING };
-    }
-    const roundHeadClip = known?.privacy.headClip ?? terms.privacy.headClip;
+    const known = await this.fixTerms(terms);
+    if (known.closed || Date.now() >= known.deadline) return { duplicate: false, closed: true, ...NOTHING };
+    const roundHeadClip = known.privacy.headClip;
     return this.ctx.storage.transactionSync((): AddOutcome => {
       const seen = this.ctx.storage.sql.exec('SELECT 1 FROM reports WHERE id = ?', report.reportId).toArray();
       if (seen.length > 0) return { duplicate: true, closed: false, ...NOTHING };
@@ -206,43 +224,52 @@ export class RoundAggregator extends DurableObject<Env> {
   }
 
   /**
-   * The round's token key, made at its first use. Two first requests at once may both make one:
-   * the first stored wins (INSERT OR IGNORE, then both read it back), so every device of the
-   * round gets the same key (and no request waits behind another's key generation).
+   * The round's token key. The coordinator (`coordinator` null) makes it at its first use; two
+   * first requests at once may both make one: the first stored wins (INSERT OR IGNORE, then both
+   * read it back), so every device of the round gets the same key (and no request waits behind
+   * another's key generation). Another shard asks the coordinator once and keeps it.
    */
-  private async tokenKey(): Promise<TokenKeyPair> {
+  private async tokenKey(coordinator: DurableObjectStub<RoundAggregator> | null): Promise<TokenKeyPair> {
     const read = () => this.ctx.storage.sql.exec<{ private_key: ArrayBuffer; public_key: ArrayBuffer }>('SELECT private_key, public_key FROM token_key').toArray()[0];
     let row = read();
     if (!row) {
-      const key = await newTokenKey();
+      const key = coordinator ? await coordinator.tokenKeyPair() : await newTokenKey();
       this.ctx.storage.sql.exec('INSERT OR IGNORE INTO token_key (id, private_key, public_key) VALUES (1, ?, ?)', key.privateKey, key.publicKey);
       row = read()!;
     }
     return { privateKey: new Uint8Array(row.private_key), publicKey: new Uint8Array(row.public_key) };
   }
 
+  /** The coordinator's token key, for its round's other shards to sign with (never leaves the round's objects). */
+  async tokenKeyPair(): Promise<TokenKeyPair> {
+    return this.tokenKey(null);
+  }
+
   /** Signing with the round's key, made ready at the first request (tokenSigner). */
   private signer: Promise<(request: string) => Promise<SignAnswer>> | null = null;
-
-  /** The public part of the round's token key (the same for every device: RFC 9578's key consistency). */
-  async tokenPublicKey(): Promise<Uint8Array> {
-    return (await this.tokenKey()).publicKey;
-  }
 
   /**
    * Signs a device's blinded token request, at most `perClient` times per client key (a salted
    * daily hash of its address, edge-worker/src/client-key.ts) in this round, and not once the
-   * round has closed.
+   * round has closed. A client's requests all go to one shard (rounds.ts shardOf), so its limit is
+   * counted in one place; `coordinator` is the round's shard 0 (null when this is it).
    */
-  async issueToken(client: string, request: string, perClient: number, deadline: number): Promise<{ response: string } | { refused: string; limit?: true; closed?: true }> {
-    const known = this.terms();
-    if ((known?.closed ?? false) || Date.now() >= (known?.deadline ?? deadline)) return { refused: 'the round has closed', closed: true };
+  async issueToken(
+    coordinator: DurableObjectStub<RoundAggregator> | null,
+    terms: RoundTerms,
+    client: string,
+    request: string,
+    perClient: number,
+  ): Promise<{ response: string } | { refused: string; limit?: true; closed?: true }> {
+    const known = await this.fixTerms(terms);
+    if (known.closed || Date.now() >= known.deadline) return { refused: 'the round has closed', closed: true };
     const issued = this.ctx.storage.sql.exec<{ issued: number }>('SELECT issued FROM token_issues WHERE client = ?', client).toArray()[0]?.issued ?? 0;
     if (issued >= perClient) return { refused: `this address has had its ${perClient} report tokens for this round`, limit: true };
     // Counted before signing, with no await between the check and the count: requests from one
     // address at once cannot all pass the check while the first one signs.
     this.ctx.storage.sql.exec('INSERT INTO token_issues (client, issued) VALUES (?, 1) ON CONFLICT (client) DO UPDATE SET issued = issued + 1', client);
-    this.signer ??= this.tokenKey().then(tokenSigner);
+    this.signer ??= this.tokenKey(coordinator).then(tokenSigner);
+    this.signer.catch(() => (this.signer = null));
     const signed = await (await this.signer)(request);
     if ('refused' in signed) this.ctx.storage.sql.exec('UPDATE token_issues SET issued = issued - 1 WHERE client = ?', client);
     return signed;
@@ -290,104 +317,110 @@ export class RoundAggregator extends DurableObject<Env> {
     return 'counted';
   }
 
-  /** The Gaussian mechanisms a release of the round's current sums is made of: counts, and each model part present. */
-  private mechanisms(): number {
-    const has = (table: string) => this.ctx.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n > 0;
-    return 1 + Number(has('head_sums')) + Number(has('ope_sums')) + Number(has('tower_sums'));
-  }
-
   /** The deadline has come: the round takes no more reports. */
   override async alarm(): Promise<void> {
     this.ctx.storage.sql.exec('UPDATE terms SET closed = 1');
   }
 
-  private contributors(): number {
-    return this.ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM reports').one().n;
+  private isOpen(terms: { deadline: number; closed: boolean }): boolean {
+    return !terms.closed && Date.now() < terms.deadline;
   }
 
-  /**
-   * Where the round stands, without any sum: open, closed below the cohort, closed and ready to
-   * release (which spends privacy budget: the worker checks the site's ledger first), or
-   * released (with the noised sums, the same on every read). `fallback` gives the terms of a
-   * round no report ever reached.
-   */
-  status(fallback: Omit<RoundTerms, 'privacy'>): RoundStatus {
-    const terms = this.terms() ?? { ...fallback, closed: false };
-    const base = { contributors: this.contributors(), minCohort: terms.minCohort, deadline: terms.deadline };
-    if (!terms.closed && Date.now() < terms.deadline) return { status: 'open', ...base };
-    if (base.contributors < terms.minCohort) return { status: 'below_cohort', ...base };
-    const released = this.ctx.storage.sql.exec<{ body: string }>('SELECT body FROM released').toArray()[0];
-    if (released) return { status: 'released', ...base, release: JSON.parse(released.body) as NoisedRelease };
-    return { status: 'releasable', ...base, noiseMultiplier: this.terms()!.privacy.noiseMultiplier, mechanisms: this.mechanisms() };
-  }
-
-  /**
-   * Releases the round: Gaussian noise calibrated to the clipping bounds on every per-creative
-   * count (over `creativeIds`, the site's creatives, zeros included, so which creatives had any
-   * report is not revealed) and on every model part. The release has a fixed shape: with a
-   * serving model (`shape`), every part is released, zeros plus noise where no device sent one,
-   * so a release does not tell whether any device sent a head, off-policy sums or a gradient, nor
-   * which candidate models had decisions; and every part is charged. Generated once and stored:
-   * reading a release again cannot average its noise away. The exact sums never leave this object.
-   */
-  releaseNoised(creativeIds: string[], shape: ReleaseShape | null = null): NoisedRelease | null {
-    const status = this.status({ deadline: Infinity, minCohort: Infinity });
-    if (status.status === 'released') return status.release;
-    if (status.status !== 'releasable') return null;
-    const privacy = this.terms()!.privacy;
-    const z = privacy.noiseMultiplier;
-    const exact = new Map(
-      this.ctx.storage.sql
+  /** This shard's exact sums once the round has closed (null while it is open): for the coordinator only. */
+  shardSums(): ShardSums | null {
+    const terms = this.terms();
+    if (!terms) return NO_SUMS;
+    if (this.isOpen(terms)) return null;
+    const sql = this.ctx.storage.sql;
+    const head = sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
+    const ope = sql.exec<{ logging_model: string; reports: number }>('SELECT logging_model, reports FROM ope_reports').toArray()[0];
+    const towers = sql.exec<{ model_version: string; reports: number; sums: ArrayBuffer }>('SELECT model_version, reports, sums FROM tower_sums').toArray()[0];
+    return {
+      contributors: sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM reports').one().n,
+      totals: sql
         .exec<{ creative_id: string; impressions: number; clicks: number; conversions: number; dismissals: number }>('SELECT creative_id, impressions, clicks, conversions, dismissals FROM creative_totals')
         .toArray()
-        .map((r) => [r.creative_id, r]),
-    );
-    const ids = [...new Set(creativeIds)].sort();
-    const row = (id: string) => exact.get(id) ?? { impressions: 0, clicks: 0, conversions: 0, dismissals: 0 };
-    const storedHead = this.ctx.storage.sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
-    const storedOpe = this.ctx.storage.sql.exec<{ logging_model: string; reports: number }>('SELECT logging_model, reports FROM ope_reports').toArray()[0];
-    const opeSums = new Map(this.ctx.storage.sql.exec<{ model_version: string; sums: string }>('SELECT model_version, sums FROM ope_sums').toArray().map((m) => [m.model_version, JSON.parse(m.sums) as number[]]));
-    const storedTowers = this.ctx.storage.sql.exec<{ model_version: string; reports: number; sums: ArrayBuffer }>('SELECT model_version, reports, sums FROM tower_sums').toArray()[0];
-    // Each part: what devices sent, or (with a serving model) zeros of its shape.
-    const headRow = storedHead
-      ? { model_version: storedHead.model_version, reports: storedHead.reports, stats: JSON.parse(storedHead.stats) as number[] }
-      : shape && { model_version: shape.model, reports: 0, stats: new Array<number>(shape.headLength).fill(0) };
-    const opeRow = storedOpe ?? (shape && { logging_model: shape.model, reports: 0 });
-    // The models listed: the serving model and its candidates when they logged the round (a fixed
-    // list, zeros for a model nothing was reported for); otherwise what was reported.
-    const opeModels = !opeRow ? [] : shape && opeRow.logging_model === shape.model ? [...shape.opeModels].sort() : [...opeSums.keys()].sort();
-    const towerRow = storedTowers
-      ? { model_version: storedTowers.model_version, reports: storedTowers.reports, sums: new Float64Array(storedTowers.sums.slice(0)) }
-      : shape && { model_version: shape.model, reports: 0, sums: new Float64Array(shape.towerParameters) };
-    // The noise, all of it drawn here at once (release-noise.ts: discrete for counts, snapped for reals).
-    const noised = noisedRelease(
-      {
-        counts: ids.flatMap((id) => [row(id).impressions, row(id).clicks, row(id).conversions, row(id).dismissals]),
-        head: headRow ? headRow.stats : null,
-        ope: opeModels.map((m) => opeSums.get(m) ?? new Array<number>(OPE_SUMS).fill(0)),
-        towers: towerRow ? towerRow.sums : null,
-      },
-      privacy,
-    );
-    const totals = ids.map((creativeId, i) => ({
-      creativeId,
-      impressions: noised.counts[4 * i]!,
-      clicks: noised.counts[4 * i + 1]!,
-      conversions: noised.counts[4 * i + 2]!,
-      dismissals: noised.counts[4 * i + 3]!,
-    }));
-    const head = headRow ? { modelVersion: headRow.model_version, reports: headRow.reports, stats: noised.head! } : null;
-    const ope = opeRow && opeModels.length > 0 ? { modelVersion: opeRow.logging_model, reports: opeRow.reports, models: opeModels.map((m, i) => ({ modelVersion: m, sums: noised.ope[i]! })) } : null;
-    const towers = towerRow ? { modelVersion: towerRow.model_version, reports: towerRow.reports, sums: noised.towers! } : null;
-    const release: NoisedRelease = {
-      contributors: status.contributors,
-      totals,
-      head,
-      ope,
-      towers,
-      noise: { multiplier: z, countStd: z * privacy.countClip, headStd: z * privacy.headClip, opeStd: z * privacy.opeClip, towerStd: z * privacy.towerClip },
-      mechanisms: 1 + Number(head !== null) + Number(ope !== null) + Number(towers !== null),
+        .map((r) => ({ creativeId: r.creative_id, impressions: r.impressions, clicks: r.clicks, conversions: r.conversions, dismissals: r.dismissals })),
+      head: head ? { model: head.model_version, reports: head.reports, stats: JSON.parse(head.stats) as number[] } : null,
+      ope: ope
+        ? {
+            loggingModel: ope.logging_model,
+            reports: ope.reports,
+            models: sql.exec<{ model_version: string; sums: string }>('SELECT model_version, sums FROM ope_sums').toArray().map((m) => ({ modelVersion: m.model_version, sums: JSON.parse(m.sums) as number[] })),
+          }
+        : null,
+      towers: towers ? { model: towers.model_version, reports: towers.reports, sums: new Float64Array(towers.sums.slice(0)) } : null,
     };
+  }
+
+  /** The round's sums: every shard's added up (`site`, `round` name the shards; this object is shard 0). */
+  private async roundSums(site: string, round: number, model: string | null): Promise<ShardSums> {
+    const shards = this.shards();
+    const others = await Promise.all(Array.from({ length: shards - 1 }, (_, i) => roundShard(this.env.ROUNDS, site, round, i + 1).shardSums()));
+    const all = [this.shardSums(), ...others];
+    if (all.some((s) => s === null)) throw new Error(`round ${round} of site ${site}: a shard is still open after the deadline`);
+    return mergeShards(all as ShardSums[], model);
+  }
+
+  private counted(): (NoisedCounts & { model: string | null }) | null {
+    const row = this.ctx.storage.sql.exec<{ model: string | null; contributors: number; head: number; ope: number; towers: number }>('SELECT model, contributors, head, ope, towers FROM noised_counts').toArray()[0];
+    return row ? { model: row.model, contributors: row.contributors, head: row.head, ope: row.ope, towers: row.towers } : null;
+  }
+
+  /**
+   * Where the round stands, without any exact count: open, closed (not counted yet), counted
+   * below the cohort, counted and ready to release (which spends privacy budget: the worker
+   * checks the site's ledger first), or released (with the noised sums, the same on every
+   * read). `fallback` gives the terms of a round no request ever reached.
+   */
+  status(fallback: RoundTerms): RoundStatus {
+    const terms = this.terms() ?? { ...fallback, closed: false };
+    const base = { minCohort: terms.minCohort, deadline: terms.deadline };
+    if (this.isOpen(terms)) return { status: 'open', ...base };
+    const counted = this.counted();
+    if (!counted) return { status: 'closed', ...base, noiseMultiplier: terms.privacy.noiseMultiplier };
+    const withCount = { ...base, contributors: counted.contributors };
+    if (counted.contributors < terms.minCohort) return { status: 'below_cohort', ...withCount };
+    const released = this.ctx.storage.sql.exec<{ body: string }>('SELECT body FROM released').toArray()[0];
+    if (released) return { status: 'released', ...withCount, release: JSON.parse(released.body) as NoisedRelease };
+    return { status: 'releasable', ...withCount, noiseMultiplier: terms.privacy.noiseMultiplier };
+  }
+
+  /**
+   * Counts the closed round (once; the worker has charged the count vector to the ledger): adds
+   * up the shards' sums over `model`'s parts (the serving model) and draws the noised count
+   * vector the cohort check is made on. The same on every later call.
+   */
+  async count(site: string, round: number, fallback: RoundTerms, model: string | null): Promise<RoundStatus> {
+    const terms = await this.fixTerms(fallback);
+    if (this.isOpen(terms)) return this.status(fallback);
+    if (!this.counted()) {
+      const sums = await this.roundSums(site, round, model);
+      // Nothing awaited between the check above and the write: a second count at once finds this one.
+      if (!this.counted()) {
+        const c = noisedCounts(sums, terms.privacy.noiseMultiplier);
+        this.ctx.storage.sql.exec('INSERT INTO noised_counts (id, model, contributors, head, ope, towers) VALUES (1, ?, ?, ?, ?, ?)', model, c.contributors, c.head, c.ope, c.towers);
+      }
+    }
+    return this.status(fallback);
+  }
+
+  /**
+   * Releases the counted round, above the cohort: the shards' sums added up, noised (round-sums.ts
+   * releaseOf) with the counts it was counted with. Generated once and stored: reading a release
+   * again cannot average its noise away. The exact sums never leave the round's objects.
+   */
+  async releaseNoised(site: string, round: number, creativeIds: string[], shape: ReleaseShape | null): Promise<NoisedRelease | null> {
+    const status = this.status({ deadline: Infinity, minCohort: Infinity, privacy: DEFAULT_PRIVACY });
+    if (status.status === 'released') return status.release;
+    if (status.status !== 'releasable') return null;
+    const counted = this.counted()!;
+    const sums = await this.roundSums(site, round, counted.model);
+    const stored = this.ctx.storage.sql.exec<{ body: string }>('SELECT body FROM released').toArray()[0];
+    if (stored) return JSON.parse(stored.body) as NoisedRelease;
+    // Without a serving model no device part was accepted: the release is the counts alone.
+    const parts = shape ? sums : { ...sums, head: null, ope: null, towers: null };
+    const release = releaseOf(parts, counted, creativeIds, shape, this.terms()!.privacy);
     this.ctx.storage.sql.exec('INSERT INTO released (id, body) VALUES (1, ?)', JSON.stringify(release));
     return release;
   }

@@ -23,13 +23,14 @@ export interface SiteRow {
   currency: string;
   budgetPeriodDays: number;
   tokensPerAddress: number;
+  roundShards: number;
 }
 
 export async function getSite(db: D1Database, site: string): Promise<SiteRow | null> {
   const row = await db
     .prepare(
       `SELECT id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, frequency_cap_per_day,
-              excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier, attribution_days, head_clip, currency, budget_period_days, tokens_per_address
+              excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier, attribution_days, head_clip, currency, budget_period_days, tokens_per_address, round_shards
        FROM sites WHERE id = ?`,
     )
     .bind(site)
@@ -50,6 +51,7 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
       currency: string;
       budget_period_days: number;
       tokens_per_address: number;
+      round_shards: number;
     }>();
   if (!row) return null;
   return {
@@ -69,6 +71,7 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
     currency: row.currency,
     budgetPeriodDays: row.budget_period_days,
     tokensPerAddress: row.tokens_per_address,
+    roundShards: row.round_shards,
   };
 }
 
@@ -76,11 +79,11 @@ export async function upsertSite(db: D1Database, site: string, s: SiteSettings):
   await db
     .prepare(
       `INSERT INTO sites (id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, updated_at,
-                          frequency_cap_per_day, excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier, attribution_days, head_clip, currency, budget_period_days, tokens_per_address)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                          frequency_cap_per_day, excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier, attribution_days, head_clip, currency, budget_period_days, tokens_per_address, round_shards)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
        ON CONFLICT (id) DO UPDATE SET name = ?2, allowed_origins = ?3, min_cohort = ?4, round_seconds = ?5,
          exploration_floor = ?6, updated_at = ?7, frequency_cap_per_day = ?8, excluded_categories = ?9,
-         config_refresh_seconds = ?10, epsilon_budget = ?11, noise_multiplier = ?12, attribution_days = ?13, head_clip = ?14, currency = ?15, budget_period_days = ?16, tokens_per_address = ?17`,
+         config_refresh_seconds = ?10, epsilon_budget = ?11, noise_multiplier = ?12, attribution_days = ?13, head_clip = ?14, currency = ?15, budget_period_days = ?16, tokens_per_address = ?17, round_shards = ?18`,
     )
     .bind(
       site,
@@ -100,6 +103,7 @@ export async function upsertSite(db: D1Database, site: string, s: SiteSettings):
       s.currency,
       s.budgetPeriodDays,
       s.tokensPerAddress,
+      s.roundShards,
     )
     .run();
 }

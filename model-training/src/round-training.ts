@@ -62,7 +62,7 @@ export async function pullRounds(client: EdgeAdminClient, paths: TrainerPaths, l
     if (answer.status === 'released' && answer.release) {
       writeFileSync(file, JSON.stringify({ round, ...answer.release }));
       result.released.push(round);
-    } else if (answer.status === 'below_cohort' && answer.contributors > 0) {
+    } else if (answer.status === 'below_cohort') {
       result.belowCohort.push(round);
     }
   }
@@ -153,8 +153,9 @@ export function towerStep(rounds: readonly SavedRound[], base: string, parameter
     reports += r.towers!.reports;
     noiseVariance += r.noise.towerStd! ** 2;
   }
-  // Releases have a fixed shape: a round nobody sent a gradient in releases noise alone (0 reports).
-  if (reports === 0) return { step: null, rounds: used, reports, stepNorm: 0, skipped: `no device sent a tower gradient for model ${base} in the released rounds` };
+  // Releases have a fixed shape: a round nobody sent a gradient in releases noise alone (its
+  // reports, noised too, about 0).
+  if (reports < 1) return { step: null, rounds: used, reports, stepNorm: 0, skipped: `no device sent a tower gradient for model ${base} in the released rounds` };
   const squared = sum.reduce((s, x) => s + x * x, 0);
   if (squared < 2 * parameters * noiseVariance) {
     return { step: null, rounds: used, reports, stepNorm: 0, skipped: `the noise is as large as the ${reports} devices' gradient signal; towers kept (wait for more devices or rounds)` };

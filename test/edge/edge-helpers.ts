@@ -3,7 +3,7 @@ import { createExecutionContext, runInDurableObject, SELF, waitOnExecutionContex
 import { env } from 'cloudflare:workers';
 import worker from '../../edge-worker/src/index.ts';
 import type { Env } from '../../edge-worker/src/env.ts';
-import { roundAggregator } from '../../edge-worker/src/rounds.ts';
+import { roundAggregator, roundShard } from '../../edge-worker/src/rounds.ts';
 import { CREATIVE_DIM, FEATURE_SPEC_HASH, SHOPPER_DIM } from '../../protocol/features.ts';
 import { MODEL_FORMAT, parameterCount, weightSpecs } from '../../protocol/model-artifact.ts';
 import type { ModelJson, ModelTopology } from '../../protocol/model-artifact.ts';
@@ -82,7 +82,7 @@ export async function reportToken(site: string, round: number, address = randomA
 export async function mintedTokens(site: string, round: number, n: number): Promise<string[]> {
   const stub = roundAggregator(env.ROUNDS, site, round);
   const { pkcs8, publicKey } = await runInDurableObject(stub, async (instance, state) => {
-    await (instance as unknown as { tokenPublicKey(): Promise<Uint8Array> }).tokenPublicKey();
+    await (instance as unknown as { tokenKeyPair(): Promise<unknown> }).tokenKeyPair();
     const row = state.storage.sql.exec<{ private_key: ArrayBuffer; public_key: ArrayBuffer }>('SELECT private_key, public_key FROM token_key').one();
     return { pkcs8: new Uint8Array(row.private_key), publicKey: new Uint8Array(row.public_key) };
   });
@@ -188,28 +188,50 @@ export interface ExactRound {
 }
 
 /**
- * A round's exact sums, read inside its Durable Object. Only tests can: no route returns them
- * (what leaves the object is noised), so this is how tests check that a sum is exact.
+ * A round's exact sums, read inside its Durable Objects (every shard of it, added up). Only tests
+ * can: no route returns them (what leaves the round is noised), so this is how tests check that a
+ * sum is exact.
  */
-export function exactRound(round: number, site = 'demo'): Promise<ExactRound> {
-  return runInDurableObject(roundAggregator(env.ROUNDS, site, round), (_instance, state) => {
-    const sql = state.storage.sql;
-    const contributors = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM reports').one().n;
-    const totals = sql
-      .exec<{ creative_id: string; impressions: number; clicks: number; conversions: number; dismissals: number }>(
-        'SELECT creative_id, impressions, clicks, conversions, dismissals FROM creative_totals ORDER BY creative_id',
-      )
-      .toArray()
-      .map((r) => ({ creativeId: r.creative_id, impressions: r.impressions, clicks: r.clicks, conversions: r.conversions, dismissals: r.dismissals }));
-    const head = sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
-    const ope = Object.fromEntries(sql.exec<{ model_version: string; sums: string }>('SELECT model_version, sums FROM ope_sums').toArray().map((r) => [r.model_version, JSON.parse(r.sums) as number[]]));
-    const t = sql.exec<{ model_version: string; reports: number; sums: ArrayBuffer }>('SELECT model_version, reports, sums FROM tower_sums').toArray()[0];
-    return {
-      contributors,
-      totals,
-      head: head ? { modelVersion: head.model_version, reports: head.reports, stats: JSON.parse(head.stats) as number[] } : null,
-      ope,
-      towers: t ? { modelVersion: t.model_version, reports: t.reports, sums: new Float64Array(t.sums.slice(0)) } : null,
-    };
-  });
+export async function exactRound(round: number, site = 'demo'): Promise<ExactRound> {
+  const shards = await runInDurableObject(roundAggregator(env.ROUNDS, site, round), (_i, state) => state.storage.sql.exec<{ shards: number }>('SELECT shards FROM plan').toArray()[0]?.shards ?? 1);
+  const parts = await Promise.all(Array.from({ length: shards }, (_, shard) => runInDurableObject(roundShard(env.ROUNDS, site, round, shard), (_instance, state) => shardRows(state.storage.sql))));
+  const totals = new Map<string, ExactRound['totals'][number]>();
+  for (const p of parts) {
+    for (const t of p.totals) {
+      const sum = totals.get(t.creativeId) ?? { creativeId: t.creativeId, impressions: 0, clicks: 0, conversions: 0, dismissals: 0 };
+      totals.set(t.creativeId, { creativeId: t.creativeId, impressions: sum.impressions + t.impressions, clicks: sum.clicks + t.clicks, conversions: sum.conversions + t.conversions, dismissals: sum.dismissals + t.dismissals });
+    }
+  }
+  const add = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a, (x, i) => x + b[i]!);
+  const heads = parts.flatMap((p) => (p.head ? [p.head] : []));
+  const towers = parts.flatMap((p) => (p.towers ? [p.towers] : []));
+  const ope: Record<string, number[]> = {};
+  for (const p of parts) for (const [m, sums] of Object.entries(p.ope)) ope[m] = ope[m] ? add(ope[m]!, sums) : sums;
+  return {
+    contributors: parts.reduce((n, p) => n + p.contributors, 0),
+    totals: [...totals.values()].sort((a, b) => a.creativeId.localeCompare(b.creativeId)),
+    head: heads.length === 0 ? null : { modelVersion: heads[0]!.modelVersion, reports: heads.reduce((n, h) => n + h.reports, 0), stats: heads.map((h) => h.stats).reduce((a, b) => add(a, b)) },
+    ope,
+    towers: towers.length === 0 ? null : { modelVersion: towers[0]!.modelVersion, reports: towers.reduce((n, t) => n + t.reports, 0), sums: Float64Array.from(towers.map((t) => t.sums).reduce((a, b) => Float64Array.from(add(a, b)))) },
+  };
+}
+
+function shardRows(sql: SqlStorage): ExactRound {
+  const contributors = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM reports').one().n;
+  const totals = sql
+    .exec<{ creative_id: string; impressions: number; clicks: number; conversions: number; dismissals: number }>(
+      'SELECT creative_id, impressions, clicks, conversions, dismissals FROM creative_totals ORDER BY creative_id',
+    )
+    .toArray()
+    .map((r) => ({ creativeId: r.creative_id, impressions: r.impressions, clicks: r.clicks, conversions: r.conversions, dismissals: r.dismissals }));
+  const head = sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
+  const ope = Object.fromEntries(sql.exec<{ model_version: string; sums: string }>('SELECT model_version, sums FROM ope_sums').toArray().map((r) => [r.model_version, JSON.parse(r.sums) as number[]]));
+  const t = sql.exec<{ model_version: string; reports: number; sums: ArrayBuffer }>('SELECT model_version, reports, sums FROM tower_sums').toArray()[0];
+  return {
+    contributors,
+    totals,
+    head: head ? { modelVersion: head.model_version, reports: head.reports, stats: JSON.parse(head.stats) as number[] } : null,
+    ope,
+    towers: t ? { modelVersion: t.model_version, reports: t.reports, sums: new Float64Array(t.sums.slice(0)) } : null,
+  };
 }
