@@ -13,7 +13,8 @@
  *   worker_heap_mb                          the engine worker's JS heap in use after the warm page (median of 5, DevTools protocol)
  *   ingest_rps, ingest_p99_ms               device reports into the open round, autocannon, 10 connections, 10 s, wrangler dev
  *   noop_rps, noop_p99_ms                   GET /v1/health of the same worker, same run; ingest_noop_ratio = ingest/noop
- *   round_do_reports_per_s                  reports the round's Durable Object counted, per second of the run
+ *   round_do_reports_per_s                  reports the edge accepted into the round's one Durable Object, per second of the run
+ *   ingest_rps_{4,16}_shards, ingest_p99_ms_{4,16}_shards   the same ingestion with the round spread over 4 and 16 aggregators
  *   decide_p50_ms_N / decide_p95_ms_N       engine.decide() for one slot, N = 50, 200, 1000 candidates, warm
  *                                           (profile read, eligibility, scoring, Thompson, decision logged)
  *   score_200_tfjs_{cpu,wasm}_p50_ms/_p95_ms  per-decision scoring of 200 candidates (shopper tower, cross, phi; creative
@@ -164,12 +165,17 @@ async function decideBench(browser: Browser): Promise<void> {
 const EDGE_PORT = 8799;
 const SHOP_PORT = 5185;
 const ADMIN_TOKEN = 'bench-demo-admin-token-0000';
+/** Sites whose rounds are spread over several aggregators (the demo site's have one): [site, shards]. */
+const SHARDED_SITES = [
+  ['shards-4', 4],
+  ['shards-16', 16],
+] as const;
 
 /** `npm start` on its own ports and state, seeded: the stack the page and ingestion figures run against. */
 async function withLocalStack(run: () => Promise<void>): Promise<void> {
   const stack = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: root,
-    env: { ...process.env, VITRINE_EDGE_PORT: String(EDGE_PORT), VITRINE_SHOP_PORT: String(SHOP_PORT), VITRINE_STATE_DIR: '.wrangler/bench-state', VITRINE_SKIP_BUILD: '1', VITRINE_FRESH: '1', VITRINE_ADMIN_TOKEN: ADMIN_TOKEN },
+    env: { ...process.env, VITRINE_EDGE_PORT: String(EDGE_PORT), VITRINE_SHOP_PORT: String(SHOP_PORT), VITRINE_STATE_DIR: '.wrangler/bench-state', VITRINE_SKIP_BUILD: '1', VITRINE_FRESH: '1', VITRINE_ADMIN_TOKEN: ADMIN_TOKEN, VITRINE_EXTRA_ADMIN_TOKENS: JSON.stringify(Object.fromEntries(SHARDED_SITES.map(([site]) => [site, ADMIN_TOKEN]))) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
@@ -331,37 +337,64 @@ async function engineWorkerHeapMb(browser: Browser): Promise<number> {
 /**
  * Report ingestion against wrangler dev with autocannon: valid reports (a fresh report id each,
  * so every one is counted, from varied client addresses, as devices are) into the open round,
- * then GET /v1/health of the same worker in the same run as the no-op baseline.
+ * with the round held by 1, 4 and 16 aggregators (the demo site, and two sites made here with
+ * roundShards 4 and 16); then GET /v1/health of the same worker in the same run as the no-op
+ * baseline.
  */
 const INGEST_REPORTS = 3000;
 
 async function ingestBench(): Promise<void> {
   const edge = `http://127.0.0.1:${EDGE_PORT}`;
   const shop = `http://127.0.0.1:${SHOP_PORT}`;
-  const config = (await (await fetch(`${edge}/v1/sites/demo/config`)).json()) as SiteConfig;
-  const creativeId = config.candidates[0]!.id;
+  const one = await ingestInto(edge, shop, 'demo', 0);
+  results.token_issue_ms_mean = one.tokenMs;
+  results.ingest_rps = one.rps;
+  results.ingest_p99_ms = one.p99;
+  // Every report the edge accepted went into the round's one Durable Object, which counted it once.
+  results.round_do_reports_per_s = one.acceptedPerS;
+  for (const [site, shards] of SHARDED_SITES) {
+    const put = await fetch(`${edge}/v1/admin/sites/${site}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: site, allowedOrigins: [shop], roundSeconds: 3600, tokensPerAddress: 100_000, roundShards: shards }),
+    });
+    if (!put.ok) throw new Error(`ingestion: site ${site}: ${put.status} ${await put.text()}`);
+    const figures = await ingestInto(edge, shop, site, shards * 1000);
+    results[`ingest_rps_${shards}_shards`] = figures.rps;
+    results[`ingest_p99_ms_${shards}_shards`] = figures.p99;
+  }
+  const noop = await autocannon({ url: `${edge}/v1/health`, connections: 10, duration: 10 });
+  results.noop_rps = noop.requests.average;
+  results.noop_p99_ms = noop.latency.p99;
+  results.ingest_noop_ratio = round((results.ingest_rps as number) / noop.requests.average);
+}
+
+/** INGEST_REPORTS reports into `site`'s open round, each with its own token (client addresses from `addressBase` on). */
+async function ingestInto(edge: string, shop: string, site: string, addressBase: number): Promise<{ rps: number; p99: number; acceptedPerS: number; tokenMs: number }> {
+  const config = (await (await fetch(`${edge}/v1/sites/${site}/config`)).json()) as SiteConfig;
+  const creativeId = config.candidates[0]?.id ?? 'c-bench';
   const connections = 10;
   // Every report carries its own token, obtained beforehand as devices obtain theirs (blind
   // issuance, one per address): the ingestion measured includes checking each token's signature
   // and spending it in the round's object.
-  const address = (i: number) => `10.1.${(i >> 8) & 255}.${i & 255}`;
+  const address = (i: number) => `10.${1 + ((addressBase + i) >> 16)}.${((addressBase + i) >> 8) & 255}.${(addressBase + i) & 255}`;
   const tokens: string[] = [];
   const minted = performance.now();
   for (let i = 0; i < INGEST_REPORTS; i += 8) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(8, INGEST_REPORTS - i) }, async (_, k) => {
-        const got = await obtainReportToken(edge, 'demo', config.round.id, (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), 'cf-connecting-ip': address(i + k) } }));
+        const got = await obtainReportToken(edge, site, config.round.id, (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), 'cf-connecting-ip': address(i + k) } }));
         if ('refused' in got) throw new Error(`ingestion: no token: ${got.refused}`);
         return got.token;
       }),
     );
     tokens.push(...batch);
   }
-  results.token_issue_ms_mean = round((performance.now() - minted) / INGEST_REPORTS);
+  const tokenMs = round((performance.now() - minted) / INGEST_REPORTS);
   let n = 0;
   const started = performance.now();
   const ingest = await autocannon({
-    url: `${edge}/v1/sites/demo/reports`,
+    url: `${edge}/v1/sites/${site}/reports`,
     connections,
     amount: tokens.length,
     requests: [
@@ -379,16 +412,9 @@ async function ingestBench(): Promise<void> {
     ],
   });
   const duration = (performance.now() - started) / 1000;
-  const noop = await autocannon({ url: `${edge}/v1/health`, connections, duration: 10 });
-  if (ingest.non2xx > 0 || ingest.errors > 0) throw new Error(`ingestion: ${ingest.non2xx} non-2xx answers and ${ingest.errors} errors of ${ingest.requests.total}`);
-  const totals = (await (await fetch(`${edge}/v1/admin/sites/demo/rounds/current`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { contributors: number };
-  results.ingest_rps = ingest.requests.average;
-  results.ingest_p99_ms = ingest.latency.p99;
-  results.noop_rps = noop.requests.average;
-  results.noop_p99_ms = noop.latency.p99;
-  results.ingest_noop_ratio = round(ingest.requests.average / noop.requests.average);
-  // Every accepted report went into the one open round's Durable Object, which counted it once.
-  results.round_do_reports_per_s = round(totals.contributors / duration);
+  if (ingest.non2xx > 0 || ingest.errors > 0) throw new Error(`ingestion (${site}): ${ingest.non2xx} non-2xx answers and ${ingest.errors} errors of ${ingest.requests.total}`);
+  // The admin is never told how many reported in a round (counts leave it only noised): what was accepted is what the edge answered 202.
+  return { rps: ingest.requests.average, p99: ingest.latency.p99, acceptedPerS: round(ingest['2xx'] / duration), tokenMs };
 }
 
 /** What needs Chromium: recorded as null (not left out) when it is missing. */
@@ -414,6 +440,7 @@ const BROWSER_FIGURES = [
   'noop_p99_ms',
   'ingest_noop_ratio',
   'round_do_reports_per_s',
+  ...SHARDED_SITES.flatMap(([, shards]) => [`ingest_rps_${shards}_shards`, `ingest_p99_ms_${shards}_shards`]),
   'token_issue_ms_mean',
 ];
 

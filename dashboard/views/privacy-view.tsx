@@ -47,13 +47,13 @@ export function PrivacyPanel({ ledger, rounds, settings }: { ledger: PrivacyView
       )}
       <h3>Rounds</h3>
       {rounds.rounds.length === 0 ? (
-        <p class="empty">No device has reported in the recent rounds yet.</p>
+        <p class="empty">No recent round has been counted yet (the trainer's pull counts and releases closed rounds).</p>
       ) : (
         <table data-table="rounds">
           <thead>
             <tr>
               <th>Round</th>
-              <th>Contributors</th>
+              <th title="Noised: no exact count leaves the edge">Contributors (noised)</th>
               <th>Status</th>
             </tr>
           </thead>
@@ -62,7 +62,7 @@ export function PrivacyPanel({ ledger, rounds, settings }: { ledger: PrivacyView
               <tr key={r.round} data-round={r.round}>
                 <td>{r.round}</td>
                 <td>{r.contributors}</td>
-                <td>{r.status === 'below_cohort' ? `below K (${r.contributors} of ${r.minCohort}): never released` : r.status.replace('_', ' ')}</td>
+                <td>{r.status === 'below_cohort' ? `below K (${r.contributors ?? '?'} of ${r.minCohort}, counted with noise): never released` : r.status.replace('_', ' ')}</td>
               </tr>
             ))}
           </tbody>

@@ -203,7 +203,7 @@ publicRoutes.post('/v1/sites/:site/tokens', async (c) => {
   const client = await clientKey(c.req.raw, c.env.CLIENT_KEY_SALT ?? c.env.ADMIN_TOKENS, `token:${site.id}`);
   const plan = await roundPlan(c.env, site, round.id);
   const shard = shardOf(client, plan.shards);
-  const coordinator = shard === 0 ? null : roundAggregator(c.env.ROUNDS, site.id, round.id);
+  const coordinator = shard === 0 ? null : { site: site.id, round: round.id };
   const issued = await roundShard(c.env.ROUNDS, site.id, round.id, shard).issueToken(coordinator, plan.terms, client, body.request, site.tokensPerAddress);
   if ('refused' in issued) {
     if (issued.limit) throw new HttpError(429, 'token_limit', `${issued.refused}; the next round's begin at ${round.deadline}`);

@@ -27,6 +27,12 @@ import type { SignAnswer, TokenKeyPair } from './report-tokens.ts';
 
 export type { CreativeTotals, ReleaseShape };
 
+/** A site's round, as a shard names its coordinator (a stub cannot be passed between objects). */
+export interface RoundName {
+  site: string;
+  round: number;
+}
+
 /** What the round's objects are told: the round's rules, from the site's settings when the round began. */
 export interface RoundTerms {
   /** When the round closes, ms since the epoch. */
@@ -229,11 +235,11 @@ export class RoundAggregator extends DurableObject<Env> {
    * read it back), so every device of the round gets the same key (and no request waits behind
    * another's key generation). Another shard asks the coordinator once and keeps it.
    */
-  private async tokenKey(coordinator: DurableObjectStub<RoundAggregator> | null): Promise<TokenKeyPair> {
+  private async tokenKey(coordinator: RoundName | null): Promise<TokenKeyPair> {
     const read = () => this.ctx.storage.sql.exec<{ private_key: ArrayBuffer; public_key: ArrayBuffer }>('SELECT private_key, public_key FROM token_key').toArray()[0];
     let row = read();
     if (!row) {
-      const key = coordinator ? await coordinator.tokenKeyPair() : await newTokenKey();
+      const key = coordinator ? await roundShard(this.env.ROUNDS, coordinator.site, coordinator.round, 0).tokenKeyPair() : await newTokenKey();
       this.ctx.storage.sql.exec('INSERT OR IGNORE INTO token_key (id, private_key, public_key) VALUES (1, ?, ?)', key.privateKey, key.publicKey);
       row = read()!;
     }
@@ -252,10 +258,10 @@ export class RoundAggregator extends DurableObject<Env> {
    * Signs a device's blinded token request, at most `perClient` times per client key (a salted
    * daily hash of its address, edge-worker/src/client-key.ts) in this round, and not once the
    * round has closed. A client's requests all go to one shard (rounds.ts shardOf), so its limit is
-   * counted in one place; `coordinator` is the round's shard 0 (null when this is it).
+   * counted in one place; `coordinator` names the round, whose shard 0 holds its key (null when this is shard 0).
    */
   async issueToken(
-    coordinator: DurableObjectStub<RoundAggregator> | null,
+    coordinator: RoundName | null,
     terms: RoundTerms,
     client: string,
     request: string,

@@ -49,7 +49,10 @@ test('one script tag to one stored feedback: every hop of the loop', async ({ pa
 
   // 4. A click sends this device's report for the round: valid, with the click and the
   // last layer's statistics for the serving model, counted by the round's Durable Object.
+  // The round is open; the admin learns nothing of how many reported in it (counts leave it only noised, after it closes).
   const before = await openRound();
+  expect(before.status).toBe('open');
+  expect(before).not.toHaveProperty('contributors');
   // The edge's answer is read as it passes (the click navigates away before a page could read it).
   const answers: string[] = [];
   await page.context().route(`${EDGE}/v1/sites/demo/reports`, async (route) => {
@@ -68,7 +71,6 @@ test('one script tag to one stored feedback: every hop of the loop', async ({ pa
   expect(report.outcomes).toContainEqual(expect.objectContaining({ creativeId, clicks: 1 }));
   expect(report.modelVersion).toMatch(/^[0-9a-f]{16}$/);
   expect(report.head!.stats[0]).toBe(1); // one shown decision, with its features
-  await expect.poll(async () => (await openRound()).contributors).toBeGreaterThanOrEqual(before.contributors + 1);
 
   // 5. The click navigated to the creative's link (possibly this same product page).
   await expect.poll(() => page.url()).toBe(href);

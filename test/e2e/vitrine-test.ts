@@ -55,8 +55,8 @@ export function creativeIn(page: Page, slot: string) {
   return page.locator(`[data-vitrine-slot="${slot}"] a[data-creative]`);
 }
 
-/** The open round as its site's admin sees it: status and contributor count, never a sum (those leave the round only noised, after it closes). */
-export async function openRound(site = 'demo'): Promise<{ status: string; contributors: number }> {
+/** The open round as its site's admin sees it: its status and deadline, never a count or a sum (those leave the round only noised, after it closes). */
+export async function openRound(site = 'demo'): Promise<{ status: string; contributors?: number }> {
   const r = await fetch(`${EDGE}/v1/admin/sites/${site}/rounds/current`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   if (!r.ok) throw new Error(`round: ${r.status} ${await r.text()}`);
   return r.json();
