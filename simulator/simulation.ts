@@ -309,7 +309,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       let training: string;
       let dashboardLift: Lift | null = null;
       try {
-        const pulled = await pullRounds(client, paths, 2, true);
+        // Exactly the rounds since this one began (counting a round costs budget, even an empty one).
+        const pulled = await pullRounds(client, paths, Math.max(1, Math.floor(Date.now() / (roundSeconds * 1000)) - round), true);
         const released = pulledOpe(paths).filter((p) => p.round === round);
         if (released.length > 0) dashboardLift = liftOver(released, released[0]!.loggingModel);
         if (pulled.budgetExhausted) training = `budget: ${pulled.budgetExhausted}`;
