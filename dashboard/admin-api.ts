@@ -4,9 +4,9 @@
  * merchant out with the edge's reason.
  */
 import * as v from 'valibot';
-import { LedgerSchema, RoundsAnswerSchema } from '../protocol/admin-answers.ts';
-import type { Ledger, NoisedRelease, RoundsAnswer } from '../protocol/admin-answers.ts';
-import type { ErrorBody, Product, Template, Creative } from '../protocol/wire.ts';
+import { CatalogAnswerSchema, LedgerSchema, ModelsAnswerSchema, RoundsAnswerSchema, ServingAnswerSchema, SiteAnswerSchema, UpsertAnswerSchema } from '../protocol/admin-answers.ts';
+import type { CatalogAnswer, Ledger, ModelsAnswer, NoisedRelease, RoundsAnswer, ServingAnswer, SiteAnswer, UpsertAnswer } from '../protocol/admin-answers.ts';
+import type { ErrorBody, Template } from '../protocol/wire.ts';
 
 const KEY = 'vitrine-dashboard-session';
 
@@ -59,8 +59,9 @@ export class AdminApi {
     return body;
   }
 
-  settings() {
-    return this.call<SiteSettingsView>('');
+  // Every answer is parsed with its schema in protocol/admin-answers.ts, as the trainer's client parses it.
+  async settings(): Promise<SiteSettingsView> {
+    return v.parse(SiteAnswerSchema, await this.call<unknown>(''));
   }
   async rounds(last = 48): Promise<RoundsView> {
     return v.parse(RoundsAnswerSchema, await this.call<unknown>(`/rounds?last=${last}`));
@@ -68,36 +69,25 @@ export class AdminApi {
   async privacy(): Promise<PrivacyView> {
     return v.parse(LedgerSchema, await this.call<unknown>('/privacy'));
   }
-  models() {
-    return this.call<{ models: ModelView[] }>('/models');
+  async models(): Promise<ModelsAnswer> {
+    return v.parse(ModelsAnswerSchema, await this.call<unknown>('/models'));
   }
-  catalog() {
-    return this.call<{ products: Product[]; creatives: Creative[]; templates: Template[] }>('/catalog');
+  async catalog(): Promise<CatalogAnswer> {
+    return v.parse(CatalogAnswerSchema, await this.call<unknown>('/catalog'));
   }
-  promote(version: string) {
-    return this.call<{ version: string }>(`/models/${version}/promote`, { method: 'POST' });
+  async promote(version: string): Promise<ServingAnswer> {
+    return v.parse(ServingAnswerSchema, await this.call<unknown>(`/models/${version}/promote`, { method: 'POST' }));
   }
-  rollback() {
-    return this.call<{ version: string }>('/models/rollback', { method: 'POST' });
+  async rollback(): Promise<ServingAnswer> {
+    return v.parse(ServingAnswerSchema, await this.call<unknown>('/models/rollback', { method: 'POST' }));
   }
-  saveTemplate(template: Template) {
-    return this.call<{ upserted: number }>('/templates', { method: 'PUT', body: JSON.stringify({ templates: [template] }) });
+  async saveTemplate(template: Template): Promise<UpsertAnswer> {
+    return v.parse(UpsertAnswerSchema, await this.call<unknown>('/templates', { method: 'PUT', body: JSON.stringify({ templates: [template] }) }));
   }
 }
 
-export interface SiteSettingsView {
-  id: string;
-  name: string;
-  allowedOrigins: string[];
-  minCohort: number;
-  roundSeconds: number;
-  epsilonBudget: number;
-  noiseMultiplier: number;
-  /** L2 bound of one device's last-layer statistics per round. */
-  headClip: number;
-  /** ISO 4217 code of the catalog's prices. */
-  currency: string;
-}
+/** The site's settings: the schema the edge's answer is parsed with (protocol/admin-answers.ts). */
+export type SiteSettingsView = SiteAnswer;
 
 /** A round's noised release, and the recent rounds: the schemas the edge's answers are parsed with (protocol/admin-answers.ts). */
 export type ReleaseView = NoisedRelease;
@@ -107,10 +97,5 @@ export type RoundsView = RoundsAnswer;
 /** The privacy ledger: the schema the edge's answer is parsed with (protocol/admin-answers.ts). */
 export type PrivacyView = Ledger;
 
-export interface ModelView {
-  version: string;
-  status: 'serving' | 'candidate' | 'retired';
-  createdAt: string;
-  promotedAt: string | null;
-  trainedOn: string;
-}
+/** One model of the site: the schema the edge's answer is parsed with (protocol/admin-answers.ts). */
+export type ModelView = ModelsAnswer['models'][number];

@@ -2,9 +2,11 @@
  * What the edge answers to the trainer and the dashboard, declared once: the edge builds its
  * answer to this type and both clients parse it with the same schema, so the two ends cannot
  * drift (the trainer's hand-written copy of the released round already had): the privacy ledger,
- * a round's status and its noised release, and the dashboard's list of recent rounds.
+ * a round's status and its noised release, the dashboard's list of recent rounds, the site's
+ * settings, its models, its catalog, and what the writes answer.
  */
 import * as v from 'valibot';
+import { CreativeSchema, ProductSchema, SiteSettingsSchema, TemplateSchema } from './wire.ts';
 
 export const LedgerRoundSchema = v.object({
   round: v.number(),
@@ -81,3 +83,40 @@ export type RoundAnswer = v.InferOutput<typeof RoundAnswerSchema>;
 /** GET /v1/admin/sites/{site}/rounds?last=N: the recent rounds that were counted (released, releasable or below the cohort). */
 export const RoundsAnswerSchema = v.object({ site: v.string(), current: v.number(), minCohort: v.number(), rounds: v.array(RoundStatusSchema) });
 export type RoundsAnswer = v.InferOutput<typeof RoundsAnswerSchema>;
+
+/** GET /v1/admin/sites/{site} and what PUT answers: the site's settings as stored, defaults filled in. */
+export const SiteAnswerSchema = v.object({ id: v.string(), ...SiteSettingsSchema.entries });
+export type SiteAnswer = v.InferOutput<typeof SiteAnswerSchema>;
+
+/** GET /v1/admin/sites/{site}/models: every model of the site, newest first. */
+export const ModelsAnswerSchema = v.object({
+  models: v.array(
+    v.object({
+      version: v.string(),
+      site: v.string(),
+      specHash: v.string(),
+      status: v.picklist(['candidate', 'serving', 'retired']),
+      createdAt: v.string(),
+      promotedAt: v.nullable(v.string()),
+      /** What the model was trained on, as its trainer wrote it. */
+      trainedOn: v.string(),
+    }),
+  ),
+});
+export type ModelsAnswer = v.InferOutput<typeof ModelsAnswerSchema>;
+
+/** POST /v1/admin/sites/{site}/models: the uploaded model's content version; `created` false when it was there already. */
+export const ModelUploadAnswerSchema = v.object({ version: v.string(), status: v.literal('candidate'), created: v.boolean() });
+export type ModelUploadAnswer = v.InferOutput<typeof ModelUploadAnswerSchema>;
+
+/** POST .../models/{version}/promote and POST .../models/rollback: the model serving now. */
+export const ServingAnswerSchema = v.object({ version: v.string(), status: v.literal('serving') });
+export type ServingAnswer = v.InferOutput<typeof ServingAnswerSchema>;
+
+/** GET /v1/admin/sites/{site}/catalog: products and creatives as uploaded, and the templates. */
+export const CatalogAnswerSchema = v.object({ products: v.array(ProductSchema), creatives: v.array(CreativeSchema), templates: v.array(TemplateSchema) });
+export type CatalogAnswer = v.InferOutput<typeof CatalogAnswerSchema>;
+
+/** PUT .../products, .../templates, .../creatives: how many were written. */
+export const UpsertAnswerSchema = v.object({ upserted: v.number() });
+export type UpsertAnswer = v.InferOutput<typeof UpsertAnswerSchema>;

@@ -7,7 +7,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import * as v from 'valibot';
 import { ModelJsonSchema, modelVersion, weightsByteLength } from '../../protocol/model-artifact.ts';
 import { SITE_ID, SiteSettingsSchema, UpsertCreativesSchema, UpsertProductsSchema, UpsertTemplatesSchema, describeIssues } from '../../protocol/wire.ts';
-import type { Ledger, RoundAnswer, RoundsAnswer } from '../../protocol/admin-answers.ts';
+import type { CatalogAnswer, Ledger, ModelsAnswer, ModelUploadAnswer, RoundAnswer, RoundsAnswer, ServingAnswer, SiteAnswer, UpsertAnswer } from '../../protocol/admin-answers.ts';
 import { requireSiteAdmin } from './admin-auth.ts';
 import { enforceRateLimit } from './client-key.ts';
 import type { Env } from './env.ts';
@@ -54,20 +54,20 @@ async function existingSite(c: AppContext): Promise<string> {
 /** The site's settings (what PUT set, with defaults filled in). */
 adminRoutes.get('/v1/admin/sites/:site', async (c) => {
   const row = await existingSiteRow(c);
-  return c.json(row);
+  return c.json<SiteAnswer>(row);
 });
 
 /** Products and creatives as uploaded, and the templates (the dashboard's catalog view). */
 adminRoutes.get('/v1/admin/sites/:site/catalog', async (c) => {
   const site = await existingSite(c);
   const [catalog, templates] = await Promise.all([listCatalog(c.env.DB, site), listTemplates(c.env.DB, site)]);
-  return c.json({ ...catalog, templates });
+  return c.json<CatalogAnswer>({ ...catalog, templates });
 });
 
 /** Every model of the site with its status: serving, candidate or retired. */
 adminRoutes.get('/v1/admin/sites/:site/models', async (c) => {
   const site = await existingSite(c);
-  return c.json({ models: await listModels(c.env.DB, site) });
+  return c.json<ModelsAnswer>({ models: await listModels(c.env.DB, site) });
 });
 
 /**
@@ -97,21 +97,22 @@ adminRoutes.put('/v1/admin/sites/:site', async (c) => {
   const looser = existing && looserWithinPeriod(existing, settings, await ledgerRows(c.env.DB, existing.id));
   if (looser) throw new HttpError(409, 'privacy_only_stricter', looser);
   await upsertSite(c.env.DB, c.req.param('site'), settings);
-  return c.json({ site: c.req.param('site'), ...settings });
+  // What was stored, as GET answers it.
+  return c.json<SiteAnswer>((await getSite(c.env.DB, c.req.param('site')))!);
 });
 
 adminRoutes.put('/v1/admin/sites/:site/products', async (c) => {
   const site = await existingSite(c);
   const { products } = await readJson(c.req.raw, UpsertProductsSchema, ADMIN_BODY_LIMIT);
   await upsertProducts(c.env.DB, site, products);
-  return c.json({ upserted: products.length });
+  return c.json<UpsertAnswer>({ upserted: products.length });
 });
 
 adminRoutes.put('/v1/admin/sites/:site/templates', async (c) => {
   const site = await existingSite(c);
   const { templates } = await readJson(c.req.raw, UpsertTemplatesSchema, ADMIN_BODY_LIMIT);
   await upsertTemplates(c.env.DB, site, templates);
-  return c.json({ upserted: templates.length });
+  return c.json<UpsertAnswer>({ upserted: templates.length });
 });
 
 adminRoutes.put('/v1/admin/sites/:site/creatives', async (c) => {
@@ -120,7 +121,7 @@ adminRoutes.put('/v1/admin/sites/:site/creatives', async (c) => {
   const missing = await missingReferences(c.env.DB, site, creatives);
   if (missing.length > 0) throw new HttpError(422, 'invalid_body', missing.slice(0, 5).join('; '));
   await upsertCreatives(c.env.DB, site, creatives);
-  return c.json({ upserted: creatives.length });
+  return c.json<UpsertAnswer>({ upserted: creatives.length });
 });
 
 const ModelUploadSchema = v.strictObject({
@@ -151,7 +152,7 @@ adminRoutes.post('/v1/admin/sites/:site/models', async (c) => {
   const modelJson = JSON.stringify(parsed.output);
   const version = await modelVersion(modelJson, weights);
   const created = await insertModel(c.env.DB, { version, site, specHash: parsed.output.specHash, modelJson, weights });
-  return c.json({ version, status: 'candidate', created: created === 'created' }, created === 'created' ? 201 : 200);
+  return c.json<ModelUploadAnswer>({ version, status: 'candidate', created: created === 'created' }, created === 'created' ? 201 : 200);
 });
 
 adminRoutes.post('/v1/admin/sites/:site/models/:version/promote', async (c) => {
@@ -161,7 +162,7 @@ adminRoutes.post('/v1/admin/sites/:site/models/:version/promote', async (c) => {
   const model = await getModel(c.env.DB, site, version);
   if (!model) throw new HttpError(404, 'unknown_model', `site ${site} has no model ${version}`);
   await promoteModel(c.env.DB, site, version);
-  return c.json({ version, status: 'serving' });
+  return c.json<ServingAnswer>({ version, status: 'serving' });
 });
 
 /** One command back: the previously serving model serves again (the current one is retired). */
@@ -171,7 +172,7 @@ adminRoutes.post('/v1/admin/sites/:site/models/rollback', async (c) => {
   const previous = await previousServingModel(c.env.DB, site);
   if (!previous) throw new HttpError(409, 'nothing_to_roll_back', `site ${site} has no earlier serving model to return to`);
   await promoteModel(c.env.DB, site, previous);
-  return c.json({ version: previous, status: 'serving' });
+  return c.json<ServingAnswer>({ version: previous, status: 'serving' });
 });
 
 function roundParam(c: AppContext, roundSeconds: number): number {

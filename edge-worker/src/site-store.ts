@@ -5,26 +5,10 @@
 import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import type { Candidate, Creative, Product, SiteSettings, Template } from '../../protocol/wire.ts';
+import type { SiteAnswer } from '../../protocol/admin-answers.ts';
 
-export interface SiteRow {
-  id: string;
-  name: string;
-  allowedOrigins: string[];
-  minCohort: number;
-  roundSeconds: number;
-  explorationFloor: number;
-  frequencyCapPerDay: number;
-  excludedCategories: string[];
-  configRefreshSeconds: number;
-  epsilonBudget: number;
-  noiseMultiplier: number;
-  attributionDays: number;
-  headClip: number;
-  currency: string;
-  budgetPeriodDays: number;
-  tokensPerAddress: number;
-  roundShards: number;
-}
+/** A site's settings as stored, defaults filled in: what the admin API answers (protocol/admin-answers.ts). */
+export type SiteRow = SiteAnswer;
 
 export async function getSite(db: D1Database, site: string): Promise<SiteRow | null> {
   const row = await db

@@ -3,8 +3,8 @@
  * error bodies into messages a merchant can act on.
  */
 import * as v from 'valibot';
-import { LedgerSchema, RoundAnswerSchema } from '../../protocol/admin-answers.ts';
-import type { Ledger, RoundAnswer } from '../../protocol/admin-answers.ts';
+import { LedgerSchema, ModelUploadAnswerSchema, RoundAnswerSchema, ServingAnswerSchema, SiteAnswerSchema, UpsertAnswerSchema } from '../../protocol/admin-answers.ts';
+import type { Ledger, ModelUploadAnswer, RoundAnswer, ServingAnswer, SiteAnswer, UpsertAnswer } from '../../protocol/admin-answers.ts';
 import type { ModelJson } from '../../protocol/model-artifact.ts';
 import type { Creative, Product, SiteConfig, SiteSettings, Template } from '../../protocol/wire.ts';
 
@@ -76,29 +76,29 @@ export class EdgeAdminClient {
     return `/v1/admin/sites/${this.site}${rest}`;
   }
 
-  putSite(settings: Partial<SiteSettings> & Pick<SiteSettings, 'name' | 'allowedOrigins'>) {
-    return this.call('PUT', this.admin(), settings);
+  /** Every answer is parsed with its schema in protocol/admin-answers.ts: an edge that drifted fails here, loudly. */
+  async putSite(settings: Partial<SiteSettings> & Pick<SiteSettings, 'name' | 'allowedOrigins'>): Promise<SiteAnswer> {
+    return v.parse(SiteAnswerSchema, await this.call<unknown>('PUT', this.admin(), settings));
   }
-  putProducts(products: Product[]) {
-    return this.call('PUT', this.admin('/products'), { products });
+  async putProducts(products: Product[]): Promise<UpsertAnswer> {
+    return v.parse(UpsertAnswerSchema, await this.call<unknown>('PUT', this.admin('/products'), { products }));
   }
-  putTemplates(templates: Template[]) {
-    return this.call('PUT', this.admin('/templates'), { templates });
+  async putTemplates(templates: Template[]): Promise<UpsertAnswer> {
+    return v.parse(UpsertAnswerSchema, await this.call<unknown>('PUT', this.admin('/templates'), { templates }));
   }
-  putCreatives(creatives: Creative[]) {
-    return this.call('PUT', this.admin('/creatives'), { creatives });
+  async putCreatives(creatives: Creative[]): Promise<UpsertAnswer> {
+    return v.parse(UpsertAnswerSchema, await this.call<unknown>('PUT', this.admin('/creatives'), { creatives }));
   }
-  uploadModel(model: ModelJson, weights: Uint8Array) {
-    return this.call<{ version: string; created: boolean }>('POST', this.admin('/models'), { model, weights: Buffer.from(weights).toString('base64') });
+  async uploadModel(model: ModelJson, weights: Uint8Array): Promise<ModelUploadAnswer> {
+    return v.parse(ModelUploadAnswerSchema, await this.call<unknown>('POST', this.admin('/models'), { model, weights: Buffer.from(weights).toString('base64') }));
   }
-  promote(version: string) {
-    return this.call<{ version: string }>('POST', this.admin(`/models/${version}/promote`));
+  async promote(version: string): Promise<ServingAnswer> {
+    return v.parse(ServingAnswerSchema, await this.call<unknown>('POST', this.admin(`/models/${version}/promote`)));
   }
   config() {
     return this.call<SiteConfig>('GET', `/v1/sites/${this.site}/config`, undefined, false);
   }
-  /** A round's status; reading a releasable round releases it (and spends privacy budget). */
-  /** Where a round stands (never releases it). */
+  /** Where a round stands (never counts or releases it). */
   async round(round: number | 'current'): Promise<RoundAnswer> {
     return v.parse(RoundAnswerSchema, await this.call<unknown>('GET', this.admin(`/rounds/${round}`)));
   }
@@ -109,8 +109,8 @@ export class EdgeAdminClient {
   async privacy(): Promise<Ledger> {
     return v.parse(LedgerSchema, await this.call<unknown>('GET', this.admin('/privacy')));
   }
-  rollback() {
-    return this.call<{ version: string }>('POST', this.admin('/models/rollback'));
+  async rollback(): Promise<ServingAnswer> {
+    return v.parse(ServingAnswerSchema, await this.call<unknown>('POST', this.admin('/models/rollback')));
   }
   /** A model's artifacts (public, immutable). */
   async modelFiles(version: string): Promise<{ model: ModelJson; weights: Uint8Array }> {
