@@ -446,6 +446,14 @@ const BROWSER_FIGURES = [
 
 async function main(): Promise<void> {
   if (!existsSync(path.join(root, 'dist/edge-assets/v1/vitrine.js'))) throw new Error('run npm run build first');
+  if (process.argv.includes('--only=ingest')) {
+    // `npm run bench -- --only=ingest`: the ingestion figures alone, written over the last full run's.
+    Object.assign(results, JSON.parse(readFileSync(path.join(root, 'bench/results.json'), 'utf8')) as Record<string, unknown>);
+    await withLocalStack(ingestBench);
+    writeFileSync(path.join(root, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    for (const k of Object.keys(results).filter((k) => /ingest|noop|round_do|token_issue/.test(k))) console.log(`| ${k} | ${results[k] ?? 'n/a'} |`);
+    return;
+  }
   sizes();
   scaleFigures();
   if (!existsSync(CHROMIUM)) {

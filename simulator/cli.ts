@@ -1,6 +1,6 @@
 /**
  * `npm run simulate -- [--shoppers N] [--rounds R] [--epsilon E|none] [--seed S] [--categories C]
- * [--products P] [--decisions D] [--min-cohort K] [--drift F] [--head-clip C] [--carry C] [--tower-rate R] [--world NAME] [--port PORT] [--chart FILE] [--json]`
+ * [--products P] [--decisions D] [--min-cohort K] [--drift F] [--head-clip C] [--carry C] [--tower-rate R] [--world NAME] [--promote gate|always] [--port PORT] [--chart FILE] [--json]`
  *
  * Runs the storefront simulation (simulation.ts) and prints each round's figures, or with --json
  * one object whose `summary` holds ctr_vs_random, ctr_vs_oracle and epsilon (spent). Writes the
@@ -32,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
         carry: { type: 'string' },
         'tower-rate': { type: 'string' },
         world: { type: 'string' },
+        promote: { type: 'string' },
         port: { type: 'string' },
         chart: { type: 'string', default: 'dist/simulation/ctr-by-round.svg' },
         json: { type: 'boolean', default: false },
@@ -58,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
     carry: number(values.carry, d.carry),
     towerRate: number(values['tower-rate'], d.towerRate),
     world: values.world ?? d.world,
+    promote: (values.promote ?? d.promote) as SimulationOptions['promote'],
     port: number(values.port, d.port),
   };
   const problem = invalidOptions(options);

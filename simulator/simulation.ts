@@ -25,7 +25,7 @@ import { SiteSettingsSchema } from '../protocol/wire.ts';
 import type { Candidate } from '../protocol/wire.ts';
 import { trainBootstrapModel } from '../model-training/src/bootstrap-model.ts';
 import { EdgeAdminClient } from '../model-training/src/edge-admin-client.ts';
-import { DEFAULT_ROUND_FIT, fitFromRounds, fitOptionsProblem, publishCandidate, pulledOpe, pullRounds, trainerPaths } from '../model-training/src/round-training.ts';
+import { DEFAULT_ROUND_FIT, fitFromRounds, fitOptionsProblem, promoteIfBetter, publishCandidate, pulledOpe, pullRounds, trainerPaths } from '../model-training/src/round-training.ts';
 import { liftOver } from '../model-training/src/off-policy-estimate.ts';
 import type { Lift } from '../model-training/src/off-policy-estimate.ts';
 import { seededRandom } from '../model-training/src/seeded-random.ts';
@@ -65,11 +65,18 @@ export interface SimulationOptions {
   towerRate: number;
   /** What shoppers really respond to (worlds.ts); the engine and trainer never see it. */
   world: string;
+  /**
+   * How a fitted candidate comes to serve: `gate`, the merchant's `vitrine-train promote --auto`
+   * (published as a candidate, evaluated off-policy by the devices of the next round, promoted
+   * only when the gate finds it better); `always`, every fit serves at once (the upper bound of
+   * what promotion can give, with none of its protection).
+   */
+  promote: 'gate' | 'always';
   port: number;
   log: (line: string) => void;
 }
 
-export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'log'> = { shoppers: 1000, rounds: 10, epsilon: 8, seed: 1, categories: 8, products: 6, decisions: 2, minCohort: 50, drift: 0.1, headClip: null, carry: DEFAULT_ROUND_FIT.carry, towerRate: DEFAULT_ROUND_FIT.towerRate, world: 'today', port: 8821 };
+export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'log'> = { shoppers: 1000, rounds: 10, epsilon: 8, seed: 1, categories: 8, products: 6, decisions: 2, minCohort: 50, drift: 0.1, headClip: null, carry: DEFAULT_ROUND_FIT.carry, towerRate: DEFAULT_ROUND_FIT.towerRate, world: 'today', promote: 'gate', port: 8821 };
 
 /** Why the configuration makes no sense, or null. */
 export function invalidOptions(o: Omit<SimulationOptions, 'log'>): string | null {
@@ -84,6 +91,7 @@ export function invalidOptions(o: Omit<SimulationOptions, 'log'>): string | null
     whole('min-cohort', o.minCohort, 2, 1_000_000) ??
     whole('port', o.port, 1024, 65535) ??
     (WORLDS[o.world] ? null : `--world ${o.world} is not a world; the worlds are ${Object.keys(WORLDS).join(', ')}`) ??
+    (o.promote === 'gate' || o.promote === 'always' ? null : `--promote is gate or always (got ${String(o.promote)})`) ??
     (o.minCohort > o.shoppers ? `--min-cohort ${o.minCohort} is above the population (${o.shoppers} shoppers): no round could ever be released` : null) ??
     (o.epsilon === null ? null : siteSettingProblem('epsilonBudget', o.epsilon, `--epsilon ${o.epsilon} (or none)`)) ??
     (!(o.drift >= 0 && o.drift <= 1) ? `--drift must be from 0 to 1 (got ${o.drift})` : null) ??
@@ -316,11 +324,16 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         if (pulled.budgetExhausted) training = `budget: ${pulled.budgetExhausted}`;
         else if (!pulled.released.includes(round)) training = `kept the model: round ${round} was not released (${pulled.belowCohort.includes(round) ? `below K = ${o.minCohort}` : 'no reports'})`;
         else {
+          // The merchant's gate first: candidates published after earlier rounds, judged on this
+          // round's off-policy sums (the devices scored them beside the serving model).
+          const gate = o.promote === 'gate' ? await promoteIfBetter(client, paths) : null;
+          const verdicts = gate ? gate.evaluations.map((e) => `${e.candidate.slice(0, 6)} ${e.verdict}`).join(', ') || 'no candidate scored' : '';
           const fitted = await fitFromRounds(client, paths, SITE, { ...DEFAULT_ROUND_FIT, carry: o.carry, towerRate: o.towerRate });
           const { version } = await publishCandidate(client, paths);
-          await client.promote(version);
+          if (o.promote === 'always') await client.promote(version);
           await sleep(EDGE_SITE_CACHE_MS);
-          training = `fitted on rounds ${fitted.rounds.join(', ')} (~${Math.round(fitted.examples)} examples); towers ${fitted.towers.skipped ? 'kept' : 'stepped'}; serving ${version}`;
+          const fit = `fitted on rounds ${fitted.rounds.join(', ')} (~${Math.round(fitted.examples)} examples); towers ${fitted.towers.skipped ? 'kept' : 'stepped'}`;
+          training = o.promote === 'always' ? `${fit}; serving ${version}` : `gate: ${gate!.promoted ? `promoted ${gate!.promoted}` : 'kept the serving model'} (${verdicts}); ${fit}; candidate ${version}`;
         }
       } catch (e) {
         training = `kept the model: ${e instanceof Error ? e.message : String(e)}`;

@@ -23,7 +23,7 @@ describe('npm run simulate', () => {
     // The round was released (40 reports >= K = 20) and the ledger spent what one of its ten... here one round of four mechanisms.
     expect(r!.epsilon).toBeGreaterThan(0);
     expect(r!.epsilon).toBeLessThanOrEqual(8 * 1.0001);
-    expect(r!.training).toMatch(/^(fitted on rounds|kept the model: )/);
+    expect(r!.training).toMatch(/^(gate: (promoted|kept the serving model) .*; fitted on rounds|kept the model: )/);
     // The released round's view on the merchant's dashboard: the model that served, its rounds.
     expect(r!.dashboardLift).toMatchObject({ rounds: [expect.any(Number)] });
     expect(r!.dashboardLift!.model).toMatch(/^[0-9a-f]{16}$/);

@@ -17,6 +17,7 @@ describe('simulator configuration', () => {
     expect(invalidOptions({ ...DEFAULT_SIMULATION, epsilon: -1 })).toMatch(/--epsilon/);
     expect(invalidOptions({ ...DEFAULT_SIMULATION, categories: 2.5 })).toMatch(/--categories/);
     expect(invalidOptions({ ...DEFAULT_SIMULATION, epsilon: null })).toBeNull();
+    expect(invalidOptions({ ...DEFAULT_SIMULATION, promote: 'sometimes' as 'gate' })).toMatch(/--promote is gate or always/);
     expect(invalidOptions({ ...DEFAULT_SIMULATION, headClip: 0 })).toMatch(/--head-clip/);
     expect(invalidOptions({ ...DEFAULT_SIMULATION, headClip: 300 })).toBeNull();
     expect(invalidOptions({ ...DEFAULT_SIMULATION, carry: 0 })).toMatch(/--carry/);
