@@ -10,6 +10,7 @@ import { bootstrapSiteModel } from './bootstrap-model.ts';
 import { EdgeAdminClient, EdgeError } from './edge-admin-client.ts';
 import { NotEnoughSignal } from './round-statistics.ts';
 import { DEFAULT_ROUND_FIT, evaluatePulled, fitFromRounds, fitOptionsProblem, promoteIfBetter, publishCandidate, pullRounds, trainerPaths } from './round-training.ts';
+import { COUNT_MECHANISMS } from '../../protocol/privacy.ts';
 
 const USAGE = `usage: vitrine-train <command> [options]
 
@@ -30,7 +31,7 @@ commands:
                     (the difference's anytime-valid lower bound above zero), if there is one
                     (exit code 4 when none qualifies)
   rollback          serve the previous serving model again
-  ledger            the site's privacy ledger: epsilon spent this period, the budget and when it renews, released rounds
+  ledger            the site's privacy ledger: epsilon spent this period, the budget and when it renews, counted and released rounds
   offline           train the model from a logged bandit feedback file and estimate the learned
                     policy off-policy (IPS, SNIPS, DR with 95% intervals) on its later part;
                     --logs FILE --items FILE --format obd [--check-logs FILE] [--train-share S]
@@ -124,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
         r,
         [
           `released and saved: ${r.released.length ? r.released.join(', ') : 'none'}`,
-          `below the minimum cohort (kept back by the edge): ${r.belowCohort.length ? r.belowCohort.join(', ') : 'none'}`,
+          `counted below the minimum cohort (kept back by the edge; each cost its noised count): ${r.belowCohort.length ? r.belowCohort.join(', ') : 'none'}`,
           `pulled before: ${r.alreadyPulled.length}`,
           ...(r.budgetExhausted ? [`stopped: ${r.budgetExhausted}`] : []),
         ].join('\n'),
@@ -182,11 +183,13 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'ledger': {
       const r = await client.privacy();
-      const inPeriod = r.rounds.filter((x) => x.period === r.period.index).length;
+      const inPeriod = r.rounds.filter((x) => x.period === r.period.index);
+      // A round is charged its noised count when counted, and its sums when released (PRIVACY.md).
+      const released = inPeriod.filter((x) => x.mechanisms > COUNT_MECHANISMS + 1e-9).length;
       print(
         r,
-        `site ${r.site}: epsilon ${r.epsilon.toFixed(2)} of ${r.budget} spent (delta ${r.delta}) in this ${r.periodDays}-day period over ${inPeriod} released rounds; ` +
-          `the budget renews at ${r.period.renewsAt}; all ${r.rounds.length} released rounds together: epsilon ${r.epsilonAllPeriods.toFixed(2)}`,
+        `site ${r.site}: epsilon ${r.epsilon.toFixed(2)} of ${r.budget} spent (delta ${r.delta}) in this ${r.periodDays}-day period over ${released} released rounds and ${inPeriod.length - released} counted below K; ` +
+          `the budget renews at ${r.period.renewsAt}; all ${r.rounds.length} charged rounds together: epsilon ${r.epsilonAllPeriods.toFixed(2)}`,
       );
       return 0;
     }
