@@ -67,6 +67,15 @@ export const SiteSettingsSchema = v.strictObject({
    * apply from the next round on.
    */
   headClip: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(100_000)), DEFAULT_PRIVACY.headClip),
+  /**
+   * L2 bound of one device's off-policy sums per round, all evaluated models together
+   * (PRIVACY.md). A shown decision adds about 1 to three of each model's five sums; a site whose
+   * shoppers see a few ads per round can set a bound near what its devices send (choose it from
+   * synthetic devices, not real reports), and its off-policy estimates carry that much less
+   * noise, which is what lets the promotion gate decide at a small shop's scale. Changes apply
+   * from the next round on.
+   */
+  opeClip: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(100_000)), DEFAULT_PRIVACY.opeClip),
 });
 export type SiteSettings = v.InferOutput<typeof SiteSettingsSchema>;
 

@@ -182,6 +182,7 @@ export interface SimulationResult {
     delta: number;
     noise_multiplier: number;
     head_clip: number;
+    ope_clip: number;
     last_round_ctr: number;
   };
 }
@@ -241,8 +242,10 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   try {
     const client = new EdgeAdminClient(edge.url, SITE, TOKEN);
     let headClip = o.headClip ?? DEFAULT_PRIVACY.headClip;
+    let opeClip = DEFAULT_PRIVACY.opeClip;
     const settings = (roundSeconds: number, minCohort: number) => ({
       headClip,
+      opeClip,
       name: 'Simulated storefront',
       allowedOrigins: [],
       minCohort,
@@ -280,17 +283,25 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     // bound is chosen from synthetic devices, so choosing it costs no shopper any privacy.
     const timing = Date.now();
     const norms: number[] = [];
-    await visitAll(sample, devices, { site: CALIBRATION_SITE, o, catalog, candidates: (await calibration.config()).candidates, sums: emptySums(), edgeUrl: edge.url, ago: 0, norms, world, frozen, round: 0 });
+    const opeNorms: number[] = [];
+    await visitAll(sample, devices, { site: CALIBRATION_SITE, o, catalog, candidates: (await calibration.config()).candidates, sums: emptySums(), edgeUrl: edge.url, ago: 0, norms, opeNorms, world, frozen, round: 0 });
     let perShopperMs = (Date.now() - timing) / sample.length;
     norms.sort((a, b) => a - b);
     const p90 = norms[Math.floor(0.9 * (norms.length - 1))] ?? DEFAULT_PRIVACY.headClip;
     headClip = o.headClip ?? Math.ceil(p90);
+    // The off-policy bound the same way, with room for the candidates the gate will have the
+    // devices score beside the serving model and uniform random (the calibration site has none):
+    // twice the 90th percentile.
+    opeNorms.sort((a, b) => a - b);
+    const opeP90 = opeNorms[Math.floor(0.9 * (opeNorms.length - 1))] ?? DEFAULT_PRIVACY.opeClip / 2;
+    opeClip = Math.min(DEFAULT_PRIVACY.opeClip, Math.max(1, Math.ceil(2 * opeP90)));
     let roundSeconds = roundLength(o.shoppers, perShopperMs, 1.1);
     await client.putSite(settings(roundSeconds, o.minCohort));
     await sleep(EDGE_SITE_CACHE_MS);
     o.log(
       `devices: ${perShopperMs.toFixed(1)} ms per shopper's visit (${CONCURRENT_VISITS} at once); rounds of ${roundSeconds} s; ` +
-        `head norms median ${(norms[Math.floor(norms.length / 2)] ?? 0).toFixed(0)}, p90 ${p90.toFixed(0)}: head bound ${headClip}${o.headClip === null ? '' : ' (asked for)'}`,
+        `head norms median ${(norms[Math.floor(norms.length / 2)] ?? 0).toFixed(0)}, p90 ${p90.toFixed(0)}: head bound ${headClip}${o.headClip === null ? '' : ' (asked for)'}; ` +
+        `off-policy norms median ${(opeNorms[Math.floor(opeNorms.length / 2)] ?? 0).toFixed(1)}, p90 ${opeP90.toFixed(1)}: off-policy bound ${opeClip}`,
     );
 
     const shoppers = Array.from({ length: o.shoppers }, (_, i) => simulatedShopper(i, catalog, o.seed));
@@ -398,6 +409,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         delta: 1e-6,
         noise_multiplier: noiseMultiplier,
         head_clip: headClip,
+        ope_clip: opeClip,
         last_round_ctr: last.ctr,
       },
     };
@@ -433,6 +445,8 @@ interface RoundContext {
   ago: number;
   /** Head norms of the reports, when asked for (the timing devices). */
   norms?: number[];
+  /** Off-policy norms of the reports (all models together), when asked for (the timing devices). */
+  opeNorms?: number[];
   world: World;
   /** The first model, never retrained: its policy is scored in every situation the engine decides in. */
   frozen: ScoringModel;
@@ -514,6 +528,7 @@ async function visitWith(engine: DeviceEngine, simulated: SimulatedShopper, popu
   const prepared = await engine.prepareReport();
   if (prepared) {
     if (round.norms && prepared.report.head) round.norms.push(l2Norm(prepared.report.head.stats));
+    if (round.opeNorms && prepared.report.ope) round.opeNorms.push(l2Norm(prepared.report.ope.flatMap((e) => e.sums)));
     const { status: code, body } = await postReport(prepared.url, prepared.report);
     await engine.reportAnswered(prepared.reportId, code, body);
   }

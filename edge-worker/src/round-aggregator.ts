@@ -194,6 +194,7 @@ export class RoundAggregator extends DurableObject<Env> {
     const known = await this.fixTerms(terms);
     if (known.closed || Date.now() >= known.deadline) return { duplicate: false, closed: true, ...NOTHING };
     const roundHeadClip = known.privacy.headClip;
+    const roundOpeClip = known.privacy.opeClip;
     return this.ctx.storage.transactionSync((): AddOutcome => {
       const seen = this.ctx.storage.sql.exec('SELECT 1 FROM reports WHERE id = ?', report.reportId).toArray();
       if (seen.length > 0) return { duplicate: true, closed: false, ...NOTHING };
@@ -223,7 +224,7 @@ export class RoundAggregator extends DurableObject<Env> {
         // The route checked the head against the site's bound now; the release's noise is for
         // the bound the round began under, so a part above that one would be under-noised.
         head: parts.head ? (l2Norm(parts.head) <= roundHeadClip * (1 + 1e-9) ? this.addHead(parts.model, parts.head) : 'ignored_over_round_bound') : offered(report.head),
-        ope: parts.ope ? this.addOpe(parts.model, parts.ope) : offered(report.ope),
+        ope: parts.ope ? (l2Norm(parts.ope.flatMap((e) => e.sums)) <= roundOpeClip * (1 + 1e-9) ? this.addOpe(parts.model, parts.ope) : 'ignored_over_round_bound') : offered(report.ope),
         towers: parts.towers ? this.addTowers(parts.model, parts.towers) : offered(report.towers),
       };
     });

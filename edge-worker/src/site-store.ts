@@ -14,7 +14,7 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
   const row = await db
     .prepare(
       `SELECT id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, frequency_cap_per_day,
-              excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier, attribution_days, head_clip, currency, budget_period_days, tokens_per_address, round_shards
+              excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier, attribution_days, head_clip, currency, budget_period_days, tokens_per_address, round_shards, ope_clip
        FROM sites WHERE id = ?`,
     )
     .bind(site)
@@ -36,6 +36,7 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
       budget_period_days: number;
       tokens_per_address: number;
       round_shards: number;
+      ope_clip: number;
     }>();
   if (!row) return null;
   return {
@@ -56,6 +57,7 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
     budgetPeriodDays: row.budget_period_days,
     tokensPerAddress: row.tokens_per_address,
     roundShards: row.round_shards,
+    opeClip: row.ope_clip,
   };
 }
 
@@ -63,11 +65,11 @@ export async function upsertSite(db: D1Database, site: string, s: SiteSettings):
   await db
     .prepare(
       `INSERT INTO sites (id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, updated_at,
-                          frequency_cap_per_day, excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier, attribution_days, head_clip, currency, budget_period_days, tokens_per_address, round_shards)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                          frequency_cap_per_day, excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier, attribution_days, head_clip, currency, budget_period_days, tokens_per_address, round_shards, ope_clip)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
        ON CONFLICT (id) DO UPDATE SET name = ?2, allowed_origins = ?3, min_cohort = ?4, round_seconds = ?5,
          exploration_floor = ?6, updated_at = ?7, frequency_cap_per_day = ?8, excluded_categories = ?9,
-         config_refresh_seconds = ?10, epsilon_budget = ?11, noise_multiplier = ?12, attribution_days = ?13, head_clip = ?14, currency = ?15, budget_period_days = ?16, tokens_per_address = ?17, round_shards = ?18`,
+         config_refresh_seconds = ?10, epsilon_budget = ?11, noise_multiplier = ?12, attribution_days = ?13, head_clip = ?14, currency = ?15, budget_period_days = ?16, tokens_per_address = ?17, round_shards = ?18, ope_clip = ?19`,
     )
     .bind(
       site,
@@ -88,6 +90,7 @@ export async function upsertSite(db: D1Database, site: string, s: SiteSettings):
       s.budgetPeriodDays,
       s.tokensPerAddress,
       s.roundShards,
+      s.opeClip,
     )
     .run();
 }
@@ -219,7 +222,7 @@ export async function listCreativeIds(db: D1Database, site: string): Promise<str
 
 /** The privacy terms a site's reports are clipped to and its releases noised with. */
 export function sitePrivacy(site: SiteRow): PrivacyTerms {
-  return { ...DEFAULT_PRIVACY, noiseMultiplier: site.noiseMultiplier, headClip: site.headClip };
+  return { ...DEFAULT_PRIVACY, noiseMultiplier: site.noiseMultiplier, headClip: site.headClip, opeClip: site.opeClip };
 }
 
 /** The site's products and creatives as the merchant uploaded them (the dashboard's catalog view). */

@@ -169,6 +169,26 @@ describe('a site\'s own head bound', () => {
   });
 });
 
+describe("a site's own off-policy bound", () => {
+  it('reaches the devices in the config and bounds what the route accepts; outside 1-100,000 it is refused', async () => {
+    await expectOk(admin('/v1/admin/sites/tightclip', 'PUT', { name: 'Tight', allowedOrigins: [SHOP_ORIGIN], headClip: 300, opeClip: 6 }, TIGHT_TOKEN));
+    await new Promise((r) => setTimeout(r, 5100)); // the public route keeps a site row 5 s (the test above read this one)
+    const config = (await (await edge('/v1/sites/tightclip/config')).json()) as { privacy: { opeClip: number }; model: { version: string } };
+    expect(config.privacy.opeClip).toBe(6);
+    const serving = config.model.version; // promoted by the head bound's test above
+    const withOpe = (sums: number[]) => ({ ...report(0), round: undefined, modelVersion: serving, ope: [{ modelVersion: serving, sums }] });
+    const round = await currentRoundId('tightclip');
+    // Norm 8.8: over 6 (and inside the default 50: the site's bound is the one applied); norm 3.2: inside.
+    const over = await postReport('tightclip', { ...withOpe([5, 1, 5, 1, 5]), round });
+    expect(over.status).toBe(422);
+    expect(await over.json()).toMatchObject({ error: 'over_clip', detail: expect.stringContaining('ope') });
+    expect(await (await postReport('tightclip', { ...withOpe([2, 1, 2, 0, 1]), round })).json()).toMatchObject({ accepted: true, ope: 'counted' });
+    const refused = await admin('/v1/admin/sites/tightclip', 'PUT', { name: 'Tight', allowedOrigins: [SHOP_ORIGIN], opeClip: 0 }, TIGHT_TOKEN);
+    expect(refused.status).toBe(422);
+    expect(JSON.stringify(await refused.json())).toContain('opeClip');
+  }, 15_000);
+});
+
 describe('head statistics in reports', () => {
   beforeAll(() => seedDemoSite());
 

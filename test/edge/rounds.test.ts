@@ -87,6 +87,22 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
     expect((await exactRound(900011)).head!.reports).toBe(2);
   });
 
+  it('keeps the off-policy bound the round began under: sums over it, sent after the site raised its bound, are ignored', async () => {
+    const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900012'));
+    const tight = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 2, privacy: { ...DEFAULT_PRIVACY, opeClip: 5 } };
+    const raised = { ...tight, privacy: { ...DEFAULT_PRIVACY, opeClip: 50 } };
+    const ope = (sums: number[]) => ({ model: 'aaaaaaaaaaaaaaaa', head: null, ope: [{ modelVersion: 'aaaaaaaaaaaaaaaa', sums }], towers: null });
+    const withOpe = (sums: number[]): Report => ({ ...report(900012), modelVersion: 'aaaaaaaaaaaaaaaa', ope: [{ modelVersion: 'aaaaaaaaaaaaaaaa', sums }] });
+    const small = [2, 1, 2, 1, 2]; // norm 3.7
+    const large = [20, 10, 20, 10, 20]; // norm 37: within the raised bound, over the round's
+    const outcomes = await inRound(stub, async (round) => [
+      await round.addReport(withOpe(small), tight, ope(small), crypto.randomUUID()),
+      await round.addReport(withOpe(large), raised, ope(large), crypto.randomUUID()),
+    ]);
+    expect(outcomes.map((o) => o.ope)).toEqual(['counted', 'ignored_over_round_bound']);
+    expect((await exactRound(900012)).ope).toEqual({ aaaaaaaaaaaaaaaa: small });
+  });
+
   it('closes at the deadline: later reports are refused; at K contributors the sums are released noised, once', async () => {
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900001'));
     const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 3, privacy: DEFAULT_PRIVACY };

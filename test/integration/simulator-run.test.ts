@@ -39,6 +39,9 @@ describe('npm run simulate', () => {
     // (unit-scaled towers), so near 7-11, below the default of 40 made for ten decisions.
     expect(result.summary.head_clip).toBeGreaterThanOrEqual(3);
     expect(result.summary.head_clip).toBeLessThan(DEFAULT_PRIVACY.headClip);
+    // The off-policy bound, chosen from the timing devices too: at most the default.
+    expect(result.summary.ope_clip).toBeGreaterThanOrEqual(1);
+    expect(result.summary.ope_clip).toBeLessThanOrEqual(DEFAULT_PRIVACY.opeClip);
     expect(lines.some((l) => /^devices: [\d.]+ ms per shopper's visit .* head bound \d+$/.test(l))).toBe(true);
     expect(lines.some((l) => l.startsWith('round 1:'))).toBe(true);
   }, 300_000);
