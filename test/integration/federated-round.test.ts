@@ -182,7 +182,9 @@ describe('federated rounds, end to end', () => {
     // The towers' step: taken or skipped (here the devices' shoppers follow the click model the
     // bootstrap model was trained on, so their gradients mostly disagree and the noise usually
     // wins); either way the candidate's towers are exactly what the summary says.
-    expect(fitted.towers).toMatchObject({ rounds: [round], reports: DEVICES });
+    // Its device count is the release's noised one (the count vector, sd 0.4 here).
+    expect(fitted.towers.rounds).toEqual([round]);
+    expect(Math.abs(fitted.towers.reports - DEVICES)).toBeLessThanOrEqual(3);
     const base = await client.modelFiles(served);
     const baseTowers = new Float32Array(base.weights.slice().buffer, 0, towerParameterCount(base.model.topology));
     const candidateTowers = new Float32Array(readFileSync(path.join(paths.candidates, fitted.version, 'weights.bin')).buffer.slice(0), 0, baseTowers.length);
