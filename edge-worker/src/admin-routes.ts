@@ -13,13 +13,13 @@ import { enforceRateLimit } from './client-key.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { getModel, insertModel, listModels, previousServingModel, promoteModel, reportModels } from './model-store.ts';
-import type { ReleaseShape, RoundTerms } from './round-aggregator.ts';
+import type { ReleaseShape } from './round-aggregator.ts';
 import { COUNT_MECHANISMS, headStatsLength } from '../../protocol/privacy.ts';
 import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import { expectNoBody, readJson } from './request-body.ts';
-import { currentRound, roundAggregator } from './rounds.ts';
+import { currentRound, roundAggregator, roundTerms } from './rounds.ts';
 import { currentPeriod, ledgerRows, looserWithinPeriod, periodBounds, PRIVACY_DELTA, recordContributors, reserveRelease, spent } from './privacy-ledger.ts';
-import { getSite, listCatalog, listCreativeIds, listTemplates, missingReferences, sitePrivacy, upsertCreatives, upsertProducts, upsertSite, upsertTemplates } from './site-store.ts';
+import { getSite, listCatalog, listCreativeIds, listTemplates, missingReferences, upsertCreatives, upsertProducts, upsertSite, upsertTemplates } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
 
 type AppContext = Context<{ Bindings: Env }>;
@@ -84,7 +84,7 @@ adminRoutes.get('/v1/admin/sites/:site/rounds', async (c) => {
   const ids = Array.from({ length: Math.min(last, current) }, (_, i) => current - 1 - i);
   const rounds = await Promise.all(
     ids.map(async (round) => {
-      const status = await roundAggregator(c.env.ROUNDS, settings.id, round).status(fallbackTerms(settings, round));
+      const status = await roundAggregator(c.env.ROUNDS, settings.id, round).status(roundTerms(settings, round));
       return { round, ...status };
     }),
   );
@@ -190,7 +190,7 @@ function roundParam(c: AppContext, roundSeconds: number): number {
 adminRoutes.get('/v1/admin/sites/:site/rounds/:round', async (c) => {
   const settings = await existingSiteRow(c);
   const round = roundParam(c, settings.roundSeconds);
-  const status = await roundAggregator(c.env.ROUNDS, settings.id, round).status(fallbackTerms(settings, round));
+  const status = await roundAggregator(c.env.ROUNDS, settings.id, round).status(roundTerms(settings, round));
   return c.json<RoundAnswer>({ site: settings.id, round, ...status });
 });
 
@@ -208,7 +208,7 @@ adminRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
   const round = roundParam(c, settings.roundSeconds);
   await expectNoBody(c.req.raw);
   const aggregator = roundAggregator(c.env.ROUNDS, site, round);
-  const fallback = fallbackTerms(settings, round);
+  const fallback = roundTerms(settings, round);
   let status = await aggregator.status(fallback);
   if (status.status === 'open') throw new HttpError(409, 'round_open', `round ${round} is still open (it closes at ${new Date(status.deadline).toISOString()})`);
   // With a serving model every part is released (zeros plus noise where none was sent) and charged.
@@ -229,10 +229,6 @@ adminRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
   return c.json<RoundAnswer>({ site, round, contributors: status.contributors, minCohort: status.minCohort, deadline: status.deadline, status: 'released', release });
 });
 
-/** The terms of a round no request ever reached: its deadline from the clock, the site's K and privacy now. */
-function fallbackTerms(settings: SiteRow, round: number): RoundTerms {
-  return { deadline: (round + 1) * settings.roundSeconds * 1000, minCohort: settings.minCohort, privacy: sitePrivacy(settings) };
-}
 
 /**
  * The site's privacy ledger: the budget period now, what it has spent and when it renews, every

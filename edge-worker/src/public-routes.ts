@@ -22,7 +22,7 @@ import { dequantizeGradient } from '../../protocol/tower-gradient.ts';
 import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import { readJson } from './request-body.ts';
-import { currentRound, roundAggregator, roundShard, shardOf } from './rounds.ts';
+import { currentRound, roundAggregator, roundShard, roundTerms, shardOf } from './rounds.ts';
 import { getSite, listCandidates, listTemplates, sitePrivacy } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
 
@@ -244,9 +244,8 @@ function roundPlan(env: Env, site: SiteRow, round: number): Promise<IsolateRound
   let plan = isolateRounds.get(name);
   if (!plan) {
     if (isolateRounds.size > 1000) isolateRounds.clear();
-    const terms: RoundTerms = { deadline: (round + 1) * site.roundSeconds * 1000, minCohort: site.minCohort, privacy: sitePrivacy(site) };
     plan = roundAggregator(env.ROUNDS, site.id, round)
-      .roundPlan(site.roundShards, terms)
+      .roundPlan(site.roundShards, roundTerms(site, round))
       .then(async (p) => ({ shards: p.shards, terms: p.terms, verifier: await roundTokenVerifier(site.id, round, p.publicKey) }));
     // A failure (the object unreachable) is not kept: the next request asks again.
     plan.catch(() => isolateRounds.delete(name));

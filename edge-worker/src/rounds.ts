@@ -4,7 +4,9 @@
  * no time finer than the round. A round is held by `shards` Durable Objects (round-aggregator.ts).
  */
 import { fnv1a32 } from '../../protocol/hash.ts';
-import type { RoundAggregator } from './round-aggregator.ts';
+import type { RoundAggregator, RoundTerms } from './round-aggregator.ts';
+import { sitePrivacy } from './site-store.ts';
+import type { SiteRow } from './site-store.ts';
 
 export interface RoundInfo {
   id: number;
@@ -16,6 +18,15 @@ export function currentRound(now: number, roundSeconds: number): RoundInfo {
   const length = roundSeconds * 1000;
   const id = Math.floor(now / length);
   return { id, deadline: new Date((id + 1) * length).toISOString() };
+}
+
+/**
+ * The terms a site's settings give its round now: its deadline from the clock, the site's K and
+ * privacy. What the round's coordinator fixes at the round's first request, and what a round no
+ * request ever reached is read under.
+ */
+export function roundTerms(site: SiteRow, round: number): RoundTerms {
+  return { deadline: (round + 1) * site.roundSeconds * 1000, minCohort: site.minCohort, privacy: sitePrivacy(site) };
 }
 
 /**
