@@ -6,6 +6,7 @@
  */
 import puppeteer from 'puppeteer-core';
 import type { Browser, BrowserContext, Page } from 'puppeteer-core';
+import { until } from './browser-session.ts';
 import type { BrowserSession, ConsoleEntry, PageFunction } from './browser-session.ts';
 
 export const FIREFOX = '/usr/bin/firefox-esr';
@@ -35,7 +36,28 @@ export async function firefoxSession(browser: Browser): Promise<BrowserSession> 
   return {
     engine: 'firefox',
     async goto(url) {
-      await page().goto(url, { waitUntil: 'load' });
+      // Firefox over BiDi now and then never answers a navigation whose page has loaded (about
+      // 1% of navigations: microsoft/playwright#42183, puppeteer/puppeteer#13041; it cost a CI
+      // run here). So the navigation counts as done when the driver says so or when the page
+      // itself shows it: a document without the mark set on the one before, at the URL asked
+      // for, finished loading. The driver's answer, if it comes later, is dropped.
+      const p = page();
+      await p.evaluate(() => void ((window as unknown as { vitrineLeaving?: true }).vitrineLeaving = true)).catch(() => undefined);
+      const navigated = p.goto(url, { waitUntil: 'load', timeout: 0 }).then(() => undefined);
+      navigated.catch(() => undefined);
+      let settled = false;
+      const loaded = until(
+        () => p.evaluate(() => ({ leaving: 'vitrineLeaving' in window, url: location.href, ready: document.readyState })),
+        (s) => settled || (!s.leaving && s.url === new URL(url).href && s.ready === 'complete'),
+        `the page ${url} loaded`,
+        30_000,
+      );
+      try {
+        await Promise.race([navigated, loaded]);
+      } finally {
+        settled = true; // the poll stops at its next look
+        loaded.catch(() => undefined);
+      }
     },
     async click(selector, inner) {
       await page().click(inner ? `${selector} >>> ${inner}` : selector);
