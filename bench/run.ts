@@ -26,6 +26,9 @@
  *   page_blocking_ms_added                  total blocking time with the widget minus without it (its script blocked)
  *   page_heap_delta_mb                      the page's JS heap with the widget minus without it
  *   fit_seconds_10k / _100k                 summing N device reports, the round's noise and the trainer's fit (bench/scale.ts)
+ *   token_{blind,finalize}_ms_{library,bigint}  a device's two big-number steps of a report token (RSA blind signatures,
+ *                                           2048-bit key, Node): the library's sjcl arithmetic against the engine's BigInt
+ *                                           (widget/engine/report-token-blinding.ts), mean of 40
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -49,7 +52,9 @@ import { scaleRun } from './scale.ts';
 import type { BrowserSession } from '../test/browsers/browser-session.ts';
 import { FIREFOX, firefoxSession, launchFirefox } from '../test/browsers/firefox-session.ts';
 import { startXvfb, WEBKIT_DRIVER, webkitSession } from '../test/browsers/webkit-session.ts';
+import { RSABSSA } from '@cloudflare/blindrsa-ts';
 import { obtainReportToken } from '../widget/engine/report-token-client.ts';
+import { withNativeBigIntegers } from '../widget/engine/report-token-blinding.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -417,6 +422,33 @@ async function ingestInto(edge: string, shop: string, site: string, addressBase:
   return { rps: ingest.requests.average, p99: ingest.latency.p99, acceptedPerS: round(ingest['2xx'] / duration), tokenMs };
 }
 
+/** The device's Blind and Finalize of a report token, the library's against the engine's (both run the same RFC 9474 steps). */
+async function tokenBench(): Promise<void> {
+  const library = RSABSSA.SHA384.PSS.Deterministic();
+  const suites = { library, bigint: withNativeBigIntegers(library) };
+  const { publicKey, privateKey } = await RSABSSA.SHA384.generateKey({ modulusLength: 2048, publicExponent: Uint8Array.from([1, 0, 1]) });
+  const message = crypto.getRandomValues(new Uint8Array(98)); // a token input's length (RFC 9578)
+  for (const [name, suite] of Object.entries(suites)) {
+    let blind = 0;
+    let finalize = 0;
+    const runs = 40;
+    for (let i = 0; i < runs + 2; i++) {
+      const a = performance.now();
+      const { blindedMsg, inv } = await suite.blind(publicKey, message);
+      const b = performance.now();
+      const blindSig = await library.blindSign(privateKey, blindedMsg);
+      const c = performance.now();
+      await suite.finalize(publicKey, message, blindSig, inv);
+      const d = performance.now();
+      if (i < 2) continue; // warm-up
+      blind += b - a;
+      finalize += d - c;
+    }
+    results[`token_blind_ms_${name}`] = round(blind / runs);
+    results[`token_finalize_ms_${name}`] = round(finalize / runs);
+  }
+}
+
 /** What needs Chromium: recorded as null (not left out) when it is missing. */
 const BROWSER_FIGURES = [
   ...['record_event', 'profile_read', 'idb_record_event', 'idb_profile_read', 'idb_write_floor'].flatMap((f) => [`${f}_p50_ms`, `${f}_p95_ms`]),
@@ -446,6 +478,14 @@ const BROWSER_FIGURES = [
 
 async function main(): Promise<void> {
   if (!existsSync(path.join(root, 'dist/edge-assets/v1/vitrine.js'))) throw new Error('run npm run build first');
+  if (process.argv.includes('--only=token')) {
+    // `npm run bench -- --only=token`: the token figures alone, written over the last full run's.
+    Object.assign(results, JSON.parse(readFileSync(path.join(root, 'bench/results.json'), 'utf8')) as Record<string, unknown>);
+    await tokenBench();
+    writeFileSync(path.join(root, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    for (const k of Object.keys(results).filter((k) => /^token_(blind|finalize)/.test(k))) console.log(`| ${k} | ${results[k] ?? 'n/a'} |`);
+    return;
+  }
   if (process.argv.includes('--only=ingest')) {
     // `npm run bench -- --only=ingest`: the ingestion figures alone, written over the last full run's.
     Object.assign(results, JSON.parse(readFileSync(path.join(root, 'bench/results.json'), 'utf8')) as Record<string, unknown>);
@@ -456,6 +496,7 @@ async function main(): Promise<void> {
   }
   sizes();
   scaleFigures();
+  await tokenBench();
   if (!existsSync(CHROMIUM)) {
     console.error(`no ${CHROMIUM}: browser figures are recorded as null (sudo apt-get install -y chromium)`);
     for (const k of BROWSER_FIGURES) results[k] = null;

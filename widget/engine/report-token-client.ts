@@ -1,12 +1,14 @@
 /**
  * Obtaining a round's report token (protocol/report-token.ts): the round's public key, a blinded
  * request the edge signs, the signature unblinded into a token the edge has never seen. Costs
- * two requests and about 35 ms of big-number arithmetic, once per round, in the engine's worker
- * (the simulator and the tests call it too: one way to get a token).
+ * two requests and about a millisecond of big-number arithmetic (report-token-blinding.ts), once per
+ * round, in the engine's worker (the simulator and the tests call it too: one way to get a token).
  */
 import * as v from 'valibot';
 // Deep import: the package's index also loads the VOPRF token type (and a second big-number library).
 import * as publicVerif from '@cloudflare/privacypass-ts/lib/src/pub_verif_token.js';
+import type { BlindRSA } from '@cloudflare/blindrsa-ts';
+import { withNativeBigIntegers } from './report-token-blinding.ts';
 import { fromBase64Url, reportChallenge, toBase64Url, TokenKeyAnswerSchema, TokenResponseSchema } from '../../protocol/report-token.ts';
 
 const { BlindRSAMode, Client, TokenResponse } = publicVerif;
@@ -27,6 +29,9 @@ export async function obtainReportToken(edge: string, site: string, round: numbe
     const publicKey = fromBase64Url(key.publicKey);
     if (!publicKey || key.round !== round || key.site !== site) return { refused: 'token key: not the key of this round', retry: false };
     const client = new Client(BlindRSAMode.PSS);
+    // The client's suite (a private field in its types) blinds and finalizes in BigInt.
+    const held = client as unknown as { suite: BlindRSA | ReturnType<typeof withNativeBigIntegers> };
+    held.suite = withNativeBigIntegers(held.suite as BlindRSA);
     const request = await client.createTokenRequest(await reportChallenge(site, round), publicKey);
     const issued = await send(`${base}/tokens`, {
       method: 'POST',
