@@ -8,9 +8,9 @@
  */
 import { headStatsLength } from '../protocol/privacy.ts';
 import { addGaussianNoise, clipToNorm } from '../protocol/privacy.ts';
-import { isotropicPrior, posteriorUnderReleaseNoise } from '../model-training/src/bayesian-head.ts';
+import { covarianceFromEvidence, isotropicPrior, posteriorUnderReleaseNoise } from '../model-training/src/bayesian-head.ts';
 import { evaluateCandidates } from '../model-training/src/off-policy-estimate.ts';
-import { centeredOnPrior, poolHeads } from '../model-training/src/round-statistics.ts';
+import { centeredOnPrior, evidenceAboveNoise, poolHeads } from '../model-training/src/round-statistics.ts';
 import { towerStep } from '../model-training/src/round-training.ts';
 import { seededRandom } from '../model-training/src/seeded-random.ts';
 import { headStatistics } from '../widget/engine/report-outbox.ts';
@@ -67,6 +67,7 @@ export function scaleRun(reports: number, seed = 3): ScaleFigures {
   const pooled = poolHeads([{ round: 1, modelVersion: 'a'.repeat(16), reports, stats: release.head, noiseStd: z * 2000 }], 'a'.repeat(16));
   const prior = isotropicPrior(D, 1);
   posteriorUnderReleaseNoise(prior, centeredOnPrior(pooled, prior.mean), 0.05, pooled.noiseStd);
+  covarianceFromEvidence(prior, evidenceAboveNoise(pooled), 0.05, pooled.noiseStd);
   towerStep([{ round: 1, head: null, towers: { modelVersion: 'a'.repeat(16), reports, sums: release.towers }, noise: { headStd: z * 2000, towerStd: z * 0.25 } }], 'a'.repeat(16), TOWERS, 0.5);
   evaluateCandidates(
     [{ round: 1, loggingModel: 'a'.repeat(16), models: [{ modelVersion: 'a'.repeat(16), sums: release.ope[0]! }, { modelVersion: 'b'.repeat(16), sums: release.ope[1]! }], noiseStd: z * 50 }],

@@ -343,7 +343,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
           const { version } = await publishCandidate(client, paths);
           if (o.promote === 'always') await client.promote(version);
           await sleep(EDGE_SITE_CACHE_MS);
-          const fit = `fitted on rounds ${fitted.rounds.join(', ')} (~${Math.round(fitted.examples)} examples); towers ${fitted.towers.skipped ? 'kept' : 'stepped'}`;
+          const fit = `fitted on rounds ${fitted.rounds.join(', ')} (~${Math.round(fitted.examples)} examples, ${fitted.evidence.directions} of ${fitted.evidence.dim} directions above the noise); towers ${fitted.towers.skipped ? 'kept' : 'stepped'}`;
           training = o.promote === 'always' ? `${fit}; serving ${version}` : `gate: ${gate!.promoted ? `promoted ${gate!.promoted}` : 'kept the serving model'} (${verdicts}); ${fit}; candidate ${version}`;
         }
       } catch (e) {

@@ -6,6 +6,7 @@
  *   precision = prior_precision + S_pp / noise_var      mean = precision^-1 (prior_precision mean_0 + S_rp / noise_var)
  */
 import { spdInverse } from '../../protocol/linalg.ts';
+import type { Evidence } from './round-statistics.ts';
 
 export interface HeadPosterior {
   dim: number;
@@ -103,6 +104,23 @@ export function posteriorUnderReleaseNoise(prior: HeadPosterior, stats: Sufficie
     rhs[i] = x;
   }
   return fromPrecision(precision, rhs, d);
+}
+
+/**
+ * The posterior's width from the evidence alone: precision = prior_precision + the likelihood's
+ * precision in each direction the data rose above the release noise (round-statistics.ts
+ * evidenceAboveNoise), lambda^2 / (noiseVariance lambda + releaseStd^2) along a direction with
+ * eigenvalue lambda (posteriorUnderReleaseNoise's A M^-1 A, on A's own eigenbasis). Directions
+ * with no evidence keep the prior's width exactly: the width follows the data.
+ */
+export function covarianceFromEvidence(prior: HeadPosterior, evidence: readonly Evidence[], noiseVariance: number, releaseStd: number): Float64Array {
+  const d = prior.dim;
+  const precision = spdInverse(prior.covariance, d);
+  for (const { value, vector } of evidence) {
+    const weight = (value * value) / (noiseVariance * value + releaseStd * releaseStd);
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) precision[i * d + j]! += weight * vector[i]! * vector[j]!;
+  }
+  return spdInverse(precision, d);
 }
 
 /** The Gaussian with this precision whose mean solves precision x mean = rhs. */

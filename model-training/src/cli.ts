@@ -141,7 +141,7 @@ async function main(argv: string[]): Promise<number> {
       }
       const r = await fitFromRounds(client, paths, site, options);
       const towers = r.towers.skipped ? `towers kept: ${r.towers.skipped}` : `towers stepped (norm ${r.towers.stepNorm.toPrecision(3)}) with ${r.towers.reports} device gradients`;
-      print(r, `candidate ${r.version}: model ${r.base}'s last layer updated with rounds ${r.rounds.join(', ')} (~${Math.round(r.examples)} examples, noise sd ${Math.round(r.noiseStd)}); ${towers}; publish it with: vitrine-train publish`);
+      print(r, `candidate ${r.version}: model ${r.base}'s last layer updated with rounds ${r.rounds.join(', ')} (~${Math.round(r.examples)} examples, noise sd ${Math.round(r.noiseStd)}; the data rose above the noise in ${r.evidence.directions} of ${r.evidence.dim} directions; the others keep their width); ${towers}; publish it with: vitrine-train publish`);
       return 0;
     }
     case 'evaluate': {

@@ -8,13 +8,13 @@ import path from 'node:path';
 import { cholesky } from '../../protocol/linalg.ts';
 import { headDim, modelVersion, weightSpecs } from '../../protocol/model-artifact.ts';
 import type { ModelJson } from '../../protocol/model-artifact.ts';
-import { posteriorUnderReleaseNoise, reweighted } from './bayesian-head.ts';
+import { covarianceFromEvidence, posteriorUnderReleaseNoise, reweighted } from './bayesian-head.ts';
 import type { EdgeAdminClient } from './edge-admin-client.ts';
 import { EdgeError } from './edge-admin-client.ts';
 import { progress } from './progress.ts';
 import { evaluateCandidates } from './off-policy-estimate.ts';
 import type { CandidateEvaluation, ReleasedOpe } from './off-policy-estimate.ts';
-import { centeredOnPrior, checkSignal, poolHeads } from './round-statistics.ts';
+import { centeredOnPrior, checkSignal, evidenceAboveNoise, poolHeads } from './round-statistics.ts';
 import { towerParameterCount } from '../../protocol/tower-gradient.ts';
 import type { ReleasedHead } from './round-statistics.ts';
 
@@ -104,6 +104,8 @@ export interface FitResult {
   rounds: number[];
   examples: number;
   noiseStd: number;
+  /** Directions of the last layer the released data rose above the noise in (of `dim`): where the posterior narrowed. */
+  evidence: { directions: number; dim: number };
   /** The federated-averaging step of the towers: taken, or why not. */
   towers: { rounds: number[]; reports: number; stepNorm: number; skipped: string | null };
 }
@@ -195,7 +197,13 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
   const floats = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength));
   const serving = { dim, mean: Float64Array.from(floats.subarray(meanAt, meanAt + dim)), covariance: Float64Array.from(floats.subarray(covAt, covAt + dim * dim)) };
   const prior = reweighted(serving, options.carry);
-  const post = posteriorUnderReleaseNoise(prior, centeredOnPrior(pooled, prior.mean), model.noiseVariance, pooled.noiseStd);
+  // The mean: the noise-aware update, regularized by the diagonal shift as pseudo-data centred
+  // on the serving model (a shrinkage estimator: thin directions stay where they were). The
+  // width: the evidence alone, so directions the data never rose above the noise in keep the
+  // prior's width and Thompson sampling still explores them.
+  const mean = posteriorUnderReleaseNoise(prior, centeredOnPrior(pooled, prior.mean), model.noiseVariance, pooled.noiseStd).mean;
+  const evidence = evidenceAboveNoise(pooled);
+  const post = { dim, mean, covariance: covarianceFromEvidence(prior, evidence, model.noiseVariance, pooled.noiseStd) };
   // A covariance that is not positive definite (or not finite) is not a posterior, and devices
   // could not sample from it: said out loud (NotPositiveDefinite), never patched with jitter.
   if (!post.mean.every(Number.isFinite) || !post.covariance.every(Number.isFinite)) throw new Error('the updated last layer is not finite: a bug in the fit, not in the data');
@@ -218,7 +226,7 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
   writeFileSync(path.join(dir, 'weights.bin'), bytes);
   writeFileSync(path.join(paths.candidates, 'latest'), version);
   const { step: _step, ...towerSummary } = towers;
-  return { version, base, rounds: pooled.rounds, examples: pooled.count, noiseStd: pooled.noiseStd, towers: towerSummary };
+  return { version, base, rounds: pooled.rounds, examples: pooled.count, noiseStd: pooled.noiseStd, evidence: { directions: evidence.length, dim }, towers: towerSummary };
 }
 
 /** Every candidate evaluated in the pulled rounds against the model serving now. */

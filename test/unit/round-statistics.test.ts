@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { addGaussianNoise, l2Norm, standardNormal } from '../../protocol/privacy.ts';
 import { towerStep } from '../../model-training/src/round-training.ts';
 import type { SavedRound } from '../../model-training/src/round-training.ts';
-import { accumulate, emptyStatistics, isotropicPrior, posterior, posteriorUnderReleaseNoise } from '../../model-training/src/bayesian-head.ts';
-import { centeredOnPrior, checkSignal, NotEnoughSignal, poolHeads } from '../../model-training/src/round-statistics.ts';
+import { accumulate, covarianceFromEvidence, emptyStatistics, isotropicPrior, posterior, posteriorUnderReleaseNoise } from '../../model-training/src/bayesian-head.ts';
+import { centeredOnPrior, checkSignal, evidenceAboveNoise, NotEnoughSignal, poolHeads } from '../../model-training/src/round-statistics.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
 import { headStatistics } from '../../widget/engine/report-outbox.ts';
 
@@ -105,6 +105,43 @@ describe('pooling released rounds into sufficient statistics', () => {
       unaware += error(posterior(prior, pooled, 0.1).mean);
     }
     expect(aware).toBeLessThan(unaware);
+  });
+
+  it("the posterior's width follows the data: no evidence keeps the prior's width, more evidence narrows it, and the noise shift is not evidence", () => {
+    // Features 0 and 1 are shown in every decision; feature 3 never (a creative-level taste no
+    // decision has touched yet); feature 2 in a share that grows with the data.
+    const prior = isotropicPrior(d, 0.01);
+    const width = (n: number, share: number, seed: number) => {
+      const random = seededRandom(seed);
+      const rows = Array.from({ length: n }, () => {
+        const phi = [random(), random(), random() < share ? 1 : 0, 0];
+        return { phi, reward: random() < 0.2 ? 1 : 0 };
+      });
+      const noiseStd = 20;
+      const pooled = poolHeads([{ round: 1, modelVersion: 'm', reports: n / 2, stats: addGaussianNoise(headStatistics(rows, d), noiseStd, seededRandom(seed + 1)), noiseStd }], 'm');
+      const covariance = covarianceFromEvidence(prior, evidenceAboveNoise(pooled), 0.1, noiseStd);
+      const shifted = posteriorUnderReleaseNoise(prior, centeredOnPrior(pooled, prior.mean), 0.1, noiseStd).covariance;
+      return { sd: (i: number) => Math.sqrt(covariance[i * d + i]!), shiftedSd: (i: number) => Math.sqrt(shifted[i * d + i]!) };
+    };
+    const small = width(2000, 0.05, 30);
+    const large = width(20_000, 0.05, 40);
+    const priorSd = 0.1;
+    // Feature 3: nothing was learned; the width is the prior's at every amount of data (within
+    // 2%: the measured directions' own noise tilts them a little into it).
+    for (const w of [small, large]) {
+      expect(w.sd(3)).toBeGreaterThan(0.98 * priorSd);
+      expect(w.sd(3)).toBeLessThanOrEqual(priorSd * (1 + 1e-12));
+    }
+    // The diagonal shift counted as evidence would have narrowed it (the old posterior).
+    expect(large.shiftedSd(3)).toBeLessThan(0.9 * priorSd);
+    // Features shown often: narrower than the prior, and narrower with ten times the data.
+    for (const i of [0, 1]) {
+      expect(small.sd(i)).toBeLessThan(0.6 * priorSd);
+      expect(large.sd(i)).toBeLessThan(0.6 * small.sd(i));
+    }
+    // Feature 2 (5% of decisions): 100 decisions do not rise above the noise, 1,000 do.
+    expect(small.sd(2)).toBeGreaterThan(large.sd(2));
+    expect(large.sd(2)).toBeLessThan(0.8 * priorSd);
   });
 
   it('refuses statistics the noise drowns, saying how many examples stand under how much noise', () => {
