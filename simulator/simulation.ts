@@ -338,7 +338,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
           // The merchant's gate first: candidates published after earlier rounds, judged on this
           // round's off-policy sums (the devices scored them beside the serving model).
           const gate = o.promote === 'gate' ? await promoteIfBetter(client, paths) : null;
-          const verdicts = gate ? gate.evaluations.map((e) => `${e.candidate.slice(0, 6)} ${e.verdict}`).join(', ') || 'no candidate scored' : '';
+          const points = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+          const verdicts = gate ? gate.evaluations.map((e) => `${e.candidate.slice(0, 6)} ${e.verdict}${e.difference ? ` ${points(e.difference.estimate)} [${points(e.difference.lower)}, ${points(e.difference.upper)}]` : ''}`).join(', ') || 'no candidate scored' : '';
           const fitted = await fitFromRounds(client, paths, SITE, { ...DEFAULT_ROUND_FIT, carry: o.carry, towerRate: o.towerRate });
           const { version } = await publishCandidate(client, paths);
           if (o.promote === 'always') await client.promote(version);

@@ -1,0 +1,95 @@
+/**
+ * `npm run simulate:worlds -- [--shoppers 2000] [--rounds 10] [--epsilon 8] [--seeds 1,2,3]
+ * [--worlds all|a,b] [--parallel 2] [--out bench]`: the learning table of issue 19. Runs the
+ * simulator (cli.ts, --json) once per world and seed, `--parallel` at a time (each run spends
+ * about half its time waiting for its rounds to close, so two runs share two cores well), saves
+ * each run's JSON in `--out` as simulation-<shoppers>-eps<epsilon>-<world>-seed-<seed>-<commit>.json
+ * with the command that made it, and prints per world the mean over seeds of the last round's
+ * share of the oracle, its points over the frozen first model, and the worst round below it.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { WORLDS } from './worlds.ts';
+
+interface Summary {
+  oracle: number;
+  overFrozen: number;
+  worstBelow: number;
+  frozen: number;
+}
+
+const { values } = parseArgs({
+  options: {
+    shoppers: { type: 'string', default: '2000' },
+    rounds: { type: 'string', default: '10' },
+    epsilon: { type: 'string', default: '8' },
+    seeds: { type: 'string', default: '1,2,3' },
+    worlds: { type: 'string', default: 'all' },
+    parallel: { type: 'string', default: '2' },
+    out: { type: 'string', default: 'bench' },
+  },
+});
+const root = path.resolve(import.meta.dirname, '..');
+const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
+const worlds = values.worlds === 'all' ? Object.keys(WORLDS) : values.worlds.split(',');
+for (const w of worlds) if (!WORLDS[w]) throw new Error(`--worlds: ${w} is not a world (${Object.keys(WORLDS).join(', ')})`);
+const seeds = values.seeds.split(',').map(Number);
+const parallel = Math.max(1, Number(values.parallel));
+const out = path.resolve(root, values.out);
+mkdirSync(out, { recursive: true });
+
+const jobs = worlds.flatMap((world) => seeds.map((seed) => ({ world, seed })));
+const results = new Map<string, Summary>();
+
+function fileOf(world: string, seed: number): string {
+  return path.join(out, `simulation-${values.shoppers}-eps${values.epsilon}-${world}-seed-${seed}-${commit}.json`);
+}
+
+function summarize(file: string): Summary {
+  const run = JSON.parse(readFileSync(file, 'utf8')) as { result: { summary: { ctr_vs_oracle: number; oracle_points_over_frozen: number; worst_points_below_frozen: number; frozen_vs_oracle: number } } };
+  const s = run.result.summary;
+  return { oracle: 100 * s.ctr_vs_oracle, overFrozen: s.oracle_points_over_frozen, worstBelow: s.worst_points_below_frozen, frozen: 100 * s.frozen_vs_oracle };
+}
+
+async function runOne(world: string, seed: number, port: number): Promise<void> {
+  const file = fileOf(world, seed);
+  if (existsSync(file)) {
+    results.set(`${world}/${seed}`, summarize(file));
+    return;
+  }
+  const args = ['simulator/cli.ts', '--shoppers', values.shoppers, '--rounds', values.rounds, '--epsilon', values.epsilon, '--seed', String(seed), '--world', world, '--port', String(port), '--chart', path.join(out, `.chart-${world}-${seed}.svg`), '--json'];
+  const command = `npx tsx ${args.join(' ')}`;
+  const started = Date.now();
+  const stdout = await new Promise<string>((resolve, reject) => {
+    const child = spawn(path.join(root, 'node_modules/.bin/tsx'), args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (b: Buffer) => (text += b.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`${command}: exit ${code}`))));
+  });
+  const last = stdout.trim().split('\n').at(-1)!;
+  writeFileSync(file, `${JSON.stringify({ command, commit, minutes: Math.round((Date.now() - started) / 6000) / 10, result: JSON.parse(last) })}\n`);
+  results.set(`${world}/${seed}`, summarize(file));
+  console.error(`${world} seed ${seed}: ${summarize(file).oracle.toFixed(1)}% of the oracle (${((Date.now() - started) / 60000).toFixed(1)} min)`);
+}
+
+let next = 0;
+await Promise.all(
+  Array.from({ length: Math.min(parallel, jobs.length) }, async (_, lane) => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      await runOne(job.world, job.seed, 8840 + lane);
+    }
+  }),
+);
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+console.log(`| world | last round, share of oracle (mean of seeds ${seeds.join(', ')}) | frozen first model | points over frozen | worst round below frozen | per seed (share / over frozen) |`);
+console.log('|---|---|---|---|---|---|');
+for (const world of worlds) {
+  const rs = seeds.map((s) => results.get(`${world}/${s}`)!);
+  console.log(
+    `| ${world} | ${mean(rs.map((r) => r.oracle)).toFixed(1)}% | ${mean(rs.map((r) => r.frozen)).toFixed(1)}% | ${mean(rs.map((r) => r.overFrozen)).toFixed(1)} | ${Math.max(...rs.map((r) => r.worstBelow)).toFixed(1)} | ${rs.map((r) => `${r.oracle.toFixed(1)} / ${r.overFrozen >= 0 ? '+' : ''}${r.overFrozen.toFixed(1)}`).join('; ')} |`,
+  );
+}
