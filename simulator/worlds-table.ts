@@ -4,7 +4,7 @@
  * simulator (cli.ts, --json) once per world and seed, `--parallel` at a time (each run spends
  * about half its time waiting for its rounds to close, so two runs share two cores well), saves
  * each run's JSON in `--out` as simulation-<shoppers>-eps<epsilon>-<world>-seed-<seed>-<commit>.json
- * with the command that made it, and prints per world the mean over seeds of the last round's
+ * with the command that made it (its chart in docs/), and prints per world the mean over seeds of the last round's
  * share of the oracle, its points over the frozen first model, and the worst round below it.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -59,7 +59,7 @@ async function runOne(world: string, seed: number, port: number): Promise<void> 
     results.set(`${world}/${seed}`, summarize(file));
     return;
   }
-  const args = ['simulator/cli.ts', '--shoppers', values.shoppers, '--rounds', values.rounds, '--epsilon', values.epsilon, '--seed', String(seed), '--world', world, '--port', String(port), '--chart', path.join(out, `.chart-${world}-${seed}.svg`), '--json'];
+  const args = ['simulator/cli.ts', '--shoppers', values.shoppers, '--rounds', values.rounds, '--epsilon', values.epsilon, '--seed', String(seed), '--world', world, '--port', String(port), '--chart', path.join(root, 'docs', `simulation-ctr-${values.shoppers}-eps${values.epsilon}-${world}-seed-${seed}-${commit}.svg`), '--json'];
   const command = `npx tsx ${args.join(' ')}`;
   const started = Date.now();
   const stdout = await new Promise<string>((resolve, reject) => {
