@@ -239,6 +239,16 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   devices.install();
   applyMigrations(path.join(state, 'wrangler'));
   const edge = await startLocalEdge(o.port, path.join(state, 'wrangler'), { ADMIN_TOKENS: JSON.stringify({ [SITE]: TOKEN, [CALIBRATION_SITE]: TOKEN }) });
+  // Ctrl-C (or a kill) reaches this process alone: wrangler runs in a process group of its own
+  // (so that stop() ends its workerd children with it), and would outlive an interrupted run,
+  // holding its port.
+  const interrupted = (signal: NodeJS.Signals) => {
+    edge.stop();
+    rmSync(state, { recursive: true, force: true });
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     const client = new EdgeAdminClient(edge.url, SITE, TOKEN);
     let headClip = o.headClip ?? DEFAULT_PRIVACY.headClip;
@@ -415,6 +425,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       },
     };
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     devices.uninstall();
     edge.stop();
     rmSync(state, { recursive: true, force: true });

@@ -3,6 +3,8 @@
  * dev, one round released and the trainer run after it. (The README's figures come from
  * `npm run simulate` at larger sizes; this checks the whole path works and measures sensibly.)
  */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
 import { DEFAULT_SIMULATION, runSimulation } from '../../simulator/simulation.ts';
@@ -45,4 +47,31 @@ describe('npm run simulate', () => {
     expect(lines.some((l) => /^devices: [\d.]+ ms per shopper's visit .* head bound \d+; off-policy norms .* off-policy bound \d+$/.test(l))).toBe(true);
     expect(lines.some((l) => l.startsWith('round 1:'))).toBe(true);
   }, 300_000);
+
+  it('an interrupted run (Ctrl-C) stops its edge too: the port is free again', async () => {
+    const port = 8824;
+    const root = path.resolve(import.meta.dirname, '../..');
+    // Node itself, not the tsx wrapper (which relays signals to a child of its own): the signal reaches the simulator as Ctrl-C would.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'simulator/cli.ts', '--shoppers', '20', '--rounds', '1', '--min-cohort', '10', '--port', String(port)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Interrupted once the edge answers and the devices are running (the calibration line).
+    const deadline = Date.now() + 120_000;
+    while (!/^devices: /m.test(output)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the simulator did not start its devices:\n${output.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect((await fetch(`http://127.0.0.1:${port}/v1/health`)).ok).toBe(true);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    // wrangler and its workerd children are gone with it: nothing answers on the port.
+    let free = false;
+    for (let i = 0; i < 50 && !free; i++) {
+      free = await fetch(`http://127.0.0.1:${port}/v1/health`).then(() => false, () => true);
+      if (!free) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(free).toBe(true);
+  }, 180_000);
 });
