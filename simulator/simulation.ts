@@ -242,9 +242,12 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   // Ctrl-C (or a kill) reaches this process alone: wrangler runs in a process group of its own
   // (so that stop() ends its workerd children with it), and would outlive an interrupted run,
   // holding its port.
-  const interrupted = (signal: NodeJS.Signals) => {
+  const stopEdge = () => {
     edge.stop();
     rmSync(state, { recursive: true, force: true });
+  };
+  const interrupted = (signal: NodeJS.Signals) => {
+    stopEdge();
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', interrupted);
@@ -428,8 +431,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
     devices.uninstall();
-    edge.stop();
-    rmSync(state, { recursive: true, force: true });
+    stopEdge();
   }
 }
 

@@ -123,31 +123,6 @@ export function covarianceFromEvidence(prior: HeadPosterior, evidence: readonly 
   return spdInverse(precision, d);
 }
 
-/**
- * The posterior from the evidence alone, mean and width together: the likelihood of sum r phi
- * restricted to the directions the data rose above the release noise in (evidenceAboveNoise),
- * posteriorUnderReleaseNoise's A M^-1 on A's own eigenbasis (lambda / (noiseVariance lambda +
- * releaseStd^2) along each), and nothing elsewhere: there the posterior is the prior, mean and
- * width. Consistent where a spectrum cut only in A (the attempt reverted in 120d044) was not: the
- * same directions are dropped from sum r phi, so nothing is inflated.
- */
-export function posteriorFromEvidence(prior: HeadPosterior, evidence: readonly Evidence[], rewardPhi: ArrayLike<number>, noiseVariance: number, releaseStd: number): HeadPosterior {
-  const d = prior.dim;
-  const precision = spdInverse(prior.covariance, d);
-  const rhs = new Float64Array(d);
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) rhs[i]! += precision[i * d + j]! * prior.mean[j]!;
-  for (const { value, vector } of evidence) {
-    const gain = value / (noiseVariance * value + releaseStd * releaseStd);
-    let along = 0;
-    for (let i = 0; i < d; i++) along += vector[i]! * rewardPhi[i]!;
-    for (let i = 0; i < d; i++) {
-      rhs[i]! += gain * along * vector[i]!;
-      for (let j = 0; j < d; j++) precision[i * d + j]! += gain * value * vector[i]! * vector[j]!;
-    }
-  }
-  return fromPrecision(precision, rhs, d);
-}
-
 /** The Gaussian with this precision whose mean solves precision x mean = rhs. */
 function fromPrecision(precision: Float64Array, rhs: Float64Array, d: number): HeadPosterior {
   const covariance = spdInverse(precision, d);

@@ -23,8 +23,6 @@ export interface PooledStatistics extends SufficientStatistics {
   noiseStd: number;
   /** What was added to the diagonal of sum phi phi^T (see poolHeads). */
   shift: number;
-  /** The noised sum phi phi^T as released, before the shift: what evidenceAboveNoise reads. */
-  measured: Float64Array;
 }
 
 export class NotEnoughSignal extends Error {}
@@ -54,9 +52,8 @@ export function poolHeads(heads: readonly ReleasedHead[], modelVersion: string):
   // diagonal by 3 sigma sqrt(d) keeps it positive semi-definite with high probability ("Analyze
   // Gauss", Dwork et al. 2014); the price is a little extra shrinkage (see centeredOnPrior).
   const shift = 3 * noiseStd * Math.sqrt(dim);
-  const measured = phiPhi.slice();
   for (let i = 0; i < dim; i++) phiPhi[i * dim + i]! += shift;
-  return { dim, phiPhi, rewardPhi, count: sum[0]!, rounds: mine.map((h) => h.round), noiseStd, shift, measured };
+  return { dim, phiPhi, rewardPhi, count: sum[0]!, rounds: mine.map((h) => h.round), noiseStd, shift };
 }
 
 /**
@@ -89,7 +86,10 @@ export interface Evidence {
 export function evidenceAboveNoise(pooled: PooledStatistics): Evidence[] {
   const d = pooled.dim;
   const edge = 2 * pooled.noiseStd * Math.sqrt(d);
-  const { values, vectors } = symmetricEigen(pooled.measured, d);
+  // The sum as released: poolHeads' shift taken back off the diagonal.
+  const measured = pooled.phiPhi.slice();
+  for (let i = 0; i < d; i++) measured[i * d + i]! -= pooled.shift;
+  const { values, vectors } = symmetricEigen(measured, d);
   const out: Evidence[] = [];
   for (let k = 0; k < d; k++) {
     if (!(values[k]! > edge)) continue;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addGaussianNoise, l2Norm, standardNormal } from '../../protocol/privacy.ts';
 import { towerStep } from '../../model-training/src/round-training.ts';
 import type { SavedRound } from '../../model-training/src/round-training.ts';
-import { accumulate, covarianceFromEvidence, emptyStatistics, isotropicPrior, posterior, posteriorFromEvidence, posteriorUnderReleaseNoise } from '../../model-training/src/bayesian-head.ts';
+import { accumulate, covarianceFromEvidence, emptyStatistics, isotropicPrior, posterior, posteriorUnderReleaseNoise } from '../../model-training/src/bayesian-head.ts';
 import { centeredOnPrior, checkSignal, evidenceAboveNoise, NotEnoughSignal, poolHeads } from '../../model-training/src/round-statistics.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
 import { headStatistics } from '../../widget/engine/report-outbox.ts';
@@ -142,23 +142,6 @@ describe('pooling released rounds into sufficient statistics', () => {
     // Feature 2 (5% of decisions): 100 decisions do not rise above the noise, 1,000 do.
     expect(small.sd(2)).toBeGreaterThan(large.sd(2));
     expect(large.sd(2)).toBeLessThan(0.8 * priorSd);
-  });
-
-  it('the posterior from the evidence alone: the exact posterior without noise, the prior where nothing rose above the noise', () => {
-    const rows = examples(3000, 50);
-    const exact = headStatistics(rows, d);
-    const prior = { dim: d, mean: Float64Array.from([0.1, 0.1, 0.1, 0.1]), covariance: isotropicPrior(d, 0.04).covariance };
-    const clean = poolHeads([{ round: 1, modelVersion: 'm', reports: 300, stats: Array.from(exact), noiseStd: 0 }], 'm');
-    const fromEvidence = posteriorFromEvidence(prior, evidenceAboveNoise(clean), clean.rewardPhi, 0.01, 0);
-    const plain = posterior(prior, clean, 0.01);
-    fromEvidence.mean.forEach((x, i) => expect(x).toBeCloseTo(plain.mean[i]!, 8));
-    fromEvidence.covariance.forEach((x, i) => expect(x).toBeCloseTo(plain.covariance[i]!, 10));
-    // Noise far above the data: no direction rises above it, and the posterior is the prior.
-    const drowned = poolHeads([{ round: 1, modelVersion: 'm', reports: 300, stats: addGaussianNoise(exact, 1e6, seededRandom(51)), noiseStd: 1e6 }], 'm');
-    expect(evidenceAboveNoise(drowned)).toEqual([]);
-    const same = posteriorFromEvidence(prior, [], drowned.rewardPhi, 0.01, 1e6);
-    same.mean.forEach((x, i) => expect(x).toBeCloseTo(prior.mean[i]!, 12));
-    same.covariance.forEach((x, i) => expect(x).toBeCloseTo(prior.covariance[i]!, 12));
   });
 
   it('refuses statistics the noise drowns, saying how many examples stand under how much noise', () => {

@@ -16,6 +16,7 @@
  */
 import type { BlindRSA } from '@cloudflare/blindrsa-ts';
 import { emsa_pss_encode } from '@cloudflare/blindrsa-ts/lib/src/util.js';
+import { fromBase64Url } from '../../protocol/report-token.ts';
 
 /** The suite interface privacypass-ts's client calls (its `suite` field). */
 export interface BlindingSuite {
@@ -36,11 +37,6 @@ export function bigIntToBytes(x: bigint, length: number): Uint8Array<ArrayBuffer
   const out = new Uint8Array(length);
   for (let i = 0; i < length; i++) out[i] = parseInt(padded.slice(2 * i, 2 * i + 2), 16);
   return out;
-}
-
-function base64UrlToBigInt(s: string): bigint {
-  const binary = atob(s.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(s.length / 4) * 4, '='));
-  return bytesToBigInt(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
 }
 
 export function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
@@ -90,8 +86,10 @@ export function withNativeBigIntegers(suite: BlindRSA): BlindingSuite {
     if (!publicKey.extractable) throw new Error('key is not extractable');
     if (algorithm.hash.name.toLowerCase() !== suiteHash.toLowerCase()) throw new Error(`hash is not ${suiteHash}`);
     const jwk = await crypto.subtle.exportKey('jwk', publicKey);
-    if (!jwk.n || !jwk.e) throw new Error('key has invalid parameters');
-    return { n: base64UrlToBigInt(jwk.n), e: base64UrlToBigInt(jwk.e), bits: algorithm.modulusLength, length: Math.ceil(algorithm.modulusLength / 8), hash: algorithm.hash.name };
+    const n = jwk.n === undefined ? null : fromBase64Url(jwk.n);
+    const e = jwk.e === undefined ? null : fromBase64Url(jwk.e);
+    if (!n || !e) throw new Error('key has invalid parameters');
+    return { n: bytesToBigInt(n), e: bytesToBigInt(e), bits: algorithm.modulusLength, length: Math.ceil(algorithm.modulusLength / 8), hash: algorithm.hash.name };
   };
   return {
     async blind(publicKey, msg) {

@@ -1,7 +1,7 @@
 /**
  * Obtaining a round's report token (protocol/report-token.ts): the round's public key, a blinded
  * request the edge signs, the signature unblinded into a token the edge has never seen. Costs
- * two requests and about a millisecond of big-number arithmetic (report-token-blinding.ts), once per
+ * two requests and about 3 ms of big-number arithmetic (report-token-blinding.ts), once per
  * round, in the engine's worker (the simulator and the tests call it too: one way to get a token).
  */
 import * as v from 'valibot';
@@ -9,6 +9,7 @@ import * as v from 'valibot';
 import * as publicVerif from '@cloudflare/privacypass-ts/lib/src/pub_verif_token.js';
 import type { BlindRSA } from '@cloudflare/blindrsa-ts';
 import { withNativeBigIntegers } from './report-token-blinding.ts';
+import type { BlindingSuite } from './report-token-blinding.ts';
 import { fromBase64Url, reportChallenge, toBase64Url, TokenKeyAnswerSchema, TokenResponseSchema } from '../../protocol/report-token.ts';
 
 const { BlindRSAMode, Client, TokenResponse } = publicVerif;
@@ -30,7 +31,7 @@ export async function obtainReportToken(edge: string, site: string, round: numbe
     if (!publicKey || key.round !== round || key.site !== site) return { refused: 'token key: not the key of this round', retry: false };
     const client = new Client(BlindRSAMode.PSS);
     // The client's suite (a private field in its types) blinds and finalizes in BigInt.
-    const held = client as unknown as { suite: BlindRSA | ReturnType<typeof withNativeBigIntegers> };
+    const held = client as unknown as { suite: BlindRSA | BlindingSuite };
     held.suite = withNativeBigIntegers(held.suite as BlindRSA);
     const request = await client.createTokenRequest(await reportChallenge(site, round), publicKey);
     const issued = await send(`${base}/tokens`, {
