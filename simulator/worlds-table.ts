@@ -1,6 +1,6 @@
 /**
  * `npm run simulate:worlds -- [--shoppers 2000] [--rounds 10] [--epsilon 8] [--seeds 1,2,3]
- * [--worlds all|a,b] [--parallel 2] [--out bench]`: the learning table of issue 19. Runs the
+ * [--worlds all|a,b] [--parallel 2] [--port 8840] [--out bench]`: the learning table of issue 19. Runs the
  * simulator (cli.ts, --json) once per world and seed, `--parallel` at a time (each run spends
  * about half its time waiting for its rounds to close, so two runs share two cores well), saves
  * each run's JSON in `--out` as simulation-<shoppers>-eps<epsilon>-<world>-seed-<seed>-<commit>.json
@@ -28,6 +28,8 @@ const { values } = parseArgs({
     seeds: { type: 'string', default: '1,2,3' },
     worlds: { type: 'string', default: 'all' },
     parallel: { type: 'string', default: '2' },
+    /** The first run's edge port; lane k uses port + k (another table at once needs another base). */
+    port: { type: 'string', default: '8840' },
     out: { type: 'string', default: 'bench' },
   },
 });
@@ -79,7 +81,7 @@ await Promise.all(
   Array.from({ length: Math.min(parallel, jobs.length) }, async (_, lane) => {
     while (next < jobs.length) {
       const job = jobs[next++]!;
-      await runOne(job.world, job.seed, 8840 + lane);
+      await runOne(job.world, job.seed, Number(values.port) + lane);
     }
   }),
 );
