@@ -113,6 +113,10 @@ export type ModelUploadAnswer = v.InferOutput<typeof ModelUploadAnswerSchema>;
 export const ServingAnswerSchema = v.object({ version: v.string(), status: v.literal('serving') });
 export type ServingAnswer = v.InferOutput<typeof ServingAnswerSchema>;
 
+/** POST .../models/{version}/retire: the candidate is no longer evaluated by devices. */
+export const RetiredAnswerSchema = v.object({ version: v.string(), status: v.literal('retired') });
+export type RetiredAnswer = v.InferOutput<typeof RetiredAnswerSchema>;
+
 /** GET /v1/admin/sites/{site}/catalog: products and creatives as uploaded, and the templates. */
 export const CatalogAnswerSchema = v.object({ products: v.array(ProductSchema), creatives: v.array(CreativeSchema), templates: v.array(TemplateSchema) });
 export type CatalogAnswer = v.InferOutput<typeof CatalogAnswerSchema>;

@@ -7,12 +7,12 @@ import type { Context, MiddlewareHandler } from 'hono';
 import * as v from 'valibot';
 import { ModelJsonSchema, modelVersion, weightsByteLength } from '../../protocol/model-artifact.ts';
 import { SITE_ID, SiteSettingsSchema, UpsertCreativesSchema, UpsertProductsSchema, UpsertTemplatesSchema, describeIssues } from '../../protocol/wire.ts';
-import type { CatalogAnswer, Ledger, ModelsAnswer, ModelUploadAnswer, RoundAnswer, RoundsAnswer, ServingAnswer, SiteAnswer, UpsertAnswer } from '../../protocol/admin-answers.ts';
+import type { CatalogAnswer, Ledger, ModelsAnswer, ModelUploadAnswer, RetiredAnswer, RoundAnswer, RoundsAnswer, ServingAnswer, SiteAnswer, UpsertAnswer } from '../../protocol/admin-answers.ts';
 import { requireSiteAdmin } from './admin-auth.ts';
 import { enforceRateLimit } from './client-key.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
-import { getModel, insertModel, listModels, previousServingModel, promoteModel, reportModels } from './model-store.ts';
+import { getModel, insertModel, listModels, previousServingModel, promoteModel, reportModels, retireCandidate } from './model-store.ts';
 import type { ReleaseShape } from './round-aggregator.ts';
 import { COUNT_MECHANISMS, headStatsLength } from '../../protocol/privacy.ts';
 import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
@@ -163,6 +163,22 @@ adminRoutes.post('/v1/admin/sites/:site/models/:version/promote', async (c) => {
   if (!model) throw new HttpError(404, 'unknown_model', `site ${site} has no model ${version}`);
   await promoteModel(c.env.DB, site, version);
   return c.json<ServingAnswer>({ version, status: 'serving' });
+});
+
+/**
+ * Ends a candidate's evaluation: the gate (`promote --auto`) keeps only its leading candidate
+ * scored beside the newest, so the leader's interval keeps narrowing instead of being pushed out
+ * of the two slots devices score (MAX_CANDIDATE_MODELS) by each new fit. Retiring twice answers
+ * the same (a retried call); the serving model is replaced by promote or rollback, not retired.
+ */
+adminRoutes.post('/v1/admin/sites/:site/models/:version/retire', async (c) => {
+  const site = await existingSite(c);
+  await expectNoBody(c.req.raw);
+  const version = c.req.param('version');
+  const was = await retireCandidate(c.env.DB, site, version);
+  if (!was) throw new HttpError(404, 'unknown_model', `site ${site} has no model ${version}`);
+  if (was === 'serving') throw new HttpError(409, 'model_serving', `model ${version} serves ${site}: promote another model or roll back instead`);
+  return c.json<RetiredAnswer>({ version, status: 'retired' });
 });
 
 /** One command back: the previously serving model serves again (the current one is retired). */

@@ -17,7 +17,7 @@ app.route('/', publicRoutes);
 app.route('/', adminRoutes);
 
 /** Known paths with a method they do not take: 405, not 404. */
-const KNOWN_PATHS = [/^\/v1\/health$/, /^\/v1\/vitrine\.js$/, /^\/v1\/chunks\/[^/]+$/, /^\/v1\/sites\/[^/]+\/(config|reports|tokens|rounds\/[^/]+\/token-key)$/, /^\/v1\/models\/[^/]+\/[^/]+$/, /^\/v1\/admin\/sites\/[^/]+(\/(products|templates|creatives|models(\/[^/]+\/promote|\/rollback)?|rounds\/[^/]+(\/release)?|privacy))?$/];
+const KNOWN_PATHS = [/^\/v1\/health$/, /^\/v1\/vitrine\.js$/, /^\/v1\/chunks\/[^/]+$/, /^\/v1\/sites\/[^/]+\/(config|reports|tokens|rounds\/[^/]+\/token-key)$/, /^\/v1\/models\/[^/]+\/[^/]+$/, /^\/v1\/admin\/sites\/[^/]+(\/(products|templates|creatives|models(\/[^/]+\/(promote|retire)|\/rollback)?|rounds\/[^/]+(\/release)?|privacy))?$/];
 
 app.notFound((c) => {
   const known = KNOWN_PATHS.some((p) => p.test(c.req.path));

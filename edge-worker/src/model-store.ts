@@ -75,6 +75,16 @@ export async function previousServingModel(db: D1Database, site: string): Promis
   return r?.version ?? null;
 }
 
+/**
+ * Takes a candidate out of evaluation (devices stop scoring it at their next config check); it
+ * stays listed, and a merchant can still promote it by hand. Says what the model was before.
+ */
+export async function retireCandidate(db: D1Database, site: string, version: string): Promise<ModelRow['status'] | null> {
+  const model = await getModel(db, site, version);
+  if (model?.status === 'candidate') await db.prepare("UPDATE models SET status = 'retired' WHERE site = ? AND version = ? AND status = 'candidate'").bind(site, version).run();
+  return model?.status ?? null;
+}
+
 /** The newest models uploaded as candidates and never served: what devices evaluate beside the serving model. */
 export async function candidateModels(db: D1Database, site: string, limit: number): Promise<{ version: string; specHash: string }[]> {
   const { results } = await db

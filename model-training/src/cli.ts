@@ -29,7 +29,8 @@ commands:
   promote VERSION   serve VERSION (the merchant's call, whatever the estimates say)
   promote --auto    serve the candidate shown better than the serving model on the same decisions
                     (the difference's anytime-valid lower bound above zero), if there is one
-                    (exit code 4 when none qualifies)
+                    (exit code 4 when none qualifies); then stops evaluating the candidates
+                    behind the leader (the leader stays scored beside the next fit)
   rollback          serve the previous serving model again
   ledger            the site's privacy ledger: epsilon spent this period, the budget and when it renews, counted and released rounds
   offline           train the model from a logged bandit feedback file and estimate the learned
@@ -165,7 +166,8 @@ async function main(argv: string[]): Promise<number> {
         }
         const r = await promoteIfBetter(client, paths);
         const why = r.evaluations.map((e) => `${e.candidate}: ${e.verdict} — ${e.reason}`);
-        print(r, r.promoted ? `model ${r.promoted} now serves (${why.find((w) => w.startsWith(r.promoted!))})` : `nothing promoted; model ${r.serving} keeps serving\n${why.join('\n') || 'no candidate has been evaluated yet'}`);
+        const retired = r.retired.length ? `\nno longer evaluated: ${r.retired.join(', ')}` : '';
+        print(r, (r.promoted ? `model ${r.promoted} now serves (${why.find((w) => w.startsWith(r.promoted!))})` : `nothing promoted; model ${r.serving} keeps serving\n${why.join('\n') || 'no candidate has been evaluated yet'}`) + retired);
         return r.promoted ? 0 : 4;
       }
       if (!argument || !/^[0-9a-f]{16}$/.test(argument)) {

@@ -3,8 +3,8 @@
  * error bodies into messages a merchant can act on.
  */
 import * as v from 'valibot';
-import { LedgerSchema, ModelUploadAnswerSchema, RoundAnswerSchema, ServingAnswerSchema, SiteAnswerSchema, UpsertAnswerSchema } from '../../protocol/admin-answers.ts';
-import type { Ledger, ModelUploadAnswer, RoundAnswer, ServingAnswer, SiteAnswer, UpsertAnswer } from '../../protocol/admin-answers.ts';
+import { LedgerSchema, ModelUploadAnswerSchema, RetiredAnswerSchema, RoundAnswerSchema, ServingAnswerSchema, SiteAnswerSchema, UpsertAnswerSchema } from '../../protocol/admin-answers.ts';
+import type { Ledger, ModelUploadAnswer, RetiredAnswer, RoundAnswer, ServingAnswer, SiteAnswer, UpsertAnswer } from '../../protocol/admin-answers.ts';
 import type { ModelJson } from '../../protocol/model-artifact.ts';
 import type { Creative, Product, SiteConfig, SiteSettings, Template } from '../../protocol/wire.ts';
 
@@ -94,6 +94,10 @@ export class EdgeAdminClient {
   }
   async promote(version: string): Promise<ServingAnswer> {
     return v.parse(ServingAnswerSchema, await this.call<unknown>('POST', this.admin(`/models/${version}/promote`)));
+  }
+  /** Ends a candidate's evaluation (devices stop scoring it); it can still be promoted by hand. */
+  async retire(version: string): Promise<RetiredAnswer> {
+    return v.parse(RetiredAnswerSchema, await this.call<unknown>('POST', this.admin(`/models/${version}/retire`)));
   }
   config() {
     return this.call<SiteConfig>('GET', `/v1/sites/${this.site}/config`, undefined, false);

@@ -12,7 +12,7 @@ import { covarianceFromEvidence, posteriorUnderReleaseNoise, reweighted } from '
 import type { EdgeAdminClient } from './edge-admin-client.ts';
 import { EdgeError } from './edge-admin-client.ts';
 import { progress } from './progress.ts';
-import { evaluateCandidates } from './off-policy-estimate.ts';
+import { candidatesToRetire, evaluateCandidates } from './off-policy-estimate.ts';
 import type { CandidateEvaluation, ReleasedOpe } from './off-policy-estimate.ts';
 import { centeredOnPrior, checkSignal, evidenceAboveNoise, poolHeads } from './round-statistics.ts';
 import { towerParameterCount } from '../../protocol/tower-gradient.ts';
@@ -240,16 +240,24 @@ export async function evaluatePulled(client: EdgeAdminClient, paths: TrainerPath
 export interface AutoPromotion {
   serving: string;
   promoted: string | null;
+  /** Candidates taken out of evaluation (off-policy-estimate.ts candidatesToRetire). */
+  retired: string[];
   evaluations: CandidateEvaluation[];
 }
 
-/** Promotes, among the candidates shown better than the serving model (the paired difference's lower bound above zero), the one with the highest bound; none otherwise. */
+/**
+ * Promotes, among the candidates shown better than the serving model (the paired difference's
+ * lower bound above zero), the one with the highest bound; none otherwise. Then retires the
+ * listed candidates not worth more looks, keeping the leader scored (candidatesToRetire).
+ */
 export async function promoteIfBetter(client: EdgeAdminClient, paths: TrainerPaths): Promise<AutoPromotion> {
   const { serving, evaluations } = await evaluatePulled(client, paths);
   const better = evaluations.filter((e) => e.verdict === 'better').sort((a, b) => b.difference!.lower - a.difference!.lower)[0];
-  if (!better) return { serving, promoted: null, evaluations };
-  await client.promote(better.candidate);
-  return { serving, promoted: better.candidate, evaluations };
+  const listed = (await client.config()).candidateModels.map((m) => m.version);
+  if (better) await client.promote(better.candidate);
+  const retired = candidatesToRetire(evaluations, listed, better?.candidate ?? null);
+  for (const version of retired) await client.retire(version);
+  return { serving, promoted: better?.candidate ?? null, retired, evaluations };
 }
 
 /** Uploads a fitted candidate (the latest fit by default) to the edge as a candidate. */

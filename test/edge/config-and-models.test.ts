@@ -136,6 +136,27 @@ describe('admin API', () => {
     expect(await serving()).toBe(versions[0]);
   });
 
+  it('retires a candidate: devices stop scoring it, the next one takes its slot, and it can still be promoted by hand', async () => {
+    const upload = async (fill: number) => ((await expectOk(admin('/v1/admin/sites/demo/models', 'POST', tinyModel(fill)))) as { version: string }).version;
+    const [a, b, c] = [await upload(0.051), await upload(0.052), await upload(0.053)];
+    const listed = async () => v.parse(SiteConfigSchema, await (await edge('/v1/sites/demo/config')).json()).candidateModels.map((m) => m.version);
+    expect(await listed()).toEqual([c, b]); // the two newest
+    expect(await expectOk(admin(`/v1/admin/sites/demo/models/${b}/retire`, 'POST'))).toEqual({ version: b, status: 'retired' });
+    expect(await listed()).toEqual([c, a]);
+    // A retried call answers the same; a GET is the wrong method, not an unknown path.
+    expect(await expectOk(admin(`/v1/admin/sites/demo/models/${b}/retire`, 'POST'))).toEqual({ version: b, status: 'retired' });
+    expect((await admin(`/v1/admin/sites/demo/models/${b}/retire`, 'GET')).status).toBe(405);
+    const unknown = await admin('/v1/admin/sites/demo/models/0123456789abcdef/retire', 'POST');
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: string }).error).toBe('unknown_model');
+    // The merchant's own call still serves a retired candidate; the serving model is not retired.
+    await expectOk(admin(`/v1/admin/sites/demo/models/${b}/promote`, 'POST'));
+    const serving = await admin(`/v1/admin/sites/demo/models/${b}/retire`, 'POST');
+    expect(serving.status).toBe(409);
+    expect(((await serving.json()) as { error: string }).error).toBe('model_serving');
+    expect(v.parse(SiteConfigSchema, await (await edge('/v1/sites/demo/config')).json()).model?.version).toBe(b);
+  });
+
   it('refuses a rollback when nothing served before', async () => {
     const r = await admin('/v1/admin/sites/fresh-site', 'PUT', { name: 'Fresh', allowedOrigins: [] }, 'test-fresh-admin-token-003');
     expect(r.status).toBe(200);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { confidenceSequence, MIXTURE_PRECISION, pairedDifference } from '../../model-training/src/promotion-gate.ts';
-import { snipsFromSums } from '../../model-training/src/off-policy-estimate.ts';
+import { candidatesToRetire, snipsFromSums } from '../../model-training/src/off-policy-estimate.ts';
+import type { CandidateEvaluation } from '../../model-training/src/off-policy-estimate.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
 import { addToOpeSums } from '../../protocol/off-policy.ts';
 
@@ -129,5 +130,35 @@ describe('the promotion gate: the paired difference, valid at every look', () =>
     expect(cs.lower).toBeGreaterThanOrEqual(-1);
     expect(cs.upper).toBeLessThanOrEqual(1);
     expect(pairedDifference([10, 1, 2, 1, 2], [10, 1, 10, 1, 10], 100, 100)).toBeNull();
+  });
+});
+
+describe('which candidates stay scored after a look (candidatesToRetire)', () => {
+  const judged = (candidate: string, lower: number, upper: number, rounds = [1]): CandidateEvaluation => ({
+    candidate,
+    serving: 's',
+    rounds,
+    decisions: 4000,
+    candidateValue: null,
+    servingValue: null,
+    difference: { estimate: (lower + upper) / 2, lower, upper },
+    verdict: 'too_wide',
+    reason: '',
+  });
+
+  it('keeps the leader (highest lower bound) and every candidate not yet scored; retires the other scored ones', () => {
+    const evaluations = [judged('old', -0.06, 0.05), judged('lead', -0.03, 0.08), judged('gone', -0.05, 0.04, [])];
+    // 'gone' was listed in no round it was scored in: it keeps its slot until its first look.
+    expect(candidatesToRetire(evaluations, ['lead', 'old', 'gone', 'fresh'], null)).toEqual(['old']);
+  });
+
+  it('keeps no leader that cannot be better (its upper bound at or below zero), nor one with no interval', () => {
+    const worse = judged('worse', -0.08, -0.01);
+    const unknown = { ...judged('unknown', 0, 0), difference: null, verdict: 'insufficient' as const };
+    expect(candidatesToRetire([worse, unknown], ['worse', 'unknown'], null)).toEqual(['worse', 'unknown']);
+  });
+
+  it('after a promotion, retires every other listed candidate (judged against a model that no longer serves)', () => {
+    expect(candidatesToRetire([judged('a', 0.01, 0.05), judged('b', -0.01, 0.06)], ['a', 'b', 'c'], 'a')).toEqual(['b', 'c']);
   });
 });
