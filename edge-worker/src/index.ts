@@ -16,8 +16,14 @@ const app = new Hono<{ Bindings: Env }>();
 app.route('/', publicRoutes);
 app.route('/', adminRoutes);
 
-/** Known paths with a method they do not take: 405, not 404. */
-const KNOWN_PATHS = [/^\/v1\/health$/, /^\/v1\/vitrine\.js$/, /^\/v1\/chunks\/[^/]+$/, /^\/v1\/sites\/[^/]+\/(config|reports|tokens|rounds\/[^/]+\/token-key)$/, /^\/v1\/models\/[^/]+\/[^/]+$/, /^\/v1\/admin\/sites\/[^/]+(\/(products|templates|creatives|models(\/[^/]+\/(promote|retire)|\/rollback)?|rounds\/[^/]+(\/release)?|privacy))?$/];
+/**
+ * Paths some route takes, derived from the routers (so a new route never answers 404 to the
+ * wrong method): a known path asked with another method is 405, anything else 404. Middleware
+ * (method ALL) and the CORS preflight's catch-all are not routes of their own.
+ */
+const KNOWN_PATHS = [...new Set(app.routes.filter((r) => r.method !== 'ALL' && r.method !== 'OPTIONS').map((r) => r.path))].map(
+  (route) => new RegExp(`^${route.replace(/[.]/g, '\\.').replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`),
+);
 
 app.notFound((c) => {
   const known = KNOWN_PATHS.some((p) => p.test(c.req.path));
@@ -29,7 +35,7 @@ app.notFound((c) => {
 
 app.onError((err, c) => {
   if (err instanceof HttpError) {
-    const body: ErrorBody = { error: err.code, detail: err.detail };
+    const body: ErrorBody = { ...err.extra, error: err.code, detail: err.detail };
     return c.json(body, err.status);
   }
   // Unknown failures are logged with the route only (never a body or client address) and hidden.

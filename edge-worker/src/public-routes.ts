@@ -198,7 +198,7 @@ publicRoutes.post('/v1/sites/:site/tokens', async (c) => {
   const body = await readJson(c.req.raw, TokenRequestSchema, 2048);
   const round = currentRound(Date.now(), site.roundSeconds);
   if (body.round !== round.id) {
-    return roundClosed(c, `round ${body.round} is not open; the open round is ${round.id}`, round.id);
+    throw roundClosed(`round ${body.round} is not open; the open round is ${round.id}`, round.id);
   }
   const client = await clientKey(c.req.raw, c.env.CLIENT_KEY_SALT ?? c.env.ADMIN_TOKENS, `token:${site.id}`);
   const plan = await roundPlan(c.env, site, round.id);
@@ -207,15 +207,15 @@ publicRoutes.post('/v1/sites/:site/tokens', async (c) => {
   const issued = await roundShard(c.env.ROUNDS, site.id, round.id, shard).issueToken(coordinator, plan.terms, client, body.request, site.tokensPerAddress);
   if ('refused' in issued) {
     if (issued.limit) throw new HttpError(429, 'token_limit', `${issued.refused}; the next round's begin at ${round.deadline}`);
-    if (issued.closed) return roundClosed(c, `round ${round.id} has closed`, round.id + 1);
+    if (issued.closed) throw roundClosed(`round ${round.id} has closed`, round.id + 1);
     throw new HttpError(400, 'invalid_token_request', issued.refused);
   }
   return c.json({ round: round.id, response: issued.response });
 });
 
 /** 409 round_closed with the open round, so that a device re-targets what it sends (the error body plus `openRound`). */
-function roundClosed(c: AppContext, detail: string, openRound: number): Response {
-  return c.json({ error: 'round_closed', detail, openRound }, 409);
+function roundClosed(detail: string, openRound: number): HttpError {
+  return new HttpError(409, 'round_closed', detail, { openRound });
 }
 
 function openRoundParam(c: AppContext, site: SiteRow, text: string | undefined): number {
@@ -263,7 +263,7 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   const round = currentRound(Date.now(), site.roundSeconds);
   if (report.round !== round.id) {
     // The device's config was from another round: it re-targets the report and retries.
-    return roundClosed(c, `round ${report.round} is not open; the open round is ${round.id}`, round.id);
+    throw roundClosed(`round ${report.round} is not open; the open round is ${round.id}`, round.id);
   }
   // One report per device and round: a token of this round, never seen before (the round's
   // object refuses a spent one). Checked here, where it costs no serialized time.
@@ -280,7 +280,7 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   const parts = await checkedModelParts(c, site, report, privacy);
   // The report goes to its token's shard: the token is spent, and a retry found, in one place.
   const added = await roundShard(c.env.ROUNDS, site.id, round.id, shardOf(token.id, plan.shards)).addReport(report, plan.terms, parts, token.id);
-  if (added.closed) return roundClosed(c, `round ${round.id} has closed`, round.id + 1);
+  if (added.closed) throw roundClosed(`round ${round.id} has closed`, round.id + 1);
   if (added.tokenSpent) throw new HttpError(409, 'token_spent', `this token was already spent on another report of round ${round.id}: one report per device and round`);
   return c.json({ accepted: true, duplicate: added.duplicate, head: added.head, ope: added.ope, towers: added.towers }, added.duplicate ? 200 : 202);
 });

@@ -104,6 +104,8 @@ describe('POST /v1/sites/:site/reports', () => {
     const r = await postReport('demo', report(round - 1));
     expect(r.status).toBe(409);
     expect(await r.json()).toMatchObject({ error: 'round_closed', openRound: round });
+    // The shop's page reads openRound cross-origin: the answer carries the CORS header too.
+    expect(r.headers.get('access-control-allow-origin')).toBe(SHOP_ORIGIN);
   });
 
   it('refuses an origin outside the site allow-list with 403', async () => {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_TOKEN, edge, handle, seedDemoSite, SHOP_ORIGIN } from './edge-helpers.ts';
+import { admin, DEMO_TOKEN, edge, handle, seedDemoSite, SHOP_ORIGIN } from './edge-helpers.ts';
 
 describe('request bodies', () => {
   beforeAll(() => seedDemoSite());
@@ -62,5 +62,19 @@ describe('health', () => {
     expect(r.status).toBe(200);
     expect(await r.json()).toEqual({ ok: true });
     expect((await edge('/v1/health', { method: 'POST', body: 'x' })).status).toBe(405);
+  });
+
+  it('answers 405 on every path a route takes, asked with another method, and 404 on a path none takes', async () => {
+    const known = ['/v1/admin/sites/demo/catalog', '/v1/admin/sites/demo/rounds', '/v1/admin/', '/v1/admin/assets/app.js', '/v1/models/0123456789abcdef/model.json', '/v1/sites/demo/rounds/3/token-key'];
+    // Admin paths answer only with the site's token (401 before any routing otherwise).
+    const ask = (path: string) => (path.startsWith('/v1/admin/sites/') ? admin(path, 'DELETE') : edge(path, { method: 'DELETE' }));
+    for (const path of known) {
+      const r = await ask(path);
+      expect([path, r.status]).toEqual([path, 405]);
+      expect(((await r.json()) as { error: string }).error).toBe('method_not_allowed');
+    }
+    for (const path of ['/v1/admin/sites/demo/nothing', '/v1/sites/demo/nothing', '/v1/healthz', '/v1/admin/assets/a/b']) {
+      expect([path, (await ask(path)).status]).toEqual([path, 404]);
+    }
   });
 });
