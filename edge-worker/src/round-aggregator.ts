@@ -21,6 +21,7 @@ import type { NoisedRelease } from '../../protocol/admin-answers.ts';
 import type { Env } from './env.ts';
 import { mergeShards, noisedCounts, NO_SUMS, releaseOf } from './round-sums.ts';
 import type { CreativeTotals, NoisedCounts, ReleaseShape, ShardSums } from './round-sums.ts';
+import { migrateRoundStorage } from './round-storage-schema.ts';
 import { roundShard } from './rounds.ts';
 import { newTokenKey, tokenSigner } from './report-tokens.ts';
 import type { SignAnswer, TokenKeyPair } from './report-tokens.ts';
@@ -89,57 +90,7 @@ const NOTHING: Omit<AddOutcome, 'duplicate' | 'closed'> = { head: 'none', ope: '
 export class RoundAggregator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(`
-      CREATE TABLE IF NOT EXISTS reports (id TEXT PRIMARY KEY);
-      CREATE TABLE IF NOT EXISTS creative_totals (
-        creative_id TEXT PRIMARY KEY,
-        impressions INTEGER NOT NULL DEFAULT 0,
-        clicks INTEGER NOT NULL DEFAULT 0
-      );
-      CREATE TABLE IF NOT EXISTS terms (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        deadline INTEGER NOT NULL,
-        min_cohort INTEGER NOT NULL,
-        closed INTEGER NOT NULL DEFAULT 0
-      );
-      CREATE TABLE IF NOT EXISTS privacy_terms (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        head_clip REAL NOT NULL,
-        count_clip REAL NOT NULL,
-        noise_multiplier REAL NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS head_sums (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        model_version TEXT NOT NULL,
-        reports INTEGER NOT NULL,
-        stats TEXT NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS ope_sums (
-        model_version TEXT PRIMARY KEY,
-        logging_model TEXT NOT NULL,
-        sums TEXT NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS ope_reports (id INTEGER PRIMARY KEY CHECK (id = 1), logging_model TEXT NOT NULL, reports INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS tower_sums (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        model_version TEXT NOT NULL,
-        reports INTEGER NOT NULL,
-        sums BLOB NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS released (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS token_key (id INTEGER PRIMARY KEY CHECK (id = 1), private_key BLOB NOT NULL, public_key BLOB NOT NULL);
-      CREATE TABLE IF NOT EXISTS token_issues (client TEXT PRIMARY KEY, issued INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS spent_tokens (id TEXT PRIMARY KEY);
-      CREATE TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY CHECK (id = 1), shards INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS noised_counts (id INTEGER PRIMARY KEY CHECK (id = 1), model TEXT, contributors INTEGER NOT NULL, head INTEGER NOT NULL, ope INTEGER NOT NULL, towers INTEGER NOT NULL);`);
-    // Objects created by earlier versions get the newer columns (SQLite has no ADD COLUMN IF NOT EXISTS).
-    const columns = (table: string) => ctx.storage.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().map((c) => c.name);
-    const totalsColumns = columns('creative_totals');
-    if (!totalsColumns.includes('conversions')) ctx.storage.sql.exec('ALTER TABLE creative_totals ADD COLUMN conversions INTEGER NOT NULL DEFAULT 0');
-    if (!totalsColumns.includes('dismissals')) ctx.storage.sql.exec('ALTER TABLE creative_totals ADD COLUMN dismissals INTEGER NOT NULL DEFAULT 0');
-    const privacyColumns = columns('privacy_terms');
-    if (!privacyColumns.includes('ope_clip')) ctx.storage.sql.exec(`ALTER TABLE privacy_terms ADD COLUMN ope_clip REAL NOT NULL DEFAULT ${DEFAULT_PRIVACY.opeClip}`);
-    if (!privacyColumns.includes('tower_clip')) ctx.storage.sql.exec(`ALTER TABLE privacy_terms ADD COLUMN tower_clip REAL NOT NULL DEFAULT ${DEFAULT_PRIVACY.towerClip}`);
+    migrateRoundStorage(ctx.storage);
   }
 
   private terms(): (RoundTerms & { closed: boolean }) | null {
