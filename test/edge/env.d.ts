@@ -1,12 +1,9 @@
-// The bindings the edge tests see through `cloudflare:workers`: the worker's Env plus the
-// migrations list the vitest config passes in.
+// The bindings the edge tests see through `cloudflare:workers`: the worker's (generated from
+// wrangler.toml into edge-worker/worker-configuration.d.ts) plus the admin tokens the vitest
+// config sets and what it passes in for the tests alone.
 declare namespace Cloudflare {
   interface Env {
-    DB: D1Database;
-    ROUNDS: DurableObjectNamespace<import('../../edge-worker/src/round-aggregator.ts').RoundAggregator>;
-    ASSETS: Fetcher;
     ADMIN_TOKENS: string;
-    REPORT_LIMITER: RateLimit;
     TEST_MIGRATIONS: import('cloudflare:test').D1Migration[];
     HOSTILE_PAYLOADS: import('./hostile-payloads.ts').HostilePayload[];
   }
