@@ -65,7 +65,15 @@ function floorCreativeEmbeddings(w: Record<string, Float32Array>, t: ModelJson['
 }
 
 /** What the engine computes per decision (shopper tower, cross features, phi), as plain loops over Float32Arrays. */
-function floorScoring(w: Record<string, Float32Array>, t: ModelJson['topology'], shopper: Float32Array, profile: ShopperProfile, candidates: Candidate[], v: Float32Array, n: number): Float32Array {
+function floorScoring(
+  w: Record<string, Float32Array>,
+  t: ModelJson['topology'],
+  shopper: Float32Array,
+  profile: ShopperProfile,
+  candidates: Candidate[],
+  v: Float32Array,
+  n: number,
+): Float32Array {
   const h = new Float32Array(t.hidden);
   const u = new Float32Array(t.embed);
   dense(shopper, 0, t.shopperDim, w['shopper/w1']!, w['shopper/b1']!, t.hidden, true, h);
@@ -94,7 +102,14 @@ async function run(): Promise<Record<string, number>> {
     if (status.state !== 'ready' || status.modelVersion === null) throw new Error(`engine for ${site}: ${JSON.stringify(status)}`);
     const now = Date.now();
     const history = n === 200 ? 2000 : 50;
-    await engine.track(Array.from({ length: history }, (_, i) => ({ type: 'product_view' as const, at: now - (history - i) * 60_000, category: ['bags', 'hats', 'watches'][i % 3], price: 40 + i })));
+    await engine.track(
+      Array.from({ length: history }, (_, i) => ({
+        type: 'product_view' as const,
+        at: now - (history - i) * 60_000,
+        category: ['bags', 'hats', 'watches'][i % 3],
+        price: 40 + i,
+      })),
+    );
     const t = await timed(() => engine.decide(['hero'], PAGE));
     out[`decide_p50_ms_${n}`] = t.p50;
     out[`decide_p95_ms_${n}`] = t.p95;

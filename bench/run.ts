@@ -58,7 +58,16 @@ import { withNativeBigIntegers } from '../widget/engine/report-token-blinding.ts
 
 const root = path.resolve(import.meta.dirname, '..');
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const results: Record<string, number | null> = {};
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -77,7 +86,11 @@ function sizes(): void {
  * Builds `entry` (a bench worker) with vite, serves it with `routes` from a local server, runs
  * it in a Web Worker of a page on that server, and returns what it posts back.
  */
-async function runBenchWorker(browser: Browser, entry: string, routes: Record<string, () => { type: string; body: string | Buffer }> = {}): Promise<Record<string, number>> {
+async function runBenchWorker(
+  browser: Browser,
+  entry: string,
+  routes: Record<string, () => { type: string; body: string | Buffer }> = {},
+): Promise<Record<string, number>> {
   const out = path.join(root, 'dist/bench');
   await build({
     configFile: false,
@@ -130,7 +143,21 @@ function syntheticCandidates(n: number): Candidate[] {
   return Array.from({ length: n }, (_, i) => {
     const p = PRODUCTS[i % PRODUCTS.length]!;
     const t = TEMPLATES[i % TEMPLATES.length]!;
-    return { id: `c-${i}`, templateId: t.id, layout: t.layout, messageType: MESSAGE_TYPES[i % MESSAGE_TYPES.length]!, category: p.category, brand: p.brand, price: p.price, productName: p.name, imageUrl: p.imageUrl, url: p.url, popularity: p.popularity, listPrice: null, items: [] };
+    return {
+      id: `c-${i}`,
+      templateId: t.id,
+      layout: t.layout,
+      messageType: MESSAGE_TYPES[i % MESSAGE_TYPES.length]!,
+      category: p.category,
+      brand: p.brand,
+      price: p.price,
+      productName: p.name,
+      imageUrl: p.imageUrl,
+      url: p.url,
+      popularity: p.popularity,
+      listPrice: null,
+      items: [],
+    };
   });
 }
 
@@ -163,7 +190,8 @@ async function decideBench(browser: Browser): Promise<void> {
     routes[`/v1/sites/bench-${n}/config`] = () => ({ type: 'application/json', body: JSON.stringify(config) });
   }
   const wasmDir = path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
-  for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) routes[`/wasm/${f}`] = () => ({ type: 'application/wasm', body: readFileSync(path.join(wasmDir, f)) });
+  for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm')))
+    routes[`/wasm/${f}`] = () => ({ type: 'application/wasm', body: readFileSync(path.join(wasmDir, f)) });
   for (const [k, v] of Object.entries(await runBenchWorker(browser, 'bench/decide-bench.worker.ts', routes))) results[k] = round(v);
 }
 
@@ -180,7 +208,16 @@ const SHARDED_SITES = [
 async function withLocalStack(run: () => Promise<void>): Promise<void> {
   const stack = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: root,
-    env: { ...process.env, VITRINE_EDGE_PORT: String(EDGE_PORT), VITRINE_SHOP_PORT: String(SHOP_PORT), VITRINE_STATE_DIR: '.wrangler/bench-state', VITRINE_SKIP_BUILD: '1', VITRINE_FRESH: '1', VITRINE_ADMIN_TOKEN: ADMIN_TOKEN, VITRINE_EXTRA_ADMIN_TOKENS: JSON.stringify(Object.fromEntries(SHARDED_SITES.map(([site]) => [site, ADMIN_TOKEN]))) },
+    env: {
+      ...process.env,
+      VITRINE_EDGE_PORT: String(EDGE_PORT),
+      VITRINE_SHOP_PORT: String(SHOP_PORT),
+      VITRINE_STATE_DIR: '.wrangler/bench-state',
+      VITRINE_SKIP_BUILD: '1',
+      VITRINE_FRESH: '1',
+      VITRINE_ADMIN_TOKEN: ADMIN_TOKEN,
+      VITRINE_EXTRA_ADMIN_TOKENS: JSON.stringify(Object.fromEntries(SHARDED_SITES.map(([site]) => [site, ADMIN_TOKEN]))),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
@@ -291,7 +328,10 @@ async function pageCost(browser: Browser): Promise<void> {
       const page = await context.newPage();
       await page.addInitScript(observe);
       await page.goto(`http://127.0.0.1:${SHOP_PORT}/product/bags-${i + 1}`, { waitUntil: 'load' });
-      if (mode === 'with') await page.waitForFunction(() => document.querySelector('[data-vitrine-slot="hero"]')?.shadowRoot?.querySelector('a[data-creative]'), undefined, { timeout: 20_000 });
+      if (mode === 'with')
+        await page.waitForFunction(() => document.querySelector('[data-vitrine-slot="hero"]')?.shadowRoot?.querySelector('a[data-creative]'), undefined, {
+          timeout: 20_000,
+        });
       await page.waitForTimeout(2000);
       const tasks = (await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks)) as number[];
       const cdp = await context.newCDPSession(page);
@@ -309,7 +349,10 @@ async function pageCost(browser: Browser): Promise<void> {
 
 /** The aggregation and fitting math for 10k and 100k device reports (bench/scale.ts; 1M in the README, run it directly). */
 function scaleFigures(): void {
-  for (const [n, key] of [[10_000, 'fit_seconds_10k'], [100_000, 'fit_seconds_100k']] as const) {
+  for (const [n, key] of [
+    [10_000, 'fit_seconds_10k'],
+    [100_000, 'fit_seconds_100k'],
+  ] as const) {
     const f = scaleRun(n);
     results[key] = round(f.aggregate_seconds + f.close_seconds + f.fit_seconds);
   }
@@ -375,7 +418,12 @@ async function ingestBench(): Promise<void> {
 }
 
 /** INGEST_REPORTS reports into `site`'s open round, each with its own token (client addresses from `addressBase` on). */
-async function ingestInto(edge: string, shop: string, site: string, addressBase: number): Promise<{ rps: number; p99: number; acceptedPerS: number; tokenMs: number }> {
+async function ingestInto(
+  edge: string,
+  shop: string,
+  site: string,
+  addressBase: number,
+): Promise<{ rps: number; p99: number; acceptedPerS: number; tokenMs: number }> {
   const config = (await (await fetch(`${edge}/v1/sites/${site}/config`)).json()) as SiteConfig;
   const creativeId = config.candidates[0]?.id ?? 'c-bench';
   const connections = 10;
@@ -388,7 +436,9 @@ async function ingestInto(edge: string, shop: string, site: string, addressBase:
   for (let i = 0; i < INGEST_REPORTS; i += 8) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(8, INGEST_REPORTS - i) }, async (_, k) => {
-        const got = await obtainReportToken(edge, site, config.round.id, (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), 'cf-connecting-ip': address(i + k) } }));
+        const got = await obtainReportToken(edge, site, config.round.id, (input, init) =>
+          fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), 'cf-connecting-ip': address(i + k) } }),
+        );
         if ('refused' in got) throw new Error(`ingestion: no token: ${got.refused}`);
         return got.token;
       }),
@@ -410,14 +460,22 @@ async function ingestInto(edge: string, shop: string, site: string, addressBase:
           return {
             ...req,
             headers: { 'content-type': 'text/plain;charset=UTF-8', origin: shop, 'cf-connecting-ip': address(i) },
-            body: JSON.stringify({ v: 1, reportId: randomUUID(), round: config.round.id, modelVersion: null, outcomes: [{ creativeId, impressions: 1, clicks: 0 }], token: tokens[i] }),
+            body: JSON.stringify({
+              v: 1,
+              reportId: randomUUID(),
+              round: config.round.id,
+              modelVersion: null,
+              outcomes: [{ creativeId, impressions: 1, clicks: 0 }],
+              token: tokens[i],
+            }),
           };
         },
       },
     ],
   });
   const duration = (performance.now() - started) / 1000;
-  if (ingest.non2xx > 0 || ingest.errors > 0) throw new Error(`ingestion (${site}): ${ingest.non2xx} non-2xx answers and ${ingest.errors} errors of ${ingest.requests.total}`);
+  if (ingest.non2xx > 0 || ingest.errors > 0)
+    throw new Error(`ingestion (${site}): ${ingest.non2xx} non-2xx answers and ${ingest.errors} errors of ${ingest.requests.total}`);
   // The admin is never told how many reported in a round (counts leave it only noised): what was accepted is what the edge answered 202.
   return { rps: ingest.requests.average, p99: ingest.latency.p99, acceptedPerS: round(ingest['2xx'] / duration), tokenMs };
 }

@@ -38,7 +38,10 @@ export function scaleRun(reports: number, seed = 3): ScaleFigures {
   // One device's parts, varied per report by a cheap scale so the sums are not constant.
   const phi = Array.from({ length: 5 }, () => ({ phi: Array.from({ length: D }, () => random()), reward: random() < 0.05 ? 1 : 0 }));
   const deviceHead = clipToNorm(headStatistics(phi, D), 2000);
-  const deviceTowers = clipToNorm(Float64Array.from({ length: TOWERS }, () => random() - 0.5), 0.25);
+  const deviceTowers = clipToNorm(
+    Float64Array.from({ length: TOWERS }, () => random() - 0.5),
+    0.25,
+  );
   let t0 = performance.now();
   for (let r = 0; r < reports; r++) {
     const s = 0.5 + random();
@@ -68,9 +71,24 @@ export function scaleRun(reports: number, seed = 3): ScaleFigures {
   const prior = isotropicPrior(D, 1);
   posteriorUnderReleaseNoise(prior, centeredOnPrior(pooled, prior.mean), 0.05, pooled.noiseStd);
   covarianceFromEvidence(prior, evidenceAboveNoise(pooled), 0.05, pooled.noiseStd);
-  towerStep([{ round: 1, head: null, towers: { modelVersion: 'a'.repeat(16), reports, sums: release.towers }, noise: { headStd: z * 2000, towerStd: z * 0.25 } }], 'a'.repeat(16), TOWERS, 0.5);
+  towerStep(
+    [{ round: 1, head: null, towers: { modelVersion: 'a'.repeat(16), reports, sums: release.towers }, noise: { headStd: z * 2000, towerStd: z * 0.25 } }],
+    'a'.repeat(16),
+    TOWERS,
+    0.5,
+  );
   evaluateCandidates(
-    [{ round: 1, loggingModel: 'a'.repeat(16), models: [{ modelVersion: 'a'.repeat(16), sums: release.ope[0]! }, { modelVersion: 'b'.repeat(16), sums: release.ope[1]! }], noiseStd: z * 50 }],
+    [
+      {
+        round: 1,
+        loggingModel: 'a'.repeat(16),
+        models: [
+          { modelVersion: 'a'.repeat(16), sums: release.ope[0]! },
+          { modelVersion: 'b'.repeat(16), sums: release.ope[1]! },
+        ],
+        noiseStd: z * 50,
+      },
+    ],
     'a'.repeat(16),
   );
   const fit = (performance.now() - t0) / 1000;
@@ -80,6 +98,8 @@ export function scaleRun(reports: number, seed = 3): ScaleFigures {
 if (import.meta.url === `file://${process.argv[1]}`) {
   for (const n of [10_000, 100_000, 1_000_000]) {
     const f = scaleRun(n);
-    console.log(`${n.toLocaleString('en')} reports: aggregate ${f.aggregate_seconds.toFixed(3)} s, round close ${f.close_seconds.toFixed(4)} s, fit ${f.fit_seconds.toFixed(4)} s`);
+    console.log(
+      `${n.toLocaleString('en')} reports: aggregate ${f.aggregate_seconds.toFixed(3)} s, round close ${f.close_seconds.toFixed(4)} s, fit ${f.fit_seconds.toFixed(4)} s`,
+    );
   }
 }

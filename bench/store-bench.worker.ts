@@ -23,7 +23,15 @@ async function run() {
   const now = Date.now();
   // Fill in batches (one transaction per 100) so the fill itself is quick.
   for (let i = 0; i < STORED; i += 100) {
-    await recordEvents(db, Array.from({ length: 100 }, (_, k) => ({ type: 'product_view' as const, at: now - (STORED - i - k) * 1000, category: categories[(i + k) % 8], price: 20 + ((i + k) % 200) })));
+    await recordEvents(
+      db,
+      Array.from({ length: 100 }, (_, k) => ({
+        type: 'product_view' as const,
+        at: now - (STORED - i - k) * 1000,
+        category: categories[(i + k) % 8],
+        price: 20 + ((i + k) % 200),
+      })),
+    );
   }
   // The three measurements are interleaved, one of each per iteration, so that whatever else the
   // machine is doing at a moment weighs on all three alike and the ratios stay meaningful.

@@ -4,7 +4,15 @@
  * merchant out with the edge's reason.
  */
 import * as v from 'valibot';
-import { CatalogAnswerSchema, LedgerSchema, ModelsAnswerSchema, RoundsAnswerSchema, ServingAnswerSchema, SiteAnswerSchema, UpsertAnswerSchema } from '../protocol/admin-answers.ts';
+import {
+  CatalogAnswerSchema,
+  LedgerSchema,
+  ModelsAnswerSchema,
+  RoundsAnswerSchema,
+  ServingAnswerSchema,
+  SiteAnswerSchema,
+  UpsertAnswerSchema,
+} from '../protocol/admin-answers.ts';
 import type { CatalogAnswer, Ledger, ModelsAnswer, NoisedRelease, RoundsAnswer, ServingAnswer, SiteAnswer, UpsertAnswer } from '../protocol/admin-answers.ts';
 import type { ErrorBody, Template } from '../protocol/wire.ts';
 

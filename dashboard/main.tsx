@@ -50,7 +50,15 @@ function SignIn({ onSignedIn, message }: { onSignedIn: (s: Session) => void; mes
         Site id <input name="site" required value={site} onInput={(e) => setSite((e.target as HTMLInputElement).value)} autocomplete="username" />
       </label>
       <label>
-        Admin token <input name="token" type="password" required value={token} onInput={(e) => setToken((e.target as HTMLInputElement).value)} autocomplete="current-password" />
+        Admin token{' '}
+        <input
+          name="token"
+          type="password"
+          required
+          value={token}
+          onInput={(e) => setToken((e.target as HTMLInputElement).value)}
+          autocomplete="current-password"
+        />
       </label>
       <button type="submit">Sign in</button>
     </form>
@@ -106,7 +114,11 @@ function App() {
         <h1>Vitrine · {session.site}</h1>
         <nav>
           {VIEWS.map((v) => (
-            <button type="button" key={v} aria-current={v === view ? 'page' : undefined} onClick={() => {
+            <button
+              type="button"
+              key={v}
+              aria-current={v === view ? 'page' : undefined}
+              onClick={() => {
                 setView(v);
                 setNotice(null);
               }}

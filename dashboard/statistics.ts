@@ -6,7 +6,9 @@ import type { PrivacyView, RoundsView } from './admin-api.ts';
 /** The off-policy sums of the released rounds, oldest first, as the trainer's estimators read them. */
 export function releasedOpe(rounds: RoundsView): ReleasedOpe[] {
   return rounds.rounds
-    .flatMap((r) => (r.release?.ope ? [{ round: r.round, loggingModel: r.release.ope.modelVersion, models: r.release.ope.models, noiseStd: r.release.noise.opeStd }] : []))
+    .flatMap((r) =>
+      r.release?.ope ? [{ round: r.round, loggingModel: r.release.ope.modelVersion, models: r.release.ope.models, noiseStd: r.release.noise.opeStd }] : [],
+    )
     .sort((a, b) => a.round - b.round);
 }
 
@@ -34,10 +36,12 @@ export function ctrInterval(clicks: number, impressions: number): Interval | nul
 /** Epsilon spent in the period now after each of its released rounds (the ledger composed step by step). */
 export function cumulativeEpsilon(ledger: PrivacyView): { round: number; epsilon: number }[] {
   const mechanisms: number[] = [];
-  return ledger.rounds.filter((r) => r.period === ledger.period.index).map((r) => {
-    mechanisms.push(...mechanismMultipliers(r.mechanisms, r.noiseMultiplier));
-    return { round: r.round, epsilon: epsilonSpent(mechanisms, ledger.delta).epsilon };
-  });
+  return ledger.rounds
+    .filter((r) => r.period === ledger.period.index)
+    .map((r) => {
+      mechanisms.push(...mechanismMultipliers(r.mechanisms, r.noiseMultiplier));
+      return { round: r.round, epsilon: epsilonSpent(mechanisms, ledger.delta).epsilon };
+    });
 }
 
 export const pct = (x: number, digits = 2) => `${(100 * x).toFixed(digits)}%`;

@@ -20,7 +20,14 @@ export default defineConfig({
           TEST_MIGRATIONS: migrations,
           // Generated here, in Node: see test/edge/hostile-payloads.ts for why.
           HOSTILE_PAYLOADS: hostilePayloads(),
-          ADMIN_TOKENS: JSON.stringify({ demo: 'test-demo-admin-token-0001', other: 'test-other-admin-token-0002', 'fresh-site': 'test-fresh-admin-token-003', tightclip: 'test-tight-admin-token-0004', tokens: 'test-tokens-admin-token-0005', sharded: 'test-sharded-admin-token-006' }),
+          ADMIN_TOKENS: JSON.stringify({
+            demo: 'test-demo-admin-token-0001',
+            other: 'test-other-admin-token-0002',
+            'fresh-site': 'test-fresh-admin-token-003',
+            tightclip: 'test-tight-admin-token-0004',
+            tokens: 'test-tokens-admin-token-0005',
+            sharded: 'test-sharded-admin-token-006',
+          }),
         },
       },
     }),

@@ -46,11 +46,20 @@ export const NoisedReleaseSchema = v.object({
   /** The last layer's statistics of `modelVersion`, packed as in ReportSchema, noised; null when no report carried any. */
   head: v.nullable(v.object({ modelVersion: v.string(), reports: v.number(), stats: v.array(v.number()) })),
   /** Off-policy sums of decisions the logging model `modelVersion` made, per evaluated model, noised. */
-  ope: v.nullable(v.object({ modelVersion: v.string(), reports: v.number(), models: v.array(v.object({ modelVersion: v.string(), sums: v.array(v.number()) })) })),
+  ope: v.nullable(
+    v.object({ modelVersion: v.string(), reports: v.number(), models: v.array(v.object({ modelVersion: v.string(), sums: v.array(v.number()) })) }),
+  ),
   /** The summed tower gradient at `modelVersion`'s weights, noised. */
   towers: v.nullable(v.object({ modelVersion: v.string(), reports: v.number(), sums: v.array(v.number()) })),
   /** Standard deviations of the noise each part got; `reportsStd`: of the contributors and each part's `reports` (absent in releases made before they were noised). */
-  noise: v.object({ multiplier: v.number(), countStd: v.number(), headStd: v.number(), opeStd: v.number(), towerStd: v.number(), reportsStd: v.optional(v.number()) }),
+  noise: v.object({
+    multiplier: v.number(),
+    countStd: v.number(),
+    headStd: v.number(),
+    opeStd: v.number(),
+    towerStd: v.number(),
+    reportsStd: v.optional(v.number()),
+  }),
   /** Gaussian mechanisms the release is made of (what the ledger composes). */
   mechanisms: v.number(),
 });

@@ -26,7 +26,22 @@ const SPEC = {
   deviceClasses: DEVICE_CLASSES,
   layouts: LAYOUTS,
   messageTypes: MESSAGE_TYPES,
-  shopper: ['categoryAffinity', 'brandAffinity', 'priceAffinity', 'search', 'activity', 'recency', 'cartItems', 'cartValue', 'purchases', 'pageType', 'pageCategory', 'hourSin', 'hourCos', 'device'],
+  shopper: [
+    'categoryAffinity',
+    'brandAffinity',
+    'priceAffinity',
+    'search',
+    'activity',
+    'recency',
+    'cartItems',
+    'cartValue',
+    'purchases',
+    'pageType',
+    'pageCategory',
+    'hourSin',
+    'hourCos',
+    'device',
+  ],
   creative: ['category', 'brand', 'priceBand', 'layout', 'messageType', 'slot', 'popularity'],
   cross: ['categoryAffinity', 'brandAffinity', 'priceAffinity', 'pageCategory', 'categoryAffinity*brandAffinity'],
 } as const;
@@ -35,8 +50,7 @@ export const FEATURE_SPEC_HASH = digest64(JSON.stringify(SPEC));
 
 export const SHOPPER_DIM =
   CATEGORY_BUCKETS + BRAND_BUCKETS + PRICE_BANDS + SEARCH_BUCKETS + 5 + PAGE_TYPES.length + CATEGORY_BUCKETS + 2 + DEVICE_CLASSES.length;
-export const CREATIVE_DIM =
-  CATEGORY_BUCKETS + BRAND_BUCKETS + PRICE_BANDS + LAYOUTS.length + MESSAGE_TYPES.length + SLOT_BUCKETS + 1;
+export const CREATIVE_DIM = CATEGORY_BUCKETS + BRAND_BUCKETS + PRICE_BANDS + LAYOUTS.length + MESSAGE_TYPES.length + SLOT_BUCKETS + 1;
 
 /**
  * Cross features: how much of the shopper's decayed affinity falls on this creative's category,

@@ -70,7 +70,6 @@ export function lowerTimes(l: Float64Array, d: number, z: ArrayLike<number>, out
   return out;
 }
 
-
 /**
  * Eigenvalues and eigenvectors of a symmetric matrix (cyclic Jacobi rotations; exact to rounding
  * for the dimensions here). `vectors` holds the eigenvectors as columns, row-major d x d.

@@ -60,7 +60,6 @@ export function parameterCount(t: ModelTopology): number {
   return weightSpecs(t).reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
 }
 
-
 const TOPOLOGY_DIM = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(4096));
 
 /** Validates an uploaded or downloaded model.json. Shapes are checked against the topology. */

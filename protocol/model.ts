@@ -16,7 +16,10 @@
 import { add, concat, matMul, mul, ones, relu } from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 
-export type TowerWeights = Record<'shopper/w1' | 'shopper/b1' | 'shopper/w2' | 'shopper/b2' | 'creative/w1' | 'creative/b1' | 'creative/w2' | 'creative/b2', Tensor>;
+export type TowerWeights = Record<
+  'shopper/w1' | 'shopper/b1' | 'shopper/w2' | 'shopper/b2' | 'creative/w1' | 'creative/b1' | 'creative/w2' | 'creative/b2',
+  Tensor
+>;
 
 export function tower(w: TowerWeights, side: 'shopper' | 'creative', x: Tensor2D): Tensor2D {
   const h = relu(add(matMul(x, w[`${side}/w1`] as Tensor2D), w[`${side}/b1`]));

@@ -49,7 +49,7 @@ export function emptyProfile(now: number, halfLifeHours = 72): ShopperProfile {
 
 /** 2^((t - epoch)/halfLife): the factor a weight added at time t is stored with. */
 export function storedScale(profile: ShopperProfile, t: number): number {
-  return Math.pow(2, (t - profile.epoch) / (profile.halfLifeHours * 3_600_000));
+  return 2 ** ((t - profile.epoch) / (profile.halfLifeHours * 3_600_000));
 }
 
 function finiteNonNegative(x: unknown): x is number {

@@ -62,7 +62,7 @@ function forward(weights: ArrayLike<number>, l: Layer, t: ModelTopology, x: Arra
   const out = new Float64Array(t.embed);
   for (let j = 0; j < t.embed; j++) out[j] = weights[l.b2 + j]!;
   for (let i = 0; i < t.hidden; i++) {
-    const h = pre[i]! > 0 ? pre[i]! : 0;
+    const h = Math.max(pre[i]!, 0);
     if (h === 0) continue;
     const row = l.w2 + i * t.embed;
     for (let j = 0; j < t.embed; j++) out[j]! += h * weights[row + j]!;
@@ -71,7 +71,15 @@ function forward(weights: ArrayLike<number>, l: Layer, t: ModelTopology, x: Arra
 }
 
 /** Adds d loss / d (tower weights) for output gradient `dOut` into `grad`. */
-function backward(weights: ArrayLike<number>, l: Layer, t: ModelTopology, x: ArrayLike<number>, pre: Float64Array, dOut: Float64Array, grad: Float64Array): void {
+function backward(
+  weights: ArrayLike<number>,
+  l: Layer,
+  t: ModelTopology,
+  x: ArrayLike<number>,
+  pre: Float64Array,
+  dOut: Float64Array,
+  grad: Float64Array,
+): void {
   for (let j = 0; j < t.embed; j++) grad[l.b2 + j]! += dOut[j]!;
   const dh = new Float64Array(t.hidden);
   for (let i = 0; i < t.hidden; i++) {

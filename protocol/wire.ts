@@ -251,7 +251,12 @@ export const ReportSchema = v.strictObject({
    * The gradient of `modelVersion`'s tower weights on these decisions (protocol/tower-gradient.ts),
    * clipped to the config's towerClip (L2) and quantized: one signed byte per weight, base64.
    */
-  towers: v.optional(v.strictObject({ scale: v.pipe(v.number(), v.finite(), v.minValue(0)), q: v.pipe(v.string(), v.maxLength(12_000), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'q is base64')) })),
+  towers: v.optional(
+    v.strictObject({
+      scale: v.pipe(v.number(), v.finite(), v.minValue(0)),
+      q: v.pipe(v.string(), v.maxLength(12_000), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'q is base64')),
+    }),
+  ),
   /**
    * The round's report token (protocol/report-token.ts): unlinkable to the device, spent once.
    * Optional here so that a report without one gets its own answer (401 token_required).

@@ -26,5 +26,7 @@ await build({ configFile, mode: 'dashboard' });
 
 const gz = (file: string) => (gzipSync(readFileSync(file), { level: 9 }).length / 1024).toFixed(1);
 const chunks = readdirSync(path.join(assets, 'chunks'));
-console.log(`widget built in ${path.relative(root, assets)}: vitrine.js ${gz(path.join(assets, 'vitrine.js'))} kB gzip; engine ${engineFile}, renderer ${renderFile}; chunks:`);
+console.log(
+  `widget built in ${path.relative(root, assets)}: vitrine.js ${gz(path.join(assets, 'vitrine.js'))} kB gzip; engine ${engineFile}, renderer ${renderFile}; chunks:`,
+);
 for (const chunk of chunks) console.log(`  chunks/${chunk} ${gz(path.join(assets, 'chunks', chunk))} kB gzip`);

@@ -30,7 +30,10 @@ if (!isRoot || !hasApt) {
 }
 console.log(`installing Debian's ${missing.join(', ')} with apt-get (one time)…`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...missing]]) {
+for (const args of [
+  ['update', '-qq'],
+  ['install', '-y', '-qq', ...missing],
+]) {
   const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
   if (r.status !== 0) {
     console.error(`apt-get ${args.join(' ')} failed; install them by hand:\n  ${FIX}`);

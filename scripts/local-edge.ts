@@ -37,7 +37,20 @@ export interface LocalEdge {
 export async function startLocalEdge(port: number, persistTo: string, vars: Record<string, string>): Promise<LocalEdge> {
   // Its own inspector port too (10,000 away): two edges started at once (simulate:worlds --parallel 2) both
   // asked for the default 9229, and the second exited ("Address already in use").
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(port + 10_000 <= 65_535 ? port + 10_000 : port - 10_000), '--persist-to', persistTo, '--show-interactive-dev-session=false', '--log-level', 'warn'];
+  const args = [
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(port + 10_000 <= 65_535 ? port + 10_000 : port - 10_000),
+    '--persist-to',
+    persistTo,
+    '--show-interactive-dev-session=false',
+    '--log-level',
+    'warn',
+  ];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
   const child: ChildProcess = spawn(wrangler, args, { cwd: root, env: quietEnv, detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
   const stop = () => {

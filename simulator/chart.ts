@@ -9,7 +9,7 @@ const SERIES: { key: keyof RoundResult; label: string; color: string; dash?: str
   { key: 'randomCtr', label: 'uniform random', color: '#777', dash: '2 3' },
 ];
 
-const escape = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+const escapeXml = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
 
 export function ctrChart(rounds: readonly RoundResult[], title: string): string {
   const width = 720;
@@ -24,8 +24,11 @@ export function ctrChart(rounds: readonly RoundResult[], title: string): string 
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="${pad.left}" y="22" font-size="14" font-weight="600">${escape(title)}</text>`,
-    ...ticks.map((t) => `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/><text x="${pad.left - 6}" y="${y(t) + 4}" text-anchor="end">${(100 * t).toFixed(1)}%</text>`),
+    `<text x="${pad.left}" y="22" font-size="14" font-weight="600">${escapeXml(title)}</text>`,
+    ...ticks.map(
+      (t) =>
+        `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/><text x="${pad.left - 6}" y="${y(t) + 4}" text-anchor="end">${(100 * t).toFixed(1)}%</text>`,
+    ),
     ...rounds.map((r, i) => `<text x="${x(i)}" y="${pad.top + plotH + 16}" text-anchor="middle">${r.round}</text>`),
     `<text x="${pad.left + plotW / 2}" y="${pad.top + plotH + 32}" text-anchor="middle">round</text>`,
   ];
@@ -36,7 +39,9 @@ export function ctrChart(rounds: readonly RoundResult[], title: string): string 
   }
   SERIES.forEach((s, i) => {
     const ly = pad.top + plotH + 52 + i * 14;
-    parts.push(`<line x1="${pad.left}" x2="${pad.left + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2.5"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/><text x="${pad.left + 30}" y="${ly}">${escape(s.label)}</text>`);
+    parts.push(
+      `<line x1="${pad.left}" x2="${pad.left + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2.5"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/><text x="${pad.left + 30}" y="${ly}">${escapeXml(s.label)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('\n');

@@ -13,31 +13,35 @@ import { ctrChart } from './chart.ts';
 import { DEFAULT_SIMULATION, invalidOptions, runSimulation } from './simulation.ts';
 import type { SimulationOptions } from './simulation.ts';
 
+function parseOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      shoppers: { type: 'string' },
+      rounds: { type: 'string' },
+      epsilon: { type: 'string' },
+      seed: { type: 'string' },
+      categories: { type: 'string' },
+      products: { type: 'string' },
+      decisions: { type: 'string' },
+      'min-cohort': { type: 'string' },
+      drift: { type: 'string' },
+      'head-clip': { type: 'string' },
+      carry: { type: 'string' },
+      'tower-rate': { type: 'string' },
+      world: { type: 'string' },
+      promote: { type: 'string' },
+      port: { type: 'string' },
+      chart: { type: 'string', default: 'dist/simulation/ctr-by-round.svg' },
+      json: { type: 'boolean', default: false },
+    },
+  }).values;
+}
+
 async function main(argv: string[]): Promise<number> {
-  let values;
+  let values: ReturnType<typeof parseOptions>;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        shoppers: { type: 'string' },
-        rounds: { type: 'string' },
-        epsilon: { type: 'string' },
-        seed: { type: 'string' },
-        categories: { type: 'string' },
-        products: { type: 'string' },
-        decisions: { type: 'string' },
-        'min-cohort': { type: 'string' },
-        drift: { type: 'string' },
-        'head-clip': { type: 'string' },
-        carry: { type: 'string' },
-        'tower-rate': { type: 'string' },
-        world: { type: 'string' },
-        promote: { type: 'string' },
-        port: { type: 'string' },
-        chart: { type: 'string', default: 'dist/simulation/ctr-by-round.svg' },
-        json: { type: 'boolean', default: false },
-      },
-    }));
+    values = parseOptions(argv);
   } catch (e) {
     process.stderr.write(`simulate: ${e instanceof Error ? e.message : String(e)}\n`);
     return 2;
@@ -80,7 +84,9 @@ async function main(argv: string[]): Promise<number> {
       `last round (world ${s.world}): ${(100 * s.ctr_vs_oracle).toFixed(1)}% of the oracle's click rate against the frozen first model's ${(100 * s.frozen_vs_oracle).toFixed(1)}% (${s.oracle_points_over_frozen >= 0 ? '+' : ''}${s.oracle_points_over_frozen.toFixed(1)} points; ` +
         `the worst round ${s.worst_points_below_frozen.toFixed(1)} points below it); ${s.ctr_vs_random.toFixed(2)}x random`,
     );
-    log(`last round: Vitrine's click rate is ${s.ctr_vs_random.toFixed(2)}x random, ${(100 * s.ctr_vs_oracle).toFixed(0)}% of the oracle's, ${s.ctr_vs_popularity.toFixed(2)}x popularity; epsilon spent ${s.epsilon.toFixed(2)} (delta 1e-6, noise multiplier ${s.noise_multiplier.toFixed(2)})`);
+    log(
+      `last round: Vitrine's click rate is ${s.ctr_vs_random.toFixed(2)}x random, ${(100 * s.ctr_vs_oracle).toFixed(0)}% of the oracle's, ${s.ctr_vs_popularity.toFixed(2)}x popularity; epsilon spent ${s.epsilon.toFixed(2)} (delta 1e-6, noise multiplier ${s.noise_multiplier.toFixed(2)})`,
+    );
     log(`chart: ${chart}`);
   }
   return 0;

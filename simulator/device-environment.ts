@@ -95,7 +95,10 @@ export class SimulatedDevices {
 /** Seconds a shared cache may keep a response with this Cache-Control, 0 when it may not. */
 export function cacheableFor(cacheControl: string | null): number {
   if (!cacheControl) return 0;
-  const directives = cacheControl.toLowerCase().split(',').map((d) => d.trim());
+  const directives = cacheControl
+    .toLowerCase()
+    .split(',')
+    .map((d) => d.trim());
   if (directives.some((d) => d === 'no-store' || d === 'no-cache' || d === 'private')) return 0;
   const maxAge = directives.find((d) => d.startsWith('s-maxage=')) ?? directives.find((d) => d.startsWith('max-age='));
   const seconds = maxAge ? Number(maxAge.split('=')[1]) : 0;

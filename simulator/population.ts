@@ -30,7 +30,17 @@ export function makeCatalog(categories: number, productsPerCategory: number, ran
       const id = `${category}-p${pi + 1}`;
       const brand = BRANDS[(ci + pi) % BRANDS.length]!;
       const price = Math.round(BASE_PRICES[ci % BASE_PRICES.length]! * (0.6 + 0.8 * random())) - 0.01;
-      return { id, name: `${brand} item ${pi + 1}`, category, brand, price, imageUrl: `/images/${id}.svg`, url: `/product/${id}`, inStock: true, popularity: Math.round(100 * random()) / 100 };
+      return {
+        id,
+        name: `${brand} item ${pi + 1}`,
+        category,
+        brand,
+        price,
+        imageUrl: `/images/${id}.svg`,
+        url: `/product/${id}`,
+        inStock: true,
+        popularity: Math.round(100 * random()) / 100,
+      };
     }),
   );
   const templates: Template[] = [
@@ -89,7 +99,20 @@ export function purchaseProbability(s: Shopper, c: Candidate): number {
  */
 export function browse(s: Shopper, catalog: Catalog, random: () => number): Product {
   const liked = [...s.categories.entries()];
-  const category = random() < 0.8 ? liked[pickWeighted(liked.map(([, w]) => w), random)]![0] : pick(catalog.categories, random);
+  const category =
+    random() < 0.8
+      ? liked[
+          pickWeighted(
+            liked.map(([, w]) => w),
+            random,
+          )
+        ]![0]
+      : pick(catalog.categories, random);
   const shelf = catalog.products.filter((p) => p.category === category);
-  return shelf[pickWeighted(shelf.map((p) => 1 + (p.brand === s.brand ? 2 : 0) + (priceBandOf(p.price) === s.priceBand ? 1 : 0)), random)]!;
+  return shelf[
+    pickWeighted(
+      shelf.map((p) => 1 + (p.brand === s.brand ? 2 : 0) + (priceBandOf(p.price) === s.priceBand ? 1 : 0)),
+      random,
+    )
+  ]!;
 }

@@ -25,7 +25,16 @@ import { SiteSettingsSchema } from '../protocol/wire.ts';
 import type { Candidate } from '../protocol/wire.ts';
 import { trainBootstrapModel } from '../model-training/src/bootstrap-model.ts';
 import { EdgeAdminClient } from '../model-training/src/edge-admin-client.ts';
-import { DEFAULT_ROUND_FIT, fitFromRounds, fitOptionsProblem, promoteIfBetter, publishCandidate, pulledOpe, pullRounds, trainerPaths } from '../model-training/src/round-training.ts';
+import {
+  DEFAULT_ROUND_FIT,
+  fitFromRounds,
+  fitOptionsProblem,
+  promoteIfBetter,
+  publishCandidate,
+  pulledOpe,
+  pullRounds,
+  trainerPaths,
+} from '../model-training/src/round-training.ts';
 import { liftOver } from '../model-training/src/off-policy-estimate.ts';
 import type { Lift } from '../model-training/src/off-policy-estimate.ts';
 import { seededRandom } from '../model-training/src/seeded-random.ts';
@@ -76,11 +85,28 @@ export interface SimulationOptions {
   log: (line: string) => void;
 }
 
-export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'log'> = { shoppers: 1000, rounds: 10, epsilon: 8, seed: 1, categories: 8, products: 6, decisions: 2, minCohort: 50, drift: 0.1, headClip: null, carry: DEFAULT_ROUND_FIT.carry, towerRate: DEFAULT_ROUND_FIT.towerRate, world: 'today', promote: 'gate', port: 8821 };
+export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'log'> = {
+  shoppers: 1000,
+  rounds: 10,
+  epsilon: 8,
+  seed: 1,
+  categories: 8,
+  products: 6,
+  decisions: 2,
+  minCohort: 50,
+  drift: 0.1,
+  headClip: null,
+  carry: DEFAULT_ROUND_FIT.carry,
+  towerRate: DEFAULT_ROUND_FIT.towerRate,
+  world: 'today',
+  promote: 'gate',
+  port: 8821,
+};
 
 /** Why the configuration makes no sense, or null. */
 export function invalidOptions(o: Omit<SimulationOptions, 'log'>): string | null {
-  const whole = (name: string, x: number, min: number, max: number) => (!Number.isInteger(x) || x < min || x > max ? `--${name} must be a whole number from ${min} to ${max} (got ${x})` : null);
+  const whole = (name: string, x: number, min: number, max: number) =>
+    !Number.isInteger(x) || x < min || x > max ? `--${name} must be a whole number from ${min} to ${max} (got ${x})` : null;
   return (
     whole('shoppers', o.shoppers, 10, 1_000_000) ??
     whole('rounds', o.rounds, 1, 100) ??
@@ -105,7 +131,11 @@ export function invalidOptions(o: Omit<SimulationOptions, 'log'>): string | null
 function tooMuchNoise(epsilon: number, rounds: number): string | null {
   const z = noiseForEpsilon(epsilon, rounds);
   // noiseForEpsilon searches up to 200.
-  const problem = siteSettingProblem('noiseMultiplier', z, `the noise multiplier ${z >= 199.9 ? 'above 200' : z.toFixed(1)} that epsilon ${epsilon} over ${rounds} rounds needs`);
+  const problem = siteSettingProblem(
+    'noiseMultiplier',
+    z,
+    `the noise multiplier ${z >= 199.9 ? 'above 200' : z.toFixed(1)} that epsilon ${epsilon} over ${rounds} rounds needs`,
+  );
   return problem && `${problem}: allow more epsilon or run fewer rounds`;
 }
 
@@ -222,8 +252,32 @@ async function forEachConcurrently<T>(items: readonly T[], limit: number, run: (
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
-type Sums = { decisions: number; ctr: number; frozen: number; oracle: number; random: number; popularity: number; clicks: number; purchases: number; topCategory: number; brand: number; priceBand: number };
-const emptySums = (): Sums => ({ decisions: 0, ctr: 0, frozen: 0, oracle: 0, random: 0, popularity: 0, clicks: 0, purchases: 0, topCategory: 0, brand: 0, priceBand: 0 });
+type Sums = {
+  decisions: number;
+  ctr: number;
+  frozen: number;
+  oracle: number;
+  random: number;
+  popularity: number;
+  clicks: number;
+  purchases: number;
+  topCategory: number;
+  brand: number;
+  priceBand: number;
+};
+const emptySums = (): Sums => ({
+  decisions: 0,
+  ctr: 0,
+  frozen: 0,
+  oracle: 0,
+  random: 0,
+  popularity: 0,
+  clicks: 0,
+  purchases: 0,
+  topCategory: 0,
+  brand: 0,
+  priceBand: 0,
+});
 
 export async function runSimulation(o: SimulationOptions): Promise<SimulationResult> {
   const problem = invalidOptions(o);
@@ -297,7 +351,20 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     const timing = Date.now();
     const norms: number[] = [];
     const opeNorms: number[] = [];
-    await visitAll(sample, devices, { site: CALIBRATION_SITE, o, catalog, candidates: (await calibration.config()).candidates, sums: emptySums(), edgeUrl: edge.url, ago: 0, norms, opeNorms, world, frozen, round: 0 });
+    await visitAll(sample, devices, {
+      site: CALIBRATION_SITE,
+      o,
+      catalog,
+      candidates: (await calibration.config()).candidates,
+      sums: emptySums(),
+      edgeUrl: edge.url,
+      ago: 0,
+      norms,
+      opeNorms,
+      world,
+      frozen,
+      round: 0,
+    });
     let perShopperMs = (Date.now() - timing) / sample.length;
     norms.sort((a, b) => a - b);
     const p90 = norms[Math.floor(0.9 * (norms.length - 1))] ?? DEFAULT_PRIVACY.headClip;
@@ -333,9 +400,21 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       const started = Date.now();
       if (r > 0) for (const s of shoppers) drift(s.shopper, catalog, o.drift, s.random);
       const sums = emptySums();
-      await visitAll(shoppers, devices, { site: SITE, o, catalog, candidates, sums, edgeUrl: edge.url, ago: (o.rounds - 1 - r) * DAY_MS, world, frozen, round: r });
+      await visitAll(shoppers, devices, {
+        site: SITE,
+        o,
+        catalog,
+        candidates,
+        sums,
+        edgeUrl: edge.url,
+        ago: (o.rounds - 1 - r) * DAY_MS,
+        world,
+        frozen,
+        round: r,
+      });
       perShopperMs = (Date.now() - started) / o.shoppers;
-      if (Math.floor(Date.now() / (roundSeconds * 1000)) !== round) o.log(`round ${r + 1}: the devices took longer than the round; some reports went to the next one`);
+      if (Math.floor(Date.now() / (roundSeconds * 1000)) !== round)
+        o.log(`round ${r + 1}: the devices took longer than the round; some reports went to the next one`);
       // The round closes; the trainer pulls, fits, publishes and serves.
       await sleep((round + 1) * roundSeconds * 1000 - Date.now() + 1500);
       let training: string;
@@ -346,19 +425,30 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         const released = pulledOpe(paths).filter((p) => p.round === round);
         if (released.length > 0) dashboardLift = liftOver(released, released[0]!.loggingModel);
         if (pulled.budgetExhausted) training = `budget: ${pulled.budgetExhausted}`;
-        else if (!pulled.released.includes(round)) training = `kept the model: round ${round} was not released (${pulled.belowCohort.includes(round) ? `below K = ${o.minCohort}` : 'no reports'})`;
+        else if (!pulled.released.includes(round))
+          training = `kept the model: round ${round} was not released (${pulled.belowCohort.includes(round) ? `below K = ${o.minCohort}` : 'no reports'})`;
         else {
           // The merchant's gate first: candidates published after earlier rounds, judged on this
           // round's off-policy sums (the devices scored them beside the serving model).
           const gate = o.promote === 'gate' ? await promoteIfBetter(client, paths) : null;
           const points = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
-          const verdicts = gate ? gate.evaluations.map((e) => `${e.candidate.slice(0, 6)} ${e.verdict}${e.difference ? ` ${points(e.difference.estimate)} [${points(e.difference.lower)}, ${points(e.difference.upper)}]` : ''}`).join(', ') || 'no candidate scored' : '';
+          const verdicts = gate
+            ? gate.evaluations
+                .map(
+                  (e) =>
+                    `${e.candidate.slice(0, 6)} ${e.verdict}${e.difference ? ` ${points(e.difference.estimate)} [${points(e.difference.lower)}, ${points(e.difference.upper)}]` : ''}`,
+                )
+                .join(', ') || 'no candidate scored'
+            : '';
           const fitted = await fitFromRounds(client, paths, SITE, { ...DEFAULT_ROUND_FIT, carry: o.carry, towerRate: o.towerRate });
           const { version } = await publishCandidate(client, paths);
           if (o.promote === 'always') await client.promote(version);
           await sleep(EDGE_SITE_CACHE_MS);
           const fit = `fitted on rounds ${fitted.rounds.join(', ')} (~${Math.round(fitted.examples)} examples, ${fitted.evidence.directions} of ${fitted.evidence.dim} directions above the noise); towers ${fitted.towers.skipped ? 'kept' : 'stepped'}`;
-          training = o.promote === 'always' ? `${fit}; serving ${version}` : `gate: ${gate!.promoted ? `promoted ${gate!.promoted}` : 'kept the serving model'} (${verdicts}); ${fit}; candidate ${version}`;
+          training =
+            o.promote === 'always'
+              ? `${fit}; serving ${version}`
+              : `gate: ${gate!.promoted ? `promoted ${gate!.promoted}` : 'kept the serving model'} (${verdicts}); ${fit}; candidate ${version}`;
         }
       } catch (e) {
         training = `kept the model: ${e instanceof Error ? e.message : String(e)}`;
@@ -506,7 +596,14 @@ async function visitWith(engine: DeviceEngine, simulated: SimulatedShopper, popu
   const events = [];
   for (let v = 0; v < views; v++) {
     lastViewed = v === 0 ? lastViewed : browse(shopper, catalog, random);
-    events.push({ type: 'product_view' as const, at: Date.now() - (views - v) * 30_000, productId: lastViewed.id, category: lastViewed.category, brand: lastViewed.brand, price: lastViewed.price });
+    events.push({
+      type: 'product_view' as const,
+      at: Date.now() - (views - v) * 30_000,
+      productId: lastViewed.id,
+      category: lastViewed.category,
+      brand: lastViewed.brand,
+      price: lastViewed.price,
+    });
   }
   await engine.track(events);
   const page: PageContext = { pageType: 'product', category: lastViewed.category, hour: 12, device: 'desktop' };
@@ -532,11 +629,24 @@ async function visitWith(engine: DeviceEngine, simulated: SimulatedShopper, popu
       await engine.recordOutcome(decision.id, 'click');
       // The click lands on the product's page, where the widget records the product view.
       const landing = catalog.products.find((x) => x.url === decision.candidate.url);
-      if (landing) await engine.track([{ type: 'product_view', at: Date.now(), productId: landing.id, category: landing.category, brand: landing.brand, price: landing.price }]);
+      if (landing)
+        await engine.track([
+          { type: 'product_view', at: Date.now(), productId: landing.id, category: landing.category, brand: landing.brand, price: landing.price },
+        ]);
       if (random() < world.purchase(shopper, decision.candidate, moment)) {
         sums.purchases++;
         simulated.lastPurchase = { category: decision.candidate.category, round: round.round };
-        await engine.track([{ type: 'purchase', at: Date.now(), value: decision.candidate.price, quantity: 1, category: decision.candidate.category, brand: decision.candidate.brand, price: decision.candidate.price }]);
+        await engine.track([
+          {
+            type: 'purchase',
+            at: Date.now(),
+            value: decision.candidate.price,
+            quantity: 1,
+            category: decision.candidate.category,
+            brand: decision.candidate.brand,
+            price: decision.candidate.price,
+          },
+        ]);
       }
     }
   }

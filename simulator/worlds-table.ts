@@ -50,7 +50,9 @@ function fileOf(world: string, seed: number): string {
 }
 
 function summarize(file: string): Summary {
-  const run = JSON.parse(readFileSync(file, 'utf8')) as { result: { summary: { ctr_vs_oracle: number; oracle_points_over_frozen: number; worst_points_below_frozen: number; frozen_vs_oracle: number } } };
+  const run = JSON.parse(readFileSync(file, 'utf8')) as {
+    result: { summary: { ctr_vs_oracle: number; oracle_points_over_frozen: number; worst_points_below_frozen: number; frozen_vs_oracle: number } };
+  };
   const s = run.result.summary;
   return { oracle: 100 * s.ctr_vs_oracle, overFrozen: s.oracle_points_over_frozen, worstBelow: s.worst_points_below_frozen, frozen: 100 * s.frozen_vs_oracle };
 }
@@ -61,7 +63,24 @@ async function runOne(world: string, seed: number, port: number): Promise<void> 
     results.set(`${world}/${seed}`, summarize(file));
     return;
   }
-  const args = ['simulator/cli.ts', '--shoppers', values.shoppers, '--rounds', values.rounds, '--epsilon', values.epsilon, '--seed', String(seed), '--world', world, '--port', String(port), '--chart', path.join(root, 'docs', `simulation-ctr-${values.shoppers}-eps${values.epsilon}-${world}-seed-${seed}-${commit}.svg`), '--json'];
+  const args = [
+    'simulator/cli.ts',
+    '--shoppers',
+    values.shoppers,
+    '--rounds',
+    values.rounds,
+    '--epsilon',
+    values.epsilon,
+    '--seed',
+    String(seed),
+    '--world',
+    world,
+    '--port',
+    String(port),
+    '--chart',
+    path.join(root, 'docs', `simulation-ctr-${values.shoppers}-eps${values.epsilon}-${world}-seed-${seed}-${commit}.svg`),
+    '--json',
+  ];
   const command = `npx tsx ${args.join(' ')}`;
   const started = Date.now();
   const stdout = await new Promise<string>((resolve, reject) => {
@@ -87,7 +106,9 @@ await Promise.all(
 );
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-console.log(`| world | last round, share of oracle (mean of seeds ${seeds.join(', ')}) | frozen first model | points over frozen | worst round below frozen | per seed (share / over frozen) |`);
+console.log(
+  `| world | last round, share of oracle (mean of seeds ${seeds.join(', ')}) | frozen first model | points over frozen | worst round below frozen | per seed (share / over frozen) |`,
+);
 console.log('|---|---|---|---|---|---|');
 for (const world of worlds) {
   const rs = seeds.map((s) => results.get(`${world}/${s}`)!);

@@ -37,14 +37,16 @@ const clamp = (p: number) => Math.min(0.9, Math.max(0.001, p));
 
 const today: World = {
   name: 'today',
-  describe: "the simulator's population: category affinity dominant, the shopper's brand +50% within it, the price band a little (the first model's own assumptions, nearly)",
+  describe:
+    "the simulator's population: category affinity dominant, the shopper's brand +50% within it, the price band a little (the first model's own assumptions, nearly)",
   click: (s, c) => clickProbability(s, c),
   purchase: (s, c) => purchaseProbability(s, c),
 };
 
 const priceSegments: World = {
   name: 'price-segments',
-  describe: 'half the shoppers hunt bargains (the two lowest price bands and sale prices double their clicks), half buy premium (the two highest bands do); category matters half as much',
+  describe:
+    'half the shoppers hunt bargains (the two lowest price bands and sale prices double their clicks), half buy premium (the two highest bands do); category matters half as much',
   click: (s, c) => {
     const band = priceBandOf(c.price);
     const bargain = half(s.id) === 0;
@@ -57,7 +59,8 @@ const priceSegments: World = {
 
 const purchaseFatigue: World = {
   name: 'purchase-fatigue',
-  describe: 'after a purchase in a category, ads of that category annoy for the next two rounds (a fifth of the clicks); the shopper looks at their other categories instead',
+  describe:
+    'after a purchase in a category, ads of that category annoy for the next two rounds (a fifth of the clicks); the shopper looks at their other categories instead',
   click: (s, c, m) => {
     const base = clickProbability(s, c);
     const tired = m.lastPurchase !== null && m.lastPurchase.category === c.category && m.round - m.lastPurchase.round <= 2;
@@ -77,7 +80,8 @@ const trendingBrand: World = {
 
 const creativeFormat: World = {
   name: 'creative-format',
-  describe: "a creative-level taste: half the shoppers browse (category banners triple their clicks), half decide (product cards with a 'sale' or 'bestseller' message double theirs); nothing in the first model says so",
+  describe:
+    "a creative-level taste: half the shoppers browse (category banners triple their clicks), half decide (product cards with a 'sale' or 'bestseller' message double theirs); nothing in the first model says so",
   click: (s, c) => {
     const base = clickProbability(s, c);
     const browser = half(s.id) === 0;
@@ -89,4 +93,6 @@ const creativeFormat: World = {
   purchase: (s, c) => purchaseProbability(s, c),
 };
 
-export const WORLDS: Readonly<Record<string, World>> = Object.fromEntries([today, priceSegments, purchaseFatigue, trendingBrand, creativeFormat].map((w) => [w.name, w]));
+export const WORLDS: Readonly<Record<string, World>> = Object.fromEntries(
+  [today, priceSegments, purchaseFatigue, trendingBrand, creativeFormat].map((w) => [w.name, w]),
+);

@@ -38,7 +38,20 @@ function previewDecision(template: Template, allProducts: Product[], storefront:
     popularity: p.popularity,
     items: [],
   };
-  const items = products.filter((x) => x.category === p.category).slice(0, 4).map((x) => ({ id: x.id, name: x.name, brand: x.brand, category: x.category, price: x.price, listPrice: x.listPrice ?? null, imageUrl: x.imageUrl, url: x.url, popularity: x.popularity }));
+  const items = products
+    .filter((x) => x.category === p.category)
+    .slice(0, 4)
+    .map((x) => ({
+      id: x.id,
+      name: x.name,
+      brand: x.brand,
+      category: x.category,
+      price: x.price,
+      listPrice: x.listPrice ?? null,
+      imageUrl: x.imageUrl,
+      url: x.url,
+      popularity: x.popularity,
+    }));
   const first = (xs: string[] | undefined) => (xs ? [xs[0]!] : undefined);
   return {
     id: 'preview',
@@ -65,7 +78,23 @@ function Preview({ decision }: { decision: Decision }) {
   return <div class="preview" ref={host} data-preview />;
 }
 
-export function CatalogView({ api, products, creatives, templates, storefront, currency, onSaved }: { api: AdminApi; products: Product[]; creatives: Creative[]; templates: Template[]; storefront: string | null; currency: string; onSaved: (what: string) => void }) {
+export function CatalogView({
+  api,
+  products,
+  creatives,
+  templates,
+  storefront,
+  currency,
+  onSaved,
+}: {
+  api: AdminApi;
+  products: Product[];
+  creatives: Creative[];
+  templates: Template[];
+  storefront: string | null;
+  currency: string;
+  onSaved: (what: string) => void;
+}) {
   const [editing, setEditing] = useState<string | null>(templates[0]?.id ?? null);
   const current = templates.find((t) => t.id === editing) ?? null;
   const [text, setText] = useState(current ? JSON.stringify(current, null, 2) : '');
@@ -132,7 +161,13 @@ export function CatalogView({ api, products, creatives, templates, storefront, c
             Save template
           </button>
         </div>
-        <div>{parsed && products.length > 0 ? <Preview decision={previewDecision(parsed, products, storefront, currency)} /> : <p class="note">The preview needs a valid template and at least one product.</p>}</div>
+        <div>
+          {parsed && products.length > 0 ? (
+            <Preview decision={previewDecision(parsed, products, storefront, currency)} />
+          ) : (
+            <p class="note">The preview needs a valid template and at least one product.</p>
+          )}
+        </div>
       </div>
       <h3>Products</h3>
       <table data-table="products">

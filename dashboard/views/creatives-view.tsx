@@ -37,9 +37,8 @@ export function CreativesView({ rounds }: { rounds: RoundsView }) {
       <section class="empty" data-empty="creatives">
         <h2>No results yet</h2>
         <p>
-          Results appear per round, once a round has closed with at least {rounds.minCohort} devices reporting and the trainer has released it
-          (<code>npx vitrine-train pull</code>). Check that the script tag is on your pages and that your storefront's origin is in the site's allowed
-          origins.
+          Results appear per round, once a round has closed with at least {rounds.minCohort} devices reporting and the trainer has released it (
+          <code>npx vitrine-train pull</code>). Check that the script tag is on your pages and that your storefront's origin is in the site's allowed origins.
         </p>
       </section>
     );

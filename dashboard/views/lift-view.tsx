@@ -25,14 +25,19 @@ export function LiftView({ rounds }: { rounds: RoundsView }) {
   const models = [...new Set(released.map((r) => r.loggingModel))];
   // Over all released rounds of the model serving last (rounds of other models measure another policy).
   const last = released.at(-1)!.loggingModel;
-  const overall = liftRow(`all ${released.filter((r) => r.loggingModel === last).length} round(s) of ${last}`, last, released.filter((r) => r.loggingModel === last));
-  const lift = (r: LiftRow) => (r.personalized && r.uniform && r.uniform.estimate > 0 ? `${(r.personalized.estimate / r.uniform.estimate).toFixed(2)}x` : 'n/a');
+  const overall = liftRow(
+    `all ${released.filter((r) => r.loggingModel === last).length} round(s) of ${last}`,
+    last,
+    released.filter((r) => r.loggingModel === last),
+  );
+  const lift = (r: LiftRow) =>
+    r.personalized && r.uniform && r.uniform.estimate > 0 ? `${(r.personalized.estimate / r.uniform.estimate).toFixed(2)}x` : 'n/a';
   return (
     <section data-view="lift">
       <h2>Does personalization pay?</h2>
       <p class="note">
-        Click rate of the creatives the model chose, against choosing uniformly at random among the same eligible creatives, on the same decisions
-        (estimated from the devices' noised off-policy sums; 95% intervals). {models.length > 1 ? `${models.length} models served in these rounds.` : ''}
+        Click rate of the creatives the model chose, against choosing uniformly at random among the same eligible creatives, on the same decisions (estimated
+        from the devices' noised off-policy sums; 95% intervals). {models.length > 1 ? `${models.length} models served in these rounds.` : ''}
       </p>
       <p data-fact="lift-overall">
         {overall.label}: personalized {interval(overall.personalized)} against random {interval(overall.uniform)}, {lift(overall)}.

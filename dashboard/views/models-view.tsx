@@ -69,7 +69,10 @@ export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; 
                 <td class="provenance">{m.trainedOn}</td>
                 <td>
                   {m.status !== 'serving' && (
-                    <button type="button" onClick={() => act(`Serve model ${m.version}? Every device switches to it at its next config check.`, () => api.promote(m.version))}>
+                    <button
+                      type="button"
+                      onClick={() => act(`Serve model ${m.version}? Every device switches to it at its next config check.`, () => api.promote(m.version))}
+                    >
                       Promote
                     </button>
                   )}

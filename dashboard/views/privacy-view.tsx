@@ -31,8 +31,8 @@ export function PrivacyPanel({ ledger, rounds, settings }: { ledger: PrivacyView
       </dl>
       {spent.length === 0 ? (
         <p class="empty" data-empty="privacy">
-          Nothing released yet, so nothing spent. Each released round spends a little of the budget ({ledger.budget}); see PRIVACY.md for what is
-          released and how it is noised.
+          Nothing released yet, so nothing spent. Each released round spends a little of the budget ({ledger.budget}); see PRIVACY.md for what is released and
+          how it is noised.
         </p>
       ) : (
         <TrendChart
@@ -62,7 +62,11 @@ export function PrivacyPanel({ ledger, rounds, settings }: { ledger: PrivacyView
               <tr key={r.round} data-round={r.round}>
                 <td>{r.round}</td>
                 <td>{r.contributors}</td>
-                <td>{r.status === 'below_cohort' ? `below K (${r.contributors ?? '?'} of ${r.minCohort}, counted with noise): never released` : r.status.replace('_', ' ')}</td>
+                <td>
+                  {r.status === 'below_cohort'
+                    ? `below K (${r.contributors ?? '?'} of ${r.minCohort}, counted with noise): never released`
+                    : r.status.replace('_', ' ')}
+                </td>
               </tr>
             ))}
           </tbody>

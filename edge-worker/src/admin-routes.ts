@@ -7,7 +7,18 @@ import type { Context, MiddlewareHandler } from 'hono';
 import * as v from 'valibot';
 import { ModelJsonSchema, modelVersion, weightsByteLength } from '../../protocol/model-artifact.ts';
 import { SITE_ID, SiteSettingsSchema, UpsertCreativesSchema, UpsertProductsSchema, UpsertTemplatesSchema, describeIssues } from '../../protocol/wire.ts';
-import type { CatalogAnswer, Ledger, ModelsAnswer, ModelUploadAnswer, RetiredAnswer, RoundAnswer, RoundsAnswer, ServingAnswer, SiteAnswer, UpsertAnswer } from '../../protocol/admin-answers.ts';
+import type {
+  CatalogAnswer,
+  Ledger,
+  ModelsAnswer,
+  ModelUploadAnswer,
+  RetiredAnswer,
+  RoundAnswer,
+  RoundsAnswer,
+  ServingAnswer,
+  SiteAnswer,
+  UpsertAnswer,
+} from '../../protocol/admin-answers.ts';
 import { requireSiteAdmin } from './admin-auth.ts';
 import { enforceRateLimit } from './client-key.ts';
 import type { Env } from './env.ts';
@@ -19,7 +30,17 @@ import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import { expectNoBody, readJson } from './request-body.ts';
 import { currentRound, roundAggregator, roundTerms } from './rounds.ts';
 import { currentPeriod, ledgerRows, looserWithinPeriod, periodBounds, PRIVACY_DELTA, recordContributors, reserveRelease, spent } from './privacy-ledger.ts';
-import { getSite, listCatalog, listCreativeIds, listTemplates, missingReferences, upsertCreatives, upsertProducts, upsertSite, upsertTemplates } from './site-store.ts';
+import {
+  getSite,
+  listCatalog,
+  listCreativeIds,
+  listTemplates,
+  missingReferences,
+  upsertCreatives,
+  upsertProducts,
+  upsertSite,
+  upsertTemplates,
+} from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
 
 type AppContext = Context<{ Bindings: Env }>;
@@ -88,7 +109,12 @@ adminRoutes.get('/v1/admin/sites/:site/rounds', async (c) => {
       return { round, ...status };
     }),
   );
-  return c.json<RoundsAnswer>({ site: settings.id, current, minCohort: settings.minCohort, rounds: rounds.filter((r) => r.status !== 'open' && r.status !== 'closed') });
+  return c.json<RoundsAnswer>({
+    site: settings.id,
+    current,
+    minCohort: settings.minCohort,
+    rounds: rounds.filter((r) => r.status !== 'open' && r.status !== 'closed'),
+  });
 });
 
 adminRoutes.put('/v1/admin/sites/:site', async (c) => {
@@ -226,10 +252,16 @@ adminRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
   const aggregator = roundAggregator(c.env.ROUNDS, site, round);
   const fallback = roundTerms(settings, round);
   let status = await aggregator.status(fallback);
-  if (status.status === 'open') throw new HttpError(409, 'round_open', `round ${round} is still open (it closes at ${new Date(status.deadline).toISOString()})`);
+  if (status.status === 'open')
+    throw new HttpError(409, 'round_open', `round ${round} is still open (it closes at ${new Date(status.deadline).toISOString()})`);
   // With a serving model every part is released (zeros plus noise where none was sent) and charged.
   const serving = await reportModels(c.env.DB, site);
-  const shape: ReleaseShape | null = serving && { model: serving.version, headLength: headStatsLength(serving.dim), towerParameters: serving.towerParameters, opeModels: [serving.version, ...serving.candidates, UNIFORM_POLICY] };
+  const shape: ReleaseShape | null = serving && {
+    model: serving.version,
+    headLength: headStatsLength(serving.dim),
+    towerParameters: serving.towerParameters,
+    opeModels: [serving.version, ...serving.candidates, UNIFORM_POLICY],
+  };
   if (status.status === 'closed') {
     // The budget check and the ledger's row in one step (privacy-ledger.ts), before the count's noise is drawn.
     await reserveRelease(c.env.DB, settings, { round, mechanisms: COUNT_MECHANISMS, noiseMultiplier: status.noiseMultiplier, contributors: 0 });
@@ -241,10 +273,18 @@ adminRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
   await reserveRelease(c.env.DB, settings, { round, mechanisms, noiseMultiplier: status.noiseMultiplier, contributors: status.contributors });
   const release = await aggregator.releaseNoised(site, round, await listCreativeIds(c.env.DB, site), shape);
   if (!release) throw new HttpError(409, 'not_releasable', `round ${round} cannot be released`);
-  if (Math.abs(release.mechanisms - mechanisms) > 1e-9) throw new Error(`round ${round} released ${release.mechanisms} mechanisms, the ledger charged ${mechanisms}`);
-  return c.json<RoundAnswer>({ site, round, contributors: status.contributors, minCohort: status.minCohort, deadline: status.deadline, status: 'released', release });
+  if (Math.abs(release.mechanisms - mechanisms) > 1e-9)
+    throw new Error(`round ${round} released ${release.mechanisms} mechanisms, the ledger charged ${mechanisms}`);
+  return c.json<RoundAnswer>({
+    site,
+    round,
+    contributors: status.contributors,
+    minCohort: status.minCohort,
+    deadline: status.deadline,
+    status: 'released',
+    release,
+  });
 });
-
 
 /**
  * The site's privacy ledger: the budget period now, what it has spent and when it renews, every

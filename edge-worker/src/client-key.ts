@@ -19,7 +19,13 @@ export async function clientKey(request: Request, salt: string, site: string, no
  * site's admin API), and refuses it with a 429 past the limit. Called before the body is read:
  * a flooding client costs one digest and one counter per request.
  */
-export async function enforceRateLimit(env: Env, limiter: 'REPORT_LIMITER' | 'READ_LIMITER' | 'ADMIN_LIMITER', request: Request, scope: string, what: string): Promise<void> {
+export async function enforceRateLimit(
+  env: Env,
+  limiter: 'REPORT_LIMITER' | 'READ_LIMITER' | 'ADMIN_LIMITER',
+  request: Request,
+  scope: string,
+  what: string,
+): Promise<void> {
   const key = await clientKey(request, env.CLIENT_KEY_SALT ?? env.ADMIN_TOKENS, scope);
   if (!(await env[limiter].limit({ key })).success) throw new HttpError(429, 'rate_limited', `too many ${what} from this client; retry in a minute`);
 }

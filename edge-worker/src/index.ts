@@ -22,7 +22,13 @@ app.route('/', adminRoutes);
  * (method ALL) and the CORS preflight's catch-all are not routes of their own.
  */
 const KNOWN_PATHS = [...new Set(app.routes.filter((r) => r.method !== 'ALL' && r.method !== 'OPTIONS').map((r) => r.path))].map(
-  (route) => new RegExp(`^${route.replace(/[.]/g, '\\.').replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`),
+  (route) =>
+    new RegExp(
+      `^${route
+        .replace(/[.]/g, '\\.')
+        .replace(/:[^/]+/g, '[^/]+')
+        .replace(/\*/g, '.*')}$`,
+    ),
 );
 
 app.notFound((c) => {

@@ -81,7 +81,8 @@ export async function previousServingModel(db: D1Database, site: string): Promis
  */
 export async function retireCandidate(db: D1Database, site: string, version: string): Promise<ModelRow['status'] | null> {
   const model = await getModel(db, site, version);
-  if (model?.status === 'candidate') await db.prepare("UPDATE models SET status = 'retired' WHERE site = ? AND version = ? AND status = 'candidate'").bind(site, version).run();
+  if (model?.status === 'candidate')
+    await db.prepare("UPDATE models SET status = 'retired' WHERE site = ? AND version = ? AND status = 'candidate'").bind(site, version).run();
   return model?.status ?? null;
 }
 
@@ -117,7 +118,15 @@ export async function listModels(db: D1Database, site: string): Promise<(ModelRo
   const { results } = await db
     .prepare('SELECT version, site, spec_hash, status, created_at, promoted_at, model_json FROM models WHERE site = ? ORDER BY created_at DESC, rowid DESC')
     .bind(site)
-    .all<{ version: string; site: string; spec_hash: string; status: ModelRow['status']; created_at: string; promoted_at: string | null; model_json: string }>();
+    .all<{
+      version: string;
+      site: string;
+      spec_hash: string;
+      status: ModelRow['status'];
+      created_at: string;
+      promoted_at: string | null;
+      model_json: string;
+    }>();
   return results.map((r) => ({
     version: r.version,
     site: r.site,

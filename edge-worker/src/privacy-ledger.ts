@@ -43,7 +43,14 @@ export async function ledgerRows(db: D1Database, site: string): Promise<LedgerRo
     .prepare('SELECT round, period, mechanisms, noise_multiplier, contributors, released_at FROM privacy_ledger WHERE site = ? ORDER BY round')
     .bind(site)
     .all<{ round: number; period: number; mechanisms: number; noise_multiplier: number; contributors: number; released_at: string }>();
-  return results.map((r) => ({ round: r.round, period: r.period, mechanisms: r.mechanisms, noiseMultiplier: r.noise_multiplier, contributors: r.contributors, releasedAt: r.released_at }));
+  return results.map((r) => ({
+    round: r.round,
+    period: r.period,
+    mechanisms: r.mechanisms,
+    noiseMultiplier: r.noise_multiplier,
+    contributors: r.contributors,
+    releasedAt: r.released_at,
+  }));
 }
 
 /** The noise multipliers of every mechanism in `rows`, one entry per mechanism. */
@@ -80,7 +87,10 @@ export interface Release {
 export async function reserveRelease(db: D1Database, site: SiteRow, release: Release): Promise<{ period: number; epsilon: number }> {
   const period = periodOf(release.round, site.roundSeconds, site.budgetPeriodDays);
   for (let attempt = 0; attempt < 10; attempt++) {
-    const [rows, head] = await Promise.all([ledgerRows(db, site.id), db.prepare('SELECT version FROM privacy_ledger_heads WHERE site = ?').bind(site.id).first<{ version: string }>()]);
+    const [rows, head] = await Promise.all([
+      ledgerRows(db, site.id),
+      db.prepare('SELECT version FROM privacy_ledger_heads WHERE site = ?').bind(site.id).first<{ version: string }>(),
+    ]);
     const inPeriod = rows.filter((r) => r.period === period);
     const recorded = rows.find((r) => r.round === release.round);
     if (recorded && recorded.mechanisms >= release.mechanisms - 1e-9) return { period, epsilon: spent(inPeriod) };
@@ -124,13 +134,21 @@ export async function recordContributors(db: D1Database, site: string, round: nu
  * has released anything, its budget can be lowered and its noise raised, never the reverse, and
  * its periods can be made longer, never shorter (a shorter period renews sooner).
  */
-export function looserWithinPeriod(current: SiteRow, next: { epsilonBudget: number; noiseMultiplier: number; budgetPeriodDays: number }, rows: readonly LedgerRow[], now = Date.now()): string | null {
+export function looserWithinPeriod(
+  current: SiteRow,
+  next: { epsilonBudget: number; noiseMultiplier: number; budgetPeriodDays: number },
+  rows: readonly LedgerRow[],
+  now = Date.now(),
+): string | null {
   const period = currentPeriod(current, now);
   if (!rows.some((r) => r.period === period)) return null;
   const { renewsAt } = periodBounds(period, current.budgetPeriodDays);
   const until = `the current budget period has released rounds; it renews at ${renewsAt}`;
-  if (next.epsilonBudget > current.epsilonBudget) return `epsilonBudget can only be lowered within a period (${current.epsilonBudget} now, ${next.epsilonBudget} asked): ${until}`;
-  if (next.noiseMultiplier < current.noiseMultiplier) return `noiseMultiplier can only be raised within a period (${current.noiseMultiplier} now, ${next.noiseMultiplier} asked): ${until}`;
-  if (next.budgetPeriodDays < current.budgetPeriodDays) return `budgetPeriodDays can only be lengthened within a period (${current.budgetPeriodDays} now, ${next.budgetPeriodDays} asked): ${until}`;
+  if (next.epsilonBudget > current.epsilonBudget)
+    return `epsilonBudget can only be lowered within a period (${current.epsilonBudget} now, ${next.epsilonBudget} asked): ${until}`;
+  if (next.noiseMultiplier < current.noiseMultiplier)
+    return `noiseMultiplier can only be raised within a period (${current.noiseMultiplier} now, ${next.noiseMultiplier} asked): ${until}`;
+  if (next.budgetPeriodDays < current.budgetPeriodDays)
+    return `budgetPeriodDays can only be lengthened within a period (${current.budgetPeriodDays} now, ${next.budgetPeriodDays} asked): ${until}`;
   return null;
 }

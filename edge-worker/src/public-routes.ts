@@ -96,7 +96,8 @@ publicRoutes.get('/v1/chunks/:file', async (c) => serveAsset(c, IMMUTABLE));
  * data: everything it shows comes from the admin API with the token the merchant signs in with.
  * Its own strict CSP: only its own scripts and styles, API calls to this origin, never framed.
  */
-const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const DASHBOARD_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 publicRoutes.get('/v1/admin', (c) => c.redirect('/v1/admin/', 301));
 publicRoutes.get('/v1/admin/', async (c) => dashboardAsset(c, '/v1/admin/index.html', 'no-cache'));
 publicRoutes.get('/v1/admin/assets/:file', async (c) => dashboardAsset(c, c.req.path, IMMUTABLE));
@@ -180,8 +181,10 @@ publicRoutes.get('/v1/sites/:site/rounds/:round/token-key', async (c) => {
   await enforceRateLimit(c.env, 'READ_LIMITER', c.req.raw, `read:${c.req.param('site')}`, 'token key reads');
   const site = await loadSite(c);
   allowOrigin(c, site);
-  const round = openRoundParam(c, site, c.req.param('round'));
-  const { verifier: { publicKey } } = await roundPlan(c.env, site, round);
+  const round = openRoundParam(site, c.req.param('round'));
+  const {
+    verifier: { publicKey },
+  } = await roundPlan(c.env, site, round);
   const answer: TokenKeyAnswer = { site: site.id, round, tokenType: REPORT_TOKEN_TYPE, publicKey: toBase64Url(publicKey) };
   // Cached as long as the round lasts: every device of the round must see this one key.
   return c.json(answer, 200, { 'cache-control': `public, max-age=${Math.min(3600, site.roundSeconds)}` });
@@ -218,7 +221,7 @@ function roundClosed(detail: string, openRound: number): HttpError {
   return new HttpError(409, 'round_closed', detail, { openRound });
 }
 
-function openRoundParam(c: AppContext, site: SiteRow, text: string | undefined): number {
+function openRoundParam(site: SiteRow, text: string | undefined): number {
   const round = Number(text);
   if (!/^\d{1,12}$/.test(text ?? '') || !Number.isSafeInteger(round)) throw new HttpError(400, 'invalid_round', 'a round is a whole number');
   const open = currentRound(Date.now(), site.roundSeconds).id;
@@ -267,7 +270,8 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   }
   // One report per device and round: a token of this round, never seen before (the round's
   // object refuses a spent one). Checked here, where it costs no serialized time.
-  if (report.token === undefined) throw new HttpError(401, 'token_required', `a report carries a report token of round ${round.id}: POST /v1/sites/${site.id}/tokens`);
+  if (report.token === undefined)
+    throw new HttpError(401, 'token_required', `a report carries a report token of round ${round.id}: POST /v1/sites/${site.id}/tokens`);
   const plan = await roundPlan(c.env, site, round.id);
   const token = await plan.verifier.check(report.token);
   if ('refused' in token) throw new HttpError(401, 'invalid_token', token.refused);
@@ -281,7 +285,8 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   // The report goes to its token's shard: the token is spent, and a retry found, in one place.
   const added = await roundShard(c.env.ROUNDS, site.id, round.id, shardOf(token.id, plan.shards)).addReport(report, plan.terms, parts, token.id);
   if (added.closed) throw roundClosed(`round ${round.id} has closed`, round.id + 1);
-  if (added.tokenSpent) throw new HttpError(409, 'token_spent', `this token was already spent on another report of round ${round.id}: one report per device and round`);
+  if (added.tokenSpent)
+    throw new HttpError(409, 'token_spent', `this token was already spent on another report of round ${round.id}: one report per device and round`);
   return c.json({ accepted: true, duplicate: added.duplicate, head: added.head, ope: added.ope, towers: added.towers }, added.duplicate ? 200 : 202);
 });
 
@@ -302,7 +307,11 @@ async function checkedModelParts(c: AppContext, site: SiteRow, report: Report, p
   let head: number[] | null = null;
   if (report.head) {
     if (report.head.stats.length !== headStatsLength(serving.dim)) {
-      throw new HttpError(422, 'wrong_shape', `head.stats has ${report.head.stats.length} numbers; model ${serving.version} needs ${headStatsLength(serving.dim)}`);
+      throw new HttpError(
+        422,
+        'wrong_shape',
+        `head.stats has ${report.head.stats.length} numbers; model ${serving.version} needs ${headStatsLength(serving.dim)}`,
+      );
     }
     overClip('head.stats', l2Norm(report.head.stats), privacy.headClip);
     head = report.head.stats;

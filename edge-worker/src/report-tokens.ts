@@ -47,7 +47,13 @@ export type SignAnswer = { response: string } | { refused: string };
  */
 export async function tokenSigner(key: TokenKeyPair): Promise<(requestText: string) => Promise<SignAnswer>> {
   const id = await keyId(key.publicKey);
-  const privateKey = await crypto.subtle.importKey('pkcs8', own(key.privateKey), { name: 'RSA-RAW', hash: 'SHA-384' } as unknown as RsaHashedImportParams, false, ['sign']);
+  const privateKey = await crypto.subtle.importKey(
+    'pkcs8',
+    own(key.privateKey),
+    { name: 'RSA-RAW', hash: 'SHA-384' } as unknown as RsaHashedImportParams,
+    false,
+    ['sign'],
+  );
   const publicKey = await crypto.subtle.importKey('spki', spkiForWebCrypto(key.publicKey), RSA_PSS, true, ['verify']);
   const issuer = new Issuer(MODE, 'vitrine', privateKey, publicKey, { supportsRSARAW: true });
   return async (requestText) => {

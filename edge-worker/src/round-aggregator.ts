@@ -94,12 +94,18 @@ export class RoundAggregator extends DurableObject<Env> {
   }
 
   private terms(): (RoundTerms & { closed: boolean }) | null {
-    const row = this.ctx.storage.sql.exec<{ deadline: number; min_cohort: number; closed: number }>('SELECT deadline, min_cohort, closed FROM terms').toArray()[0];
+    const row = this.ctx.storage.sql
+      .exec<{ deadline: number; min_cohort: number; closed: number }>('SELECT deadline, min_cohort, closed FROM terms')
+      .toArray()[0];
     if (!row) return null;
     const p = this.ctx.storage.sql
-      .exec<{ head_clip: number; count_clip: number; ope_clip: number; tower_clip: number; noise_multiplier: number }>('SELECT head_clip, count_clip, ope_clip, tower_clip, noise_multiplier FROM privacy_terms')
+      .exec<{ head_clip: number; count_clip: number; ope_clip: number; tower_clip: number; noise_multiplier: number }>(
+        'SELECT head_clip, count_clip, ope_clip, tower_clip, noise_multiplier FROM privacy_terms',
+      )
       .toArray()[0];
-    const privacy = p ? { headClip: p.head_clip, countClip: p.count_clip, opeClip: p.ope_clip, towerClip: p.tower_clip, noiseMultiplier: p.noise_multiplier } : DEFAULT_PRIVACY;
+    const privacy = p
+      ? { headClip: p.head_clip, countClip: p.count_clip, opeClip: p.ope_clip, towerClip: p.tower_clip, noiseMultiplier: p.noise_multiplier }
+      : DEFAULT_PRIVACY;
     return { deadline: row.deadline, minCohort: row.min_cohort, closed: row.closed === 1, privacy };
   }
 
@@ -128,7 +134,11 @@ export class RoundAggregator extends DurableObject<Env> {
   async roundPlan(shards: number, terms: RoundTerms): Promise<RoundPlan> {
     const fixed = await this.fixTerms(terms);
     this.ctx.storage.sql.exec('INSERT OR IGNORE INTO plan (id, shards) VALUES (1, ?)', shards);
-    return { shards: this.shards(), terms: { deadline: fixed.deadline, minCohort: fixed.minCohort, privacy: fixed.privacy }, publicKey: (await this.tokenKey(null)).publicKey };
+    return {
+      shards: this.shards(),
+      terms: { deadline: fixed.deadline, minCohort: fixed.minCohort, privacy: fixed.privacy },
+      publicKey: (await this.tokenKey(null)).publicKey,
+    };
   }
 
   /** The round's shard count (a coordinator's plan; 1 for a round no request reached). */
@@ -174,8 +184,16 @@ export class RoundAggregator extends DurableObject<Env> {
         closed: false,
         // The route checked the head against the site's bound now; the release's noise is for
         // the bound the round began under, so a part above that one would be under-noised.
-        head: parts.head ? (l2Norm(parts.head) <= roundHeadClip * (1 + 1e-9) ? this.addHead(parts.model, parts.head) : 'ignored_over_round_bound') : offered(report.head),
-        ope: parts.ope ? (l2Norm(parts.ope.flatMap((e) => e.sums)) <= roundOpeClip * (1 + 1e-9) ? this.addOpe(parts.model, parts.ope) : 'ignored_over_round_bound') : offered(report.ope),
+        head: parts.head
+          ? l2Norm(parts.head) <= roundHeadClip * (1 + 1e-9)
+            ? this.addHead(parts.model, parts.head)
+            : 'ignored_over_round_bound'
+          : offered(report.head),
+        ope: parts.ope
+          ? l2Norm(parts.ope.flatMap((e) => e.sums)) <= roundOpeClip * (1 + 1e-9)
+            ? this.addOpe(parts.model, parts.ope)
+            : 'ignored_over_round_bound'
+          : offered(report.ope),
         towers: parts.towers ? this.addTowers(parts.model, parts.towers) : offered(report.towers),
       };
     });
@@ -188,7 +206,8 @@ export class RoundAggregator extends DurableObject<Env> {
    * another's key generation). Another shard asks the coordinator once and keeps it.
    */
   private async tokenKey(coordinator: RoundName | null): Promise<TokenKeyPair> {
-    const read = () => this.ctx.storage.sql.exec<{ private_key: ArrayBuffer; public_key: ArrayBuffer }>('SELECT private_key, public_key FROM token_key').toArray()[0];
+    const read = () =>
+      this.ctx.storage.sql.exec<{ private_key: ArrayBuffer; public_key: ArrayBuffer }>('SELECT private_key, public_key FROM token_key').toArray()[0];
     let row = read();
     if (!row) {
       const key = coordinator ? await roundShard(this.env.ROUNDS, coordinator.site, coordinator.round, 0).tokenKeyPair() : await newTokenKey();
@@ -234,7 +253,9 @@ export class RoundAggregator extends DurableObject<Env> {
   }
 
   private addHead(model: string, stats: number[]): PartOutcome {
-    const row = this.ctx.storage.sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
+    const row = this.ctx.storage.sql
+      .exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums')
+      .toArray()[0];
     if (!row) {
       this.ctx.storage.sql.exec('INSERT INTO head_sums (id, model_version, reports, stats) VALUES (1, ?, 1, ?)', model, JSON.stringify(stats));
       return 'counted';
@@ -256,7 +277,12 @@ export class RoundAggregator extends DurableObject<Env> {
       const existing = this.ctx.storage.sql.exec<{ sums: string }>('SELECT sums FROM ope_sums WHERE model_version = ?', e.modelVersion).toArray()[0];
       const sums = existing ? (JSON.parse(existing.sums) as number[]) : new Array<number>(e.sums.length).fill(0);
       e.sums.forEach((x, i) => (sums[i]! += x));
-      this.ctx.storage.sql.exec('INSERT OR REPLACE INTO ope_sums (model_version, logging_model, sums) VALUES (?, ?, ?)', e.modelVersion, model, JSON.stringify(sums));
+      this.ctx.storage.sql.exec(
+        'INSERT OR REPLACE INTO ope_sums (model_version, logging_model, sums) VALUES (?, ?, ?)',
+        e.modelVersion,
+        model,
+        JSON.stringify(sums),
+      );
     }
     return 'counted';
   }
@@ -296,7 +322,9 @@ export class RoundAggregator extends DurableObject<Env> {
     return {
       contributors: sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM reports').one().n,
       totals: sql
-        .exec<{ creative_id: string; impressions: number; clicks: number; conversions: number; dismissals: number }>('SELECT creative_id, impressions, clicks, conversions, dismissals FROM creative_totals')
+        .exec<{ creative_id: string; impressions: number; clicks: number; conversions: number; dismissals: number }>(
+          'SELECT creative_id, impressions, clicks, conversions, dismissals FROM creative_totals',
+        )
         .toArray()
         .map((r) => ({ creativeId: r.creative_id, impressions: r.impressions, clicks: r.clicks, conversions: r.conversions, dismissals: r.dismissals })),
       head: head ? { model: head.model_version, reports: head.reports, stats: JSON.parse(head.stats) as number[] } : null,
@@ -304,7 +332,10 @@ export class RoundAggregator extends DurableObject<Env> {
         ? {
             loggingModel: ope.logging_model,
             reports: ope.reports,
-            models: sql.exec<{ model_version: string; sums: string }>('SELECT model_version, sums FROM ope_sums').toArray().map((m) => ({ modelVersion: m.model_version, sums: JSON.parse(m.sums) as number[] })),
+            models: sql
+              .exec<{ model_version: string; sums: string }>('SELECT model_version, sums FROM ope_sums')
+              .toArray()
+              .map((m) => ({ modelVersion: m.model_version, sums: JSON.parse(m.sums) as number[] })),
           }
         : null,
       towers: towers ? { model: towers.model_version, reports: towers.reports, sums: new Float64Array(towers.sums.slice(0)) } : null,
@@ -321,7 +352,11 @@ export class RoundAggregator extends DurableObject<Env> {
   }
 
   private counted(): (NoisedCounts & { model: string | null }) | null {
-    const row = this.ctx.storage.sql.exec<{ model: string | null; contributors: number; head: number; ope: number; towers: number }>('SELECT model, contributors, head, ope, towers FROM noised_counts').toArray()[0];
+    const row = this.ctx.storage.sql
+      .exec<{ model: string | null; contributors: number; head: number; ope: number; towers: number }>(
+        'SELECT model, contributors, head, ope, towers FROM noised_counts',
+      )
+      .toArray()[0];
     return row ? { model: row.model, contributors: row.contributors, head: row.head, ope: row.ope, towers: row.towers } : null;
   }
 
@@ -357,7 +392,14 @@ export class RoundAggregator extends DurableObject<Env> {
       // Nothing awaited between the check above and the write: a second count at once finds this one.
       if (!this.counted()) {
         const c = noisedCounts(sums, terms.privacy.noiseMultiplier);
-        this.ctx.storage.sql.exec('INSERT INTO noised_counts (id, model, contributors, head, ope, towers) VALUES (1, ?, ?, ?, ?, ?)', model, c.contributors, c.head, c.ope, c.towers);
+        this.ctx.storage.sql.exec(
+          'INSERT INTO noised_counts (id, model, contributors, head, ope, towers) VALUES (1, ?, ?, ?, ?, ?)',
+          model,
+          c.contributors,
+          c.head,
+          c.ope,
+          c.towers,
+        );
       }
     }
     return this.status(fallback);

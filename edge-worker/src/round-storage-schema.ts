@@ -81,7 +81,11 @@ export function migrateRoundStorage(storage: DurableObjectStorage): { from: numb
  * this order), after its missing tables are created (the first migration, run again).
  */
 function adoptedVersion(sql: SqlStorage): number {
-  const columns = (table: string) => sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().map((c) => c.name);
+  const columns = (table: string) =>
+    sql
+      .exec<{ name: string }>(`PRAGMA table_info(${table})`)
+      .toArray()
+      .map((c) => c.name);
   if (columns('terms').length === 0) return 0;
   sql.exec(ROUND_STORAGE_MIGRATIONS[0]!);
   const totals = columns('creative_totals');

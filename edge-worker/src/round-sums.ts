@@ -73,7 +73,8 @@ export function mergeShards(shards: readonly ShardSums[], model: string | null =
   const heads = shards.flatMap((s) => (s.head ? [s.head] : []));
   const headModel = model ?? heads[0]?.model;
   const headParts = heads.filter((h) => h.model === headModel && h.stats.length === heads.find((x) => x.model === headModel)!.stats.length);
-  const head = headParts.length === 0 ? null : { model: headModel!, reports: sum(headParts.map((h) => h.reports)), stats: addArrays(headParts.map((h) => h.stats)) };
+  const head =
+    headParts.length === 0 ? null : { model: headModel!, reports: sum(headParts.map((h) => h.reports)), stats: addArrays(headParts.map((h) => h.stats)) };
   const opes = shards.flatMap((s) => (s.ope ? [s.ope] : []));
   const loggingModel = model ?? opes[0]?.loggingModel;
   const opeParts = opes.filter((o) => o.loggingModel === loggingModel);
@@ -81,7 +82,11 @@ export function mergeShards(shards: readonly ShardSums[], model: string | null =
   if (opeParts.length > 0) {
     const byModel = new Map<string, number[][]>();
     for (const o of opeParts) for (const m of o.models) byModel.set(m.modelVersion, [...(byModel.get(m.modelVersion) ?? []), m.sums]);
-    ope = { loggingModel: loggingModel!, reports: sum(opeParts.map((o) => o.reports)), models: [...byModel].map(([modelVersion, list]) => ({ modelVersion, sums: addArrays(list) })) };
+    ope = {
+      loggingModel: loggingModel!,
+      reports: sum(opeParts.map((o) => o.reports)),
+      models: [...byModel].map(([modelVersion, list]) => ({ modelVersion, sums: addArrays(list) })),
+    };
   }
   const towerList = shards.flatMap((s) => (s.towers ? [s.towers] : []));
   const towerModel = model ?? towerList[0]?.model;
@@ -113,7 +118,14 @@ function addArrays(list: readonly number[][]): number[] {
  * no device sent one, so a release does not tell whether any device sent a head, off-policy sums
  * or a gradient, nor which candidate models had decisions; and every part is charged.
  */
-export function releaseOf(exact: ShardSums, counts: NoisedCounts, creativeIds: readonly string[], shape: ReleaseShape | null, privacy: PrivacyTerms, sources?: NoiseSources): NoisedRelease {
+export function releaseOf(
+  exact: ShardSums,
+  counts: NoisedCounts,
+  creativeIds: readonly string[],
+  shape: ReleaseShape | null,
+  privacy: PrivacyTerms,
+  sources?: NoiseSources,
+): NoisedRelease {
   const z = privacy.noiseMultiplier;
   const exactTotals = new Map(exact.totals.map((t) => [t.creativeId, t]));
   const ids = [...new Set(creativeIds)].sort();
@@ -145,7 +157,10 @@ export function releaseOf(exact: ShardSums, counts: NoisedCounts, creativeIds: r
     dismissals: noised.counts[4 * i + 3]!,
   }));
   const head = headRow ? { modelVersion: headRow.model, reports: counts.head, stats: noised.head! } : null;
-  const ope = opeRow && opeModels.length > 0 ? { modelVersion: opeRow.loggingModel, reports: counts.ope, models: opeModels.map((m, i) => ({ modelVersion: m, sums: noised.ope[i]! })) } : null;
+  const ope =
+    opeRow && opeModels.length > 0
+      ? { modelVersion: opeRow.loggingModel, reports: counts.ope, models: opeModels.map((m, i) => ({ modelVersion: m, sums: noised.ope[i]! })) }
+      : null;
   const towers = towerRow ? { modelVersion: towerRow.model, reports: counts.towers, sums: noised.towers! } : null;
   return {
     contributors: counts.contributors,
@@ -153,7 +168,14 @@ export function releaseOf(exact: ShardSums, counts: NoisedCounts, creativeIds: r
     head,
     ope,
     towers,
-    noise: { multiplier: z, countStd: z * privacy.countClip, headStd: z * privacy.headClip, opeStd: z * privacy.opeClip, towerStd: z * privacy.towerClip, reportsStd: countVectorStd(z) },
+    noise: {
+      multiplier: z,
+      countStd: z * privacy.countClip,
+      headStd: z * privacy.headClip,
+      opeStd: z * privacy.opeClip,
+      towerStd: z * privacy.towerClip,
+      reportsStd: countVectorStd(z),
+    },
     mechanisms: sumsMechanisms(head, ope, towers) + COUNT_MECHANISMS,
   };
 }

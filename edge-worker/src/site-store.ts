@@ -114,12 +114,8 @@ export async function upsertTemplates(db: D1Database, site: string, templates: T
 
 /** Names of referenced templates or products that do not exist for the site. */
 export async function missingReferences(db: D1Database, site: string, creatives: Creative[]): Promise<string[]> {
-  const templates = new Set(
-    (await db.prepare('SELECT id FROM templates WHERE site = ?').bind(site).all<{ id: string }>()).results.map((r) => r.id),
-  );
-  const products = new Set(
-    (await db.prepare('SELECT id FROM products WHERE site = ?').bind(site).all<{ id: string }>()).results.map((r) => r.id),
-  );
+  const templates = new Set((await db.prepare('SELECT id FROM templates WHERE site = ?').bind(site).all<{ id: string }>()).results.map((r) => r.id));
+  const products = new Set((await db.prepare('SELECT id FROM products WHERE site = ?').bind(site).all<{ id: string }>()).results.map((r) => r.id));
   const missing: string[] = [];
   creatives.forEach((c, i) => {
     if (!templates.has(c.templateId)) missing.push(`creatives.${i}.templateId: unknown template ${c.templateId}`);
@@ -207,10 +203,32 @@ async function attachCarouselItems(db: D1Database, site: string, candidates: Can
   const carousels = candidates.filter((c) => c.layout === 'carousel');
   if (carousels.length === 0) return;
   const { results } = await db
-    .prepare('SELECT id, name, brand, category, price, list_price, image_url, url, popularity FROM products WHERE site = ? AND in_stock = 1 ORDER BY popularity DESC, id')
+    .prepare(
+      'SELECT id, name, brand, category, price, list_price, image_url, url, popularity FROM products WHERE site = ? AND in_stock = 1 ORDER BY popularity DESC, id',
+    )
     .bind(site)
-    .all<{ id: string; name: string; brand: string; category: string; price: number; list_price: number | null; image_url: string; url: string; popularity: number }>();
-  const items = results.map((r) => ({ id: r.id, name: r.name, brand: r.brand, category: r.category, price: r.price, listPrice: r.list_price, imageUrl: r.image_url, url: r.url, popularity: r.popularity }));
+    .all<{
+      id: string;
+      name: string;
+      brand: string;
+      category: string;
+      price: number;
+      list_price: number | null;
+      image_url: string;
+      url: string;
+      popularity: number;
+    }>();
+  const items = results.map((r) => ({
+    id: r.id,
+    name: r.name,
+    brand: r.brand,
+    category: r.category,
+    price: r.price,
+    listPrice: r.list_price,
+    imageUrl: r.image_url,
+    url: r.url,
+    popularity: r.popularity,
+  }));
   for (const c of carousels) c.items = items.filter((i) => !c.category || i.category === c.category).slice(0, 8);
 }
 
@@ -231,7 +249,18 @@ export async function listCatalog(db: D1Database, site: string): Promise<{ produ
     db
       .prepare('SELECT id, name, category, brand, price, list_price, image_url, url, in_stock, popularity FROM products WHERE site = ? ORDER BY id')
       .bind(site)
-      .all<{ id: string; name: string; category: string; brand: string; price: number; list_price: number | null; image_url: string; url: string; in_stock: number; popularity: number }>(),
+      .all<{
+        id: string;
+        name: string;
+        category: string;
+        brand: string;
+        price: number;
+        list_price: number | null;
+        image_url: string;
+        url: string;
+        in_stock: number;
+        popularity: number;
+      }>(),
     db
       .prepare('SELECT id, template_id, product_id, category, message_type FROM creatives WHERE site = ? ORDER BY id')
       .bind(site)
@@ -250,6 +279,12 @@ export async function listCatalog(db: D1Database, site: string): Promise<{ produ
       inStock: p.in_stock === 1,
       popularity: p.popularity,
     })),
-    creatives: creatives.results.map((c) => ({ id: c.id, templateId: c.template_id, productId: c.product_id, ...(c.category ? { category: c.category } : {}), messageType: c.message_type })),
+    creatives: creatives.results.map((c) => ({
+      id: c.id,
+      templateId: c.template_id,
+      productId: c.product_id,
+      ...(c.category ? { category: c.category } : {}),
+      messageType: c.message_type,
+    })),
   };
 }

@@ -79,24 +79,27 @@ export function posteriorUnderReleaseNoise(prior: HeadPosterior, stats: Sufficie
   const mInverse = spdInverse(m, d);
   // W = A M^-1 (A and M commute only approximately, so it is formed as it stands).
   const w = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
-    let x = 0;
-    for (let k = 0; k < d; k++) x += a[i * d + k]! * mInverse[k * d + j]!;
-    w[i * d + j] = x;
-  }
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < d; j++) {
+      let x = 0;
+      for (let k = 0; k < d; k++) x += a[i * d + k]! * mInverse[k * d + j]!;
+      w[i * d + j] = x;
+    }
   const priorPrecision = spdInverse(prior.covariance, d);
   const precision = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
-    let x = 0;
-    for (let k = 0; k < d; k++) x += w[i * d + k]! * a[k * d + j]!;
-    precision[i * d + j] = priorPrecision[i * d + j]! + x;
-  }
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < d; j++) {
+      let x = 0;
+      for (let k = 0; k < d; k++) x += w[i * d + k]! * a[k * d + j]!;
+      precision[i * d + j] = priorPrecision[i * d + j]! + x;
+    }
   // Symmetrize away rounding: A M^-1 A is symmetric in exact arithmetic.
-  for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) {
-    const x = (precision[i * d + j]! + precision[j * d + i]!) / 2;
-    precision[i * d + j] = x;
-    precision[j * d + i] = x;
-  }
+  for (let i = 0; i < d; i++)
+    for (let j = i + 1; j < d; j++) {
+      const x = (precision[i * d + j]! + precision[j * d + i]!) / 2;
+      precision[i * d + j] = x;
+      precision[j * d + i] = x;
+    }
   const rhs = new Float64Array(d);
   for (let i = 0; i < d; i++) {
     let x = 0;

@@ -9,7 +9,16 @@ import { progress } from './progress.ts';
 import { bootstrapSiteModel } from './bootstrap-model.ts';
 import { EdgeAdminClient, EdgeError } from './edge-admin-client.ts';
 import { NotEnoughSignal } from './round-statistics.ts';
-import { DEFAULT_ROUND_FIT, evaluatePulled, fitFromRounds, fitOptionsProblem, promoteIfBetter, publishCandidate, pullRounds, trainerPaths } from './round-training.ts';
+import {
+  DEFAULT_ROUND_FIT,
+  evaluatePulled,
+  fitFromRounds,
+  fitOptionsProblem,
+  promoteIfBetter,
+  publishCandidate,
+  pullRounds,
+  trainerPaths,
+} from './round-training.ts';
 import { COUNT_MECHANISMS } from '../../protocol/privacy.ts';
 
 const USAGE = `usage: vitrine-train <command> [options]
@@ -141,8 +150,13 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       const r = await fitFromRounds(client, paths, site, options);
-      const towers = r.towers.skipped ? `towers kept: ${r.towers.skipped}` : `towers stepped (norm ${r.towers.stepNorm.toPrecision(3)}) with ${r.towers.reports} device gradients`;
-      print(r, `candidate ${r.version}: model ${r.base}'s last layer updated with rounds ${r.rounds.join(', ')} (~${Math.round(r.examples)} examples, noise sd ${Math.round(r.noiseStd)}; the data rose above the noise in ${r.evidence.directions} of ${r.evidence.dim} directions; the others keep their width); ${towers}; publish it with: vitrine-train publish`);
+      const towers = r.towers.skipped
+        ? `towers kept: ${r.towers.skipped}`
+        : `towers stepped (norm ${r.towers.stepNorm.toPrecision(3)}) with ${r.towers.reports} device gradients`;
+      print(
+        r,
+        `candidate ${r.version}: model ${r.base}'s last layer updated with rounds ${r.rounds.join(', ')} (~${Math.round(r.examples)} examples, noise sd ${Math.round(r.noiseStd)}; the data rose above the noise in ${r.evidence.directions} of ${r.evidence.dim} directions; the others keep their width); ${towers}; publish it with: vitrine-train publish`,
+      );
       return 0;
     }
     case 'evaluate': {
@@ -167,7 +181,12 @@ async function main(argv: string[]): Promise<number> {
         const r = await promoteIfBetter(client, paths);
         const why = r.evaluations.map((e) => `${e.candidate}: ${e.verdict} — ${e.reason}`);
         const retired = r.retired.length ? `\nno longer evaluated: ${r.retired.join(', ')}` : '';
-        print(r, (r.promoted ? `model ${r.promoted} now serves (${why.find((w) => w.startsWith(r.promoted!))})` : `nothing promoted; model ${r.serving} keeps serving\n${why.join('\n') || 'no candidate has been evaluated yet'}`) + retired);
+        print(
+          r,
+          (r.promoted
+            ? `model ${r.promoted} now serves (${why.find((w) => w.startsWith(r.promoted!))})`
+            : `nothing promoted; model ${r.serving} keeps serving\n${why.join('\n') || 'no candidate has been evaluated yet'}`) + retired,
+        );
         return r.promoted ? 0 : 4;
       }
       if (!argument || !/^[0-9a-f]{16}$/.test(argument)) {
@@ -212,7 +231,9 @@ async function offline(values: Record<string, string | boolean | undefined>): Pr
   }
   for (const file of [logs, items, values['check-logs'] as string | undefined].filter(Boolean) as string[]) {
     if (!existsSync(file)) {
-      process.stderr.write(`vitrine-train: ${file} does not exist; nothing to do (the Open Bandit Dataset sample lives in ../shared/data/obd-men on the team's machines)\n`);
+      process.stderr.write(
+        `vitrine-train: ${file} does not exist; nothing to do (the Open Bandit Dataset sample lives in ../shared/data/obd-men on the team's machines)\n`,
+      );
       return 3;
     }
   }
@@ -222,7 +243,15 @@ async function offline(values: Record<string, string | boolean | undefined>): Pr
     return 2;
   }
   const bar = values.json ? null : progress('fit', DEFAULT_FIT.epochs);
-  const r = await runOffline({ logs, items, trainShare, checkLogs: values['check-logs'] as string | undefined, explorationFloor: 0.01, seed: 7, onEpoch: (e, loss) => bar?.tick(e, `loss ${loss.toFixed(4)}`) });
+  const r = await runOffline({
+    logs,
+    items,
+    trainShare,
+    checkLogs: values['check-logs'] as string | undefined,
+    explorationFloor: 0.01,
+    seed: 7,
+    onEpoch: (e, loss) => bar?.tick(e, `loss ${loss.toFixed(4)}`),
+  });
   bar?.done();
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   const iv = (e: { estimate: number; lower: number; upper: number }) => `${pct(e.estimate)} [${pct(e.lower)}, ${pct(e.upper)}]`;
@@ -231,7 +260,10 @@ async function offline(values: Record<string, string | boolean | undefined>): Pr
     `logging policy's CTR on the evaluation rows: ${pct(r.logging_ctr)}`,
     `learned policy (95% intervals): IPS ${iv(r.learned.ips)}, SNIPS ${iv(r.learned.snips)}, DR ${iv(r.learned.dr)}`,
   ];
-  if (r.check) lines.push(`check: ${r.check.policy} estimated from this log: IPS ${iv(r.check.ips)}, SNIPS ${iv(r.check.snips)}; its own observed CTR ${pct(r.check.observed_ctr)}`);
+  if (r.check)
+    lines.push(
+      `check: ${r.check.policy} estimated from this log: IPS ${iv(r.check.ips)}, SNIPS ${iv(r.check.snips)}; its own observed CTR ${pct(r.check.observed_ctr)}`,
+    );
   process.stdout.write(values.json ? `${JSON.stringify(r)}\n` : `${lines.join('\n')}\n`);
   return 0;
 }

@@ -3,7 +3,15 @@
  * error bodies into messages a merchant can act on.
  */
 import * as v from 'valibot';
-import { LedgerSchema, ModelUploadAnswerSchema, RetiredAnswerSchema, RoundAnswerSchema, ServingAnswerSchema, SiteAnswerSchema, UpsertAnswerSchema } from '../../protocol/admin-answers.ts';
+import {
+  LedgerSchema,
+  ModelUploadAnswerSchema,
+  RetiredAnswerSchema,
+  RoundAnswerSchema,
+  ServingAnswerSchema,
+  SiteAnswerSchema,
+  UpsertAnswerSchema,
+} from '../../protocol/admin-answers.ts';
 import type { Ledger, ModelUploadAnswer, RetiredAnswer, RoundAnswer, ServingAnswer, SiteAnswer, UpsertAnswer } from '../../protocol/admin-answers.ts';
 import type { ModelJson } from '../../protocol/model-artifact.ts';
 import type { Creative, Product, SiteConfig, SiteSettings, Template } from '../../protocol/wire.ts';
@@ -90,7 +98,10 @@ export class EdgeAdminClient {
     return v.parse(UpsertAnswerSchema, await this.call<unknown>('PUT', this.admin('/creatives'), { creatives }));
   }
   async uploadModel(model: ModelJson, weights: Uint8Array): Promise<ModelUploadAnswer> {
-    return v.parse(ModelUploadAnswerSchema, await this.call<unknown>('POST', this.admin('/models'), { model, weights: Buffer.from(weights).toString('base64') }));
+    return v.parse(
+      ModelUploadAnswerSchema,
+      await this.call<unknown>('POST', this.admin('/models'), { model, weights: Buffer.from(weights).toString('base64') }),
+    );
   }
   async promote(version: string): Promise<ServingAnswer> {
     return v.parse(ServingAnswerSchema, await this.call<unknown>('POST', this.admin(`/models/${version}/promote`)));

@@ -90,7 +90,12 @@ export async function fitTwoTower(data: LoggedExamples, options: FitOptions): Pr
   // sets the noise on every entry; left at the size Adam happened to give it (|u * v| ~ 7 here),
   // u * v would set the bound, and the noise would drown the statistics of the cross features
   // (each at most 1), which carry most of what the rounds teach. Free: the head is refit below.
-  const meanSquare = tf.tidy(() => tf.mean(tf.sum(tf.square(tf.mul(tower(towers as TowerWeights, 'shopper', shoppers), tower(towers as TowerWeights, 'creative', creatives))), 1)).dataSync()[0]!);
+  const meanSquare = tf.tidy(
+    () =>
+      tf
+        .mean(tf.sum(tf.square(tf.mul(tower(towers as TowerWeights, 'shopper', shoppers), tower(towers as TowerWeights, 'creative', creatives))), 1))
+        .dataSync()[0]!,
+  );
   if (meanSquare > 0) {
     const s = 1 / Math.sqrt(meanSquare);
     for (const name of ['creative/w2', 'creative/b2'] as const) towers[name].assign(tf.tidy(() => tf.mul(towers[name], s)));

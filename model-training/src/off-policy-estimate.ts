@@ -124,7 +124,11 @@ export function evaluateCandidates(released: readonly ReleasedOpe[], serving: st
     const difference = paired && confidenceSequence(paired);
     const base = { candidate, serving, rounds: c.rounds, decisions: Math.round(c.sums[0]!), candidateValue, servingValue, difference };
     if (!candidateValue || !servingValue || !difference) {
-      return { ...base, verdict: 'insufficient' as const, reason: `too few decisions in rounds ${c.rounds.join(', ') || '(none)'} to estimate; wait for more rounds` };
+      return {
+        ...base,
+        verdict: 'insufficient' as const,
+        reason: `too few decisions in rounds ${c.rounds.join(', ') || '(none)'} to estimate; wait for more rounds`,
+      };
     }
     const points = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}`;
     const iv = `${pct(candidateValue.estimate)} against the serving model's ${pct(servingValue.estimate)}, a difference of ${points(difference.estimate)} points [${points(difference.lower)}, ${points(difference.upper)}] (valid at every look)`;

@@ -48,7 +48,9 @@ export interface Estimate {
 
 /** Reads a comma-separated file with a header row (OBD files have no quoted fields). */
 function readCsv(file: string): { header: string[]; rows: string[][] } {
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+  const lines = readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.length > 0);
   if (lines.length < 2) throw new Error(`${file} has no rows`);
   return { header: lines[0]!.split(','), rows: lines.slice(1).map((l) => l.split(',')) };
 }
@@ -61,7 +63,13 @@ function column(header: string[], name: string, file: string): number {
 
 export function readObdItems(file: string): Map<number, CreativeAttributes> {
   const { header, rows } = readCsv(file);
-  const [id, f0, f1, f2, f3] = ['item_id', 'item_feature_0', 'item_feature_1', 'item_feature_2', 'item_feature_3'].map((n) => column(header, n, file)) as [number, number, number, number, number];
+  const [id, f0, f1, f2, f3] = ['item_id', 'item_feature_0', 'item_feature_1', 'item_feature_2', 'item_feature_3'].map((n) => column(header, n, file)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const items = new Map<number, CreativeAttributes>();
   for (const r of rows) {
     items.set(Number(r[id]), {
@@ -127,7 +135,11 @@ function meanInterval(terms: number[]): Estimate {
 }
 
 /** IPS, SNIPS and DR of a target policy `pi(row)` (its probabilities over the items) on logged rows. */
-export function offPolicyEstimates(rows: readonly LoggedRow[], pi: (row: LoggedRow) => Float64Array, qhat: (row: LoggedRow) => Float64Array): { ips: Estimate; snips: Estimate; dr: Estimate } {
+export function offPolicyEstimates(
+  rows: readonly LoggedRow[],
+  pi: (row: LoggedRow) => Float64Array,
+  qhat: (row: LoggedRow) => Float64Array,
+): { ips: Estimate; snips: Estimate; dr: Estimate } {
   const ipsTerms: number[] = [];
   const weights: number[] = [];
   const drTerms: number[] = [];
@@ -205,7 +217,10 @@ export async function runOffline(o: OfflineOptions): Promise<OfflineResult> {
     data.cross.set(crossRows(profile, OBD_PAGE(r), [items.get(r.item)!]), i * CROSS_DIM);
   });
   const fitted = await fitTwoTower(data, { ...DEFAULT_FIT, seed: o.seed, trainedOn: `offline: ${o.logs}`, onEpoch: o.onEpoch });
-  const named = tf.io.decodeWeights(fitted.weights.buffer.slice(fitted.weights.byteOffset, fitted.weights.byteOffset + fitted.weights.byteLength) as ArrayBuffer, fitted.model.weightsManifest[0].weights);
+  const named = tf.io.decodeWeights(
+    fitted.weights.buffer.slice(fitted.weights.byteOffset, fitted.weights.byteOffset + fitted.weights.byteLength) as ArrayBuffer,
+    fitted.model.weightsManifest[0].weights,
+  );
   const d = fitted.head.dim;
   const thetas = drawThetas(fitted.head.mean, cholesky(fitted.head.covariance, d), d, 256, seededRandom(o.seed));
   const everyItem = Array.from({ length: nItems }, (_, a) => a);
@@ -218,7 +233,12 @@ export async function runOffline(o: OfflineOptions): Promise<OfflineResult> {
       const shopper = encodeShopper(profile, OBD_PAGE(row), row.at);
       const creatives = bySlot.get(row.position)!;
       const phi = tf.tidy(() =>
-        headFeatures(named as unknown as TowerWeights, tf.tensor2d(shopper, [1, SHOPPER_DIM]), tf.tensor2d(creatives, [nItems, CREATIVE_DIM]), tf.tensor2d(crossRows(profile, OBD_PAGE(row), everyAttributes), [nItems, CROSS_DIM])).dataSync(),
+        headFeatures(
+          named as unknown as TowerWeights,
+          tf.tensor2d(shopper, [1, SHOPPER_DIM]),
+          tf.tensor2d(creatives, [nItems, CREATIVE_DIM]),
+          tf.tensor2d(crossRows(profile, OBD_PAGE(row), everyAttributes), [nItems, CROSS_DIM]),
+        ).dataSync(),
       ) as Float32Array;
       const q = new Float64Array(nItems);
       for (let a = 0; a < nItems; a++) {
@@ -231,7 +251,11 @@ export async function runOffline(o: OfflineOptions): Promise<OfflineResult> {
     }
     return hit;
   };
-  const learned = offPolicyEstimates(test, (r) => scored(r).p, (r) => scored(r).q);
+  const learned = offPolicyEstimates(
+    test,
+    (r) => scored(r).p,
+    (r) => scored(r).q,
+  );
   const result: OfflineResult = {
     rows: log.length,
     trainRows: train.length,
@@ -254,7 +278,11 @@ export async function runOffline(o: OfflineOptions): Promise<OfflineResult> {
       f.forEach((x, i) => (f[i] = x / total));
     }
     const zero = new Float64Array(nItems);
-    const est = offPolicyEstimates(test, (r) => freq.get(r.position) ?? zero, () => zero);
+    const est = offPolicyEstimates(
+      test,
+      (r) => freq.get(r.position) ?? zero,
+      () => zero,
+    );
     result.check = { policy: o.checkLogs, observed_ctr: other.reduce((s, r) => s + r.click, 0) / other.length, ips: est.ips, snips: est.snips };
   }
   return result;

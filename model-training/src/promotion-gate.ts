@@ -40,7 +40,12 @@ export interface Sequence {
  * with independent release noise of the given variance per coordinate. Null when either sum of
  * weights does not stand clear of its noise.
  */
-export function pairedDifference(candidate: readonly number[], serving: readonly number[], candidateNoise: number, servingNoise: number): PairedDifference | null {
+export function pairedDifference(
+  candidate: readonly number[],
+  serving: readonly number[],
+  candidateNoise: number,
+  servingNoise: number,
+): PairedDifference | null {
   if (candidate.length !== OPE_SUMS || serving.length !== OPE_SUMS) throw new Error(`off-policy sums have ${OPE_SUMS} entries`);
   const [, ac, bc, cc, dc] = candidate as [number, number, number, number, number];
   const [, as, bs] = serving as [number, number, number, number, number];

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { cholesky } from '../../protocol/linalg.ts';
 import { headDim, modelVersion, weightSpecs } from '../../protocol/model-artifact.ts';
+import type { RoundAnswer } from '../../protocol/admin-answers.ts';
 import type { ModelJson } from '../../protocol/model-artifact.ts';
 import { covarianceFromEvidence, posteriorUnderReleaseNoise, reweighted } from './bayesian-head.ts';
 import type { EdgeAdminClient } from './edge-admin-client.ts';
@@ -49,7 +50,7 @@ export async function pullRounds(client: EdgeAdminClient, paths: TrainerPaths, l
       result.alreadyPulled.push(round);
       continue;
     }
-    let answer;
+    let answer: RoundAnswer;
     try {
       answer = await client.releaseRound(round);
     } catch (e) {
@@ -95,7 +96,9 @@ function pulledHeads(paths: TrainerPaths): ReleasedHead[] {
 
 /** The off-policy sums of every pulled round (what evaluate, the dashboard's lift and the simulator read). */
 export function pulledOpe(paths: TrainerPaths): ReleasedOpe[] {
-  return pulledRounds(paths).flatMap((r) => (r.ope && r.noise.opeStd !== undefined ? [{ round: r.round, loggingModel: r.ope.modelVersion, models: r.ope.models, noiseStd: r.noise.opeStd }] : []));
+  return pulledRounds(paths).flatMap((r) =>
+    r.ope && r.noise.opeStd !== undefined ? [{ round: r.round, loggingModel: r.ope.modelVersion, models: r.ope.models, noiseStd: r.noise.opeStd }] : [],
+  );
 }
 
 export interface FitResult {
@@ -157,10 +160,17 @@ export function towerStep(rounds: readonly SavedRound[], base: string, parameter
   }
   // Releases have a fixed shape: a round nobody sent a gradient in releases noise alone (its
   // reports, noised too, about 0).
-  if (reports < 1) return { step: null, rounds: used, reports, stepNorm: 0, skipped: `no device sent a tower gradient for model ${base} in the released rounds` };
+  if (reports < 1)
+    return { step: null, rounds: used, reports, stepNorm: 0, skipped: `no device sent a tower gradient for model ${base} in the released rounds` };
   const squared = sum.reduce((s, x) => s + x * x, 0);
   if (squared < 2 * parameters * noiseVariance) {
-    return { step: null, rounds: used, reports, stepNorm: 0, skipped: `the noise is as large as the ${reports} devices' gradient signal; towers kept (wait for more devices or rounds)` };
+    return {
+      step: null,
+      rounds: used,
+      reports,
+      stepNorm: 0,
+      skipped: `the noise is as large as the ${reports} devices' gradient signal; towers kept (wait for more devices or rounds)`,
+    };
   }
   const step = sum.map((x) => (-rate * x) / reports);
   return { step, rounds: used, reports, stepNorm: Math.sqrt(step.reduce((s, x) => s + x * x, 0)), skipped: null };
@@ -195,7 +205,11 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
   const { mean: meanAt, covariance: covAt, dim } = headOffsets(model);
   if (dim !== pooled.dim) throw new Error(`the released statistics have dimension ${pooled.dim}; model ${base} has ${dim}`);
   const floats = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength));
-  const serving = { dim, mean: Float64Array.from(floats.subarray(meanAt, meanAt + dim)), covariance: Float64Array.from(floats.subarray(covAt, covAt + dim * dim)) };
+  const serving = {
+    dim,
+    mean: Float64Array.from(floats.subarray(meanAt, meanAt + dim)),
+    covariance: Float64Array.from(floats.subarray(covAt, covAt + dim * dim)),
+  };
   const prior = reweighted(serving, options.carry);
   // The mean: the noise-aware update, regularized by the diagonal shift as pseudo-data centred
   // on the serving model (a shrinkage estimator: thin directions stay where they were). The
@@ -206,7 +220,8 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
   const post = { dim, mean, covariance: covarianceFromEvidence(prior, evidence, model.noiseVariance, pooled.noiseStd) };
   // A covariance that is not positive definite (or not finite) is not a posterior, and devices
   // could not sample from it: said out loud (NotPositiveDefinite), never patched with jitter.
-  if (!post.mean.every(Number.isFinite) || !post.covariance.every(Number.isFinite)) throw new Error('the updated last layer is not finite: a bug in the fit, not in the data');
+  if (!post.mean.every(Number.isFinite) || !post.covariance.every(Number.isFinite))
+    throw new Error('the updated last layer is not finite: a bug in the fit, not in the data');
   cholesky(post.covariance, dim);
   const updated = floats.slice();
   updated.set(Float32Array.from(post.mean), meanAt);
@@ -216,7 +231,14 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
   const towers = towerStep(pulledRounds(paths), base, towerParameterCount(model.topology), options.towerRate);
   if (towers.step) for (let i = 0; i < towers.step.length; i++) updated[i]! += towers.step[i]!;
   const towerNote = towers.step ? `; towers stepped with ${towers.reports} device gradients` : '';
-  const next: ModelJson = { ...model, trainedOn: `${base} updated with released rounds ${pooled.rounds.join(', ')} of ${site} (${Math.round(pooled.count)} examples, noise sd ${Math.round(pooled.noiseStd)})${towerNote}`.slice(0, 500) };
+  const next: ModelJson = {
+    ...model,
+    trainedOn:
+      `${base} updated with released rounds ${pooled.rounds.join(', ')} of ${site} (${Math.round(pooled.count)} examples, noise sd ${Math.round(pooled.noiseStd)})${towerNote}`.slice(
+        0,
+        500,
+      ),
+  };
   const bytes = new Uint8Array(updated.buffer);
   const text = JSON.stringify(next);
   const version = await modelVersion(text, bytes);
@@ -226,7 +248,15 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
   writeFileSync(path.join(dir, 'weights.bin'), bytes);
   writeFileSync(path.join(paths.candidates, 'latest'), version);
   const { step: _step, ...towerSummary } = towers;
-  return { version, base, rounds: pooled.rounds, examples: pooled.count, noiseStd: pooled.noiseStd, evidence: { directions: evidence.length, dim }, towers: towerSummary };
+  return {
+    version,
+    base,
+    rounds: pooled.rounds,
+    examples: pooled.count,
+    noiseStd: pooled.noiseStd,
+    evidence: { directions: evidence.length, dim },
+    towers: towerSummary,
+  };
 }
 
 /** Every candidate evaluated in the pulled rounds against the model serving now. */

@@ -54,7 +54,8 @@ export async function until<T>(read: () => Promise<T>, accept: (value: T) => boo
     } catch (e) {
       error = e; // a page in the middle of navigating cannot be read: try again
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value ${JSON.stringify(last)}${error ? `, last error ${String(error)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value ${JSON.stringify(last)}${error ? `, last error ${String(error)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -25,7 +25,10 @@ export async function chromiumSession(browser: Browser): Promise<BrowserSession>
     },
     async click(selector, inner) {
       // Playwright's CSS selectors pierce open shadow roots.
-      await page().locator(inner ? `${selector} ${inner}` : selector).first().click();
+      await page()
+        .locator(inner ? `${selector} ${inner}` : selector)
+        .first()
+        .click();
     },
     async type(selector, text) {
       await page().locator(selector).pressSequentially(text);

@@ -42,7 +42,11 @@ export async function firefoxSession(browser: Browser): Promise<BrowserSession> 
       // itself shows it: a document without the mark set on the one before, at the URL asked
       // for, finished loading. The driver's answer, if it comes later, is dropped.
       const p = page();
-      await p.evaluate(() => void ((window as unknown as { vitrineLeaving?: true }).vitrineLeaving = true)).catch(() => undefined);
+      await p
+        .evaluate(() => {
+          (window as unknown as { vitrineLeaving?: true }).vitrineLeaving = true;
+        })
+        .catch(() => undefined);
       const navigated = p.goto(url, { waitUntil: 'load', timeout: 0 }).then(() => undefined);
       navigated.catch(() => undefined);
       let settled = false;

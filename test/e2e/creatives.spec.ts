@@ -12,12 +12,18 @@ import { creativeIn, distribution, editConfig, expect, readStore, test } from '.
 test.afterEach(({ page }) => page.context().unrouteAll({ behavior: 'ignoreErrors' }));
 
 const SHOTS = 'test-results/creatives';
-const onlyLayout = (layout: Layout) => (config: { candidates: { layout: string }[] }) => void (config.candidates = config.candidates.filter((c) => c.layout === layout));
+const onlyLayout = (layout: Layout) => (config: { candidates: { layout: string }[] }) => {
+  config.candidates = config.candidates.filter((c) => c.layout === layout);
+};
 
 /** Contrast ratio (WCAG) of two computed colors "rgb(r, g, b)". */
 function contrast(fg: string, bg: string): number {
   const lum = (c: string) => {
-    const [r, g, b] = c.match(/\d+(\.\d+)?/g)!.slice(0, 3).map((x) => Number(x) / 255).map((x) => (x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4));
+    const [r, g, b] = c
+      .match(/\d+(\.\d+)?/g)!
+      .slice(0, 3)
+      .map((x) => Number(x) / 255)
+      .map((x) => (x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4));
     return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
   };
   const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
@@ -67,7 +73,11 @@ for (const layout of ['banner', 'product_card', 'carousel', 'text'] as const) {
     expect((await shadowStyle(page, 'narrow', '.cta', ['background-color']))['background-color']).toBe('rgb(160, 20, 60)');
     expect((await shadowStyle(page, 'wide', '.cta', ['background-color']))['background-color']).toBe('rgb(10, 92, 255)');
     mkdirSync(SHOTS, { recursive: true });
-    for (const [slot, width] of [['wide', 720], ['narrow', 340]] as const) await page.locator(`[data-vitrine-slot="${slot}"]`).screenshot({ path: `${SHOTS}/${layout}-${width}px.png` });
+    for (const [slot, width] of [
+      ['wide', 720],
+      ['narrow', 340],
+    ] as const)
+      await page.locator(`[data-vitrine-slot="${slot}"]`).screenshot({ path: `${SHOTS}/${layout}-${width}px.png` });
     expect(pageErrors).toEqual([]);
   });
 }

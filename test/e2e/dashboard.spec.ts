@@ -15,7 +15,11 @@ const SHOTS = 'test-results/dashboard';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function api<T>(site: string, token: string, path: string, method = 'GET', body?: unknown): Promise<T> {
-  const r = await fetch(`${EDGE}/v1/admin/sites/${site}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const r = await fetch(`${EDGE}/v1/admin/sites/${site}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
   return (await r.json()) as T;
 }
@@ -35,7 +39,15 @@ test.describe.configure({ mode: 'serial' });
 test.beforeAll(async () => {
   test.setTimeout(150_000);
   const dash = DASHBOARD_TOKENS.dash;
-  await api('dash', dash, '', 'PUT', { name: 'Dashboard shop', allowedOrigins: [`http://127.0.0.1:${SHOP_PORT}`], minCohort: 2, roundSeconds: 60, epsilonBudget: 1000, noiseMultiplier: 0.05, headClip: 400 });
+  await api('dash', dash, '', 'PUT', {
+    name: 'Dashboard shop',
+    allowedOrigins: [`http://127.0.0.1:${SHOP_PORT}`],
+    minCohort: 2,
+    roundSeconds: 60,
+    epsilonBudget: 1000,
+    noiseMultiplier: 0.05,
+    headClip: 400,
+  });
   await api('empty', DASHBOARD_TOKENS.empty, '', 'PUT', { name: 'A new shop', allowedOrigins: [] });
   const demo = await api<{ products: unknown[]; templates: unknown[]; creatives: unknown[] }>('demo', ADMIN_TOKEN, '/catalog');
   await api('dash', dash, '/products', 'PUT', { products: demo.products });
@@ -47,7 +59,8 @@ test.beforeAll(async () => {
   const weights = Buffer.from(await (await fetch(`${EDGE}/v1/models/${demoConfig.model.version}/weights.bin`)).arrayBuffer()).toString('base64');
   serving = (await api<{ version: string }>('dash', dash, '/models', 'POST', { model, weights })).version;
   await api('dash', dash, `/models/${serving}/promote`, 'POST');
-  candidate = (await api<{ version: string }>('dash', dash, '/models', 'POST', { model: { ...model, trainedOn: 'dashboard test candidate' }, weights })).version;
+  candidate = (await api<{ version: string }>('dash', dash, '/models', 'POST', { model: { ...model, trainedOn: 'dashboard test candidate' }, weights }))
+    .version;
   // One round of three device reports, in a fresh 60-second round.
   const intoRound = Date.now() % 60_000;
   if (intoRound > 45_000) await sleep(60_000 - intoRound + 200);
@@ -70,9 +83,15 @@ test.beforeAll(async () => {
       ],
     };
     const address = `10.9.0.${i + 1}`;
-    const token = await obtainReportToken(EDGE, 'dash', round, (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), 'cf-connecting-ip': address } }));
+    const token = await obtainReportToken(EDGE, 'dash', round, (input, init) =>
+      fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), 'cf-connecting-ip': address } }),
+    );
     if ('refused' in token) throw new Error(token.refused);
-    const r = await fetch(`${EDGE}/v1/sites/dash/reports`, { method: 'POST', headers: { 'content-type': 'text/plain', 'cf-connecting-ip': address }, body: JSON.stringify({ ...report, token: token.token }) });
+    const r = await fetch(`${EDGE}/v1/sites/dash/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'cf-connecting-ip': address },
+      body: JSON.stringify({ ...report, token: token.token }),
+    });
     expect(r.status).toBe(202);
   }
   await sleep((round + 1) * 60_000 - Date.now() + 1500);
@@ -175,7 +194,11 @@ test('models: status and off-policy estimates; promote and roll back change what
 });
 
 test('privacy: epsilon spent against the budget, K, contributors per round', async ({ page }) => {
-  const ledger = await api<{ epsilon: number; epsilonAllPeriods: number; budget: number; periodDays: number; period: { renewsAt: string } }>('dash', DASHBOARD_TOKENS.dash, '/privacy');
+  const ledger = await api<{ epsilon: number; epsilonAllPeriods: number; budget: number; periodDays: number; period: { renewsAt: string } }>(
+    'dash',
+    DASHBOARD_TOKENS.dash,
+    '/privacy',
+  );
   await signIn(page, 'dash', DASHBOARD_TOKENS.dash);
   await page.locator('button[data-view="privacy"]').click();
   await expect(page.locator('[data-fact="epsilon"]')).toHaveText(ledger.epsilon.toFixed(2));
@@ -205,11 +228,14 @@ test('catalog: a template edit that fails validation shows the failing field and
   await editor.fill(JSON.stringify({ ...original, layout: 'slideshow' }));
   await expect(page.locator('[data-problem]')).toContainText('layout');
   await expect(page.getByRole('button', { name: 'Save template' })).toBeDisabled();
-  const stored = async () => (await api<{ templates: { id: string; headline: string[] }[] }>('dash', DASHBOARD_TOKENS.dash, '/catalog')).templates.find((t) => t.id === 'product-card')!;
+  const stored = async () =>
+    (await api<{ templates: { id: string; headline: string[] }[] }>('dash', DASHBOARD_TOKENS.dash, '/catalog')).templates.find((t) => t.id === 'product-card')!;
   expect((await stored()).headline).toEqual(original.headline);
   await editor.fill(JSON.stringify({ ...original, headline: ['Picked for you: {product.name}'] }));
   await expect(page.locator('[data-preview]')).toBeVisible();
-  await expect.poll(() => page.locator('[data-preview]').evaluate((el) => el.shadowRoot?.querySelector('.headline')?.textContent ?? '')).toMatch(/^Picked for you: /);
+  await expect
+    .poll(() => page.locator('[data-preview]').evaluate((el) => el.shadowRoot?.querySelector('.headline')?.textContent ?? ''))
+    .toMatch(/^Picked for you: /);
   await page.getByRole('button', { name: 'Save template' }).click();
   await expect(page.getByRole('status')).toContainText('Template product-card saved');
   expect((await stored()).headline).toEqual(['Picked for you: {product.name}']);

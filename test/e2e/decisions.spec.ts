@@ -3,7 +3,7 @@
  * fixture page sets data-debug, which exposes the engine's distribution() to the page, so the
  * policy's whole distribution can be read (estimated with 4,096 posterior draws).
  */
-import { creativeIn, distribution, editConfig, EDGE, expect, readStore, test } from './vitrine-test.ts';
+import { creativeIn, distribution, editConfig, expect, readStore, test } from './vitrine-test.ts';
 import type { Share } from './vitrine-test.ts';
 
 // Routes still answering when a test ends (the refresh test's page keeps re-checking) are let go quietly.
@@ -16,21 +16,32 @@ test('a changed config is picked up while the page stays open, and swapped in be
   await editConfig(page, (config) => ({ ...config, refreshSeconds: 1, model: withModel ? config.model : null }));
   await page.goto('/fixtures/debug-slot');
   await expect(creativeIn(page, 'hero')).toBeVisible({ timeout: 15_000 });
-  const modelVersions = async () => (await readStore<{ at: number; modelVersion: string | null }>(page, 'decisions')).sort((a, b) => a.at - b.at).map((d) => d.modelVersion);
+  const modelVersions = async () =>
+    (await readStore<{ at: number; modelVersion: string | null }>(page, 'decisions')).sort((a, b) => a.at - b.at).map((d) => d.modelVersion);
   const [served] = await modelVersions();
   expect(served).toMatch(/^[0-9a-f]{16}$/);
   // The merchant rolls back to no model: within a refresh or two, decisions are by popularity.
   withModel = false;
-  await expect.poll(async () => {
-    await page.evaluate(() => window.vitrine!('refresh'));
-    return (await modelVersions()).at(-1);
-  }, { timeout: 15_000, intervals: [1100] }).toBeNull();
+  await expect
+    .poll(
+      async () => {
+        await page.evaluate(() => window.vitrine!('refresh'));
+        return (await modelVersions()).at(-1);
+      },
+      { timeout: 15_000, intervals: [1100] },
+    )
+    .toBeNull();
   // And back: the model returns without a reload.
   withModel = true;
-  await expect.poll(async () => {
-    await page.evaluate(() => window.vitrine!('refresh'));
-    return (await modelVersions()).at(-1);
-  }, { timeout: 15_000, intervals: [1100] }).toBe(served);
+  await expect
+    .poll(
+      async () => {
+        await page.evaluate(() => window.vitrine!('refresh'));
+        return (await modelVersions()).at(-1);
+      },
+      { timeout: 15_000, intervals: [1100] },
+    )
+    .toBe(served);
   expect(pageErrors).toEqual([]);
 });
 
@@ -78,7 +89,11 @@ test('"why this ad?" explains the decision from local data, as a native disclosu
   const shares = await distribution(page);
   const categories = [...new Set(shares.map((s) => s.category))];
   const target = categories.reduce((a, b) => (categoryShare(shares, a) <= categoryShare(shares, b) ? a : b));
-  for (let i = 1; i <= 3; i++) await page.evaluate(([category, n]) => window.vitrine!('track', 'product_view', { productId: `${category}-${n}`, category, price: 80 }), [target, i] as const);
+  for (let i = 1; i <= 3; i++)
+    await page.evaluate(([category, n]) => window.vitrine!('track', 'product_view', { productId: `${category}-${n}`, category, price: 80 }), [
+      target,
+      i,
+    ] as const);
   await expect.poll(async () => (await readStore<{ category?: string }>(page, 'events')).filter((e) => e.category === target).length).toBe(3);
   await page.evaluate(() => window.vitrine!('refresh'));
   await expect.poll(async () => (await readStore(page, 'decisions')).length).toBe(2);

@@ -33,7 +33,11 @@ test('calls queued before the script loaded are replayed in order; invalid ones 
   expect(pageErrors).toEqual([]);
 });
 
-test('IndexedDB unavailable in the worker: creatives still render from an in-memory store, one warning, nothing thrown', async ({ page, warnings, pageErrors }) => {
+test('IndexedDB unavailable in the worker: creatives still render from an in-memory store, one warning, nothing thrown', async ({
+  page,
+  warnings,
+  pageErrors,
+}) => {
   // Simulates a browser that refuses IndexedDB (blocked storage, some private modes): the test
   // wraps the page's Worker constructor so that, inside the engine worker only, touching
   // `indexedDB` throws a SecurityError before the engine module is imported. Everything else is real.

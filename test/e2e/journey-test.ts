@@ -32,7 +32,10 @@ export async function edgeRequests(): Promise<RecordedRequest[]> {
   return (await (await fetch(`${EDGE}${EGRESS_PATH}`)).json()) as RecordedRequest[];
 }
 
-export const test = base.extend<{ session: BrowserSession; deviceEgress: boolean; posixLocale: boolean }, JourneyOptions & { firefox: PuppeteerBrowser | null; display: string | null }>({
+export const test = base.extend<
+  { session: BrowserSession; deviceEgress: boolean; posixLocale: boolean },
+  JourneyOptions & { firefox: PuppeteerBrowser | null; display: string | null }
+>({
   engine: ['chromium', { option: true, scope: 'worker' }],
   firefox: [
     async ({ engine }, use) => {
@@ -56,7 +59,12 @@ export const test = base.extend<{ session: BrowserSession; deviceEgress: boolean
   posixLocale: [false, { option: true }],
   session: async ({ engine, browser, firefox, display, deviceEgress, posixLocale }, use, testInfo) => {
     await fetch(`${EDGE}${EGRESS_PATH}`, { method: 'DELETE' });
-    const session = engine === 'chromium' ? await chromiumSession(browser) : engine === 'firefox' ? await firefoxSession(firefox!) : await webkitSession(display!, posixLocale ? 'C.UTF-8' : 'en_US.UTF-8');
+    const session =
+      engine === 'chromium'
+        ? await chromiumSession(browser)
+        : engine === 'firefox'
+          ? await firefoxSession(firefox!)
+          : await webkitSession(display!, posixLocale ? 'C.UTF-8' : 'en_US.UTF-8');
     if (engine === 'webkit' && posixLocale) expect(await session.evaluate(() => navigator.language, null)).toBe('C');
     let logged: ConsoleEntry[] = [];
     try {
@@ -66,8 +74,14 @@ export const test = base.extend<{ session: BrowserSession; deviceEgress: boolean
       await session.close();
     }
     await testInfo.attach('console', { body: logged.map((e) => `${e.type}: ${e.text}`).join('\n') || '(nothing logged)' });
-    expect(logged.filter((e) => e.type === 'pageerror').map((e) => e.text), 'nothing uncaught reached the page').toEqual([]);
-    expect(logged.filter((e) => e.type === 'error').map((e) => e.text), 'no console error, page or worker').toEqual([]);
+    expect(
+      logged.filter((e) => e.type === 'pageerror').map((e) => e.text),
+      'nothing uncaught reached the page',
+    ).toEqual([]);
+    expect(
+      logged.filter((e) => e.type === 'error').map((e) => e.text),
+      'no console error, page or worker',
+    ).toEqual([]);
     if (deviceEgress) {
       const violations = (await edgeRequests()).flatMap((r) => egressViolation(r.method, new URL(r.url, EDGE), r.body) ?? []);
       expect(violations, 'every request that reached the edge matches the declared device egress').toEqual([]);
@@ -78,7 +92,10 @@ export { expect };
 
 /** The creative id in a slot's shadow root, or null while the slot shows the merchant's content. */
 export function creativeIn(session: BrowserSession, slot = 'hero'): Promise<string | null> {
-  return session.evaluate((name) => document.querySelector(`[data-vitrine-slot="${name}"]`)?.shadowRoot?.querySelector('a[data-creative]')?.getAttribute('data-creative') ?? null, slot);
+  return session.evaluate(
+    (name) => document.querySelector(`[data-vitrine-slot="${name}"]`)?.shadowRoot?.querySelector('a[data-creative]')?.getAttribute('data-creative') ?? null,
+    slot,
+  );
 }
 
 /** All rows of one object store of the site's database (read in the page's origin; an absent database is empty). */

@@ -11,14 +11,26 @@ import { command, creativeIn, EDGE, edgeRequests, expect, storeRows, test, vitri
 const SHOP = `http://127.0.0.1:${SHOP_PORT}`;
 
 async function heroCreative(session: BrowserSession, what: string, timeoutMs = 15_000): Promise<string | null> {
-  const id = await until(() => creativeIn(session), (x) => x !== null, `a creative in the hero slot of ${what}`, timeoutMs);
-  await session.evaluate(() => void ((window as unknown as { visitedAt?: number }).visitedAt ??= Date.now()), null);
+  const id = await until(
+    () => creativeIn(session),
+    (x) => x !== null,
+    `a creative in the hero slot of ${what}`,
+    timeoutMs,
+  );
+  await session.evaluate(() => {
+    const w = window as unknown as { visitedAt?: number };
+    w.visitedAt ??= Date.now();
+  }, null);
   return id;
 }
 
 /** Waits until the page at `path` is the one loaded (its URL, and the document finished loading). */
 async function onPage(session: BrowserSession, path: RegExp): Promise<void> {
-  await until(async () => ({ url: await session.url(), ready: await session.evaluate(() => document.readyState, null) }), (p) => path.test(new URL(p.url).pathname) && p.ready === 'complete', `the page ${path}`);
+  await until(
+    async () => ({ url: await session.url(), ready: await session.evaluate(() => document.readyState, null) }),
+    (p) => path.test(new URL(p.url).pathname) && p.ready === 'complete',
+    `the page ${path}`,
+  );
 }
 
 /**
@@ -31,7 +43,11 @@ async function onPage(session: BrowserSession, path: RegExp): Promise<void> {
  * back as "Could not parse script result".
  */
 function engineAnswered(session: BrowserSession): Promise<number> {
-  return session.evaluate(async () => (JSON.parse(await (window as unknown as { vitrine: (...x: unknown[]) => Promise<string> }).vitrine('export')) as { events: unknown[] }).events.length, null);
+  return session.evaluate(
+    async () =>
+      (JSON.parse(await (window as unknown as { vitrine: (...x: unknown[]) => Promise<string> }).vitrine('export')) as { events: unknown[] }).events.length,
+    null,
+  );
 }
 
 const reportPosts = async () => (await edgeRequests()).filter((r) => r.method === 'POST' && r.url.endsWith('/reports'));
@@ -65,9 +81,19 @@ test('a category journey by real link clicks, then back and forward: every page 
   for (const move of ['back', 'back', 'forward'] as const) {
     const from = await session.url();
     await session[move]();
-    await until(async () => ({ url: await session.url(), ready: await session.evaluate(() => document.readyState, null) }), (p) => p.ready === 'complete' && p.url !== from, `the page after ${move}`);
+    await until(
+      async () => ({ url: await session.url(), ready: await session.evaluate(() => document.readyState, null) }),
+      (p) => p.ready === 'complete' && p.url !== from,
+      `the page after ${move}`,
+    );
     // A page restored from the cache still has the mark its first visit set (heroCreative).
-    restored.push(await until(() => session.evaluate(() => 'visitedAt' in window, null), () => true, 'the page'));
+    restored.push(
+      await until(
+        () => session.evaluate(() => 'visitedAt' in window, null),
+        () => true,
+        'the page',
+      ),
+    );
     await heroCreative(session, `the page after ${move}`);
     expect(await engineAnswered(session)).toBeGreaterThan(0);
   }
@@ -81,7 +107,9 @@ test('a category journey by real link clicks, then back and forward: every page 
     await heroCreative(session, `category ${category} after the history moves`);
     await engineAnswered(session);
   }
-  const views = (await storeRows<{ type: string; productId?: string }>(session, 'events')).filter((e) => e.type === 'product_view').map((e) => `/product/${e.productId}`);
+  const views = (await storeRows<{ type: string; productId?: string }>(session, 'events'))
+    .filter((e) => e.type === 'product_view')
+    .map((e) => `/product/${e.productId}`);
   expect(views).toEqual(expect.arrayContaining(visited));
   // No page needed the in-memory fallback or the watchdog: the engine had its storage throughout.
   expect((await session.console()).filter((e) => e.text.includes('[vitrine]'))).toEqual([]);
@@ -93,7 +121,10 @@ test('real-time adaptation: after a few product pages of one category, the hero 
     await session.goto(`${SHOP}/fixtures/debug-slot`);
     await heroCreative(session, 'the debug page');
     const shares = await session.evaluate(
-      (context) => (window as unknown as { vitrine: { engine: { distribution(s: string, c: unknown): Promise<{ category: string; probability: number }[]> } } }).vitrine.engine.distribution('hero', context),
+      (context) =>
+        (
+          window as unknown as { vitrine: { engine: { distribution(s: string, c: unknown): Promise<{ category: string; probability: number }[]> } } }
+        ).vitrine.engine.distribution('hero', context),
       { pageType: 'home', category: null, hour: 12, device: 'desktop' },
     );
     return shares.filter((s) => s.category === category).reduce((a, s) => a + s.probability, 0);
@@ -123,8 +154,16 @@ test('consent: nothing stored or sent before it; given, the device stores; forge
   await heroCreative(session, 'the consent page (personalized in memory)');
   expect(await vitrineDatabases(session)).toEqual([]);
   await command(session, 'consent', true);
-  await until(() => vitrineDatabases(session), (names) => names.join() === 'vitrine:demo', 'the site database after consent');
-  await until(async () => (await storeRows<{ type: string }>(session, 'events')).map((e) => e.type), (types) => types.includes('page_view'), 'the page view stored after consent');
+  await until(
+    () => vitrineDatabases(session),
+    (names) => names.join() === 'vitrine:demo',
+    'the site database after consent',
+  );
+  await until(
+    async () => (await storeRows<{ type: string }>(session, 'events')).map((e) => e.type),
+    (types) => types.includes('page_view'),
+    'the page view stored after consent',
+  );
   await command(session, 'forget');
   expect(await vitrineDatabases(session)).toEqual([]);
   // The rest of the page stores nothing.
@@ -147,24 +186,42 @@ test('one report per device and round: a click sends it; a click on the next pag
   await onPage(session, /^\/product\//);
   await until(reportPosts, (posts) => posts.length === 1, 'the round report of the click');
   await heroCreative(session, 'the product page the click landed on');
-  await until(() => storeRows(session, 'outbox'), (rows) => rows.length === 0, 'the acknowledged report leaving the outbox');
+  await until(
+    () => storeRows(session, 'outbox'),
+    (rows) => rows.length === 0,
+    'the acknowledged report leaving the outbox',
+  );
   expect(await storeRows(session, 'ledger')).toHaveLength(1);
-  await session.evaluate(() => void ((window as unknown as { left?: boolean }).left = true), null);
+  await session.evaluate(() => {
+    (window as unknown as { left?: boolean }).left = true;
+  }, null);
   await session.click('[data-vitrine-slot="hero"]', 'a[data-creative]');
   // The next page (a new document, completely loaded), not this one before it starts navigating.
-  await until(() => session.evaluate(() => document.readyState === 'complete' && !(window as unknown as { left?: boolean }).left, null), (next) => next, 'the page of the second click');
+  await until(
+    () => session.evaluate(() => document.readyState === 'complete' && !(window as unknown as { left?: boolean }).left, null),
+    (next) => next,
+    'the page of the second click',
+  );
   await heroCreative(session, 'the page of the second click');
   await new Promise((r) => setTimeout(r, 800));
   const posts = await reportPosts();
   expect(posts).toHaveLength(1);
-  expect(JSON.parse(posts[0]!.body!)).toMatchObject({ v: 1, outcomes: expect.arrayContaining([expect.objectContaining({ clicks: 1 })]), token: expect.stringMatching(/^[A-Za-z0-9_-]{400,}$/) });
+  expect(JSON.parse(posts[0]!.body!)).toMatchObject({
+    v: 1,
+    outcomes: expect.arrayContaining([expect.objectContaining({ clicks: 1 })]),
+    token: expect.stringMatching(/^[A-Za-z0-9_-]{400,}$/),
+  });
   // The report's token came from one blinded request for the round, made by this device's engine
   // (unblinded in the engine's worker, in every browser), and the edge took it (the report was acknowledged above).
   const tokenRequests = (await edgeRequests()).filter((r) => r.method === 'POST' && r.url.endsWith('/tokens'));
   expect(tokenRequests).toHaveLength(1);
   expect(JSON.parse(tokenRequests[0]!.body!)).toMatchObject({ round: JSON.parse(posts[0]!.body!).round });
   // A second report with the same token (a replay, or a device reporting twice): refused by the edge.
-  const replay = await fetch(`${EDGE}/v1/sites/demo/reports`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ ...JSON.parse(posts[0]!.body!), reportId: crypto.randomUUID() }) });
+  const replay = await fetch(`${EDGE}/v1/sites/demo/reports`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body: JSON.stringify({ ...JSON.parse(posts[0]!.body!), reportId: crypto.randomUUID() }),
+  });
   expect(replay.status).toBe(409);
   expect(await replay.json()).toMatchObject({ error: 'token_spent' });
 });
@@ -206,7 +263,10 @@ function holdDatabase(session: BrowserSession, upgradeTo: number | null): Promis
         const open = version === null ? indexedDB.open('vitrine:demo') : indexedDB.open('vitrine:demo', version);
         open.onerror = () => (held ? reject(open.error) : undefined);
         open.onupgradeneeded = () => keep(open.transaction!, open.result.createObjectStore(`held-${Date.now()}`).name);
-        open.onsuccess = () => (version === null ? keep(open.result.transaction(['events', 'profile', 'decisions', 'outbox', 'ledger', 'dismissed'], 'readwrite'), 'profile') : undefined);
+        open.onsuccess = () =>
+          version === null
+            ? keep(open.result.transaction(['events', 'profile', 'decisions', 'outbox', 'ledger', 'dismissed'], 'readwrite'), 'profile')
+            : undefined;
       }),
     upgradeTo,
   );
@@ -252,14 +312,25 @@ test.describe('the dashboard', () => {
     for (const view of ['creatives', 'models', 'privacy', 'catalog']) {
       await session.click(`nav button[data-view="${view}"]`);
       const shown = await until(
-        () => session.evaluate((v) => ({ current: document.querySelector('main')?.getAttribute('data-current-view'), loading: !!document.querySelector('main [aria-busy="true"]'), text: document.querySelector('main')?.textContent?.length ?? 0 }), view),
+        () =>
+          session.evaluate(
+            () => ({
+              current: document.querySelector('main')?.getAttribute('data-current-view'),
+              loading: !!document.querySelector('main [aria-busy="true"]'),
+              text: document.querySelector('main')?.textContent?.length ?? 0,
+            }),
+            null,
+          ),
         (s) => s.current === view && !s.loading && s.text > 40,
         `the ${view} view`,
       );
       expect(shown.current).toBe(view);
     }
     // The catalog lists the demo's products with their prices, in the site's currency.
-    const prices = await session.evaluate(() => Array.from(document.querySelectorAll('table[data-table="products"] tbody tr td:nth-child(4)'), (td) => td.textContent ?? ''), null);
+    const prices = await session.evaluate(
+      () => Array.from(document.querySelectorAll('table[data-table="products"] tbody tr td:nth-child(4)'), (td) => td.textContent ?? ''),
+      null,
+    );
     expect(prices.length).toBeGreaterThan(10);
     for (const price of prices) expect(price).toMatch(/^\$\d+\.\d\d$/);
   });

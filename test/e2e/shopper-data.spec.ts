@@ -10,7 +10,8 @@ test('two tabs recording at the same time lose nothing and count nothing twice',
   await Promise.all([expect(creativeIn(page, 'hero')).toBeVisible(), expect(creativeIn(second, 'hero')).toBeVisible()]);
   const burst = (p: Page, category: string) =>
     p.evaluate((c) => {
-      for (let i = 0; i < 40; i++) (window as unknown as { vitrine: (...a: unknown[]) => void }).vitrine('track', 'product_view', { category: c, price: 10 + i });
+      for (let i = 0; i < 40; i++)
+        (window as unknown as { vitrine: (...a: unknown[]) => void }).vitrine('track', 'product_view', { category: c, price: 10 + i });
     }, category);
   await Promise.all([burst(page, 'hats'), burst(second, 'bags')]);
   const expected = 2 + 80; // two page views and two bursts of 40

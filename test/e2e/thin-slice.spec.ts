@@ -44,7 +44,10 @@ test('one script tag to one stored feedback: every hop of the loop', async ({ pa
   expect(hero.propensity).toBeLessThanOrEqual(1);
   // ...with the text variants it shows and their exact probability.
   const template = TEMPLATES.find((t) => t.id === CREATIVES.find((c) => c.id === creativeId)!.templateId)!;
-  expect(hero.variantPropensity).toBeCloseTo(1 / (template.headline.length * (template.body?.length ?? 1) * template.cta.length * (template.badge?.length ?? 1)), 12);
+  expect(hero.variantPropensity).toBeCloseTo(
+    1 / (template.headline.length * (template.body?.length ?? 1) * template.cta.length * (template.badge?.length ?? 1)),
+    12,
+  );
   await expect(creative.locator('.headline')).toHaveText(filled(template.headline[hero.variant[0]]!));
 
   // 4. A click sends this device's report for the round: valid, with the click and the

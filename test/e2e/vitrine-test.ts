@@ -63,13 +63,18 @@ export async function openRound(site = 'demo'): Promise<{ status: string; contri
 }
 
 /** Serves the site's real config, changed by `edit`, under its own ETag (the worker's fetches are routed too). */
+// biome-ignore lint/suspicious/noConfusingVoidType: an edit changes the config in place (returning nothing) or returns a new one
 export async function editConfig(page: Page, edit: (config: SiteConfig) => SiteConfig | void): Promise<void> {
   await page.context().route(`${EDGE}/v1/sites/demo/config`, async (route: Route) => {
     const response = await route.fetch({ headers: { ...route.request().headers(), 'cache-control': 'no-cache' } });
     const config = (await response.json()) as SiteConfig;
     const edited = edit(config) ?? config;
     const body = JSON.stringify(edited);
-    await route.fulfill({ response, body, headers: { ...response.headers(), etag: `"test-${body.length}-${edited.model?.version ?? 'none'}"`, 'cache-control': 'no-store' } });
+    await route.fulfill({
+      response,
+      body,
+      headers: { ...response.headers(), etag: `"test-${body.length}-${edited.model?.version ?? 'none'}"`, 'cache-control': 'no-store' },
+    });
   });
 }
 
@@ -83,7 +88,8 @@ export interface Share {
 /** The policy's whole distribution for the hero slot on a home page (the fixture page sets data-debug). */
 export function distribution(page: Page): Promise<Share[]> {
   return page.evaluate(
-    (context) => (window as unknown as { vitrine: { engine: { distribution(s: string, c: unknown): Promise<Share[]> } } }).vitrine.engine.distribution('hero', context),
+    (context) =>
+      (window as unknown as { vitrine: { engine: { distribution(s: string, c: unknown): Promise<Share[]> } } }).vitrine.engine.distribution('hero', context),
     { pageType: 'home', category: null, hour: 12, device: 'desktop' },
   );
 }

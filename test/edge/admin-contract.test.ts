@@ -43,9 +43,15 @@ describe('every admin answer matches its schema in protocol/', () => {
   it('models: upload, list, promote, roll back', async () => {
     const upload = strictly(ModelUploadAnswerSchema, await expectOk(admin('/v1/admin/sites/demo/models', 'POST', tinyModel(0.031))));
     const second = strictly(ModelUploadAnswerSchema, await expectOk(admin('/v1/admin/sites/demo/models', 'POST', tinyModel(0.032))));
-    expect(strictly(ServingAnswerSchema, await expectOk(admin(`/v1/admin/sites/demo/models/${upload.version}/promote`, 'POST')))).toEqual({ version: upload.version, status: 'serving' });
+    expect(strictly(ServingAnswerSchema, await expectOk(admin(`/v1/admin/sites/demo/models/${upload.version}/promote`, 'POST')))).toEqual({
+      version: upload.version,
+      status: 'serving',
+    });
     await expectOk(admin(`/v1/admin/sites/demo/models/${second.version}/promote`, 'POST'));
-    expect(strictly(ServingAnswerSchema, await expectOk(admin('/v1/admin/sites/demo/models/rollback', 'POST')))).toEqual({ version: upload.version, status: 'serving' });
+    expect(strictly(ServingAnswerSchema, await expectOk(admin('/v1/admin/sites/demo/models/rollback', 'POST')))).toEqual({
+      version: upload.version,
+      status: 'serving',
+    });
     const models = strictly(ModelsAnswerSchema, await expectOk(admin('/v1/admin/sites/demo/models', 'GET')));
     expect(models.models.find((m) => m.version === upload.version)?.status).toBe('serving');
   });

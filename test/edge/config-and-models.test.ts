@@ -21,9 +21,33 @@ describe('GET /v1/sites/:site/config', () => {
   });
 
   it('gives a carousel the in-stock products of its category, most popular first, and a product its list price', async () => {
-    await expectOk(admin('/v1/admin/sites/demo/products', 'PUT', { products: [{ id: 'p4', name: 'Road shoe', category: 'shoes', brand: 'Acme', price: 60, listPrice: 80, imageUrl: '/img/p4.svg', url: '/product/p4', popularity: 0.5 }] }));
-    await expectOk(admin('/v1/admin/sites/demo/templates', 'PUT', { templates: [{ id: 'picks', layout: 'carousel', headline: ['{category} for you'], cta: ['See all'], badge: ['Top picks'] }] }));
-    await expectOk(admin('/v1/admin/sites/demo/creatives', 'PUT', { creatives: [{ id: 'k-shoes', templateId: 'picks', productId: null, category: 'shoes', messageType: 'personal' }] }));
+    await expectOk(
+      admin('/v1/admin/sites/demo/products', 'PUT', {
+        products: [
+          {
+            id: 'p4',
+            name: 'Road shoe',
+            category: 'shoes',
+            brand: 'Acme',
+            price: 60,
+            listPrice: 80,
+            imageUrl: '/img/p4.svg',
+            url: '/product/p4',
+            popularity: 0.5,
+          },
+        ],
+      }),
+    );
+    await expectOk(
+      admin('/v1/admin/sites/demo/templates', 'PUT', {
+        templates: [{ id: 'picks', layout: 'carousel', headline: ['{category} for you'], cta: ['See all'], badge: ['Top picks'] }],
+      }),
+    );
+    await expectOk(
+      admin('/v1/admin/sites/demo/creatives', 'PUT', {
+        creatives: [{ id: 'k-shoes', templateId: 'picks', productId: null, category: 'shoes', messageType: 'personal' }],
+      }),
+    );
     const config = v.parse(SiteConfigSchema, await (await edge('/v1/sites/demo/config')).json());
     const carousel = config.candidates.find((c) => c.id === 'k-shoes')!;
     expect(carousel.layout).toBe('carousel');
@@ -184,7 +208,8 @@ describe('models shared by two sites', () => {
     expect(theirs.version).toBe(mine.version);
     expect(theirs.created).toBe(true);
     await expectOk(admin(`/v1/admin/sites/other/models/${mine.version}/promote`, 'POST', undefined, OTHER_TOKEN));
-    const list = (site: string, token?: string) => expectOk(admin(`/v1/admin/sites/${site}/models`, 'GET', undefined, token)) as Promise<{ models: { version: string; status: string }[] }>;
+    const list = (site: string, token?: string) =>
+      expectOk(admin(`/v1/admin/sites/${site}/models`, 'GET', undefined, token)) as Promise<{ models: { version: string; status: string }[] }>;
     expect((await list('other', OTHER_TOKEN)).models.find((m) => m.version === mine.version)?.status).toBe('serving');
     expect((await list('demo')).models.find((m) => m.version === mine.version)?.status).toBe('candidate');
     expect((await edge(`/v1/models/${mine.version}/weights.bin`)).status).toBe(200);

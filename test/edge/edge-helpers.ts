@@ -91,7 +91,13 @@ export async function mintedTokens(site: string, round: number, n: number): Prom
   const tokenKeyId = new Uint8Array(await crypto.subtle.digest('SHA-256', publicKey));
   return Promise.all(
     Array.from({ length: n }, async () => {
-      const input = new AuthenticatorInput(TOKEN_TYPES.BLIND_RSA, TOKEN_TYPES.BLIND_RSA.value, crypto.getRandomValues(new Uint8Array(32)), challengeDigest, tokenKeyId);
+      const input = new AuthenticatorInput(
+        TOKEN_TYPES.BLIND_RSA,
+        TOKEN_TYPES.BLIND_RSA.value,
+        crypto.getRandomValues(new Uint8Array(32)),
+        challengeDigest,
+        tokenKeyId,
+      );
       const signature = new Uint8Array(await crypto.subtle.sign({ name: 'RSA-PSS', saltLength: 48 }, key, new Uint8Array(input.serialize())));
       return toBase64Url(new Token(TOKEN_TYPES.BLIND_RSA, input, signature).serialize());
     }),
@@ -193,13 +199,26 @@ export interface ExactRound {
  * sum is exact.
  */
 export async function exactRound(round: number, site = 'demo'): Promise<ExactRound> {
-  const shards = await runInDurableObject(roundAggregator(env.ROUNDS, site, round), (_i, state) => state.storage.sql.exec<{ shards: number }>('SELECT shards FROM plan').toArray()[0]?.shards ?? 1);
-  const parts = await Promise.all(Array.from({ length: shards }, (_, shard) => runInDurableObject(roundShard(env.ROUNDS, site, round, shard), (_instance, state) => shardRows(state.storage.sql))));
+  const shards = await runInDurableObject(
+    roundAggregator(env.ROUNDS, site, round),
+    (_i, state) => state.storage.sql.exec<{ shards: number }>('SELECT shards FROM plan').toArray()[0]?.shards ?? 1,
+  );
+  const parts = await Promise.all(
+    Array.from({ length: shards }, (_, shard) =>
+      runInDurableObject(roundShard(env.ROUNDS, site, round, shard), (_instance, state) => shardRows(state.storage.sql)),
+    ),
+  );
   const totals = new Map<string, ExactRound['totals'][number]>();
   for (const p of parts) {
     for (const t of p.totals) {
       const sum = totals.get(t.creativeId) ?? { creativeId: t.creativeId, impressions: 0, clicks: 0, conversions: 0, dismissals: 0 };
-      totals.set(t.creativeId, { creativeId: t.creativeId, impressions: sum.impressions + t.impressions, clicks: sum.clicks + t.clicks, conversions: sum.conversions + t.conversions, dismissals: sum.dismissals + t.dismissals });
+      totals.set(t.creativeId, {
+        creativeId: t.creativeId,
+        impressions: sum.impressions + t.impressions,
+        clicks: sum.clicks + t.clicks,
+        conversions: sum.conversions + t.conversions,
+        dismissals: sum.dismissals + t.dismissals,
+      });
     }
   }
   const add = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a, (x, i) => x + b[i]!);
@@ -210,9 +229,23 @@ export async function exactRound(round: number, site = 'demo'): Promise<ExactRou
   return {
     contributors: parts.reduce((n, p) => n + p.contributors, 0),
     totals: [...totals.values()].sort((a, b) => a.creativeId.localeCompare(b.creativeId)),
-    head: heads.length === 0 ? null : { modelVersion: heads[0]!.modelVersion, reports: heads.reduce((n, h) => n + h.reports, 0), stats: heads.map((h) => h.stats).reduce((a, b) => add(a, b)) },
+    head:
+      heads.length === 0
+        ? null
+        : {
+            modelVersion: heads[0]!.modelVersion,
+            reports: heads.reduce((n, h) => n + h.reports, 0),
+            stats: heads.map((h) => h.stats).reduce((a, b) => add(a, b)),
+          },
     ope,
-    towers: towers.length === 0 ? null : { modelVersion: towers[0]!.modelVersion, reports: towers.reduce((n, t) => n + t.reports, 0), sums: Float64Array.from(towers.map((t) => t.sums).reduce((a, b) => Float64Array.from(add(a, b)))) },
+    towers:
+      towers.length === 0
+        ? null
+        : {
+            modelVersion: towers[0]!.modelVersion,
+            reports: towers.reduce((n, t) => n + t.reports, 0),
+            sums: Float64Array.from(towers.map((t) => t.sums).reduce((a, b) => Float64Array.from(add(a, b)))),
+          },
   };
 }
 
@@ -225,7 +258,12 @@ function shardRows(sql: SqlStorage): ExactRound {
     .toArray()
     .map((r) => ({ creativeId: r.creative_id, impressions: r.impressions, clicks: r.clicks, conversions: r.conversions, dismissals: r.dismissals }));
   const head = sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
-  const ope = Object.fromEntries(sql.exec<{ model_version: string; sums: string }>('SELECT model_version, sums FROM ope_sums').toArray().map((r) => [r.model_version, JSON.parse(r.sums) as number[]]));
+  const ope = Object.fromEntries(
+    sql
+      .exec<{ model_version: string; sums: string }>('SELECT model_version, sums FROM ope_sums')
+      .toArray()
+      .map((r) => [r.model_version, JSON.parse(r.sums) as number[]]),
+  );
   const t = sql.exec<{ model_version: string; reports: number; sums: ArrayBuffer }>('SELECT model_version, reports, sums FROM tower_sums').toArray()[0];
   return {
     contributors,

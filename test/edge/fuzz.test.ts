@@ -9,7 +9,19 @@ import { env } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
 import { roundAggregator } from '../../edge-worker/src/rounds.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { admin, currentRoundId, DEMO_TOKEN, exactRound, expectOk, handle, postReport, randomAddress, seedDemoSite, SHOP_ORIGIN, tinyModel } from './edge-helpers.ts';
+import {
+  admin,
+  currentRoundId,
+  DEMO_TOKEN,
+  exactRound,
+  expectOk,
+  handle,
+  postReport,
+  randomAddress,
+  seedDemoSite,
+  SHOP_ORIGIN,
+  tinyModel,
+} from './edge-helpers.ts';
 
 const TABLES = ['sites', 'products', 'templates', 'creatives'];
 
@@ -18,7 +30,9 @@ async function state(): Promise<unknown> {
   for (const table of TABLES) rows[table] = (await env.DB.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all()).results;
   rows.models = (await env.DB.prepare('SELECT site, version, status, spec_hash FROM models ORDER BY site, version').all()).results;
   rows.round = await exactRound(await currentRoundId());
-  rows.tokenIssues = await runInDurableObject(roundAggregator(env.ROUNDS, 'demo', await currentRoundId()), (_i, st) => st.storage.sql.exec('SELECT * FROM token_issues ORDER BY client').toArray());
+  rows.tokenIssues = await runInDurableObject(roundAggregator(env.ROUNDS, 'demo', await currentRoundId()), (_i, st) =>
+    st.storage.sql.exec('SELECT * FROM token_issues ORDER BY client').toArray(),
+  );
   rows.ledger = (await env.DB.prepare('SELECT * FROM privacy_ledger ORDER BY 1, 2').all()).results;
   return rows;
 }
@@ -33,7 +47,17 @@ describe('fuzz: hostile payloads against every POST and PUT route', () => {
     }
     // And something in the open round, so a double count would show.
     const round = await currentRoundId();
-    expect((await postReport('demo', { v: 1, reportId: crypto.randomUUID(), round, modelVersion: null, outcomes: [{ creativeId: 'c-p1', impressions: 1, clicks: 1 }] })).status).toBe(202);
+    expect(
+      (
+        await postReport('demo', {
+          v: 1,
+          reportId: crypto.randomUUID(),
+          round,
+          modelVersion: null,
+          outcomes: [{ creativeId: 'c-p1', impressions: 1, clicks: 1 }],
+        })
+      ).status,
+    ).toBe(202);
   });
 
   it('answers every one with a 4xx and a reason, and changes no state', async () => {
@@ -62,7 +86,8 @@ describe('fuzz: hostile payloads against every POST and PUT route', () => {
           } catch {
             reason = false;
           }
-          if (r.status < 400 || r.status >= 500 || !reason) failures.push(`${p.method} ${p.route} ${JSON.stringify(p.body.slice(0, 120))} -> ${r.status} ${text.slice(0, 120)}`);
+          if (r.status < 400 || r.status >= 500 || !reason)
+            failures.push(`${p.method} ${p.route} ${JSON.stringify(p.body.slice(0, 120))} -> ${r.status} ${text.slice(0, 120)}`);
         }),
       );
     }

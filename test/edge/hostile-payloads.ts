@@ -21,7 +21,23 @@ const SEED = 20261128;
 /** Keys and values that have broken JSON handlers before: prototype keys, huge and odd numbers, long and odd strings. */
 const hostileKey = fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', '', ' ', '\u0000', 'a'.repeat(300));
 const hostileValue = fc.oneof(
-  fc.constantFrom(null, true, -1, 1e308, -1e308, 2 ** 53 + 1, 0.1, '', 'NaN', 'Infinity', '<script>alert(1)</script>', 'javascript:alert(1)', '../../etc/passwd', "'; DROP TABLE sites; --", '\u202e\u0000\ud800'),
+  fc.constantFrom(
+    null,
+    true,
+    -1,
+    1e308,
+    -1e308,
+    2 ** 53 + 1,
+    0.1,
+    '',
+    'NaN',
+    'Infinity',
+    '<script>alert(1)</script>',
+    'javascript:alert(1)',
+    '../../etc/passwd',
+    "'; DROP TABLE sites; --",
+    '\u202e\u0000\ud800',
+  ),
   fc.string({ maxLength: 40 }),
   fc.integer(),
   fc.double(),
@@ -39,10 +55,16 @@ function reportArbitrary() {
   };
   return fc.oneof(
     fc.record({ field: fc.constantFrom(...Object.keys(good)), value: hostileValue }).map(({ field, value }) => ({ ...good, [field]: value })),
-    fc.record({ field: fc.constantFrom('creativeId', 'impressions', 'clicks'), value: hostileValue }).map(({ field, value }) => ({ ...good, outcomes: [{ ...good.outcomes[0], [field]: value }] })),
+    fc
+      .record({ field: fc.constantFrom('creativeId', 'impressions', 'clicks'), value: hostileValue })
+      .map(({ field, value }) => ({ ...good, outcomes: [{ ...good.outcomes[0], [field]: value }] })),
     // An extra own key, __proto__ included (defineProperty, so it is data and not the prototype).
-    fc.record({ key: hostileKey, value: hostileValue }).map(({ key, value }) => Object.defineProperty({ ...good }, key, { value, enumerable: true, writable: true, configurable: true })),
-    fc.array(fc.record({ creativeId: fc.string(), impressions: fc.integer(), clicks: fc.integer() }), { minLength: 0, maxLength: 3 }).map((outcomes) => ({ ...good, outcomes })),
+    fc
+      .record({ key: hostileKey, value: hostileValue })
+      .map(({ key, value }) => Object.defineProperty({ ...good }, key, { value, enumerable: true, writable: true, configurable: true })),
+    fc
+      .array(fc.record({ creativeId: fc.string(), impressions: fc.integer(), clicks: fc.integer() }), { minLength: 0, maxLength: 3 })
+      .map((outcomes) => ({ ...good, outcomes })),
     fc.jsonValue({ maxDepth: 3 }),
   );
 }
@@ -52,7 +74,9 @@ function tokenRequestArbitrary() {
   const good = { round: 1, request: 'AAIA' };
   return fc.oneof(
     fc.record({ field: fc.constantFrom('round', 'request'), value: hostileValue }).map(({ field, value }) => ({ ...good, [field]: value })),
-    fc.record({ key: hostileKey, value: hostileValue }).map(({ key, value }) => Object.defineProperty({ ...good }, key, { value, enumerable: true, writable: true, configurable: true })),
+    fc
+      .record({ key: hostileKey, value: hostileValue })
+      .map(({ key, value }) => Object.defineProperty({ ...good }, key, { value, enumerable: true, writable: true, configurable: true })),
     fc.base64String({ maxLength: 400 }).map((b) => ({ round: 1, request: b.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') })),
     fc.jsonValue({ maxDepth: 3 }),
   );
@@ -63,9 +87,15 @@ function adminArbitrary() {
     fc.jsonValue({ maxDepth: 3 }),
     fc.dictionary(fc.oneof(hostileKey, fc.string({ maxLength: 12 })), hostileValue, { maxKeys: 6 }),
     fc.record({ name: hostileValue, allowedOrigins: fc.oneof(hostileValue, fc.array(hostileValue, { maxLength: 3 })) }),
-    fc.record({ products: fc.array(fc.dictionary(fc.constantFrom('id', 'name', 'category', 'brand', 'price', 'imageUrl', 'url', 'inStock'), hostileValue), { maxLength: 3 }) }),
+    fc.record({
+      products: fc.array(fc.dictionary(fc.constantFrom('id', 'name', 'category', 'brand', 'price', 'imageUrl', 'url', 'inStock'), hostileValue), {
+        maxLength: 3,
+      }),
+    }),
     fc.record({ templates: fc.array(fc.dictionary(fc.constantFrom('id', 'layout', 'headline', 'body', 'cta'), hostileValue), { maxLength: 3 }) }),
-    fc.record({ creatives: fc.array(fc.dictionary(fc.constantFrom('id', 'templateId', 'productId', 'category', 'messageType'), hostileValue), { maxLength: 3 }) }),
+    fc.record({
+      creatives: fc.array(fc.dictionary(fc.constantFrom('id', 'templateId', 'productId', 'category', 'messageType'), hostileValue), { maxLength: 3 }),
+    }),
     fc.record({ model: hostileValue, weights: hostileValue }),
   );
 }

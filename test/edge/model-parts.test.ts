@@ -19,7 +19,14 @@ const TINY_TOWERS = towerParameterCount(tinyModel().model.topology);
 const CLIP = DEFAULT_PRIVACY.towerClip;
 
 function report(round: number, modelVersion: string | null, extra: Partial<Report> = {}): Report {
-  return { v: 1, reportId: crypto.randomUUID(), round, modelVersion, outcomes: [{ creativeId: 'c-p1', impressions: 1, clicks: 0, conversions: 0, dismissals: 0 }], ...extra };
+  return {
+    v: 1,
+    reportId: crypto.randomUUID(),
+    round,
+    modelVersion,
+    outcomes: [{ creativeId: 'c-p1', impressions: 1, clicks: 0, conversions: 0, dismissals: 0 }],
+    ...extra,
+  };
 }
 
 /** A gradient of the tiny model's towers with L2 norm `norm`. */
@@ -45,7 +52,7 @@ describe('off-policy sums and tower gradients in reports', () => {
     expect(config.candidateModels).toEqual([{ version: candidate, specHash: expect.any(String), url: `/v1/models/${candidate}/model.json` }]);
   });
 
-  it('sums the serving and candidate models\' off-policy sums and the tower gradients exactly; leaves out unknown models', async () => {
+  it("sums the serving and candidate models' off-policy sums and the tower gradients exactly; leaves out unknown models", async () => {
     const round = await currentRoundId();
     const g = gradient(0.9 * CLIP);
     const quantized = quantizeGradient(g);
@@ -64,7 +71,7 @@ describe('off-policy sums and tower gradients in reports', () => {
     const exact = await exactRound(round);
     expect(exact.ope[serving]).toEqual([8, 2, 8, 2, 8]);
     expect(exact.ope[candidate]).toEqual([8, 4, 7, 6, 10]);
-    expect(exact.ope['eeeeeeeeeeeeeeee']).toBeUndefined();
+    expect(exact.ope.eeeeeeeeeeeeeeee).toBeUndefined();
     expect(exact.towers!.reports).toBe(2);
     // The sum of two quantized copies: within 1/127 of the largest coordinate of each, never larger in norm.
     const max = Math.max(...g.map(Math.abs));
@@ -79,7 +86,15 @@ describe('off-policy sums and tower gradients in reports', () => {
       [{ ope: [{ modelVersion: serving, sums: [DEFAULT_PRIVACY.opeClip, 0, 0, 0, 1] }] }, 'over_clip'],
       [{ towers: quantizeGradient(gradient(DEFAULT_PRIVACY.towerClip * 1.5)) }, 'over_clip'],
       [{ towers: quantizeGradient(gradient(0.5 * CLIP).subarray(0, 100)) }, 'wrong_shape'],
-      [{ ope: [{ modelVersion: serving, sums: [1, 0, 1, 0, 1] }, { modelVersion: serving, sums: [1, 0, 1, 0, 1] }] }, 'invalid_body'],
+      [
+        {
+          ope: [
+            { modelVersion: serving, sums: [1, 0, 1, 0, 1] },
+            { modelVersion: serving, sums: [1, 0, 1, 0, 1] },
+          ],
+        },
+        'invalid_body',
+      ],
     ];
     for (const [extra, error] of cases) {
       const r = await postReport('demo', report(round, serving, extra));
@@ -93,7 +108,10 @@ describe('off-policy sums and tower gradients in reports', () => {
 
   it('keeps the counts of a device on an older model and leaves out its model parts', async () => {
     const round = await currentRoundId();
-    const r = await postReport('demo', report(round, 'aaaaaaaaaaaaaaaa', { ope: [{ modelVersion: 'aaaaaaaaaaaaaaaa', sums: [1, 0, 1, 0, 1] }], towers: quantizeGradient(gradient(0.5 * CLIP)) }));
+    const r = await postReport(
+      'demo',
+      report(round, 'aaaaaaaaaaaaaaaa', { ope: [{ modelVersion: 'aaaaaaaaaaaaaaaa', sums: [1, 0, 1, 0, 1] }], towers: quantizeGradient(gradient(0.5 * CLIP)) }),
+    );
     expect(r.status).toBe(202);
     expect(await r.json()).toMatchObject({ accepted: true, ope: 'ignored_other_model', towers: 'ignored_other_model' });
   });

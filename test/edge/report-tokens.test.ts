@@ -17,12 +17,18 @@ function report(round: number, extra: object = {}) {
 const contributors = async (round: number) => (await exactRound(round, SITE)).contributors;
 
 function tokenRequest(round: number, request: string, address: string): Promise<Response> {
-  return edge(`/v1/sites/${SITE}/tokens`, { method: 'POST', headers: { 'content-type': 'text/plain', origin: SHOP_ORIGIN, 'cf-connecting-ip': address }, body: JSON.stringify({ round, request }) });
+  return edge(`/v1/sites/${SITE}/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', origin: SHOP_ORIGIN, 'cf-connecting-ip': address },
+    body: JSON.stringify({ round, request }),
+  });
 }
 
 describe('report tokens', () => {
   beforeAll(async () => {
-    await expectOk(admin(`/v1/admin/sites/${SITE}`, 'PUT', { name: 'Tokens', allowedOrigins: [SHOP_ORIGIN], minCohort: 2, tokensPerAddress: PER_ADDRESS }, TOKEN));
+    await expectOk(
+      admin(`/v1/admin/sites/${SITE}`, 'PUT', { name: 'Tokens', allowedOrigins: [SHOP_ORIGIN], minCohort: 2, tokensPerAddress: PER_ADDRESS }, TOKEN),
+    );
   });
 
   it('refuses a report without a token, and one whose token is forged, adding nothing', async () => {
@@ -65,7 +71,7 @@ describe('report tokens', () => {
     expect(await contributors(round)).toBe(before + 1);
   });
 
-  it("refuses a token of another round or another site: each round has its own key", async () => {
+  it('refuses a token of another round or another site: each round has its own key', async () => {
     const round = await currentRoundId(SITE);
     const [earlier] = await mintedTokens(SITE, round - 1, 1);
     const [otherSite] = await mintedTokens('demo', round, 1);

@@ -1,6 +1,18 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PRIVACY, headStatsLength } from '../../protocol/privacy.ts';
-import { admin, currentRoundId, edge, exactRound, expectOk, mintedTokens, postReport, seedDemoSite, SHOP_ORIGIN, TIGHT_TOKEN, tinyModel } from './edge-helpers.ts';
+import {
+  admin,
+  currentRoundId,
+  edge,
+  exactRound,
+  expectOk,
+  mintedTokens,
+  postReport,
+  seedDemoSite,
+  SHOP_ORIGIN,
+  TIGHT_TOKEN,
+  tinyModel,
+} from './edge-helpers.ts';
 
 function report(round: number, reportId = crypto.randomUUID(), clicks = 1) {
   return { v: 1, reportId, round, modelVersion: null, outcomes: [{ creativeId: 'c-p1', impressions: 2, clicks }] };
@@ -151,7 +163,7 @@ describe('rate limiting', () => {
   }, 90_000);
 });
 
-describe('a site\'s own head bound', () => {
+describe("a site's own head bound", () => {
   it('reaches the devices in the config and bounds what the route accepts', async () => {
     await expectOk(admin('/v1/admin/sites/tightclip', 'PUT', { name: 'Tight', allowedOrigins: [SHOP_ORIGIN], headClip: 300 }, TIGHT_TOKEN));
     const config = (await (await edge('/v1/sites/tightclip/config')).json()) as { privacy: { headClip: number } };
@@ -200,7 +212,7 @@ describe('head statistics in reports', () => {
     return version;
   }
 
-  it('counts statistics of the serving model, ignores another model\'s (keeping the counts), refuses a wrong shape or a norm over the bound', async () => {
+  it("counts statistics of the serving model, ignores another model's (keeping the counts), refuses a wrong shape or a norm over the bound", async () => {
     const version = await serving();
     // tinyModel: embed 3 -> head dimension 3 + 5 cross + 1 = 9 -> 1 + 45 + 9 = 55 numbers.
     const length = headStatsLength(9);

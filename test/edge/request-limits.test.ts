@@ -8,7 +8,11 @@ describe('request bodies', () => {
     const noBody = await edge('/v1/sites/demo/reports', { method: 'POST', headers: { 'content-type': 'text/plain', origin: SHOP_ORIGIN } });
     expect(noBody.status).toBe(400);
     expect(((await noBody.json()) as { error: string }).error).toBe('malformed_json');
-    const declaredTooLarge = await edge('/v1/sites/demo/reports', { method: 'POST', headers: { 'content-type': 'text/plain', 'content-length': '999999' }, body: '{}' });
+    const declaredTooLarge = await edge('/v1/sites/demo/reports', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'content-length': '999999' },
+      body: '{}',
+    });
     expect(declaredTooLarge.status).toBeGreaterThanOrEqual(400);
     expect(declaredTooLarge.status).toBeLessThan(500);
   });
@@ -52,7 +56,9 @@ describe('rate limits beyond reports', () => {
     expect(statuses.slice(0, 300).every((s) => s === 403 || s === 401)).toBe(true);
     expect(statuses.slice(300).every((s) => s === 429)).toBe(true);
     // The site's own admin, from elsewhere, is not locked out.
-    const own = new Request('http://edge.test/v1/admin/sites/demo/rounds/current', { headers: { 'cf-connecting-ip': '198.51.100.22', authorization: `Bearer ${DEMO_TOKEN}` } });
+    const own = new Request('http://edge.test/v1/admin/sites/demo/rounds/current', {
+      headers: { 'cf-connecting-ip': '198.51.100.22', authorization: `Bearer ${DEMO_TOKEN}` },
+    });
     expect((await handle(own)).status).toBe(200);
   }, 60_000);
 });
@@ -66,7 +72,14 @@ describe('health', () => {
   });
 
   it('answers 405 on every path a route takes, asked with another method, and 404 on a path none takes', async () => {
-    const known = ['/v1/admin/sites/demo/catalog', '/v1/admin/sites/demo/rounds', '/v1/admin/', '/v1/admin/assets/app.js', '/v1/models/0123456789abcdef/model.json', '/v1/sites/demo/rounds/3/token-key'];
+    const known = [
+      '/v1/admin/sites/demo/catalog',
+      '/v1/admin/sites/demo/rounds',
+      '/v1/admin/',
+      '/v1/admin/assets/app.js',
+      '/v1/models/0123456789abcdef/model.json',
+      '/v1/sites/demo/rounds/3/token-key',
+    ];
     // Admin paths answer only with the site's token (401 before any routing otherwise).
     const ask = (path: string) => (path.startsWith('/v1/admin/sites/') ? admin(path, 'DELETE') : edge(path, { method: 'DELETE' }));
     for (const path of known) {

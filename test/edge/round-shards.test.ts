@@ -10,7 +10,19 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { RoundAggregator } from '../../edge-worker/src/round-aggregator.ts';
 import { roundAggregator, roundShard } from '../../edge-worker/src/rounds.ts';
 import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
-import { admin, currentRoundId, edge, exactRound, expectOk, mintedTokens, postReport, randomAddress, reportToken, SHOP_ORIGIN, TEST_ROUND_MS } from './edge-helpers.ts';
+import {
+  admin,
+  currentRoundId,
+  edge,
+  exactRound,
+  expectOk,
+  mintedTokens,
+  postReport,
+  randomAddress,
+  reportToken,
+  SHOP_ORIGIN,
+  TEST_ROUND_MS,
+} from './edge-helpers.ts';
 
 const SITE = 'sharded';
 const TOKEN = 'test-sharded-admin-token-006';
@@ -23,7 +35,14 @@ function report(round: number, token: string) {
 
 /** Reports each shard of the round holds (exact, read inside each object). */
 async function perShard(round: number, shards: number): Promise<number[]> {
-  return Promise.all(Array.from({ length: shards }, (_, i) => runInDurableObject(roundShard(env.ROUNDS, SITE, round, i), (_o, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM reports').one().n)));
+  return Promise.all(
+    Array.from({ length: shards }, (_, i) =>
+      runInDurableObject(
+        roundShard(env.ROUNDS, SITE, round, i),
+        (_o, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM reports').one().n,
+      ),
+    ),
+  );
 }
 
 describe('rounds spread over shards', () => {
@@ -62,7 +81,10 @@ describe('rounds spread over shards', () => {
     const tokens = await mintedTokens(SITE, round, 30);
     for (const t of tokens) expect((await postReport(SITE, report(round, t))).status).toBe(202);
     expect((await perShard(round, 16)).slice(SHARDS).every((n) => n === 0)).toBe(true);
-    const plan = await runInDurableObject(roundAggregator(env.ROUNDS, SITE, round), (_o, state) => state.storage.sql.exec<{ shards: number }>('SELECT shards FROM plan').one().shards);
+    const plan = await runInDurableObject(
+      roundAggregator(env.ROUNDS, SITE, round),
+      (_o, state) => state.storage.sql.exec<{ shards: number }>('SELECT shards FROM plan').one().shards,
+    );
     expect(plan).toBe(SHARDS);
     await expectOk(admin(`/v1/admin/sites/${SITE}`, 'PUT', settings(), TOKEN));
   });
@@ -72,16 +94,33 @@ describe('rounds spread over shards', () => {
     // 600, which no single shard's 150 could give.
     const round = 900500;
     const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 300, privacy: DEFAULT_PRIVACY };
-    const inShard = <R>(shard: number, f: (r: RoundAggregator) => R | Promise<R>) => runInDurableObject(roundShard(env.ROUNDS, SITE, round, shard), (i) => f(i as unknown as RoundAggregator));
+    const inShard = <R>(shard: number, f: (r: RoundAggregator) => R | Promise<R>) =>
+      runInDurableObject(roundShard(env.ROUNDS, SITE, round, shard), (i) => f(i as unknown as RoundAggregator));
     await inShard(0, (r) => r.roundPlan(SHARDS, terms));
     for (let shard = 0; shard < SHARDS; shard++) {
       await inShard(shard, async (r) => {
-        for (let k = 0; k < 150; k++) await r.addReport({ v: 1, reportId: crypto.randomUUID(), round, modelVersion: null, outcomes: [{ creativeId: 'c1', impressions: 2, clicks: 1, conversions: 0, dismissals: 0 }] }, terms, null, crypto.randomUUID());
+        for (let k = 0; k < 150; k++)
+          await r.addReport(
+            {
+              v: 1,
+              reportId: crypto.randomUUID(),
+              round,
+              modelVersion: null,
+              outcomes: [{ creativeId: 'c1', impressions: 2, clicks: 1, conversions: 0, dismissals: 0 }],
+            },
+            terms,
+            null,
+            crypto.randomUUID(),
+          );
       });
     }
     await new Promise((done) => setTimeout(done, TEST_ROUND_MS + 100));
     for (let shard = 0; shard < SHARDS; shard++) await runDurableObjectAlarm(roundShard(env.ROUNDS, SITE, round, shard));
-    const answer = (await expectOk(admin(`/v1/admin/sites/${SITE}/rounds/${round}/release`, 'POST', undefined, TOKEN))) as { status: string; contributors: number; release: { contributors: number } };
+    const answer = (await expectOk(admin(`/v1/admin/sites/${SITE}/rounds/${round}/release`, 'POST', undefined, TOKEN))) as {
+      status: string;
+      contributors: number;
+      release: { contributors: number };
+    };
     expect(answer.status).toBe('released');
     expect(Math.abs(answer.contributors - 600)).toBeLessThan(140);
     expect(answer.release.contributors).toBe(answer.contributors);
@@ -98,7 +137,13 @@ describe('rounds spread over shards', () => {
 
   it('serves the same token key from every isolate of the round', async () => {
     const round = await currentRoundId(SITE);
-    const keys = await Promise.all(Array.from({ length: 3 }, async () => ((await (await edge(`/v1/sites/${SITE}/rounds/${round}/token-key`, { headers: { origin: SHOP_ORIGIN } })).json()) as { publicKey: string }).publicKey));
+    const keys = await Promise.all(
+      Array.from(
+        { length: 3 },
+        async () =>
+          ((await (await edge(`/v1/sites/${SITE}/rounds/${round}/token-key`, { headers: { origin: SHOP_ORIGIN } })).json()) as { publicKey: string }).publicKey,
+      ),
+    );
     expect(new Set(keys).size).toBe(1);
   });
 });

@@ -19,7 +19,11 @@ function inFreshObject<R>(callback: (storage: DurableObjectStorage) => R): Promi
 
 /** Every table with its CREATE statement (ALTERs rewrite it), internal tables left out. */
 function schemaOf(sql: SqlStorage): Record<string, string> {
-  const rows = sql.exec<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").toArray();
+  const rows = sql
+    .exec<{ name: string; sql: string }>(
+      "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+    )
+    .toArray();
   return Object.fromEntries(rows.map((r) => [r.name, r.sql]));
 }
 
@@ -32,15 +36,25 @@ function rebuildAt(storage: DurableObjectStorage, version: number, recorded: boo
     sql.exec('INSERT INTO creative_totals (creative_id, impressions, clicks) VALUES (?, ?, ?)', 'c-1', 7, 2);
     sql.exec('INSERT INTO privacy_terms (id, head_clip, count_clip, noise_multiplier) VALUES (1, 8, 4, 4.5)');
   }
-  if (recorded) sql.exec('CREATE TABLE schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1, ?)', version);
+  if (recorded)
+    sql.exec(
+      'CREATE TABLE schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1, ?)',
+      version,
+    );
 }
 
 describe('the round object migrates its own storage', () => {
   it('a new object is at the last version, with every migration applied', async () => {
     const { version, totals, privacy } = await inFreshObject((storage) => ({
       version: storage.sql.exec<{ version: number }>('SELECT version FROM schema_version').one().version,
-      totals: storage.sql.exec<{ name: string }>('PRAGMA table_info(creative_totals)').toArray().map((c) => c.name),
-      privacy: storage.sql.exec<{ name: string }>('PRAGMA table_info(privacy_terms)').toArray().map((c) => c.name),
+      totals: storage.sql
+        .exec<{ name: string }>('PRAGMA table_info(creative_totals)')
+        .toArray()
+        .map((c) => c.name),
+      privacy: storage.sql
+        .exec<{ name: string }>('PRAGMA table_info(privacy_terms)')
+        .toArray()
+        .map((c) => c.name),
     }));
     expect(version).toBe(LATEST);
     expect(totals).toEqual(['creative_id', 'impressions', 'clicks', 'conversions', 'dismissals']);
@@ -70,7 +84,10 @@ describe('the round object migrates its own storage', () => {
         expect([label, after.schema]).toEqual([label, fresh]);
         if (version > 0) {
           expect([label, after.totals]).toEqual([label, [{ creative_id: 'c-1', impressions: 7, clicks: 2, conversions: 0, dismissals: 0 }]]);
-          expect([label, after.privacy]).toEqual([label, [{ id: 1, head_clip: 8, count_clip: 4, noise_multiplier: 4.5, ope_clip: DEFAULT_PRIVACY.opeClip, tower_clip: DEFAULT_PRIVACY.towerClip }]]);
+          expect([label, after.privacy]).toEqual([
+            label,
+            [{ id: 1, head_clip: 8, count_clip: 4, noise_multiplier: 4.5, ope_clip: DEFAULT_PRIVACY.opeClip, tower_clip: DEFAULT_PRIVACY.towerClip }],
+          ]);
         }
       }
     }

@@ -57,7 +57,10 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
     const ledger = (await expectOk(admin('/v1/admin/sites/demo/privacy', 'GET'))) as { rounds: { round: number; mechanisms: number; contributors: number }[] };
     expect(ledger.rounds).toEqual([expect.objectContaining({ round, mechanisms: COUNT_MECHANISMS, contributors: counted.contributors })]);
     // Counting again draws nothing new and charges nothing more.
-    expect(await expectOk(admin(`/v1/admin/sites/demo/rounds/${round}/release`, 'POST'))).toMatchObject({ status: 'below_cohort', contributors: counted.contributors });
+    expect(await expectOk(admin(`/v1/admin/sites/demo/rounds/${round}/release`, 'POST'))).toMatchObject({
+      status: 'below_cohort',
+      contributors: counted.contributors,
+    });
     expect(((await expectOk(admin('/v1/admin/sites/demo/privacy', 'GET'))) as { rounds: unknown[] }).rounds).toHaveLength(1);
   });
 
@@ -124,7 +127,12 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
     const late = await inRound(stub, (round) => round.addReport(report(900001, 1), terms, null, crypto.randomUUID()));
     expect(late.closed).toBe(true);
     // Closed, and not counted yet: nothing is known of how many reported.
-    expect(await inRound(stub, (round) => round.status(terms))).toEqual({ status: 'closed', minCohort: 3, deadline: terms.deadline, noiseMultiplier: DEFAULT_PRIVACY.noiseMultiplier });
+    expect(await inRound(stub, (round) => round.status(terms))).toEqual({
+      status: 'closed',
+      minCohort: 3,
+      deadline: terms.deadline,
+      noiseMultiplier: DEFAULT_PRIVACY.noiseMultiplier,
+    });
     const shape = { model: 'aaaaaaaaaaaaaaaa', headLength: 7, towerParameters: 3, opeModels: ['aaaaaaaaaaaaaaaa'] };
     // K below zero: the cohort check passes whatever the noise drew, so the release itself is what
     // this test is about (the check is the next tests'). The terms are the round's own, fixed at its first report.
@@ -136,7 +144,14 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
     expect(release.totals.map((t) => t.creativeId)).toEqual(['c-p1', 'c-p2']);
     expect(release.totals[0]!.impressions).not.toBe(6);
     const z = DEFAULT_PRIVACY.noiseMultiplier;
-    expect(release.noise).toEqual({ multiplier: z, countStd: z * 10, headStd: z * DEFAULT_PRIVACY.headClip, opeStd: z * 50, towerStd: z * DEFAULT_PRIVACY.towerClip, reportsStd: COUNT_SD });
+    expect(release.noise).toEqual({
+      multiplier: z,
+      countStd: z * 10,
+      headStd: z * DEFAULT_PRIVACY.headClip,
+      opeStd: z * 50,
+      towerStd: z * DEFAULT_PRIVACY.towerClip,
+      reportsStd: COUNT_SD,
+    });
     // The fixed shape: every part, zeros plus noise where nobody sent one.
     expect(release.ope!.models.map((m) => m.modelVersion)).toEqual(['aaaaaaaaaaaaaaaa']);
     expect(release.towers!.sums).toHaveLength(3);
@@ -179,7 +194,9 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
       });
     }
     await sleep(TEST_ROUND_MS + 100);
-    const statuses = await Promise.all(rounds.map((round) => inRound(env.ROUNDS.get(env.ROUNDS.idFromName(`demo/${round}`)), (r) => r.count('demo', round, terms, null))));
+    const statuses = await Promise.all(
+      rounds.map((round) => inRound(env.ROUNDS.get(env.ROUNDS.idFromName(`demo/${round}`)), (r) => r.count('demo', round, terms, null))),
+    );
     // 16 fair coins all alike: 2 in 65,536.
     expect(new Set(statuses.map((s) => s.status))).toEqual(new Set(['below_cohort', 'releasable']));
     for (const s of statuses) expect((s as { contributors: number }).contributors >= 3).toBe(s.status === 'releasable');
@@ -219,8 +236,15 @@ describe('the privacy budget', () => {
     expect(read.release).toBeUndefined();
     // The ledger's rows of these three rounds (an earlier test of this file counted a round of the current period).
     const mine = [now - 30, now - 20, now - 10];
-    const rows = async () => ((await (await admin('/v1/admin/sites/demo/privacy', 'GET')).json()) as { rounds: { round: number; mechanisms: number; noiseMultiplier: number }[] }).rounds.filter((r) => mine.includes(r.round));
-    const spentOn = (list: { mechanisms: number; noiseMultiplier: number }[]) => epsilonSpent(list.flatMap((r) => mechanismMultipliers(r.mechanisms, r.noiseMultiplier)), 1e-6).epsilon;
+    const rows = async () =>
+      (
+        (await (await admin('/v1/admin/sites/demo/privacy', 'GET')).json()) as { rounds: { round: number; mechanisms: number; noiseMultiplier: number }[] }
+      ).rounds.filter((r) => mine.includes(r.round));
+    const spentOn = (list: { mechanisms: number; noiseMultiplier: number }[]) =>
+      epsilonSpent(
+        list.flatMap((r) => mechanismMultipliers(r.mechanisms, r.noiseMultiplier)),
+        1e-6,
+      ).epsilon;
     expect(await rows()).toHaveLength(0);
     const first = (await (await admin(`/v1/admin/sites/demo/rounds/${now - 30}/release`, 'POST')).json()) as { status: string; release: { totals: unknown[] } };
     expect(first.status).toBe('released');
@@ -254,7 +278,15 @@ describe('the budget renews per period, can only be tightened within one, and is
   const TOKEN = 'test-fresh-admin-token-003';
   const put = (extra: Record<string, unknown>) => admin(`/v1/admin/sites/${SITE}`, 'PUT', { name: 'Fresh', allowedOrigins: [], minCohort: 3, ...extra }, TOKEN);
   const release = (round: number) => admin(`/v1/admin/sites/${SITE}/rounds/${round}/release`, 'POST', undefined, TOKEN);
-  const ledger = async () => (await (await admin(`/v1/admin/sites/${SITE}/privacy`, 'GET', undefined, TOKEN)).json()) as { epsilon: number; epsilonAllPeriods: number; budget: number; periodDays: number; period: { index: number; renewsAt: string }; rounds: { round: number; period: number; mechanisms: number; noiseMultiplier: number }[] };
+  const ledger = async () =>
+    (await (await admin(`/v1/admin/sites/${SITE}/privacy`, 'GET', undefined, TOKEN)).json()) as {
+      epsilon: number;
+      epsilonAllPeriods: number;
+      budget: number;
+      periodDays: number;
+      period: { index: number; renewsAt: string };
+      rounds: { round: number; period: number; mechanisms: number; noiseMultiplier: number }[];
+    };
   const DAY = 86_400;
 
   /** Past rounds of the site with enough reports each to pass K = 3 whatever the count's noise, closed. */
@@ -282,10 +314,17 @@ describe('the budget renews per period, can only be tightened within one, and is
     expect((await release(a)).status).toBe(200);
     const refused = await release(b);
     expect(refused.status).toBe(403);
-    expect(await refused.json()).toMatchObject({ error: 'privacy_budget_exhausted', detail: expect.stringContaining(`renews at ${new Date((p + 1) * 10 * DAY * 1000).toISOString()}`) });
+    expect(await refused.json()).toMatchObject({
+      error: 'privacy_budget_exhausted',
+      detail: expect.stringContaining(`renews at ${new Date((p + 1) * 10 * DAY * 1000).toISOString()}`),
+    });
     expect((await release(c)).status).toBe(200);
     const l = await ledger();
-    expect(l.rounds.map((r) => [r.round, r.period])).toEqual([[a, p], [b, p], [c, p + 1]]);
+    expect(l.rounds.map((r) => [r.round, r.period])).toEqual([
+      [a, p],
+      [b, p],
+      [c, p + 1],
+    ]);
     expect(l.periodDays).toBe(10);
     expect(l.period.index).toBe(Math.floor(now / 10));
     expect(l.period.renewsAt).toBe(new Date((Math.floor(now / 10) + 1) * 10 * DAY * 1000).toISOString());
@@ -301,13 +340,21 @@ describe('the budget renews per period, can only be tightened within one, and is
     await expectOk(put({ roundSeconds: 60, epsilonBudget: 4, noiseMultiplier: 5, budgetPeriodDays: days }));
     await closedRounds([nowRound - 1]);
     expect((await release(nowRound - 1)).status).toBe(200);
-    for (const [looser, field] of [[{ epsilonBudget: 4.5 }, 'epsilonBudget'], [{ noiseMultiplier: 4 }, 'noiseMultiplier'], [{ budgetPeriodDays: days - 1 }, 'budgetPeriodDays']] as const) {
+    for (const [looser, field] of [
+      [{ epsilonBudget: 4.5 }, 'epsilonBudget'],
+      [{ noiseMultiplier: 4 }, 'noiseMultiplier'],
+      [{ budgetPeriodDays: days - 1 }, 'budgetPeriodDays'],
+    ] as const) {
       const base = { roundSeconds: 60, epsilonBudget: 4, noiseMultiplier: 5, budgetPeriodDays: days };
       const r = await put({ ...base, ...looser });
       expect(r.status).toBe(409);
       expect(await r.json()).toMatchObject({ error: 'privacy_only_stricter', detail: expect.stringContaining(field) });
     }
-    expect((await (await admin(`/v1/admin/sites/${SITE}`, 'GET', undefined, TOKEN)).json()) as object).toMatchObject({ epsilonBudget: 4, noiseMultiplier: 5, budgetPeriodDays: days });
+    expect((await (await admin(`/v1/admin/sites/${SITE}`, 'GET', undefined, TOKEN)).json()) as object).toMatchObject({
+      epsilonBudget: 4,
+      noiseMultiplier: 5,
+      budgetPeriodDays: days,
+    });
     await expectOk(put({ roundSeconds: 60, epsilonBudget: 3, noiseMultiplier: 6, budgetPeriodDays: days + 1 }));
     expect((await ledger()).budget).toBe(3);
   }, 30_000);
@@ -331,7 +378,9 @@ describe('the budget renews per period, can only be tightened within one, and is
     // The ledger's own step, twice at the same moment (the route's requests would mostly run one
     // after the other here): both read the same spend before either writes.
     const site = (await getSite(env.DB, SITE))!;
-    const outcomes = await Promise.allSettled(fresh.slice(1).map((round) => reserveRelease(env.DB, site, { round, mechanisms: 1, noiseMultiplier: 5, contributors: 3 })));
+    const outcomes = await Promise.allSettled(
+      fresh.slice(1).map((round) => reserveRelease(env.DB, site, { round, mechanisms: 1, noiseMultiplier: 5, contributors: 3 })),
+    );
     expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect(String((outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason)).toContain('privacy_budget_exhausted');
     const after = await ledger();

@@ -22,7 +22,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PageContext } from '../../protocol/features.ts';
 import { trainBootstrapModel } from '../../model-training/src/bootstrap-model.ts';
 import { EdgeAdminClient } from '../../model-training/src/edge-admin-client.ts';
-import { DEFAULT_ROUND_FIT, evaluatePulled, fitFromRounds, promoteIfBetter, publishCandidate, pullRounds, trainerPaths } from '../../model-training/src/round-training.ts';
+import {
+  DEFAULT_ROUND_FIT,
+  evaluatePulled,
+  fitFromRounds,
+  promoteIfBetter,
+  publishCandidate,
+  pullRounds,
+  trainerPaths,
+} from '../../model-training/src/round-training.ts';
 import { pick, seededRandom } from '../../model-training/src/seeded-random.ts';
 import { clickProbability, drawShopper } from '../../model-training/src/synthetic-shoppers.ts';
 import { applyMigrations, startLocalEdge } from '../../scripts/local-edge.ts';
@@ -67,11 +75,24 @@ beforeAll(async () => {
   // a test-sized population must carry signal through the noise (PRIVACY.md: the defaults need
   // tens of thousands of shown decisions per update). 1,800 examples under noise of 200 stand
   // about 9 deviations up, far from fit's threshold of 3 used below.
-  await client.putSite({ name: 'Loop test shop', allowedOrigins: [], minCohort: 5, roundSeconds: ROUND_SECONDS, noiseMultiplier: 0.1, epsilonBudget: 1000, configRefreshSeconds: 1, headClip: HEAD_CLIP });
+  await client.putSite({
+    name: 'Loop test shop',
+    allowedOrigins: [],
+    minCohort: 5,
+    roundSeconds: ROUND_SECONDS,
+    noiseMultiplier: 0.1,
+    epsilonBudget: 1000,
+    configRefreshSeconds: 1,
+    headClip: HEAD_CLIP,
+  });
   await client.putProducts(PRODUCTS.map(({ description: _, ...p }) => p));
   await client.putTemplates(TEMPLATES);
   await client.putCreatives(CREATIVES);
-  const { model, weights } = await trainBootstrapModel((await client.config()).candidates, { examples: 40_000, cacheDir: '.vitrine/models', log: () => undefined });
+  const { model, weights } = await trainBootstrapModel((await client.config()).candidates, {
+    examples: 40_000,
+    cacheDir: '.vitrine/models',
+    log: () => undefined,
+  });
   const { version } = await client.uploadModel(model, weights);
   await client.promote(version);
 }, 180_000);
@@ -115,7 +136,9 @@ async function runDevices(served: string, categories: string[], seed: number, ca
     if (candidate) await (engine as unknown as { serving: { candidatesLoaded: Promise<unknown> } }).serving.candidatesLoaded;
     const shopper = drawShopper(categories, random);
     const liked = [...shopper.categoryPreference.keys()];
-    await engine.track(Array.from({ length: 3 }, (_, k) => ({ type: 'product_view' as const, at: Date.now() - k * 60_000, category: pick(liked, random), price: 60 })));
+    await engine.track(
+      Array.from({ length: 3 }, (_, k) => ({ type: 'product_view' as const, at: Date.now() - k * 60_000, category: pick(liked, random), price: 60 })),
+    );
     for (let k = 0; k < DECISIONS_PER_DEVICE; k++) {
       const [decision] = await engine.decide(['hero'], PAGE);
       await engine.recordOutcome(decision!.id, 'impression');
@@ -167,7 +190,10 @@ describe('federated rounds, end to end', () => {
     // Counts, head statistics, off-policy sums and tower gradients: four Gaussian mechanisms, and
     // the count vector the cohort check was made on (a quarter). Its contributors are noised (sd 0.4 here).
     // (The round before it, which pull counted too, nobody reported in: it cost its count alone.)
-    expect(ledger.rounds).toEqual([expect.objectContaining({ round: round - 1, mechanisms: COUNT_MECHANISMS }), expect.objectContaining({ round, mechanisms: 4 + COUNT_MECHANISMS, noiseMultiplier: 0.1 })]);
+    expect(ledger.rounds).toEqual([
+      expect.objectContaining({ round: round - 1, mechanisms: COUNT_MECHANISMS }),
+      expect.objectContaining({ round, mechanisms: 4 + COUNT_MECHANISMS, noiseMultiplier: 0.1 }),
+    ]);
     expect(Math.abs(ledger.rounds[1]!.contributors - DEVICES)).toBeLessThanOrEqual(3);
     expect(ledger.epsilon).toBeGreaterThan(0);
 

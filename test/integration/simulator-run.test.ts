@@ -52,7 +52,11 @@ describe('npm run simulate', () => {
     const port = 8824;
     const root = path.resolve(import.meta.dirname, '../..');
     // Node itself, not the tsx wrapper (which relays signals to a child of its own): the signal reaches the simulator as Ctrl-C would.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'simulator/cli.ts', '--shoppers', '20', '--rounds', '1', '--min-cohort', '10', '--port', String(port)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'simulator/cli.ts', '--shoppers', '20', '--rounds', '1', '--min-cohort', '10', '--port', String(port)],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     child.stdout.on('data', (b: Buffer) => (output += b.toString()));
     child.stderr.on('data', (b: Buffer) => (output += b.toString()));
@@ -69,7 +73,10 @@ describe('npm run simulate', () => {
     // wrangler and its workerd children are gone with it: nothing answers on the port.
     let free = false;
     for (let i = 0; i < 50 && !free; i++) {
-      free = await fetch(`http://127.0.0.1:${port}/v1/health`).then(() => false, () => true);
+      free = await fetch(`http://127.0.0.1:${port}/v1/health`).then(
+        () => false,
+        () => true,
+      );
       if (!free) await new Promise((r) => setTimeout(r, 200));
     }
     expect(free).toBe(true);

@@ -10,7 +10,19 @@ const DAY = 86_400_000;
 const T = 100 * DAY;
 
 function decision(id: string, creativeId: string, at: number, clickedAt?: number): DecisionRecord {
-  return { id, at, round: 1, slot: 'hero', creativeId, propensity: 0.5, modelVersion: null, impression: true, click: clickedAt !== undefined, clickedAt, reported: { impression: false, click: false } };
+  return {
+    id,
+    at,
+    round: 1,
+    slot: 'hero',
+    creativeId,
+    propensity: 0.5,
+    modelVersion: null,
+    impression: true,
+    click: clickedAt !== undefined,
+    clickedAt,
+    reported: { impression: false, click: false },
+  };
 }
 
 describe('conversions (last click within the attribution window)', () => {

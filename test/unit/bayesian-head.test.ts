@@ -26,7 +26,6 @@ describe('linear algebra', () => {
     expect(() => spdInverse([0], 1)).toThrow(NotPositiveDefinite);
   });
 
-
   it('factors and inverts a symmetric positive-definite matrix', () => {
     const a = [4, 2, 0.4, 2, 5, 1, 0.4, 1, 3];
     const l = cholesky(a, 3);

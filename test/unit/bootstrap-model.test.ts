@@ -14,14 +14,17 @@ import { trainBootstrapModel } from '../../model-training/src/bootstrap-model.ts
 import { demoCandidates } from '../fixtures/storefront/demo-candidates.ts';
 
 describe('bootstrap model (trained on synthetic shoppers of the demo catalog)', () => {
-  it('is a valid artifact under the parameter cap that ranks a shopper\'s viewed category higher, and first', async () => {
+  it("is a valid artifact under the parameter cap that ranks a shopper's viewed category higher, and first", async () => {
     const candidates = demoCandidates();
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'vitrine-model-'));
     const { model, weights } = await trainBootstrapModel(candidates, { examples: 20_000, cacheDir, log: () => undefined });
     expect(v.is(ModelJsonSchema, model)).toBe(true);
     expect(parameterCount(model.topology)).toBeLessThanOrEqual(MAX_PARAMETERS);
 
-    const named = tf.io.decodeWeights(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer, model.weightsManifest[0].weights);
+    const named = tf.io.decodeWeights(
+      weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer,
+      model.weightsManifest[0].weights,
+    );
     const mean = named['head/mean']!;
     const now = Date.UTC(2026, 0, 1);
     // For each category: a shopper who viewed it three times; its candidates should score above the rest.
@@ -38,7 +41,12 @@ describe('bootstrap model (trained on synthetic shoppers of the demo catalog)', 
       candidates.forEach((c, i) => creatives.set(encodeCreative(c, 'hero'), i * CREATIVE_DIM));
       const scores = tf.tidy(() => {
         const cross = tf.tensor2d(crossRows(profile, page, candidates), [candidates.length, CROSS_DIM]);
-        const phi = headFeatures(named as unknown as TowerWeights, tf.tensor2d(shopper, [1, SHOPPER_DIM]), tf.tensor2d(creatives, [candidates.length, CREATIVE_DIM]), cross);
+        const phi = headFeatures(
+          named as unknown as TowerWeights,
+          tf.tensor2d(shopper, [1, SHOPPER_DIM]),
+          tf.tensor2d(creatives, [candidates.length, CREATIVE_DIM]),
+          cross,
+        );
         towerSquares += tf.sum(tf.square(tf.slice(phi, [0, 0], [candidates.length, model.topology.embed]))).dataSync()[0]!;
         rows += candidates.length;
         return tf.matMul(phi, tf.reshape(mean, [-1, 1])).dataSync();

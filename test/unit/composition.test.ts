@@ -46,7 +46,17 @@ describe('text variant composition', () => {
 });
 
 describe('carousel product ranking', () => {
-  const item = (id: string, category: string, brand: string, price: number, popularity: number): CarouselItem => ({ id, name: id, brand, category, price, listPrice: null, imageUrl: `/i/${id}.svg`, url: `/p/${id}`, popularity });
+  const item = (id: string, category: string, brand: string, price: number, popularity: number): CarouselItem => ({
+    id,
+    name: id,
+    brand,
+    category,
+    price,
+    listPrice: null,
+    imageUrl: `/i/${id}.svg`,
+    url: `/p/${id}`,
+    popularity,
+  });
   const items = [
     item('bag-1', 'bags', 'Kestrel', 120, 0.9),
     item('bag-2', 'bags', 'Northwind', 90, 0.2),
@@ -60,7 +70,7 @@ describe('carousel product ranking', () => {
     expect(rankItems(items, emptyProfile(0)).map((i) => i.id)).toEqual(['hat-1', 'bag-1', 'watch-1', 'watch-2']);
   });
 
-  it('puts the shopper\'s categories and brands first', () => {
+  it("puts the shopper's categories and brands first", () => {
     const p = emptyProfile(0);
     for (let i = 0; i < 4; i++) applyEvent(p, { type: 'product_view', at: i, category: 'watches', brand: 'Northwind', price: 220 });
     const ranked = rankItems(items, p).map((i) => i.id);

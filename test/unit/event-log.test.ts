@@ -61,7 +61,18 @@ describe('event log and profile store', () => {
     const name = site();
     const old = await openDeviceStore(name, DB_VERSION - 1);
     await recordEvents(old, [view(Date.now() - 2), view(Date.now() - 1)]);
-    await old.put('decisions', { id: 'd1', at: 1, round: 1, slot: 'hero', creativeId: 'c', propensity: 0.2, modelVersion: null, impression: true, click: false, reported: { impression: false, click: false } });
+    await old.put('decisions', {
+      id: 'd1',
+      at: 1,
+      round: 1,
+      slot: 'hero',
+      creativeId: 'c',
+      propensity: 0.2,
+      modelVersion: null,
+      impression: true,
+      click: false,
+      reported: { impression: false, click: false },
+    });
     expect(old.objectStoreNames.contains('tokens')).toBe(false); // the store the latest version adds
     old.close();
 
@@ -81,7 +92,12 @@ describe('a full quota', () => {
   it('evicts the older half of the events and records once more, counting the event exactly once', async () => {
     const db = await openDeviceStore(site());
     const retention = { ttlMs: 365 * DAY, maxEvents: 2000, halfLifeHours: 72 };
-    await recordEvents(db, Array.from({ length: 40 }, (_, i) => view(1000 + i)), retention, 1040);
+    await recordEvents(
+      db,
+      Array.from({ length: 40 }, (_, i) => view(1000 + i)),
+      retention,
+      1040,
+    );
     // What a browser does when a commit would exceed the origin's quota: the transaction aborts
     // with QuotaExceededError and everything in it is rolled back. fake-indexeddb's internal
     // _abort(name) is exactly that step of the spec, so it stands in for a full disk here.

@@ -4,7 +4,21 @@ import { applyEvent } from '../../protocol/profile-updates.ts';
 import type { Candidate } from '../../protocol/wire.ts';
 import { explainDecision } from '../../widget/engine/explanation.ts';
 
-const candidate: Candidate = { id: 'c', templateId: 't', layout: 'product_card', messageType: 'new', category: 'running-shoes', brand: 'Acme', price: 90, productName: 'Trail', imageUrl: null, url: '/p', popularity: 0.5, listPrice: null, items: [] };
+const candidate: Candidate = {
+  id: 'c',
+  templateId: 't',
+  layout: 'product_card',
+  messageType: 'new',
+  category: 'running-shoes',
+  brand: 'Acme',
+  price: 90,
+  productName: 'Trail',
+  imageUrl: null,
+  url: '/p',
+  popularity: 0.5,
+  listPrice: null,
+  items: [],
+};
 const home = { pageType: 'home' as const, category: null, hour: 12, device: 'desktop' as const };
 
 function profileWith(views: [category: string, brand: string][]) {
@@ -15,15 +29,38 @@ function profileWith(views: [category: string, brand: string][]) {
 
 describe('"why this ad?"', () => {
   it('names the category the shopper viewed', () => {
-    expect(explainDecision(profileWith([['running-shoes', 'Zed'], ['running-shoes', 'Zed'], ['hats', 'Zed']]), home, candidate, true)).toBe('Because you viewed running shoes.');
+    expect(
+      explainDecision(
+        profileWith([
+          ['running-shoes', 'Zed'],
+          ['running-shoes', 'Zed'],
+          ['hats', 'Zed'],
+        ]),
+        home,
+        candidate,
+        true,
+      ),
+    ).toBe('Because you viewed running shoes.');
   });
 
   it('names the page when the creative is in the category being viewed', () => {
-    expect(explainDecision(profileWith([]), { ...home, pageType: 'category', category: 'running-shoes' }, candidate, true)).toBe('Because you are looking at running shoes.');
+    expect(explainDecision(profileWith([]), { ...home, pageType: 'category', category: 'running-shoes' }, candidate, true)).toBe(
+      'Because you are looking at running shoes.',
+    );
   });
 
   it('names a brand when the category is not a reason', () => {
-    expect(explainDecision(profileWith([['hats', 'Acme'], ['bags', 'Acme']]), home, candidate, true)).toBe('Because you viewed Acme.');
+    expect(
+      explainDecision(
+        profileWith([
+          ['hats', 'Acme'],
+          ['bags', 'Acme'],
+        ]),
+        home,
+        candidate,
+        true,
+      ),
+    ).toBe('Because you viewed Acme.');
   });
 
   it('says so when the choice was by popularity, or exploration', () => {

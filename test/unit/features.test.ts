@@ -11,7 +11,9 @@ describe('feature specification', () => {
   it('has a 16-hex-digit version hash and fixed dimensions', () => {
     expect(FEATURE_SPEC_HASH).toMatch(/^[0-9a-f]{16}$/);
     expect(encodeShopper(emptyProfile(0), { pageType: 'home', category: null, hour: 0, device: 'mobile' }, 0)).toHaveLength(SHOPPER_DIM);
-    expect(encodeCreative({ category: 'hats', brand: 'X', price: 30, layout: 'banner', messageType: 'new', popularity: 0.5 }, 'hero')).toHaveLength(CREATIVE_DIM);
+    expect(encodeCreative({ category: 'hats', brand: 'X', price: 30, layout: 'banner', messageType: 'new', popularity: 0.5 }, 'hero')).toHaveLength(
+      CREATIVE_DIM,
+    );
   });
 
   it('encodes the same input to the same numbers (browser and trainer must agree)', () => {
@@ -23,14 +25,19 @@ describe('feature specification', () => {
 });
 
 describe('cross features', () => {
-  const creative = (category: string, brand: string, price: number) => ({ category, brand, price, layout: 'product_card', messageType: 'new', popularity: 0 }) as const;
+  const creative = (category: string, brand: string, price: number) =>
+    ({ category, brand, price, layout: 'product_card', messageType: 'new', popularity: 0 }) as const;
 
-  it('are the shares of the decayed profile on the creative\'s category, brand (both smoothed) and price band, and the page match', () => {
+  it("are the shares of the decayed profile on the creative's category, brand (both smoothed) and price band, and the page match", () => {
     const now = Date.UTC(2026, 0, 1);
     const profile = emptyProfile(now - 3_600_000 * 72);
     applyEvent(profile, { type: 'product_view', at: now - 3_600_000 * 72, category: 'hats', brand: 'Old', price: 30 }); // one half-life ago: half weight
     applyEvent(profile, { type: 'product_view', at: now, category: 'bags', brand: 'New', price: 30 });
-    const rows = crossRows(profile, { pageType: 'product', category: 'bags', hour: 12, device: 'desktop' }, [creative('bags', 'New', 30), creative('hats', 'Old', 30), creative('shoes', 'None', 30)]);
+    const rows = crossRows(profile, { pageType: 'product', category: 'bags', hour: 12, device: 'desktop' }, [
+      creative('bags', 'New', 30),
+      creative('hats', 'Old', 30),
+      creative('shoes', 'None', 30),
+    ]);
     expect(rows).toHaveLength(3 * CROSS_DIM);
     const row = (i: number) => Array.from(rows.subarray(i * CROSS_DIM, (i + 1) * CROSS_DIM));
     const share = (w: number) => expect.closeTo(w, 5);

@@ -27,7 +27,7 @@ function logged(n: number, random: () => number, noiseStd: number): { target: nu
 }
 
 describe('federated off-policy estimate', () => {
-  it('covers the target policy\'s true click rate about 95% of the time, with release noise', () => {
+  it("covers the target policy's true click rate about 95% of the time, with release noise", () => {
     const random = seededRandom(17);
     const trials = 400;
     let covered = 0;
@@ -45,7 +45,7 @@ describe('federated off-policy estimate', () => {
     expect(width / trials).toBeLessThan(0.04);
   });
 
-  it('gives no estimate when the weights\' sum does not stand clear of the noise', () => {
+  it("gives no estimate when the weights' sum does not stand clear of the noise", () => {
     expect(snipsFromSums([10, 1, 10, 1, 10], 100)).toBeNull();
     expect(snipsFromSums([-5, 0, -3, 0, 1], 1)).toBeNull();
     expect(() => snipsFromSums([1, 2, 3], 1)).toThrow(/5 entries/);
@@ -56,13 +56,24 @@ describe('federated off-policy estimate', () => {
     // Serving: 5% on 20,000 decisions. "good": 8% with a tight interval; "same": 5%; "thin": 40 decisions.
     const serving = { modelVersion: 'serving0000000000', sums: [20000, 1000, 20000, 1000, 20000] };
     const released = [
-      round(1, [serving, { modelVersion: 'good000000000000', sums: [20000, 1600, 20000, 1700, 22000] }, { modelVersion: 'same000000000000', sums: [20000, 1000, 20000, 1100, 21000] }]),
-      round(2, [serving, { modelVersion: 'wide000000000000', sums: [20000, 60, 600, 3000, 40000] }, { modelVersion: 'thin000000000000', sums: [40, 1, 2, 1, 2] }]),
+      round(1, [
+        serving,
+        { modelVersion: 'good000000000000', sums: [20000, 1600, 20000, 1700, 22000] },
+        { modelVersion: 'same000000000000', sums: [20000, 1000, 20000, 1100, 21000] },
+      ]),
+      round(2, [
+        serving,
+        { modelVersion: 'wide000000000000', sums: [20000, 60, 600, 3000, 40000] },
+        { modelVersion: 'thin000000000000', sums: [40, 1, 2, 1, 2] },
+      ]),
       // A round logged by another serving model does not count.
       { round: 3, loggingModel: 'other00000000000', models: [{ modelVersion: 'good000000000000', sums: [9, 0, 9, 0, 9] }], noiseStd: 1 },
       // A fixed-shape release lists "good" though no device scored it (noise only): not pooled, or its
       // zero clicks would be set against the serving model's real ones.
-      round(4, [{ modelVersion: 'serving0000000000', sums: [20000, 400, 20000, 400, 20000] }, { modelVersion: 'good000000000000', sums: [0.7, -1.2, 0.3, 0.9, -0.4] }]),
+      round(4, [
+        { modelVersion: 'serving0000000000', sums: [20000, 400, 20000, 400, 20000] },
+        { modelVersion: 'good000000000000', sums: [0.7, -1.2, 0.3, 0.9, -0.4] },
+      ]),
     ];
     const byCandidate = Object.fromEntries(evaluateCandidates(released, 'serving0000000000').map((e) => [e.candidate, e]));
     expect(Object.keys(byCandidate).sort()).toEqual(['good000000000000', 'same000000000000', 'thin000000000000', 'wide000000000000']);

@@ -15,8 +15,17 @@ const ITEMS = 6;
 function writeSyntheticObd(dir: string, rows: number, seed: number): { logs: string; items: string } {
   const random = seededRandom(seed);
   const items = path.join(dir, 'item_context.csv');
-  writeFileSync(items, [',item_id,item_feature_0,item_feature_1,item_feature_2,item_feature_3', ...Array.from({ length: ITEMS }, (_, i) => `${i},${i},${(i - 2.5) / 2},cat${i},brand${i % 2},kind${i % 3}`)].join('\n'));
-  const header = [',timestamp,item_id,position,click,propensity_score,user_feature_0,user_feature_1', ...Array.from({ length: ITEMS }, (_, j) => `user-item_affinity_${j}`)].join(',');
+  writeFileSync(
+    items,
+    [
+      ',item_id,item_feature_0,item_feature_1,item_feature_2,item_feature_3',
+      ...Array.from({ length: ITEMS }, (_, i) => `${i},${i},${(i - 2.5) / 2},cat${i},brand${i % 2},kind${i % 3}`),
+    ].join('\n'),
+  );
+  const header = [
+    ',timestamp,item_id,position,click,propensity_score,user_feature_0,user_feature_1',
+    ...Array.from({ length: ITEMS }, (_, j) => `user-item_affinity_${j}`),
+  ].join(',');
   const lines = [header];
   for (let r = 0; r < rows; r++) {
     const liked = Math.floor(random() * ITEMS);
@@ -34,7 +43,15 @@ function writeSyntheticObd(dir: string, rows: number, seed: number): { logs: str
 describe('off-policy estimators', () => {
   it('estimate the logging policy itself at exactly its observed CTR', () => {
     const random = seededRandom(3);
-    const rows: LoggedRow[] = Array.from({ length: 500 }, (_, i) => ({ at: i, item: i % ITEMS, position: 1, click: random() < 0.1 ? 1 : 0, propensity: 1 / ITEMS, userFeatures: [], affinity: [] }));
+    const rows: LoggedRow[] = Array.from({ length: 500 }, (_, i) => ({
+      at: i,
+      item: i % ITEMS,
+      position: 1,
+      click: random() < 0.1 ? 1 : 0,
+      propensity: 1 / ITEMS,
+      userFeatures: [],
+      affinity: [],
+    }));
     const uniform = () => new Float64Array(ITEMS).fill(1 / ITEMS);
     const ctr = rows.reduce((s, r) => s + r.click, 0) / rows.length;
     const est = offPolicyEstimates(rows, uniform, () => new Float64Array(ITEMS));

@@ -25,10 +25,16 @@ describe('exploring policy', () => {
   it('draws thetas with the posterior covariance', () => {
     const cov = [2, 0.6, 0.6, 1];
     const thetas = drawThetas(Float64Array.from([1, -1]), cholesky(cov, 2), 2, 40_000, seededRandom(3));
-    let m0 = 0, m1 = 0;
-    for (let s = 0; s < 40_000; s++) { m0 += thetas[2 * s]!; m1 += thetas[2 * s + 1]!; }
-    m0 /= 40_000; m1 /= 40_000;
-    let c00 = 0, c01 = 0;
+    let m0 = 0,
+      m1 = 0;
+    for (let s = 0; s < 40_000; s++) {
+      m0 += thetas[2 * s]!;
+      m1 += thetas[2 * s + 1]!;
+    }
+    m0 /= 40_000;
+    m1 /= 40_000;
+    let c00 = 0,
+      c01 = 0;
     for (let s = 0; s < 40_000; s++) {
       c00 += (thetas[2 * s]! - m0) ** 2;
       c01 += (thetas[2 * s]! - m0) * (thetas[2 * s + 1]! - m1);

@@ -37,13 +37,24 @@ function honestRound(): ExactSums {
 /** The round with the canary's report added `times` times: each part at its bound, on its first coordinate. */
 function withCanary(round: ExactSums, p: PrivacyTerms, times: number): ExactSums {
   const bump = <T extends ArrayLike<number>>(xs: T, by: number) => Array.from(xs, (x, i) => (i === 0 ? x + times * by : x));
-  return { counts: bump(round.counts, p.countClip), head: bump(round.head!, p.headClip), ope: [bump(round.ope[0]!, p.opeClip)], towers: Float64Array.from(bump(round.towers!, p.towerClip)) };
+  return {
+    counts: bump(round.counts, p.countClip),
+    head: bump(round.head!, p.headClip),
+    ope: [bump(round.ope[0]!, p.opeClip)],
+    towers: Float64Array.from(bump(round.towers!, p.towerClip)),
+  };
 }
 
 /** The round's count vector [contributors, head, off-policy and tower reports]: 50 honest devices, and the canary's 1 in each, `times` times. */
 function countsOf(times: number): ShardSums {
   const n = 50 + times;
-  return { contributors: n, totals: [], head: { model: 'm', reports: n, stats: [] }, ope: { loggingModel: 'm', reports: n, models: [] }, towers: { model: 'm', reports: n, sums: new Float64Array(0) } };
+  return {
+    contributors: n,
+    totals: [],
+    head: { model: 'm', reports: n, stats: [] },
+    ope: { loggingModel: 'm', reports: n, models: [] },
+    towers: { model: 'm', reports: n, sums: new Float64Array(0) },
+  };
 }
 
 /** One release as the round's coordinator makes it: the sums and the count vector, each noised. */
@@ -74,7 +85,10 @@ function statistic(both: ReturnType<typeof release>, round: ExactSums, p: Privac
 
 function logGamma(x: number): number {
   // Lanczos (g = 7, n = 9).
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+    9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   x -= 1;
   let a = c[0]!;
@@ -155,8 +169,13 @@ function audit(p: PrivacyTerms, canaryTimes: number): { epsilonLower: number; cl
     const bound = epsilonLowerBound(countAbove(sortedB, t), countAbove(sortedA, t), half);
     if (bound > best.bound) best = { threshold: t, bound };
   }
-  const result = { epsilonLower: epsilonLowerBound(above(testB, best.threshold), above(testA, best.threshold), half), claimed: epsilonSpent(mechanismMultipliers(4 + COUNT_MECHANISMS, p.noiseMultiplier), DELTA).epsilon };
-  console.log(`audit at z = ${p.noiseMultiplier}, the canary counted ${canaryTimes} time(s): epsilon >= ${result.epsilonLower.toFixed(3)} (95% Clopper-Pearson), the ledger charges ${result.claimed.toFixed(3)}`);
+  const result = {
+    epsilonLower: epsilonLowerBound(above(testB, best.threshold), above(testA, best.threshold), half),
+    claimed: epsilonSpent(mechanismMultipliers(4 + COUNT_MECHANISMS, p.noiseMultiplier), DELTA).epsilon,
+  };
+  console.log(
+    `audit at z = ${p.noiseMultiplier}, the canary counted ${canaryTimes} time(s): epsilon >= ${result.epsilonLower.toFixed(3)} (95% Clopper-Pearson), the ledger charges ${result.claimed.toFixed(3)}`,
+  );
   return result;
 }
 

@@ -61,7 +61,12 @@ describe('the Renyi DP bound (kept to compare with the exact GDP account, gaussi
   };
 
   it('matches the closed-form optimum over orders within the grid of orders it searches', () => {
-    for (const [rounds, z, delta] of [[1, 1, 1e-5], [10, 1.1, 1e-6], [100, 2, 1e-6], [4, 0.8, 1e-6]] as const) {
+    for (const [rounds, z, delta] of [
+      [1, 1, 1e-5],
+      [10, 1.1, 1e-6],
+      [100, 2, 1e-6],
+      [4, 0.8, 1e-6],
+    ] as const) {
       const epsilon = rdpEpsilon(new Array(rounds).fill(z), delta);
       const exact = continuousOptimum(rounds, z, delta);
       expect(epsilon).toBeGreaterThanOrEqual(exact - 1e-9);

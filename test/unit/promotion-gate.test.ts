@@ -63,9 +63,22 @@ describe('the promotion gate: the paired difference, valid at every look', () =>
     const runs = 300;
     for (let run = 0; run < runs; run++) {
       const { out } = looks([0.2, 0.2, 0.2, 0.2, 0.2], 20, 2000, 10, random);
-      if (out.some((l) => { const d = pairedDifference(l.candidate, l.serving, l.noiseVariance, l.noiseVariance); return d !== null && confidenceSequence(d).lower > 0; })) promoted++;
+      if (
+        out.some((l) => {
+          const d = pairedDifference(l.candidate, l.serving, l.noiseVariance, l.noiseVariance);
+          return d !== null && confidenceSequence(d).lower > 0;
+        })
+      )
+        promoted++;
       // Before: the candidate's fixed 95% lower bound against the serving model's point estimate, at every look.
-      if (out.some((l) => { const cv = snipsFromSums(l.candidate, l.noiseVariance); const sv = snipsFromSums(l.serving, l.noiseVariance); return cv !== null && sv !== null && cv.lower > sv.estimate; })) oldRule++;
+      if (
+        out.some((l) => {
+          const cv = snipsFromSums(l.candidate, l.noiseVariance);
+          const sv = snipsFromSums(l.serving, l.noiseVariance);
+          return cv !== null && sv !== null && cv.lower > sv.estimate;
+        })
+      )
+        oldRule++;
     }
     expect(promoted / runs).toBeLessThanOrEqual(0.05);
     expect(oldRule / runs).toBeGreaterThan(0.1);
@@ -77,9 +90,21 @@ describe('the promotion gate: the paired difference, valid at every look', () =>
     let promotedWorse = 0;
     for (let run = 0; run < 100; run++) {
       const better = looks([0.05, 0.05, 0.1, 0.3, 0.5], 20, 2000, 10, random).out;
-      if (better.some((l) => { const d = pairedDifference(l.candidate, l.serving, l.noiseVariance, l.noiseVariance); return d !== null && confidenceSequence(d).lower > 0; })) promotedBetter++;
+      if (
+        better.some((l) => {
+          const d = pairedDifference(l.candidate, l.serving, l.noiseVariance, l.noiseVariance);
+          return d !== null && confidenceSequence(d).lower > 0;
+        })
+      )
+        promotedBetter++;
       const worse = looks([0.5, 0.3, 0.1, 0.05, 0.05], 20, 2000, 10, random).out;
-      if (worse.some((l) => { const d = pairedDifference(l.candidate, l.serving, l.noiseVariance, l.noiseVariance); return d !== null && confidenceSequence(d).lower > 0; })) promotedWorse++;
+      if (
+        worse.some((l) => {
+          const d = pairedDifference(l.candidate, l.serving, l.noiseVariance, l.noiseVariance);
+          return d !== null && confidenceSequence(d).lower > 0;
+        })
+      )
+        promotedWorse++;
     }
     expect(promotedBetter).toBeGreaterThanOrEqual(95);
     expect(promotedWorse).toBe(0);
@@ -109,7 +134,11 @@ describe('the promotion gate: the paired difference, valid at every look', () =>
       }
       return out;
     };
-    const promotes = (out: ReturnType<typeof smallSite>, r: number) => out.some((l) => { const d = pairedDifference(l.candidate, l.serving, l.noiseVariance, l.noiseVariance); return d !== null && confidenceSequence(d, 0.05, r).lower > 0; });
+    const promotes = (out: ReturnType<typeof smallSite>, r: number) =>
+      out.some((l) => {
+        const d = pairedDifference(l.candidate, l.serving, l.noiseVariance, l.noiseVariance);
+        return d !== null && confidenceSequence(d, 0.05, r).lower > 0;
+      });
     const random = seededRandom(14);
     let found = 0;
     let foundBefore = 0;

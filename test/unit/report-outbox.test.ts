@@ -16,10 +16,27 @@ import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 
 const VERSION = '0123456789abcdef';
 /** A serving model as far as reports need it; decisions without tower inputs never use the weights. */
-const MODEL: ReportingModel = { version: VERSION, topology: { shopperDim: 2, creativeDim: 2, hidden: 2, embed: 2 }, towerWeights: new Float32Array(24), mean: [0, 0, 0] };
+const MODEL: ReportingModel = {
+  version: VERSION,
+  topology: { shopperDim: 2, creativeDim: 2, hidden: 2, embed: 2 },
+  towerWeights: new Float32Array(24),
+  mean: [0, 0, 0],
+};
 
 function decision(id: string, creativeId: string, impression: boolean, click: boolean, phi: number[] | null = null): DecisionRecord {
-  return { id, at: 0, round: 1, slot: 'hero', creativeId, propensity: 0.5, modelVersion: phi ? VERSION : null, phi, impression, click, reported: { impression: false, click: false } };
+  return {
+    id,
+    at: 0,
+    round: 1,
+    slot: 'hero',
+    creativeId,
+    propensity: 0.5,
+    modelVersion: phi ? VERSION : null,
+    phi,
+    impression,
+    click,
+    reported: { impression: false, click: false },
+  };
 }
 
 describe('report outbox', () => {
@@ -68,11 +85,18 @@ describe('report outbox', () => {
     expect(l2Norm(counts)).toBeLessThanOrEqual(DEFAULT_PRIVACY.countClip);
     expect(l2Norm(entry.report.head!.stats)).toBeLessThanOrEqual(DEFAULT_PRIVACY.headClip);
     // Unclipped, both would be far over: the clipping did something.
-    expect(l2Norm(headStatistics(Array.from({ length: 60 }, () => ({ phi: [10, 5, 3], reward: 1 })), 3))).toBeGreaterThan(DEFAULT_PRIVACY.headClip);
+    expect(
+      l2Norm(
+        headStatistics(
+          Array.from({ length: 60 }, () => ({ phi: [10, 5, 3], reward: 1 })),
+          3,
+        ),
+      ),
+    ).toBeGreaterThan(DEFAULT_PRIVACY.headClip);
     db.close();
   });
 
-  it('sums each candidate model\'s importance-weighted outcomes, caps the weights, clips all models\' sums together', async () => {
+  it("sums each candidate model's importance-weighted outcomes, caps the weights, clips all models' sums together", async () => {
     const db = await openDeviceStore(`outbox-${Math.random()}`);
     const C1 = 'aaaaaaaaaaaaaaaa';
     const C2 = 'bbbbbbbbbbbbbbbb';
@@ -86,7 +110,9 @@ describe('report outbox', () => {
     expect(byModel[VERSION]).toEqual([3, 2, 3, 2, 3]);
     const w = [0.5, 2, WEIGHT_CAP];
     const r = [1, 0, 1];
-    expect(byModel[C1]).toEqual([3, 0.5 + WEIGHT_CAP, 2.5 + WEIGHT_CAP, 0.25 + WEIGHT_CAP ** 2, w.reduce((s, x) => s + x * x, 0)].map((x) => expect.closeTo(x, 4)));
+    expect(byModel[C1]).toEqual(
+      [3, 0.5 + WEIGHT_CAP, 2.5 + WEIGHT_CAP, 0.25 + WEIGHT_CAP ** 2, w.reduce((s, x) => s + x * x, 0)].map((x) => expect.closeTo(x, 4)),
+    );
     expect(r).toHaveLength(3);
     expect(byModel[C2]).toEqual([1, 2, 2, 4, 4]);
 
@@ -113,7 +139,7 @@ describe('report outbox', () => {
     db.close();
   });
 
-  it('sends the towers\' gradient of its shown decisions, clipped to towerClip, in the direction of the exact gradient', async () => {
+  it("sends the towers' gradient of its shown decisions, clipped to towerClip, in the direction of the exact gradient", async () => {
     const t = { shopperDim: SHOPPER_DIM, creativeDim: CREATIVE_DIM, hidden: 5, embed: 2 };
     const random = seededRandom(11);
     const model: ReportingModel = {
@@ -130,7 +156,13 @@ describe('report outbox', () => {
       click: i % 2 === 0,
     }));
     for (const [i, row] of rows.entries()) {
-      await db.put('decisions', { ...decision(`d${i}`, `c${i}`, true, row.click, [1, 1, 1]), shopperRow: row.shopperRow, creativeRow: row.creativeRow, crossRow: row.crossRow, eligibleCount: 4 });
+      await db.put('decisions', {
+        ...decision(`d${i}`, `c${i}`, true, row.click, [1, 1, 1]),
+        shopperRow: row.shopperRow,
+        creativeRow: row.creativeRow,
+        crossRow: row.crossRow,
+        eligibleCount: 4,
+      });
     }
     const entry = (await moveOutcomesToOutbox(db, 3, model, { ...DEFAULT_PRIVACY, towerClip: 0.01 }, 0))!;
     const sent = dequantizeGradient(entry.report.towers!)!;
@@ -149,9 +181,19 @@ describe('report outbox', () => {
 
   it('sends no tower gradient for decisions logged before cross rows were kept (the gradient would need them)', async () => {
     const t = { shopperDim: SHOPPER_DIM, creativeDim: CREATIVE_DIM, hidden: 5, embed: 2 };
-    const model: ReportingModel = { version: VERSION, topology: t, towerWeights: new Float32Array(towerParameterCount(t)).fill(0.1), mean: new Float64Array(headDim(t)).fill(0.1) };
+    const model: ReportingModel = {
+      version: VERSION,
+      topology: t,
+      towerWeights: new Float32Array(towerParameterCount(t)).fill(0.1),
+      mean: new Float64Array(headDim(t)).fill(0.1),
+    };
     const db = await openDeviceStore(`outbox-${Math.random()}`);
-    await db.put('decisions', { ...decision('old', 'c1', true, true, new Array(headDim(t)).fill(0.5)), shopperRow: new Array(SHOPPER_DIM).fill(0.5), creativeRow: new Array(CREATIVE_DIM).fill(0.5), eligibleCount: 4 });
+    await db.put('decisions', {
+      ...decision('old', 'c1', true, true, new Array(headDim(t)).fill(0.5)),
+      shopperRow: new Array(SHOPPER_DIM).fill(0.5),
+      creativeRow: new Array(CREATIVE_DIM).fill(0.5),
+      eligibleCount: 4,
+    });
     const entry = (await moveOutcomesToOutbox(db, 3, model, DEFAULT_PRIVACY, 0))!;
     expect(entry.report.outcomes[0]!.clicks).toBe(1); // the outcome still counts
     expect(entry.report.head).toBeDefined(); // and the last layer still learns from it
@@ -181,7 +223,12 @@ describe('report outbox', () => {
     await db.put('decisions', { ...decision('old-never-shown', 'c4', false, false), at: now - 30 * DAY });
     const entry = (await moveOutcomesToOutbox(db, 7, null, DEFAULT_PRIVACY, now, 8))!;
     // The old click is reported once, then its decision goes too; the recent one stays, marked reported.
-    expect(entry.report.outcomes.map((o) => [o.creativeId, o.clicks, o.impressions])).toEqual([['c2', 1, 0], ['c3', 0, 1]].sort());
+    expect(entry.report.outcomes.map((o) => [o.creativeId, o.clicks, o.impressions])).toEqual(
+      [
+        ['c2', 1, 0],
+        ['c3', 0, 1],
+      ].sort(),
+    );
     expect((await db.getAll('decisions')).map((d) => d.id)).toEqual(['recent']);
     expect((await db.get('decisions', 'recent'))!.reported.impression).toBe(true);
     db.close();
@@ -217,12 +264,23 @@ describe('report size', () => {
 
   it('leaves out the tower gradient, then the head statistics, rather than pass 16 kB', async () => {
     const t = { shopperDim: SHOPPER_DIM, creativeDim: CREATIVE_DIM, hidden: 32, embed: 16 }; // the demo model's towers: 6,240 weights
-    const model: ReportingModel = { version: VERSION, topology: t, towerWeights: new Float32Array(towerParameterCount(t)).fill(0.01), mean: new Float64Array(headDim(t)).fill(0.1) };
+    const model: ReportingModel = {
+      version: VERSION,
+      topology: t,
+      towerWeights: new Float32Array(towerParameterCount(t)).fill(0.01),
+      mean: new Float64Array(headDim(t)).fill(0.1),
+    };
     const phi = Array.from({ length: headDim(t) }, (_, i) => 1.234567 + i / 7);
     const put = async (db: Awaited<ReturnType<typeof openDeviceStore>>, n: number, idLength: number) => {
       for (let i = 0; i < n; i++) {
         const id = `${'c'.repeat(idLength - 4)}${String(i).padStart(4, '0')}`;
-        await db.put('decisions', { ...decision(`d${i}`, id, true, false, phi), shopperRow: new Array(SHOPPER_DIM).fill(0.5), creativeRow: new Array(CREATIVE_DIM).fill(0.5), crossRow: new Array(CROSS_DIM).fill(0.25), eligibleCount: 10 });
+        await db.put('decisions', {
+          ...decision(`d${i}`, id, true, false, phi),
+          shopperRow: new Array(SHOPPER_DIM).fill(0.5),
+          creativeRow: new Array(CREATIVE_DIM).fill(0.5),
+          crossRow: new Array(CROSS_DIM).fill(0.25),
+          eligibleCount: 10,
+        });
       }
     };
     // A typical device: a few outcomes; everything fits.

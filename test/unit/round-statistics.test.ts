@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { addGaussianNoise, l2Norm, standardNormal } from '../../protocol/privacy.ts';
 import { towerStep } from '../../model-training/src/round-training.ts';
 import type { SavedRound } from '../../model-training/src/round-training.ts';
-import { accumulate, covarianceFromEvidence, emptyStatistics, isotropicPrior, posterior, posteriorUnderReleaseNoise } from '../../model-training/src/bayesian-head.ts';
+import {
+  accumulate,
+  covarianceFromEvidence,
+  emptyStatistics,
+  isotropicPrior,
+  posterior,
+  posteriorUnderReleaseNoise,
+} from '../../model-training/src/bayesian-head.ts';
 import { centeredOnPrior, checkSignal, evidenceAboveNoise, NotEnoughSignal, poolHeads } from '../../model-training/src/round-statistics.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
 import { headStatistics } from '../../widget/engine/report-outbox.ts';
@@ -27,7 +34,12 @@ describe('pooling released rounds into sufficient statistics', () => {
     const heads = devices.map((ex, i) => ({ round: 10 + i, modelVersion: 'm', reports: 1, stats: Array.from(headStatistics(ex, d)), noiseStd: 0 }));
     const pooled = poolHeads(heads, 'm'); // noiseStd 0: no diagonal shift
     const exact = emptyStatistics(d);
-    accumulate(exact, rows.flatMap((r) => r.phi), rows.map((r) => r.reward), rows.length);
+    accumulate(
+      exact,
+      rows.flatMap((r) => r.phi),
+      rows.map((r) => r.reward),
+      rows.length,
+    );
     expect(pooled.count).toBe(50);
     pooled.phiPhi.forEach((x, i) => expect(x).toBeCloseTo(exact.phiPhi[i]!, 9));
     pooled.rewardPhi.forEach((x, i) => expect(x).toBeCloseTo(exact.rewardPhi[i]!, 9));
@@ -118,7 +130,10 @@ describe('pooling released rounds into sufficient statistics', () => {
         return { phi, reward: random() < 0.2 ? 1 : 0 };
       });
       const noiseStd = 20;
-      const pooled = poolHeads([{ round: 1, modelVersion: 'm', reports: n / 2, stats: addGaussianNoise(headStatistics(rows, d), noiseStd, seededRandom(seed + 1)), noiseStd }], 'm');
+      const pooled = poolHeads(
+        [{ round: 1, modelVersion: 'm', reports: n / 2, stats: addGaussianNoise(headStatistics(rows, d), noiseStd, seededRandom(seed + 1)), noiseStd }],
+        'm',
+      );
       const covariance = covarianceFromEvidence(prior, evidenceAboveNoise(pooled), 0.1, noiseStd);
       const shifted = posteriorUnderReleaseNoise(prior, centeredOnPrior(pooled, prior.mean), 0.1, noiseStd).covariance;
       return { sd: (i: number) => Math.sqrt(covariance[i * d + i]!), shiftedSd: (i: number) => Math.sqrt(shifted[i * d + i]!) };
@@ -151,7 +166,7 @@ describe('pooling released rounds into sufficient statistics', () => {
   });
 });
 
-describe('the towers\' federated-averaging step', () => {
+describe("the towers' federated-averaging step", () => {
   const P = 500;
   const base = 'aaaaaaaaaaaaaaaa';
   const direction = Float64Array.from({ length: P }, (_, i) => Math.cos(i));
@@ -165,7 +180,14 @@ describe('the towers\' federated-averaging step', () => {
   it('steps against the average device gradient when it stands above the noise', () => {
     const random = seededRandom(4);
     // 1,000 devices whose gradients agree on `direction`, noise sd 1 per weight.
-    const rounds = [1, 2].map((r) => round(r, Array.from(direction, (x) => 500 * x + standardNormal(random)), 500, 1));
+    const rounds = [1, 2].map((r) =>
+      round(
+        r,
+        Array.from(direction, (x) => 500 * x + standardNormal(random)),
+        500,
+        1,
+      ),
+    );
     const step = towerStep(rounds, base, P, 0.5);
     expect(step.skipped).toBeNull();
     expect(step.reports).toBe(1000);
@@ -177,7 +199,14 @@ describe('the towers\' federated-averaging step', () => {
 
   it('keeps the towers when the noise is as large as the signal, or no round carries gradients for the model', () => {
     const random = seededRandom(5);
-    const noisy = [round(1, Array.from(direction, (x) => 0.2 * x + 3 * standardNormal(random)), 40, 3)];
+    const noisy = [
+      round(
+        1,
+        Array.from(direction, (x) => 0.2 * x + 3 * standardNormal(random)),
+        40,
+        3,
+      ),
+    ];
     expect(towerStep(noisy, base, P, 0.5)).toMatchObject({ step: null, reports: 40, skipped: expect.stringContaining('noise is as large') });
     expect(towerStep(noisy, 'bbbbbbbbbbbbbbbb', P, 0.5)).toMatchObject({ step: null, skipped: expect.stringContaining('no released round') });
   });

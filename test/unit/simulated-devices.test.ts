@@ -48,7 +48,8 @@ describe('simulated devices', () => {
     const [readA, readB] = await Promise.all([devices.visit(a, write('a')), devices.visit(b, write('b'))]);
     expect([readA, readB]).toEqual(['a', 'b']);
     // Each factory holds only its own device's value.
-    const only = async (factory: IDBFactory) => devices.visit({ address: 'x', storage: factory }, async () => (await openDB('shared-name', 1)).get('kv', 'who'));
+    const only = async (factory: IDBFactory) =>
+      devices.visit({ address: 'x', storage: factory }, async () => (await openDB('shared-name', 1)).get('kv', 'who'));
     expect(await only(a.storage)).toBe('a');
     expect(await only(b.storage)).toBe('b');
     const posts = seen.filter((s) => s.method === 'POST');

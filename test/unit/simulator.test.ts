@@ -27,12 +27,18 @@ describe('simulator configuration', () => {
     for (const world of Object.keys(WORLDS)) expect(invalidOptions({ ...DEFAULT_SIMULATION, world })).toBeNull();
     // The edge's own schema decides: a bound or a noise level it would refuse is refused up front.
     expect(invalidOptions({ ...DEFAULT_SIMULATION, headClip: 200_000 })).toMatch(/--head-clip 200000 is not a headClip the edge accepts/);
-    expect(invalidOptions({ ...DEFAULT_SIMULATION, epsilon: 0.1, rounds: 100 })).toMatch(/noise multiplier .* needs is not a noiseMultiplier the edge accepts.*fewer rounds/);
+    expect(invalidOptions({ ...DEFAULT_SIMULATION, epsilon: 0.1, rounds: 100 })).toMatch(
+      /noise multiplier .* needs is not a noiseMultiplier the edge accepts.*fewer rounds/,
+    );
     expect(invalidOptions({ ...DEFAULT_SIMULATION, epsilon: 0.5, rounds: 10 })).toBeNull();
   });
 
   it('calibrates the noise so the whole run spends the epsilon asked for', () => {
-    for (const [epsilon, rounds] of [[1, 10], [8, 10], [4, 3]] as const) {
+    for (const [epsilon, rounds] of [
+      [1, 10],
+      [8, 10],
+      [4, 3],
+    ] as const) {
       const z = noiseForEpsilon(epsilon, rounds);
       // Each round: four mechanisms and its count vector (a quarter).
       expect(epsilonSpent(mechanismMultipliers(rounds * 4.25, z), 1e-6).epsilon).toBeCloseTo(epsilon, 3);
@@ -50,7 +56,21 @@ describe('simulated population', () => {
     const shopper = drawShopper(0, catalog, random);
     const [favourite] = [...shopper.categories.entries()].sort((a, b) => b[1] - a[1])[0]!;
     const other = catalog.categories.find((c) => !shopper.categories.has(c))!;
-    const candidate = (category: string) => ({ id: 'x', templateId: 't', layout: 'product_card' as const, messageType: 'new' as const, category, brand: 'none', price: 1e6, productName: 'x', listPrice: null, imageUrl: null, url: '/x', popularity: 0, items: [] });
+    const candidate = (category: string) => ({
+      id: 'x',
+      templateId: 't',
+      layout: 'product_card' as const,
+      messageType: 'new' as const,
+      category,
+      brand: 'none',
+      price: 1e6,
+      productName: 'x',
+      listPrice: null,
+      imageUrl: null,
+      url: '/x',
+      popularity: 0,
+      items: [],
+    });
     expect(clickProbability(shopper, candidate(favourite))).toBeGreaterThan(5 * clickProbability(shopper, candidate(other)));
     const before = JSON.stringify([...shopper.categories]);
     for (let i = 0; i < 20; i++) drift(shopper, catalog, 1, random);
@@ -65,14 +85,31 @@ describe('simulated population', () => {
     const candidates = catalog.creatives.map((cr) => {
       const p = catalog.products.find((x) => x.id === cr.productId);
       const category = p?.category ?? cr.category!;
-      return { id: cr.id, templateId: cr.templateId, layout: cr.templateId === 'banner' ? ('banner' as const) : ('product_card' as const), messageType: cr.messageType, category, brand: p?.brand ?? '', price: p?.price ?? 0, productName: p?.name ?? '', listPrice: null, imageUrl: null, url: p?.url ?? '/', popularity: p?.popularity ?? 0.5, items: [] };
+      return {
+        id: cr.id,
+        templateId: cr.templateId,
+        layout: cr.templateId === 'banner' ? ('banner' as const) : ('product_card' as const),
+        messageType: cr.messageType,
+        category,
+        brand: p?.brand ?? '',
+        price: p?.price ?? 0,
+        productName: p?.name ?? '',
+        listPrice: null,
+        imageUrl: null,
+        url: p?.url ?? '/',
+        popularity: p?.popularity ?? 0.5,
+        items: [],
+      };
     });
     const at = (round: number, lastPurchase: Moment['lastPurchase'] = null): Moment => ({ round, rounds: 10, lastPurchase });
-    const mean = (f: (s: (typeof shoppers)[number], c: (typeof candidates)[number]) => number, cs = candidates) => shoppers.reduce((a, s) => a + cs.reduce((b, c) => b + f(s, c), 0) / cs.length, 0) / shoppers.length;
+    const mean = (f: (s: (typeof shoppers)[number], c: (typeof candidates)[number]) => number, cs = candidates) =>
+      shoppers.reduce((a, s) => a + cs.reduce((b, c) => b + f(s, c), 0) / cs.length, 0) / shoppers.length;
     for (const s of shoppers.slice(0, 20)) for (const c of candidates) expect(WORLDS.today!.click(s, c, at(3))).toBe(clickProbability(s, c));
     // trending-brand: the brand gains from mid-run on, for everyone.
     const ultramar = candidates.filter((c) => c.brand === 'Ultramar');
-    expect(mean((s, c) => WORLDS['trending-brand']!.click(s, c, at(5)), ultramar) - mean((s, c) => WORLDS['trending-brand']!.click(s, c, at(4)), ultramar)).toBeCloseTo(0.08, 2);
+    expect(
+      mean((s, c) => WORLDS['trending-brand']!.click(s, c, at(5)), ultramar) - mean((s, c) => WORLDS['trending-brand']!.click(s, c, at(4)), ultramar),
+    ).toBeCloseTo(0.08, 2);
     // purchase-fatigue: a category just bought from is clicked a fifth as much, for two rounds.
     const s0 = shoppers[0]!;
     const c0 = candidates.find((c) => c.category === [...s0.categories.keys()][0])!;
@@ -83,20 +120,41 @@ describe('simulated population', () => {
     const format = WORLDS['creative-format']!;
     const banners = candidates.filter((c) => c.layout === 'banner');
     const cards = candidates.filter((c) => c.layout !== 'banner' && (c.messageType === 'sale' || c.messageType === 'bestseller'));
-    const ratio = (s: (typeof shoppers)[number]) => banners.reduce((a, c) => a + format.click(s, c, at(0)), 0) / banners.length / (cards.reduce((a, c) => a + format.click(s, c, at(0)), 0) / cards.length);
+    const ratio = (s: (typeof shoppers)[number]) =>
+      banners.reduce((a, c) => a + format.click(s, c, at(0)), 0) / banners.length / (cards.reduce((a, c) => a + format.click(s, c, at(0)), 0) / cards.length);
     const ratios = shoppers.map(ratio).sort((a, b) => a - b);
     expect(ratios[50]! * 3).toBeLessThan(ratios[350]!); // two kinds of shoppers, far apart
     // price-segments: what a shopper clicks depends on price band by segment, more than on category.
     const prices = WORLDS['price-segments']!;
     const cheap = candidates.filter((c) => c.price > 0 && c.price < 45);
     const dear = candidates.filter((c) => c.price >= 150);
-    const lean = shoppers.map((s) => cheap.reduce((a, c) => a + prices.click(s, c, at(0)), 0) / cheap.length - dear.reduce((a, c) => a + prices.click(s, c, at(0)), 0) / dear.length);
+    const lean = shoppers.map(
+      (s) => cheap.reduce((a, c) => a + prices.click(s, c, at(0)), 0) / cheap.length - dear.reduce((a, c) => a + prices.click(s, c, at(0)), 0) / dear.length,
+    );
     expect(lean.filter((x) => x > 0).length).toBeGreaterThan(100);
     expect(lean.filter((x) => x < 0).length).toBeGreaterThan(100);
   });
 
   it('draws the chart: one line per policy, one point per round', () => {
-    const rounds: RoundResult[] = [1, 2, 3].map((round) => ({ round, decisions: 10, ctr: 0.05 * round, frozenCtr: 0.05, oracleCtr: 0.2, randomCtr: 0.03, popularityCtr: 0.04, regret: 0.2 - 0.05 * round, topCategoryShare: 0.5, brandShare: 0.2, priceBandShare: 0.3, realizedCtr: 0.05, conversionRate: 0.01, epsilon: round, model: 'm', training: 't', dashboardLift: null }));
+    const rounds: RoundResult[] = [1, 2, 3].map((round) => ({
+      round,
+      decisions: 10,
+      ctr: 0.05 * round,
+      frozenCtr: 0.05,
+      oracleCtr: 0.2,
+      randomCtr: 0.03,
+      popularityCtr: 0.04,
+      regret: 0.2 - 0.05 * round,
+      topCategoryShare: 0.5,
+      brandShare: 0.2,
+      priceBandShare: 0.3,
+      realizedCtr: 0.05,
+      conversionRate: 0.01,
+      epsilon: round,
+      model: 'm',
+      training: 't',
+      dashboardLift: null,
+    }));
     const svg = ctrChart(rounds, 'A <test>');
     expect(svg.match(/<polyline/g)).toHaveLength(5);
     expect(svg.match(/<circle/g)).toHaveLength(15);

@@ -22,10 +22,18 @@ const gz = (file: string) => gzipSync(readFileSync(file), { level: 9 }).length;
 let sizes: Record<string, number> = {};
 
 beforeAll(() => {
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build-widget.ts'], { cwd: root, env: { ...process.env, VITRINE_ASSETS_DIR: out }, stdio: 'pipe' });
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build-widget.ts'], {
+    cwd: root,
+    env: { ...process.env, VITRINE_ASSETS_DIR: out },
+    stdio: 'pipe',
+  });
   sizes = { 'vitrine.js': gz(path.join(out, 'vitrine.js')) };
   for (const chunk of readdirSync(path.join(out, 'chunks'))) sizes[`chunks/${chunk}`] = gz(path.join(out, 'chunks', chunk));
-  console.log(`widget sizes, gzip bytes:\n${Object.entries(sizes).map(([f, n]) => `  ${f}: ${n}`).join('\n')}`);
+  console.log(
+    `widget sizes, gzip bytes:\n${Object.entries(sizes)
+      .map(([f, n]) => `  ${f}: ${n}`)
+      .join('\n')}`,
+  );
 }, 120_000);
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));

@@ -38,11 +38,26 @@ describe('tower gradient', () => {
       vars[s.name] = tf.tensor(weights.subarray(at, at + size), s.shape);
       at += size;
     }
-    const xs = tf.tensor2d(examples.flatMap((e) => Array.from(e.shopper)), [examples.length, T.shopperDim]);
-    const xc = tf.tensor2d(examples.flatMap((e) => Array.from(e.creative)), [examples.length, T.creativeDim]);
-    const cross = tf.tensor2d(examples.flatMap((e) => Array.from(e.cross)), [examples.length, CROSS_DIM]);
-    const r = tf.tensor2d(examples.map((e) => e.reward), [examples.length, 1]);
-    const w = tf.tensor2d(examples.map((e) => e.weight), [examples.length, 1]);
+    const xs = tf.tensor2d(
+      examples.flatMap((e) => Array.from(e.shopper)),
+      [examples.length, T.shopperDim],
+    );
+    const xc = tf.tensor2d(
+      examples.flatMap((e) => Array.from(e.creative)),
+      [examples.length, T.creativeDim],
+    );
+    const cross = tf.tensor2d(
+      examples.flatMap((e) => Array.from(e.cross)),
+      [examples.length, CROSS_DIM],
+    );
+    const r = tf.tensor2d(
+      examples.map((e) => e.reward),
+      [examples.length, 1],
+    );
+    const w = tf.tensor2d(
+      examples.map((e) => e.weight),
+      [examples.length, 1],
+    );
     const th = tf.tensor2d(Array.from(theta), [d, 1]);
     const names = specs.map((s) => s.name);
     const grads = tf.grads((...ts: tf.Tensor[]) => {

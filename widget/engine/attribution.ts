@@ -18,7 +18,8 @@ export async function attributePurchase(db: DeviceDB, at: number, windowDays = D
   let best: { id: string; clickedAt: number } | null = null;
   while (cursor) {
     const d = cursor.value;
-    if (d.click && !d.conversion && d.clickedAt !== undefined && d.clickedAt <= at && (!best || d.clickedAt > best.clickedAt)) best = { id: d.id, clickedAt: d.clickedAt };
+    if (d.click && !d.conversion && d.clickedAt !== undefined && d.clickedAt <= at && (!best || d.clickedAt > best.clickedAt))
+      best = { id: d.id, clickedAt: d.clickedAt };
     cursor = await cursor.continue();
   }
   if (best) {

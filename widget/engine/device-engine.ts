@@ -74,7 +74,8 @@ const TOKEN_WAIT_MS = 15_000;
 class StorageNotAnswering extends Error {}
 class StorageUnavailable extends Error {}
 
-const withinMs = <T>(work: Promise<T>, ms: number, what: string): Promise<T> => answerWithin(work, ms, () => new StorageNotAnswering(`${what} did not answer within ${ms} ms`));
+const withinMs = <T>(work: Promise<T>, ms: number, what: string): Promise<T> =>
+  answerWithin(work, ms, () => new StorageNotAnswering(`${what} did not answer within ${ms} ms`));
 
 /** What decisions read, loaded from the store once per page and kept in memory from then on. */
 interface LocalState {
@@ -152,7 +153,12 @@ export class DeviceEngine implements EngineApi {
       this.channel.onmessage = () => void this.adoptStoredProfile();
     }
     if (this.reporting) this.retrying = this.retryOutbox();
-    return { state: 'ready', modelVersion: serving.current!.model?.version ?? null, storage: options.storage === 'persistent' ? 'indexeddb' : 'memory', fallbackReason: loaded.value };
+    return {
+      state: 'ready',
+      modelVersion: serving.current!.model?.version ?? null,
+      storage: options.storage === 'persistent' ? 'indexeddb' : 'memory',
+      fallbackReason: loaded.value,
+    };
   }
 
   /**
@@ -175,7 +181,10 @@ export class DeviceEngine implements EngineApi {
         }
       } catch (e) {
         // An open that answers after all is closed at once: this page has moved on.
-        opening.then((late) => late.close(), () => undefined);
+        opening.then(
+          (late) => late.close(),
+          () => undefined,
+        );
         // Not an in-memory database in this worker: idb has wrapped the real IndexedDB here and
         // cannot wrap fake-indexeddb's objects. The loader starts an in-memory worker instead.
         throw new StorageUnavailable(e instanceof StorageNotAnswering ? `${e.message} (another tab may hold it)` : `IndexedDB unavailable (${String(e)})`);
@@ -274,7 +283,17 @@ export class DeviceEngine implements EngineApi {
         eligible.splice(k, 1); // a slate: no creative twice on one page
         const composed = composeVariants(templates.get(candidate.templateId)!, this.random);
         const items = candidate.layout === 'carousel' ? rankItems(candidate.items, profile) : [];
-        out.push({ id, slot, candidate, template: composed.template, items, propensity: p[k]!, modelVersion, currency: config.currency, why: explainDecision(profile, page, candidate, modelVersion !== null) });
+        out.push({
+          id,
+          slot,
+          candidate,
+          template: composed.template,
+          items,
+          propensity: p[k]!,
+          modelVersion,
+          currency: config.currency,
+          why: explainDecision(profile, page, candidate, modelVersion !== null),
+        });
         variants.set(id, composed);
         if (phi) {
           const creatives = this.creativeRows(config, candidates, slot);
@@ -293,7 +312,13 @@ export class DeviceEngine implements EngineApi {
       if (model && serving.candidates(config).length > 0) {
         // What the candidate models would have chosen here: after the decision is returned (it
         // costs a scoring pass per candidate model), in a later transaction than the log's.
-        setTimeout(() => void this.annotateCandidates(config, shopper, candidates, situations).catch((e: unknown) => console.warn('[vitrine] candidate models not evaluated:', e)), 0);
+        setTimeout(
+          () =>
+            void this.annotateCandidates(config, shopper, candidates, situations).catch((e: unknown) =>
+              console.warn('[vitrine] candidate models not evaluated:', e),
+            ),
+          0,
+        );
       }
       return out;
     });
@@ -344,7 +369,9 @@ export class DeviceEngine implements EngineApi {
     const result = await this.serving.with(async ({ config, model }) => {
       const { candidates, shopper, eligible } = this.situation(config, page, now);
       if (eligible.length === 0) return [];
-      const { p } = under ? this.policyShares(config, under, shopper, candidates, slot, eligible, draws) : this.probabilities(config, model, shopper, candidates, slot, eligible, draws);
+      const { p } = under
+        ? this.policyShares(config, under, shopper, candidates, slot, eligible, draws)
+        : this.probabilities(config, model, shopper, candidates, slot, eligible, draws);
       return eligible.map((i, k) => ({ creativeId: candidates[i]!.id, category: candidates[i]!.category, probability: p[k]! }));
     });
     return result ?? [];
@@ -357,7 +384,13 @@ export class DeviceEngine implements EngineApi {
   private situation(config: SiteConfig, page: PageContext, now: number) {
     const { templates, candidates } = usable(config);
     const profile = this.profile;
-    return { templates, candidates, profile, shopper: { row: encodeShopper(profile, page, now), cross: crossRows(profile, page, candidates) }, eligible: eligibleIndexes(candidates, config, this.impressions.countsAt(now), this.dismissed) };
+    return {
+      templates,
+      candidates,
+      profile,
+      shopper: { row: encodeShopper(profile, page, now), cross: crossRows(profile, page, candidates) },
+      eligible: eligibleIndexes(candidates, config, this.impressions.countsAt(now), this.dismissed),
+    };
   }
 
   /**
@@ -380,11 +413,30 @@ export class DeviceEngine implements EngineApi {
         this.serving?.dropModel(model, e instanceof Error ? e.message : String(e));
       }
     }
-    return { p: withFloor(softmaxShares(eligible.map((i) => candidates[i]!.popularity), PRIOR_TEMPERATURE), config.explorationFloor), modelVersion: null, phi: null, dim: 0 };
+    return {
+      p: withFloor(
+        softmaxShares(
+          eligible.map((i) => candidates[i]!.popularity),
+          PRIOR_TEMPERATURE,
+        ),
+        config.explorationFloor,
+      ),
+      modelVersion: null,
+      phi: null,
+      dim: 0,
+    };
   }
 
   /** A model's policy (Thompson shares with the floor) over the eligible candidates; throws when the model cannot score. */
-  private policyShares(config: SiteConfig, model: ScoringModel, shopper: ShopperInputs, candidates: Candidate[], slot: string, eligible: number[], draws: number) {
+  private policyShares(
+    config: SiteConfig,
+    model: ScoringModel,
+    shopper: ShopperInputs,
+    candidates: Candidate[],
+    slot: string,
+    eligible: number[],
+    draws: number,
+  ) {
     const creatives = this.creativeRows(config, candidates, slot);
     const phi = model.headFeatures(shopper.row, creatives, shopper.cross, candidates.length);
     const thetas = drawThetas(model.mean, model.covarianceFactor, model.dim, draws, this.random);
@@ -394,7 +446,10 @@ export class DeviceEngine implements EngineApi {
 
   private creativeRows(config: SiteConfig, candidates: Candidate[], slot: string): Float32Array {
     let bySlot = this.encoded.get(config);
-    if (!bySlot) this.encoded.set(config, (bySlot = new Map()));
+    if (!bySlot) {
+      bySlot = new Map();
+      this.encoded.set(config, bySlot);
+    }
     let rows = bySlot.get(slot);
     if (!rows) {
       rows = new Float32Array(candidates.length * CREATIVE_DIM);
@@ -404,7 +459,13 @@ export class DeviceEngine implements EngineApi {
     return rows;
   }
 
-  private async logDecisions(decisions: Decision[], features: Map<string, LoggedFeatures>, variants: Map<string, Composition>, round: number, now: number): Promise<void> {
+  private async logDecisions(
+    decisions: Decision[],
+    features: Map<string, LoggedFeatures>,
+    variants: Map<string, Composition>,
+    round: number,
+    now: number,
+  ): Promise<void> {
     if (!this.db || decisions.length === 0) return;
     const tx = this.db.transaction('decisions', 'readwrite');
     for (const d of decisions) {

@@ -56,7 +56,10 @@ function compact(x: number): number {
 
 function opeSums(ope: Map<string, Float64Array>, version: string): Float64Array {
   let sums = ope.get(version);
-  if (!sums) ope.set(version, (sums = new Float64Array(OPE_SUMS)));
+  if (!sums) {
+    sums = new Float64Array(OPE_SUMS);
+    ope.set(version, sums);
+  }
   return sums;
 }
 
@@ -72,7 +75,14 @@ const DAY_MS = 86_400_000;
  * the last day's impressions). Older, fully reported decisions are deleted in the same pass:
  * nothing needs them any more, and the device keeps no more than it must.
  */
-export async function moveOutcomesToOutbox(db: DeviceDB, round: number, model: ReportingModel | null, privacy: PrivacyTerms, now: number, keepDays = 8): Promise<OutboxEntry | null> {
+export async function moveOutcomesToOutbox(
+  db: DeviceDB,
+  round: number,
+  model: ReportingModel | null,
+  privacy: PrivacyTerms,
+  now: number,
+  keepDays = 8,
+): Promise<OutboxEntry | null> {
   const modelVersion = model?.version ?? null;
   const tx = db.transaction(['decisions', 'outbox', 'ledger'], 'readwrite');
   if (await tx.objectStore('ledger').get(round)) {
@@ -139,7 +149,13 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, model: R
     privacy.countClip,
   );
   const outcomes = ids
-    .map((creativeId, i) => ({ creativeId, impressions: clipped[4 * i]!, clicks: clipped[4 * i + 1]!, conversions: clipped[4 * i + 2]!, dismissals: clipped[4 * i + 3]! }))
+    .map((creativeId, i) => ({
+      creativeId,
+      impressions: clipped[4 * i]!,
+      clicks: clipped[4 * i + 1]!,
+      conversions: clipped[4 * i + 2]!,
+      dismissals: clipped[4 * i + 3]!,
+    }))
     .filter((o) => o.impressions + o.clicks + o.conversions + o.dismissals > 0);
   const report: Report = {
     v: 1,
@@ -178,7 +194,10 @@ export async function moveOutcomesToOutbox(db: DeviceDB, round: number, model: R
  * token_spent: the token is refused, the report waits for another. Other 4xx:
  * the edge will never take it; drop it rather than retry forever. 5xx / network: keep, retry.
  */
-export function outboxAction(status: number, body: string): { kind: 'delete' } | { kind: 'retarget'; round: number } | { kind: 'new_token' } | { kind: 'keep' } {
+export function outboxAction(
+  status: number,
+  body: string,
+): { kind: 'delete' } | { kind: 'retarget'; round: number } | { kind: 'new_token' } | { kind: 'keep' } {
   if (status >= 200 && status < 300) return { kind: 'delete' };
   let answer: { openRound?: unknown; error?: unknown } = {};
   try {

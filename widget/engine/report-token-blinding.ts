@@ -89,7 +89,13 @@ export function withNativeBigIntegers(suite: BlindRSA): BlindingSuite {
     const n = jwk.n === undefined ? null : fromBase64Url(jwk.n);
     const e = jwk.e === undefined ? null : fromBase64Url(jwk.e);
     if (!n || !e) throw new Error('key has invalid parameters');
-    return { n: bytesToBigInt(n), e: bytesToBigInt(e), bits: algorithm.modulusLength, length: Math.ceil(algorithm.modulusLength / 8), hash: algorithm.hash.name };
+    return {
+      n: bytesToBigInt(n),
+      e: bytesToBigInt(e),
+      bits: algorithm.modulusLength,
+      length: Math.ceil(algorithm.modulusLength / 8),
+      hash: algorithm.hash.name,
+    };
   };
   return {
     async blind(publicKey, msg) {

@@ -121,4 +121,3 @@ export async function loadScoringModel(edge: string, manifest: ModelManifest): P
     },
   };
 }
-

@@ -74,7 +74,7 @@ export class ServingState {
   }
 
   private async refresh(previous: Serving): Promise<void> {
-    let fetched;
+    let fetched: Awaited<ReturnType<typeof fetchSiteConfig>>;
     try {
       fetched = await fetchSiteConfig(this.edge, this.site, true);
     } catch (e) {

@@ -39,14 +39,26 @@ function pageEvents(searchParam: string): { events: ShopperEvent[]; context: Ret
 
 function boot(script: HTMLScriptElement | null): void {
   const settings = readScriptSettings(script);
-  if (typeof settings === 'string') return warn(settings);
+  if (typeof settings === 'string') {
+    warn(settings);
+    return;
+  }
   const queued = Array.from(window.vitrine?.q ?? [], (args) => Array.from(args));
   const pending: [unknown, unknown][] = [];
   let live: Remote<EngineApi> | null = null;
 
   /** Decides the given slots and renders them (the renderer chunk loads meanwhile). */
   const fill = async (engine: Remote<EngineApi>, slots: HTMLElement[], context: PageContext) => {
-    const [decisions, renderer] = await Promise.all([answered(engine.decide(slots.map((s) => s.dataset.vitrineSlot || 'default'), context), 'deciding'), loadRenderer(settings.scriptUrl, settings.nonce)]);
+    const [decisions, renderer] = await Promise.all([
+      answered(
+        engine.decide(
+          slots.map((s) => s.dataset.vitrineSlot || 'default'),
+          context,
+        ),
+        'deciding',
+      ),
+      loadRenderer(settings.scriptUrl, settings.nonce),
+    ]);
     // "Not interested": the engine has excluded that creative; this slot gets the next decision.
     const hooks = { nonce: settings.nonce, replace: (slot: HTMLElement) => void fill(engine, [slot], context).catch((e) => warn(String(e))) };
     decisions.forEach((d, i) => renderer.renderDecision(slots[i]!, d, session.outcomes, hooks));
@@ -68,7 +80,10 @@ function boot(script: HTMLScriptElement | null): void {
   const commands: Record<string, (...args: unknown[]) => unknown> = {
     track(type, props) {
       if (!live) return void pending.push([type, props]);
-      live.trackCalls([[type, props]]).then((dropped) => dropped.forEach(warn), (e) => warn(`could not record ${String(type)}: ${String(e)}`));
+      live.trackCalls([[type, props]]).then(
+        (dropped) => dropped.forEach(warn),
+        (e) => warn(`could not record ${String(type)}: ${String(e)}`),
+      );
     },
     consent(given) {
       if (typeof given !== 'boolean') return warn('consent takes true or false');

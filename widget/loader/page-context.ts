@@ -67,7 +67,13 @@ export function productFromAttributes(doc: Document): PageProduct | null {
   const d = el?.dataset;
   if (!d?.vitrineProduct) return null;
   const price = Number(d.vitrinePrice);
-  return { id: d.vitrineProduct, name: d.vitrineName ?? '', category: d.vitrineCategory ?? '', brand: d.vitrineBrand ?? '', price: Number.isFinite(price) ? price : 0 };
+  return {
+    id: d.vitrineProduct,
+    name: d.vitrineName ?? '',
+    category: d.vitrineCategory ?? '',
+    brand: d.vitrineBrand ?? '',
+    price: Number.isFinite(price) ? price : 0,
+  };
 }
 
 /** The page's product, from whichever markup the storefront has. */

@@ -53,7 +53,7 @@ export function CreativeView({ decision, onActivate, onNotInterested }: Creative
   const [imageFailed, setImageFailed] = useState(false);
   const imageUrl = template.image ?? candidate.imageUrl;
   // A missing image shows the text-only rendering, never a broken image.
-  const layout = (template.layout !== 'text' && template.layout !== 'carousel' && (imageFailed || !imageUrl)) ? 'text' : template.layout;
+  const layout = template.layout !== 'text' && template.layout !== 'carousel' && (imageFailed || !imageUrl) ? 'text' : template.layout;
   const copy = (
     <span class="copy">
       {badge && <span class="badge">{badge}</span>}
@@ -78,7 +78,9 @@ export function CreativeView({ decision, onActivate, onNotInterested }: Creative
         </div>
       ) : (
         <a class={`creative ${layout}`} href={candidate.url} onClick={onActivate} data-creative={candidate.id}>
-          {layout !== 'text' && <img src={imageUrl!} alt={candidate.productName || headline} width={96} height={96} loading="lazy" onError={() => setImageFailed(true)} />}
+          {layout !== 'text' && (
+            <img src={imageUrl!} alt={candidate.productName || headline} width={96} height={96} loading="lazy" onError={() => setImageFailed(true)} />
+          )}
           {copy}
         </a>
       )}

@@ -39,7 +39,10 @@ export function renderDecision(slot: HTMLElement, decision: Decision, engine: Ou
   const root = slot.shadowRoot ?? slot.attachShadow({ mode: 'open' });
   styleShadow(root, CREATIVE_CSS, hooks.nonce);
   const onActivate = (event: MouseEvent) => {
-    const recorded = engine.recordOutcome(decision.id, 'click').then(() => engine.prepareReport()).then(sendPreparedReport(engine));
+    const recorded = engine
+      .recordOutcome(decision.id, 'click')
+      .then(() => engine.prepareReport())
+      .then(sendPreparedReport(engine));
     // A plain left click navigates this tab: hold it briefly so the click is recorded and the
     // report is on its way (keepalive outlives the page). New-tab clicks need no wait.
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
@@ -58,7 +61,10 @@ export function renderDecision(slot: HTMLElement, decision: Decision, engine: Ou
   render(h(CreativeView, { decision, onActivate, onNotInterested }), root);
   slot.dataset.vitrineDecision = decision.id;
   watches.get(slot)?.();
-  watches.set(slot, observeViewability(slot, () => void engine.recordOutcome(decision.id, 'impression')));
+  watches.set(
+    slot,
+    observeViewability(slot, () => void engine.recordOutcome(decision.id, 'impression')),
+  );
 }
 
 /** Calls onViewable once the target is viewable; returns what stops watching. */
