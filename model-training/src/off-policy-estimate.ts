@@ -146,15 +146,17 @@ export function evaluateCandidates(released: readonly ReleasedOpe[], serving: st
  * Which listed candidates to stop evaluating after the gate's look. Devices score at most
  * MAX_CANDIDATE_MODELS candidates, the newest first, so without this each fit pushes the one
  * before it out after two rounds, and no candidate gathers the looks its interval needs to
- * narrow. Kept: the leader (the highest lower bound among those scored, if its upper bound still
- * allows it to be better) and every candidate not yet scored; retired: the other scored ones.
+ * narrow. Kept: the leader (the highest lower bound among the scored ones estimated better than
+ * the serving model: one estimated worse only narrows towards never being promoted, and would hold
+ * the slot because its interval is the narrowest) and every candidate not yet scored; retired:
+ * the other scored ones.
  * After a promotion every other candidate goes (they were fitted on, and judged against, the
  * model that no longer serves).
  */
 export function candidatesToRetire(evaluations: readonly CandidateEvaluation[], listed: readonly string[], promoted: string | null): string[] {
   if (promoted) return listed.filter((v) => v !== promoted);
   const scored = new Map(evaluations.filter((e) => e.rounds.length > 0).map((e) => [e.candidate, e]));
-  const contenders = [...scored.values()].filter((e) => e.difference && e.difference.upper > 0).sort((a, b) => b.difference!.lower - a.difference!.lower);
+  const contenders = [...scored.values()].filter((e) => e.difference && e.difference.estimate > 0).sort((a, b) => b.difference!.lower - a.difference!.lower);
   const leader = contenders[0]?.candidate;
   return listed.filter((v) => scored.has(v) && v !== leader);
 }

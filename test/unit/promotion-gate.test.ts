@@ -181,8 +181,8 @@ describe('which candidates stay scored after a look (candidatesToRetire)', () =>
     expect(candidatesToRetire(evaluations, ['lead', 'old', 'gone', 'fresh'], null)).toEqual(['old']);
   });
 
-  it('keeps no leader that cannot be better (its upper bound at or below zero), nor one with no interval', () => {
-    const worse = judged('worse', -0.08, -0.01);
+  it('keeps no leader estimated worse than the serving model, however narrow its interval, nor one with no interval', () => {
+    const worse = judged('worse', -0.02, 0.01); // the highest lower bound, but an estimate below zero
     const unknown = { ...judged('unknown', 0, 0), difference: null, verdict: 'insufficient' as const };
     expect(candidatesToRetire([worse, unknown], ['worse', 'unknown'], null)).toEqual(['worse', 'unknown']);
   });
