@@ -40,7 +40,7 @@ import type { Lift } from '../model-training/src/off-policy-estimate.ts';
 import { seededRandom } from '../model-training/src/seeded-random.ts';
 import { applyMigrations, startLocalEdge } from '../scripts/local-edge.ts';
 import { DeviceEngine } from '../widget/engine/device-engine.ts';
-import { postReport } from '../widget/engine/report-transport.ts';
+import { postReport } from '../widget/engine/post-report.ts';
 import { registerModelKernels } from '../widget/engine/tfjs-kernels.ts';
 import { browse, drawShopper, drift, makeCatalog } from './population.ts';
 import { WORLDS } from './worlds.ts';

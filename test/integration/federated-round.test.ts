@@ -38,7 +38,7 @@ import type { LocalEdge } from '../../scripts/local-edge.ts';
 import { databaseName } from '../../widget/engine/device-store.ts';
 import { COUNT_MECHANISMS } from '../../protocol/privacy.ts';
 import { DeviceEngine } from '../../widget/engine/device-engine.ts';
-import { postReport } from '../../widget/engine/report-transport.ts';
+import { postReport } from '../../widget/engine/post-report.ts';
 import { registerModelKernels } from '../../widget/engine/tfjs-kernels.ts';
 import { CREATIVES, PRODUCTS, TEMPLATES } from '../fixtures/storefront/demo-catalog.ts';
 

@@ -9,7 +9,7 @@ import type { PageContext } from '../../protocol/features.ts';
 import type { ShopperEvent } from '../../protocol/shopper-events.ts';
 import type { Candidate, SiteConfig, Template } from '../../protocol/wire.ts';
 import { databaseName, openDeviceStore } from './device-store.ts';
-import type { DecisionRecord, DeviceDB, OutboxEntry } from './device-store.ts';
+import type { DecisionRecord, DeviceDB } from './device-store.ts';
 import type { CreativeProbability, Decision, EngineApi, EngineStartOptions, EngineStatus, OutcomeKind, PreparedReport } from './engine-api.ts';
 import { attributePurchase } from './attribution.ts';
 import { composeVariants, rankItems } from './composition.ts';
@@ -23,9 +23,7 @@ import { applyEvent } from '../../protocol/profile-updates.ts';
 import { answerWithin } from '../answer-bound.ts';
 import { drawThetas, sampleIndex, softmaxShares, THOMPSON_DRAWS, thompsonShares, withFloor } from './policy.ts';
 import type { Uniform } from './policy.ts';
-import { moveOutcomesToOutbox, outboxAction } from './report-outbox.ts';
-import { postReport } from './report-transport.ts';
-import { obtainReportToken } from './report-token-client.ts';
+import { RoundReporter } from './round-reporter.ts';
 import type { ScoringModel } from './scoring-model.ts';
 import { ServingState } from './serving-state.ts';
 import { parseTrackCall } from './track-command.ts';
@@ -65,12 +63,6 @@ const PRIOR_TEMPERATURE = 0.25;
  */
 export const STORAGE_ANSWER_MS = 1200;
 
-/** After the page's first decision, before the token's blinding (EngineStartOptions.reportTokenDelayMs). */
-const REPORT_TOKEN_DELAY_MS = 3000;
-
-/** How long a report waits for the round's token being obtained (about 100 ms; the first of a round also waits for its key to be made). */
-const TOKEN_WAIT_MS = 15_000;
-
 class StorageNotAnswering extends Error {}
 class StorageUnavailable extends Error {}
 
@@ -98,7 +90,8 @@ export class DeviceEngine implements EngineApi {
   private dismissed = new Set<string>();
   /** Encoded candidates per config and slot: they change only with the config. */
   private encoded = new WeakMap<SiteConfig, Map<string, Float32Array>>();
-  private reporting = false;
+  /** The reporting half (null when reporting is not allowed on this page). */
+  private reports: RoundReporter | null = null;
   /**
    * The shopper's profile as this tab knows it: what decisions read (never IndexedDB). Events are
    * folded in here at once and written behind (`unsaved`, `saving`); each write returns the
@@ -109,15 +102,6 @@ export class DeviceEngine implements EngineApi {
   private saving: Promise<void> | null = null;
   /** Tells this site's other tabs that the stored profile changed (they re-read it). */
   private channel: BroadcastChannel | null = null;
-  /** Report tokens held, by round (also stored: a later page spends what this one obtained). */
-  private tokens = new Map<number, string>();
-  /** Rounds the edge will not give this device a token for (its address's allowance is used up). */
-  private tokenRefused = new Set<number>();
-  /** The open round's token being obtained as the engine started (null when none is). */
-  private tokenFetch: Promise<string | null> = Promise.resolve(null);
-  private reportTokenDelayMs = REPORT_TOKEN_DELAY_MS;
-  /** The start's outbox pass, which close() waits for (it uses the database). */
-  private retrying: Promise<void> = Promise.resolve();
   /**
    * Resolved once this page's first decision is answered (or a second after start without one):
    * the token's big-number arithmetic (tens of ms in this worker) waits for it and a few seconds
@@ -132,8 +116,6 @@ export class DeviceEngine implements EngineApi {
   async start(options: EngineStartOptions): Promise<EngineStatus> {
     this.edge = options.edge.replace(/\/$/, '');
     this.site = options.site;
-    this.reporting = options.reporting;
-    this.reportTokenDelayMs = options.reportTokenDelayMs ?? REPORT_TOKEN_DELAY_MS;
     const serving = new ServingState(this.edge, this.site);
     // Opening the database (and reading what decisions need) and fetching the config do not
     // depend on each other: overlap them.
@@ -152,7 +134,17 @@ export class DeviceEngine implements EngineApi {
       this.channel = new BroadcastChannel(`vitrine:${this.site}`);
       this.channel.onmessage = () => void this.adoptStoredProfile();
     }
-    if (this.reporting) this.retrying = this.retryOutbox();
+    if (options.reporting) {
+      this.reports = new RoundReporter(
+        this.edge,
+        this.site,
+        () => this.db,
+        () => this.serving?.current ?? null,
+        this.firstDecision,
+        options.reportTokenDelayMs,
+      );
+      this.reports.start();
+    }
     return {
       state: 'ready',
       modelVersion: serving.current!.model?.version ?? null,
@@ -511,58 +503,20 @@ export class DeviceEngine implements EngineApi {
 
   /**
    * Makes this round's report (once per round) and hands it to the page to send, with the
-   * round's token. Without a token yet (the engine is still obtaining it) the report waits in
-   * the outbox, and the engine sends it once the token is there.
+   * round's token (round-reporter.ts); null when there is nothing to send or no token yet.
    */
   async prepareReport(): Promise<PreparedReport | null> {
-    const serving = this.serving?.current;
-    if (!this.db || !serving || !this.reporting) return null;
-    const entry = await this.makeReport();
-    if (!entry) return null;
-    // The token the engine is obtaining as this page began: worth a short wait (a click's report
-    // goes from the page, which may be leaving), not a long one (the engine sends it later).
-    if (!this.tokens.has(entry.report.round)) await Promise.race([this.tokenFetch, new Promise<null>((done) => setTimeout(() => done(null), TOKEN_WAIT_MS))]);
-    const token = this.tokens.get(entry.report.round);
-    return token ? { reportId: entry.reportId, url: this.reportUrl(), report: { ...entry.report, token } } : null;
+    return (await this.reports?.prepare()) ?? null;
   }
 
-  /** This round's report of the outcomes not yet reported, into the outbox (null: none, or the round has its report). */
-  private async makeReport(): Promise<OutboxEntry | null> {
-    const serving = this.serving?.current;
-    if (!this.db || !serving || !this.reporting) return null;
-    return moveOutcomesToOutbox(this.db, serving.config.round.id, serving.model, serving.config.privacy, Date.now(), serving.config.attributionDays + 1);
-  }
-
-  /**
-   * The round's report token: held, or obtained from the edge (once per round and device; the
-   * edge gives an address a limited number per round, so a refusal is not asked again).
-   */
-  private async reportToken(round: number): Promise<string | null> {
-    const db = this.db;
-    if (!db) return null;
-    const held = this.tokens.get(round) ?? (await db.get('tokens', round))?.token;
-    if (held) {
-      this.tokens.set(round, held);
-      return held;
-    }
-    if (this.tokenRefused.has(round)) return null;
-    const obtained = await obtainReportToken(this.edge, this.site, round);
-    if ('refused' in obtained) {
-      // A network failure (a page leaving mid-request, offline) is retried by the next page, quietly.
-      if (!obtained.retry) {
-        this.tokenRefused.add(round);
-        console.warn(`[vitrine] no report token for round ${round}; this round's report waits for the next: ${obtained.refused}`);
-      }
-      return null;
-    }
-    this.tokens.set(round, obtained.token);
-    await db.put('tokens', { round, token: obtained.token });
-    return obtained.token;
+  /** What the edge answered to a report the page sent: the outbox keeps, re-targets or drops it. */
+  async reportAnswered(reportId: string, status: number, body: string): Promise<void> {
+    await this.reports?.answered(reportId, status, body);
   }
 
   /** Closes the database and frees the models (for hosts that outlive the engine: the simulator). */
   async close(): Promise<void> {
-    await this.retrying;
+    await this.reports?.settled();
     await this.saved();
     this.channel?.close();
     this.channel = null;
@@ -597,84 +551,6 @@ export class DeviceEngine implements EngineApi {
       db.getAll('ledger'),
     ]);
     return JSON.stringify({ site: this.site, exportedAt: new Date().toISOString(), profile: profile ?? null, events, decisions, outbox, ledger });
-  }
-
-  private reportUrl(): string {
-    return `${this.edge}/v1/sites/${encodeURIComponent(this.site)}/reports`;
-  }
-
-  async reportAnswered(reportId: string, status: number, body: string): Promise<void> {
-    if (!this.db) return;
-    const action = outboxAction(status, body);
-    const tx = this.db.transaction(['outbox', 'ledger', 'tokens'], 'readwrite');
-    const outbox = tx.objectStore('outbox');
-    const entry = await outbox.get(reportId);
-    if (entry) {
-      const round = entry.report.round;
-      const retarget = action.kind === 'retarget' && !(await tx.objectStore('ledger').get(action.round));
-      // The report's token goes unless the report is simply kept: spent (acknowledged), gone with a
-      // report refused for good, refused itself, or worthless once the report moves to another round.
-      if (action.kind === 'delete' || action.kind === 'new_token' || retarget) {
-        await tx.objectStore('tokens').delete(round);
-        this.tokens.delete(round);
-      }
-      if (action.kind === 'delete') {
-        if (status >= 400) console.warn(`[vitrine] the edge refused report ${reportId} (${status}): ${body.slice(0, 200)}`);
-        await outbox.delete(reportId);
-      } else if (action.kind === 'new_token') {
-        // A fresh token next time, a few times at most.
-        if (entry.attempts >= 4) await outbox.delete(reportId);
-        else await outbox.put({ ...entry, attempts: entry.attempts + 1 });
-      } else if (retarget && action.kind === 'retarget') {
-        // The report becomes the open round's one report from this device (the ledger says so).
-        await tx.objectStore('ledger').put({ round: action.round, reportId, at: Date.now() });
-        await outbox.put({ ...entry, attempts: entry.attempts + 1, report: { ...entry.report, round: action.round } });
-      } else {
-        // Kept: retried later (a 5xx, or a round that already has this device's report).
-        await outbox.put({ ...entry, attempts: entry.attempts + 1 });
-      }
-    }
-    await tx.done;
-  }
-
-  /**
-   * Obtains the open round's token (every reporting device does, each round, whether or not it
-   * has anything to report: asking for a token says nothing), then sends what earlier pages left
-   * in the outbox (and outcomes never put into a report). A report of a round this device holds
-   * no token for goes without one: the edge answers with the open round (it is re-targeted) or
-   * asks for a token (it waits).
-   */
-  private async retryOutbox(): Promise<void> {
-    if (!this.db) return;
-    try {
-      const round = this.serving?.current?.config.round.id;
-      if (round === undefined) return;
-      // Outcomes earlier pages never put into a report: this round's report, made first thing
-      // (its transaction queued before this page can log an outcome).
-      await this.makeReport();
-      // Earlier pages' reports: the ones this pass sends. A report this page makes meanwhile is
-      // the page's to send (sending it here too would spend its token under the page's feet).
-      const earlier = new Set(await this.db.getAllKeys('outbox'));
-      // Tokens of rounds gone by are worth nothing (each round has its own key): not kept.
-      await this.db.delete('tokens', IDBKeyRange.upperBound(round, true));
-      const reported = await this.db.get('ledger', round);
-      if (!reported || earlier.size > 0) {
-        const delay = this.reportTokenDelayMs;
-        const firstDecisionOrASecond = Promise.race([this.firstDecision, new Promise<void>((done) => setTimeout(done, 1000))]);
-        const settled = firstDecisionOrASecond.then(() => new Promise<void>((done) => setTimeout(done, delay)));
-        this.tokenFetch = settled.then(() => this.reportToken(round)).catch(() => null);
-        await this.tokenFetch;
-      }
-      for (const entry of await this.db.getAll('outbox')) {
-        if (!earlier.has(entry.reportId)) continue;
-        const token = this.tokens.get(entry.report.round) ?? (entry.report.round === round ? null : undefined);
-        if (token === null) continue; // the open round's report, and no token for it (yet): it waits
-        const { status, body } = await postReport(this.reportUrl(), token === undefined ? entry.report : { ...entry.report, token });
-        await this.reportAnswered(entry.reportId, status, body);
-      }
-    } catch (e) {
-      console.warn('[vitrine] could not retry stored reports:', e);
-    }
   }
 }
 

@@ -8,7 +8,7 @@ import type { OutcomeSink } from '../loader/engine-session.ts';
 import { CreativeView } from './creative-view.tsx';
 import { CREATIVE_CSS } from './creative-styles.ts';
 import type { RenderHooks } from './renderer-api.ts';
-import { sendPreparedReport } from './report-sending.ts';
+import { sendPreparedReport } from './keepalive-report.ts';
 
 /** MRC display viewability: at least half of the creative in view for at least one second. */
 const VIEWABLE_FRACTION = 0.5;

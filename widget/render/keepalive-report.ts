@@ -4,7 +4,7 @@
  */
 import type { PreparedReport } from '../engine/engine-api.ts';
 import type { OutcomeSink } from '../loader/engine-session.ts';
-import { postReport } from '../engine/report-transport.ts';
+import { postReport } from '../engine/post-report.ts';
 
 export function sendPreparedReport(engine: OutcomeSink) {
   return (prepared: PreparedReport | null) =>
