@@ -4,12 +4,12 @@
  * with its propensity, and reports outcomes as aggregates (when reporting is allowed).
  */
 import { deleteDB } from 'idb';
-import { CREATIVE_DIM, CROSS_DIM, crossRows, encodeCreative, encodeShopper } from '../../protocol/features.ts';
+import { CREATIVE_DIM, CROSS_DIM, crossRows, encodeShopper } from '../../protocol/features.ts';
 import type { PageContext } from '../../protocol/features.ts';
 import type { ShopperEvent } from '../../protocol/shopper-events.ts';
-import type { Candidate, SiteConfig, Template } from '../../protocol/wire.ts';
+import type { Candidate, SiteConfig } from '../../protocol/wire.ts';
 import { databaseName, openDeviceStore } from './device-store.ts';
-import type { DecisionRecord, DeviceDB } from './device-store.ts';
+import type { DeviceDB } from './device-store.ts';
 import type { CreativeProbability, Decision, EngineApi, EngineStartOptions, EngineStatus, OutcomeKind, PreparedReport } from './engine-api.ts';
 import { attributePurchase } from './attribution.ts';
 import { composeVariants, rankItems } from './composition.ts';
@@ -21,27 +21,16 @@ import { emptyProfile } from '../../protocol/profile.ts';
 import type { ShopperProfile } from '../../protocol/profile.ts';
 import { applyEvent } from '../../protocol/profile-updates.ts';
 import { answerWithin } from '../answer-bound.ts';
-import { drawThetas, sampleIndex, softmaxShares, THOMPSON_DRAWS, thompsonShares, withFloor } from './policy.ts';
+import { sampleIndex, THOMPSON_DRAWS } from './policy.ts';
 import type { Uniform } from './policy.ts';
 import { RoundReporter } from './round-reporter.ts';
 import type { ScoringModel } from './scoring-model.ts';
 import { ServingState } from './serving-state.ts';
+import { SlotScoring, usable } from './slot-scoring.ts';
+import type { ShopperInputs } from './slot-scoring.ts';
+import { logDecisions, recordCandidateProbabilities } from './decision-log.ts';
+import type { LoggedFeatures } from './decision-log.ts';
 import { parseTrackCall } from './track-command.ts';
-
-/** The model's inputs about the shopper on this page: the shopper row, and the cross features against every candidate ([n, CROSS_DIM]). */
-interface ShopperInputs {
-  row: Float32Array;
-  cross: Float32Array;
-}
-
-/** What a decision logs for the round report's statistics and gradient (never handed to the page). */
-interface LoggedFeatures {
-  phi: number[];
-  shopperRow: number[];
-  creativeRow: number[];
-  crossRow: number[];
-  eligibleCount: number;
-}
 
 /** A decision's situation, kept until the candidate models have scored it. */
 interface CandidateJob {
@@ -50,9 +39,6 @@ interface CandidateJob {
   eligible: number[];
   index: number;
 }
-
-/** Temperature of the popularity prior used before any model is served. */
-const PRIOR_TEMPERATURE = 0.25;
 
 /**
  * How long opening the site's database and reading what decisions need may take before the
@@ -88,8 +74,6 @@ export class DeviceEngine implements EngineApi {
   private serving: ServingState | null = null;
   private impressions = new ImpressionCounter();
   private dismissed = new Set<string>();
-  /** Encoded candidates per config and slot: they change only with the config. */
-  private encoded = new WeakMap<SiteConfig, Map<string, Float32Array>>();
   /** The reporting half (null when reporting is not allowed on this page). */
   private reports: RoundReporter | null = null;
   /**
@@ -111,7 +95,14 @@ export class DeviceEngine implements EngineApi {
   private decided!: () => void;
   private readonly firstDecision = new Promise<void>((resolve) => (this.decided = resolve));
 
-  constructor(private readonly random: Uniform = Math.random) {}
+  private readonly scoring: SlotScoring;
+
+  constructor(private readonly random: Uniform = Math.random) {
+    this.scoring = new SlotScoring(random);
+  }
+
+  /** A served model that cannot score is dropped (the popularity prior decides until the next config). */
+  private readonly modelFailed = (model: ScoringModel, reason: string) => this.serving?.dropModel(model, reason);
 
   async start(options: EngineStartOptions): Promise<EngineStatus> {
     this.edge = options.edge.replace(/\/$/, '');
@@ -266,7 +257,7 @@ export class DeviceEngine implements EngineApi {
       const situations: CandidateJob[] = [];
       for (const slot of slots) {
         if (eligible.length === 0) break;
-        const { p, modelVersion, phi, dim } = this.probabilities(config, model, shopper, candidates, slot, eligible, THOMPSON_DRAWS);
+        const { p, modelVersion, phi, dim } = this.scoring.probabilities(config, model, shopper, candidates, slot, eligible, THOMPSON_DRAWS, this.modelFailed);
         const k = sampleIndex(p, this.random);
         const index = eligible[k]!;
         const candidate = candidates[index]!;
@@ -288,7 +279,7 @@ export class DeviceEngine implements EngineApi {
         });
         variants.set(id, composed);
         if (phi) {
-          const creatives = this.creativeRows(config, candidates, slot);
+          const creatives = this.scoring.creativeRows(config, candidates, slot);
           features.set(id, {
             phi: Array.from(phi.subarray(index * dim, (index + 1) * dim)),
             shopperRow: Array.from(shopper.row),
@@ -300,7 +291,7 @@ export class DeviceEngine implements EngineApi {
       }
       // Not awaited: the decision is returned as soon as it is made. The log's transaction is
       // created now, so any later outcome's transaction on the same store runs after it.
-      this.logDecisions(out, features, variants, config.round.id, now).catch((e: unknown) => console.warn('[vitrine] a decision was not logged:', e));
+      logDecisions(db, out, features, variants, config.round.id, now).catch((e: unknown) => console.warn('[vitrine] a decision was not logged:', e));
       if (model && serving.candidates(config).length > 0) {
         // What the candidate models would have chosen here: after the decision is returned (it
         // costs a scoring pass per candidate model), in a later transaction than the log's.
@@ -330,7 +321,7 @@ export class DeviceEngine implements EngineApi {
         for (const job of situations) {
           let p: Float64Array;
           try {
-            p = this.policyShares(config, m, shopper, candidates, job.slot, job.eligible, THOMPSON_DRAWS).p;
+            p = this.scoring.policyShares(config, m, shopper, candidates, job.slot, job.eligible, THOMPSON_DRAWS).p;
           } catch {
             continue; // a candidate that cannot score here is not evaluated on this decision
           }
@@ -342,12 +333,7 @@ export class DeviceEngine implements EngineApi {
       return pis;
     });
     if (!annotated || annotated.size === 0) return;
-    const tx = db.transaction('decisions', 'readwrite');
-    for (const [id, candidatePi] of annotated) {
-      const d = await tx.store.get(id);
-      if (d) await tx.store.put({ ...d, candidatePi });
-    }
-    await tx.done;
+    await recordCandidateProbabilities(db, annotated);
   }
 
   /**
@@ -362,8 +348,8 @@ export class DeviceEngine implements EngineApi {
       const { candidates, shopper, eligible } = this.situation(config, page, now);
       if (eligible.length === 0) return [];
       const { p } = under
-        ? this.policyShares(config, under, shopper, candidates, slot, eligible, draws)
-        : this.probabilities(config, model, shopper, candidates, slot, eligible, draws);
+        ? this.scoring.policyShares(config, under, shopper, candidates, slot, eligible, draws)
+        : this.scoring.probabilities(config, model, shopper, candidates, slot, eligible, draws, this.modelFailed);
       return eligible.map((i, k) => ({ creativeId: candidates[i]!.id, category: candidates[i]!.category, probability: p[k]! }));
     });
     return result ?? [];
@@ -383,106 +369,6 @@ export class DeviceEngine implements EngineApi {
       shopper: { row: encodeShopper(profile, page, now), cross: crossRows(profile, page, candidates) },
       eligible: eligibleIndexes(candidates, config, this.impressions.countsAt(now), this.dismissed),
     };
-  }
-
-  /**
-   * The policy's distribution over the eligible candidates: Thompson shares under the model (or
-   * the popularity prior without one, or when the model fails), with the exploration floor.
-   */
-  private probabilities(
-    config: SiteConfig,
-    model: ScoringModel | null,
-    shopper: ShopperInputs,
-    candidates: Candidate[],
-    slot: string,
-    eligible: number[],
-    draws: number,
-  ): { p: Float64Array; modelVersion: string | null; phi: Float32Array | null; dim: number } {
-    if (model) {
-      try {
-        return this.policyShares(config, model, shopper, candidates, slot, eligible, draws);
-      } catch (e) {
-        this.serving?.dropModel(model, e instanceof Error ? e.message : String(e));
-      }
-    }
-    return {
-      p: withFloor(
-        softmaxShares(
-          eligible.map((i) => candidates[i]!.popularity),
-          PRIOR_TEMPERATURE,
-        ),
-        config.explorationFloor,
-      ),
-      modelVersion: null,
-      phi: null,
-      dim: 0,
-    };
-  }
-
-  /** A model's policy (Thompson shares with the floor) over the eligible candidates; throws when the model cannot score. */
-  private policyShares(
-    config: SiteConfig,
-    model: ScoringModel,
-    shopper: ShopperInputs,
-    candidates: Candidate[],
-    slot: string,
-    eligible: number[],
-    draws: number,
-  ) {
-    const creatives = this.creativeRows(config, candidates, slot);
-    const phi = model.headFeatures(shopper.row, creatives, shopper.cross, candidates.length);
-    const thetas = drawThetas(model.mean, model.covarianceFactor, model.dim, draws, this.random);
-    const shares = thompsonShares(phi, model.dim, thetas, draws, eligible);
-    return { p: withFloor(shares, config.explorationFloor), modelVersion: model.version, phi, dim: model.dim };
-  }
-
-  private creativeRows(config: SiteConfig, candidates: Candidate[], slot: string): Float32Array {
-    let bySlot = this.encoded.get(config);
-    if (!bySlot) {
-      bySlot = new Map();
-      this.encoded.set(config, bySlot);
-    }
-    let rows = bySlot.get(slot);
-    if (!rows) {
-      rows = new Float32Array(candidates.length * CREATIVE_DIM);
-      candidates.forEach((c, i) => rows!.set(encodeCreative(c, slot), i * CREATIVE_DIM));
-      bySlot.set(slot, rows);
-    }
-    return rows;
-  }
-
-  private async logDecisions(
-    decisions: Decision[],
-    features: Map<string, LoggedFeatures>,
-    variants: Map<string, Composition>,
-    round: number,
-    now: number,
-  ): Promise<void> {
-    if (!this.db || decisions.length === 0) return;
-    const tx = this.db.transaction('decisions', 'readwrite');
-    for (const d of decisions) {
-      const record: DecisionRecord = {
-        id: d.id,
-        at: now,
-        round,
-        slot: d.slot,
-        creativeId: d.candidate.id,
-        propensity: d.propensity,
-        modelVersion: d.modelVersion,
-        phi: features.get(d.id)?.phi ?? null,
-        shopperRow: features.get(d.id)?.shopperRow,
-        creativeRow: features.get(d.id)?.creativeRow,
-        crossRow: features.get(d.id)?.crossRow,
-        eligibleCount: features.get(d.id)?.eligibleCount,
-        variant: variants.get(d.id)?.variant,
-        variantPropensity: variants.get(d.id)?.propensity,
-        impression: false,
-        click: false,
-        reported: { impression: false, click: false },
-      };
-      void tx.store.put(record);
-    }
-    await tx.done;
   }
 
   async recordOutcome(decisionId: string, kind: OutcomeKind): Promise<void> {
@@ -552,19 +438,4 @@ export class DeviceEngine implements EngineApi {
     ]);
     return JSON.stringify({ site: this.site, exportedAt: new Date().toISOString(), profile: profile ?? null, events, decisions, outbox, ledger });
   }
-}
-
-/**
- * The candidates that can be drawn: their template is in the config, and a carousel has at
- * least two products to show. (Kept per config: it changes only with the config.)
- */
-const usableByConfig = new WeakMap<SiteConfig, { templates: Map<string, Template>; candidates: Candidate[] }>();
-function usable(config: SiteConfig): { templates: Map<string, Template>; candidates: Candidate[] } {
-  let u = usableByConfig.get(config);
-  if (!u) {
-    const templates = new Map<string, Template>(config.templates.map((t) => [t.id, t]));
-    u = { templates, candidates: config.candidates.filter((c) => templates.has(c.templateId) && (c.layout !== 'carousel' || c.items.length >= 2)) };
-    usableByConfig.set(config, u);
-  }
-  return u;
 }

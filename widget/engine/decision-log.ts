@@ -1,0 +1,63 @@
+/**
+ * The decision log (the `decisions` store): each decision with its propensity, the head features
+ * the round report's statistics and gradient are made from (never handed to the page), the text
+ * variant chosen, and later each candidate model's probability of the same choice.
+ */
+import type { Decision } from './engine-api.ts';
+import type { Composition } from './composition.ts';
+import type { DecisionRecord, DeviceDB } from './device-store.ts';
+
+/** What a decision logs for the round report's statistics and gradient (never handed to the page). */
+export interface LoggedFeatures {
+  phi: number[];
+  shopperRow: number[];
+  creativeRow: number[];
+  crossRow: number[];
+  eligibleCount: number;
+}
+
+/** Logs the page's decisions in one transaction (created at once: a later outcome's transaction on the store runs after it). */
+export async function logDecisions(
+  db: DeviceDB,
+  decisions: Decision[],
+  features: Map<string, LoggedFeatures>,
+  variants: Map<string, Composition>,
+  round: number,
+  now: number,
+): Promise<void> {
+  if (decisions.length === 0) return;
+  const tx = db.transaction('decisions', 'readwrite');
+  for (const d of decisions) {
+    const record: DecisionRecord = {
+      id: d.id,
+      at: now,
+      round,
+      slot: d.slot,
+      creativeId: d.candidate.id,
+      propensity: d.propensity,
+      modelVersion: d.modelVersion,
+      phi: features.get(d.id)?.phi ?? null,
+      shopperRow: features.get(d.id)?.shopperRow,
+      creativeRow: features.get(d.id)?.creativeRow,
+      crossRow: features.get(d.id)?.crossRow,
+      eligibleCount: features.get(d.id)?.eligibleCount,
+      variant: variants.get(d.id)?.variant,
+      variantPropensity: variants.get(d.id)?.propensity,
+      impression: false,
+      click: false,
+      reported: { impression: false, click: false },
+    };
+    void tx.store.put(record);
+  }
+  await tx.done;
+}
+
+/** Records each candidate model's probability of the creative each decision chose (after the decision: a scoring pass per candidate). */
+export async function recordCandidateProbabilities(db: DeviceDB, annotated: Map<string, Record<string, number>>): Promise<void> {
+  const tx = db.transaction('decisions', 'readwrite');
+  for (const [id, candidatePi] of annotated) {
+    const d = await tx.store.get(id);
+    if (d) await tx.store.put({ ...d, candidatePi });
+  }
+  await tx.done;
+}

@@ -1,0 +1,101 @@
+/**
+ * Scoring a slot's candidates: the policy's distribution over the eligible creatives under a
+ * model (Thompson shares with the exploration floor, policy.ts) or the popularity prior, the
+ * same for the decision, the candidate models' off-policy scores and the simulator's frozen model.
+ */
+import { CREATIVE_DIM, encodeCreative } from '../../protocol/features.ts';
+import type { Candidate, SiteConfig, Template } from '../../protocol/wire.ts';
+import { drawThetas, softmaxShares, thompsonShares, withFloor } from './policy.ts';
+import type { Uniform } from './policy.ts';
+import type { ScoringModel } from './scoring-model.ts';
+
+/** The model's inputs about the shopper on this page: the shopper row, and the cross features against every candidate ([n, CROSS_DIM]). */
+export interface ShopperInputs {
+  row: Float32Array;
+  cross: Float32Array;
+}
+
+/** Temperature of the popularity prior used before any model is served. */
+const PRIOR_TEMPERATURE = 0.25;
+
+export class SlotScoring {
+  /** Encoded candidates per config and slot: they change only with the config. */
+  private encoded = new WeakMap<SiteConfig, Map<string, Float32Array>>();
+
+  constructor(private readonly random: Uniform) {}
+
+  /**
+   * The policy's distribution over the eligible candidates: Thompson shares under the model (or
+   * the popularity prior without one, or when the model fails: `modelFailed` is told), with the
+   * exploration floor.
+   */
+  probabilities(
+    config: SiteConfig,
+    model: ScoringModel | null,
+    shopper: ShopperInputs,
+    candidates: Candidate[],
+    slot: string,
+    eligible: number[],
+    draws: number,
+    modelFailed: (model: ScoringModel, reason: string) => void,
+  ): { p: Float64Array; modelVersion: string | null; phi: Float32Array | null; dim: number } {
+    if (model) {
+      try {
+        return this.policyShares(config, model, shopper, candidates, slot, eligible, draws);
+      } catch (e) {
+        modelFailed(model, e instanceof Error ? e.message : String(e));
+      }
+    }
+    return {
+      p: withFloor(
+        softmaxShares(
+          eligible.map((i) => candidates[i]!.popularity),
+          PRIOR_TEMPERATURE,
+        ),
+        config.explorationFloor,
+      ),
+      modelVersion: null,
+      phi: null,
+      dim: 0,
+    };
+  }
+
+  /** A model's policy (Thompson shares with the floor) over the eligible candidates; throws when the model cannot score. */
+  policyShares(config: SiteConfig, model: ScoringModel, shopper: ShopperInputs, candidates: Candidate[], slot: string, eligible: number[], draws: number) {
+    const creatives = this.creativeRows(config, candidates, slot);
+    const phi = model.headFeatures(shopper.row, creatives, shopper.cross, candidates.length);
+    const thetas = drawThetas(model.mean, model.covarianceFactor, model.dim, draws, this.random);
+    const shares = thompsonShares(phi, model.dim, thetas, draws, eligible);
+    return { p: withFloor(shares, config.explorationFloor), modelVersion: model.version, phi, dim: model.dim };
+  }
+
+  creativeRows(config: SiteConfig, candidates: Candidate[], slot: string): Float32Array {
+    let bySlot = this.encoded.get(config);
+    if (!bySlot) {
+      bySlot = new Map();
+      this.encoded.set(config, bySlot);
+    }
+    let rows = bySlot.get(slot);
+    if (!rows) {
+      rows = new Float32Array(candidates.length * CREATIVE_DIM);
+      candidates.forEach((c, i) => rows!.set(encodeCreative(c, slot), i * CREATIVE_DIM));
+      bySlot.set(slot, rows);
+    }
+    return rows;
+  }
+}
+
+/**
+ * The candidates that can be drawn: their template is in the config, and a carousel has at
+ * least two products to show. (Kept per config: it changes only with the config.)
+ */
+const usableByConfig = new WeakMap<SiteConfig, { templates: Map<string, Template>; candidates: Candidate[] }>();
+export function usable(config: SiteConfig): { templates: Map<string, Template>; candidates: Candidate[] } {
+  let u = usableByConfig.get(config);
+  if (!u) {
+    const templates = new Map<string, Template>(config.templates.map((t) => [t.id, t]));
+    u = { templates, candidates: config.candidates.filter((c) => templates.has(c.templateId) && (c.layout !== 'carousel' || c.items.length >= 2)) };
+    usableByConfig.set(config, u);
+  }
+  return u;
+}
