@@ -6,14 +6,13 @@
  * the trainer does (posterior update of the last layer, the towers' step, the off-policy
  * estimate). Reports are generated on the fly from a seeded generator, so memory stays flat.
  */
-import { headStatsLength } from '../protocol/privacy.ts';
 import { addGaussianNoise, clipToNorm } from '../protocol/privacy.ts';
 import { covarianceFromEvidence, isotropicPrior, posteriorUnderReleaseNoise } from '../model-training/src/bayesian-head.ts';
 import { evaluateCandidates } from '../model-training/src/off-policy-estimate.ts';
 import { centeredOnPrior, evidenceAboveNoise, poolHeads } from '../model-training/src/round-statistics.ts';
 import { towerStep } from '../model-training/src/round-training.ts';
 import { seededRandom } from '../model-training/src/seeded-random.ts';
-import { headStatistics } from '../widget/engine/report-outbox.ts';
+import { headStatistics, headStatsLength } from '../protocol/head-statistics.ts';
 
 const D = 21;
 const TOWERS = 6240;

@@ -70,17 +70,6 @@ export function mechanismMultipliers(mechanisms: number, z: number): number[] {
   return list;
 }
 
-/** Length of the packed head statistics for head dimension d: count, upper triangle, reward sums. */
-export function headStatsLength(d: number): number {
-  return 1 + (d * (d + 1)) / 2 + d;
-}
-
-/** The dimension d whose packed head statistics have `length` entries, or null. */
-export function headDimOfStats(length: number): number | null {
-  for (let d = 1; d <= 64; d++) if (headStatsLength(d) === length) return d;
-  return null;
-}
-
 export function l2Norm(values: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < values.length; i++) s += values[i]! * values[i]!;

@@ -6,8 +6,9 @@
 import * as v from 'valibot';
 import { LAYOUTS, MESSAGE_TYPES, SITE_ID_PATTERN } from './catalog.ts';
 import { OPE_SUMS } from './off-policy.ts';
-import { DEFAULT_PRIVACY, headStatsLength } from './privacy.ts';
+import { DEFAULT_PRIVACY } from './privacy.ts';
 import { TOKEN_TEXT } from './report-token.ts';
+import { headStatsLength } from './head-statistics.ts';
 
 export const SITE_ID = v.pipe(v.string(), v.regex(SITE_ID_PATTERN, 'a site id is 1-63 lowercase letters, digits or dashes'));
 const ID = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'an id is 1-64 letters, digits, _ . or -'));

@@ -47,7 +47,7 @@ import { WORLDS } from './worlds.ts';
 import type { Moment, World } from './worlds.ts';
 import { loadScoringModel } from '../widget/engine/scoring-model.ts';
 import type { ScoringModel } from '../widget/engine/scoring-model.ts';
-import { THOMPSON_DRAWS } from '../widget/engine/policy.ts';
+import { THOMPSON_DRAWS } from '../protocol/policy.ts';
 import type { Catalog, Shopper } from './population.ts';
 import { SimulatedDevices } from './device-environment.ts';
 import type { DeviceContext } from './device-environment.ts';

@@ -25,7 +25,7 @@ import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { getModel, insertModel, listModels, previousServingModel, promoteModel, reportModels, retireCandidate } from './model-store.ts';
 import type { ReleaseShape } from './round-aggregator.ts';
-import { COUNT_MECHANISMS, headStatsLength } from '../../protocol/privacy.ts';
+import { COUNT_MECHANISMS } from '../../protocol/privacy.ts';
 import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import { expectNoBody, readJson } from './request-body.ts';
 import { currentRound, roundAggregator, roundTerms } from './rounds.ts';
@@ -42,6 +42,7 @@ import {
   upsertTemplates,
 } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
+import { headStatsLength } from '../../protocol/head-statistics.ts';
 
 type AppContext = Context<{ Bindings: Env }>;
 

@@ -8,7 +8,7 @@ import * as v from 'valibot';
 import { MAX_CANDIDATE_MODELS, MAX_REPORT_BYTES, ReportSchema, SITE_ID } from '../../protocol/wire.ts';
 import type { Report } from '../../protocol/wire.ts';
 import type { SiteConfig } from '../../protocol/wire.ts';
-import { headStatsLength, l2Norm } from '../../protocol/privacy.ts';
+import { l2Norm } from '../../protocol/privacy.ts';
 import { clientKey, enforceRateLimit } from './client-key.ts';
 import { TokenRequestSchema, toBase64Url, REPORT_TOKEN_TYPE } from '../../protocol/report-token.ts';
 import type { TokenKeyAnswer } from '../../protocol/report-token.ts';
@@ -25,6 +25,7 @@ import { readJson } from './request-body.ts';
 import { currentRound, roundAggregator, roundShard, roundTerms, shardOf } from './rounds.ts';
 import { getSite, listCandidates, listTemplates, sitePrivacy } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
+import { headStatsLength } from '../../protocol/head-statistics.ts';
 
 type AppContext = Context<{ Bindings: Env }>;
 

@@ -24,7 +24,7 @@ import { bucketOf } from '../../protocol/hash.ts';
 import { cholesky } from '../../protocol/linalg.ts';
 import { emptyProfile, SEARCH_BUCKETS } from '../../protocol/profile.ts';
 import type { ShopperProfile } from '../../protocol/profile.ts';
-import { drawThetas, thompsonShares, withFloor } from '../../widget/engine/policy.ts';
+import { drawThetas, thompsonShares, withFloor } from '../../protocol/policy.ts';
 import { DEFAULT_FIT, fitTwoTower } from './fit-two-tower.ts';
 import { seededRandom } from './seeded-random.ts';
 import { headFeatures } from '../../protocol/model.ts';

@@ -5,8 +5,8 @@
  * exactly the sufficient statistics bayesian-head.ts updates a posterior with, plus the noise.
  */
 import { symmetricEigen } from '../../protocol/linalg.ts';
-import { headDimOfStats } from '../../protocol/privacy.ts';
 import type { SufficientStatistics } from './bayesian-head.ts';
+import { headDimOfStats } from '../../protocol/head-statistics.ts';
 
 export interface ReleasedHead {
   round: number;

@@ -7,13 +7,14 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RoundAggregator } from '../../edge-worker/src/round-aggregator.ts';
-import { COUNT_MECHANISMS, DEFAULT_PRIVACY, headStatsLength, l2Norm } from '../../protocol/privacy.ts';
+import { COUNT_MECHANISMS, DEFAULT_PRIVACY, l2Norm } from '../../protocol/privacy.ts';
 import { headDim } from '../../protocol/model-artifact.ts';
 import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import type { NoisedRelease } from '../../protocol/admin-answers.ts';
 import { quantizeGradient, towerParameterCount } from '../../protocol/tower-gradient.ts';
 import type { Report } from '../../protocol/wire.ts';
 import { admin, currentRoundId, edge, exactRound, expectOk, postReport, seedDemoSite, TEST_ROUND_MS, tinyModel } from './edge-helpers.ts';
+import { headStatsLength } from '../../protocol/head-statistics.ts';
 
 const TINY_TOWERS = towerParameterCount(tinyModel().model.topology);
 const CLIP = DEFAULT_PRIVACY.towerClip;

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_PRIVACY, headStatsLength } from '../../protocol/privacy.ts';
+import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
 import {
   admin,
   currentRoundId,
@@ -13,6 +13,7 @@ import {
   TIGHT_TOKEN,
   tinyModel,
 } from './edge-helpers.ts';
+import { headStatsLength } from '../../protocol/head-statistics.ts';
 
 function report(round: number, reportId = crypto.randomUUID(), clicks = 1) {
   return { v: 1, reportId, round, modelVersion: null, outcomes: [{ creativeId: 'c-p1', impressions: 2, clicks }] };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cholesky } from '../../protocol/linalg.ts';
-import { drawThetas, sampleIndex, softmaxShares, thompsonShares, withFloor } from '../../widget/engine/policy.ts';
+import { drawThetas, sampleIndex, softmaxShares, thompsonShares, withFloor } from '../../protocol/policy.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
 
 describe('exploring policy', () => {

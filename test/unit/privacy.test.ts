@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { addGaussianNoise, clipCounts, clipToNorm, epsilonSpent, headDimOfStats, headStatsLength, l2Norm, rdpEpsilon } from '../../protocol/privacy.ts';
+import { addGaussianNoise, clipCounts, clipToNorm, epsilonSpent, l2Norm, rdpEpsilon } from '../../protocol/privacy.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
+import { headDimOfStats, headStatsLength } from '../../protocol/head-statistics.ts';
 
 describe('clipping', () => {
   it('scales a vector over the bound down to the bound, and leaves one under it alone', () => {

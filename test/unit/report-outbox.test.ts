@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PRIVACY, headStatsLength, l2Norm } from '../../protocol/privacy.ts';
+import { DEFAULT_PRIVACY, l2Norm } from '../../protocol/privacy.ts';
 import { MAX_REPORT_BYTES, ReportSchema } from '../../protocol/wire.ts';
 import { CREATIVE_DIM, CROSS_DIM, SHOPPER_DIM } from '../../protocol/features.ts';
 import { headDim } from '../../protocol/model-artifact.ts';
@@ -10,9 +10,10 @@ import { seededRandom } from '../../model-training/src/seeded-random.ts';
 import * as v from 'valibot';
 import { openDeviceStore } from '../../widget/engine/device-store.ts';
 import type { DecisionRecord } from '../../widget/engine/device-store.ts';
-import { headStatistics, moveOutcomesToOutbox, outboxAction } from '../../widget/engine/report-outbox.ts';
+import { moveOutcomesToOutbox, outboxAction } from '../../widget/engine/report-outbox.ts';
 import type { ReportingModel } from '../../widget/engine/report-outbox.ts';
 import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
+import { headStatistics, headStatsLength } from '../../protocol/head-statistics.ts';
 
 const VERSION = '0123456789abcdef';
 /** A serving model as far as reports need it; decisions without tower inputs never use the weights. */

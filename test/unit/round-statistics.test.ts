@@ -12,7 +12,7 @@ import {
 } from '../../model-training/src/bayesian-head.ts';
 import { centeredOnPrior, checkSignal, evidenceAboveNoise, NotEnoughSignal, poolHeads } from '../../model-training/src/round-statistics.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
-import { headStatistics } from '../../widget/engine/report-outbox.ts';
+import { headStatistics } from '../../protocol/head-statistics.ts';
 
 const d = 4;
 const trueTheta = [0.3, -0.2, 0.1, 0.05];

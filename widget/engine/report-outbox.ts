@@ -21,6 +21,7 @@ import type { TowerExample } from '../../protocol/tower-gradient.ts';
 import { MAX_REPORT_BYTES } from '../../protocol/wire.ts';
 import type { Report } from '../../protocol/wire.ts';
 import type { DecisionRecord, DeviceDB, OutboxEntry } from './device-store.ts';
+import { headStatistics } from '../../protocol/head-statistics.ts';
 
 const MAX_OUTCOMES_PER_REPORT = 100;
 
@@ -30,18 +31,6 @@ export interface ReportingModel {
   topology: ModelTopology;
   towerWeights: ArrayLike<number>;
   mean: ArrayLike<number>;
-}
-
-/** Packed [n, upper triangle of sum phi phi^T row by row, sum reward x phi] over shown decisions. */
-export function headStatistics(examples: readonly { phi: readonly number[]; reward: number }[], d: number): Float64Array {
-  const stats = new Float64Array(1 + (d * (d + 1)) / 2 + d);
-  for (const { phi, reward } of examples) {
-    stats[0]! += 1;
-    let at = 1;
-    for (let i = 0; i < d; i++) for (let j = i; j < d; j++) stats[at++]! += phi[i]! * phi[j]!;
-    for (let i = 0; i < d; i++) stats[at + i]! += reward * phi[i]!;
-  }
-  return stats;
 }
 
 /**

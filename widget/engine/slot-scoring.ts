@@ -5,8 +5,8 @@
  */
 import { CREATIVE_DIM, encodeCreative } from '../../protocol/features.ts';
 import type { Candidate, SiteConfig, Template } from '../../protocol/wire.ts';
-import { drawThetas, softmaxShares, thompsonShares, withFloor } from './policy.ts';
-import type { Uniform } from './policy.ts';
+import { drawThetas, softmaxShares, thompsonShares, withFloor } from '../../protocol/policy.ts';
+import type { Uniform } from '../../protocol/policy.ts';
 import type { ScoringModel } from './scoring-model.ts';
 
 /** The model's inputs about the shopper on this page: the shopper row, and the cross features against every candidate ([n, CROSS_DIM]). */

@@ -9,7 +9,7 @@
  * propensity is exact for the randomization actually used (q is random, but independent of the
  * reward, so importance weights 1/p_i stay unbiased), and p_i >= floor / n bounds every weight.
  */
-import { lowerTimes } from '../../protocol/linalg.ts';
+import { lowerTimes } from './linalg.ts';
 
 /** A source of uniform numbers in [0, 1); injectable so tests are reproducible. */
 export type Uniform = () => number;
