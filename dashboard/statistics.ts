@@ -2,6 +2,7 @@
 import type { ReleasedOpe } from '../model-training/src/off-policy-estimate.ts';
 import { epsilonSpent, mechanismMultipliers } from '../protocol/privacy.ts';
 import type { PrivacyView, RoundsView } from './admin-api.ts';
+import { Z95 } from '../model-training/src/off-policy-estimate.ts';
 
 /** The off-policy sums of the released rounds, oldest first, as the trainer's estimators read them. */
 export function releasedOpe(rounds: RoundsView): ReleasedOpe[] {
@@ -27,7 +28,7 @@ export function ctrInterval(clicks: number, impressions: number): Interval | nul
   const n = Math.max(0, impressions);
   if (n < 1) return null;
   const p = Math.min(1, Math.max(0, clicks) / n);
-  const z = 1.96;
+  const z = Z95;
   const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
   const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
   return { estimate: p, lower: Math.max(0, centre - half), upper: Math.min(1, centre + half) };

@@ -57,6 +57,25 @@ export const COUNT_VECTOR_SENSITIVITY = 2;
 export const COUNT_VECTOR_MULTIPLIER = 2;
 export const COUNT_MECHANISMS = 1 / (COUNT_VECTOR_MULTIPLIER * COUNT_VECTOR_MULTIPLIER);
 
+/** Mechanisms a released round holds beside its count vector while a model serves: counts, head statistics, off-policy sums, tower gradients (without a model, the counts alone: 1). */
+export const RELEASE_MECHANISMS = 4;
+
+/** delta of every site's (epsilon, delta) guarantee: well below 1 / the number of shoppers of any shop. */
+export const PRIVACY_DELTA = 1e-6;
+
+/**
+ * Relative slack around a clipping bound: a device clips to just under it and the edge accepts
+ * up to just over it, so rounding on either side never refuses an honest report (and nothing
+ * meaningfully larger is admitted).
+ */
+export const CLIP_SLACK = 1e-9;
+
+/** The norm a device clips a part to: just under its bound. */
+export const clipTarget = (bound: number): number => bound * (1 - CLIP_SLACK);
+
+/** Whether the edge accepts a part of this norm under this bound. */
+export const withinBound = (norm: number, bound: number): boolean => norm <= bound * (1 + CLIP_SLACK);
+
 /**
  * The noise multipliers `mechanisms` Gaussian mechanisms at multiplier `z` compose like, for the
  * accountant: whole mechanisms at z, and a fraction f as one mechanism at z / sqrt(f) (exact in

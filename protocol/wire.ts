@@ -15,6 +15,12 @@ const ID = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'an i
 const TEXT = v.pipe(v.string(), v.maxLength(200));
 /** Links and images: http(s) or site-relative only, so a creative can never carry javascript: URLs. */
 export const SAFE_URL = v.pipe(v.string(), v.maxLength(2048), v.regex(/^(https?:\/\/|\/(?!\/))/i, 'a URL must be http(s) or start with a single /'));
+/** Days after a click in which a purchase converts that creative (a site setting; this when unset). */
+export const DEFAULT_ATTRIBUTION_DAYS = 7;
+
+/** How long a change made through the admin API may take to reach the public routes (each edge isolate keeps site rows and models that long). */
+export const ADMIN_CHANGE_DELAY_MS = 5000;
+
 const MODEL_VERSION = v.pipe(v.string(), v.regex(/^[0-9a-f]{16}$/, 'a model version is 16 hex digits'));
 const COUNT = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000));
 
@@ -56,7 +62,7 @@ export const SiteSettingsSchema = v.strictObject({
    */
   roundShards: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64)), 1),
   /** Days after a click in which a purchase counts as that creative's conversion. */
-  attributionDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(90)), 7),
+  attributionDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(90)), DEFAULT_ATTRIBUTION_DAYS),
   /** The currency of the catalog's prices (ISO 4217): creatives show prices in it, in the shopper's language. */
   currency: v.optional(v.pipe(v.string(), v.regex(/^[A-Z]{3}$/, 'a currency is an ISO 4217 code: three capital letters, e.g. USD')), 'USD'),
   /** Noise standard deviation over the clipping bound in each release (PRIVACY.md); less noise spends the budget faster. */
@@ -184,7 +190,7 @@ export const SiteConfigSchema = v.object({
   frequencyCapPerDay: v.optional(v.number(), 3),
   excludedCategories: v.optional(v.array(v.string()), []),
   refreshSeconds: v.optional(v.number(), 300),
-  attributionDays: v.optional(v.number(), 7),
+  attributionDays: v.optional(v.number(), DEFAULT_ATTRIBUTION_DAYS),
   /** ISO 4217 code of the prices (older edges sent none: USD). */
   currency: v.optional(v.pipe(v.string(), v.regex(/^[A-Z]{3}$/)), 'USD'),
   /** The clipping bounds a report must respect and the noise its round's release gets. */

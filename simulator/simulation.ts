@@ -20,8 +20,8 @@ import { setBackend } from '@tensorflow/tfjs-core';
 import * as v from 'valibot';
 import { priceBandOf } from '../protocol/catalog.ts';
 import type { PageContext } from '../protocol/features.ts';
-import { COUNT_MECHANISMS, DEFAULT_PRIVACY, epsilonSpent, l2Norm, mechanismMultipliers } from '../protocol/privacy.ts';
-import { SiteSettingsSchema } from '../protocol/wire.ts';
+import { COUNT_MECHANISMS, DEFAULT_PRIVACY, epsilonSpent, l2Norm, mechanismMultipliers, PRIVACY_DELTA, RELEASE_MECHANISMS } from '../protocol/privacy.ts';
+import { ADMIN_CHANGE_DELAY_MS, SiteSettingsSchema } from '../protocol/wire.ts';
 import type { Candidate } from '../protocol/wire.ts';
 import { trainBootstrapModel } from '../model-training/src/bootstrap-model.ts';
 import { EdgeAdminClient } from '../model-training/src/edge-admin-client.ts';
@@ -146,7 +146,7 @@ function siteSettingProblem(setting: 'headClip' | 'noiseMultiplier' | 'epsilonBu
 }
 
 /** Mechanisms a round's release holds: counts, head statistics, off-policy sums, tower gradients, and the count vector its cohort check is made on. */
-const MECHANISMS_PER_ROUND = 4 + COUNT_MECHANISMS;
+const MECHANISMS_PER_ROUND = RELEASE_MECHANISMS + COUNT_MECHANISMS;
 
 /** The noise multiplier at which `rounds` full releases spend exactly `epsilon` (delta 1e-6). */
 export function noiseForEpsilon(epsilon: number, rounds: number): number {
@@ -154,7 +154,7 @@ export function noiseForEpsilon(epsilon: number, rounds: number): number {
   let hi = 200;
   for (let i = 0; i < 60; i++) {
     const mid = (lo + hi) / 2;
-    if (epsilonSpent(mechanismMultipliers(rounds * MECHANISMS_PER_ROUND, mid), 1e-6).epsilon > epsilon) lo = mid;
+    if (epsilonSpent(mechanismMultipliers(rounds * MECHANISMS_PER_ROUND, mid), PRIVACY_DELTA).epsilon > epsilon) lo = mid;
     else hi = mid;
   }
   return hi;
@@ -221,8 +221,8 @@ const TOKEN = 'simulator-admin-token-0000000000';
 const SITE = 'sim';
 /** The site the throwaway devices that time a visit report to (its rounds are never released). */
 const CALIBRATION_SITE = 'sim-calibration';
-/** The edge keeps site rows and the models a report may carry parts of for 5 s per isolate: changes are waited out. */
-const EDGE_SITE_CACHE_MS = 5500;
+/** The edge keeps site rows and the models a report may carry parts of for a while per isolate: changes are waited out. */
+const EDGE_SITE_CACHE_MS = ADMIN_CHANGE_DELAY_MS + 500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Device visits in flight at once: enough to keep the edge busy while each waits on it. */
@@ -510,7 +510,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         ctr_vs_oracle: last.ctr / last.oracleCtr,
         ctr_vs_popularity: last.ctr / last.popularityCtr,
         epsilon: last.epsilon,
-        delta: 1e-6,
+        delta: PRIVACY_DELTA,
         noise_multiplier: noiseMultiplier,
         head_clip: headClip,
         ope_clip: opeClip,

@@ -25,11 +25,11 @@ import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { getModel, insertModel, listModels, previousServingModel, promoteModel, reportModels, retireCandidate } from './model-store.ts';
 import type { ReleaseShape } from './round-aggregator.ts';
-import { COUNT_MECHANISMS } from '../../protocol/privacy.ts';
+import { COUNT_MECHANISMS, PRIVACY_DELTA, RELEASE_MECHANISMS } from '../../protocol/privacy.ts';
 import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import { expectNoBody, readJson } from './request-body.ts';
 import { currentRound, roundAggregator, roundTerms } from './rounds.ts';
-import { currentPeriod, ledgerRows, looserWithinPeriod, periodBounds, PRIVACY_DELTA, recordContributors, reserveRelease, spent } from './privacy-ledger.ts';
+import { currentPeriod, ledgerRows, looserWithinPeriod, periodBounds, recordContributors, reserveRelease, spent } from './privacy-ledger.ts';
 import {
   getSite,
   listCatalog,
@@ -270,7 +270,7 @@ adminRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
     if ('contributors' in status) await recordContributors(c.env.DB, site, round, status.contributors);
   }
   if (status.status !== 'releasable') return c.json<RoundAnswer>({ site, round, ...status });
-  const mechanisms = (shape ? 4 : 1) + COUNT_MECHANISMS;
+  const mechanisms = (shape ? RELEASE_MECHANISMS : 1) + COUNT_MECHANISMS;
   await reserveRelease(c.env.DB, settings, { round, mechanisms, noiseMultiplier: status.noiseMultiplier, contributors: status.contributors });
   const release = await aggregator.releaseNoised(site, round, await listCreativeIds(c.env.DB, site), shape);
   if (!release) throw new HttpError(409, 'not_releasable', `round ${round} cannot be released`);

@@ -9,12 +9,9 @@
  * which D1 runs as one transaction), so two releases at the same moment cannot both pass on
  * the same spend; the one that lost reads the ledger again and checks again.
  */
-import { epsilonSpent, mechanismMultipliers } from '../../protocol/privacy.ts';
+import { epsilonSpent, mechanismMultipliers, PRIVACY_DELTA } from '../../protocol/privacy.ts';
 import { HttpError } from './http-error.ts';
 import type { SiteRow } from './site-store.ts';
-
-/** delta of every site's (epsilon, delta) guarantee: well below 1 / the number of shoppers of any shop. */
-export const PRIVACY_DELTA = 1e-6;
 
 const DAY_MS = 86_400_000;
 

@@ -14,7 +14,7 @@
  * the site's privacy budget.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { DEFAULT_PRIVACY, l2Norm } from '../../protocol/privacy.ts';
+import { DEFAULT_PRIVACY, l2Norm, withinBound } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import type { Report } from '../../protocol/wire.ts';
 import type { NoisedRelease } from '../../protocol/admin-answers.ts';
@@ -185,12 +185,12 @@ export class RoundAggregator extends DurableObject<Env> {
         // The route checked the head against the site's bound now; the release's noise is for
         // the bound the round began under, so a part above that one would be under-noised.
         head: parts.head
-          ? l2Norm(parts.head) <= roundHeadClip * (1 + 1e-9)
+          ? withinBound(l2Norm(parts.head), roundHeadClip)
             ? this.addHead(parts.model, parts.head)
             : 'ignored_over_round_bound'
           : offered(report.head),
         ope: parts.ope
-          ? l2Norm(parts.ope.flatMap((e) => e.sums)) <= roundOpeClip * (1 + 1e-9)
+          ? withinBound(l2Norm(parts.ope.flatMap((e) => e.sums)), roundOpeClip)
             ? this.addOpe(parts.model, parts.ope)
             : 'ignored_over_round_bound'
           : offered(report.ope),

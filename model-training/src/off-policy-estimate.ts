@@ -24,7 +24,8 @@ export interface Interval {
   upper: number;
 }
 
-const Z95 = 1.959964;
+/** The two-sided 95% quantile of the normal: every 95% interval of the trainer and the dashboard. */
+export const Z95 = 1.959964;
 
 /** A click rate's interval, within [0, 1] where every click rate lies. */
 function interval(estimate: number, variance: number): Interval {

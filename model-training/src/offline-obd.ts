@@ -29,6 +29,7 @@ import { DEFAULT_FIT, fitTwoTower } from './fit-two-tower.ts';
 import { seededRandom } from './seeded-random.ts';
 import { headFeatures } from '../../protocol/model.ts';
 import type { TowerWeights } from '../../protocol/model.ts';
+import { Z95 } from './off-policy-estimate.ts';
 
 export interface LoggedRow {
   at: number;
@@ -130,7 +131,7 @@ function meanInterval(terms: number[]): Estimate {
   const n = terms.length;
   const mean = terms.reduce((a, b) => a + b, 0) / n;
   const sd = Math.sqrt(terms.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1));
-  const half = (1.96 * sd) / Math.sqrt(n);
+  const half = (Z95 * sd) / Math.sqrt(n);
   return { estimate: mean, lower: mean - half, upper: mean + half };
 }
 

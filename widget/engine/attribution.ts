@@ -6,8 +6,7 @@
  * per-creative count goes into the round report.
  */
 import type { DeviceDB } from './device-store.ts';
-
-export const DEFAULT_ATTRIBUTION_DAYS = 7;
+import { DEFAULT_ATTRIBUTION_DAYS } from '../../protocol/wire.ts';
 
 /** Marks the decision a purchase at `at` converts, if any; returns its id. */
 export async function attributePurchase(db: DeviceDB, at: number, windowDays = DEFAULT_ATTRIBUTION_DAYS): Promise<string | null> {

@@ -14,7 +14,7 @@
 import { CROSS_DIM } from '../../protocol/features.ts';
 import type { ModelTopology } from '../../protocol/model-artifact.ts';
 import { addToOpeSums, importanceWeight, OPE_SUMS, UNIFORM_POLICY } from '../../protocol/off-policy.ts';
-import { clipCounts, clipToNorm } from '../../protocol/privacy.ts';
+import { clipCounts, clipTarget, clipToNorm } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import { quantizeGradient, TOWER_WEIGHT_CAP, towerGradient } from '../../protocol/tower-gradient.ts';
 import type { TowerExample } from '../../protocol/tower-gradient.ts';
@@ -155,16 +155,16 @@ export async function moveOutcomesToOutbox(
   };
   // Each part clipped a hair under its bound: float rounding in the scaling cannot push the norm past it.
   if (examples.length > 0) {
-    const stats = clipToNorm(headStatistics(examples, dim), privacy.headClip * (1 - 1e-9));
+    const stats = clipToNorm(headStatistics(examples, dim), clipTarget(privacy.headClip));
     report.head = { stats: Array.from(stats, compact) };
   }
   if (ope.size > 0) {
     const versions = [...ope.keys()];
-    const joint = clipToNorm(Float64Array.from(versions.flatMap((v) => Array.from(ope.get(v)!))), privacy.opeClip * (1 - 1e-9));
+    const joint = clipToNorm(Float64Array.from(versions.flatMap((v) => Array.from(ope.get(v)!))), clipTarget(privacy.opeClip));
     report.ope = versions.map((modelVersion, i) => ({ modelVersion, sums: Array.from(joint.subarray(i * OPE_SUMS, (i + 1) * OPE_SUMS), compact) }));
   }
   if (model && towerExamples.length > 0) {
-    const gradient = clipToNorm(towerGradient(model.towerWeights, model.topology, model.mean, towerExamples), privacy.towerClip * (1 - 1e-9));
+    const gradient = clipToNorm(towerGradient(model.towerWeights, model.topology, model.mean, towerExamples), clipTarget(privacy.towerClip));
     // Rows logged under another feature layout would give NaN: such a gradient is not sent.
     if (gradient.every(Number.isFinite)) report.towers = quantizeGradient(gradient);
   }
