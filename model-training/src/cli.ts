@@ -20,6 +20,7 @@ import {
   trainerPaths,
 } from './round-training.ts';
 import { COUNT_MECHANISMS } from '../../protocol/privacy.ts';
+import type { TrainerPaths } from './round-training.ts';
 
 const USAGE = `usage: vitrine-train <command> [options]
 
@@ -67,10 +68,8 @@ options:
   --json            print the result as one JSON object
 `;
 
-const COMMANDS = ['bootstrap', 'pull', 'fit', 'publish', 'evaluate', 'promote', 'rollback', 'ledger', 'offline'];
-
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+function parseOptions(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -93,16 +92,154 @@ async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
+}
+
+type Options = ReturnType<typeof parseOptions>['values'];
+
+/** What a command that talks to the edge is given. */
+interface CommandContext {
+  values: Options;
+  argument: string | undefined;
+  client: EdgeAdminClient;
+  paths: TrainerPaths;
+  site: string;
+  print: (result: object, text: string) => void;
+  log: (line: string) => void;
+}
+
+async function bootstrapCommand({ values, client, print, log }: CommandContext): Promise<number> {
+  const examples = Number(values.examples);
+  if (!Number.isInteger(examples) || examples < 1000 || examples > 2_000_000) {
+    process.stderr.write('vitrine-train: --examples must be a whole number from 1000 to 2000000\n');
+    return 2;
+  }
+  const version = await bootstrapSiteModel(client, { examples, cacheDir: `${values.state}/models`, log });
+  print({ version }, version);
+  return 0;
+}
+
+async function pullCommand({ values, client, paths, print }: CommandContext): Promise<number> {
+  const lookback = Number(values.lookback);
+  if (!Number.isInteger(lookback) || lookback < 1 || lookback > 1000) {
+    process.stderr.write('vitrine-train: --lookback must be a whole number from 1 to 1000\n');
+    return 2;
+  }
+  const r = await pullRounds(client, paths, lookback, values.json);
+  print(
+    r,
+    [
+      `released and saved: ${r.released.length ? r.released.join(', ') : 'none'}`,
+      `counted below the minimum cohort (kept back by the edge; each cost its noised count): ${r.belowCohort.length ? r.belowCohort.join(', ') : 'none'}`,
+      `pulled before: ${r.alreadyPulled.length}`,
+      ...(r.budgetExhausted ? [`stopped: ${r.budgetExhausted}`] : []),
+    ].join('\n'),
+  );
+  return r.budgetExhausted ? 3 : 0;
+}
+
+async function fitCommand({ values, client, paths, site, print }: CommandContext): Promise<number> {
+  const options = { minSignal: Number(values['min-signal']), towerRate: Number(values['tower-rate']), carry: Number(values.carry) };
+  const problem = fitOptionsProblem(options);
+  if (problem) {
+    process.stderr.write(`vitrine-train: ${problem}\n`);
+    return 2;
+  }
+  const r = await fitFromRounds(client, paths, site, options);
+  const towers = r.towers.skipped
+    ? `towers kept: ${r.towers.skipped}`
+    : `towers stepped (norm ${r.towers.stepNorm.toPrecision(3)}) with ${r.towers.reports} device gradients`;
+  print(
+    r,
+    `candidate ${r.version}: model ${r.base}'s last layer updated with rounds ${r.rounds.join(', ')} (~${Math.round(r.examples)} examples, noise sd ${Math.round(r.noiseStd)}; the data rose above the noise in ${r.evidence.directions} of ${r.evidence.dim} directions; the others keep their width); ${towers}; publish it with: vitrine-train publish`,
+  );
+  return 0;
+}
+
+async function evaluateCommand({ client, paths, print }: CommandContext): Promise<number> {
+  const r = await evaluatePulled(client, paths);
+  const lines = r.evaluations.length
+    ? r.evaluations.map((e) => `${e.candidate}: ${e.verdict} — ${e.reason} (rounds ${e.rounds.join(', ')}, ~${e.decisions} decisions)`)
+    : [`no pulled round evaluates a candidate against the serving model ${r.serving}: publish a candidate, let a round run, then pull`];
+  print(r, lines.join('\n'));
+  return 0;
+}
+
+async function publishCommand({ client, paths, argument, print }: CommandContext): Promise<number> {
+  const r = await publishCandidate(client, paths, argument);
+  print(r, `model ${r.version} uploaded as a candidate; serve it with: vitrine-train promote ${r.version}`);
+  return 0;
+}
+
+async function promoteCommand({ values, client, paths, argument, print }: CommandContext): Promise<number> {
+  if (values.auto) {
+    if (argument) {
+      process.stderr.write('vitrine-train: promote takes either a VERSION or --auto, not both\n');
+      return 2;
+    }
+    const r = await promoteIfBetter(client, paths);
+    const why = r.evaluations.map((e) => `${e.candidate}: ${e.verdict} — ${e.reason}`);
+    const retired = r.retired.length ? `\nno longer evaluated: ${r.retired.join(', ')}` : '';
+    print(
+      r,
+      (r.promoted
+        ? `model ${r.promoted} now serves (${why.find((w) => w.startsWith(r.promoted!))})`
+        : `nothing promoted; model ${r.serving} keeps serving\n${why.join('\n') || 'no candidate has been evaluated yet'}`) + retired,
+    );
+    return r.promoted ? 0 : 4;
+  }
+  if (!argument || !/^[0-9a-f]{16}$/.test(argument)) {
+    process.stderr.write('vitrine-train: promote takes a model version (16 hex digits) or --auto\n');
+    return 2;
+  }
+  const r = await client.promote(argument);
+  print(r, `model ${r.version} now serves; devices pick it up at their next config check`);
+  return 0;
+}
+
+async function rollbackCommand({ client, print }: CommandContext): Promise<number> {
+  const r = await client.rollback();
+  print(r, `model ${r.version} serves again`);
+  return 0;
+}
+
+async function ledgerCommand({ client, print }: CommandContext): Promise<number> {
+  const r = await client.privacy();
+  const inPeriod = r.rounds.filter((x) => x.period === r.period.index);
+  // A round is charged its noised count when counted, and its sums when released (PRIVACY.md).
+  const released = inPeriod.filter((x) => x.mechanisms > COUNT_MECHANISMS + 1e-9).length;
+  print(
+    r,
+    `site ${r.site}: epsilon ${r.epsilon.toFixed(2)} of ${r.budget} spent (delta ${r.delta}) in this ${r.periodDays}-day period over ${released} released rounds and ${inPeriod.length - released} counted below K; ` +
+      `the budget renews at ${r.period.renewsAt}; all ${r.rounds.length} charged rounds together: epsilon ${r.epsilonAllPeriods.toFixed(2)}`,
+  );
+  return 0;
+}
+
+/** The commands that talk to the edge (offline reads files only). */
+const COMMANDS: Record<string, (context: CommandContext) => Promise<number>> = {
+  bootstrap: bootstrapCommand,
+  pull: pullCommand,
+  fit: fitCommand,
+  evaluate: evaluateCommand,
+  publish: publishCommand,
+  promote: promoteCommand,
+  rollback: rollbackCommand,
+  ledger: ledgerCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(argv);
   const [command, argument] = positionals;
   if (values.help || !command) {
     process.stdout.write(USAGE);
     return command || values.help ? 0 : 2;
   }
-  if (!COMMANDS.includes(command)) {
+  if (command === 'offline') return offline(values);
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!run) {
     process.stderr.write(`vitrine-train: unknown command ${command}\n${USAGE}`);
     return 2;
   }
-  if (command === 'offline') return offline(values);
   if (!values.token) {
     process.stderr.write('vitrine-train: an admin token is needed: --token or VITRINE_ADMIN_TOKEN\n');
     return 2;
@@ -113,109 +250,7 @@ async function main(argv: string[]): Promise<number> {
   const log = values.json ? () => undefined : (line: string) => process.stderr.write(`${line}\n`);
   const print = (result: object, text: string) => process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${text}\n`);
 
-  switch (command) {
-    case 'bootstrap': {
-      const examples = Number(values.examples);
-      if (!Number.isInteger(examples) || examples < 1000 || examples > 2_000_000) {
-        process.stderr.write('vitrine-train: --examples must be a whole number from 1000 to 2000000\n');
-        return 2;
-      }
-      const version = await bootstrapSiteModel(client, { examples, cacheDir: `${values.state}/models`, log });
-      print({ version }, version);
-      return 0;
-    }
-    case 'pull': {
-      const lookback = Number(values.lookback);
-      if (!Number.isInteger(lookback) || lookback < 1 || lookback > 1000) {
-        process.stderr.write('vitrine-train: --lookback must be a whole number from 1 to 1000\n');
-        return 2;
-      }
-      const r = await pullRounds(client, paths, lookback, values.json);
-      print(
-        r,
-        [
-          `released and saved: ${r.released.length ? r.released.join(', ') : 'none'}`,
-          `counted below the minimum cohort (kept back by the edge; each cost its noised count): ${r.belowCohort.length ? r.belowCohort.join(', ') : 'none'}`,
-          `pulled before: ${r.alreadyPulled.length}`,
-          ...(r.budgetExhausted ? [`stopped: ${r.budgetExhausted}`] : []),
-        ].join('\n'),
-      );
-      return r.budgetExhausted ? 3 : 0;
-    }
-    case 'fit': {
-      const options = { minSignal: Number(values['min-signal']), towerRate: Number(values['tower-rate']), carry: Number(values.carry) };
-      const problem = fitOptionsProblem(options);
-      if (problem) {
-        process.stderr.write(`vitrine-train: ${problem}\n`);
-        return 2;
-      }
-      const r = await fitFromRounds(client, paths, site, options);
-      const towers = r.towers.skipped
-        ? `towers kept: ${r.towers.skipped}`
-        : `towers stepped (norm ${r.towers.stepNorm.toPrecision(3)}) with ${r.towers.reports} device gradients`;
-      print(
-        r,
-        `candidate ${r.version}: model ${r.base}'s last layer updated with rounds ${r.rounds.join(', ')} (~${Math.round(r.examples)} examples, noise sd ${Math.round(r.noiseStd)}; the data rose above the noise in ${r.evidence.directions} of ${r.evidence.dim} directions; the others keep their width); ${towers}; publish it with: vitrine-train publish`,
-      );
-      return 0;
-    }
-    case 'evaluate': {
-      const r = await evaluatePulled(client, paths);
-      const lines = r.evaluations.length
-        ? r.evaluations.map((e) => `${e.candidate}: ${e.verdict} — ${e.reason} (rounds ${e.rounds.join(', ')}, ~${e.decisions} decisions)`)
-        : [`no pulled round evaluates a candidate against the serving model ${r.serving}: publish a candidate, let a round run, then pull`];
-      print(r, lines.join('\n'));
-      return 0;
-    }
-    case 'publish': {
-      const r = await publishCandidate(client, paths, argument);
-      print(r, `model ${r.version} uploaded as a candidate; serve it with: vitrine-train promote ${r.version}`);
-      return 0;
-    }
-    case 'promote': {
-      if (values.auto) {
-        if (argument) {
-          process.stderr.write('vitrine-train: promote takes either a VERSION or --auto, not both\n');
-          return 2;
-        }
-        const r = await promoteIfBetter(client, paths);
-        const why = r.evaluations.map((e) => `${e.candidate}: ${e.verdict} — ${e.reason}`);
-        const retired = r.retired.length ? `\nno longer evaluated: ${r.retired.join(', ')}` : '';
-        print(
-          r,
-          (r.promoted
-            ? `model ${r.promoted} now serves (${why.find((w) => w.startsWith(r.promoted!))})`
-            : `nothing promoted; model ${r.serving} keeps serving\n${why.join('\n') || 'no candidate has been evaluated yet'}`) + retired,
-        );
-        return r.promoted ? 0 : 4;
-      }
-      if (!argument || !/^[0-9a-f]{16}$/.test(argument)) {
-        process.stderr.write('vitrine-train: promote takes a model version (16 hex digits) or --auto\n');
-        return 2;
-      }
-      const r = await client.promote(argument);
-      print(r, `model ${r.version} now serves; devices pick it up at their next config check`);
-      return 0;
-    }
-    case 'rollback': {
-      const r = await client.rollback();
-      print(r, `model ${r.version} serves again`);
-      return 0;
-    }
-    case 'ledger': {
-      const r = await client.privacy();
-      const inPeriod = r.rounds.filter((x) => x.period === r.period.index);
-      // A round is charged its noised count when counted, and its sums when released (PRIVACY.md).
-      const released = inPeriod.filter((x) => x.mechanisms > COUNT_MECHANISMS + 1e-9).length;
-      print(
-        r,
-        `site ${r.site}: epsilon ${r.epsilon.toFixed(2)} of ${r.budget} spent (delta ${r.delta}) in this ${r.periodDays}-day period over ${released} released rounds and ${inPeriod.length - released} counted below K; ` +
-          `the budget renews at ${r.period.renewsAt}; all ${r.rounds.length} charged rounds together: epsilon ${r.epsilonAllPeriods.toFixed(2)}`,
-      );
-      return 0;
-    }
-  }
-  return 2;
+  return run({ values, argument, client, paths, site, print, log });
 }
 
 async function offline(values: Record<string, string | boolean | undefined>): Promise<number> {
