@@ -58,77 +58,64 @@ function shown(d: DecisionRecord): boolean {
 
 const DAY_MS = 86_400_000;
 
-/**
- * `keepDays`: how long a decision is kept once everything about it is reported (the attribution
- * window plus a day: a purchase may still convert a click until then, and the frequency cap counts
- * the last day's impressions). Older, fully reported decisions are deleted in the same pass:
- * nothing needs them any more, and the device keeps no more than it must.
- */
-export async function moveOutcomesToOutbox(
-  db: DeviceDB,
-  round: number,
-  model: ReportingModel | null,
-  privacy: PrivacyTerms,
-  now: number,
-  keepDays = 8,
-): Promise<OutboxEntry | null> {
-  const modelVersion = model?.version ?? null;
-  const tx = db.transaction(['decisions', 'outbox', 'ledger'], 'readwrite');
-  if (await tx.objectStore('ledger').get(round)) {
-    await tx.done;
-    return null;
-  }
-  const decisions = tx.objectStore('decisions');
-  const counts = new Map<string, { impressions: number; clicks: number; conversions: number; dismissals: number }>();
-  const examples: { phi: number[]; reward: number }[] = [];
-  const towerExamples: (TowerExample & { cross: Float32Array })[] = [];
-  const ope = new Map<string, Float64Array>();
-  let dim = 0;
-  let cursor = await decisions.openCursor();
-  while (cursor) {
-    const d = cursor.value;
+/** What one report gathers from the decision log, decision by decision (OutcomesCollector.add). */
+class OutcomesCollector {
+  readonly counts = new Map<string, { impressions: number; clicks: number; conversions: number; dismissals: number }>();
+  readonly examples: { phi: number[]; reward: number }[] = [];
+  readonly towerExamples: (TowerExample & { cross: Float32Array })[] = [];
+  readonly ope = new Map<string, Float64Array>();
+  dim = 0;
+
+  constructor(private readonly modelVersion: string | null) {}
+
+  /** Takes the decision's unreported outcomes if the report has room for its creative; says whether it did. */
+  add(d: DecisionRecord): { unreported: boolean; taken: boolean } {
     const newImpression = d.impression && !d.reported.impression;
     const newClick = d.click && !d.reported.click;
     const newConversion = !!d.conversion && !d.reported.conversion;
     const newDismissal = !!d.dismissal && !d.reported.dismissal;
     const unreported = newImpression || newClick || newConversion || newDismissal;
-    const taken = unreported && (counts.has(d.creativeId) || counts.size < MAX_OUTCOMES_PER_REPORT);
-    if (taken) {
-      const c = counts.get(d.creativeId) ?? { impressions: 0, clicks: 0, conversions: 0, dismissals: 0 };
-      if (newImpression) c.impressions += 1;
-      if (newClick) c.clicks += 1;
-      if (newConversion) c.conversions += 1;
-      if (newDismissal) c.dismissals += 1;
-      counts.set(d.creativeId, c);
-      // One example per shown decision, the first time it is reported; its reward is the click
-      // (a click reported later, after an impression already reported, is not re-counted).
-      const first = !d.reported.impression && !d.reported.click && !d.reported.conversion && !d.reported.dismissal;
-      if (first && shown(d) && modelVersion !== null && d.modelVersion === modelVersion && d.phi) {
-        const reward = d.click ? 1 : 0;
-        // The last layer learns "not interested" as worse than being ignored: reward -1. (The
-        // off-policy sums and the towers keep the click as reward: their estimators assume 0/1.)
-        examples.push({ phi: d.phi, reward: d.dismissal && !d.click ? -1 : reward });
-        dim = d.phi.length;
-        addToOpeSums(opeSums(ope, modelVersion), reward, 1); // the serving model's own entry: its on-policy click rate
-        for (const [version, pi] of Object.entries(d.candidatePi ?? {})) addToOpeSums(opeSums(ope, version), reward, importanceWeight(pi, d.propensity));
-        // Uniform random over the eligible creatives: the click rate without personalization.
-        if (d.eligibleCount) addToOpeSums(opeSums(ope, UNIFORM_POLICY), reward, importanceWeight(1 / d.eligibleCount, d.propensity));
-        if (d.shopperRow && d.creativeRow && d.crossRow?.length === CROSS_DIM && d.eligibleCount) {
-          const shopper = Float32Array.from(d.shopperRow);
-          const creative = Float32Array.from(d.creativeRow);
-          const cross = Float32Array.from(d.crossRow);
-          towerExamples.push({ shopper, creative, cross, reward, weight: Math.min(1 / (d.eligibleCount * d.propensity), TOWER_WEIGHT_CAP) });
-        }
-      }
+    const taken = unreported && (this.counts.has(d.creativeId) || this.counts.size < MAX_OUTCOMES_PER_REPORT);
+    if (!taken) return { unreported, taken };
+    const c = this.counts.get(d.creativeId) ?? { impressions: 0, clicks: 0, conversions: 0, dismissals: 0 };
+    if (newImpression) c.impressions += 1;
+    if (newClick) c.clicks += 1;
+    if (newConversion) c.conversions += 1;
+    if (newDismissal) c.dismissals += 1;
+    this.counts.set(d.creativeId, c);
+    // One example per shown decision, the first time it is reported; its reward is the click
+    // (a click reported later, after an impression already reported, is not re-counted).
+    const first = !d.reported.impression && !d.reported.click && !d.reported.conversion && !d.reported.dismissal;
+    if (first && shown(d) && this.modelVersion !== null && d.modelVersion === this.modelVersion && d.phi) this.addExample(d, d.phi, this.modelVersion);
+    return { unreported, taken };
+  }
+
+  private addExample(d: DecisionRecord, phi: number[], modelVersion: string): void {
+    const reward = d.click ? 1 : 0;
+    // The last layer learns "not interested" as worse than being ignored: reward -1. (The
+    // off-policy sums and the towers keep the click as reward: their estimators assume 0/1.)
+    this.examples.push({ phi, reward: d.dismissal && !d.click ? -1 : reward });
+    this.dim = phi.length;
+    addToOpeSums(opeSums(this.ope, modelVersion), reward, 1); // the serving model's own entry: its on-policy click rate
+    for (const [version, pi] of Object.entries(d.candidatePi ?? {})) addToOpeSums(opeSums(this.ope, version), reward, importanceWeight(pi, d.propensity));
+    // Uniform random over the eligible creatives: the click rate without personalization.
+    if (d.eligibleCount) addToOpeSums(opeSums(this.ope, UNIFORM_POLICY), reward, importanceWeight(1 / d.eligibleCount, d.propensity));
+    if (d.shopperRow && d.creativeRow && d.crossRow?.length === CROSS_DIM && d.eligibleCount) {
+      const shopper = Float32Array.from(d.shopperRow);
+      const creative = Float32Array.from(d.creativeRow);
+      const cross = Float32Array.from(d.crossRow);
+      this.towerExamples.push({ shopper, creative, cross, reward, weight: Math.min(1 / (d.eligibleCount * d.propensity), TOWER_WEIGHT_CAP) });
     }
-    if ((taken || !unreported) && d.at < now - keepDays * DAY_MS) await cursor.delete();
-    else if (taken) await cursor.update({ ...d, reported: { impression: d.impression, click: d.click, conversion: !!d.conversion, dismissal: !!d.dismissal } });
-    cursor = await cursor.continue();
   }
-  if (counts.size === 0) {
-    await tx.done;
-    return null;
-  }
+}
+
+/**
+ * The report of what was collected: counts clipped, each model part clipped to its bound, the
+ * whole at most 16 kB (the optional parts go, the least needed first). Null when nothing was.
+ */
+function reportOf(collected: OutcomesCollector, round: number, model: ReportingModel | null, privacy: PrivacyTerms): Report | null {
+  const { counts, examples, ope, towerExamples, dim } = collected;
+  if (counts.size === 0) return null;
   const ids = [...counts.keys()];
   const clipped = clipCounts(
     ids.flatMap((id) => {
@@ -150,7 +137,7 @@ export async function moveOutcomesToOutbox(
     v: 1,
     reportId: crypto.randomUUID(),
     round,
-    modelVersion,
+    modelVersion: model?.version ?? null,
     outcomes: outcomes.length > 0 ? outcomes : [{ creativeId: ids[0]!, impressions: 0, clicks: 0, conversions: 0, dismissals: 0 }],
   };
   // Each part clipped a hair under its bound: float rounding in the scaling cannot push the norm past it.
@@ -168,8 +155,45 @@ export async function moveOutcomesToOutbox(
     // Rows logged under another feature layout would give NaN: such a gradient is not sent.
     if (gradient.every(Number.isFinite)) report.towers = quantizeGradient(gradient);
   }
-  // At most 16 kB: the optional parts go, the least needed first, until it fits (the counts alone always do).
   for (const part of ['towers', 'head', 'ope'] as const) if (JSON.stringify(report).length > MAX_REPORT_BYTES) delete report[part];
+  return report;
+}
+
+/**
+ * `keepDays`: how long a decision is kept once everything about it is reported (the attribution
+ * window plus a day: a purchase may still convert a click until then, and the frequency cap counts
+ * the last day's impressions). Older, fully reported decisions are deleted in the same pass:
+ * nothing needs them any more, and the device keeps no more than it must.
+ */
+export async function moveOutcomesToOutbox(
+  db: DeviceDB,
+  round: number,
+  model: ReportingModel | null,
+  privacy: PrivacyTerms,
+  now: number,
+  keepDays = 8,
+): Promise<OutboxEntry | null> {
+  const tx = db.transaction(['decisions', 'outbox', 'ledger'], 'readwrite');
+  if (await tx.objectStore('ledger').get(round)) {
+    await tx.done;
+    return null;
+  }
+  const collected = new OutcomesCollector(model?.version ?? null);
+  let cursor = await tx.objectStore('decisions').openCursor();
+  while (cursor) {
+    const d = cursor.value;
+    const { unreported, taken } = collected.add(d);
+    if ((taken || !unreported) && d.at < now - keepDays * DAY_MS) await cursor.delete();
+    else if (taken) await cursor.update({ ...d, reported: { impression: d.impression, click: d.click, conversion: !!d.conversion, dismissal: !!d.dismissal } });
+    cursor = await cursor.continue();
+  }
+  // Built synchronously, inside the transaction: the outbox entry and the ledger row are written
+  // with the decisions marked reported, or none of it is.
+  const report = reportOf(collected, round, model, privacy);
+  if (!report) {
+    await tx.done;
+    return null;
+  }
   const entry: OutboxEntry = { reportId: report.reportId, report, createdAt: now, attempts: 0 };
   await tx.objectStore('outbox').put(entry);
   await tx.objectStore('ledger').put({ round, reportId: report.reportId, at: now });
