@@ -35,6 +35,7 @@ import {
   pullRounds,
   trainerPaths,
 } from '../model-training/src/round-training.ts';
+import type { TrainerPaths } from '../model-training/src/round-training.ts';
 import { liftOver } from '../model-training/src/off-policy-estimate.ts';
 import type { Lift } from '../model-training/src/off-policy-estimate.ts';
 import { seededRandom } from '../model-training/src/seeded-random.ts';
@@ -341,48 +342,22 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     const frozen = await loadScoringModel(edge.url, { version: versions[0]!, specHash: model.specHash, url: `/v1/models/${versions[0]}/model.json` });
     const world = WORLDS[o.world]!;
 
-    // Every device of a round must report inside it: time a sample of throwaway devices on a
-    // site of their own, and make the first round 1.1 times what the whole population needs at
-    // that pace (cold devices are 1.5-2.5 times slower than warm ones, so the margin is ample);
-    // later rounds follow the pace measured in the round before.
-    const sample = Array.from({ length: Math.min(o.shoppers, 200) }, (_, i) => simulatedShopper(1_000_000 + i, catalog, o.seed));
-    // Their reports' head norms also give the site's head bound when none is asked for: the
-    // bound is chosen from synthetic devices, so choosing it costs no shopper any privacy.
-    const timing = Date.now();
-    const norms: number[] = [];
-    const opeNorms: number[] = [];
-    await visitAll(sample, devices, {
+    const calibrated = await calibrate(devices, {
       site: CALIBRATION_SITE,
       o,
       catalog,
       candidates: (await calibration.config()).candidates,
-      sums: emptySums(),
       edgeUrl: edge.url,
-      ago: 0,
-      norms,
-      opeNorms,
       world,
       frozen,
-      round: 0,
     });
-    let perShopperMs = (Date.now() - timing) / sample.length;
-    norms.sort((a, b) => a - b);
-    const p90 = norms[Math.floor(0.9 * (norms.length - 1))] ?? DEFAULT_PRIVACY.headClip;
-    headClip = o.headClip ?? Math.ceil(p90);
-    // The off-policy bound the same way, with room for the candidates the gate will have the
-    // devices score beside the serving model and uniform random (the calibration site has none):
-    // twice the 90th percentile.
-    opeNorms.sort((a, b) => a - b);
-    const opeP90 = opeNorms[Math.floor(0.9 * (opeNorms.length - 1))] ?? DEFAULT_PRIVACY.opeClip / 2;
-    opeClip = Math.min(DEFAULT_PRIVACY.opeClip, Math.max(1, Math.ceil(2 * opeP90)));
+    let perShopperMs = calibrated.perShopperMs;
+    headClip = calibrated.headClip;
+    opeClip = calibrated.opeClip;
     let roundSeconds = roundLength(o.shoppers, perShopperMs, 1.1);
     await client.putSite(settings(roundSeconds, o.minCohort));
     await sleep(EDGE_SITE_CACHE_MS);
-    o.log(
-      `devices: ${perShopperMs.toFixed(1)} ms per shopper's visit (${CONCURRENT_VISITS} at once); rounds of ${roundSeconds} s; ` +
-        `head norms median ${(norms[Math.floor(norms.length / 2)] ?? 0).toFixed(0)}, p90 ${p90.toFixed(0)}: head bound ${headClip}${o.headClip === null ? '' : ' (asked for)'}; ` +
-        `off-policy norms median ${(opeNorms[Math.floor(opeNorms.length / 2)] ?? 0).toFixed(1)}, p90 ${opeP90.toFixed(1)}: off-policy bound ${opeClip}`,
-    );
+    o.log(`devices: ${perShopperMs.toFixed(1)} ms per shopper's visit (${CONCURRENT_VISITS} at once); rounds of ${roundSeconds} s; ${calibrated.bounds}`);
 
     const shoppers = Array.from({ length: o.shoppers }, (_, i) => simulatedShopper(i, catalog, o.seed));
     const paths = trainerPaths(path.join(state, 'trainer'), SITE);
@@ -417,42 +392,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         o.log(`round ${r + 1}: the devices took longer than the round; some reports went to the next one`);
       // The round closes; the trainer pulls, fits, publishes and serves.
       await sleep((round + 1) * roundSeconds * 1000 - Date.now() + 1500);
-      let training: string;
-      let dashboardLift: Lift | null = null;
-      try {
-        // Exactly the rounds since this one began (counting a round costs budget, even an empty one).
-        const pulled = await pullRounds(client, paths, Math.max(1, Math.floor(Date.now() / (roundSeconds * 1000)) - round), true);
-        const released = pulledOpe(paths).filter((p) => p.round === round);
-        if (released.length > 0) dashboardLift = liftOver(released, released[0]!.loggingModel);
-        if (pulled.budgetExhausted) training = `budget: ${pulled.budgetExhausted}`;
-        else if (!pulled.released.includes(round))
-          training = `kept the model: round ${round} was not released (${pulled.belowCohort.includes(round) ? `below K = ${o.minCohort}` : 'no reports'})`;
-        else {
-          // The merchant's gate first: candidates published after earlier rounds, judged on this
-          // round's off-policy sums (the devices scored them beside the serving model).
-          const gate = o.promote === 'gate' ? await promoteIfBetter(client, paths) : null;
-          const points = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
-          const verdicts = gate
-            ? gate.evaluations
-                .map(
-                  (e) =>
-                    `${e.candidate.slice(0, 6)} ${e.verdict}${e.difference ? ` ${points(e.difference.estimate)} [${points(e.difference.lower)}, ${points(e.difference.upper)}]` : ''}`,
-                )
-                .join(', ') || 'no candidate scored'
-            : '';
-          const fitted = await fitFromRounds(client, paths, SITE, { ...DEFAULT_ROUND_FIT, carry: o.carry, towerRate: o.towerRate });
-          const { version } = await publishCandidate(client, paths);
-          if (o.promote === 'always') await client.promote(version);
-          await sleep(EDGE_SITE_CACHE_MS);
-          const fit = `fitted on rounds ${fitted.rounds.join(', ')} (~${Math.round(fitted.examples)} examples, ${fitted.evidence.directions} of ${fitted.evidence.dim} directions above the noise); towers ${fitted.towers.skipped ? 'kept' : 'stepped'}`;
-          training =
-            o.promote === 'always'
-              ? `${fit}; serving ${version}`
-              : `gate: ${gate!.promoted ? `promoted ${gate!.promoted}` : 'kept the serving model'} (${verdicts}); ${fit}; candidate ${version}`;
-        }
-      } catch (e) {
-        training = `kept the model: ${e instanceof Error ? e.message : String(e)}`;
-      }
+      const { training, dashboardLift } = await trainAfterRound(client, paths, round, roundSeconds, o);
       // The next rounds last what this round's devices took, with a margin (a site may change
       // its round length between rounds: round ids come from the clock and the new length, and
       // the trainer has already pulled what it needs under the old one).
@@ -464,26 +404,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         o.log(`rounds of ${roundSeconds} s from now on`);
       }
       const ledger = await client.privacy();
-      const n = Math.max(1, sums.decisions);
-      const result: RoundResult = {
-        round: r + 1,
-        decisions: sums.decisions,
-        ctr: sums.ctr / n,
-        frozenCtr: sums.frozen / n,
-        oracleCtr: sums.oracle / n,
-        randomCtr: sums.random / n,
-        popularityCtr: sums.popularity / n,
-        regret: (sums.oracle - sums.ctr) / n,
-        topCategoryShare: sums.topCategory / n,
-        brandShare: sums.brand / n,
-        priceBandShare: sums.priceBand / n,
-        realizedCtr: sums.clicks / n,
-        conversionRate: sums.purchases / n,
-        epsilon: ledger.epsilon,
-        model: config.model?.version ?? 'none',
-        training,
-        dashboardLift,
-      };
+      const result = roundResult(r, sums, ledger.epsilon, config.model?.version ?? 'none', training, dashboardLift);
       results.push(result);
       o.log(
         `round ${result.round}: CTR ${pct(result.ctr)} (frozen first model ${pct(result.frozenCtr)}, oracle ${pct(result.oracleCtr)}, random ${pct(result.randomCtr)}, popularity ${pct(result.popularityCtr)}); ` +
@@ -493,29 +414,12 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
           (dashboardLift ? `; the dashboard says personalized ${interval(dashboardLift.personalized)} against random ${interval(dashboardLift.uniform)}` : ''),
       );
     }
-    const last = results.at(-1)!;
     frozen.dispose();
-    const share = (r: RoundResult, x: number) => x / r.oracleCtr;
     return {
       options: { ...o, log: undefined } as unknown as Omit<SimulationOptions, 'log'>,
       noiseMultiplier,
       rounds: results,
-      summary: {
-        world: o.world,
-        ctr_vs_random: last.ctr / last.randomCtr,
-        ctr_vs_frozen: last.ctr / last.frozenCtr,
-        frozen_vs_oracle: share(last, last.frozenCtr),
-        oracle_points_over_frozen: 100 * (share(last, last.ctr) - share(last, last.frozenCtr)),
-        worst_points_below_frozen: Math.max(0, ...results.map((r) => 100 * (share(r, r.frozenCtr) - share(r, r.ctr)))),
-        ctr_vs_oracle: last.ctr / last.oracleCtr,
-        ctr_vs_popularity: last.ctr / last.popularityCtr,
-        epsilon: last.epsilon,
-        delta: PRIVACY_DELTA,
-        noise_multiplier: noiseMultiplier,
-        head_clip: headClip,
-        ope_clip: opeClip,
-        last_round_ctr: last.ctr,
-      },
+      summary: summaryOf(results, o, noiseMultiplier, headClip, opeClip),
     };
   } finally {
     process.off('SIGINT', interrupted);
@@ -523,6 +427,150 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     devices.uninstall();
     stopEdge();
   }
+}
+
+/**
+ * Times a sample of throwaway devices on a site of their own (never released) and reads the
+ * norms of their reports' parts, before the first round.
+ */
+async function calibrate(
+  devices: SimulatedDevices,
+  place: Pick<RoundContext, 'site' | 'o' | 'catalog' | 'candidates' | 'edgeUrl' | 'world' | 'frozen'>,
+): Promise<{ perShopperMs: number; headClip: number; opeClip: number; bounds: string }> {
+  const o = place.o;
+  // Every device of a round must report inside it: time a sample of throwaway devices on a
+  // site of their own, and make the first round 1.1 times what the whole population needs at
+  // that pace (cold devices are 1.5-2.5 times slower than warm ones, so the margin is ample);
+  // later rounds follow the pace measured in the round before.
+  const sample = Array.from({ length: Math.min(o.shoppers, 200) }, (_, i) => simulatedShopper(1_000_000 + i, place.catalog, o.seed));
+  // Their reports' head norms also give the site's head bound when none is asked for: the
+  // bound is chosen from synthetic devices, so choosing it costs no shopper any privacy.
+  const timing = Date.now();
+  const norms: number[] = [];
+  const opeNorms: number[] = [];
+  await visitAll(sample, devices, { ...place, sums: emptySums(), ago: 0, norms, opeNorms, round: 0 });
+  const perShopperMs = (Date.now() - timing) / sample.length;
+  norms.sort((a, b) => a - b);
+  const p90 = norms[Math.floor(0.9 * (norms.length - 1))] ?? DEFAULT_PRIVACY.headClip;
+  const headClip = o.headClip ?? Math.ceil(p90);
+  // The off-policy bound the same way, with room for the candidates the gate will have the
+  // devices score beside the serving model and uniform random (the calibration site has none):
+  // twice the 90th percentile.
+  opeNorms.sort((a, b) => a - b);
+  const opeP90 = opeNorms[Math.floor(0.9 * (opeNorms.length - 1))] ?? DEFAULT_PRIVACY.opeClip / 2;
+  const opeClip = Math.min(DEFAULT_PRIVACY.opeClip, Math.max(1, Math.ceil(2 * opeP90)));
+  const median = (xs: number[], digits: number) => (xs[Math.floor(xs.length / 2)] ?? 0).toFixed(digits);
+  return {
+    perShopperMs,
+    headClip,
+    opeClip,
+    bounds:
+      `head norms median ${median(norms, 0)}, p90 ${p90.toFixed(0)}: head bound ${headClip}${o.headClip === null ? '' : ' (asked for)'}; ` +
+      `off-policy norms median ${median(opeNorms, 1)}, p90 ${opeP90.toFixed(1)}: off-policy bound ${opeClip}`,
+  };
+}
+
+/**
+ * After a round closes, what a merchant's trainer does: pull it (counting and releasing spend
+ * budget), read the dashboard's lift from it, let the gate judge the candidates it scored, fit,
+ * publish (and with `--promote always`, serve). Says what happened, in one line.
+ */
+async function trainAfterRound(
+  client: EdgeAdminClient,
+  paths: TrainerPaths,
+  round: number,
+  roundSeconds: number,
+  o: SimulationOptions,
+): Promise<{ training: string; dashboardLift: Lift | null }> {
+  let training: string;
+  let dashboardLift: Lift | null = null;
+  try {
+    // Exactly the rounds since this one began (counting a round costs budget, even an empty one).
+    const pulled = await pullRounds(client, paths, Math.max(1, Math.floor(Date.now() / (roundSeconds * 1000)) - round), true);
+    const released = pulledOpe(paths).filter((p) => p.round === round);
+    if (released.length > 0) dashboardLift = liftOver(released, released[0]!.loggingModel);
+    if (pulled.budgetExhausted) training = `budget: ${pulled.budgetExhausted}`;
+    else if (!pulled.released.includes(round))
+      training = `kept the model: round ${round} was not released (${pulled.belowCohort.includes(round) ? `below K = ${o.minCohort}` : 'no reports'})`;
+    else {
+      // The merchant's gate first: candidates published after earlier rounds, judged on this
+      // round's off-policy sums (the devices scored them beside the serving model).
+      const gate = o.promote === 'gate' ? await promoteIfBetter(client, paths) : null;
+      const points = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+      const verdicts = gate
+        ? gate.evaluations
+            .map(
+              (e) =>
+                `${e.candidate.slice(0, 6)} ${e.verdict}${e.difference ? ` ${points(e.difference.estimate)} [${points(e.difference.lower)}, ${points(e.difference.upper)}]` : ''}`,
+            )
+            .join(', ') || 'no candidate scored'
+        : '';
+      const fitted = await fitFromRounds(client, paths, SITE, { ...DEFAULT_ROUND_FIT, carry: o.carry, towerRate: o.towerRate });
+      const { version } = await publishCandidate(client, paths);
+      if (o.promote === 'always') await client.promote(version);
+      await sleep(EDGE_SITE_CACHE_MS);
+      const fit = `fitted on rounds ${fitted.rounds.join(', ')} (~${Math.round(fitted.examples)} examples, ${fitted.evidence.directions} of ${fitted.evidence.dim} directions above the noise); towers ${fitted.towers.skipped ? 'kept' : 'stepped'}`;
+      training =
+        o.promote === 'always'
+          ? `${fit}; serving ${version}`
+          : `gate: ${gate!.promoted ? `promoted ${gate!.promoted}` : 'kept the serving model'} (${verdicts}); ${fit}; candidate ${version}`;
+    }
+  } catch (e) {
+    training = `kept the model: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  return { training, dashboardLift };
+}
+
+/** The run's summary: the last round against random, the frozen first model and the oracle, and every round's worst shortfall below the frozen model. */
+function summaryOf(
+  results: readonly RoundResult[],
+  o: SimulationOptions,
+  noiseMultiplier: number,
+  headClip: number,
+  opeClip: number,
+): SimulationResult['summary'] {
+  const last = results.at(-1)!;
+  const share = (r: RoundResult, x: number) => x / r.oracleCtr;
+  return {
+    world: o.world,
+    ctr_vs_random: last.ctr / last.randomCtr,
+    ctr_vs_frozen: last.ctr / last.frozenCtr,
+    frozen_vs_oracle: share(last, last.frozenCtr),
+    oracle_points_over_frozen: 100 * (share(last, last.ctr) - share(last, last.frozenCtr)),
+    worst_points_below_frozen: Math.max(0, ...results.map((r) => 100 * (share(r, r.frozenCtr) - share(r, r.ctr)))),
+    ctr_vs_oracle: last.ctr / last.oracleCtr,
+    ctr_vs_popularity: last.ctr / last.popularityCtr,
+    epsilon: last.epsilon,
+    delta: PRIVACY_DELTA,
+    noise_multiplier: noiseMultiplier,
+    head_clip: headClip,
+    ope_clip: opeClip,
+    last_round_ctr: last.ctr,
+  };
+}
+
+/** A round's figures: each policy's click rate on the same decisions, and what the round cost and served. */
+function roundResult(r: number, sums: ReturnType<typeof emptySums>, epsilon: number, model: string, training: string, dashboardLift: Lift | null): RoundResult {
+  const n = Math.max(1, sums.decisions);
+  return {
+    round: r + 1,
+    decisions: sums.decisions,
+    ctr: sums.ctr / n,
+    frozenCtr: sums.frozen / n,
+    oracleCtr: sums.oracle / n,
+    randomCtr: sums.random / n,
+    popularityCtr: sums.popularity / n,
+    regret: (sums.oracle - sums.ctr) / n,
+    topCategoryShare: sums.topCategory / n,
+    brandShare: sums.brand / n,
+    priceBandShare: sums.priceBand / n,
+    realizedCtr: sums.clicks / n,
+    conversionRate: sums.purchases / n,
+    epsilon,
+    model,
+    training,
+    dashboardLift,
+  };
 }
 
 const interval = (i: Lift['personalized']) => (i ? `${pct(i.estimate)} (${pct(i.lower)}-${pct(i.upper)})` : 'n/a');
