@@ -1,6 +1,6 @@
 /**
  * The admin API, one site per token: catalog, templates, creatives, models, and round results.
- * Called by the seed script, the trainer CLI and (later) the dashboard; never by shoppers.
+ * Called by the seed script, the trainer CLI and the dashboard; never by shoppers.
  */
 import { Hono } from 'hono';
 import type { Context, MiddlewareHandler } from 'hono';
