@@ -5,6 +5,7 @@
  */
 import { defineConfig } from '@playwright/test';
 import type { JourneyOptions } from './test/e2e/journey-test.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from './test/browsers/chromium-session.ts';
 
 export const EDGE_PORT = 8797;
 export const SHOP_PORT = 5183;
@@ -30,17 +31,8 @@ export default defineConfig<JourneyOptions>({
   use: {
     baseURL: `http://127.0.0.1:${SHOP_PORT}`,
     launchOptions: {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
     },
   },
   webServer: {

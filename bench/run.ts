@@ -50,6 +50,7 @@ import { PRODUCTS, TEMPLATES } from '../test/fixtures/storefront/demo-catalog.ts
 import { demoCandidates } from '../test/fixtures/storefront/demo-candidates.ts';
 import { scaleRun } from './scale.ts';
 import type { BrowserSession } from '../test/browsers/browser-session.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/browsers/chromium-session.ts';
 import { FIREFOX, firefoxSession, launchFirefox } from '../test/browsers/firefox-session.ts';
 import { startXvfb, WEBKIT_DRIVER, webkitSession } from '../test/browsers/webkit-session.ts';
 import { RSABSSA } from '@cloudflare/blindrsa-ts';
@@ -57,17 +58,6 @@ import { obtainReportToken } from '../widget/engine/report-token-client.ts';
 import { withNativeBigIntegers } from '../widget/engine/report-token-blinding.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const results: Record<string, number | null> = {};
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -559,7 +549,7 @@ async function main(): Promise<void> {
     console.error(`no ${CHROMIUM}: browser figures are recorded as null (sudo apt-get install -y chromium)`);
     for (const k of BROWSER_FIGURES) results[k] = null;
   } else {
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     try {
       await storeBench(browser);
       await decideBench(browser);

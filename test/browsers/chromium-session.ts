@@ -5,6 +5,19 @@
 import type { Browser, Page } from '@playwright/test';
 import type { BrowserSession, ConsoleEntry, PageFunction } from './browser-session.ts';
 
+/** Debian's Chromium, and how the tests and the benchmarks launch it (no GPU, no background traffic to Google). */
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 export async function chromiumSession(browser: Browser): Promise<BrowserSession> {
   const context = await browser.newContext();
   const logged: ConsoleEntry[] = [];

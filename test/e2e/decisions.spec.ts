@@ -20,28 +20,21 @@ test('a changed config is picked up while the page stays open, and swapped in be
     (await readStore<{ at: number; modelVersion: string | null }>(page, 'decisions')).sort((a, b) => a.at - b.at).map((d) => d.modelVersion);
   const [served] = await modelVersions();
   expect(served).toMatch(/^[0-9a-f]{16}$/);
-  // The merchant rolls back to no model: within a refresh or two, decisions are by popularity.
-  withModel = false;
-  await expect
-    .poll(
+  // The model of the latest decision, polled with a refresh before each look (a refresh or two).
+  const latestAfterRefresh = () =>
+    expect.poll(
       async () => {
         await page.evaluate(() => window.vitrine!('refresh'));
         return (await modelVersions()).at(-1);
       },
       { timeout: 15_000, intervals: [1100] },
-    )
-    .toBeNull();
+    );
+  // The merchant rolls back to no model: decisions are by popularity.
+  withModel = false;
+  await latestAfterRefresh().toBeNull();
   // And back: the model returns without a reload.
   withModel = true;
-  await expect
-    .poll(
-      async () => {
-        await page.evaluate(() => window.vitrine!('refresh'));
-        return (await modelVersions()).at(-1);
-      },
-      { timeout: 15_000, intervals: [1100] },
-    )
-    .toBe(served);
+  await latestAfterRefresh().toBe(served);
   expect(pageErrors).toEqual([]);
 });
 
