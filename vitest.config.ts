@@ -3,6 +3,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // The edge tests' workerd pool keeps one worker slot for the whole run, and the two
+    // integration files spend most of their 4 minutes waiting for rounds to close: with the
+    // default (one slot per core, 2 here) the node files ran one at a time behind them.
+    maxWorkers: 4,
     projects: [
       'edge-worker/vitest.config.ts',
       {
