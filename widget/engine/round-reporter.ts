@@ -108,6 +108,7 @@ export class RoundReporter {
     return `${this.edge}/v1/sites/${encodeURIComponent(this.site)}/reports`;
   }
 
+  /** What an edge answer does to the report in the outbox (outboxAction): sent, re-targeted to the open round, kept for a retry, or dropped, and to its token. */
   async answered(reportId: string, status: number, body: string): Promise<void> {
     const db = this.db();
     if (!db) return;
