@@ -36,6 +36,9 @@ export default defineConfig({
     name: 'edge',
     root,
     include: ['test/edge/**/*.test.ts'],
+    // Edge tests share the two cores with three other test files (vitest.config.ts maxWorkers):
+    // the 600-report shard test took over vitest's default 5 s on the clean-clone CI.
+    testTimeout: 30_000,
     setupFiles: ['test/edge/apply-migrations.ts'],
   },
 });
