@@ -12,6 +12,7 @@
  * Gaussian differential privacy (gaussian-dp.ts).
  */
 import { composedMu, gdpEpsilon } from './gaussian-dp.ts';
+import { cryptoBytes } from './discrete-noise.ts';
 
 export interface PrivacyTerms {
   /** L2 bound of one report's head statistics [n, upper(sum phi phi^T), sum r phi]. */
@@ -128,9 +129,11 @@ export function standardNormal(uniform: () => number): number {
 
 /** Uniforms in [0, 1) from the platform's cryptographic generator: noise nobody can predict or replay. */
 export function cryptoUniform(): number {
-  const buf = new Uint32Array(2);
-  crypto.getRandomValues(buf);
-  return (buf[0]! * 2 ** 21 + (buf[1]! >>> 11)) / 2 ** 53;
+  // Eight bytes of the pooled generator (discrete-noise.ts cryptoBytes: a call to getRandomValues per draw was most of its cost).
+  const b = cryptoBytes(8);
+  const high = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+  const low = ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0;
+  return (high * 2 ** 21 + (low >>> 11)) / 2 ** 53;
 }
 
 /** `values` plus independent N(0, std^2) noise on every coordinate. */
