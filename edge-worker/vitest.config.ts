@@ -13,11 +13,13 @@ const migrations = await readD1Migrations(path.join(root, 'edge-worker/migration
 export default defineConfig({
   plugins: [
     cloudflareTest({
-      main: path.join(root, 'edge-worker/src/index.ts'),
+      // The test build: the deployed app plus the test controls (tests close rounds by a call, not by waiting).
+      main: path.join(root, 'edge-worker/src/test-worker.ts'),
       wrangler: { configPath: path.join(root, 'wrangler.toml') },
       miniflare: {
         bindings: {
           TEST_MIGRATIONS: migrations,
+          TEST_CONTROLS: 'enabled',
           // Generated here, in Node: see test/edge/hostile-payloads.ts for why.
           HOSTILE_PAYLOADS: hostilePayloads(),
           ADMIN_TOKENS: JSON.stringify({

@@ -76,7 +76,8 @@ export const RoundStatusSchema = v.object({
   status: v.picklist(['open', 'closed', 'below_cohort', 'releasable', 'released']),
   contributors: v.optional(v.number()),
   minCohort: v.number(),
-  /** When the round closes (closed), ms since the epoch. */
+  /** When the round began and closes (closed), ms since the epoch. */
+  start: v.optional(v.nullable(v.number())),
   deadline: v.number(),
   /** A releasable round: the noise its release will get, and how many mechanisms it will charge. */
   noiseMultiplier: v.optional(v.number()),
@@ -93,8 +94,20 @@ export type RoundAnswer = v.InferOutput<typeof RoundAnswerSchema>;
 export const RoundsAnswerSchema = v.object({ site: v.string(), current: v.number(), minCohort: v.number(), rounds: v.array(RoundStatusSchema) });
 export type RoundsAnswer = v.InferOutput<typeof RoundsAnswerSchema>;
 
-/** GET /v1/admin/sites/{site} and what PUT answers: the site's settings as stored, defaults filled in. */
-export const SiteAnswerSchema = v.object({ id: v.string(), ...SiteSettingsSchema.entries });
+/**
+ * A run of a site's rounds of one length (edge-worker/src/round-schedule.ts): round `fromRound`
+ * starts at `startsAt` (ms since the epoch), each next one `roundSeconds` later, until the next
+ * segment's first round.
+ */
+export const RoundSegmentSchema = v.object({ fromRound: v.number(), startsAt: v.number(), roundSeconds: v.number() });
+export type RoundSegment = v.InferOutput<typeof RoundSegmentSchema>;
+
+/**
+ * GET /v1/admin/sites/{site} and what PUT answers: the site's settings as stored, defaults filled
+ * in, and its round schedule (`roundSeconds` is the length of the rounds from the next one on;
+ * the schedule says when each round begins).
+ */
+export const SiteAnswerSchema = v.object({ id: v.string(), ...SiteSettingsSchema.entries, roundSchedule: v.array(RoundSegmentSchema) });
 export type SiteAnswer = v.InferOutput<typeof SiteAnswerSchema>;
 
 /** GET /v1/admin/sites/{site}/models: every model of the site, newest first. */

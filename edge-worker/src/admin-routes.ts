@@ -28,7 +28,9 @@ import type { ReleaseShape } from './round-aggregator.ts';
 import { COUNT_MECHANISMS, PRIVACY_DELTA, RELEASE_MECHANISMS } from '../../protocol/privacy.ts';
 import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import { expectNoBody, readJson } from './request-body.ts';
-import { currentRound, roundAggregator, roundTerms } from './rounds.ts';
+import { existingRound, openRound, roundAggregator, roundTerms } from './rounds.ts';
+import { firstSegment, withRoundLength } from './round-schedule.ts';
+import { forgetSite } from './site-cache.ts';
 import { currentPeriod, ledgerRows, looserWithinPeriod, periodBounds, recordContributors, reserveRelease, spent } from './privacy-ledger.ts';
 import {
   getSite,
@@ -102,8 +104,10 @@ adminRoutes.get('/v1/admin/sites/:site/rounds', async (c) => {
   const settings = await existingSiteRow(c);
   const last = Number(c.req.query('last') ?? 24);
   if (!Number.isInteger(last) || last < 1 || last > 200) throw new HttpError(400, 'invalid_query', 'last is a whole number from 1 to 200');
-  const current = currentRound(Date.now(), settings.roundSeconds).id;
-  const ids = Array.from({ length: Math.min(last, current) }, (_, i) => current - 1 - i);
+  const current = openRound(settings).id;
+  // Closed rounds only, and none from before the site's first round (nobody could report in them).
+  const first = settings.roundSchedule[0]!.fromRound;
+  const ids = Array.from({ length: Math.max(0, Math.min(last, current - first)) }, (_, i) => current - 1 - i);
   const rounds = await Promise.all(
     ids.map(async (round) => {
       const status = await roundAggregator(c.env.ROUNDS, settings.id, round).status(roundTerms(settings, round));
@@ -123,7 +127,11 @@ adminRoutes.put('/v1/admin/sites/:site', async (c) => {
   const existing = await getSite(c.env.DB, c.req.param('site'));
   const looser = existing && looserWithinPeriod(existing, settings, await ledgerRows(c.env.DB, existing.id));
   if (looser) throw new HttpError(409, 'privacy_only_stricter', looser);
-  await upsertSite(c.env.DB, c.req.param('site'), settings);
+  const now = Date.now();
+  // The open round keeps its length: a new one starts with the next round (round-schedule.ts).
+  const schedule = existing ? withRoundLength(existing.roundSchedule, now, settings.roundSeconds) : [firstSegment(now, settings.roundSeconds)];
+  await upsertSite(c.env.DB, c.req.param('site'), settings, schedule);
+  forgetSite(c.req.param('site'));
   // What was stored, as GET answers it.
   return c.json<SiteAnswer>((await getSite(c.env.DB, c.req.param('site')))!);
 });
@@ -179,6 +187,7 @@ adminRoutes.post('/v1/admin/sites/:site/models', async (c) => {
   const modelJson = JSON.stringify(parsed.output);
   const version = await modelVersion(modelJson, weights);
   const created = await insertModel(c.env.DB, { version, site, specHash: parsed.output.specHash, modelJson, weights });
+  forgetSite(site);
   return c.json<ModelUploadAnswer>({ version, status: 'candidate', created: created === 'created' }, created === 'created' ? 201 : 200);
 });
 
@@ -189,6 +198,7 @@ adminRoutes.post('/v1/admin/sites/:site/models/:version/promote', async (c) => {
   const model = await getModel(c.env.DB, site, version);
   if (!model) throw new HttpError(404, 'unknown_model', `site ${site} has no model ${version}`);
   await promoteModel(c.env.DB, site, version);
+  forgetSite(site);
   return c.json<ServingAnswer>({ version, status: 'serving' });
 });
 
@@ -203,6 +213,7 @@ adminRoutes.post('/v1/admin/sites/:site/models/:version/retire', async (c) => {
   await expectNoBody(c.req.raw);
   const version = c.req.param('version');
   const was = await retireCandidate(c.env.DB, site, version);
+  forgetSite(site);
   if (!was) throw new HttpError(404, 'unknown_model', `site ${site} has no model ${version}`);
   if (was === 'serving') throw new HttpError(409, 'model_serving', `model ${version} serves ${site}: promote another model or roll back instead`);
   return c.json<RetiredAnswer>({ version, status: 'retired' });
@@ -215,13 +226,15 @@ adminRoutes.post('/v1/admin/sites/:site/models/rollback', async (c) => {
   const previous = await previousServingModel(c.env.DB, site);
   if (!previous) throw new HttpError(409, 'nothing_to_roll_back', `site ${site} has no earlier serving model to return to`);
   await promoteModel(c.env.DB, site, previous);
+  forgetSite(site);
   return c.json<ServingAnswer>({ version: previous, status: 'serving' });
 });
 
-function roundParam(c: AppContext, roundSeconds: number): number {
+function roundParam(c: AppContext, site: SiteRow): number {
   const param = c.req.param('round');
-  const round = param === 'current' ? currentRound(Date.now(), roundSeconds).id : Number(param);
+  const round = param === 'current' ? openRound(site).id : Number(param);
   if (!Number.isSafeInteger(round) || round < 0) throw new HttpError(400, 'invalid_round', 'a round is "current" or a non-negative integer');
+  existingRound(site, round);
   return round;
 }
 
@@ -232,7 +245,7 @@ function roundParam(c: AppContext, roundSeconds: number): number {
  */
 adminRoutes.get('/v1/admin/sites/:site/rounds/:round', async (c) => {
   const settings = await existingSiteRow(c);
-  const round = roundParam(c, settings.roundSeconds);
+  const round = roundParam(c, settings);
   const status = await roundAggregator(c.env.ROUNDS, settings.id, round).status(roundTerms(settings, round));
   return c.json<RoundAnswer>({ site: settings.id, round, ...status });
 });
@@ -248,7 +261,7 @@ adminRoutes.get('/v1/admin/sites/:site/rounds/:round', async (c) => {
 adminRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
   const settings = await existingSiteRow(c);
   const site = settings.id;
-  const round = roundParam(c, settings.roundSeconds);
+  const round = roundParam(c, settings);
   await expectNoBody(c.req.raw);
   const aggregator = roundAggregator(c.env.ROUNDS, site, round);
   const fallback = roundTerms(settings, round);
@@ -281,6 +294,7 @@ adminRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
     round,
     contributors: status.contributors,
     minCohort: status.minCohort,
+    start: status.start,
     deadline: status.deadline,
     status: 'released',
     release,

@@ -8,4 +8,6 @@ export interface Env extends Cloudflare.Env {
   ADMIN_TOKENS: string;
   /** Secret salt of the daily client keys used for rate limiting (optional). */
   CLIENT_KEY_SALT?: string;
+  /** "enabled" only where test-worker.ts runs (tests, local runs): the test controls answer then. */
+  TEST_CONTROLS?: string;
 }

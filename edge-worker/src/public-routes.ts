@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import * as v from 'valibot';
-import { ADMIN_CHANGE_DELAY_MS, MAX_CANDIDATE_MODELS, MAX_REPORT_BYTES, ReportSchema, SITE_ID } from '../../protocol/wire.ts';
+import { MAX_CANDIDATE_MODELS, MAX_REPORT_BYTES, ReportSchema, SITE_ID } from '../../protocol/wire.ts';
 import type { Report } from '../../protocol/wire.ts';
 import type { SiteConfig } from '../../protocol/wire.ts';
 import { l2Norm, withinBound } from '../../protocol/privacy.ts';
@@ -16,13 +16,14 @@ import { roundTokenVerifier } from './report-tokens.ts';
 import type { RoundTokenVerifier } from './report-tokens.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
-import { candidateModels, modelArtifact, reportModels, servingModel } from './model-store.ts';
+import { candidateModels, modelArtifact, servingModel } from './model-store.ts';
+import { cachedReportModels, cachedSite } from './site-cache.ts';
 import type { CheckedModelParts, RoundTerms } from './round-aggregator.ts';
 import { dequantizeGradient } from '../../protocol/tower-gradient.ts';
 import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import { readJson } from './request-body.ts';
-import { currentRound, roundAggregator, roundShard, roundTerms, shardOf } from './rounds.ts';
+import { openRound, roundAggregator, roundShard, roundTerms, shardOf } from './rounds.ts';
 import { getSite, listCandidates, listTemplates, sitePrivacy } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
 import { headStatsLength } from '../../protocol/head-statistics.ts';
@@ -32,32 +33,6 @@ type AppContext = Context<{ Bindings: Env }>;
 /** Public artifacts (code, models) carry nothing about anyone: any origin may load them. */
 const ANY_ORIGIN = { 'access-control-allow-origin': '*', 'cross-origin-resource-policy': 'cross-origin' };
 const IMMUTABLE = 'public, max-age=31536000, immutable';
-
-/**
- * Values this isolate read from D1 a few seconds ago, by key: a device report then costs no D1
- * read (ingestion went from 198 to 456 reports/s with the site row kept, `npm run bench`).
- * Changes made through the admin API reach the public routes within ADMIN_CHANGE_DELAY_MS.
- * Misses (null) are not kept, so a site is usable as soon as it is created.
- */
-const ISOLATE_TTL_MS = ADMIN_CHANGE_DELAY_MS;
-
-function isolateCache<T>(read: (db: D1Database, key: string) => Promise<T | null>): (db: D1Database, key: string) => Promise<T | null> {
-  const entries = new Map<string, { value: T; until: number }>();
-  return async (db, key) => {
-    const now = Date.now();
-    const cached = entries.get(key);
-    if (cached && cached.until > now) return cached.value;
-    const value = await read(db, key);
-    if (value === null) return null;
-    if (entries.size > 1000) entries.clear();
-    entries.set(key, { value, until: now + ISOLATE_TTL_MS });
-    return value;
-  };
-}
-
-const cachedSite = isolateCache(getSite);
-/** The serving and candidate models, which reports' model parts are checked against. */
-const cachedReportModels = isolateCache(reportModels);
 
 async function loadSite(c: AppContext): Promise<SiteRow> {
   const id = c.req.param('site') ?? '';
@@ -136,11 +111,11 @@ publicRoutes.get('/v1/sites/:site/config', async (c) => {
     candidateModels(c.env.DB, site.id, MAX_CANDIDATE_MODELS),
   ]);
   const manifest = (m: { version: string; specHash: string }) => ({ version: m.version, specHash: m.specHash, url: `/v1/models/${m.version}/model.json` });
-  const round = currentRound(Date.now(), site.roundSeconds);
+  const round = openRound(site);
   const config: SiteConfig = {
     site: site.id,
     reportSchema: 1,
-    round: { id: round.id, deadline: round.deadline, minCohort: site.minCohort },
+    round: { id: round.id, deadline: new Date(round.deadline).toISOString(), minCohort: site.minCohort },
     explorationFloor: site.explorationFloor,
     frequencyCapPerDay: site.frequencyCapPerDay,
     excludedCategories: site.excludedCategories,
@@ -200,7 +175,7 @@ publicRoutes.post('/v1/sites/:site/tokens', async (c) => {
   allowOrigin(c, site);
   await enforceRateLimit(c.env, 'REPORT_LIMITER', c.req.raw, site.id, 'token requests');
   const body = await readJson(c.req.raw, TokenRequestSchema, 2048);
-  const round = currentRound(Date.now(), site.roundSeconds);
+  const round = openRound(site);
   if (body.round !== round.id) {
     throw roundClosed(`round ${body.round} is not open; the open round is ${round.id}`, round.id);
   }
@@ -210,7 +185,7 @@ publicRoutes.post('/v1/sites/:site/tokens', async (c) => {
   const coordinator = shard === 0 ? null : { site: site.id, round: round.id };
   const issued = await roundShard(c.env.ROUNDS, site.id, round.id, shard).issueToken(coordinator, plan.terms, client, body.request, site.tokensPerAddress);
   if ('refused' in issued) {
-    if (issued.limit) throw new HttpError(429, 'token_limit', `${issued.refused}; the next round's begin at ${round.deadline}`);
+    if (issued.limit) throw new HttpError(429, 'token_limit', `${issued.refused}; the next round's begin at ${new Date(round.deadline).toISOString()}`);
     if (issued.closed) throw roundClosed(`round ${round.id} has closed`, round.id + 1);
     throw new HttpError(400, 'invalid_token_request', issued.refused);
   }
@@ -225,7 +200,7 @@ function roundClosed(detail: string, openRound: number): HttpError {
 function openRoundParam(site: SiteRow, text: string | undefined): number {
   const round = Number(text);
   if (!/^\d{1,12}$/.test(text ?? '') || !Number.isSafeInteger(round)) throw new HttpError(400, 'invalid_round', 'a round is a whole number');
-  const open = currentRound(Date.now(), site.roundSeconds).id;
+  const open = openRound(site).id;
   if (round !== open) throw new HttpError(409, 'round_closed', `round ${round} is not open; the open round is ${open}`);
   return round;
 }
@@ -264,7 +239,7 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   // Before reading the body: a flooding client costs one digest and one counter per request.
   await enforceRateLimit(c.env, 'REPORT_LIMITER', c.req.raw, site.id, 'reports');
   const report = await readJson(c.req.raw, ReportSchema, MAX_REPORT_BYTES);
-  const round = currentRound(Date.now(), site.roundSeconds);
+  const round = openRound(site);
   if (report.round !== round.id) {
     // The device's config was from another round: it re-targets the report and retries.
     throw roundClosed(`round ${report.round} is not open; the open round is ${round.id}`, round.id);

@@ -36,6 +36,8 @@ export interface RoundName {
 
 /** What the round's objects are told: the round's rules, from the site's settings when the round began. */
 export interface RoundTerms {
+  /** When the round began, ms since the epoch (null for a round object older than starts were stored). */
+  start: number | null;
   /** When the round closes, ms since the epoch. */
   deadline: number;
   minCohort: number;
@@ -65,12 +67,18 @@ export interface CheckedModelParts {
 export type { NoisedRelease };
 
 /** Where a round stands: `contributors` (noised) only once it was counted. */
+interface RoundTimes {
+  minCohort: number;
+  /** When the round began (null for an object older than stored starts) and closes, ms since the epoch. */
+  start: number | null;
+  deadline: number;
+}
 export type RoundStatus =
-  | { status: 'open'; minCohort: number; deadline: number }
-  | { status: 'closed'; minCohort: number; deadline: number; noiseMultiplier: number }
-  | { status: 'below_cohort'; contributors: number; minCohort: number; deadline: number }
-  | { status: 'releasable'; contributors: number; minCohort: number; deadline: number; noiseMultiplier: number }
-  | { status: 'released'; contributors: number; minCohort: number; deadline: number; release: NoisedRelease };
+  | ({ status: 'open' } & RoundTimes)
+  | ({ status: 'closed'; noiseMultiplier: number } & RoundTimes)
+  | ({ status: 'below_cohort'; contributors: number } & RoundTimes)
+  | ({ status: 'releasable'; contributors: number; noiseMultiplier: number } & RoundTimes)
+  | ({ status: 'released'; contributors: number; release: NoisedRelease } & RoundTimes);
 
 /** ignored_over_round_bound: the site's bound changed during the round and this part is over the bound the round's noise is for. */
 export type PartOutcome = 'counted' | 'ignored_other_model' | 'ignored_over_round_bound' | 'none';
@@ -95,7 +103,7 @@ export class RoundAggregator extends DurableObject<Env> {
 
   private terms(): (RoundTerms & { closed: boolean }) | null {
     const row = this.ctx.storage.sql
-      .exec<{ deadline: number; min_cohort: number; closed: number }>('SELECT deadline, min_cohort, closed FROM terms')
+      .exec<{ starts_at: number | null; deadline: number; min_cohort: number; closed: number }>('SELECT starts_at, deadline, min_cohort, closed FROM terms')
       .toArray()[0];
     if (!row) return null;
     const p = this.ctx.storage.sql
@@ -106,14 +114,14 @@ export class RoundAggregator extends DurableObject<Env> {
     const privacy = p
       ? { headClip: p.head_clip, countClip: p.count_clip, opeClip: p.ope_clip, towerClip: p.tower_clip, noiseMultiplier: p.noise_multiplier }
       : DEFAULT_PRIVACY;
-    return { deadline: row.deadline, minCohort: row.min_cohort, closed: row.closed === 1, privacy };
+    return { start: row.starts_at, deadline: row.deadline, minCohort: row.min_cohort, closed: row.closed === 1, privacy };
   }
 
   /** Records the round's terms at its first request (the noise the release gets is fixed by them), and its closing alarm. */
   private async fixTerms(terms: RoundTerms): Promise<RoundTerms & { closed: boolean }> {
     const known = this.terms();
     if (known) return known;
-    this.ctx.storage.sql.exec('INSERT INTO terms (id, deadline, min_cohort) VALUES (1, ?, ?)', terms.deadline, terms.minCohort);
+    this.ctx.storage.sql.exec('INSERT INTO terms (id, starts_at, deadline, min_cohort) VALUES (1, ?, ?, ?)', terms.start, terms.deadline, terms.minCohort);
     this.ctx.storage.sql.exec(
       'INSERT OR REPLACE INTO privacy_terms (id, head_clip, count_clip, ope_clip, tower_clip, noise_multiplier) VALUES (1, ?, ?, ?, ?, ?)',
       terms.privacy.headClip,
@@ -136,7 +144,7 @@ export class RoundAggregator extends DurableObject<Env> {
     this.ctx.storage.sql.exec('INSERT OR IGNORE INTO plan (id, shards) VALUES (1, ?)', shards);
     return {
       shards: this.shards(),
-      terms: { deadline: fixed.deadline, minCohort: fixed.minCohort, privacy: fixed.privacy },
+      terms: { start: fixed.start, deadline: fixed.deadline, minCohort: fixed.minCohort, privacy: fixed.privacy },
       publicKey: (await this.tokenKey(null)).publicKey,
     };
   }
@@ -306,6 +314,24 @@ export class RoundAggregator extends DurableObject<Env> {
     this.ctx.storage.sql.exec('UPDATE terms SET closed = 1');
   }
 
+  /**
+   * Closes the round at `at` instead of its deadline, every shard of it (`site`, `round` name the
+   * shards; this object is shard 0). Only the test controls call this (test-controls.ts, absent
+   * from the production build): tests close rounds by this call rather than by waiting out a
+   * deadline on a machine of unknown speed. `terms` are the round's, for a shard no request reached.
+   */
+  async closeAt(site: string, round: number, terms: RoundTerms, at: number): Promise<void> {
+    await this.closeShardAt(terms, at);
+    await Promise.all(Array.from({ length: this.shards() - 1 }, (_, i) => roundShard(this.env.ROUNDS, site, round, i + 1).closeShardAt(terms, at)));
+  }
+
+  /** This shard closed at `at` (the deadline moved there, so the round's window says when it really ended). */
+  async closeShardAt(terms: RoundTerms, at: number): Promise<void> {
+    await this.fixTerms(terms);
+    this.ctx.storage.sql.exec('UPDATE terms SET closed = 1, deadline = MIN(deadline, ?)', at);
+    await this.ctx.storage.deleteAlarm();
+  }
+
   private isOpen(terms: { deadline: number; closed: boolean }): boolean {
     return !terms.closed && Date.now() < terms.deadline;
   }
@@ -368,7 +394,7 @@ export class RoundAggregator extends DurableObject<Env> {
    */
   status(fallback: RoundTerms): RoundStatus {
     const terms = this.terms() ?? { ...fallback, closed: false };
-    const base = { minCohort: terms.minCohort, deadline: terms.deadline };
+    const base = { minCohort: terms.minCohort, start: terms.start ?? fallback.start, deadline: terms.deadline };
     if (this.isOpen(terms)) return { status: 'open', ...base };
     const counted = this.counted();
     if (!counted) return { status: 'closed', ...base, noiseMultiplier: terms.privacy.noiseMultiplier };
@@ -411,7 +437,7 @@ export class RoundAggregator extends DurableObject<Env> {
    * again cannot average its noise away. The exact sums never leave the round's objects.
    */
   async releaseNoised(site: string, round: number, creativeIds: string[], shape: ReleaseShape | null): Promise<NoisedRelease | null> {
-    const status = this.status({ deadline: Infinity, minCohort: Infinity, privacy: DEFAULT_PRIVACY });
+    const status = this.status({ start: null, deadline: Infinity, minCohort: Infinity, privacy: DEFAULT_PRIVACY });
     if (status.status === 'released') return status.release;
     if (status.status !== 'releasable') return null;
     const counted = this.counted()!;

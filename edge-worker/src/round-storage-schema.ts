@@ -58,6 +58,8 @@ export const ROUND_STORAGE_MIGRATIONS: readonly string[] = [
   ALTER TABLE privacy_terms ADD COLUMN tower_clip REAL NOT NULL DEFAULT ${DEFAULT_PRIVACY.towerClip};`,
   // 4: "not interested" answers.
   'ALTER TABLE creative_totals ADD COLUMN dismissals INTEGER NOT NULL DEFAULT 0;',
+  // 5: when the round began (ms since the epoch; its budget period is the one its start falls in).
+  'ALTER TABLE terms ADD COLUMN starts_at INTEGER;',
 ];
 
 /** Brings the object's storage to the last migration; says where it started and ended. */

@@ -1,32 +1,35 @@
 /**
- * Rounds: fixed, aligned windows of `roundSeconds`. A round's id is its index since the Unix
- * epoch, so every device and the edge agree on it from the clock alone, and a report carries
- * no time finer than the round. A round is held by `shards` Durable Objects (round-aggregator.ts).
+ * A site's rounds as Durable Objects: the terms a round is held under, the objects of its
+ * shards, and which shard a key belongs to. When rounds begin and end is round-schedule.ts.
  */
 import { fnv1a32 } from '../../protocol/hash.ts';
 import type { RoundAggregator, RoundTerms } from './round-aggregator.ts';
+import { roundAt, roundWindow } from './round-schedule.ts';
+import type { RoundWindow } from './round-schedule.ts';
 import { sitePrivacy } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
+import { HttpError } from './http-error.ts';
 
-export interface RoundInfo {
-  id: number;
-  /** When the round closes (ISO 8601). */
-  deadline: string;
+/** The site's round open now. */
+export function openRound(site: Pick<SiteRow, 'roundSchedule'>, now = Date.now()): RoundWindow {
+  return roundAt(site.roundSchedule, now);
 }
 
-export function currentRound(now: number, roundSeconds: number): RoundInfo {
-  const length = roundSeconds * 1000;
-  const id = Math.floor(now / length);
-  return { id, deadline: new Date((id + 1) * length).toISOString() };
+/** Round `round`'s window; 404 for a round before the site's first (nothing was ever collected in it). */
+export function existingRound(site: Pick<SiteRow, 'id' | 'roundSchedule'>, round: number): RoundWindow {
+  const window = roundWindow(site.roundSchedule, round);
+  if (!window) throw new HttpError(404, 'unknown_round', `round ${round} is before site ${site.id}'s first round (${site.roundSchedule[0]?.fromRound})`);
+  return window;
 }
 
 /**
- * The terms a site's settings give its round now: its deadline from the clock, the site's K and
- * privacy. What the round's coordinator fixes at the round's first request, and what a round no
- * request ever reached is read under.
+ * The terms a site's settings give its round now: its window from the schedule, the site's K
+ * and privacy. What the round's coordinator fixes at the round's first request, and what a
+ * round no request ever reached is read under.
  */
 export function roundTerms(site: SiteRow, round: number): RoundTerms {
-  return { deadline: (round + 1) * site.roundSeconds * 1000, minCohort: site.minCohort, privacy: sitePrivacy(site) };
+  const { start, deadline } = existingRound(site, round);
+  return { start, deadline, minCohort: site.minCohort, privacy: sitePrivacy(site) };
 }
 
 /**

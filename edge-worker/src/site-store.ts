@@ -5,94 +5,82 @@
 import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import type { Candidate, Creative, Product, SiteSettings, Template } from '../../protocol/wire.ts';
-import type { SiteAnswer } from '../../protocol/admin-answers.ts';
+import type { RoundSegment, SiteAnswer } from '../../protocol/admin-answers.ts';
 
-/** A site's settings as stored, defaults filled in: what the admin API answers (protocol/admin-answers.ts). */
+/** A site's settings as stored, defaults filled in, with its round schedule: what the admin API answers (protocol/admin-answers.ts). */
 export type SiteRow = SiteAnswer;
 
+/**
+ * The site settings and their columns, one line each: the SELECT, the row's mapping and the
+ * upsert are all made from this list, so a new setting is a migration and one line here.
+ * `json`: stored as JSON text (arrays).
+ */
+const SETTING_COLUMNS: readonly { key: keyof SiteSettings; column: string; json?: true }[] = [
+  { key: 'name', column: 'name' },
+  { key: 'allowedOrigins', column: 'allowed_origins', json: true },
+  { key: 'minCohort', column: 'min_cohort' },
+  { key: 'roundSeconds', column: 'round_seconds' },
+  { key: 'explorationFloor', column: 'exploration_floor' },
+  { key: 'frequencyCapPerDay', column: 'frequency_cap_per_day' },
+  { key: 'excludedCategories', column: 'excluded_categories', json: true },
+  { key: 'configRefreshSeconds', column: 'config_refresh_seconds' },
+  { key: 'epsilonBudget', column: 'epsilon_budget' },
+  { key: 'noiseMultiplier', column: 'noise_multiplier' },
+  { key: 'attributionDays', column: 'attribution_days' },
+  { key: 'headClip', column: 'head_clip' },
+  { key: 'currency', column: 'currency' },
+  { key: 'budgetPeriodDays', column: 'budget_period_days' },
+  { key: 'tokensPerAddress', column: 'tokens_per_address' },
+  { key: 'roundShards', column: 'round_shards' },
+  { key: 'opeClip', column: 'ope_clip' },
+];
+
+const COLUMNS = SETTING_COLUMNS.map((c) => c.column);
+const SELECT_SITE = `SELECT id, ${COLUMNS.join(', ')} FROM sites WHERE id = ?`;
+const SELECT_SCHEDULE = 'SELECT from_round, starts_at, round_seconds FROM round_schedule WHERE site = ? ORDER BY from_round';
+/** ?1 the id, ?2 the time of the change, then the settings in SETTING_COLUMNS' order. */
+const UPSERT_SITE = `INSERT INTO sites (id, updated_at, ${COLUMNS.join(', ')}) VALUES (?1, ?2, ${COLUMNS.map((_, i) => `?${i + 3}`).join(', ')})
+  ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, ${COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+
 export async function getSite(db: D1Database, site: string): Promise<SiteRow | null> {
-  const row = await db
-    .prepare(
-      `SELECT id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, frequency_cap_per_day,
-              excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier, attribution_days, head_clip, currency, budget_period_days, tokens_per_address, round_shards, ope_clip
-       FROM sites WHERE id = ?`,
-    )
-    .bind(site)
-    .first<{
-      id: string;
-      name: string;
-      allowed_origins: string;
-      min_cohort: number;
-      round_seconds: number;
-      exploration_floor: number;
-      frequency_cap_per_day: number;
-      excluded_categories: string;
-      config_refresh_seconds: number;
-      epsilon_budget: number;
-      noise_multiplier: number;
-      attribution_days: number;
-      head_clip: number;
-      currency: string;
-      budget_period_days: number;
-      tokens_per_address: number;
-      round_shards: number;
-      ope_clip: number;
-    }>();
-  if (!row) return null;
+  const [row, schedule] = await db.batch<Record<string, unknown>>([db.prepare(SELECT_SITE).bind(site), db.prepare(SELECT_SCHEDULE).bind(site)]);
+  const stored = row!.results[0];
+  if (!stored) return null;
+  const settings = Object.fromEntries(
+    SETTING_COLUMNS.map(({ key, column, json }) => [key, json ? JSON.parse(stored[column] as string) : stored[column]]),
+  ) as SiteSettings;
   return {
-    id: row.id,
-    name: row.name,
-    allowedOrigins: JSON.parse(row.allowed_origins) as string[],
-    minCohort: row.min_cohort,
-    roundSeconds: row.round_seconds,
-    explorationFloor: row.exploration_floor,
-    frequencyCapPerDay: row.frequency_cap_per_day,
-    excludedCategories: JSON.parse(row.excluded_categories) as string[],
-    configRefreshSeconds: row.config_refresh_seconds,
-    epsilonBudget: row.epsilon_budget,
-    noiseMultiplier: row.noise_multiplier,
-    attributionDays: row.attribution_days,
-    headClip: row.head_clip,
-    currency: row.currency,
-    budgetPeriodDays: row.budget_period_days,
-    tokensPerAddress: row.tokens_per_address,
-    roundShards: row.round_shards,
-    opeClip: row.ope_clip,
+    id: stored.id as string,
+    ...settings,
+    roundSchedule: (schedule!.results as { from_round: number; starts_at: number; round_seconds: number }[]).map((s) => ({
+      fromRound: s.from_round,
+      startsAt: s.starts_at,
+      roundSeconds: s.round_seconds,
+    })),
   };
 }
 
-export async function upsertSite(db: D1Database, site: string, s: SiteSettings): Promise<void> {
-  await db
-    .prepare(
-      `INSERT INTO sites (id, name, allowed_origins, min_cohort, round_seconds, exploration_floor, updated_at,
-                          frequency_cap_per_day, excluded_categories, config_refresh_seconds, epsilon_budget, noise_multiplier, attribution_days, head_clip, currency, budget_period_days, tokens_per_address, round_shards, ope_clip)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
-       ON CONFLICT (id) DO UPDATE SET name = ?2, allowed_origins = ?3, min_cohort = ?4, round_seconds = ?5,
-         exploration_floor = ?6, updated_at = ?7, frequency_cap_per_day = ?8, excluded_categories = ?9,
-         config_refresh_seconds = ?10, epsilon_budget = ?11, noise_multiplier = ?12, attribution_days = ?13, head_clip = ?14, currency = ?15, budget_period_days = ?16, tokens_per_address = ?17, round_shards = ?18, ope_clip = ?19`,
-    )
-    .bind(
-      site,
-      s.name,
-      JSON.stringify(s.allowedOrigins),
-      s.minCohort,
-      s.roundSeconds,
-      s.explorationFloor,
-      new Date().toISOString(),
-      s.frequencyCapPerDay,
-      JSON.stringify(s.excludedCategories),
-      s.configRefreshSeconds,
-      s.epsilonBudget,
-      s.noiseMultiplier,
-      s.attributionDays,
-      s.headClip,
-      s.currency,
-      s.budgetPeriodDays,
-      s.tokensPerAddress,
-      s.roundShards,
-      s.opeClip,
-    )
-    .run();
+/** The statements that replace a site's round schedule. */
+function scheduleStatements(db: D1Database, site: string, schedule: readonly RoundSegment[]): D1PreparedStatement[] {
+  const insert = db.prepare('INSERT INTO round_schedule (site, from_round, starts_at, round_seconds) VALUES (?, ?, ?, ?)');
+  return [
+    db.prepare('DELETE FROM round_schedule WHERE site = ?').bind(site),
+    ...schedule.map((g) => insert.bind(site, g.fromRound, g.startsAt, g.roundSeconds)),
+  ];
+}
+
+/**
+ * Writes a site's settings and its round schedule in one batch (one transaction): a new site's
+ * first round starts now; a change of round length starts with the next round (round-schedule.ts).
+ */
+export async function upsertSite(db: D1Database, site: string, s: SiteSettings, schedule: readonly RoundSegment[]): Promise<void> {
+  const values = SETTING_COLUMNS.map(({ key, json }) => (json ? JSON.stringify(s[key]) : s[key]));
+  await db.batch([db.prepare(UPSERT_SITE).bind(site, new Date().toISOString(), ...values), ...scheduleStatements(db, site, schedule)]);
+}
+
+/** Replaces a site's round schedule alone (test controls: a round closed early). */
+export async function replaceSchedule(db: D1Database, site: string, schedule: readonly RoundSegment[]): Promise<void> {
+  await db.batch(scheduleStatements(db, site, schedule));
 }
 
 export async function upsertProducts(db: D1Database, site: string, products: Product[]): Promise<void> {

@@ -13,18 +13,26 @@ import { BLIND_RSA } from '@cloudflare/privacypass-ts/lib/src/pub_verif_token.js
 
 const TOKEN_TYPES = { BLIND_RSA };
 import { reportChallenge, toBase64Url } from '../../protocol/report-token.ts';
+import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
+import type { PrivacyTerms } from '../../protocol/privacy.ts';
+import type { RoundTerms } from '../../edge-worker/src/round-aggregator.ts';
 
 export const DEMO_TOKEN = 'test-demo-admin-token-0001';
 export const OTHER_TOKEN = 'test-other-admin-token-0002';
 export const TIGHT_TOKEN = 'test-tight-admin-token-0004';
 export const SHOP_ORIGIN = 'http://shop.example';
 /**
- * How long the rounds that tests open in a Durable Object stay open: enough for their reports on
- * a loaded machine (at +50 ms, and once at +400 ms beside a 20,000-shopper simulation, CI closed a
- * round before its last report arrived). Each test then waits it out; they are about sums and
- * budgets, not the clock.
+ * How long a round that a test opens directly in its Durable Object stays open: an hour, longer
+ * than any test. Tests close such a round by running its alarm now (`runDurableObjectAlarm`), and
+ * a site's open round by the test controls (`closeOpenRound`): nothing waits on the clock.
  */
-export const TEST_ROUND_MS = 1500;
+export const TEST_ROUND_MS = 3_600_000;
+
+/** The terms of a round a test opens in its object: from now, for TEST_ROUND_MS, unless the test closes it first. */
+export function openTerms(minCohort: number, privacy: PrivacyTerms = DEFAULT_PRIVACY): RoundTerms {
+  const start = Date.now();
+  return { start, deadline: start + TEST_ROUND_MS, minCohort, privacy };
+}
 const BASE = 'http://edge.test';
 
 export function edge(path: string, init: RequestInit = {}): Promise<Response> {
@@ -177,6 +185,30 @@ export function tinyModel(fill = 0.01): { model: ModelJson; weights: string } {
   let binary = '';
   for (const b of bytes) binary += String.fromCharCode(b);
   return { model, weights: btoa(binary) };
+}
+
+/** The token of each site the edge tests' env lists (edge-worker/vitest.config.ts ADMIN_TOKENS). */
+const SITE_TOKENS: Record<string, string> = {
+  demo: DEMO_TOKEN,
+  other: OTHER_TOKEN,
+  'fresh-site': 'test-fresh-admin-token-003',
+  tightclip: TIGHT_TOKEN,
+  tokens: 'test-tokens-admin-token-0005',
+  sharded: 'test-sharded-admin-token-006',
+};
+
+/** Ends the site's open round now and begins the next (the test controls, edge-worker/src/test-controls.ts). */
+export async function closeOpenRound(site = 'demo'): Promise<{ closed: number; open: number }> {
+  return (await expectOk(admin(`/v1/test/sites/${site}/rounds/close`, 'POST', undefined, SITE_TOKENS[site]))) as { closed: number; open: number };
+}
+
+/**
+ * Gives the site the schedule a site from before stored schedules has (edge-worker/migrations/
+ * 0015): rounds of `roundSeconds` numbered from the epoch, round r beginning at r x roundSeconds,
+ * so a test can use rounds that began days or months ago (the test owns the calendar).
+ */
+export async function epochSchedule(site: string, roundSeconds: number): Promise<void> {
+  await expectOk(admin(`/v1/test/sites/${site}/schedule`, 'PUT', { segments: [{ fromRound: 0, startsAt: 0, roundSeconds }] }, SITE_TOKENS[site]));
 }
 
 export async function currentRoundId(site = 'demo'): Promise<number> {

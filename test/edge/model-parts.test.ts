@@ -13,7 +13,7 @@ import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import type { NoisedRelease } from '../../protocol/admin-answers.ts';
 import { quantizeGradient, towerParameterCount } from '../../protocol/tower-gradient.ts';
 import type { Report } from '../../protocol/wire.ts';
-import { admin, currentRoundId, edge, exactRound, expectOk, postReport, seedDemoSite, TEST_ROUND_MS, tinyModel } from './edge-helpers.ts';
+import { admin, currentRoundId, edge, exactRound, expectOk, postReport, openTerms, seedDemoSite, tinyModel } from './edge-helpers.ts';
 import { headStatsLength } from '../../protocol/head-statistics.ts';
 
 const TINY_TOWERS = towerParameterCount(tinyModel().model.topology);
@@ -120,14 +120,13 @@ describe('off-policy sums and tower gradients in reports', () => {
   it('releases the four parts noised with their own bounds, and counts four mechanisms', async () => {
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900101'));
     const inRound = <R>(f: (r: RoundAggregator) => R | Promise<R>) => runInDurableObject(stub, (i) => f(i as unknown as RoundAggregator));
-    const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 2, privacy: DEFAULT_PRIVACY };
+    const terms = openTerms(2, DEFAULT_PRIVACY);
     const g = gradient(0.5 * CLIP);
     const parts = { model: serving, head: null, ope: [{ modelVersion: serving, sums: [3, 1, 3, 1, 3] }], towers: g };
     await inRound(async (r) => {
       await r.addReport(report(900101, serving), terms, { ...parts, head: [1, 2, 3] }, crypto.randomUUID());
       await r.addReport(report(900101, serving), terms, { ...parts, head: [1, 2, 3] }, crypto.randomUUID());
     });
-    await new Promise((done) => setTimeout(done, TEST_ROUND_MS + 100));
     await runDurableObjectAlarm(stub);
     // K below zero: the cohort check passes whatever the count's noise drew (rounds.test.ts tests that check).
     await runInDurableObject(stub, (_i, state) => state.storage.sql.exec('UPDATE terms SET min_cohort = -1000'));
@@ -151,12 +150,11 @@ describe('off-policy sums and tower gradients in reports', () => {
   it('releases a fixed shape: every part, every listed model, charged four times, though devices sent counts only', async () => {
     const round = 900202;
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName(`demo/${round}`));
-    const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 2, privacy: DEFAULT_PRIVACY };
+    const terms = openTerms(2, DEFAULT_PRIVACY);
     await runInDurableObject(stub, async (i) => {
       // Enough reports to pass K = 2 whatever the count's noise (sd 20) draws.
       for (let k = 0; k < 150; k++) await (i as unknown as RoundAggregator).addReport(report(round, null), terms, null, crypto.randomUUID());
     });
-    await new Promise((done) => setTimeout(done, TEST_ROUND_MS + 100));
     await runDurableObjectAlarm(stub);
     const before = ((await expectOk(admin('/v1/admin/sites/demo/privacy', 'GET'))) as { rounds: unknown[] }).rounds.length;
     const answer = (await expectOk(admin(`/v1/admin/sites/demo/rounds/${round}/release`, 'POST'))) as { status: string; release: NoisedRelease };

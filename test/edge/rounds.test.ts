@@ -7,7 +7,7 @@ import { COUNT_MECHANISMS, DEFAULT_PRIVACY, epsilonSpent, mechanismMultipliers }
 import { roundAggregator } from '../../edge-worker/src/rounds.ts';
 import { reserveRelease } from '../../edge-worker/src/privacy-ledger.ts';
 import { getSite } from '../../edge-worker/src/site-store.ts';
-import { admin, currentRoundId, exactRound, expectOk, postReport, seedDemoSite, SHOP_ORIGIN, TEST_ROUND_MS } from './edge-helpers.ts';
+import { admin, currentRoundId, epochSchedule, exactRound, expectOk, openTerms, postReport, seedDemoSite, SHOP_ORIGIN } from './edge-helpers.ts';
 
 const report = (round: number, clicks = 1): Report => ({
   v: 1,
@@ -16,7 +16,6 @@ const report = (round: number, clicks = 1): Report => ({
   modelVersion: null,
   outcomes: [{ creativeId: 'c-p1', impressions: 2, clicks, conversions: 0, dismissals: 0 }],
 });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs `callback` inside one round's Durable Object, typed as the class it is. */
 function inRound<R>(stub: DurableObjectStub, callback: (round: RoundAggregator) => R | Promise<R>): Promise<R> {
@@ -28,7 +27,10 @@ const COUNT_SD = 4 * DEFAULT_PRIVACY.noiseMultiplier;
 const SURE = 150;
 
 describe('rounds: close at the deadline, release only above the minimum cohort', () => {
-  beforeAll(() => seedDemoSite(3));
+  beforeAll(async () => {
+    await seedDemoSite(3);
+    await epochSchedule('demo', 86_400); // rounds that began days ago exist (a site that has run that long)
+  });
 
   it('keeps the open round closed to readers, whatever has arrived', async () => {
     const round = await currentRoundId();
@@ -66,7 +68,7 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
 
   it('noises the head for the bound the round began under, and ignores a head over it when the site raised its bound mid-round', async () => {
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900011'));
-    const tight = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 2, privacy: { ...DEFAULT_PRIVACY, headClip: 20 } };
+    const tight = openTerms(2, { ...DEFAULT_PRIVACY, headClip: 20 });
     const raised = { ...tight, privacy: { ...DEFAULT_PRIVACY, headClip: 2000 } };
     const head = (stats: number[]) => ({ model: 'aaaaaaaaaaaaaaaa', head: stats, ope: null, towers: null });
     const withHead = (stats: number[]): Report => ({ ...report(900011), modelVersion: 'aaaaaaaaaaaaaaaa', head: { stats } });
@@ -78,7 +80,6 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
       await round.addReport(withHead(small), raised, head(small), crypto.randomUUID()),
     ]);
     expect(outcomes.map((o) => o.head)).toEqual(['counted', 'ignored_over_round_bound', 'counted']);
-    await sleep(TEST_ROUND_MS + 100);
     await runDurableObjectAlarm(stub);
     const shape = { model: 'aaaaaaaaaaaaaaaa', headLength: 7, towerParameters: 3, opeModels: ['aaaaaaaaaaaaaaaa'] };
     await runInDurableObject(stub, (_i, state) => state.storage.sql.exec('UPDATE terms SET min_cohort = -1000')); // K passed whatever the count's noise
@@ -92,7 +93,7 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
 
   it('keeps the off-policy bound the round began under: sums over it, sent after the site raised its bound, are ignored', async () => {
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900012'));
-    const tight = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 2, privacy: { ...DEFAULT_PRIVACY, opeClip: 5 } };
+    const tight = openTerms(2, { ...DEFAULT_PRIVACY, opeClip: 5 });
     const raised = { ...tight, privacy: { ...DEFAULT_PRIVACY, opeClip: 50 } };
     const ope = (sums: number[]) => ({ model: 'aaaaaaaaaaaaaaaa', head: null, ope: [{ modelVersion: 'aaaaaaaaaaaaaaaa', sums }], towers: null });
     const withOpe = (sums: number[]): Report => ({ ...report(900012), modelVersion: 'aaaaaaaaaaaaaaaa', ope: [{ modelVersion: 'aaaaaaaaaaaaaaaa', sums }] });
@@ -108,7 +109,7 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
 
   it('closes at the deadline: later reports are refused; at K contributors the sums are released noised, once', async () => {
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900001'));
-    const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 3, privacy: DEFAULT_PRIVACY };
+    const terms = openTerms(3, DEFAULT_PRIVACY);
     const withHead = (clicks: number): Report => ({ ...report(900001, clicks), modelVersion: 'aaaaaaaaaaaaaaaa', head: { stats: [1, 2, 3, 4, 5, 6, 7] } });
     const results = await inRound(stub, async (round) => [
       await round.addReport(withHead(1), terms, { model: 'aaaaaaaaaaaaaaaa', head: [1, 2, 3, 4, 5, 6, 7], ope: null, towers: null }, crypto.randomUUID()),
@@ -121,8 +122,7 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
       [false, false, 'ignored_other_model'],
     ]);
     expect((await inRound(stub, (round) => round.status(terms))).status).toBe('open');
-    await sleep(TEST_ROUND_MS + 100);
-    // The alarm has fired by now or fires here; either way the round is closed after it.
+    // The round's alarm, run now instead of at its deadline: the round is closed after it.
     await runDurableObjectAlarm(stub);
     const late = await inRound(stub, (round) => round.addReport(report(900001, 1), terms, null, crypto.randomUUID()));
     expect(late.closed).toBe(true);
@@ -130,6 +130,7 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
     expect(await inRound(stub, (round) => round.status(terms))).toEqual({
       status: 'closed',
       minCohort: 3,
+      start: terms.start,
       deadline: terms.deadline,
       noiseMultiplier: DEFAULT_PRIVACY.noiseMultiplier,
     });
@@ -172,12 +173,12 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
 
   it('withholds the sums of a closed round whose noised count is below K', async () => {
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900002'));
-    const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 2 + 7 * COUNT_SD, privacy: DEFAULT_PRIVACY };
+    const terms = openTerms(2 + 7 * COUNT_SD, DEFAULT_PRIVACY);
     await inRound(stub, async (round) => {
       await round.addReport(report(900002), terms, null, crypto.randomUUID());
       await round.addReport(report(900002), terms, null, crypto.randomUUID());
     });
-    await sleep(TEST_ROUND_MS + 100);
+    await runDurableObjectAlarm(stub);
     const counted = await inRound(stub, (round) => round.count('demo', 900002, terms, null));
     expect(counted).toMatchObject({ status: 'below_cohort', minCohort: terms.minCohort, deadline: terms.deadline });
     expect((counted as { contributors: number }).contributors).not.toBeUndefined();
@@ -186,14 +187,14 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
 
   it('checks the cohort on the noised count: the same exact count of reports falls on either side of K', async () => {
     // Many closed rounds of exactly K reports: the noised count (sd 4 z) passes K about half the time.
-    const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 3, privacy: { ...DEFAULT_PRIVACY, noiseMultiplier: 1 } };
+    const terms = openTerms(3, { ...DEFAULT_PRIVACY, noiseMultiplier: 1 });
     const rounds = Array.from({ length: 16 }, (_, i) => 900300 + i);
     for (const round of rounds) {
       await inRound(env.ROUNDS.get(env.ROUNDS.idFromName(`demo/${round}`)), async (r) => {
         for (let k = 0; k < 3; k++) await r.addReport(report(round), terms, null, crypto.randomUUID());
       });
     }
-    await sleep(TEST_ROUND_MS + 100);
+    for (const round of rounds) await runDurableObjectAlarm(env.ROUNDS.get(env.ROUNDS.idFromName(`demo/${round}`)));
     const statuses = await Promise.all(
       rounds.map((round) => inRound(env.ROUNDS.get(env.ROUNDS.idFromName(`demo/${round}`)), (r) => r.count('demo', round, terms, null))),
     );
@@ -204,16 +205,18 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
 });
 
 describe('the privacy budget', () => {
-  beforeAll(() => seedDemoSite(3));
+  beforeAll(async () => {
+    await seedDemoSite(3);
+    await epochSchedule('demo', 86_400);
+  });
 
   /** A past round of the demo site with `n` reports in it, closed. */
   async function closedRound(round: number, n: number): Promise<void> {
     const stub = roundAggregator(env.ROUNDS, 'demo', round);
-    const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 3, privacy: DEFAULT_PRIVACY };
+    const terms = openTerms(3, DEFAULT_PRIVACY);
     await inRound(stub, async (r) => {
       for (let i = 0; i < n; i++) await r.addReport(report(round), terms, null, crypto.randomUUID());
     });
-    await sleep(TEST_ROUND_MS + 100);
     await runDurableObjectAlarm(stub);
     // Every report made it in before the deadline: the test is about the budget, not the clock.
     expect((await exactRound(round)).contributors).toBe(n);
@@ -268,9 +271,11 @@ describe('the privacy budget', () => {
     expect(rows2.map((r) => r.mechanisms)).toEqual([1 + COUNT_MECHANISMS, 1 + COUNT_MECHANISMS, COUNT_MECHANISMS]);
     expect(spentOn(rows2)).toBeLessThanOrEqual(budget);
     // The refused round was counted, not released: its object still holds its sums back.
-    const held = await inRound(roundAggregator(env.ROUNDS, 'demo', now - 10), (r) => r.status({ deadline: 0, minCohort: 3, privacy: DEFAULT_PRIVACY }));
+    const held = await inRound(roundAggregator(env.ROUNDS, 'demo', now - 10), (r) =>
+      r.status({ start: 0, deadline: 0, minCohort: 3, privacy: DEFAULT_PRIVACY }),
+    );
     expect(held.status).toBe('releasable');
-  }, 30_000); // three rounds waited out: about 5 s
+  });
 });
 
 describe('the budget renews per period, can only be tightened within one, and is checked and spent in one step', () => {
@@ -291,13 +296,12 @@ describe('the budget renews per period, can only be tightened within one, and is
 
   /** Past rounds of the site with enough reports each to pass K = 3 whatever the count's noise, closed. */
   async function closedRounds(rounds: number[]): Promise<void> {
-    const terms = { deadline: Date.now() + TEST_ROUND_MS, minCohort: 3, privacy: DEFAULT_PRIVACY };
+    const terms = openTerms(3, DEFAULT_PRIVACY);
     for (const round of rounds) {
       await inRound(roundAggregator(env.ROUNDS, SITE, round), async (r) => {
         for (let i = 0; i < SURE; i++) await r.addReport(report(round), terms, null, crypto.randomUUID());
       });
     }
-    await sleep(TEST_ROUND_MS + 100);
     for (const round of rounds) await runDurableObjectAlarm(roundAggregator(env.ROUNDS, SITE, round));
   }
 
@@ -307,6 +311,7 @@ describe('the budget renews per period, can only be tightened within one, and is
     expect(epsilonSpent(mechanismMultipliers(2.5, 5), 1e-6).epsilon).toBeGreaterThan(1.1);
     expect(epsilonSpent(mechanismMultipliers(1.5, 5), 1e-6).epsilon).toBeLessThan(1.1);
     await expectOk(put({ roundSeconds: DAY, epsilonBudget: 1.1, budgetPeriodDays: 10 }));
+    await epochSchedule(SITE, DAY);
     const now = Math.floor(Date.now() / (DAY * 1000));
     const p = Math.floor(now / 10) - 3;
     const [a, b, c] = [p * 10 + 1, p * 10 + 5, (p + 1) * 10 + 2];
@@ -338,6 +343,7 @@ describe('the budget renews per period, can only be tightened within one, and is
     const nowRound = Math.floor(Date.now() / 60_000);
     const days = [7, 11, 13].find((d) => Math.floor(((nowRound - 1) * 60) / (d * DAY)) === Math.floor((nowRound * 60) / (d * DAY)))!;
     await expectOk(put({ roundSeconds: 60, epsilonBudget: 4, noiseMultiplier: 5, budgetPeriodDays: days }));
+    await epochSchedule(SITE, 60);
     await closedRounds([nowRound - 1]);
     expect((await release(nowRound - 1)).status).toBe(200);
     for (const [looser, field] of [
@@ -374,7 +380,7 @@ describe('the budget renews per period, can only be tightened within one, and is
     const existing = inPeriod.flatMap((r) => mechanismMultipliers(r.mechanisms, r.noiseMultiplier));
     const fits = epsilonSpent([...existing, 5], 1e-6).epsilon;
     expect(epsilonSpent([...existing, 5, 5], 1e-6).epsilon).toBeGreaterThan(fits + 0.02);
-    await expectOk(put({ ...settings, id: undefined, currency: undefined, epsilonBudget: Math.ceil((fits + 0.01) * 1000) / 1000 }));
+    await expectOk(put({ ...settings, id: undefined, currency: undefined, roundSchedule: undefined, epsilonBudget: Math.ceil((fits + 0.01) * 1000) / 1000 }));
     // The ledger's own step, twice at the same moment (the route's requests would mostly run one
     // after the other here): both read the same spend before either writes.
     const site = (await getSite(env.DB, SITE))!;
