@@ -52,6 +52,7 @@ export default defineConfig<JourneyOptions>({
       VITRINE_SKIP_BUILD: '1',
       VITRINE_FRESH: '1',
       VITRINE_RECORD_EGRESS: '1',
+      VITRINE_TEST_CONTROLS: '1',
     },
   },
 });

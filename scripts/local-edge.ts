@@ -34,11 +34,20 @@ export interface LocalEdge {
   stop(): void;
 }
 
-export async function startLocalEdge(port: number, persistTo: string, vars: Record<string, string>): Promise<LocalEdge> {
+export interface LocalEdgeOptions {
+  /**
+   * Run the test build (edge-worker/src/test-worker.ts) with its controls enabled, so the caller
+   * can close a round by a call (tests, the simulator, the e2e stack): never what a shop deploys.
+   */
+  testControls?: boolean;
+}
+
+export async function startLocalEdge(port: number, persistTo: string, vars: Record<string, string>, options: LocalEdgeOptions = {}): Promise<LocalEdge> {
   // Its own inspector port too (10,000 away): two edges started at once (simulate:worlds --parallel 2) both
   // asked for the default 9229, and the second exited ("Address already in use").
   const args = [
     'dev',
+    ...(options.testControls ? ['edge-worker/src/test-worker.ts'] : []),
     '--ip',
     '127.0.0.1',
     '--port',
@@ -51,7 +60,7 @@ export async function startLocalEdge(port: number, persistTo: string, vars: Reco
     '--log-level',
     'warn',
   ];
-  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+  for (const [k, v] of Object.entries({ ...vars, ...(options.testControls ? { TEST_CONTROLS: 'enabled' } : {}) })) args.push('--var', `${k}:${v}`);
   const child: ChildProcess = spawn(wrangler, args, { cwd: root, env: quietEnv, detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
   const stop = () => {
     if (child.exitCode === null && child.pid) {
@@ -79,4 +88,15 @@ export async function startLocalEdge(port: number, persistTo: string, vars: Reco
     await new Promise((r) => setTimeout(r, 250));
   }
   return { url, stop };
+}
+
+/**
+ * Ends `site`'s open round now through the test controls of a local edge started with
+ * `testControls` (edge-worker/src/test-controls.ts): a test or simulation closes its round when
+ * its devices have reported, instead of waiting for the deadline. Answers the closed round and the open one.
+ */
+export async function closeOpenRound(edgeUrl: string, site: string, adminToken: string): Promise<{ closed: number; open: number }> {
+  const r = await fetch(`${edgeUrl}/v1/test/sites/${site}/rounds/close`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}` } });
+  if (!r.ok) throw new Error(`closing the open round of ${site} failed: ${r.status} ${await r.text()}`);
+  return (await r.json()) as { closed: number; open: number };
 }

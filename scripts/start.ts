@@ -6,7 +6,8 @@
  * (.wrangler/state), VITRINE_ADMIN_TOKEN (the demo site's local admin token),
  * VITRINE_SKIP_BUILD=1 (use the existing dist/), VITRINE_FRESH=1 (start from empty state),
  * VITRINE_RECORD_EGRESS=1 (the e2e tests: the edge port is a recording proxy, test/fixtures/
- * egress-recorder.ts, and wrangler listens on the next port).
+ * egress-recorder.ts, and wrangler listens on the next port), VITRINE_TEST_CONTROLS=1 (the e2e
+ * tests: the edge's test build, whose test controls close a round by a call; never for a shop).
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -71,7 +72,12 @@ async function main(): Promise<void> {
   try {
     // VITRINE_EXTRA_ADMIN_TOKENS (JSON {site: token}): more sites on this local edge (the dashboard's tests use two).
     const extra = JSON.parse(process.env.VITRINE_EXTRA_ADMIN_TOKENS ?? '{}') as Record<string, string>;
-    edge = await startLocalEdge(workerPort, stateDir, { ADMIN_TOKENS: JSON.stringify({ ...extra, [DEMO_SITE]: token }) });
+    edge = await startLocalEdge(
+      workerPort,
+      stateDir,
+      { ADMIN_TOKENS: JSON.stringify({ ...extra, [DEMO_SITE]: token }) },
+      { testControls: process.env.VITRINE_TEST_CONTROLS === '1' },
+    );
     const shopOrigins = [`http://127.0.0.1:${shopPort}`, `http://localhost:${shopPort}`];
     await seedDemo(edge.url, token, shopOrigins, (line) => console.log(line));
     if (recorder) await listen(recorder, edgePort);

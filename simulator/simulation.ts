@@ -21,7 +21,7 @@ import * as v from 'valibot';
 import { priceBandOf } from '../protocol/catalog.ts';
 import type { PageContext } from '../protocol/features.ts';
 import { COUNT_MECHANISMS, DEFAULT_PRIVACY, epsilonSpent, l2Norm, mechanismMultipliers, PRIVACY_DELTA, RELEASE_MECHANISMS } from '../protocol/privacy.ts';
-import { ADMIN_CHANGE_DELAY_MS, SiteSettingsSchema } from '../protocol/wire.ts';
+import { SiteSettingsSchema } from '../protocol/wire.ts';
 import type { Candidate } from '../protocol/wire.ts';
 import { trainBootstrapModel } from '../model-training/src/bootstrap-model.ts';
 import { EdgeAdminClient } from '../model-training/src/edge-admin-client.ts';
@@ -39,7 +39,7 @@ import type { TrainerPaths } from '../model-training/src/round-training.ts';
 import { liftOver } from '../model-training/src/off-policy-estimate.ts';
 import type { Lift } from '../model-training/src/off-policy-estimate.ts';
 import { seededRandom } from '../model-training/src/seeded-random.ts';
-import { applyMigrations, startLocalEdge } from '../scripts/local-edge.ts';
+import { applyMigrations, closeOpenRound, startLocalEdge } from '../scripts/local-edge.ts';
 import { DeviceEngine } from '../widget/engine/device-engine.ts';
 import { postReport } from '../widget/engine/post-report.ts';
 import { registerModelKernels } from '../widget/engine/tfjs-kernels.ts';
@@ -223,8 +223,8 @@ const SITE = 'sim';
 /** The site the throwaway devices that time a visit report to (its rounds are never released). */
 const CALIBRATION_SITE = 'sim-calibration';
 /** The edge keeps site rows and the models a report may carry parts of for a while per isolate: changes are waited out. */
-const EDGE_SITE_CACHE_MS = ADMIN_CHANGE_DELAY_MS + 500;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A round is a day, as at a real site (the shoppers' clocks move a day between rounds: RoundContext.ago); it closes by the test controls. */
+const ROUND_SECONDS = 86_400;
 
 /** Device visits in flight at once: enough to keep the edge busy while each waits on it. */
 const CONCURRENT_VISITS = 12;
@@ -293,7 +293,14 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   const devices = new SimulatedDevices();
   devices.install();
   applyMigrations(path.join(state, 'wrangler'));
-  const edge = await startLocalEdge(o.port, path.join(state, 'wrangler'), { ADMIN_TOKENS: JSON.stringify({ [SITE]: TOKEN, [CALIBRATION_SITE]: TOKEN }) });
+  // The test build of the edge: a round closes when its shoppers have visited (its test
+  // controls), so a run never waits for a deadline and rounds can be a real site's day.
+  const edge = await startLocalEdge(
+    o.port,
+    path.join(state, 'wrangler'),
+    { ADMIN_TOKENS: JSON.stringify({ [SITE]: TOKEN, [CALIBRATION_SITE]: TOKEN }) },
+    { testControls: true },
+  );
   // Ctrl-C (or a kill) reaches this process alone: wrangler runs in a process group of its own
   // (so that stop() ends its workerd children with it), and would outlive an interrupted run,
   // holding its port.
@@ -311,21 +318,21 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     const client = new EdgeAdminClient(edge.url, SITE, TOKEN);
     let headClip = o.headClip ?? DEFAULT_PRIVACY.headClip;
     let opeClip = DEFAULT_PRIVACY.opeClip;
-    const settings = (roundSeconds: number, minCohort: number) => ({
+    const settings = (minCohort: number) => ({
       headClip,
       opeClip,
       name: 'Simulated storefront',
       allowedOrigins: [],
       minCohort,
-      roundSeconds,
+      roundSeconds: ROUND_SECONDS,
       noiseMultiplier,
       epsilonBudget: Math.min(1000, (o.epsilon ?? 1000) * 1.0001),
       frequencyCapPerDay: 0,
       configRefreshSeconds: 1,
     });
     const calibration = new EdgeAdminClient(edge.url, CALIBRATION_SITE, TOKEN);
-    await calibration.putSite(settings(3600, o.shoppers)); // never released
-    await client.putSite(settings(3600, o.minCohort));
+    await calibration.putSite(settings(o.shoppers)); // never released
+    await client.putSite(settings(o.minCohort));
     for (const c of [client, calibration]) {
       await c.putProducts(catalog.products);
       await c.putTemplates(catalog.templates);
@@ -354,24 +361,18 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     let perShopperMs = calibrated.perShopperMs;
     headClip = calibrated.headClip;
     opeClip = calibrated.opeClip;
-    let roundSeconds = roundLength(o.shoppers, perShopperMs, 1.1);
-    await client.putSite(settings(roundSeconds, o.minCohort));
-    await sleep(EDGE_SITE_CACHE_MS);
-    o.log(`devices: ${perShopperMs.toFixed(1)} ms per shopper's visit (${CONCURRENT_VISITS} at once); rounds of ${roundSeconds} s; ${calibrated.bounds}`);
+    await client.putSite(settings(o.minCohort));
+    o.log(`devices: ${perShopperMs.toFixed(1)} ms per shopper's visit (${CONCURRENT_VISITS} at once); ${calibrated.bounds}`);
 
     const shoppers = Array.from({ length: o.shoppers }, (_, i) => simulatedShopper(i, catalog, o.seed));
     const paths = trainerPaths(path.join(state, 'trainer'), SITE);
     const results: RoundResult[] = [];
     for (let r = 0; r < o.rounds; r++) {
-      // Start in a round with enough time left for every shopper.
-      const needed = o.shoppers * perShopperMs * 1.3 + 3000;
-      const into = Date.now() % (roundSeconds * 1000);
-      if (roundSeconds * 1000 - into < needed) await sleep(roundSeconds * 1000 - into + 300);
       // The CDN's copy of the config names the model and the round: both may have changed.
       devices.purge();
       const config = await client.config();
       const candidates = config.candidates;
-      const round = Math.floor(Date.now() / (roundSeconds * 1000));
+      const round = config.round.id;
       const started = Date.now();
       if (r > 0) for (const s of shoppers) drift(s.shopper, catalog, o.drift, s.random);
       const sums = emptySums();
@@ -388,21 +389,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         round: r,
       });
       perShopperMs = (Date.now() - started) / o.shoppers;
-      if (Math.floor(Date.now() / (roundSeconds * 1000)) !== round)
-        o.log(`round ${r + 1}: the devices took longer than the round; some reports went to the next one`);
-      // The round closes; the trainer pulls, fits, publishes and serves.
-      await sleep((round + 1) * roundSeconds * 1000 - Date.now() + 1500);
-      const { training, dashboardLift } = await trainAfterRound(client, paths, round, roundSeconds, o);
-      // The next rounds last what this round's devices took, with a margin (a site may change
-      // its round length between rounds: round ids come from the clock and the new length, and
-      // the trainer has already pulled what it needs under the old one).
-      const next = roundLength(o.shoppers, perShopperMs, 1.5);
-      if (Math.abs(next - roundSeconds) > 0.15 * roundSeconds && r + 1 < o.rounds) {
-        roundSeconds = next;
-        await client.putSite(settings(roundSeconds, o.minCohort));
-        await sleep(EDGE_SITE_CACHE_MS);
-        o.log(`rounds of ${roundSeconds} s from now on`);
-      }
+      // Every shopper has visited and reported: the round closes (the test controls), and the
+      // trainer pulls, fits, publishes and serves.
+      const closed = await closeOpenRound(edge.url, SITE, TOKEN);
+      if (closed.closed !== round) throw new Error(`round ${round} was to close, but round ${closed.closed} was open`);
+      const { training, dashboardLift } = await trainAfterRound(client, paths, round, o);
       const ledger = await client.privacy();
       const result = roundResult(r, sums, ledger.epsilon, config.model?.version ?? 'none', training, dashboardLift);
       results.push(result);
@@ -479,14 +470,13 @@ async function trainAfterRound(
   client: EdgeAdminClient,
   paths: TrainerPaths,
   round: number,
-  roundSeconds: number,
   o: SimulationOptions,
 ): Promise<{ training: string; dashboardLift: Lift | null }> {
   let training: string;
   let dashboardLift: Lift | null = null;
   try {
-    // Exactly the rounds since this one began (counting a round costs budget, even an empty one).
-    const pulled = await pullRounds(client, paths, Math.max(1, Math.floor(Date.now() / (roundSeconds * 1000)) - round), true);
+    // Exactly the round that just closed (counting a round costs budget, even an empty one).
+    const pulled = await pullRounds(client, paths, 1, true);
     const released = pulledOpe(paths).filter((p) => p.round === round);
     if (released.length > 0) dashboardLift = liftOver(released, released[0]!.loggingModel);
     if (pulled.budgetExhausted) training = `budget: ${pulled.budgetExhausted}`;
@@ -508,7 +498,6 @@ async function trainAfterRound(
       const fitted = await fitFromRounds(client, paths, SITE, { ...DEFAULT_ROUND_FIT, carry: o.carry, towerRate: o.towerRate });
       const { version } = await publishCandidate(client, paths);
       if (o.promote === 'always') await client.promote(version);
-      await sleep(EDGE_SITE_CACHE_MS);
       const fit = `fitted on rounds ${fitted.rounds.join(', ')} (~${Math.round(fitted.examples)} examples, ${fitted.evidence.directions} of ${fitted.evidence.dim} directions above the noise); towers ${fitted.towers.skipped ? 'kept' : 'stepped'}`;
       training =
         o.promote === 'always'
@@ -574,11 +563,6 @@ function roundResult(r: number, sums: ReturnType<typeof emptySums>, epsilon: num
 }
 
 const interval = (i: Lift['personalized']) => (i ? `${pct(i.estimate)} (${pct(i.lower)}-${pct(i.upper)})` : 'n/a');
-
-/** Seconds a round needs so that every shopper's visit fits in it, with a margin. */
-function roundLength(shoppers: number, perShopperMs: number, margin: number): number {
-  return Math.max(60, Math.ceil((shoppers * perShopperMs * margin) / 1000) + 15);
-}
 
 /** What every visit of one round shares. */
 interface RoundContext {

@@ -24,7 +24,7 @@ import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import { readJson } from './request-body.ts';
 import { openRound, roundAggregator, roundShard, roundTerms, shardOf } from './rounds.ts';
-import { getSite, listCandidates, listTemplates, sitePrivacy } from './site-store.ts';
+import { listCandidates, listTemplates, sitePrivacy } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
 import { headStatsLength } from '../../protocol/head-statistics.ts';
 

@@ -58,6 +58,8 @@ export async function pullRounds(client: EdgeAdminClient, paths: TrainerPaths, l
         result.budgetExhausted = e.message;
         break;
       }
+      // Before the site's first round: nobody could report in it, and counting it would spend budget on nothing.
+      if (e instanceof EdgeError && e.code === 'unknown_round') break;
       throw e;
     }
     if (answer.status === 'released' && answer.release) {

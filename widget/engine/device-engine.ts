@@ -92,6 +92,8 @@ export class DeviceEngine implements EngineApi {
    * more, so it never delays the first creative (the cold first creative took 190 ms longer when
    * it did not wait) nor an event recorded as the tab closes (WebKit lost one behind it).
    */
+  /** Candidate models' scoring of decisions already returned, not yet recorded (a report waits for it). */
+  private readonly annotating = new Set<Promise<void>>();
   private decided!: () => void;
   private readonly firstDecision = new Promise<void>((resolve) => (this.decided = resolve));
 
@@ -295,13 +297,11 @@ export class DeviceEngine implements EngineApi {
       if (model && serving.candidates(config).length > 0) {
         // What the candidate models would have chosen here: after the decision is returned (it
         // costs a scoring pass per candidate model), in a later transaction than the log's.
-        setTimeout(
-          () =>
-            void this.annotateCandidates(config, shopper, candidates, situations).catch((e: unknown) =>
-              console.warn('[vitrine] candidate models not evaluated:', e),
-            ),
-          0,
-        );
+        const scored = new Promise<void>((later) => setTimeout(later, 0))
+          .then(() => this.annotateCandidates(config, shopper, candidates, situations))
+          .catch((e: unknown) => console.warn('[vitrine] candidate models not evaluated:', e));
+        this.annotating.add(scored);
+        void scored.finally(() => this.annotating.delete(scored));
       }
       return out;
     });
@@ -392,6 +392,10 @@ export class DeviceEngine implements EngineApi {
    * round's token (round-reporter.ts); null when there is nothing to send or no token yet.
    */
   async prepareReport(): Promise<PreparedReport | null> {
+    // The candidates' scores of the decisions made so far first (a few ms): a report whose
+    // off-policy sums left some of them out would compare the candidate and the serving model
+    // on different decisions.
+    await Promise.all(this.annotating);
     return (await this.reports?.prepare()) ?? null;
   }
 

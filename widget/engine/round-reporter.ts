@@ -43,9 +43,17 @@ export class RoundReporter {
     this.tokenDelayMs = tokenDelayMs;
   }
 
-  /** Starts the outbox pass (the round's token, then earlier pages' reports). */
+  /**
+   * Starts the outbox pass (the round's token, then earlier pages' reports). The token's promise
+   * is set here, at once: a report prepared while the pass is still reading the outbox waits for
+   * the token the pass will obtain, not for an empty promise of the engine's start.
+   */
   start(): void {
-    this.retrying = this.retryOutbox();
+    const pass = this.readOutbox();
+    this.tokenFetch = pass.then((p) => p?.token ?? null).catch(() => null);
+    this.retrying = pass
+      .then((p) => (p ? this.sendEarlier(p.round, p.earlier) : undefined))
+      .catch((e: unknown) => console.warn('[vitrine] could not retry stored reports:', e));
   }
 
   /** Resolves when the start's outbox pass is over. */
@@ -146,42 +154,42 @@ export class RoundReporter {
 
   /**
    * Obtains the open round's token (every reporting device does, each round, whether or not it
-   * has anything to report: asking for a token says nothing), then sends what earlier pages left
-   * in the outbox (and outcomes never put into a report). A report of a round this device holds
-   * no token for goes without one: the edge answers with the open round (it is re-targeted) or
-   * asks for a token (it waits).
+   * has anything to report: asking for a token says nothing), and notes which reports earlier
+   * pages left in the outbox. Null when there is no store or config.
    */
-  private async retryOutbox(): Promise<void> {
+  private async readOutbox(): Promise<{ round: number; earlier: Set<string>; token: string | null } | null> {
+    const db = this.db();
+    const round = this.serving()?.config.round.id;
+    if (!db || round === undefined) return null;
+    // Outcomes earlier pages never put into a report: this round's report, made first thing
+    // (its transaction queued before this page can log an outcome).
+    await this.make();
+    // Earlier pages' reports: the ones this pass sends. A report this page makes meanwhile is
+    // the page's to send (sending it here too would spend its token under the page's feet).
+    const earlier = new Set(await db.getAllKeys('outbox'));
+    // Tokens of rounds gone by are worth nothing (each round has its own key): not kept.
+    await db.delete('tokens', IDBKeyRange.upperBound(round, true));
+    const reported = await db.get('ledger', round);
+    if (reported && earlier.size === 0) return { round, earlier, token: null };
+    const firstDecisionOrASecond = Promise.race([this.firstDecision, new Promise<void>((done) => setTimeout(done, 1000))]);
+    await firstDecisionOrASecond.then(() => new Promise<void>((done) => setTimeout(done, this.tokenDelayMs)));
+    return { round, earlier, token: await this.token(round).catch(() => null) };
+  }
+
+  /**
+   * Sends what earlier pages left in the outbox. A report of a round this device holds no token
+   * for goes without one: the edge answers with the open round (it is re-targeted) or asks for a
+   * token (it waits).
+   */
+  private async sendEarlier(round: number, earlier: Set<string>): Promise<void> {
     const db = this.db();
     if (!db) return;
-    try {
-      const round = this.serving()?.config.round.id;
-      if (round === undefined) return;
-      // Outcomes earlier pages never put into a report: this round's report, made first thing
-      // (its transaction queued before this page can log an outcome).
-      await this.make();
-      // Earlier pages' reports: the ones this pass sends. A report this page makes meanwhile is
-      // the page's to send (sending it here too would spend its token under the page's feet).
-      const earlier = new Set(await db.getAllKeys('outbox'));
-      // Tokens of rounds gone by are worth nothing (each round has its own key): not kept.
-      await db.delete('tokens', IDBKeyRange.upperBound(round, true));
-      const reported = await db.get('ledger', round);
-      if (!reported || earlier.size > 0) {
-        const delay = this.tokenDelayMs;
-        const firstDecisionOrASecond = Promise.race([this.firstDecision, new Promise<void>((done) => setTimeout(done, 1000))]);
-        const settled = firstDecisionOrASecond.then(() => new Promise<void>((done) => setTimeout(done, delay)));
-        this.tokenFetch = settled.then(() => this.token(round)).catch(() => null);
-        await this.tokenFetch;
-      }
-      for (const entry of await db.getAll('outbox')) {
-        if (!earlier.has(entry.reportId)) continue;
-        const token = this.tokens.get(entry.report.round) ?? (entry.report.round === round ? null : undefined);
-        if (token === null) continue; // the open round's report, and no token for it (yet): it waits
-        const { status, body } = await postReport(this.url(), token === undefined ? entry.report : { ...entry.report, token });
-        await this.answered(entry.reportId, status, body);
-      }
-    } catch (e) {
-      console.warn('[vitrine] could not retry stored reports:', e);
+    for (const entry of await db.getAll('outbox')) {
+      if (!earlier.has(entry.reportId)) continue;
+      const token = this.tokens.get(entry.report.round) ?? (entry.report.round === round ? null : undefined);
+      if (token === null) continue; // the open round's report, and no token for it (yet): it waits
+      const { status, body } = await postReport(this.url(), token === undefined ? entry.report : { ...entry.report, token });
+      await this.answered(entry.reportId, status, body);
     }
   }
 }
