@@ -5,10 +5,12 @@ import { CREATIVES, DEMO_SITE, PRODUCTS, TEMPLATES } from '../test/fixtures/stor
 
 export async function seedDemo(edge: string, token: string, shopOrigins: string[], log: (line: string) => void): Promise<string> {
   const client = new EdgeAdminClient(edge, DEMO_SITE, token);
-  // A small cohort so that a demo round can release with a handful of shoppers. Every browser
-  // of a demo on localhost is one client address: it may obtain many report tokens a round
-  // (a storefront on the internet keeps the default, 20 per address and round).
-  await client.putSite({ name: 'Vitrine demo shop', allowedOrigins: shopOrigins, minCohort: 5, roundSeconds: 3600, tokensPerAddress: 100_000 });
+  // A real site's defaults (a round a day from the site's creation, the default budget and
+  // noise), but two a demo on one machine needs: a small cohort, so that a demo round can
+  // release with a handful of shoppers, and many report tokens per address, since every browser
+  // of a demo on localhost is one client address (a storefront on the internet keeps the
+  // defaults, 50 and 20 per address and round).
+  await client.putSite({ name: 'Vitrine demo shop', allowedOrigins: shopOrigins, minCohort: 5, tokensPerAddress: 100_000 });
   await client.putProducts(PRODUCTS.map(({ description: _, ...p }) => p));
   await client.putTemplates(TEMPLATES);
   await client.putCreatives(CREATIVES);

@@ -111,27 +111,42 @@ test('a creative arriving moves nothing on the page: no layout shift at all', as
 });
 
 test('viewability: not counted at 40% visible, nor at 60% for half a second; counted at 60% for a second', async ({ page }) => {
+  // The test owns the page's clock (the renderer's one-second timer), so a busy machine cannot
+  // stretch "half a second" into a second: time moves only when the test moves it.
+  await page.clock.install();
   await page.setViewportSize({ width: 900, height: 800 });
   await page.goto('/fixtures/below-fold');
   const slot = page.locator('[data-vitrine-slot="hero"]');
   // Rendered (out of view: the decision is made when the page loads).
   await expect.poll(async () => (await readStore<{ impression: boolean }>(page, 'decisions')).length, { timeout: 15_000 }).toBe(1);
+  await page.clock.pauseAt(Date.now() + 60_000);
+  // An observer of the test's own on the slot, made after the renderer's: the browser delivers
+  // one rendering step's intersection changes to observers in the order they were made, so once
+  // this one has seen a scroll, the renderer's has too.
+  await slot.evaluate((el) => {
+    const w = window as unknown as { seenRatio: number };
+    w.seenRatio = -1;
+    new IntersectionObserver((entries) => (w.seenRatio = entries.at(-1)!.intersectionRatio), { threshold: [0, 0.4, 0.5, 0.6, 1] }).observe(el);
+  });
   const impression = async () => (await readStore<{ impression: boolean }>(page, 'decisions'))[0]!.impression;
   const showFraction = async (fraction: number) => {
     const top = await slot.evaluate((el) => el.getBoundingClientRect().top + window.scrollY);
     const height = (await slot.boundingBox())!.height;
+    await page.evaluate(() => ((window as unknown as { seenRatio: number }).seenRatio = -1));
     // The slot's top `fraction * height` above the viewport's bottom edge.
     await page.evaluate((y) => window.scrollTo(0, y), top + fraction * height - 800);
+    await expect.poll(() => page.evaluate(() => (window as unknown as { seenRatio: number }).seenRatio)).toBeCloseTo(fraction, 1);
   };
   await showFraction(0.4);
-  await page.waitForTimeout(1600);
+  await page.clock.runFor(1600);
   expect(await impression()).toBe(false);
   await showFraction(0.6);
-  await page.waitForTimeout(500);
+  await page.clock.runFor(500);
   await showFraction(0);
-  await page.waitForTimeout(900);
+  await page.clock.runFor(900);
   expect(await impression()).toBe(false);
   await showFraction(0.6);
+  await page.clock.runFor(1000);
   await expect.poll(impression, { timeout: 5_000 }).toBe(true);
 });
 

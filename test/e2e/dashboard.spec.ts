@@ -12,7 +12,6 @@ import { obtainReportToken } from '../../widget/engine/report-token-client.ts';
 
 const EDGE = `http://127.0.0.1:${EDGE_PORT}`;
 const SHOTS = 'test-results/dashboard';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function api<T>(site: string, token: string, path: string, method = 'GET', body?: unknown): Promise<T> {
   const r = await fetch(`${EDGE}/v1/admin/sites/${site}${path}`, {
@@ -37,13 +36,13 @@ let released: { round: number; release: Release } | null = null;
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
-  test.setTimeout(150_000);
+  test.setTimeout(60_000);
   const dash = DASHBOARD_TOKENS.dash;
   await api('dash', dash, '', 'PUT', {
     name: 'Dashboard shop',
     allowedOrigins: [`http://127.0.0.1:${SHOP_PORT}`],
     minCohort: 2,
-    roundSeconds: 60,
+    roundSeconds: 3600,
     epsilonBudget: 1000,
     noiseMultiplier: 0.05,
     headClip: 400,
@@ -61,10 +60,8 @@ test.beforeAll(async () => {
   await api('dash', dash, `/models/${serving}/promote`, 'POST');
   candidate = (await api<{ version: string }>('dash', dash, '/models', 'POST', { model: { ...model, trainedOn: 'dashboard test candidate' }, weights }))
     .version;
-  // One round of three device reports, in a fresh 60-second round.
-  const intoRound = Date.now() % 60_000;
-  if (intoRound > 45_000) await sleep(60_000 - intoRound + 200);
-  const round = Math.floor(Date.now() / 60_000);
+  // One round of three device reports, closed by the edge's test controls once they are in.
+  const round = ((await (await fetch(`${EDGE}/v1/sites/dash/config`)).json()) as { round: { id: number } }).round.id;
   for (let i = 0; i < 3; i++) {
     const report = {
       v: 1,
@@ -94,7 +91,8 @@ test.beforeAll(async () => {
     });
     expect(r.status).toBe(202);
   }
-  await sleep((round + 1) * 60_000 - Date.now() + 1500);
+  const closed = await fetch(`${EDGE}/v1/test/sites/dash/rounds/close`, { method: 'POST', headers: { authorization: `Bearer ${dash}` } });
+  expect(await closed.json()).toMatchObject({ closed: round });
   // The trainer's pull releases it (spending budget); the dashboard only reads.
   released = { round, release: (await api<{ release: Release }>('dash', dash, `/rounds/${round}/release`, 'POST')).release };
   // The site's low noise (z = 0.05, sd 2.5 on off-policy sums of 30) keeps the estimates readable.
