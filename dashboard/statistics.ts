@@ -34,11 +34,12 @@ export function ctrInterval(clicks: number, impressions: number): Interval | nul
   return { estimate: p, lower: Math.max(0, centre - half), upper: Math.min(1, centre + half) };
 }
 
-/** Epsilon spent in the period now after each of its released rounds (the ledger composed step by step). */
+/** Epsilon spent by the rounds of the last period (the ledger's window) after each of them, in time order (the ledger composed step by step). */
 export function cumulativeEpsilon(ledger: PrivacyView): { round: number; epsilon: number }[] {
   const mechanisms: number[] = [];
+  const from = Date.parse(ledger.window.from);
   return ledger.rounds
-    .filter((r) => r.period === ledger.period.index)
+    .filter((r) => r.start > from)
     .map((r) => {
       mechanisms.push(...mechanismMultipliers(r.mechanisms, r.noiseMultiplier));
       return { round: r.round, epsilon: epsilonSpent(mechanisms, ledger.delta).epsilon };

@@ -10,27 +10,39 @@ import { CreativeSchema, ProductSchema, SiteSettingsSchema, TemplateSchema } fro
 
 export const LedgerRoundSchema = v.object({
   round: v.number(),
-  /** The budget period the round belongs to. */
-  period: v.number(),
+  /** When the round began (ms since the epoch): the time it is charged at. */
+  start: v.number(),
   mechanisms: v.number(),
   noiseMultiplier: v.number(),
   contributors: v.number(),
   releasedAt: v.string(),
 });
 
-/** GET /v1/admin/sites/{site}/privacy */
+/** GET /v1/admin/sites/{site}/privacy: the budget over time (edge-worker/src/privacy-ledger.ts). */
 export const LedgerSchema = v.object({
   site: v.string(),
   delta: v.number(),
-  /** The budget of each period. */
+  /** The budget of any window of `periodDays`. */
   budget: v.number(),
   periodDays: v.number(),
-  /** The period now: its index, its start and when the next begins (the budget renews then). */
-  period: v.object({ index: v.number(), start: v.string(), renewsAt: v.string() }),
-  /** Spent in the period now. */
+  /** The last `periodDays`, up to now (ISO 8601): what `epsilon` counts. */
+  window: v.object({ from: v.string(), to: v.string() }),
+  /** Spent by the rounds that began in that window. */
   epsilon: v.number(),
-  /** What every period together costs a device present in all of them. */
-  epsilonAllPeriods: v.number(),
+  /** When the earliest spend of the window leaves it (null: nothing spent). */
+  freesAt: v.nullable(v.string()),
+  /** What every charged round together costs a device present in all of them. */
+  epsilonAllTime: v.number(),
+  /** The noise every round gets, and what the budget allows from now at one released round a round. */
+  pacing: v.object({
+    noiseMultiplier: v.number(),
+    paced: v.boolean(),
+    roundsPerPeriod: v.number(),
+    epsilonPerRound: v.number(),
+    roundsLeft: v.number(),
+    /** The start of the first coming round the budget would not hold (null: none within the next period). */
+    runsOutAt: v.nullable(v.string()),
+  }),
   rounds: v.array(LedgerRoundSchema),
 });
 export type Ledger = v.InferOutput<typeof LedgerSchema>;
@@ -107,7 +119,19 @@ export type RoundSegment = v.InferOutput<typeof RoundSegmentSchema>;
  * in, and its round schedule (`roundSeconds` is the length of the rounds from the next one on;
  * the schedule says when each round begins).
  */
-export const SiteAnswerSchema = v.object({ id: v.string(), ...SiteSettingsSchema.entries, roundSchedule: v.array(RoundSegmentSchema) });
+export const SiteAnswerSchema = v.object({
+  id: v.string(),
+  ...SiteSettingsSchema.entries,
+  roundSchedule: v.array(RoundSegmentSchema),
+  /** The noise every round gets (the merchant's, or paced when none was set) and what it buys (protocol/budget-pacing.ts). */
+  pacing: v.object({
+    noiseMultiplier: v.number(),
+    paced: v.boolean(),
+    roundsPerPeriod: v.number(),
+    epsilonPerRound: v.number(),
+    roundsPerBudget: v.number(),
+  }),
+});
 export type SiteAnswer = v.InferOutput<typeof SiteAnswerSchema>;
 
 /** GET /v1/admin/sites/{site}/models: every model of the site, newest first. */

@@ -13,8 +13,12 @@
  * it replaces gave 7.45 where this gives 6.40 for ten rounds of four mechanisms at z = 5.
  */
 
-/** erfc(x) for x >= 0, to about 1e-15 relative: series for small x, Lentz's continued fraction otherwise. */
-function erfcNonNegative(x: number): number {
+/**
+ * log erfc(x) for x >= 0, to about 1e-15 relative in erfc: the series of erf for small x, and
+ * for x >= 2 Lentz's continued fraction with the factor exp(-x^2) kept as its logarithm, so the
+ * result stays finite however far into the tail x is (erfc itself underflows past x = 27).
+ */
+function logErfcNonNegative(x: number): number {
   if (x < 2) {
     // erf(x) = 2/sqrt(pi) sum (-1)^n x^(2n+1) / (n! (2n+1))
     let term = x;
@@ -25,7 +29,7 @@ function erfcNonNegative(x: number): number {
       sum += add;
       if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
     }
-    return 1 - (2 / Math.sqrt(Math.PI)) * sum;
+    return Math.log(1 - (2 / Math.sqrt(Math.PI)) * sum);
   }
   // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))), modified Lentz.
   const tiny = 1e-300;
@@ -42,12 +46,17 @@ function erfcNonNegative(x: number): number {
     f *= delta;
     if (Math.abs(delta - 1) < 1e-16) break;
   }
-  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+  return -x * x - 0.5 * Math.log(Math.PI) - Math.log(f);
+}
+
+/** log of the standard normal distribution function, finite for every finite x. */
+export function logNormalCdf(x: number): number {
+  return x >= 0 ? Math.log1p(-0.5 * Math.exp(logErfcNonNegative(x / Math.SQRT2))) : Math.log(0.5) + logErfcNonNegative(-x / Math.SQRT2);
 }
 
 /** The standard normal distribution function. */
 export function normalCdf(x: number): number {
-  return x >= 0 ? 1 - 0.5 * erfcNonNegative(x / Math.SQRT2) : 0.5 * erfcNonNegative(-x / Math.SQRT2);
+  return Math.exp(logNormalCdf(x));
 }
 
 /** mu of the composition of Gaussian mechanisms with these noise multipliers. */
@@ -57,18 +66,26 @@ export function composedMu(noiseMultipliers: readonly number[]): number {
   return Math.sqrt(s);
 }
 
-/** delta(epsilon) of a mu-GDP mechanism. */
+/**
+ * delta(epsilon) of a mu-GDP mechanism. The second term is e^epsilon Phi(...), computed as
+ * exp(epsilon + log Phi(...)): written as a product it overflowed past epsilon 709.78 (e^epsilon
+ * is Infinity there, and the ledger read a budget of 1,000 as never spent).
+ */
 export function gdpDelta(mu: number, epsilon: number): number {
   if (mu === 0) return 0;
-  return normalCdf(-epsilon / mu + mu / 2) - Math.exp(epsilon) * normalCdf(-epsilon / mu - mu / 2);
+  return normalCdf(-epsilon / mu + mu / 2) - Math.exp(epsilon + logNormalCdf(-epsilon / mu - mu / 2));
 }
 
 /** The smallest epsilon >= 0 with delta(epsilon) <= delta for a mu-GDP mechanism (bisection: delta(epsilon) falls as epsilon grows). */
 export function gdpEpsilon(mu: number, delta: number): number {
+  if (!Number.isFinite(mu) || Number.isNaN(delta)) return Number.POSITIVE_INFINITY; // an infinite spend is over any budget
   if (mu === 0 || gdpDelta(mu, 0) <= delta) return 0;
   let lo = 0;
   let hi = 1;
-  while (gdpDelta(mu, hi) > delta) hi *= 2;
+  while (gdpDelta(mu, hi) > delta) {
+    hi *= 2;
+    if (!Number.isFinite(hi)) return Number.POSITIVE_INFINITY;
+  }
   for (let i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
     const mid = (lo + hi) / 2;
     if (gdpDelta(mu, mid) > delta) lo = mid;

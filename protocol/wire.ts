@@ -7,6 +7,7 @@ import * as v from 'valibot';
 import { LAYOUTS, MESSAGE_TYPES, SITE_ID_PATTERN } from './catalog.ts';
 import { OPE_SUMS } from './off-policy.ts';
 import { DEFAULT_PRIVACY } from './privacy.ts';
+import { MAX_EPSILON_BUDGET, MIN_NOISE_MULTIPLIER } from './budget-pacing.ts';
 import { TOKEN_TEXT } from './report-token.ts';
 import { headStatsLength } from './head-statistics.ts';
 
@@ -42,12 +43,12 @@ export const SiteSettingsSchema = v.strictObject({
   /** How often a device re-checks the config (and so the serving model) while a page stays open. */
   configRefreshSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(86400)), 300),
   /**
-   * Privacy budget per period: a period's released rounds stop once (epsilon, delta) would pass
-   * it, and the next period starts afresh (see PRIVACY.md). Within a period that has released
-   * anything it can be lowered, never raised.
+   * Privacy budget per period: the rounds that start within any `budgetPeriodDays` spend at most
+   * this (epsilon, at delta 1e-6; PRIVACY.md). While the last period has spent anything it can be
+   * lowered, never raised. At most 20: past it an epsilon protects nobody.
    */
-  epsilonBudget: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(1000)), 8),
-  /** Days a budget period lasts (a round belongs to the period its start falls in). */
+  epsilonBudget: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(MAX_EPSILON_BUDGET)), 8),
+  /** Days of the budget's window (a round is charged at its start); while the last period has spent anything it can be lengthened, never shortened. */
   budgetPeriodDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3650)), 30),
   /**
    * Report tokens a client address may obtain per round (PRIVACY.md): one per device, so this is
@@ -65,8 +66,13 @@ export const SiteSettingsSchema = v.strictObject({
   attributionDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(90)), DEFAULT_ATTRIBUTION_DAYS),
   /** The currency of the catalog's prices (ISO 4217): creatives show prices in it, in the shopper's language. */
   currency: v.optional(v.pipe(v.string(), v.regex(/^[A-Z]{3}$/, 'a currency is an ISO 4217 code: three capital letters, e.g. USD')), 'USD'),
-  /** Noise standard deviation over the clipping bound in each release (PRIVACY.md); less noise spends the budget faster. */
-  noiseMultiplier: v.optional(v.pipe(v.number(), v.minValue(0.05), v.maxValue(100)), DEFAULT_PRIVACY.noiseMultiplier),
+  /**
+   * Noise standard deviation over the clipping bound in each release (PRIVACY.md). Absent: paced,
+   * the noise at which every round of a period fits the budget (protocol/budget-pacing.ts). Set,
+   * it may be higher than the pace (a stricter site), never so low that the budget runs out
+   * before the period ends. At least 0.5.
+   */
+  noiseMultiplier: v.optional(v.pipe(v.number(), v.minValue(MIN_NOISE_MULTIPLIER), v.maxValue(100))),
   /**
    * L2 bound of one device's last-layer statistics per round (PRIVACY.md). A shown decision adds
    * about |phi|^2 (roughly 25-200) to their norm: a site whose shoppers see one or two ads per
@@ -83,6 +89,12 @@ export const SiteSettingsSchema = v.strictObject({
    * from the next round on.
    */
   opeClip: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(100_000)), DEFAULT_PRIVACY.opeClip),
+  /**
+   * The IPv6 network a client key covers (report tokens per address and round, rate limits,
+   * PRIVACY.md): 64, one household's or phone's /64, or 56, a whole customer allocation, for a
+   * site whose attackers hold many /64s. IPv4 keys are whole addresses.
+   */
+  ipv6Prefix: v.optional(v.picklist([56, 64]), 64),
 });
 export type SiteSettings = v.InferOutput<typeof SiteSettingsSchema>;
 

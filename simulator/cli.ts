@@ -73,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const log = values.json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => process.stdout.write(`${line}\n`);
   const result = await runSimulation({ ...options, log });
-  const eps = options.epsilon === null ? 'no noise to speak of (epsilon 1,000)' : `epsilon ${options.epsilon}`;
+  const eps = options.epsilon === null ? 'the largest budget a site may set (epsilon 20)' : `epsilon ${options.epsilon}`;
   const chart = path.resolve(values.chart!);
   mkdirSync(path.dirname(chart), { recursive: true });
   writeFileSync(chart, ctrChart(result.rounds, `Click rate by round: world ${options.world}, ${options.shoppers} shoppers, ${eps}, seed ${options.seed}`));

@@ -21,6 +21,7 @@ import * as v from 'valibot';
 import { priceBandOf } from '../protocol/catalog.ts';
 import type { PageContext } from '../protocol/features.ts';
 import { COUNT_MECHANISMS, DEFAULT_PRIVACY, epsilonSpent, l2Norm, mechanismMultipliers, PRIVACY_DELTA, RELEASE_MECHANISMS } from '../protocol/privacy.ts';
+import { MAX_EPSILON_BUDGET, MIN_NOISE_MULTIPLIER } from '../protocol/budget-pacing.ts';
 import { SiteSettingsSchema } from '../protocol/wire.ts';
 import type { Candidate } from '../protocol/wire.ts';
 import { trainBootstrapModel } from '../model-training/src/bootstrap-model.ts';
@@ -56,7 +57,7 @@ import type { DeviceContext } from './device-environment.ts';
 export interface SimulationOptions {
   shoppers: number;
   rounds: number;
-  /** Total (epsilon, 1e-6) budget the run may spend over all its rounds; null: practically no noise (epsilon 1,000). */
+  /** Total (epsilon, 1e-6) budget the run may spend over all its rounds; null: the largest a site may set (MAX_EPSILON_BUDGET, 20). */
   epsilon: number | null;
   seed: number;
   categories: number;
@@ -151,7 +152,7 @@ const MECHANISMS_PER_ROUND = RELEASE_MECHANISMS + COUNT_MECHANISMS;
 
 /** The noise multiplier at which `rounds` full releases spend exactly `epsilon` (delta 1e-6). */
 export function noiseForEpsilon(epsilon: number, rounds: number): number {
-  let lo = 0.05;
+  let lo = MIN_NOISE_MULTIPLIER;
   let hi = 200;
   for (let i = 0; i < 60; i++) {
     const mid = (lo + hi) / 2;
@@ -287,7 +288,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   await setBackend('cpu');
   const random = seededRandom(o.seed);
   const catalog = makeCatalog(o.categories, o.products, random);
-  const noiseMultiplier = o.epsilon === null ? noiseForEpsilon(1000, o.rounds) : noiseForEpsilon(o.epsilon, o.rounds);
+  const noiseMultiplier = noiseForEpsilon(o.epsilon ?? MAX_EPSILON_BUDGET, o.rounds);
 
   const state = mkdtempSync(path.join(tmpdir(), 'vitrine-sim-'));
   const devices = new SimulatedDevices();
@@ -326,7 +327,10 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       minCohort,
       roundSeconds: ROUND_SECONDS,
       noiseMultiplier,
-      epsilonBudget: Math.min(1000, (o.epsilon ?? 1000) * 1.0001),
+      // The run's rounds all close within minutes: a one-day period holds them all, and the run
+      // spends its epsilon over them (noise at the least that fits; one day-long round alone fits too).
+      epsilonBudget: Math.min(MAX_EPSILON_BUDGET, (o.epsilon ?? MAX_EPSILON_BUDGET) * 1.0001),
+      budgetPeriodDays: 1,
       frequencyCapPerDay: 0,
       configRefreshSeconds: 1,
     });

@@ -10,22 +10,29 @@ export function PrivacyPanel({ ledger, rounds, settings }: { ledger: PrivacyView
     <section>
       <h2>Privacy</h2>
       <dl class="facts">
-        <dt>Epsilon spent this period</dt>
+        <dt>Epsilon spent in the last {ledger.periodDays} days</dt>
         <dd data-fact="epsilon">{ledger.epsilon.toFixed(2)}</dd>
-        <dt>Budget per period</dt>
+        <dt>Budget per {ledger.periodDays} days</dt>
         <dd data-fact="budget">{ledger.budget}</dd>
-        <dt>Period</dt>
-        <dd data-fact="period">
-          {ledger.periodDays} days, renews {new Date(ledger.period.renewsAt).toISOString().slice(0, 10)}
+        <dt>Budget frees up</dt>
+        <dd data-fact="frees">{ledger.freesAt ? `from ${ledger.freesAt.slice(0, 10)}, as the earliest spend leaves the window` : 'nothing spent'}</dd>
+        <dt>Noise per round</dt>
+        <dd data-fact="noise">
+          {ledger.pacing.noiseMultiplier.toFixed(2)}
+          {ledger.pacing.paced ? ` (paced: all ${ledger.pacing.roundsPerPeriod} rounds of a period fit the budget)` : ' (set by you)'}
         </dd>
-        <dt>All periods together</dt>
-        <dd data-fact="epsilon-all">{ledger.epsilonAllPeriods.toFixed(2)}</dd>
+        <dt>Each released round costs</dt>
+        <dd data-fact="per-round">epsilon {ledger.pacing.epsilonPerRound.toFixed(3)}</dd>
+        <dt>At one release a round</dt>
+        <dd data-fact="runs-out">
+          {ledger.pacing.runsOutAt ? `the budget runs out with the round of ${ledger.pacing.runsOutAt.slice(0, 10)}` : 'the budget lasts'}
+        </dd>
+        <dt>All rounds together</dt>
+        <dd data-fact="epsilon-all">{ledger.epsilonAllTime.toFixed(2)}</dd>
         <dt>Delta</dt>
         <dd>{ledger.delta}</dd>
         <dt>Minimum cohort (K)</dt>
         <dd data-fact="k">{rounds.minCohort}</dd>
-        <dt>Noise multiplier</dt>
-        <dd data-fact="noise">{settings.noiseMultiplier}</dd>
         <dt>Head bound (per device and round)</dt>
         <dd data-fact="head-clip">{settings.headClip}</dd>
       </dl>
@@ -36,7 +43,7 @@ export function PrivacyPanel({ ledger, rounds, settings }: { ledger: PrivacyView
         </p>
       ) : (
         <TrendChart
-          title="Epsilon spent this period against the budget"
+          title="Epsilon spent in the last period against the budget"
           x={spent.map((s) => s.round)}
           format={(v) => v.toFixed(1)}
           series={[

@@ -24,14 +24,15 @@ import { enforceRateLimit } from './client-key.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { getModel, insertModel, listModels, previousServingModel, promoteModel, reportModels, retireCandidate } from './model-store.ts';
-import type { ReleaseShape } from './round-aggregator.ts';
+import type { ReleaseShape, RoundTerms } from './round-aggregator.ts';
 import { COUNT_MECHANISMS, PRIVACY_DELTA, RELEASE_MECHANISMS } from '../../protocol/privacy.ts';
 import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import { expectNoBody, readJson } from './request-body.ts';
 import { existingRound, openRound, roundAggregator, roundTerms } from './rounds.ts';
 import { firstSegment, withRoundLength } from './round-schedule.ts';
 import { forgetSite } from './site-cache.ts';
-import { currentPeriod, ledgerRows, looserWithinPeriod, periodBounds, recordContributors, reserveRelease, spent } from './privacy-ledger.ts';
+import { budgetOutlook, ledgerRows, looserSettings, recordContributors, reserveRelease, spent } from './privacy-ledger.ts';
+import { budgetRunsOut } from '../../protocol/budget-pacing.ts';
 import {
   getSite,
   listCatalog,
@@ -125,9 +126,11 @@ adminRoutes.get('/v1/admin/sites/:site/rounds', async (c) => {
 adminRoutes.put('/v1/admin/sites/:site', async (c) => {
   const settings = await readJson(c.req.raw, SiteSettingsSchema, ADMIN_BODY_LIMIT);
   const existing = await getSite(c.env.DB, c.req.param('site'));
-  const looser = existing && looserWithinPeriod(existing, settings, await ledgerRows(c.env.DB, existing.id));
-  if (looser) throw new HttpError(409, 'privacy_only_stricter', looser);
   const now = Date.now();
+  const looser = existing && looserSettings(existing, settings, await ledgerRows(c.env.DB, existing.id), now);
+  if (looser) throw new HttpError(409, 'privacy_only_stricter', looser);
+  const runsOut = budgetRunsOut(settings, now);
+  if (runsOut) throw new HttpError(422, 'budget_runs_out', runsOut);
   // The open round keeps its length: a new one starts with the next round (round-schedule.ts).
   const schedule = existing ? withRoundLength(existing.roundSchedule, now, settings.roundSeconds) : [firstSegment(now, settings.roundSeconds)];
   await upsertSite(c.env.DB, c.req.param('site'), settings, schedule);
@@ -278,13 +281,25 @@ adminRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
   };
   if (status.status === 'closed') {
     // The budget check and the ledger's row in one step (privacy-ledger.ts), before the count's noise is drawn.
-    await reserveRelease(c.env.DB, settings, { round, mechanisms: COUNT_MECHANISMS, noiseMultiplier: status.noiseMultiplier, contributors: 0 });
+    await reserveRelease(c.env.DB, settings, {
+      round,
+      start: roundStart(status, fallback),
+      mechanisms: COUNT_MECHANISMS,
+      noiseMultiplier: status.noiseMultiplier,
+      contributors: 0,
+    });
     status = await aggregator.count(site, round, fallback, shape?.model ?? null);
     if ('contributors' in status) await recordContributors(c.env.DB, site, round, status.contributors);
   }
   if (status.status !== 'releasable') return c.json<RoundAnswer>({ site, round, ...status });
   const mechanisms = (shape ? RELEASE_MECHANISMS : 1) + COUNT_MECHANISMS;
-  await reserveRelease(c.env.DB, settings, { round, mechanisms, noiseMultiplier: status.noiseMultiplier, contributors: status.contributors });
+  await reserveRelease(c.env.DB, settings, {
+    round,
+    start: roundStart(status, fallback),
+    mechanisms,
+    noiseMultiplier: status.noiseMultiplier,
+    contributors: status.contributors,
+  });
   const release = await aggregator.releaseNoised(site, round, await listCreativeIds(c.env.DB, site), shape);
   if (!release) throw new HttpError(409, 'not_releasable', `round ${round} cannot be released`);
   if (Math.abs(release.mechanisms - mechanisms) > 1e-9)
@@ -301,23 +316,40 @@ adminRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
   });
 });
 
+/** When a round began: its object's stored start, or for an object older than stored starts, its window in the schedule. */
+function roundStart(status: { start: number | null }, fallback: RoundTerms): number {
+  return status.start ?? fallback.start!;
+}
+
 /**
- * The site's privacy ledger: the budget period now, what it has spent and when it renews, every
- * released round with its period, and what all periods together cost a device present in all of
- * them (periods renew the budget, they do not reset what was released before).
+ * The site's privacy ledger: what the last period (a window of budgetPeriodDays up to now) has
+ * spent and when its first spend leaves it, what every charged round together costs, the noise
+ * every round gets and what the budget allows from now (rounds left, and the day it would run
+ * out at one release a round, if it would within the next period), and every charged round.
  */
 adminRoutes.get('/v1/admin/sites/:site/privacy', async (c) => {
   const settings = await existingSiteRow(c);
   const rows = await ledgerRows(c.env.DB, settings.id);
-  const period = currentPeriod(settings);
+  const now = Date.now();
+  const outlook = budgetOutlook(settings, rows, openRound(settings, now).start, now);
+  const iso = (ms: number) => new Date(ms).toISOString();
   return c.json<Ledger>({
     site: settings.id,
     delta: PRIVACY_DELTA,
     budget: settings.epsilonBudget,
     periodDays: settings.budgetPeriodDays,
-    period: { index: period, ...periodBounds(period, settings.budgetPeriodDays) },
-    epsilon: spent(rows.filter((r) => r.period === period)),
-    epsilonAllPeriods: spent(rows),
+    window: { from: iso(outlook.windowFrom), to: iso(now) },
+    epsilon: outlook.epsilon,
+    freesAt: outlook.freesAt === null ? null : iso(outlook.freesAt),
+    epsilonAllTime: spent(rows),
+    pacing: {
+      noiseMultiplier: settings.pacing.noiseMultiplier,
+      paced: settings.pacing.paced,
+      roundsPerPeriod: settings.pacing.roundsPerPeriod,
+      epsilonPerRound: settings.pacing.epsilonPerRound,
+      roundsLeft: outlook.roundsLeft,
+      runsOutAt: outlook.runsOutAt === null ? null : iso(outlook.runsOutAt),
+    },
     rounds: rows,
   });
 });

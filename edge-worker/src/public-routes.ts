@@ -179,7 +179,8 @@ publicRoutes.post('/v1/sites/:site/tokens', async (c) => {
   if (body.round !== round.id) {
     throw roundClosed(`round ${body.round} is not open; the open round is ${round.id}`, round.id);
   }
-  const client = await clientKey(c.req.raw, c.env.CLIENT_KEY_SALT ?? c.env.ADMIN_TOKENS, `token:${site.id}`);
+  // The allowance is per network and round: the key hashes the round, so a round crossing midnight gets no fresh one.
+  const client = await clientKey(c.req.raw, c.env.CLIENT_KEY_SALT ?? c.env.ADMIN_TOKENS, `token:${site.id}`, `round ${round.id}`, site.ipv6Prefix);
   const plan = await roundPlan(c.env, site, round.id);
   const shard = shardOf(client, plan.shards);
   const coordinator = shard === 0 ? null : { site: site.id, round: round.id };

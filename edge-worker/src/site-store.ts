@@ -4,6 +4,7 @@
  */
 import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
+import { pacingOf } from '../../protocol/budget-pacing.ts';
 import type { Candidate, Creative, Product, SiteSettings, Template } from '../../protocol/wire.ts';
 import type { RoundSegment, SiteAnswer } from '../../protocol/admin-answers.ts';
 
@@ -25,7 +26,7 @@ const SETTING_COLUMNS: readonly { key: keyof SiteSettings; column: string; json?
   { key: 'excludedCategories', column: 'excluded_categories', json: true },
   { key: 'configRefreshSeconds', column: 'config_refresh_seconds' },
   { key: 'epsilonBudget', column: 'epsilon_budget' },
-  { key: 'noiseMultiplier', column: 'noise_multiplier' },
+  { key: 'noiseMultiplier', column: 'noise_setting' }, // NULL: paced (protocol/budget-pacing.ts)
   { key: 'attributionDays', column: 'attribution_days' },
   { key: 'headClip', column: 'head_clip' },
   { key: 'currency', column: 'currency' },
@@ -33,6 +34,7 @@ const SETTING_COLUMNS: readonly { key: keyof SiteSettings; column: string; json?
   { key: 'tokensPerAddress', column: 'tokens_per_address' },
   { key: 'roundShards', column: 'round_shards' },
   { key: 'opeClip', column: 'ope_clip' },
+  { key: 'ipv6Prefix', column: 'ipv6_prefix' },
 ];
 
 const COLUMNS = SETTING_COLUMNS.map((c) => c.column);
@@ -47,11 +49,12 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
   const stored = row!.results[0];
   if (!stored) return null;
   const settings = Object.fromEntries(
-    SETTING_COLUMNS.map(({ key, column, json }) => [key, json ? JSON.parse(stored[column] as string) : stored[column]]),
+    SETTING_COLUMNS.flatMap(({ key, column, json }) => (stored[column] === null ? [] : [[key, json ? JSON.parse(stored[column] as string) : stored[column]]])),
   ) as SiteSettings;
   return {
     id: stored.id as string,
     ...settings,
+    pacing: pacingOf(settings),
     roundSchedule: (schedule!.results as { from_round: number; starts_at: number; round_seconds: number }[]).map((s) => ({
       fromRound: s.from_round,
       startsAt: s.starts_at,
@@ -74,7 +77,7 @@ function scheduleStatements(db: D1Database, site: string, schedule: readonly Rou
  * first round starts now; a change of round length starts with the next round (round-schedule.ts).
  */
 export async function upsertSite(db: D1Database, site: string, s: SiteSettings, schedule: readonly RoundSegment[]): Promise<void> {
-  const values = SETTING_COLUMNS.map(({ key, json }) => (json ? JSON.stringify(s[key]) : s[key]));
+  const values = SETTING_COLUMNS.map(({ key, json }) => (json ? JSON.stringify(s[key]) : (s[key] ?? null)));
   await db.batch([db.prepare(UPSERT_SITE).bind(site, new Date().toISOString(), ...values), ...scheduleStatements(db, site, schedule)]);
 }
 
@@ -228,7 +231,7 @@ export async function listCreativeIds(db: D1Database, site: string): Promise<str
 
 /** The privacy terms a site's reports are clipped to and its releases noised with. */
 export function sitePrivacy(site: SiteRow): PrivacyTerms {
-  return { ...DEFAULT_PRIVACY, noiseMultiplier: site.noiseMultiplier, headClip: site.headClip, opeClip: site.opeClip };
+  return { ...DEFAULT_PRIVACY, noiseMultiplier: site.pacing.noiseMultiplier, headClip: site.headClip, opeClip: site.opeClip };
 }
 
 /** The site's products and creatives as the merchant uploaded them (the dashboard's catalog view). */

@@ -204,13 +204,18 @@ async function rollbackCommand({ client, print }: CommandContext): Promise<numbe
 
 async function ledgerCommand({ client, print }: CommandContext): Promise<number> {
   const r = await client.privacy();
-  const inPeriod = r.rounds.filter((x) => x.period === r.period.index);
+  const from = Date.parse(r.window.from);
+  const inWindow = r.rounds.filter((x) => x.start > from);
   // A round is charged its noised count when counted, and its sums when released (PRIVACY.md).
-  const released = inPeriod.filter((x) => x.mechanisms > COUNT_MECHANISMS + 1e-9).length;
+  const released = inWindow.filter((x) => x.mechanisms > COUNT_MECHANISMS + 1e-9).length;
+  const p = r.pacing;
   print(
     r,
-    `site ${r.site}: epsilon ${r.epsilon.toFixed(2)} of ${r.budget} spent (delta ${r.delta}) in this ${r.periodDays}-day period over ${released} released rounds and ${inPeriod.length - released} counted below K; ` +
-      `the budget renews at ${r.period.renewsAt}; all ${r.rounds.length} charged rounds together: epsilon ${r.epsilonAllPeriods.toFixed(2)}`,
+    `site ${r.site}: epsilon ${r.epsilon.toFixed(2)} of ${r.budget} spent (delta ${r.delta}) in the last ${r.periodDays} days over ${released} released rounds and ${inWindow.length - released} counted below K` +
+      (r.freesAt ? `; the earliest of them leaves the window at ${r.freesAt}` : '') +
+      `; noise ${p.noiseMultiplier.toFixed(3)} (${p.paced ? `paced: every one of the ${p.roundsPerPeriod} rounds of a period fits` : 'set by the site'}), epsilon ${p.epsilonPerRound.toFixed(3)} a released round, ${p.roundsLeft} more would fit now; ` +
+      (p.runsOutAt ? `at one release a round the budget runs out with the round of ${p.runsOutAt}` : 'at one release a round the budget lasts') +
+      `; all ${r.rounds.length} charged rounds together: epsilon ${r.epsilonAllTime.toFixed(2)}`,
   );
   return 0;
 }

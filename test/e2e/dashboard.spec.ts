@@ -9,6 +9,7 @@ import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import { ADMIN_TOKEN, DASHBOARD_TOKENS, EDGE_PORT, SHOP_PORT } from '../../playwright.config.ts';
 import { obtainReportToken } from '../../widget/engine/report-token-client.ts';
+import type { Ledger } from '../../protocol/admin-answers.ts';
 
 const EDGE = `http://127.0.0.1:${EDGE_PORT}`;
 const SHOTS = 'test-results/dashboard';
@@ -32,6 +33,8 @@ interface Release {
 let serving = '';
 let candidate = '';
 let released: { round: number; release: Release } | null = null;
+/** Device reports in the dashboard site's one round. */
+const REPORTS = 40;
 
 test.describe.configure({ mode: 'serial' });
 
@@ -42,9 +45,11 @@ test.beforeAll(async () => {
     name: 'Dashboard shop',
     allowedOrigins: [`http://127.0.0.1:${SHOP_PORT}`],
     minCohort: 2,
-    roundSeconds: 3600,
-    epsilonBudget: 1000,
-    noiseMultiplier: 0.05,
+    // The least noise and largest budget a site may set, one round a one-day period (PRIVACY.md).
+    roundSeconds: 86_400,
+    budgetPeriodDays: 1,
+    epsilonBudget: 20,
+    noiseMultiplier: 1,
     headClip: 400,
   });
   await api('empty', DASHBOARD_TOKENS.empty, '', 'PUT', { name: 'A new shop', allowedOrigins: [] });
@@ -60,9 +65,9 @@ test.beforeAll(async () => {
   await api('dash', dash, `/models/${serving}/promote`, 'POST');
   candidate = (await api<{ version: string }>('dash', dash, '/models', 'POST', { model: { ...model, trainedOn: 'dashboard test candidate' }, weights }))
     .version;
-  // One round of three device reports, closed by the edge's test controls once they are in.
+  // One round of REPORTS device reports, closed by the edge's test controls once they are in.
   const round = ((await (await fetch(`${EDGE}/v1/sites/dash/config`)).json()) as { round: { id: number } }).round.id;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < REPORTS; i++) {
     const report = {
       v: 1,
       reportId: crypto.randomUUID(),
@@ -79,7 +84,7 @@ test.beforeAll(async () => {
         { modelVersion: '0000000000000000', sums: [20, 3, 20, 3, 20] },
       ],
     };
-    const address = `10.9.0.${i + 1}`;
+    const address = `10.9.${i >> 8}.${(i & 255) + 1}`;
     const token = await obtainReportToken(EDGE, 'dash', round, (input, init) =>
       fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), 'cf-connecting-ip': address } }),
     );
@@ -95,8 +100,8 @@ test.beforeAll(async () => {
   expect(await closed.json()).toMatchObject({ closed: round });
   // The trainer's pull releases it (spending budget); the dashboard only reads.
   released = { round, release: (await api<{ release: Release }>('dash', dash, `/rounds/${round}/release`, 'POST')).release };
-  // The site's low noise (z = 0.05, sd 2.5 on off-policy sums of 30) keeps the estimates readable.
-  expect(released.release.noise.opeStd).toBeCloseTo(2.5, 6);
+  // The site's least noise (z = 1, sd 50 on off-policy sums of 400) keeps the estimates readable.
+  expect(released.release.noise.opeStd).toBeCloseTo(50, 6);
 });
 
 /** The model version site dash's config serves now (what devices would load). */
@@ -192,25 +197,22 @@ test('models: status and off-policy estimates; promote and roll back change what
 });
 
 test('privacy: epsilon spent against the budget, K, contributors per round', async ({ page }) => {
-  const ledger = await api<{ epsilon: number; epsilonAllPeriods: number; budget: number; periodDays: number; period: { renewsAt: string } }>(
-    'dash',
-    DASHBOARD_TOKENS.dash,
-    '/privacy',
-  );
+  const ledger = await api<Ledger>('dash', DASHBOARD_TOKENS.dash, '/privacy');
   await signIn(page, 'dash', DASHBOARD_TOKENS.dash);
   await page.locator('button[data-view="privacy"]').click();
   await expect(page.locator('[data-fact="epsilon"]')).toHaveText(ledger.epsilon.toFixed(2));
   await expect(page.locator('[data-fact="budget"]')).toHaveText(String(ledger.budget));
-  // The budget renews per period: the dashboard says when.
-  expect(ledger.periodDays).toBe(30);
-  await expect(page.locator('[data-fact="period"]')).toHaveText(`30 days, renews ${ledger.period.renewsAt.slice(0, 10)}`);
-  await expect(page.locator('[data-fact="epsilon-all"]')).toHaveText(ledger.epsilonAllPeriods.toFixed(2));
+  // The budget holds over any day here (the site's period): the dashboard says when today's spend leaves it.
+  expect(ledger.periodDays).toBe(1);
+  await expect(page.locator('[data-fact="frees"]')).toHaveText(`from ${ledger.freesAt!.slice(0, 10)}, as the earliest spend leaves the window`);
+  await expect(page.locator('[data-fact="epsilon-all"]')).toHaveText(ledger.epsilonAllTime.toFixed(2));
   expect(ledger.epsilon).toBeGreaterThan(0);
   await expect(page.locator('[data-fact="k"]')).toHaveText('2');
-  await expect(page.locator('[data-fact="noise"]')).toHaveText('0.05');
+  await expect(page.locator('[data-fact="noise"]')).toHaveText('1.00 (set by you)');
+  await expect(page.locator('[data-fact="per-round"]')).toHaveText(`epsilon ${ledger.pacing.epsilonPerRound.toFixed(3)}`);
   await expect(page.locator('[data-fact="head-clip"]')).toHaveText('400');
-  await expect(page.locator(`[data-table="rounds"] tr[data-round="${released!.round}"]`)).toContainText('3');
-  await expect(page.locator('[data-chart="Epsilon spent this period against the budget"] canvas')).toHaveCount(1);
+  await expect(page.locator(`[data-table="rounds"] tr[data-round="${released!.round}"]`)).toContainText('released');
+  await expect(page.locator('[data-chart="Epsilon spent in the last period against the budget"] canvas')).toHaveCount(1);
   await shot(page, 'privacy');
 });
 

@@ -195,11 +195,21 @@ const SITE_TOKENS: Record<string, string> = {
   tightclip: TIGHT_TOKEN,
   tokens: 'test-tokens-admin-token-0005',
   sharded: 'test-sharded-admin-token-006',
+  budget: 'test-budget-admin-token-0007',
+  windows: 'test-windows-admin-token-008',
+  networks: 'test-networks-admin-token-09',
 };
+
+/** The admin token of a site the edge tests' env lists. */
+export function tokenOf(site: string): string {
+  const token = SITE_TOKENS[site];
+  if (!token) throw new Error(`no admin token for site ${site} in edge-worker/vitest.config.ts`);
+  return token;
+}
 
 /** Ends the site's open round now and begins the next (the test controls, edge-worker/src/test-controls.ts). */
 export async function closeOpenRound(site = 'demo'): Promise<{ closed: number; open: number }> {
-  return (await expectOk(admin(`/v1/test/sites/${site}/rounds/close`, 'POST', undefined, SITE_TOKENS[site]))) as { closed: number; open: number };
+  return (await expectOk(admin(`/v1/test/sites/${site}/rounds/close`, 'POST', undefined, tokenOf(site)))) as { closed: number; open: number };
 }
 
 /**
@@ -208,7 +218,7 @@ export async function closeOpenRound(site = 'demo'): Promise<{ closed: number; o
  * so a test can use rounds that began days or months ago (the test owns the calendar).
  */
 export async function epochSchedule(site: string, roundSeconds: number): Promise<void> {
-  await expectOk(admin(`/v1/test/sites/${site}/schedule`, 'PUT', { segments: [{ fromRound: 0, startsAt: 0, roundSeconds }] }, SITE_TOKENS[site]));
+  await expectOk(admin(`/v1/test/sites/${site}/schedule`, 'PUT', { segments: [{ fromRound: 0, startsAt: 0, roundSeconds }] }, tokenOf(site)));
 }
 
 export async function currentRoundId(site = 'demo'): Promise<number> {

@@ -38,4 +38,16 @@ describe('Gaussian differential privacy: exact accounting of Gaussian mechanisms
     expect(composedMu([2, 2, 2, 2])).toBeCloseTo(composedMu([1]), 12);
     expect(gdpEpsilon(0, 1e-6)).toBe(0);
   });
+
+  it('cannot overflow: past epsilon 709.78 (where e^epsilon is Infinity) the account stays exact, checked against 50-digit arithmetic (mpmath)', () => {
+    // Four mechanisms and the count vector's quarter at z = 0.05: mu = sqrt(4.25) / 0.05. The
+    // product form said 709.78 here, and every further release passed any budget.
+    expect(gdpEpsilon(Math.sqrt(4.25) / 0.05, 1e-6)).toBeCloseTo(1045.0424, 3);
+    expect(gdpEpsilon(40, 1e-6)).toBeCloseTo(989.1922, 3);
+    expect(gdpEpsilon(Math.sqrt(4.25) / 0.5, 1e-6)).toBeCloseTo(27.436, 3);
+    // Larger still, the account keeps growing; an infinite mu is an infinite spend.
+    expect(gdpEpsilon(400, 1e-6)).toBeGreaterThan(80_000);
+    expect(gdpEpsilon(Number.POSITIVE_INFINITY, 1e-6)).toBe(Number.POSITIVE_INFINITY);
+    expect(epsilonSpent([0.05, 0.05, 0.05, 0.05, 0.1], 1e-6).epsilon).toBeCloseTo(1045.0424, 3);
+  });
 });
