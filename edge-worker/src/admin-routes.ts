@@ -19,7 +19,7 @@ import type {
   SiteAnswer,
   UpsertAnswer,
 } from '../../protocol/admin-answers.ts';
-import { requireSiteAdmin } from './admin-auth.ts';
+import { requireSiteAdminCounted } from './admin-auth.ts';
 import { enforceRateLimit } from './client-key.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
@@ -59,7 +59,7 @@ const requireAdmin: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
   if (!v.is(SITE_ID, site)) throw new HttpError(400, 'invalid_site', 'a site id is 1-63 lowercase letters, digits or dashes');
   // Before the token check, so guessing tokens is as slow as anything else.
   await enforceRateLimit(c.env, 'ADMIN_LIMITER', c.req.raw, `admin:${site}`, 'admin requests');
-  await requireSiteAdmin(c.req.raw, c.env.ADMIN_TOKENS, site);
+  await requireSiteAdminCounted(c.env.DB, c.req.raw, c.env.ADMIN_TOKENS, site);
   await next();
 };
 adminRoutes.use('/v1/admin/sites/:site', requireAdmin);

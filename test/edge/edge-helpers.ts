@@ -52,10 +52,10 @@ export async function handle(request: Request): Promise<Response> {
   return response;
 }
 
-export function admin(path: string, method: string, body?: unknown, token = DEMO_TOKEN): Promise<Response> {
+export function admin(path: string, method: string, body?: unknown, token = DEMO_TOKEN, headers: Record<string, string> = {}): Promise<Response> {
   return edge(path, {
     method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }

@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../protocol/wire.ts';
 import type { RoundAggregator } from '../../edge-worker/src/round-aggregator.ts';
-import { COUNT_MECHANISMS, DEFAULT_PRIVACY, } from '../../protocol/privacy.ts';
+import { COUNT_MECHANISMS, DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
 import { admin, currentRoundId, epochSchedule, exactRound, expectOk, openTerms, postReport, seedDemoSite, SHOP_ORIGIN } from './edge-helpers.ts';
 
 const report = (round: number, clicks = 1): Report => ({
