@@ -10,6 +10,14 @@
  * - the device unblinds the signature into a token and sends it in its report; the edge checks
  *   the signature and the challenge, and the round's object refuses a token it has seen.
  *
+ * On the wire it is standard Privacy Pass: issuance per RFC 9578 (a TokenRequest posted as
+ * `application/private-token-request` to the round's issuer URL, the blind signature answered as
+ * `application/private-token-response`), redemption in an `Authorization: PrivateToken token=...`
+ * header (RFC 9577), so a stock client (the library's own `Client`) obtains and spends them. Two
+ * exceptions, documented in PRIVACY.md: a report a page sends as it goes away (a keepalive fetch,
+ * which must not need a CORS preflight) carries its token in its body, and the JSON form of
+ * issuance (POST .../tokens) is kept for widgets of the previous release.
+ *
  * The edge never sees the token it signs, so a report's token cannot be linked to the request
  * that obtained it (or to the address it came from). Because the key is the round's own, a
  * token obtained in one round is worthless in every other, whatever challenge it was made for.
@@ -65,3 +73,31 @@ export const TokenRequestSchema = v.strictObject({
 });
 
 export const TokenResponseSchema = v.strictObject({ round: v.number(), response: v.pipe(v.string(), v.maxLength(600), v.regex(BASE64URL)) });
+
+/** RFC 9578 media types of issuance. */
+export const TOKEN_REQUEST_TYPE = 'application/private-token-request';
+export const TOKEN_RESPONSE_TYPE = 'application/private-token-response';
+
+/** The exact sizes of a type 0x0002 exchange with a 2048-bit key (Nk = 256): a TokenRequest (2 + 1 + Nk), its response (Nk), a Token (2 + 32 + 32 + 32 + Nk). */
+export const TOKEN_REQUEST_BYTES = 259;
+export const TOKEN_RESPONSE_BYTES = 256;
+export const TOKEN_BYTES = 354;
+
+/** The issuer URL path of a site's round: where its TokenRequests go. */
+export function tokenRequestPath(site: string, round: number): string {
+  return `/v1/sites/${encodeURIComponent(site)}/rounds/${round}/token-request`;
+}
+
+/** The redemption header of a token (RFC 9577): `PrivateToken token=<base64url>`. */
+export function privateTokenAuthorization(token: string): string {
+  return `PrivateToken token=${token}`;
+}
+
+/**
+ * The token of an `Authorization: PrivateToken token=...` header (quoted or not; RFC 9577), null
+ * when the header is another scheme or malformed.
+ */
+export function tokenOfAuthorization(header: string): string | null {
+  const match = /^PrivateToken\s+token="?([A-Za-z0-9_-]{1,600}={0,2})"?\s*$/i.exec(header.trim());
+  return match ? match[1]!.replace(/=+$/, '') : null;
+}

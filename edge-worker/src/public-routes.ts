@@ -10,7 +10,18 @@ import type { Report } from '../../protocol/wire.ts';
 import type { SiteConfig } from '../../protocol/wire.ts';
 import { l2Norm, withinBound } from '../../protocol/privacy.ts';
 import { clientKey, enforceRateLimit } from './client-key.ts';
-import { TokenRequestSchema, toBase64Url, REPORT_TOKEN_TYPE } from '../../protocol/report-token.ts';
+import {
+  fromBase64Url,
+  REPORT_TOKEN_TYPE,
+  reportChallenge,
+  TOKEN_REQUEST_BYTES,
+  TOKEN_REQUEST_TYPE,
+  TOKEN_RESPONSE_TYPE,
+  tokenOfAuthorization,
+  tokenRequestPath,
+  TokenRequestSchema,
+  toBase64Url,
+} from '../../protocol/report-token.ts';
 import type { TokenKeyAnswer } from '../../protocol/report-token.ts';
 import { roundTokenVerifier } from './report-tokens.ts';
 import type { RoundTokenVerifier } from './report-tokens.ts';
@@ -22,7 +33,7 @@ import type { CheckedModelParts, RoundTerms } from './round-aggregator.ts';
 import { dequantizeGradient } from '../../protocol/tower-gradient.ts';
 import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
-import { readJson } from './request-body.ts';
+import { readBytes, readJson } from './request-body.ts';
 import { openRound, roundAggregator, roundShard, roundTerms, shardOf } from './rounds.ts';
 import { listCandidates, listTemplates, sitePrivacy } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
@@ -167,30 +178,54 @@ publicRoutes.get('/v1/sites/:site/rounds/:round/token-key', async (c) => {
 });
 
 /**
- * Signs a device's blinded token request for the open round: at most the site's
- * tokensPerAddress per client address and round (a device needs one per round).
+ * Signs a device's blinded token request (RFC 9578 TokenRequest bytes) for the open round: at
+ * most the site's tokensPerAddress per client network and round (a device needs one per round).
+ * Answers the blind signature, or throws the refusal.
+ */
+async function issueToken(c: AppContext, site: SiteRow, round: number, request: Uint8Array): Promise<Uint8Array> {
+  const open = openRound(site);
+  if (round !== open.id) throw roundClosed(`round ${round} is not open; the open round is ${open.id}`, open.id);
+  // The allowance is per network and round: the key hashes the round, so a round crossing midnight gets no fresh one.
+  const client = await clientKey(c.req.raw, c.env.CLIENT_KEY_SALT ?? c.env.ADMIN_TOKENS, `token:${site.id}`, `round ${open.id}`, site.ipv6Prefix);
+  const plan = await roundPlan(c.env, site, open.id);
+  const shard = shardOf(client, plan.shards);
+  const coordinator = shard === 0 ? null : { site: site.id, round: open.id };
+  const issued = await roundShard(c.env.ROUNDS, site.id, open.id, shard).issueToken(coordinator, plan.terms, client, request, site.tokensPerAddress);
+  if ('refused' in issued) {
+    if (issued.limit) throw new HttpError(429, 'token_limit', `${issued.refused}; the next round's begin at ${new Date(open.deadline).toISOString()}`);
+    if (issued.closed) throw roundClosed(`round ${open.id} has closed`, open.id + 1);
+    throw new HttpError(400, 'invalid_token_request', issued.refused);
+  }
+  return issued.response;
+}
+
+/**
+ * Token issuance as RFC 9578 has it: a TokenRequest posted as application/private-token-request
+ * to the round's issuer URL, the blind signature answered as application/private-token-response.
+ */
+publicRoutes.post('/v1/sites/:site/rounds/:round/token-request', async (c) => {
+  const site = await loadSite(c);
+  allowOrigin(c, site);
+  await enforceRateLimit(c.env, 'REPORT_LIMITER', c.req.raw, site.id, 'token requests');
+  const round = roundNumber(c.req.param('round'));
+  const request = await readBytes(c.req.raw, TOKEN_REQUEST_TYPE, TOKEN_REQUEST_BYTES);
+  const response = await issueToken(c, site, round, request);
+  return c.body(response as Uint8Array<ArrayBuffer>, 200, { 'content-type': TOKEN_RESPONSE_TYPE, 'cache-control': 'no-store' });
+});
+
+/**
+ * The same, in the JSON form widgets of the previous release send (base64url TokenRequest in a
+ * text/plain body): kept for one release, then removed (PRIVACY.md).
  */
 publicRoutes.post('/v1/sites/:site/tokens', async (c) => {
   const site = await loadSite(c);
   allowOrigin(c, site);
   await enforceRateLimit(c.env, 'REPORT_LIMITER', c.req.raw, site.id, 'token requests');
   const body = await readJson(c.req.raw, TokenRequestSchema, 2048);
-  const round = openRound(site);
-  if (body.round !== round.id) {
-    throw roundClosed(`round ${body.round} is not open; the open round is ${round.id}`, round.id);
-  }
-  // The allowance is per network and round: the key hashes the round, so a round crossing midnight gets no fresh one.
-  const client = await clientKey(c.req.raw, c.env.CLIENT_KEY_SALT ?? c.env.ADMIN_TOKENS, `token:${site.id}`, `round ${round.id}`, site.ipv6Prefix);
-  const plan = await roundPlan(c.env, site, round.id);
-  const shard = shardOf(client, plan.shards);
-  const coordinator = shard === 0 ? null : { site: site.id, round: round.id };
-  const issued = await roundShard(c.env.ROUNDS, site.id, round.id, shard).issueToken(coordinator, plan.terms, client, body.request, site.tokensPerAddress);
-  if ('refused' in issued) {
-    if (issued.limit) throw new HttpError(429, 'token_limit', `${issued.refused}; the next round's begin at ${new Date(round.deadline).toISOString()}`);
-    if (issued.closed) throw roundClosed(`round ${round.id} has closed`, round.id + 1);
-    throw new HttpError(400, 'invalid_token_request', issued.refused);
-  }
-  return c.json({ round: round.id, response: issued.response });
+  const request = fromBase64Url(body.request);
+  if (!request) throw new HttpError(400, 'invalid_token_request', 'the token request is not base64url');
+  const response = await issueToken(c, site, body.round, request);
+  return c.json({ round: body.round, response: toBase64Url(response) });
 });
 
 /** 409 round_closed with the open round, so that a device re-targets what it sends (the error body plus `openRound`). */
@@ -198,9 +233,14 @@ function roundClosed(detail: string, openRound: number): HttpError {
   return new HttpError(409, 'round_closed', detail, { openRound });
 }
 
-function openRoundParam(site: SiteRow, text: string | undefined): number {
+function roundNumber(text: string | undefined): number {
   const round = Number(text);
   if (!/^\d{1,12}$/.test(text ?? '') || !Number.isSafeInteger(round)) throw new HttpError(400, 'invalid_round', 'a round is a whole number');
+  return round;
+}
+
+function openRoundParam(site: SiteRow, text: string | undefined): number {
+  const round = roundNumber(text);
   const open = openRound(site).id;
   if (round !== open) throw new HttpError(409, 'round_closed', `round ${round} is not open; the open round is ${open}`);
   return round;
@@ -246,11 +286,16 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
     throw roundClosed(`round ${report.round} is not open; the open round is ${round.id}`, round.id);
   }
   // One report per device and round: a token of this round, never seen before (the round's
-  // object refuses a spent one). Checked here, where it costs no serialized time.
-  if (report.token === undefined)
-    throw new HttpError(401, 'token_required', `a report carries a report token of round ${round.id}: POST /v1/sites/${site.id}/tokens`);
+  // object refuses a spent one). Checked here, where it costs no serialized time. Redeemed in an
+  // Authorization header (RFC 9577), or in the body by a page's keepalive report (PRIVACY.md).
   const plan = await roundPlan(c.env, site, round.id);
-  const token = await plan.verifier.check(report.token);
+  const spent = redeemedToken(c, report);
+  if (spent === null) {
+    // The challenge a standard client answers (RFC 9577): the round's TokenChallenge and key.
+    c.header('www-authenticate', await tokenChallengeHeader(site.id, round.id, plan.verifier.publicKey));
+    throw new HttpError(401, 'token_required', `a report carries a report token of round ${round.id}: POST ${tokenRequestPath(site.id, round.id)}`);
+  }
+  const token = await plan.verifier.check(spent);
   if ('refused' in token) throw new HttpError(401, 'invalid_token', token.refused);
   // The clipping bounds the config declares: what the release's noise is calibrated to.
   const privacy = sitePrivacy(site);
@@ -312,12 +357,42 @@ async function checkedModelParts(c: AppContext, site: SiteRow, report: Report, p
   return { model: serving.version, head, ope, towers };
 }
 
-/** Reports are simple requests (text/plain), but answer a preflight from a stricter client. */
+/**
+ * The token a report redeems: its Authorization header's (RFC 9577) or its body's; null when it
+ * has none. Both at once is refused: a report spends one token.
+ */
+function redeemedToken(c: AppContext, report: Report): string | null {
+  const header = c.req.header('authorization');
+  const fromHeader = header === undefined ? null : tokenOfAuthorization(header);
+  if (header !== undefined && fromHeader === null)
+    throw new HttpError(401, 'invalid_token', 'the Authorization header is not "PrivateToken token=<base64url>"');
+  if (fromHeader !== null && report.token !== undefined)
+    throw new HttpError(400, 'two_tokens', 'a report redeems one token: in the Authorization header or in its body, not both');
+  return fromHeader ?? report.token ?? null;
+}
+
+/**
+ * WWW-Authenticate: PrivateToken challenge=..., token-key=... for the site's round, base64url
+ * with its padding (RFC 9577 leaves it optional; the reference client's parser requires it).
+ */
+async function tokenChallengeHeader(site: string, round: number, publicKey: Uint8Array): Promise<string> {
+  const padded = (bytes: Uint8Array) => {
+    const text = toBase64Url(bytes);
+    return text + '='.repeat((4 - (text.length % 4)) % 4);
+  };
+  return `PrivateToken challenge="${padded((await reportChallenge(site, round)).serialize())}", token-key="${padded(publicKey)}"`;
+}
+
+/**
+ * A preflight: reports from the page are simple requests (text/plain, the token in the body);
+ * the engine's own reports carry the token in an Authorization header, and token requests are
+ * application/private-token-request, both of which a browser preflights.
+ */
 publicRoutes.options('/v1/sites/:site/*', async (c) => {
   const site = await loadSite(c);
   allowOrigin(c, site);
   c.header('access-control-allow-methods', 'GET, POST');
-  c.header('access-control-allow-headers', 'content-type');
+  c.header('access-control-allow-headers', 'content-type, authorization');
   c.header('access-control-max-age', '86400');
   return c.body(null, 204);
 });

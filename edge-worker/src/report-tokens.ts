@@ -6,7 +6,7 @@
 import * as publicVerif from '@cloudflare/privacypass-ts/lib/src/pub_verif_token.js';
 import { Token } from '@cloudflare/privacypass-ts/lib/src/auth_scheme/private_token.js';
 
-import { fromBase64Url, reportChallenge, toBase64Url } from '../../protocol/report-token.ts';
+import { fromBase64Url, reportChallenge, TOKEN_BYTES, TOKEN_REQUEST_BYTES, toBase64Url } from '../../protocol/report-token.ts';
 
 const TOKEN_TYPES = { BLIND_RSA: publicVerif.BLIND_RSA };
 const { BlindRSAMode, Issuer, TokenRequest, getPublicKeyBytes } = publicVerif;
@@ -36,8 +36,8 @@ async function keyId(publicKey: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', own(publicKey)));
 }
 
-/** What signing a blinded request answers: the TokenResponse (base64url), or why not. */
-export type SignAnswer = { response: string } | { refused: string };
+/** What signing a blinded request answers: the TokenResponse (the blind signature, TOKEN_RESPONSE_BYTES), or why not. */
+export type SignAnswer = { response: Uint8Array } | { refused: string };
 
 /**
  * Signing with a round's key, made ready once (keys imported, key id computed) and kept by the
@@ -45,7 +45,7 @@ export type SignAnswer = { response: string } | { refused: string };
  * sees the token a signature becomes. (workerd signs with its native RSA-RAW; the library's
  * big-number fallback is for runtimes without it.)
  */
-export async function tokenSigner(key: TokenKeyPair): Promise<(requestText: string) => Promise<SignAnswer>> {
+export async function tokenSigner(key: TokenKeyPair): Promise<(request: Uint8Array) => Promise<SignAnswer>> {
   const id = await keyId(key.publicKey);
   const privateKey = await crypto.subtle.importKey(
     'pkcs8',
@@ -56,9 +56,9 @@ export async function tokenSigner(key: TokenKeyPair): Promise<(requestText: stri
   );
   const publicKey = await crypto.subtle.importKey('spki', spkiForWebCrypto(key.publicKey), RSA_PSS, true, ['verify']);
   const issuer = new Issuer(MODE, 'vitrine', privateKey, publicKey, { supportsRSARAW: true });
-  return async (requestText) => {
-    const bytes = fromBase64Url(requestText);
-    if (!bytes) return { refused: 'the token request is not base64url' };
+  return async (bytes) => {
+    // Exactly a TokenRequest: the library reads what it needs and would let trailing bytes pass.
+    if (bytes.length !== TOKEN_REQUEST_BYTES) return { refused: `a token request of type 0x0002 is ${TOKEN_REQUEST_BYTES} bytes (got ${bytes.length})` };
     let request: InstanceType<typeof TokenRequest>;
     try {
       request = TokenRequest.deserialize(TOKEN_TYPES.BLIND_RSA, bytes);
@@ -67,7 +67,7 @@ export async function tokenSigner(key: TokenKeyPair): Promise<(requestText: stri
     }
     if (request.truncatedTokenKeyId !== id[id.length - 1]) return { refused: "the token request is for another key than this round's" };
     try {
-      return { response: toBase64Url((await issuer.issue(request)).serialize()) };
+      return { response: (await issuer.issue(request)).serialize() };
     } catch (e) {
       return { refused: `the blinded message cannot be signed: ${(e as Error).message}` };
     }
@@ -100,6 +100,8 @@ export async function roundTokenVerifier(site: string, round: number, publicKey:
   const check = async (text: string): Promise<CheckAnswer> => {
     const bytes = fromBase64Url(text);
     if (!bytes) return { refused: 'the token is not base64url' };
+    // Exactly a Token: bytes appended to a valid one were accepted before (the parser stops at its fields).
+    if (bytes.length !== TOKEN_BYTES) return { refused: `a token of type 0x0002 is ${TOKEN_BYTES} bytes (got ${bytes.length})` };
     let token: Token;
     try {
       token = Token.deserialize(TOKEN_TYPES.BLIND_RSA, bytes);

@@ -50,6 +50,15 @@ export async function readJson<S extends v.GenericSchema>(request: Request, sche
   return result.output;
 }
 
+/** A binary body of exactly `bytes` bytes and Content-Type `type` (a Privacy Pass TokenRequest): 415 or 400 otherwise. */
+export async function readBytes(request: Request, type: string, bytes: number): Promise<Uint8Array> {
+  const sent = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (sent !== type) throw new HttpError(415, 'unsupported_media_type', `send the body as ${type}`);
+  const body = await readLimited(request, bytes);
+  if (body.byteLength !== bytes) throw new HttpError(400, 'invalid_body', `the body is ${body.byteLength} bytes; exactly ${bytes} are expected`);
+  return body;
+}
+
 /** For commands that take no body (promote, rollback): anything sent along is refused, not ignored. */
 export async function expectNoBody(request: Request): Promise<void> {
   const bytes = await readLimited(request, 1024);

@@ -231,7 +231,7 @@ export class RoundAggregator extends DurableObject<Env> {
   }
 
   /** Signing with the round's key, made ready at the first request (tokenSigner). */
-  private signer: Promise<(request: string) => Promise<SignAnswer>> | null = null;
+  private signer: Promise<(request: Uint8Array) => Promise<SignAnswer>> | null = null;
 
   /**
    * Signs a device's blinded token request, at most `perClient` times per client key (a salted
@@ -243,9 +243,9 @@ export class RoundAggregator extends DurableObject<Env> {
     coordinator: RoundName | null,
     terms: RoundTerms,
     client: string,
-    request: string,
+    request: Uint8Array,
     perClient: number,
-  ): Promise<{ response: string } | { refused: string; limit?: true; closed?: true }> {
+  ): Promise<{ response: Uint8Array } | { refused: string; limit?: true; closed?: true }> {
     const known = await this.fixTerms(terms);
     if (known.closed || Date.now() >= known.deadline) return { refused: 'the round has closed', closed: true };
     const issued = this.ctx.storage.sql.exec<{ issued: number }>('SELECT issued FROM token_issues WHERE client = ?', client).toArray()[0]?.issued ?? 0;

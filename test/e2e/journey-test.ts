@@ -83,7 +83,9 @@ export const test = base.extend<
       'no console error, page or worker',
     ).toEqual([]);
     if (deviceEgress) {
-      const violations = (await edgeRequests()).flatMap((r) => egressViolation(r.method, new URL(r.url, EDGE), r.body) ?? []);
+      const violations = (await edgeRequests()).flatMap(
+        (r) => egressViolation(r.method, new URL(r.url, EDGE), r.bodyBase64 === null ? null : Buffer.from(r.bodyBase64, 'base64'), r.headers) ?? [],
+      );
       expect(violations, 'every request that reached the edge matches the declared device egress').toEqual([]);
     }
   },

@@ -206,21 +206,25 @@ test('one report per device and round: a click sends it; a click on the next pag
   await new Promise((r) => setTimeout(r, 800));
   const posts = await reportPosts();
   expect(posts).toHaveLength(1);
-  expect(JSON.parse(posts[0]!.body!)).toMatchObject({
-    v: 1,
-    outcomes: expect.arrayContaining([expect.objectContaining({ clicks: 1 })]),
-    token: expect.stringMatching(/^[A-Za-z0-9_-]{400,}$/),
-  });
+  expect(JSON.parse(posts[0]!.body!)).toMatchObject({ v: 1, outcomes: expect.arrayContaining([expect.objectContaining({ clicks: 1 })]) });
+  // Its one token: in the body when the page sent it as it went (a keepalive request), in an
+  // Authorization: PrivateToken header when the engine did (PRIVACY.md).
+  const bodyToken = (JSON.parse(posts[0]!.body!) as { token?: string }).token;
+  const headerToken = posts[0]!.headers.authorization?.replace(/^PrivateToken token=/, '');
+  expect([bodyToken, headerToken].filter((t) => t !== undefined)).toEqual([expect.stringMatching(/^[A-Za-z0-9_-]{400,}$/)]);
   // The report's token came from one blinded request for the round, made by this device's engine
   // (unblinded in the engine's worker, in every browser), and the edge took it (the report was acknowledged above).
-  const tokenRequests = (await edgeRequests()).filter((r) => r.method === 'POST' && r.url.endsWith('/tokens'));
+  // It went as RFC 9578 has it: a TokenRequest's bytes to the round's issuer URL.
+  const tokenRequests = (await edgeRequests()).filter((r) => r.method === 'POST' && r.url.endsWith('/token-request'));
   expect(tokenRequests).toHaveLength(1);
-  expect(JSON.parse(tokenRequests[0]!.body!)).toMatchObject({ round: JSON.parse(posts[0]!.body!).round });
+  expect(tokenRequests[0]!.url).toBe(`/v1/sites/demo/rounds/${JSON.parse(posts[0]!.body!).round}/token-request`);
+  expect(tokenRequests[0]!.headers['content-type']).toBe('application/private-token-request');
+  expect(Buffer.from(tokenRequests[0]!.bodyBase64!, 'base64')).toHaveLength(259);
   // A second report with the same token (a replay, or a device reporting twice): refused by the edge.
   const replay = await fetch(`${EDGE}/v1/sites/demo/reports`, {
     method: 'POST',
     headers: { 'content-type': 'text/plain' },
-    body: JSON.stringify({ ...JSON.parse(posts[0]!.body!), reportId: crypto.randomUUID() }),
+    body: JSON.stringify({ ...JSON.parse(posts[0]!.body!), token: bodyToken ?? headerToken, reportId: crypto.randomUUID() }),
   });
   expect(replay.status).toBe(409);
   expect(await replay.json()).toMatchObject({ error: 'token_spent' });

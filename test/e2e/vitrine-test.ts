@@ -25,7 +25,7 @@ export const test = base.extend<{ edgeTraffic: EdgeTraffic; pageErrors: Error[];
       const url = new URL(request.url());
       if (url.origin !== EDGE) return;
       traffic.requests.push(request);
-      const violation = egressViolation(request.method(), url, request.postData());
+      const violation = egressViolation(request.method(), url, request.postDataBuffer(), request.headers());
       if (violation) traffic.violations.push(violation);
     });
     await use(traffic);

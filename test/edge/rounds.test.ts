@@ -21,7 +21,6 @@ function inRound<R>(stub: DurableObjectStub, callback: (round: RoundAggregator) 
 
 /** The count vector's noise sd at the default multiplier (4 z = 20): a cohort of N reports passes K = 3 for sure once N is 150 (7 sd). */
 const COUNT_SD = 4 * DEFAULT_PRIVACY.noiseMultiplier;
-const SURE = 150;
 
 describe('rounds: close at the deadline, release only above the minimum cohort', () => {
   beforeAll(async () => {

@@ -83,14 +83,35 @@ describe('device egress declaration', () => {
 
   it('allows the declared requests', () => {
     expect(egressViolation('GET', new URL(`${edge}/v1/sites/demo/config`), null)).toBeNull();
-    expect(egressViolation('POST', new URL(`${edge}/v1/sites/demo/reports`), JSON.stringify(report))).toBeNull();
+    expect(egressViolation('POST', new URL(`${edge}/v1/sites/demo/reports`), new TextEncoder().encode(JSON.stringify(report)))).toBeNull();
     expect(v.is(ReportSchema, report)).toBe(true);
   });
 
   it('flags undeclared paths, query strings, and report bodies with anything extra', () => {
     expect(egressViolation('GET', new URL(`${edge}/v1/track?uid=1`), null)).toContain('query string');
-    expect(egressViolation('POST', new URL(`${edge}/v1/sites/demo/events`), '{}')).toContain('undeclared');
-    expect(egressViolation('POST', new URL(`${edge}/v1/sites/demo/reports`), JSON.stringify({ ...report, productId: 'p1' }))).toContain('body');
-    expect(egressViolation('POST', new URL(`${edge}/v1/sites/demo/reports`), JSON.stringify({ ...report, at: Date.now() }))).toContain('body');
+    expect(egressViolation('POST', new URL(`${edge}/v1/sites/demo/events`), new TextEncoder().encode('{}'))).toContain('undeclared');
+    expect(
+      egressViolation('POST', new URL(`${edge}/v1/sites/demo/reports`), new TextEncoder().encode(JSON.stringify({ ...report, productId: 'p1' }))),
+    ).toContain('body');
+    expect(
+      egressViolation('POST', new URL(`${edge}/v1/sites/demo/reports`), new TextEncoder().encode(JSON.stringify({ ...report, at: Date.now() }))),
+    ).toContain('body');
+  });
+
+  it('takes a report token in the Authorization header of a report, and nothing else in any header; token requests are exactly a TokenRequest', () => {
+    const body = new TextEncoder().encode(JSON.stringify(report));
+    const reports = new URL(`${edge}/v1/sites/demo/reports`);
+    expect(egressViolation('POST', reports, body, { authorization: 'PrivateToken token=AAAA', 'content-type': 'text/plain' })).toBeNull();
+    expect(egressViolation('POST', reports, body, { authorization: 'Bearer user-42' })).toContain('Authorization');
+    expect(egressViolation('POST', reports, body, { cookie: 'uid=42' })).toContain('cookie');
+    expect(egressViolation('GET', new URL(`${edge}/v1/sites/demo/config`), null, { authorization: 'PrivateToken token=AAAA' })).toContain('Authorization');
+    const issuer = new URL(`${edge}/v1/sites/demo/rounds/12/token-request`);
+    const type = { 'content-type': 'application/private-token-request' };
+    expect(egressViolation('POST', issuer, new Uint8Array(259), type)).toBeNull();
+    expect(egressViolation('POST', issuer, new Uint8Array(300), type)).toContain('259');
+    expect(egressViolation('POST', issuer, new Uint8Array(259), { 'content-type': 'text/plain' })).toContain('private-token-request');
+    expect(egressViolation('OPTIONS', reports, null)).toBeNull();
+    expect(egressViolation('OPTIONS', reports, new Uint8Array(3))).toContain('unexpected body');
+    expect(egressViolation('OPTIONS', new URL(`${edge}/v1/sites/demo/config`), null)).toContain('undeclared');
   });
 });

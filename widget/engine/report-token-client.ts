@@ -1,7 +1,7 @@
 /**
  * Obtaining a round's report token (protocol/report-token.ts): the round's public key, a blinded
  * request the edge signs, the signature unblinded into a token the edge has never seen. Costs
- * two requests and about 3 ms of big-number arithmetic (report-token-blinding.ts), once per
+ * two requests (three with the issuance's CORS preflight) and about 3 ms of big-number arithmetic (report-token-blinding.ts), once per
  * round, in the engine's worker (the simulator and the tests call it too: one way to get a token).
  */
 import * as v from 'valibot';
@@ -10,7 +10,16 @@ import * as publicVerif from '@cloudflare/privacypass-ts/lib/src/pub_verif_token
 import type { BlindRSA } from '@cloudflare/blindrsa-ts';
 import { withNativeBigIntegers } from './report-token-blinding.ts';
 import type { BlindingSuite } from './report-token-blinding.ts';
-import { fromBase64Url, reportChallenge, toBase64Url, TokenKeyAnswerSchema, TokenResponseSchema } from '../../protocol/report-token.ts';
+import {
+  fromBase64Url,
+  reportChallenge,
+  TOKEN_REQUEST_TYPE,
+  TOKEN_RESPONSE_BYTES,
+  TOKEN_RESPONSE_TYPE,
+  tokenRequestPath,
+  toBase64Url,
+  TokenKeyAnswerSchema,
+} from '../../protocol/report-token.ts';
 
 const { BlindRSAMode, Client, TokenResponse } = publicVerif;
 
@@ -34,17 +43,18 @@ export async function obtainReportToken(edge: string, site: string, round: numbe
     const held = client as unknown as { suite: BlindRSA | BlindingSuite };
     held.suite = withNativeBigIntegers(held.suite as BlindRSA);
     const request = await client.createTokenRequest(await reportChallenge(site, round), publicKey);
-    const issued = await send(`${base}/tokens`, {
+    // RFC 9578 issuance: the TokenRequest's bytes to the round's issuer URL (a CORS preflight
+    // first: the engine's worker can wait for it; nothing here is on a page's way out).
+    const issued = await send(`${edge}${tokenRequestPath(site, round)}`, {
       method: 'POST',
       credentials: 'omit',
-      // text/plain keeps it a CORS-simple request (no preflight), as reports are.
-      headers: { 'content-type': 'text/plain' },
-      body: JSON.stringify({ round, request: toBase64Url(request.serialize()) }),
+      headers: { 'content-type': TOKEN_REQUEST_TYPE, accept: TOKEN_RESPONSE_TYPE },
+      body: request.serialize() as Uint8Array<ArrayBuffer>,
     });
     if (!issued.ok) return { refused: `token: ${issued.status} ${(await issued.text()).slice(0, 200)}`, retry: issued.status >= 500 || issued.status === 408 };
-    const answer = v.parse(TokenResponseSchema, await issued.json());
-    const responseBytes = fromBase64Url(answer.response);
-    if (!responseBytes) return { refused: 'token: the response is not base64url', retry: false };
+    const responseBytes = new Uint8Array(await issued.arrayBuffer());
+    if (responseBytes.length !== TOKEN_RESPONSE_BYTES)
+      return { refused: `token: the response is ${responseBytes.length} bytes, not ${TOKEN_RESPONSE_BYTES}`, retry: false };
     // finalize() checks the unblinded signature against the round's public key: a token the
     // edge signed with another key (one that could tell this device apart) is not accepted.
     const token = await client.finalize(TokenResponse.deserialize(responseBytes));

@@ -89,7 +89,7 @@ export class RoundReporter {
    * The round's report token: held, or obtained from the edge (once per round and device; the
    * edge gives an address a limited number per round, so a refusal is not asked again).
    */
-  private async token(round: number): Promise<string | null> {
+  private async token(round: number, heldOnly = false): Promise<string | null> {
     const db = this.db();
     if (!db) return null;
     const held = this.tokens.get(round) ?? (await db.get('tokens', round))?.token;
@@ -97,7 +97,7 @@ export class RoundReporter {
       this.tokens.set(round, held);
       return held;
     }
-    if (this.tokenRefused.has(round)) return null;
+    if (heldOnly || this.tokenRefused.has(round)) return null;
     const obtained = await obtainReportToken(this.edge, this.site, round);
     if ('refused' in obtained) {
       // A network failure (a page leaving mid-request, offline) is retried by the next page, quietly.
@@ -171,6 +171,9 @@ export class RoundReporter {
     await db.delete('tokens', IDBKeyRange.upperBound(round, true));
     const reported = await db.get('ledger', round);
     if (reported && earlier.size === 0) return { round, earlier, token: null };
+    // A token an earlier page obtained this round: nothing to ask for, so nothing to wait for.
+    const held = await this.token(round, true);
+    if (held) return { round, earlier, token: held };
     const firstDecisionOrASecond = Promise.race([this.firstDecision, new Promise<void>((done) => setTimeout(done, 1000))]);
     await firstDecisionOrASecond.then(() => new Promise<void>((done) => setTimeout(done, this.tokenDelayMs)));
     return { round, earlier, token: await this.token(round).catch(() => null) };
@@ -188,7 +191,7 @@ export class RoundReporter {
       if (!earlier.has(entry.reportId)) continue;
       const token = this.tokens.get(entry.report.round) ?? (entry.report.round === round ? null : undefined);
       if (token === null) continue; // the open round's report, and no token for it (yet): it waits
-      const { status, body } = await postReport(this.url(), token === undefined ? entry.report : { ...entry.report, token });
+      const { status, body } = await postReport(this.url(), token === undefined ? entry.report : { ...entry.report, token }, 'engine');
       await this.answered(entry.reportId, status, body);
     }
   }
