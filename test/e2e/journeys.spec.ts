@@ -7,6 +7,7 @@ import { ADMIN_TOKEN, SHOP_PORT } from '../../playwright.config.ts';
 import { until } from '../browsers/browser-session.ts';
 import type { BrowserSession } from '../browsers/browser-session.ts';
 import { command, creativeIn, EDGE, edgeRequests, expect, storeRows, test, vitrineDatabases } from './journey-test.ts';
+import { obtainReportToken } from '../../widget/engine/report-token-client.ts';
 
 const SHOP = `http://127.0.0.1:${SHOP_PORT}`;
 
@@ -228,6 +229,65 @@ test('one report per device and round: a click sends it; a click on the next pag
   });
   expect(replay.status).toBe(409);
   expect(await replay.json()).toMatchObject({ error: 'token_spent' });
+});
+
+test('a report sent as its page goes (keepalive) reaches the edge with its token in an Authorization header (a CORS preflight first), as with the token in its body', async ({
+  session,
+}, testInfo) => {
+  // The measurement behind PRIVACY.md's "Tokens on the wire": a page's last request, made as the
+  // page navigates away, either as a CORS-simple request (token in the body) or with an
+  // Authorization header, which needs a preflight first. Each is a real report of a real token
+  // (of a creative no config lists, so it changes nothing a release shows): what is measured is
+  // whether the request reached the edge.
+  await session.goto(`${SHOP}/fixtures/plain-slot`);
+  await heroCreative(session, 'the page before it goes');
+  const round = ((await (await fetch(`${EDGE}/v1/sites/demo/config`)).json()) as { round: { id: number } }).round.id;
+  const tokens = await Promise.all(
+    [0, 1].map(async () => {
+      const got = await obtainReportToken(EDGE, 'demo', round);
+      if ('refused' in got) throw new Error(got.refused);
+      return got.token;
+    }),
+  );
+  const sent = await session.evaluate(
+    async ({ edge, round, tokens }) => {
+      const report = () => ({ v: 1, reportId: crypto.randomUUID(), round, modelVersion: null, outcomes: [{ creativeId: 'probe', impressions: 1, clicks: 0 }] });
+      const simple = report();
+      const preflighted = report();
+      const post = (body: object, headers: Record<string, string>) =>
+        fetch(`${edge}/v1/sites/demo/reports`, {
+          method: 'POST',
+          keepalive: true,
+          credentials: 'omit',
+          headers: { 'content-type': 'text/plain', ...headers },
+          body: JSON.stringify(body),
+        }).catch(() => undefined);
+      void post({ ...simple, token: tokens[0] }, {});
+      void post(preflighted, { authorization: `PrivateToken token=${tokens[1]}` });
+      setTimeout(() => location.assign('/fixtures/no-site'), 0);
+      return { simple: simple.reportId, preflighted: preflighted.reportId };
+    },
+    { edge: EDGE, round, tokens },
+  );
+  await onPage(session, /\/fixtures\/no-site$/);
+  const arrived = async (id: string) => (await reportPosts()).some((r) => r.body?.includes(id));
+  // Both arrive in every engine: the simple request (what widgets of the previous release send)
+  // and the preflighted one (what this widget sends: post-report.ts).
+  await until(
+    () => arrived(sent.simple),
+    (x) => x,
+    'the keepalive report with its token in the body',
+    10_000,
+  );
+  await until(
+    () => arrived(sent.preflighted),
+    (x) => x,
+    'the keepalive report with its token in an Authorization header',
+    10_000,
+  );
+  const preflights = (await edgeRequests()).filter((r) => r.method === 'OPTIONS' && r.url.endsWith('/reports')).length;
+  expect(preflights).toBeGreaterThanOrEqual(1);
+  await testInfo.attach('keepalive', { body: `${session.engine}: both arrived, ${preflights} preflight(s)` });
 });
 
 test('an event recorded 50 ms before its tab closes is in the store at the next visit', async ({ session }) => {
