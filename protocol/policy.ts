@@ -59,6 +59,57 @@ export function thompsonShares(phi: Float32Array, d: number, thetas: Float64Arra
   return shares;
 }
 
+/**
+ * Thompson win shares among `eligible` candidates straight from the posterior (mean and lower
+ * Cholesky factor L): each draw's theta is mean + L z, so a candidate's score is
+ * phi . mean + (phi L) . z. phi . mean and phi L are computed once per decision, and each of the
+ * `m` draws costs d normals and n d products, not d^2 more for L z (a third of a decision's
+ * scoring at 40 candidates and d = 22). The draws of z are the ones drawThetas makes, in order.
+ */
+export function thompsonSharesFromPosterior(
+  phi: Float32Array,
+  d: number,
+  mean: Float64Array,
+  factor: Float64Array,
+  m: number,
+  eligible: readonly number[],
+  random: Uniform,
+): Float64Array {
+  const n = eligible.length;
+  const base = new Float64Array(n);
+  const projected = new Float64Array(n * d); // row k: phi_k L
+  for (let k = 0; k < n; k++) {
+    const row = eligible[k]! * d;
+    let b = 0;
+    for (let i = 0; i < d; i++) {
+      const x = phi[row + i]!;
+      if (x === 0) continue;
+      b += x * mean[i]!;
+      const l = i * d;
+      for (let j = 0; j <= i; j++) projected[k * d + j]! += x * factor[l + j]!;
+    }
+    base[k] = b;
+  }
+  const shares = new Float64Array(n);
+  const z = new Float64Array(d);
+  for (let s = 0; s < m; s++) {
+    for (let i = 0; i < d; i++) z[i] = standardNormal(random);
+    let best = 0;
+    let bestScore = -Infinity;
+    for (let k = 0; k < n; k++) {
+      let score = base[k]!;
+      const row = k * d;
+      for (let j = 0; j < d; j++) score += projected[row + j]! * z[j]!;
+      if (score > bestScore) {
+        bestScore = score;
+        best = k;
+      }
+    }
+    shares[best]! += 1 / m;
+  }
+  return shares;
+}
+
 /** Softmax of prior scores (popularity) for when there is no model: still a proper distribution. */
 export function softmaxShares(scores: readonly number[], temperature: number): Float64Array {
   const max = Math.max(...scores);

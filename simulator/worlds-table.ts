@@ -1,8 +1,8 @@
 /**
  * `npm run simulate:worlds -- [--shoppers 2000] [--rounds 10] [--epsilon 8] [--seeds 1,2,3]
- * [--worlds all|a,b] [--parallel 2] [--port 8840] [--out bench]`: the learning table of issue 19. Runs the
- * simulator (cli.ts, --json) once per world and seed, `--parallel` at a time (each run spends
- * about half its time waiting for its rounds to close, so two runs share two cores well), saves
+ * [--worlds all|a,b] [--parallel 1] [--port 8840] [--out bench]`: the learning table. Runs the
+ * simulator (cli.ts, --json) once per world and seed, `--parallel` at a time (each run's device
+ * threads use every core already: one at a time is the fastest on two cores), saves
  * each run's JSON in `--out` as simulation-<shoppers>-eps<epsilon>-<world>-seed-<seed>-<commit>.json
  * with the command that made it (its chart in docs/), and prints per world the mean over seeds of the last round's
  * share of the oracle, its points over the frozen first model, and the worst round below it.
@@ -27,7 +27,7 @@ const { values } = parseArgs({
     epsilon: { type: 'string', default: '8' },
     seeds: { type: 'string', default: '1,2,3' },
     worlds: { type: 'string', default: 'all' },
-    parallel: { type: 'string', default: '2' },
+    parallel: { type: 'string', default: '1' },
     /** The first run's edge port; lane k uses port + k (another table at once needs another base). */
     port: { type: 'string', default: '8840' },
     out: { type: 'string', default: 'bench' },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cholesky } from '../../protocol/linalg.ts';
-import { drawThetas, sampleIndex, softmaxShares, thompsonShares, withFloor } from '../../protocol/policy.ts';
+import { drawThetas, sampleIndex, softmaxShares, thompsonShares, thompsonSharesFromPosterior, withFloor } from '../../protocol/policy.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
 
 describe('exploring policy', () => {
@@ -71,5 +71,18 @@ describe('exploring policy', () => {
     expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     expect(shares[0]).toBeGreaterThan(shares[2]!);
     expect(shares[2]).toBeGreaterThan(shares[1]!);
+  });
+
+  it('the shares straight from the posterior are the shares of the very thetas drawThetas makes from the same stream', () => {
+    const d = 4;
+    const cov = [2, 0.3, 0, 0.1, 0.3, 1, 0.2, 0, 0, 0.2, 1.5, 0.4, 0.1, 0, 0.4, 1];
+    const mean = Float64Array.from([0.2, -0.1, 0.05, 0.3]);
+    const factor = cholesky(cov, d);
+    const phi = Float32Array.from({ length: 6 * d }, (_, i) => Math.sin(i * 1.7));
+    const eligible = [0, 2, 3, 5];
+    const viaThetas = thompsonShares(phi, d, drawThetas(mean, factor, d, 3000, seededRandom(11)), 3000, eligible);
+    const direct = thompsonSharesFromPosterior(phi, d, mean, factor, 3000, eligible, seededRandom(11));
+    for (let k = 0; k < eligible.length; k++) expect(direct[k]).toBeCloseTo(viaThetas[k]!, 12);
+    expect(direct.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
   });
 });

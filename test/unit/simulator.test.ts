@@ -3,7 +3,9 @@ import { epsilonSpent, mechanismMultipliers } from '../../protocol/privacy.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
 import { ctrChart } from '../../simulator/chart.ts';
 import { clickProbability, drawShopper, drift, makeCatalog } from '../../simulator/population.ts';
-import { DEFAULT_SIMULATION, invalidOptions, noiseForEpsilon } from '../../simulator/simulation.ts';
+import { DEFAULT_SIMULATION, invalidOptions } from '../../simulator/simulation.ts';
+import { runNoise } from '../../simulator/simulation-options.ts';
+import { epsilonOfRounds } from '../../protocol/budget-pacing.ts';
 import type { RoundResult } from '../../simulator/simulation.ts';
 import { WORLDS } from '../../simulator/worlds.ts';
 import type { Moment } from '../../simulator/worlds.ts';
@@ -27,23 +29,17 @@ describe('simulator configuration', () => {
     for (const world of Object.keys(WORLDS)) expect(invalidOptions({ ...DEFAULT_SIMULATION, world })).toBeNull();
     // The edge's own schema decides: a bound or a noise level it would refuse is refused up front.
     expect(invalidOptions({ ...DEFAULT_SIMULATION, headClip: 200_000 })).toMatch(/--head-clip 200000 is not a headClip the edge accepts/);
-    expect(invalidOptions({ ...DEFAULT_SIMULATION, epsilon: 0.1, rounds: 100 })).toMatch(
-      /noise multiplier .* needs is not a noiseMultiplier the edge accepts.*fewer rounds/,
-    );
+    // A run is at most one period of daily rounds (its rounds close within minutes: the ledger's window holds them all).
+    expect(invalidOptions({ ...DEFAULT_SIMULATION, rounds: 31 })).toMatch(/--rounds must be a whole number from 1 to 30/);
+    expect(invalidOptions({ ...DEFAULT_SIMULATION, epsilon: 25 })).toMatch(/--epsilon 25 .* is not a epsilonBudget the edge accepts/);
+    expect(invalidOptions({ ...DEFAULT_SIMULATION, workers: 0 })).toMatch(/--workers/);
     expect(invalidOptions({ ...DEFAULT_SIMULATION, epsilon: 0.5, rounds: 10 })).toBeNull();
   });
 
-  it('calibrates the noise so the whole run spends the epsilon asked for', () => {
-    for (const [epsilon, rounds] of [
-      [1, 10],
-      [8, 10],
-      [4, 3],
-    ] as const) {
-      const z = noiseForEpsilon(epsilon, rounds);
-      // Each round: four mechanisms and its count vector (a quarter).
-      expect(epsilonSpent(mechanismMultipliers(rounds * 4.25, z), 1e-6).epsilon).toBeCloseTo(epsilon, 3);
-    }
-    expect(noiseForEpsilon(1, 10)).toBeGreaterThan(noiseForEpsilon(8, 10));
+  it('paces the noise as a site would: epsilon is per 30-day period of daily rounds, every one of them fits', () => {
+    for (const epsilon of [1, 8, 20]) expect(epsilonOfRounds(30, runNoise({ epsilon }))).toBeCloseTo(epsilon, 6);
+    expect(runNoise({ epsilon: null })).toBeCloseTo(runNoise({ epsilon: 20 }), 12);
+    expect(runNoise({ epsilon: 1 })).toBeGreaterThan(runNoise({ epsilon: 8 }));
   });
 });
 

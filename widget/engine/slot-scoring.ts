@@ -5,7 +5,7 @@
  */
 import { CREATIVE_DIM, encodeCreative } from '../../protocol/features.ts';
 import type { Candidate, SiteConfig, Template } from '../../protocol/wire.ts';
-import { drawThetas, softmaxShares, thompsonShares, withFloor } from '../../protocol/policy.ts';
+import { softmaxShares, thompsonSharesFromPosterior, withFloor } from '../../protocol/policy.ts';
 import type { Uniform } from '../../protocol/policy.ts';
 import type { ScoringModel } from './scoring-model.ts';
 
@@ -64,8 +64,7 @@ export class SlotScoring {
   policyShares(config: SiteConfig, model: ScoringModel, shopper: ShopperInputs, candidates: Candidate[], slot: string, eligible: number[], draws: number) {
     const creatives = this.creativeRows(config, candidates, slot);
     const phi = model.headFeatures(shopper.row, creatives, shopper.cross, candidates.length);
-    const thetas = drawThetas(model.mean, model.covarianceFactor, model.dim, draws, this.random);
-    const shares = thompsonShares(phi, model.dim, thetas, draws, eligible);
+    const shares = thompsonSharesFromPosterior(phi, model.dim, model.mean, model.covarianceFactor, draws, eligible, this.random);
     return { p: withFloor(shares, config.explorationFloor), modelVersion: model.version, phi, dim: model.dim };
   }
 
