@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { epsilonSpent, mechanismMultipliers } from '../../protocol/privacy.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
 import { ctrChart } from '../../simulator/chart.ts';
 import { clickProbability, drawShopper, drift, makeCatalog } from '../../simulator/population.ts';
