@@ -172,6 +172,7 @@ async function decideBench(browser: Browser): Promise<void> {
       attributionDays: 7,
       currency: 'USD',
       privacy: DEFAULT_PRIVACY,
+      parts: ['ope', 'offsets'],
       templates: TEMPLATES,
       candidates: syntheticCandidates(n),
       model: { version, specHash: model.specHash, url: `/v1/models/${version}/model.json` },

@@ -7,6 +7,7 @@
  */
 import * as v from 'valibot';
 import { CreativeSchema, ProductSchema, SiteSettingsSchema, TemplateSchema } from './wire.ts';
+import { MODEL_PARTS } from './report-parts.ts';
 
 export const LedgerRoundSchema = v.object({
   round: v.number(),
@@ -63,6 +64,14 @@ export const NoisedReleaseSchema = v.object({
   ),
   /** The summed tower gradient at `modelVersion`'s weights, noised. */
   towers: v.nullable(v.object({ modelVersion: v.string(), reports: v.number(), sums: v.array(v.number()) })),
+  /**
+   * Offsets (protocol/offsets.ts): clicks and the clicks `modelVersion`'s head expected, per key
+   * (`cell:<layout>/<messageType>`, `creative:<id>`: every one of the site's), noised; absent in
+   * releases from before offsets, null when the site does not collect them.
+   */
+  offsets: v.optional(
+    v.nullable(v.object({ modelVersion: v.string(), entries: v.array(v.object({ key: v.string(), clicks: v.number(), expected: v.number() })) })),
+  ),
   /** Standard deviations of the noise each part got; `reportsStd`: of the contributors and each part's `reports` (absent in releases made before they were noised). */
   noise: v.object({
     multiplier: v.number(),
@@ -70,6 +79,7 @@ export const NoisedReleaseSchema = v.object({
     headStd: v.number(),
     opeStd: v.number(),
     towerStd: v.number(),
+    offsetStd: v.optional(v.number()),
     reportsStd: v.optional(v.number()),
   }),
   /** Gaussian mechanisms the release is made of (what the ledger composes). */
@@ -123,6 +133,9 @@ export const SiteAnswerSchema = v.object({
   id: v.string(),
   ...SiteSettingsSchema.entries,
   roundSchedule: v.array(RoundSegmentSchema),
+  /** The noised contributor count of the site's last released round (null before any), and the parts its rounds collect now (protocol/report-parts.ts). */
+  lastContributors: v.nullable(v.number()),
+  parts: v.array(v.picklist(MODEL_PARTS)),
   /** The noise every round gets (the merchant's, or paced when none was set) and what it buys (protocol/budget-pacing.ts). */
   pacing: v.object({
     noiseMultiplier: v.number(),

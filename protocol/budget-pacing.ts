@@ -10,12 +10,17 @@
  * it was made in.
  */
 import { composedMu, gdpEpsilon, gdpMuFor } from './gaussian-dp.ts';
-import { COUNT_MECHANISMS, mechanismMultipliers, PRIVACY_DELTA, RELEASE_MECHANISMS } from './privacy.ts';
+import { mechanismMultipliers, PRIVACY_DELTA } from './privacy.ts';
+import { roundMechanisms, SMALL_SHOP_PARTS } from './report-parts.ts';
 
 export const DAY_MS = 86_400_000;
 
-/** What a released round is charged while a model serves: its four parts and the count vector it was counted with. */
-export const ROUND_MECHANISMS = RELEASE_MECHANISMS + COUNT_MECHANISMS;
+/**
+ * What a released round of a new site is charged while a model serves: its counts, the parts a
+ * small shop collects (offsets and off-policy sums: report-parts.ts) and the count vector. A
+ * site collecting more is paced for its own (roundMechanisms of its parts).
+ */
+export const ROUND_MECHANISMS = roundMechanisms(SMALL_SHOP_PARTS);
 
 /** The largest budget a site may set per period: past it an (epsilon, delta) figure protects nobody (PRIVACY.md). */
 export const MAX_EPSILON_BUDGET = 20;
@@ -64,16 +69,17 @@ export interface Pacing {
   roundsPerBudget: number;
 }
 
-export function pacingOf(s: PacingSettings): Pacing {
+/** The site's pace, for rounds of `mechanisms` each (the parts it collects: report-parts.ts roundMechanisms). */
+export function pacingOf(s: PacingSettings, mechanisms = ROUND_MECHANISMS): Pacing {
   const rounds = roundsPerPeriod(s.roundSeconds, s.budgetPeriodDays);
   const paced = s.noiseMultiplier === undefined;
-  const noiseMultiplier = paced ? pacedNoise(s.epsilonBudget, rounds) : s.noiseMultiplier!;
+  const noiseMultiplier = paced ? pacedNoise(s.epsilonBudget, rounds, mechanisms) : s.noiseMultiplier!;
   return {
     noiseMultiplier,
     paced,
     roundsPerPeriod: rounds,
-    epsilonPerRound: epsilonOfRounds(1, noiseMultiplier),
-    roundsPerBudget: roundsWithin(s.epsilonBudget, noiseMultiplier),
+    epsilonPerRound: epsilonOfRounds(1, noiseMultiplier, mechanisms),
+    roundsPerBudget: roundsWithin(s.epsilonBudget, noiseMultiplier, mechanisms),
   };
 }
 
@@ -81,11 +87,11 @@ export function pacingOf(s: PacingSettings): Pacing {
  * Why settings would run the budget out before their period ends (a merchant's noise below the
  * pace), naming the day it would and the least noise that lasts; null when every round fits.
  */
-export function budgetRunsOut(s: PacingSettings, now: number): string | null {
-  const pacing = pacingOf(s);
+export function budgetRunsOut(s: PacingSettings, now: number, mechanisms = ROUND_MECHANISMS): string | null {
+  const pacing = pacingOf(s, mechanisms);
   if (pacing.roundsPerBudget >= pacing.roundsPerPeriod) return null;
   const day = new Date(now + pacing.roundsPerBudget * s.roundSeconds * 1000).toISOString().slice(0, 10);
-  const least = pacedNoise(s.epsilonBudget, pacing.roundsPerPeriod);
+  const least = pacedNoise(s.epsilonBudget, pacing.roundsPerPeriod, mechanisms);
   return (
     `at noiseMultiplier ${s.noiseMultiplier} a round costs epsilon ${pacing.epsilonPerRound.toFixed(2)}, so the budget of ${s.epsilonBudget} ` +
     `holds ${pacing.roundsPerBudget} of the ${pacing.roundsPerPeriod} rounds of a ${s.budgetPeriodDays}-day period and would run out on ${day}: ` +

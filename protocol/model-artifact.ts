@@ -5,6 +5,8 @@
  */
 import * as v from 'valibot';
 import { CROSS_DIM } from './features.ts';
+import { OffsetsSchema } from './offsets.ts';
+import type { Offsets } from './offsets.ts';
 
 export const MODEL_FORMAT = 'vitrine-two-tower/1';
 
@@ -30,6 +32,8 @@ export interface ModelJson {
   noiseVariance: number;
   /** Free-form provenance: how and on what it was trained. */
   trainedOn: string;
+  /** Log-offsets of the head's click predictions per cell and creative (protocol/offsets.ts); absent: none. */
+  offsets?: Offsets;
   weightsManifest: [{ paths: ['weights.bin']; weights: WeightSpec[] }];
 }
 
@@ -70,6 +74,8 @@ export const ModelJsonSchema = v.pipe(
     topology: v.object({ shopperDim: TOPOLOGY_DIM, creativeDim: TOPOLOGY_DIM, hidden: TOPOLOGY_DIM, embed: TOPOLOGY_DIM }),
     noiseVariance: v.pipe(v.number(), v.minValue(1e-9)),
     trainedOn: v.pipe(v.string(), v.maxLength(500)),
+    /** Log-offsets of the head's click predictions per cell and creative (protocol/offsets.ts); absent: none. */
+    offsets: v.optional(OffsetsSchema),
     weightsManifest: v.tuple([
       v.object({
         paths: v.tuple([v.literal('weights.bin')]),

@@ -74,6 +74,7 @@ export function thompsonSharesFromPosterior(
   m: number,
   eligible: readonly number[],
   random: Uniform,
+  multipliers: Float64Array | null = null,
 ): Float64Array {
   const n = eligible.length;
   const base = new Float64Array(n);
@@ -100,6 +101,8 @@ export function thompsonSharesFromPosterior(
       let score = base[k]!;
       const row = k * d;
       for (let j = 0; j < d; j++) score += projected[row + j]! * z[j]!;
+      // Offsets scale a predicted click rate: the score is taken as one first (at least a hair above 0).
+      if (multipliers) score = Math.max(score, MIN_PREDICTION) * multipliers[k]!;
       if (score > bestScore) {
         bestScore = score;
         best = k;
@@ -108,6 +111,18 @@ export function thompsonSharesFromPosterior(
     shares[best]! += 1 / m;
   }
   return shares;
+}
+
+/** The least predicted click rate an offset multiplies (a head score at or below 0 is "almost never"). */
+const MIN_PREDICTION = 1e-4;
+
+/**
+ * One draw of each eligible candidate's offset multiplier, exp(mean + sd x N(0, 1)), for a
+ * decision's Thompson shares (protocol/offsets.ts): drawn once per decision, not per draw of the
+ * head. The propensity stays exact: the decision is sampled from the shares these draws give.
+ */
+export function drawMultipliers(logOffsets: readonly { mean: number; sd: number }[], random: Uniform): Float64Array {
+  return Float64Array.from(logOffsets, (o) => Math.exp(o.mean + (o.sd > 0 ? o.sd * standardNormal(random) : 0)));
 }
 
 /** Softmax of prior scores (popularity) for when there is no model: still a proper distribution. */

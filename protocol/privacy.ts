@@ -13,6 +13,7 @@
  */
 import { composedMu, gdpEpsilon } from './gaussian-dp.ts';
 import { cryptoBytes } from './discrete-noise.ts';
+import { DEFAULT_OFFSET_CLIP } from './offsets.ts';
 
 export interface PrivacyTerms {
   /** L2 bound of one report's head statistics [n, upper(sum phi phi^T), sum r phi]. */
@@ -23,6 +24,8 @@ export interface PrivacyTerms {
   opeClip: number;
   /** L2 bound of one report's gradient of the towers' weights (protocol/tower-gradient.ts). */
   towerClip: number;
+  /** L2 bound of one report's offsets part (protocol/offsets.ts): clicks and expected clicks per cell and creative. */
+  offsetClip: number;
   /** Noise standard deviation over the clipping bound. */
   noiseMultiplier: number;
 }
@@ -44,7 +47,7 @@ export interface PrivacyTerms {
  * devices unclipped. The noise is z x 0.25 per weight, so a towers step needs the gradients of
  * thousands of devices to agree (fit skips it otherwise).
  */
-export const DEFAULT_PRIVACY: PrivacyTerms = { headClip: 40, countClip: 10, opeClip: 50, towerClip: 0.25, noiseMultiplier: 5 };
+export const DEFAULT_PRIVACY: PrivacyTerms = { headClip: 40, countClip: 10, opeClip: 50, towerClip: 0.25, offsetClip: DEFAULT_OFFSET_CLIP, noiseMultiplier: 5 };
 
 /**
  * A release's count vector: contributors and each part's reports ([contributors, head, ope,
@@ -58,8 +61,8 @@ export const COUNT_VECTOR_SENSITIVITY = 2;
 export const COUNT_VECTOR_MULTIPLIER = 2;
 export const COUNT_MECHANISMS = 1 / (COUNT_VECTOR_MULTIPLIER * COUNT_VECTOR_MULTIPLIER);
 
-/** Mechanisms a released round holds beside its count vector while a model serves: counts, head statistics, off-policy sums, tower gradients (without a model, the counts alone: 1). */
-export const RELEASE_MECHANISMS = 4;
+/** Mechanisms a released round holds beside its count vector while a model serves and every part is collected: counts, head statistics, off-policy sums, tower gradients, offsets (without a model, the counts alone: 1; protocol/report-parts.ts says which parts a site collects). */
+export const RELEASE_MECHANISMS = 5;
 
 /** delta of every site's (epsilon, delta) guarantee: well below 1 / the number of shoppers of any shop. */
 export const PRIVACY_DELTA = 1e-6;

@@ -10,6 +10,8 @@ import { DEFAULT_PRIVACY } from './privacy.ts';
 import { MAX_EPSILON_BUDGET, MIN_NOISE_MULTIPLIER } from './budget-pacing.ts';
 import { TOKEN_TEXT } from './report-token.ts';
 import { headStatsLength } from './head-statistics.ts';
+import { OffsetPartSchema } from './offsets.ts';
+import { LEARNING_MODES, MODEL_PARTS } from './report-parts.ts';
 
 export const SITE_ID = v.pipe(v.string(), v.regex(SITE_ID_PATTERN, 'a site id is 1-63 lowercase letters, digits or dashes'));
 const ID = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'an id is 1-64 letters, digits, _ . or -'));
@@ -95,6 +97,14 @@ export const SiteSettingsSchema = v.strictObject({
    * site whose attackers hold many /64s. IPv4 keys are whole addresses.
    */
   ipv6Prefix: v.optional(v.picklist([56, 64]), 64),
+  /**
+   * What the site's rounds collect and release (protocol/report-parts.ts): `auto`, by its scale
+   * (offsets and off-policy sums below HEAD_SCALE reports a round, the head and towers too above
+   * it); `offsets` or `full`, always one of the two.
+   */
+  learning: v.optional(v.picklist(LEARNING_MODES), 'auto'),
+  /** L2 bound of one device's offsets part per round (PRIVACY.md; protocol/offsets.ts). Changes apply from the next round on. */
+  offsetClip: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(1000)), DEFAULT_PRIVACY.offsetClip),
 });
 export type SiteSettings = v.InferOutput<typeof SiteSettingsSchema>;
 
@@ -212,10 +222,13 @@ export const SiteConfigSchema = v.object({
       countClip: v.number(),
       opeClip: v.optional(v.number(), DEFAULT_PRIVACY.opeClip),
       towerClip: v.optional(v.number(), DEFAULT_PRIVACY.towerClip),
+      offsetClip: v.optional(v.number(), DEFAULT_PRIVACY.offsetClip),
       noiseMultiplier: v.number(),
     }),
     DEFAULT_PRIVACY,
   ),
+  /** The parts a report carries beside its counts this round (protocol/report-parts.ts; older edges sent none: all but offsets). */
+  parts: v.optional(v.array(v.picklist(MODEL_PARTS)), ['head', 'ope', 'towers']),
   templates: v.array(TemplateSchema),
   candidates: v.array(CandidateSchema),
   model: v.nullable(ModelManifestSchema),
@@ -276,6 +289,11 @@ export const ReportSchema = v.strictObject({
       q: v.pipe(v.string(), v.maxLength(12_000), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'q is base64')),
     }),
   ),
+  /**
+   * Clicks and the clicks the serving model's head expected, per cell and per creative, over the
+   * same decisions (protocol/offsets.ts), all together clipped to the config's offsetClip (L2).
+   */
+  offsets: v.optional(OffsetPartSchema),
   /**
    * The round's report token (protocol/report-token.ts): unlinkable to the device, spent once.
    * Optional here so that a report without one gets its own answer (401 token_required).

@@ -30,6 +30,7 @@ import {
 } from '../model-training/src/round-training.ts';
 import type { TrainerPaths } from '../model-training/src/round-training.ts';
 import { liftOver } from '../model-training/src/off-policy-estimate.ts';
+import { fitSummary } from '../model-training/src/fit-summary.ts';
 import type { Lift } from '../model-training/src/off-policy-estimate.ts';
 import { seededRandom } from '../model-training/src/seeded-random.ts';
 import { applyMigrations, closeOpenRound, startLocalEdge } from '../scripts/local-edge.ts';
@@ -249,7 +250,7 @@ async function trainAfterRound(
       const fitted = await fitFromRounds(client, paths, SITE, { ...DEFAULT_ROUND_FIT, carry: o.carry, towerRate: o.towerRate });
       const { version } = await publishCandidate(client, paths);
       if (o.promote === 'always') await client.promote(version);
-      const fit = `fitted on rounds ${fitted.rounds.join(', ')} (~${Math.round(fitted.examples)} examples, ${fitted.evidence.directions} of ${fitted.evidence.dim} directions above the noise); towers ${fitted.towers.skipped ? 'kept' : 'stepped'}`;
+      const fit = fitSummary(fitted);
       training =
         o.promote === 'always'
           ? `${fit}; serving ${version}`

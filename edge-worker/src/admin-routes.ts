@@ -25,7 +25,8 @@ import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { getModel, insertModel, listModels, previousServingModel, promoteModel, reportModels, retireCandidate } from './model-store.ts';
 import type { ReleaseShape, RoundTerms } from './round-aggregator.ts';
-import { COUNT_MECHANISMS, PRIVACY_DELTA, RELEASE_MECHANISMS } from '../../protocol/privacy.ts';
+import { COUNT_MECHANISMS, PRIVACY_DELTA } from '../../protocol/privacy.ts';
+import { partsFor, roundMechanisms } from '../../protocol/report-parts.ts';
 import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import { expectNoBody, readJson } from './request-body.ts';
 import { existingRound, openRound, roundAggregator, roundTerms } from './rounds.ts';
@@ -39,6 +40,7 @@ import {
   listCreativeIds,
   listTemplates,
   missingReferences,
+  recordLastContributors,
   upsertCreatives,
   upsertProducts,
   upsertSite,
@@ -129,7 +131,7 @@ adminRoutes.put('/v1/admin/sites/:site', async (c) => {
   const now = Date.now();
   const looser = existing && looserSettings(existing, settings, await ledgerRows(c.env.DB, existing.id), now);
   if (looser) throw new HttpError(409, 'privacy_only_stricter', looser);
-  const runsOut = budgetRunsOut(settings, now);
+  const runsOut = budgetRunsOut(settings, now, roundMechanisms(partsFor(settings.learning, existing?.lastContributors ?? null)));
   if (runsOut) throw new HttpError(422, 'budget_runs_out', runsOut);
   // The open round keeps its length: a new one starts with the next round (round-schedule.ts).
   const schedule = existing ? withRoundLength(existing.roundSchedule, now, settings.roundSeconds) : [firstSegment(now, settings.roundSeconds)];
@@ -143,6 +145,7 @@ adminRoutes.put('/v1/admin/sites/:site/products', async (c) => {
   const site = await existingSite(c);
   const { products } = await readJson(c.req.raw, UpsertProductsSchema, ADMIN_BODY_LIMIT);
   await upsertProducts(c.env.DB, site, products);
+  forgetSite(site);
   return c.json<UpsertAnswer>({ upserted: products.length });
 });
 
@@ -150,6 +153,7 @@ adminRoutes.put('/v1/admin/sites/:site/templates', async (c) => {
   const site = await existingSite(c);
   const { templates } = await readJson(c.req.raw, UpsertTemplatesSchema, ADMIN_BODY_LIMIT);
   await upsertTemplates(c.env.DB, site, templates);
+  forgetSite(site);
   return c.json<UpsertAnswer>({ upserted: templates.length });
 });
 
@@ -159,6 +163,7 @@ adminRoutes.put('/v1/admin/sites/:site/creatives', async (c) => {
   const missing = await missingReferences(c.env.DB, site, creatives);
   if (missing.length > 0) throw new HttpError(422, 'invalid_body', missing.slice(0, 5).join('; '));
   await upsertCreatives(c.env.DB, site, creatives);
+  forgetSite(site);
   return c.json<UpsertAnswer>({ upserted: creatives.length });
 });
 
@@ -271,13 +276,16 @@ adminRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
   let status = await aggregator.status(fallback);
   if (status.status === 'open')
     throw new HttpError(409, 'round_open', `round ${round} is still open (it closes at ${new Date(status.deadline).toISOString()})`);
-  // With a serving model every part is released (zeros plus noise where none was sent) and charged.
+  // With a serving model every part the site collects now is released (zeros plus noise where
+  // none was sent) and charged; a part it does not collect is neither.
   const serving = await reportModels(c.env.DB, site);
   const shape: ReleaseShape | null = serving && {
     model: serving.version,
+    parts: settings.parts,
     headLength: headStatsLength(serving.dim),
     towerParameters: serving.towerParameters,
     opeModels: [serving.version, ...serving.candidates, UNIFORM_POLICY],
+    offsetKeys: serving.offsetKeys,
   };
   if (status.status === 'closed') {
     // The budget check and the ledger's row in one step (privacy-ledger.ts), before the count's noise is drawn.
@@ -292,7 +300,7 @@ adminRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
     if ('contributors' in status) await recordContributors(c.env.DB, site, round, status.contributors);
   }
   if (status.status !== 'releasable') return c.json<RoundAnswer>({ site, round, ...status });
-  const mechanisms = (shape ? RELEASE_MECHANISMS : 1) + COUNT_MECHANISMS;
+  const mechanisms = shape ? roundMechanisms(shape.parts) : 1 + COUNT_MECHANISMS;
   await reserveRelease(c.env.DB, settings, {
     round,
     start: roundStart(status, fallback),
@@ -304,6 +312,9 @@ adminRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
   if (!release) throw new HttpError(409, 'not_releasable', `round ${round} cannot be released`);
   if (Math.abs(release.mechanisms - mechanisms) > 1e-9)
     throw new Error(`round ${round} released ${release.mechanisms} mechanisms, the ledger charged ${mechanisms}`);
+  // The site's scale, public (a noised count): which parts its next rounds collect (report-parts.ts "auto").
+  await recordLastContributors(c.env.DB, site, status.contributors);
+  forgetSite(site);
   return c.json<RoundAnswer>({
     site,
     round,

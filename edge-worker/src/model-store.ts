@@ -1,6 +1,7 @@
 /** D1 access for model artifacts: upload as candidate, promote, and read what is serving. */
 import { headDim } from '../../protocol/model-artifact.ts';
 import type { ModelJson } from '../../protocol/model-artifact.ts';
+import { offsetKeys } from './site-store.ts';
 import { towerParameterCount } from '../../protocol/tower-gradient.ts';
 import { MAX_CANDIDATE_MODELS } from '../../protocol/wire.ts';
 
@@ -101,16 +102,25 @@ export interface ReportModels {
   dim: number;
   towerParameters: number;
   candidates: string[];
+  /** The keys an offsets part may carry (site-store.ts offsetKeys). */
+  offsetKeys: string[];
 }
 
 export async function reportModels(db: D1Database, site: string): Promise<ReportModels | null> {
-  const [r, candidates] = await Promise.all([
+  const [r, candidates, keys] = await Promise.all([
     db.prepare("SELECT version, model_json FROM models WHERE site = ? AND status = 'serving'").bind(site).first<{ version: string; model_json: string }>(),
     candidateModels(db, site, MAX_CANDIDATE_MODELS),
+    offsetKeys(db, site),
   ]);
   if (!r) return null;
   const topology = (JSON.parse(r.model_json) as ModelJson).topology;
-  return { version: r.version, dim: headDim(topology), towerParameters: towerParameterCount(topology), candidates: candidates.map((c) => c.version) };
+  return {
+    version: r.version,
+    dim: headDim(topology),
+    towerParameters: towerParameterCount(topology),
+    candidates: candidates.map((c) => c.version),
+    offsetKeys: keys,
+  };
 }
 
 /** Every model of the site, newest first, with how it was trained (the dashboard's models view). */

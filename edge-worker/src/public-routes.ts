@@ -29,6 +29,8 @@ import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { candidateModels, modelArtifact, servingModel } from './model-store.ts';
 import { cachedReportModels, cachedSite } from './site-cache.ts';
+import { MODEL_PARTS } from '../../protocol/report-parts.ts';
+import { offsetValues } from '../../protocol/offsets.ts';
 import type { CheckedModelParts, RoundTerms } from './round-aggregator.ts';
 import { dequantizeGradient } from '../../protocol/tower-gradient.ts';
 import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
@@ -134,6 +136,8 @@ publicRoutes.get('/v1/sites/:site/config', async (c) => {
     attributionDays: site.attributionDays,
     currency: site.currency,
     privacy: sitePrivacy(site),
+    // Which parts a report carries this round: the site's scale decides (report-parts.ts).
+    parts: site.parts,
     templates,
     candidates,
     model: model && manifest(model),
@@ -303,13 +307,21 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   if (!withinBound(l2Norm(counts), privacy.countClip)) {
     throw new HttpError(422, 'over_clip', `the outcome counts have L2 norm ${l2Norm(counts).toFixed(3)}, above the bound ${privacy.countClip}`);
   }
-  const parts = await checkedModelParts(c, site, report, privacy);
+  // Parts the site does not collect now (report-parts.ts) are left out, whatever a device sent: not summed, never released.
+  const notCollected = MODEL_PARTS.filter((part) => report[part] !== undefined && !site.parts.includes(part));
+  const collected: Report = { ...report };
+  for (const part of notCollected) delete collected[part];
+  const parts = await checkedModelParts(c, site, collected, privacy);
   // The report goes to its token's shard: the token is spent, and a retry found, in one place.
-  const added = await roundShard(c.env.ROUNDS, site.id, round.id, shardOf(token.id, plan.shards)).addReport(report, plan.terms, parts, token.id);
+  const added = await roundShard(c.env.ROUNDS, site.id, round.id, shardOf(token.id, plan.shards)).addReport(collected, plan.terms, parts, token.id);
+  for (const part of notCollected) added[part] = 'not_collected';
   if (added.closed) throw roundClosed(`round ${round.id} has closed`, round.id + 1);
   if (added.tokenSpent)
     throw new HttpError(409, 'token_spent', `this token was already spent on another report of round ${round.id}: one report per device and round`);
-  return c.json({ accepted: true, duplicate: added.duplicate, head: added.head, ope: added.ope, towers: added.towers }, added.duplicate ? 200 : 202);
+  return c.json(
+    { accepted: true, duplicate: added.duplicate, head: added.head, ope: added.ope, towers: added.towers, offsets: added.offsets },
+    added.duplicate ? 200 : 202,
+  );
 });
 
 /**
@@ -320,7 +332,7 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
  * candidate are left out.
  */
 async function checkedModelParts(c: AppContext, site: SiteRow, report: Report, privacy: PrivacyTerms): Promise<CheckedModelParts | null> {
-  if (!report.head && !report.ope && !report.towers) return null;
+  if (!report.head && !report.ope && !report.towers && !report.offsets) return null;
   const serving = await cachedReportModels(c.env.DB, site.id);
   if (!serving || report.modelVersion !== serving.version) return null;
   const overClip = (what: string, norm: number, bound: number) => {
@@ -354,7 +366,19 @@ async function checkedModelParts(c: AppContext, site: SiteRow, report: Report, p
     }
     overClip('towers', l2Norm(towers), privacy.towerClip);
   }
-  return { model: serving.version, head, ope, towers };
+  let offsets: CheckedModelParts['offsets'] = null;
+  if (report.offsets) {
+    // Keys of the site's own catalog only: a key is a cell or a creative every release lists, never anything else.
+    const allowed = new Set(serving.offsetKeys);
+    offsets = [
+      ...Object.entries(report.offsets.cells).map(([cell, [clicks, expected]]) => ({ key: `cell:${cell}`, clicks: clicks!, expected: expected! })),
+      ...Object.entries(report.offsets.creatives).map(([id, [clicks, expected]]) => ({ key: `creative:${id}`, clicks: clicks!, expected: expected! })),
+    ];
+    const unknown = offsets.find((e) => !allowed.has(e.key));
+    if (unknown) throw new HttpError(422, 'wrong_shape', `offsets: ${unknown.key} is not a cell or creative of site ${site.id}`);
+    overClip('offsets', l2Norm(offsetValues(report.offsets)), privacy.offsetClip);
+  }
+  return { model: serving.version, head, ope, towers, offsets };
 }
 
 /**

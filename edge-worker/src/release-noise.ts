@@ -22,6 +22,8 @@ export interface ExactSums {
   head: number[] | null;
   ope: number[][];
   towers: Float64Array | null;
+  /** Offsets [clicks, expected] per key, flattened (absent: not released). */
+  offsets?: number[] | null;
 }
 
 export interface NoisedSums {
@@ -29,6 +31,7 @@ export interface NoisedSums {
   head: number[] | null;
   ope: number[][];
   towers: number[] | null;
+  offsets: number[] | null;
 }
 
 export interface NoiseSources {
@@ -52,5 +55,6 @@ export function noisedRelease(exact: ExactSums, privacy: PrivacyTerms, sources: 
     head: exact.head && noisedReals(exact.head, z * privacy.headClip, sources.uniform),
     ope: exact.ope.map((sums) => noisedReals(sums, z * privacy.opeClip, sources.uniform)),
     towers: exact.towers && noisedReals(exact.towers, z * privacy.towerClip, sources.uniform),
+    offsets: exact.offsets ? noisedReals(exact.offsets, z * privacy.offsetClip, sources.uniform) : null,
   };
 }

@@ -61,6 +61,8 @@ export interface CheckedModelParts {
   head: number[] | null;
   ope: { modelVersion: string; sums: number[] }[] | null;
   towers: Float64Array | null;
+  /** Offsets part entries: a key the site's catalog allows (site-store.ts offsetKeys), [clicks, expected]. */
+  offsets?: { key: string; clicks: number; expected: number }[] | null;
 }
 
 /** The noised sums of a round, generated once at its first release and the same ever after (protocol/admin-answers.ts). */
@@ -80,8 +82,8 @@ export type RoundStatus =
   | ({ status: 'releasable'; contributors: number; noiseMultiplier: number } & RoundTimes)
   | ({ status: 'released'; contributors: number; release: NoisedRelease } & RoundTimes);
 
-/** ignored_over_round_bound: the site's bound changed during the round and this part is over the bound the round's noise is for. */
-export type PartOutcome = 'counted' | 'ignored_other_model' | 'ignored_over_round_bound' | 'none';
+/** ignored_over_round_bound: the site's bound changed during the round and this part is over the bound the round's noise is for; not_collected: the site does not collect this part at its scale now (protocol/report-parts.ts). */
+export type PartOutcome = 'counted' | 'ignored_other_model' | 'ignored_over_round_bound' | 'not_collected' | 'none';
 
 export interface AddOutcome {
   duplicate: boolean;
@@ -91,9 +93,10 @@ export interface AddOutcome {
   head: PartOutcome;
   ope: PartOutcome;
   towers: PartOutcome;
+  offsets: PartOutcome;
 }
 
-const NOTHING: Omit<AddOutcome, 'duplicate' | 'closed'> = { head: 'none', ope: 'none', towers: 'none' };
+const NOTHING: Omit<AddOutcome, 'duplicate' | 'closed'> = { head: 'none', ope: 'none', towers: 'none', offsets: 'none' };
 
 export class RoundAggregator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -107,12 +110,19 @@ export class RoundAggregator extends DurableObject<Env> {
       .toArray()[0];
     if (!row) return null;
     const p = this.ctx.storage.sql
-      .exec<{ head_clip: number; count_clip: number; ope_clip: number; tower_clip: number; noise_multiplier: number }>(
-        'SELECT head_clip, count_clip, ope_clip, tower_clip, noise_multiplier FROM privacy_terms',
+      .exec<{ head_clip: number; count_clip: number; ope_clip: number; tower_clip: number; offset_clip: number; noise_multiplier: number }>(
+        'SELECT head_clip, count_clip, ope_clip, tower_clip, offset_clip, noise_multiplier FROM privacy_terms',
       )
       .toArray()[0];
-    const privacy = p
-      ? { headClip: p.head_clip, countClip: p.count_clip, opeClip: p.ope_clip, towerClip: p.tower_clip, noiseMultiplier: p.noise_multiplier }
+    const privacy: PrivacyTerms = p
+      ? {
+          headClip: p.head_clip,
+          countClip: p.count_clip,
+          opeClip: p.ope_clip,
+          towerClip: p.tower_clip,
+          offsetClip: p.offset_clip,
+          noiseMultiplier: p.noise_multiplier,
+        }
       : DEFAULT_PRIVACY;
     return { start: row.starts_at, deadline: row.deadline, minCohort: row.min_cohort, closed: row.closed === 1, privacy };
   }
@@ -123,11 +133,12 @@ export class RoundAggregator extends DurableObject<Env> {
     if (known) return known;
     this.ctx.storage.sql.exec('INSERT INTO terms (id, starts_at, deadline, min_cohort) VALUES (1, ?, ?, ?)', terms.start, terms.deadline, terms.minCohort);
     this.ctx.storage.sql.exec(
-      'INSERT OR REPLACE INTO privacy_terms (id, head_clip, count_clip, ope_clip, tower_clip, noise_multiplier) VALUES (1, ?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO privacy_terms (id, head_clip, count_clip, ope_clip, tower_clip, offset_clip, noise_multiplier) VALUES (1, ?, ?, ?, ?, ?, ?)',
       terms.privacy.headClip,
       terms.privacy.countClip,
       terms.privacy.opeClip,
       terms.privacy.towerClip,
+      terms.privacy.offsetClip,
       terms.privacy.noiseMultiplier,
     );
     await this.ctx.storage.setAlarm(terms.deadline);
@@ -164,6 +175,7 @@ export class RoundAggregator extends DurableObject<Env> {
     if (known.closed || Date.now() >= known.deadline) return { duplicate: false, closed: true, ...NOTHING };
     const roundHeadClip = known.privacy.headClip;
     const roundOpeClip = known.privacy.opeClip;
+    const roundOffsetClip = known.privacy.offsetClip;
     return this.ctx.storage.transactionSync((): AddOutcome => {
       const seen = this.ctx.storage.sql.exec('SELECT 1 FROM reports WHERE id = ?', report.reportId).toArray();
       if (seen.length > 0) return { duplicate: true, closed: false, ...NOTHING };
@@ -186,7 +198,15 @@ export class RoundAggregator extends DurableObject<Env> {
         );
       }
       const offered = (part: unknown): PartOutcome => (part ? 'ignored_other_model' : 'none');
-      if (!parts) return { duplicate: false, closed: false, head: offered(report.head), ope: offered(report.ope), towers: offered(report.towers) };
+      if (!parts)
+        return {
+          duplicate: false,
+          closed: false,
+          head: offered(report.head),
+          ope: offered(report.ope),
+          towers: offered(report.towers),
+          offsets: offered(report.offsets),
+        };
       return {
         duplicate: false,
         closed: false,
@@ -203,6 +223,11 @@ export class RoundAggregator extends DurableObject<Env> {
             : 'ignored_over_round_bound'
           : offered(report.ope),
         towers: parts.towers ? this.addTowers(parts.model, parts.towers) : offered(report.towers),
+        offsets: parts.offsets
+          ? withinBound(l2Norm(parts.offsets.flatMap((e) => [e.clicks, e.expected])), roundOffsetClip)
+            ? this.addOffsets(parts.model, parts.offsets)
+            : 'ignored_over_round_bound'
+          : offered(report.offsets),
       };
     });
   }
@@ -295,6 +320,24 @@ export class RoundAggregator extends DurableObject<Env> {
     return 'counted';
   }
 
+  /** Offsets, summed per key over one serving model's decisions (their expected clicks are its head's). */
+  private addOffsets(model: string, entries: { key: string; clicks: number; expected: number }[]): PartOutcome {
+    const row = this.ctx.storage.sql.exec<{ model_version: string }>('SELECT model_version FROM offset_reports').toArray()[0];
+    if (row && row.model_version !== model) return 'ignored_other_model';
+    if (!row) this.ctx.storage.sql.exec('INSERT INTO offset_reports (id, model_version, reports) VALUES (1, ?, 1)', model);
+    else this.ctx.storage.sql.exec('UPDATE offset_reports SET reports = reports + 1 WHERE id = 1');
+    for (const e of entries) {
+      this.ctx.storage.sql.exec(
+        `INSERT INTO offset_sums (key, clicks, expected) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET clicks = clicks + excluded.clicks, expected = expected + excluded.expected`,
+        e.key,
+        e.clicks,
+        e.expected,
+      );
+    }
+    return 'counted';
+  }
+
   /** Tower gradients, summed as float64 in a BLOB (6,240 numbers: JSON would be the slow part). */
   private addTowers(model: string, gradient: Float64Array): PartOutcome {
     const row = this.ctx.storage.sql.exec<{ model_version: string; sums: ArrayBuffer }>('SELECT model_version, sums FROM tower_sums').toArray()[0];
@@ -345,6 +388,7 @@ export class RoundAggregator extends DurableObject<Env> {
     const head = sql.exec<{ model_version: string; reports: number; stats: string }>('SELECT model_version, reports, stats FROM head_sums').toArray()[0];
     const ope = sql.exec<{ logging_model: string; reports: number }>('SELECT logging_model, reports FROM ope_reports').toArray()[0];
     const towers = sql.exec<{ model_version: string; reports: number; sums: ArrayBuffer }>('SELECT model_version, reports, sums FROM tower_sums').toArray()[0];
+    const offsets = sql.exec<{ model_version: string; reports: number }>('SELECT model_version, reports FROM offset_reports').toArray()[0];
     return {
       contributors: sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM reports').one().n,
       totals: sql
@@ -365,6 +409,16 @@ export class RoundAggregator extends DurableObject<Env> {
           }
         : null,
       towers: towers ? { model: towers.model_version, reports: towers.reports, sums: new Float64Array(towers.sums.slice(0)) } : null,
+      offsets: offsets
+        ? {
+            model: offsets.model_version,
+            reports: offsets.reports,
+            sums: sql
+              .exec<{ key: string; clicks: number; expected: number }>('SELECT key, clicks, expected FROM offset_sums')
+              .toArray()
+              .map((r) => ({ key: r.key, clicks: r.clicks, expected: r.expected })),
+          }
+        : null,
     };
   }
 

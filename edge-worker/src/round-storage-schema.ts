@@ -60,6 +60,10 @@ export const ROUND_STORAGE_MIGRATIONS: readonly string[] = [
   'ALTER TABLE creative_totals ADD COLUMN dismissals INTEGER NOT NULL DEFAULT 0;',
   // 5: when the round began (ms since the epoch; its budget period is the one its start falls in).
   'ALTER TABLE terms ADD COLUMN starts_at INTEGER;',
+  // 6: offsets (protocol/offsets.ts): their bound, fixed with the round's terms, and their sums per key.
+  `ALTER TABLE privacy_terms ADD COLUMN offset_clip REAL NOT NULL DEFAULT ${DEFAULT_PRIVACY.offsetClip};
+  CREATE TABLE offset_sums (key TEXT PRIMARY KEY, clicks REAL NOT NULL, expected REAL NOT NULL);
+  CREATE TABLE offset_reports (id INTEGER PRIMARY KEY CHECK (id = 1), model_version TEXT NOT NULL, reports INTEGER NOT NULL);`,
 ];
 
 /** Brings the object's storage to the last migration; says where it started and ended. */

@@ -12,6 +12,7 @@ import { addDiscreteGaussianNoise, cryptoBytes } from '../../protocol/discrete-n
 import type { RandomBytes } from '../../protocol/discrete-noise.ts';
 import { noisedRelease } from './release-noise.ts';
 import type { NoiseSources } from './release-noise.ts';
+import type { ModelPart } from '../../protocol/report-parts.ts';
 
 export interface CreativeTotals {
   creativeId: string;
@@ -29,18 +30,23 @@ export interface ShardSums {
   head: { model: string; reports: number; stats: number[] } | null;
   ope: { loggingModel: string; reports: number; models: { modelVersion: string; sums: number[] }[] } | null;
   towers: { model: string; reports: number; sums: Float64Array } | null;
+  /** Offsets (protocol/offsets.ts): [clicks, expected] per key (absent in shards from before offsets). */
+  offsets?: { model: string; reports: number; sums: { key: string; clicks: number; expected: number }[] } | null;
 }
 
 /**
- * The fixed shape of a site's releases while a model serves: its version, the length of its head
- * statistics, its tower weights, and the models off-policy sums are listed for (it and its
- * candidates).
+ * The fixed shape of a site's releases while a model serves: its version, the parts the site
+ * collects (protocol/report-parts.ts), the length of its head statistics, its tower weights, the
+ * models off-policy sums are listed for (it and its candidates), and the offsets' keys (every
+ * cell and creative of the site).
  */
 export interface ReleaseShape {
   model: string;
+  parts: readonly ModelPart[];
   headLength: number;
   towerParameters: number;
   opeModels: string[];
+  offsetKeys: string[];
 }
 
 /** The noised [contributors, head reports, off-policy reports, tower reports] a round was counted with. */
@@ -51,7 +57,7 @@ export interface NoisedCounts {
   towers: number;
 }
 
-export const NO_SUMS: ShardSums = { contributors: 0, totals: [], head: null, ope: null, towers: null };
+export const NO_SUMS: ShardSums = { contributors: 0, totals: [], head: null, ope: null, towers: null, offsets: null };
 
 /**
  * The round's sums: every shard's added up. A part is pooled over one model (as one aggregator
@@ -97,7 +103,23 @@ export function mergeShards(shards: readonly ShardSums[], model: string | null =
     for (const t of towerParts) for (let i = 0; i < sums.length; i++) sums[i]! += t.sums[i]!;
     towers = { model: towerModel!, reports: sum(towerParts.map((t) => t.reports)), sums };
   }
-  return { contributors: sum(shards.map((s) => s.contributors)), totals: [...totals.values()], head, ope, towers };
+  const offsetList = shards.flatMap((s) => (s.offsets ? [s.offsets] : []));
+  const offsetModel = model ?? offsetList[0]?.model;
+  const offsetParts = offsetList.filter((o) => o.model === offsetModel);
+  let offsets: ShardSums['offsets'] = null;
+  if (offsetParts.length > 0) {
+    const byKey = new Map<string, { key: string; clicks: number; expected: number }>();
+    for (const o of offsetParts) {
+      for (const e of o.sums) {
+        const acc = byKey.get(e.key) ?? { key: e.key, clicks: 0, expected: 0 };
+        acc.clicks += e.clicks;
+        acc.expected += e.expected;
+        byKey.set(e.key, acc);
+      }
+    }
+    offsets = { model: offsetModel!, reports: sum(offsetParts.map((o) => o.reports)), sums: [...byKey.values()] };
+  }
+  return { contributors: sum(shards.map((s) => s.contributors)), totals: [...totals.values()], head, ope, towers, offsets };
 }
 
 function sum(values: readonly number[]): number {
@@ -130,14 +152,20 @@ export function releaseOf(
   const exactTotals = new Map(exact.totals.map((t) => [t.creativeId, t]));
   const ids = [...new Set(creativeIds)].sort();
   const row = (id: string) => exactTotals.get(id) ?? { impressions: 0, clicks: 0, conversions: 0, dismissals: 0 };
-  // Each part: what devices sent, or (with a serving model) zeros of its shape.
-  const headRow = exact.head ?? (shape && { model: shape.model, reports: 0, stats: new Array<number>(shape.headLength).fill(0) });
-  const opeRow = exact.ope ?? (shape && { loggingModel: shape.model, reports: 0, models: [] });
+  // Each part: what devices sent, or (with a serving model) zeros of its shape. A part the site
+  // does not collect now (shape.parts) is not released, whatever was sent: nothing of it leaves.
+  const collects = (part: ModelPart) => !shape || shape.parts.includes(part);
+  const headRow = !collects('head') ? null : (exact.head ?? (shape && { model: shape.model, reports: 0, stats: new Array<number>(shape.headLength).fill(0) }));
+  const opeRow = !collects('ope') ? null : (exact.ope ?? (shape && { loggingModel: shape.model, reports: 0, models: [] }));
   const opeSums = new Map((exact.ope?.models ?? []).map((m) => [m.modelVersion, m.sums]));
   // The models listed: the serving model and its candidates when they logged the round (a fixed
   // list, zeros for a model nothing was reported for); otherwise what was reported.
   const opeModels = !opeRow ? [] : shape && opeRow.loggingModel === shape.model ? [...shape.opeModels].sort() : [...opeSums.keys()].sort();
-  const towerRow = exact.towers ?? (shape && { model: shape.model, reports: 0, sums: new Float64Array(shape.towerParameters) });
+  const towerRow = !collects('towers') ? null : (exact.towers ?? (shape && { model: shape.model, reports: 0, sums: new Float64Array(shape.towerParameters) }));
+  // Offsets: released only with a shape (every key of the site, zeros where nothing was sent).
+  const offsetRow =
+    shape && collects('offsets') ? { model: exact.offsets?.model ?? shape.model, sums: new Map((exact.offsets?.sums ?? []).map((e) => [e.key, e])) } : null;
+  const offsetKeys = offsetRow ? [...shape!.offsetKeys].sort() : [];
   // The noise, all of it drawn here at once (release-noise.ts: discrete for counts, snapped for reals).
   const noised = noisedRelease(
     {
@@ -145,6 +173,7 @@ export function releaseOf(
       head: headRow ? headRow.stats : null,
       ope: opeModels.map((m) => opeSums.get(m) ?? new Array<number>(OPE_SUMS).fill(0)),
       towers: towerRow ? towerRow.sums : null,
+      offsets: offsetRow ? offsetKeys.flatMap((k) => [offsetRow.sums.get(k)?.clicks ?? 0, offsetRow.sums.get(k)?.expected ?? 0]) : null,
     },
     privacy,
     sources,
@@ -162,27 +191,32 @@ export function releaseOf(
       ? { modelVersion: opeRow.loggingModel, reports: counts.ope, models: opeModels.map((m, i) => ({ modelVersion: m, sums: noised.ope[i]! })) }
       : null;
   const towers = towerRow ? { modelVersion: towerRow.model, reports: counts.towers, sums: noised.towers! } : null;
+  const offsets = offsetRow
+    ? { modelVersion: offsetRow.model, entries: offsetKeys.map((key, i) => ({ key, clicks: noised.offsets![2 * i]!, expected: noised.offsets![2 * i + 1]! })) }
+    : null;
   return {
     contributors: counts.contributors,
     totals,
     head,
     ope,
     towers,
+    offsets,
     noise: {
       multiplier: z,
       countStd: z * privacy.countClip,
       headStd: z * privacy.headClip,
       opeStd: z * privacy.opeClip,
       towerStd: z * privacy.towerClip,
+      offsetStd: z * privacy.offsetClip,
       reportsStd: countVectorStd(z),
     },
-    mechanisms: sumsMechanisms(head, ope, towers) + COUNT_MECHANISMS,
+    mechanisms: sumsMechanisms(head, ope, towers, offsets) + COUNT_MECHANISMS,
   };
 }
 
 /** The Gaussian mechanisms of a release's sums: per-creative counts, and each model part present. */
-export function sumsMechanisms(head: unknown, ope: unknown, towers: unknown): number {
-  return 1 + Number(head !== null) + Number(ope !== null) + Number(towers !== null);
+export function sumsMechanisms(...parts: unknown[]): number {
+  return 1 + parts.filter((p) => p !== null).length;
 }
 
 /** The standard deviation of the count vector's noise (protocol/privacy.ts COUNT_VECTOR_MULTIPLIER). */

@@ -5,6 +5,8 @@
 import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import { pacingOf } from '../../protocol/budget-pacing.ts';
+import { partsFor, roundMechanisms } from '../../protocol/report-parts.ts';
+import { cellOf } from '../../protocol/offsets.ts';
 import type { Candidate, Creative, Product, SiteSettings, Template } from '../../protocol/wire.ts';
 import type { RoundSegment, SiteAnswer } from '../../protocol/admin-answers.ts';
 
@@ -35,10 +37,12 @@ const SETTING_COLUMNS: readonly { key: keyof SiteSettings; column: string; json?
   { key: 'roundShards', column: 'round_shards' },
   { key: 'opeClip', column: 'ope_clip' },
   { key: 'ipv6Prefix', column: 'ipv6_prefix' },
+  { key: 'learning', column: 'learning' },
+  { key: 'offsetClip', column: 'offset_clip' },
 ];
 
 const COLUMNS = SETTING_COLUMNS.map((c) => c.column);
-const SELECT_SITE = `SELECT id, ${COLUMNS.join(', ')} FROM sites WHERE id = ?`;
+const SELECT_SITE = `SELECT id, last_contributors, ${COLUMNS.join(', ')} FROM sites WHERE id = ?`;
 const SELECT_SCHEDULE = 'SELECT from_round, starts_at, round_seconds FROM round_schedule WHERE site = ? ORDER BY from_round';
 /** ?1 the id, ?2 the time of the change, then the settings in SETTING_COLUMNS' order. */
 const UPSERT_SITE = `INSERT INTO sites (id, updated_at, ${COLUMNS.join(', ')}) VALUES (?1, ?2, ${COLUMNS.map((_, i) => `?${i + 3}`).join(', ')})
@@ -51,10 +55,14 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
   const settings = Object.fromEntries(
     SETTING_COLUMNS.flatMap(({ key, column, json }) => (stored[column] === null ? [] : [[key, json ? JSON.parse(stored[column] as string) : stored[column]]])),
   ) as SiteSettings;
+  const lastContributors = (stored.last_contributors as number | null) ?? null;
+  const parts = partsFor(settings.learning, lastContributors);
   return {
     id: stored.id as string,
     ...settings,
-    pacing: pacingOf(settings),
+    lastContributors,
+    parts: [...parts],
+    pacing: pacingOf(settings, roundMechanisms(parts)),
     roundSchedule: (schedule!.results as { from_round: number; starts_at: number; round_seconds: number }[]).map((s) => ({
       fromRound: s.from_round,
       startsAt: s.starts_at,
@@ -231,7 +239,7 @@ export async function listCreativeIds(db: D1Database, site: string): Promise<str
 
 /** The privacy terms a site's reports are clipped to and its releases noised with. */
 export function sitePrivacy(site: SiteRow): PrivacyTerms {
-  return { ...DEFAULT_PRIVACY, noiseMultiplier: site.pacing.noiseMultiplier, headClip: site.headClip, opeClip: site.opeClip };
+  return { ...DEFAULT_PRIVACY, noiseMultiplier: site.pacing.noiseMultiplier, headClip: site.headClip, opeClip: site.opeClip, offsetClip: site.offsetClip };
 }
 
 /** The site's products and creatives as the merchant uploaded them (the dashboard's catalog view). */
@@ -278,4 +286,23 @@ export async function listCatalog(db: D1Database, site: string): Promise<{ produ
       messageType: c.message_type,
     })),
   };
+}
+
+/** The noised contributor count of the site's last released round (public; report-parts.ts "auto" reads it). */
+export async function recordLastContributors(db: D1Database, site: string, contributors: number): Promise<void> {
+  await db.prepare('UPDATE sites SET last_contributors = ? WHERE id = ?').bind(contributors, site).run();
+}
+
+/**
+ * The keys of an offsets part the site's catalog allows (protocol/offsets.ts): `cell:<layout>/<messageType>`
+ * for every cell its creatives fall in, and `creative:<id>` for each creative, sorted: the fixed
+ * shape of every release of the part.
+ */
+export async function offsetKeys(db: D1Database, site: string): Promise<string[]> {
+  const { results } = await db
+    .prepare('SELECT c.id, c.message_type, t.body FROM creatives c JOIN templates t ON t.site = c.site AND t.id = c.template_id WHERE c.site = ?')
+    .bind(site)
+    .all<{ id: string; message_type: string; body: string }>();
+  const cells = new Set(results.map((r) => `cell:${cellOf({ layout: (JSON.parse(r.body) as Template).layout, messageType: r.message_type })}`));
+  return [...cells, ...results.map((r) => `creative:${r.id}`)].sort();
 }

@@ -21,6 +21,7 @@ import {
 } from './round-training.ts';
 import { COUNT_MECHANISMS } from '../../protocol/privacy.ts';
 import type { TrainerPaths } from './round-training.ts';
+import { fitSummary } from './fit-summary.ts';
 
 const USAGE = `usage: vitrine-train <command> [options]
 
@@ -145,13 +146,7 @@ async function fitCommand({ values, client, paths, site, print }: CommandContext
     return 2;
   }
   const r = await fitFromRounds(client, paths, site, options);
-  const towers = r.towers.skipped
-    ? `towers kept: ${r.towers.skipped}`
-    : `towers stepped (norm ${r.towers.stepNorm.toPrecision(3)}) with ${r.towers.reports} device gradients`;
-  print(
-    r,
-    `candidate ${r.version}: model ${r.base}'s last layer updated with rounds ${r.rounds.join(', ')} (~${Math.round(r.examples)} examples, noise sd ${Math.round(r.noiseStd)}; the data rose above the noise in ${r.evidence.directions} of ${r.evidence.dim} directions; the others keep their width); ${towers}; publish it with: vitrine-train publish`,
-  );
+  print(r, `candidate ${r.version} of model ${r.base}: ${fitSummary(r)}; publish it with: vitrine-train publish`);
   return 0;
 }
 

@@ -15,7 +15,11 @@ import { EdgeError } from './edge-admin-client.ts';
 import { progress } from './progress.ts';
 import { candidatesToRetire, evaluateCandidates } from './off-policy-estimate.ts';
 import type { CandidateEvaluation, ReleasedOpe } from './off-policy-estimate.ts';
-import { centeredOnPrior, checkSignal, evidenceAboveNoise, poolHeads } from './round-statistics.ts';
+import { centeredOnPrior, checkSignal, evidenceAboveNoise, NotEnoughSignal, poolHeads } from './round-statistics.ts';
+import { fitOffsets } from './offset-fit.ts';
+import type { ReleasedOffsets } from './offset-fit.ts';
+import { cellOf } from '../../protocol/offsets.ts';
+import type { Offsets } from '../../protocol/offsets.ts';
 import { towerParameterCount } from '../../protocol/tower-gradient.ts';
 import type { ReleasedHead } from './round-statistics.ts';
 
@@ -79,7 +83,8 @@ export interface SavedRound {
   head: Omit<ReleasedHead, 'round' | 'noiseStd'> | null;
   ope?: { modelVersion: string; reports: number; models: { modelVersion: string; sums: number[] }[] } | null;
   towers?: { modelVersion: string; reports: number; sums: number[] } | null;
-  noise: { headStd: number; opeStd?: number; towerStd?: number };
+  offsets?: { modelVersion: string; entries: { key: string; clicks: number; expected: number }[] } | null;
+  noise: { headStd: number; opeStd?: number; towerStd?: number; offsetStd?: number };
 }
 
 function pulledRounds(paths: TrainerPaths): SavedRound[] {
@@ -96,6 +101,15 @@ function pulledHeads(paths: TrainerPaths): ReleasedHead[] {
     .map((r) => ({ ...r.head!, round: r.round, noiseStd: r.noise.headStd }));
 }
 
+/** The offsets of every pulled round that released them. */
+export function pulledOffsets(paths: TrainerPaths): ReleasedOffsets[] {
+  return pulledRounds(paths).flatMap((r) =>
+    r.offsets && r.noise.offsetStd !== undefined
+      ? [{ round: r.round, modelVersion: r.offsets.modelVersion, entries: r.offsets.entries, noiseStd: r.noise.offsetStd }]
+      : [],
+  );
+}
+
 /** The off-policy sums of every pulled round (what evaluate, the dashboard's lift and the simulator read). */
 export function pulledOpe(paths: TrainerPaths): ReleasedOpe[] {
   return pulledRounds(paths).flatMap((r) =>
@@ -106,11 +120,15 @@ export function pulledOpe(paths: TrainerPaths): ReleasedOpe[] {
 export interface FitResult {
   version: string;
   base: string;
+  /** Rounds whose head statistics updated the last layer (none when they were not collected or the noise drowned them: `headKept` says why). */
   rounds: number[];
   examples: number;
   noiseStd: number;
+  headKept: string | null;
   /** Directions of the last layer the released data rose above the noise in (of `dim`): where the posterior narrowed. */
   evidence: { directions: number; dim: number };
+  /** The offsets fitted (offset-fit.ts), null when no pulled round released any for the base model. */
+  offsets: { rounds: number[]; cells: Offsets['cells']; creatives: number; cellPriorSd: number; creativePriorSd: number } | null;
   /** The federated-averaging step of the towers: taken, or why not. */
   towers: { rounds: number[]; reports: number; stepNorm: number; skipped: string | null };
 }
@@ -192,55 +210,47 @@ function headOffsets(model: ModelJson): { mean: number; covariance: number; dim:
 }
 
 /**
- * A candidate: the serving model's towers, and its last layer's posterior updated exactly with
- * the pooled (noised) statistics of every pulled round released for it. Refuses when the noise
- * drowns the statistics or the update is not a proper posterior.
+ * A candidate from the serving model and the pulled rounds released for it: its last layer's
+ * posterior updated exactly with their pooled (noised) head statistics, where there are any and
+ * they stand clear of the noise; the towers stepped with their gradient, where it rises above its
+ * noise; and its offsets (offset-fit.ts) fitted to their released clicks against the clicks the
+ * serving head expected, where they were released. At a small shop's scale the rounds release no
+ * head or gradient (protocol/report-parts.ts) and the candidate is the serving model with new
+ * offsets. Refuses when there is nothing to learn from, or the update is not a proper posterior.
  */
 export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths, site: string, options: FitOptions = DEFAULT_ROUND_FIT): Promise<FitResult> {
-  const { minSignal } = options;
   const config = await client.config();
   if (!config.model) throw new Error(`site ${site} serves no model yet: run bootstrap first`);
   const base = config.model.version;
   const { model, weights } = await client.modelFiles(base);
-  const pooled = poolHeads(pulledHeads(paths), base);
-  checkSignal(pooled, minSignal);
   const { mean: meanAt, covariance: covAt, dim } = headOffsets(model);
-  if (dim !== pooled.dim) throw new Error(`the released statistics have dimension ${pooled.dim}; model ${base} has ${dim}`);
   const floats = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength));
-  const serving = {
-    dim,
-    mean: Float64Array.from(floats.subarray(meanAt, meanAt + dim)),
-    covariance: Float64Array.from(floats.subarray(covAt, covAt + dim * dim)),
-  };
-  const prior = reweighted(serving, options.carry);
-  // The mean: the noise-aware update, regularized by the diagonal shift as pseudo-data centred
-  // on the serving model (a shrinkage estimator: thin directions stay where they were). The
-  // width: the evidence alone, so directions the data never rose above the noise in keep the
-  // prior's width and Thompson sampling still explores them.
-  const mean = posteriorUnderReleaseNoise(prior, centeredOnPrior(pooled, prior.mean), model.noiseVariance, pooled.noiseStd).mean;
-  const evidence = evidenceAboveNoise(pooled);
-  const post = { dim, mean, covariance: covarianceFromEvidence(prior, evidence, model.noiseVariance, pooled.noiseStd) };
-  // A covariance that is not positive definite (or not finite) is not a posterior, and devices
-  // could not sample from it: said out loud (NotPositiveDefinite), never patched with jitter.
-  if (!post.mean.every(Number.isFinite) || !post.covariance.every(Number.isFinite))
-    throw new Error('the updated last layer is not finite: a bug in the fit, not in the data');
-  cholesky(post.covariance, dim);
   const updated = floats.slice();
-  updated.set(Float32Array.from(post.mean), meanAt);
-  updated.set(Float32Array.from(post.covariance), covAt);
+  const head = fitHead(pulledHeads(paths), base, model, floats, { meanAt, covAt, dim }, options);
+  if (head.post) {
+    updated.set(Float32Array.from(head.post.mean), meanAt);
+    updated.set(Float32Array.from(head.post.covariance), covAt);
+  }
   // The towers' step moves phi a little under the posterior just fitted on the old towers' phi;
   // a small rate keeps that mismatch small, and the candidate is judged off-policy before it serves.
   const towers = towerStep(pulledRounds(paths), base, towerParameterCount(model.topology), options.towerRate);
   if (towers.step) for (let i = 0; i < towers.step.length; i++) updated[i]! += towers.step[i]!;
-  const towerNote = towers.step ? `; towers stepped with ${towers.reports} device gradients` : '';
-  const next: ModelJson = {
-    ...model,
-    trainedOn:
-      `${base} updated with released rounds ${pooled.rounds.join(', ')} of ${site} (${Math.round(pooled.count)} examples, noise sd ${Math.round(pooled.noiseStd)})${towerNote}`.slice(
-        0,
-        500,
-      ),
-  };
+  const cellOfCreative = new Map(config.candidates.map((c) => [c.id, cellOf(c)]));
+  const offsets = fitOffsets(pulledOffsets(paths), base, cellOfCreative, { carry: options.carry });
+  if (!head.post && !towers.step && !offsets)
+    throw new NotEnoughSignal(`nothing to learn yet from the pulled rounds of model ${base}: ${head.kept}; ${towers.skipped}; no released offsets`);
+  const notes = [
+    head.post
+      ? `its last layer updated with released rounds ${head.pooled!.rounds.join(', ')} (${Math.round(head.pooled!.count)} examples, noise sd ${Math.round(head.pooled!.noiseStd)})`
+      : null,
+    towers.step ? `towers stepped with ${towers.reports} device gradients` : null,
+    offsets
+      ? `offsets of ${Object.keys(offsets.offsets.cells).length} cells and ${Object.keys(offsets.offsets.creatives).length} creatives from rounds ${offsets.rounds.join(', ')}`
+      : null,
+  ].filter((x) => x !== null);
+  const next: ModelJson = { ...model, trainedOn: `${base} with ${notes.join('; ')} of ${site}`.slice(0, 500) };
+  if (offsets) next.offsets = offsets.offsets;
+  else delete next.offsets; // offsets fitted for another base head do not carry over
   const bytes = new Uint8Array(updated.buffer);
   const text = JSON.stringify(next);
   const version = await modelVersion(text, bytes);
@@ -253,12 +263,61 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
   return {
     version,
     base,
-    rounds: pooled.rounds,
-    examples: pooled.count,
-    noiseStd: pooled.noiseStd,
-    evidence: { directions: evidence.length, dim },
+    rounds: head.pooled?.rounds ?? [],
+    examples: head.pooled?.count ?? 0,
+    noiseStd: head.pooled?.noiseStd ?? 0,
+    headKept: head.post ? null : head.kept,
+    evidence: { directions: head.directions, dim },
     towers: towerSummary,
+    offsets: offsets && {
+      rounds: offsets.rounds,
+      cells: offsets.offsets.cells,
+      creatives: Object.keys(offsets.offsets.creatives).length,
+      cellPriorSd: offsets.cellPriorSd,
+      creativePriorSd: offsets.creativePriorSd,
+    },
   };
+}
+
+/**
+ * The last layer's update from the pulled head statistics of `base`: the noise-aware posterior,
+ * regularized by the diagonal shift as pseudo-data centred on the serving model (a shrinkage
+ * estimator: thin directions stay where they were), its width from the evidence alone. Null, and
+ * why, when there are no statistics or the noise drowns them.
+ */
+function fitHead(
+  heads: ReleasedHead[],
+  base: string,
+  model: ModelJson,
+  floats: Float32Array,
+  at: { meanAt: number; covAt: number; dim: number },
+  options: FitOptions,
+): { post: { mean: Float64Array; covariance: Float64Array } | null; pooled: ReturnType<typeof poolHeads> | null; directions: number; kept: string } {
+  const { meanAt, covAt, dim } = at;
+  let pooled: ReturnType<typeof poolHeads>;
+  try {
+    pooled = poolHeads(heads, base);
+    checkSignal(pooled, options.minSignal);
+  } catch (e) {
+    if (e instanceof NotEnoughSignal) return { post: null, pooled: null, directions: 0, kept: `last layer kept: ${e.message}` };
+    throw e;
+  }
+  if (dim !== pooled.dim) throw new Error(`the released statistics have dimension ${pooled.dim}; model ${base} has ${dim}`);
+  const serving = {
+    dim,
+    mean: Float64Array.from(floats.subarray(meanAt, meanAt + dim)),
+    covariance: Float64Array.from(floats.subarray(covAt, covAt + dim * dim)),
+  };
+  const prior = reweighted(serving, options.carry);
+  const mean = posteriorUnderReleaseNoise(prior, centeredOnPrior(pooled, prior.mean), model.noiseVariance, pooled.noiseStd).mean;
+  const evidence = evidenceAboveNoise(pooled);
+  const post = { mean, covariance: covarianceFromEvidence(prior, evidence, model.noiseVariance, pooled.noiseStd) };
+  // A covariance that is not positive definite (or not finite) is not a posterior, and devices
+  // could not sample from it: said out loud (NotPositiveDefinite), never patched with jitter.
+  if (!post.mean.every(Number.isFinite) || !post.covariance.every(Number.isFinite))
+    throw new Error('the updated last layer is not finite: a bug in the fit, not in the data');
+  cholesky(post.covariance, dim);
+  return { post, pooled, directions: evidence.length, kept: '' };
 }
 
 /** Every candidate evaluated in the pulled rounds against the model serving now. */

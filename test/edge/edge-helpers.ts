@@ -139,7 +139,8 @@ export async function expectOk(response: Promise<Response>): Promise<unknown> {
 }
 
 export async function seedDemoSite(minCohort = 2): Promise<void> {
-  await expectOk(admin('/v1/admin/sites/demo', 'PUT', { name: 'Demo', allowedOrigins: [SHOP_ORIGIN], minCohort }));
+  // Every part collected whatever the site's scale (report-parts.ts): the edge tests exercise all of them.
+  await expectOk(admin('/v1/admin/sites/demo', 'PUT', { name: 'Demo', allowedOrigins: [SHOP_ORIGIN], minCohort, learning: 'full' }));
   await expectOk(
     admin('/v1/admin/sites/demo/products', 'PUT', {
       products: [

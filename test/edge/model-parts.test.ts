@@ -130,7 +130,14 @@ describe('off-policy sums and tower gradients in reports', () => {
     await runDurableObjectAlarm(stub);
     // K below zero: the cohort check passes whatever the count's noise drew (rounds.test.ts tests that check).
     await runInDurableObject(stub, (_i, state) => state.storage.sql.exec('UPDATE terms SET min_cohort = -1000'));
-    const shape = { model: serving, headLength: 3, towerParameters: TINY_TOWERS, opeModels: [serving] };
+    const shape = {
+      model: serving,
+      parts: ['head', 'ope', 'towers'] as const,
+      headLength: 3,
+      towerParameters: TINY_TOWERS,
+      opeModels: [serving],
+      offsetKeys: [],
+    };
     expect(await inRound((r) => r.count('demo', 900101, terms, serving))).toMatchObject({ status: 'releasable' });
     const release = (await inRound((r) => r.releaseNoised('demo', 900101, ['c-p1'], shape)))!;
     expect(release.mechanisms).toBe(4 + COUNT_MECHANISMS);
@@ -147,21 +154,33 @@ describe('off-policy sums and tower gradients in reports', () => {
     expect(sd).toBeLessThan(sdWanted * 1.15);
   });
 
-  it('releases a fixed shape: every part, every listed model, charged four times, though devices sent counts only', async () => {
+  it('releases a fixed shape: every part the site collects, every listed model, every cell and creative, each charged, though devices sent counts only', async () => {
     const round = 900202;
     const stub = env.ROUNDS.get(env.ROUNDS.idFromName(`demo/${round}`));
     const terms = openTerms(2, DEFAULT_PRIVACY);
     await runInDurableObject(stub, async (i) => {
-      // Enough reports to pass K = 2 whatever the count's noise (sd 20) draws.
-      for (let k = 0; k < 150; k++) await (i as unknown as RoundAggregator).addReport(report(round, null), terms, null, crypto.randomUUID());
+      // Enough reports to pass K = 2 whatever the count's noise (sd 4 z, 33 at the site's pace) draws.
+      for (let k = 0; k < 250; k++) await (i as unknown as RoundAggregator).addReport(report(round, null), terms, null, crypto.randomUUID());
     });
     await runDurableObjectAlarm(stub);
     const before = ((await expectOk(admin('/v1/admin/sites/demo/privacy', 'GET'))) as { rounds: unknown[] }).rounds.length;
     const answer = (await expectOk(admin(`/v1/admin/sites/demo/rounds/${round}/release`, 'POST'))) as { status: string; release: NoisedRelease };
     expect(answer.status).toBe('released');
     const release = answer.release;
-    // A release with parts sent, above, and this one without: the same shape.
-    expect(release.mechanisms).toBe(4 + COUNT_MECHANISMS);
+    // A release with parts sent, above, and this one without: the same shape (the demo site collects every part).
+    expect(release.mechanisms).toBe(5 + COUNT_MECHANISMS);
+    // Offsets for every cell and creative of the site, noise where nothing was sent.
+    expect(release.offsets!.entries.map((e) => e.key)).toEqual([
+      'cell:banner/new',
+      'cell:product_card/bestseller',
+      'cell:product_card/new',
+      'cell:product_card/sale',
+      'creative:b-shoes',
+      'creative:c-p1',
+      'creative:c-p2',
+      'creative:c-p3',
+    ]);
+    expect(release.offsets!.entries.some((e) => e.clicks !== 0)).toBe(true);
     expect(release.head).toMatchObject({ modelVersion: serving });
     expect(Math.abs(release.head!.reports)).toBeLessThan(7 * release.noise.reportsStd!); // none sent, noised
     expect(release.head!.stats).toHaveLength(headStatsLength(headDim(tinyModel().model.topology)));
@@ -170,6 +189,6 @@ describe('off-policy sums and tower gradients in reports', () => {
     expect(release.towers!.sums).toHaveLength(TINY_TOWERS);
     const ledger = (await expectOk(admin('/v1/admin/sites/demo/privacy', 'GET'))) as { rounds: { round: number; mechanisms: number }[] };
     expect(ledger.rounds).toHaveLength(before + 1);
-    expect(ledger.rounds.find((r) => r.round === round)).toMatchObject({ mechanisms: 4 + COUNT_MECHANISMS });
+    expect(ledger.rounds.find((r) => r.round === round)).toMatchObject({ mechanisms: 5 + COUNT_MECHANISMS });
   });
 });

@@ -12,7 +12,7 @@ import type { RoundAggregator } from '../../edge-worker/src/round-aggregator.ts'
 import { reserveRelease, worstWindowAt } from '../../edge-worker/src/privacy-ledger.ts';
 import { roundAggregator } from '../../edge-worker/src/rounds.ts';
 import { getSite } from '../../edge-worker/src/site-store.ts';
-import { DAY_MS, epsilonOfRounds } from '../../protocol/budget-pacing.ts';
+import { DAY_MS, epsilonOfRounds, ROUND_MECHANISMS } from '../../protocol/budget-pacing.ts';
 import { COUNT_MECHANISMS, DEFAULT_PRIVACY, epsilonSpent, mechanismMultipliers, PRIVACY_DELTA } from '../../protocol/privacy.ts';
 import type { Ledger, SiteAnswer } from '../../protocol/admin-answers.ts';
 import type { Report } from '../../protocol/wire.ts';
@@ -185,33 +185,33 @@ describe('an accountant that cannot fail open', () => {
   });
 
   it('refuses noise that would run the budget out before the period ends, with the date and the least noise that lasts', async () => {
-    // Defaults: daily rounds, 30 days, budget 8; noise 5 holds 13 of the 30 rounds (the old default's day 13).
+    // Defaults: daily rounds, 30 days, budget 8, a small shop's parts; noise 5 holds 18 of the 30 rounds.
     const r = await put('networks', { noiseMultiplier: 5 });
     expect(r.status).toBe(422);
     const body = (await r.json()) as { error: string; detail: string };
     expect(body.error).toBe('budget_runs_out');
-    expect(body.detail).toContain('holds 13 of the 30 rounds');
+    expect(body.detail).toContain('holds 18 of the 30 rounds');
     expect(body.detail).toMatch(/would run out on \d{4}-\d\d-\d\d/);
-    expect(body.detail).toContain('set noiseMultiplier to at least 7.37');
+    expect(body.detail).toContain('set noiseMultiplier to at least 6.448');
     // Paced (no noise set): every round of the period fits, and the ledger says it lasts.
     const site = (await expectOk(put('networks', {}))) as SiteAnswer;
     expect(site.pacing).toMatchObject({ paced: true, roundsPerPeriod: 30 });
-    expect(site.pacing.noiseMultiplier).toBeCloseTo(7.373, 3);
+    expect(site.pacing.noiseMultiplier).toBeCloseTo(6.447, 3);
     expect(epsilonOfRounds(30, site.pacing.noiseMultiplier)).toBeCloseTo(8, 6);
     const l = await ledger('networks');
     expect(l.pacing).toMatchObject({ paced: true, roundsPerPeriod: 30, runsOutAt: null });
     expect(l.pacing.roundsLeft).toBe(30);
   });
 
-  it('at the extremes the schema allows (budget 20, a round a month, a one-day period: noise 0.64), releases stop at the budget and the ledger stays finite', async () => {
+  it('at the extremes the schema allows (budget 20, a round a month, a one-day period: noise 0.56), releases stop at the budget and the ledger stays finite', async () => {
     const site = (await expectOk(put('networks', { epsilonBudget: 20, budgetPeriodDays: 1, roundSeconds: 30 * 86_400 }))) as SiteAnswer;
-    expect(site.pacing.noiseMultiplier).toBeCloseTo(0.637, 3);
+    expect(site.pacing.noiseMultiplier).toBeCloseTo(0.557, 3);
     // Charged rounds just before the open one (their starts a second apart, within one day).
     const openStart = ((await expectOk(admin('/v1/admin/sites/networks/rounds/current', 'GET', undefined, tokenOf('networks')))) as { start: number }).start;
     const row = (round: number) => ({
       round,
       start: openStart - round * 1000,
-      mechanisms: 4 + COUNT_MECHANISMS,
+      mechanisms: ROUND_MECHANISMS,
       noiseMultiplier: site.pacing.noiseMultiplier,
       contributors: 9,
     });

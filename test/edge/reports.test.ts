@@ -31,10 +31,10 @@ describe('POST /v1/sites/:site/reports', () => {
     const first = await postReport('demo', body);
     expect(first.status).toBe(202);
     expect(first.headers.get('access-control-allow-origin')).toBe('http://shop.example');
-    expect(await first.json()).toEqual({ accepted: true, duplicate: false, head: 'none', ope: 'none', towers: 'none' });
+    expect(await first.json()).toEqual({ accepted: true, duplicate: false, head: 'none', ope: 'none', towers: 'none', offsets: 'none' });
     const retry = await postReport('demo', body);
     expect(retry.status).toBe(200);
-    expect(await retry.json()).toEqual({ accepted: true, duplicate: true, head: 'none', ope: 'none', towers: 'none' });
+    expect(await retry.json()).toEqual({ accepted: true, duplicate: true, head: 'none', ope: 'none', towers: 'none', offsets: 'none' });
     const after = await totals(round);
     expect(after.contributors).toBe(before.contributors + 1);
     const row = (t: typeof after) => t.totals.find((x) => x.creativeId === 'c-p1') ?? { impressions: 0, clicks: 0 };
@@ -169,7 +169,7 @@ describe('rate limiting', () => {
 
 describe("a site's own head bound", () => {
   it('reaches the devices in the config and bounds what the route accepts', async () => {
-    await expectOk(admin('/v1/admin/sites/tightclip', 'PUT', { name: 'Tight', allowedOrigins: [SHOP_ORIGIN], headClip: 300 }, TIGHT_TOKEN));
+    await expectOk(admin('/v1/admin/sites/tightclip', 'PUT', { name: 'Tight', allowedOrigins: [SHOP_ORIGIN], headClip: 300, learning: 'full' }, TIGHT_TOKEN));
     const config = (await (await edge('/v1/sites/tightclip/config')).json()) as { privacy: { headClip: number } };
     expect(config.privacy.headClip).toBe(300);
     const { version } = (await expectOk(admin('/v1/admin/sites/tightclip/models', 'POST', tinyModel(0.03), TIGHT_TOKEN))) as { version: string };
@@ -189,7 +189,9 @@ describe("a site's own head bound", () => {
 
 describe("a site's own off-policy bound", () => {
   it('reaches the devices in the config and bounds what the route accepts; outside 1-100,000 it is refused', async () => {
-    await expectOk(admin('/v1/admin/sites/tightclip', 'PUT', { name: 'Tight', allowedOrigins: [SHOP_ORIGIN], headClip: 300, opeClip: 6 }, TIGHT_TOKEN));
+    await expectOk(
+      admin('/v1/admin/sites/tightclip', 'PUT', { name: 'Tight', allowedOrigins: [SHOP_ORIGIN], headClip: 300, opeClip: 6, learning: 'full' }, TIGHT_TOKEN),
+    );
     const config = (await (await edge('/v1/sites/tightclip/config')).json()) as { privacy: { opeClip: number }; model: { version: string } };
     expect(config.privacy.opeClip).toBe(6);
     const serving = config.model.version; // promoted by the head bound's test above

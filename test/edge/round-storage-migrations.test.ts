@@ -58,7 +58,7 @@ describe('the round object migrates its own storage', () => {
     }));
     expect(version).toBe(LATEST);
     expect(totals).toEqual(['creative_id', 'impressions', 'clicks', 'conversions', 'dismissals']);
-    expect(privacy).toEqual(['id', 'head_clip', 'count_clip', 'noise_multiplier', 'ope_clip', 'tower_clip']);
+    expect(privacy).toEqual(['id', 'head_clip', 'count_clip', 'noise_multiplier', 'ope_clip', 'tower_clip', 'offset_clip']);
   });
 
   it('an object at any earlier version, recorded or from before versions were recorded, ends with the new schema and keeps its rows', async () => {
@@ -87,7 +87,17 @@ describe('the round object migrates its own storage', () => {
           expect([label, after.totals]).toEqual([label, [{ creative_id: 'c-1', impressions: 7, clicks: 2, conversions: 0, dismissals: 0 }]]);
           expect([label, after.privacy]).toEqual([
             label,
-            [{ id: 1, head_clip: 8, count_clip: 4, noise_multiplier: 4.5, ope_clip: DEFAULT_PRIVACY.opeClip, tower_clip: DEFAULT_PRIVACY.towerClip }],
+            [
+              {
+                id: 1,
+                head_clip: 8,
+                count_clip: 4,
+                noise_multiplier: 4.5,
+                ope_clip: DEFAULT_PRIVACY.opeClip,
+                tower_clip: DEFAULT_PRIVACY.towerClip,
+                offset_clip: DEFAULT_PRIVACY.offsetClip,
+              },
+            ],
           ]);
         }
       }

@@ -79,7 +79,14 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
     ]);
     expect(outcomes.map((o) => o.head)).toEqual(['counted', 'ignored_over_round_bound', 'counted']);
     await runDurableObjectAlarm(stub);
-    const shape = { model: 'aaaaaaaaaaaaaaaa', headLength: 7, towerParameters: 3, opeModels: ['aaaaaaaaaaaaaaaa'] };
+    const shape = {
+      model: 'aaaaaaaaaaaaaaaa',
+      parts: ['head', 'ope', 'towers'] as const,
+      headLength: 7,
+      towerParameters: 3,
+      opeModels: ['aaaaaaaaaaaaaaaa'],
+      offsetKeys: [],
+    };
     await runInDurableObject(stub, (_i, state) => state.storage.sql.exec('UPDATE terms SET min_cohort = -1000')); // K passed whatever the count's noise
     const release = (await inRound(stub, async (round) => {
       await round.count('demo', 900011, tight, shape.model);
@@ -132,7 +139,14 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
       deadline: terms.deadline,
       noiseMultiplier: DEFAULT_PRIVACY.noiseMultiplier,
     });
-    const shape = { model: 'aaaaaaaaaaaaaaaa', headLength: 7, towerParameters: 3, opeModels: ['aaaaaaaaaaaaaaaa'] };
+    const shape = {
+      model: 'aaaaaaaaaaaaaaaa',
+      parts: ['head', 'ope', 'towers'] as const,
+      headLength: 7,
+      towerParameters: 3,
+      opeModels: ['aaaaaaaaaaaaaaaa'],
+      offsetKeys: [],
+    };
     // K below zero: the cohort check passes whatever the noise drew, so the release itself is what
     // this test is about (the check is the next tests'). The terms are the round's own, fixed at its first report.
     await runInDurableObject(stub, (_i, state) => state.storage.sql.exec('UPDATE terms SET min_cohort = -1000'));
@@ -149,6 +163,7 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
       headStd: z * DEFAULT_PRIVACY.headClip,
       opeStd: z * 50,
       towerStd: z * DEFAULT_PRIVACY.towerClip,
+      offsetStd: z * DEFAULT_PRIVACY.offsetClip,
       reportsStd: COUNT_SD,
     });
     // The fixed shape: every part, zeros plus noise where nobody sent one.

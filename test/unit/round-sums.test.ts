@@ -15,6 +15,7 @@ const shard = (n: number, model: string, impressions: number): ShardSums => ({
   head: { model, reports: n, stats: [n, 1, 2] },
   ope: { loggingModel: model, reports: n, models: [{ modelVersion: model, sums: [n, 0, 1, 0, 1] }] },
   towers: { model, reports: n, sums: Float64Array.from([0.5, -0.5]) },
+  offsets: { model, reports: n, sums: [{ key: 'cell:banner/new', clicks: 1, expected: 0.5 }] },
 });
 
 describe('a round over shards', () => {
@@ -26,6 +27,7 @@ describe('a round over shards', () => {
     expect(merged.ope).toEqual({ loggingModel: 'm', reports: 7, models: [{ modelVersion: 'm', sums: [7, 0, 2, 0, 2] }] });
     expect(Array.from(merged.towers!.sums)).toEqual([1, -1]);
     expect(merged.towers!.reports).toBe(7);
+    expect(merged.offsets).toEqual({ model: 'm', reports: 7, sums: [{ key: 'cell:banner/new', clicks: 2, expected: 1 }] });
   });
 
   it('is one shard unchanged when there is one', () => {

@@ -3,6 +3,7 @@
  * the round report's statistics and gradient are made from (never handed to the page), the text
  * variant chosen, and later each candidate model's probability of the same choice.
  */
+import { cellOf } from '../../protocol/offsets.ts';
 import type { Decision } from './engine-api.ts';
 import type { Composition } from './composition.ts';
 import type { DecisionRecord, DeviceDB } from './device-store.ts';
@@ -34,6 +35,7 @@ export async function logDecisions(
       round,
       slot: d.slot,
       creativeId: d.candidate.id,
+      cell: cellOf(d.candidate),
       propensity: d.propensity,
       modelVersion: d.modelVersion,
       phi: features.get(d.id)?.phi ?? null,

@@ -20,6 +20,8 @@ export interface DecisionRecord {
   round: number;
   slot: string;
   creativeId: string;
+  /** The creative's public cell, layout and message type (protocol/offsets.ts): where its offsets' clicks count. */
+  cell?: string;
   /** Probability with which this creative was chosen: the basis of every off-policy estimate. */
   propensity: number;
   /** Text variants shown, [headline, body, cta, badge] (older records: three), and their probability given the creative (composition.ts). */

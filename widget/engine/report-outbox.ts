@@ -22,6 +22,8 @@ import { MAX_REPORT_BYTES } from '../../protocol/wire.ts';
 import type { Report } from '../../protocol/wire.ts';
 import type { DecisionRecord, DeviceDB, OutboxEntry } from './device-store.ts';
 import { headStatistics } from '../../protocol/head-statistics.ts';
+import { expectedClick } from '../../protocol/offsets.ts';
+import type { ModelPart } from '../../protocol/report-parts.ts';
 
 const MAX_OUTCOMES_PER_REPORT = 100;
 
@@ -64,9 +66,16 @@ class OutcomesCollector {
   readonly examples: { phi: number[]; reward: number }[] = [];
   readonly towerExamples: (TowerExample & { cross: Float32Array })[] = [];
   readonly ope = new Map<string, Float64Array>();
+  /** [clicks, expected clicks] per cell and per creative (protocol/offsets.ts). */
+  readonly cells = new Map<string, [number, number]>();
+  readonly creatives = new Map<string, [number, number]>();
   dim = 0;
 
-  constructor(private readonly modelVersion: string | null) {}
+  constructor(private readonly model: ReportingModel | null) {}
+
+  private get modelVersion(): string | null {
+    return this.model?.version ?? null;
+  }
 
   /** Takes the decision's unreported outcomes if the report has room for its creative; says whether it did. */
   add(d: DecisionRecord): { unreported: boolean; taken: boolean } {
@@ -96,6 +105,19 @@ class OutcomesCollector {
     // off-policy sums and the towers keep the click as reward: their estimators assume 0/1.)
     this.examples.push({ phi, reward: d.dismissal && !d.click ? -1 : reward });
     this.dim = phi.length;
+    // The offsets' clicks against the clicks the serving model's head expected here.
+    if (d.cell && this.model && phi.length === this.model.mean.length) {
+      const expected = expectedClick(phi, this.model.mean);
+      for (const [map, key] of [
+        [this.cells, d.cell],
+        [this.creatives, d.creativeId],
+      ] as const) {
+        const pair = map.get(key) ?? [0, 0];
+        pair[0] += reward;
+        pair[1] += expected;
+        map.set(key, pair);
+      }
+    }
     addToOpeSums(opeSums(this.ope, modelVersion), reward, 1); // the serving model's own entry: its on-policy click rate
     for (const [version, pi] of Object.entries(d.candidatePi ?? {})) addToOpeSums(opeSums(this.ope, version), reward, importanceWeight(pi, d.propensity));
     // Uniform random over the eligible creatives: the click rate without personalization.
@@ -113,8 +135,14 @@ class OutcomesCollector {
  * The report of what was collected: counts clipped, each model part clipped to its bound, the
  * whole at most 16 kB (the optional parts go, the least needed first). Null when nothing was.
  */
-function reportOf(collected: OutcomesCollector, round: number, model: ReportingModel | null, privacy: PrivacyTerms): Report | null {
-  const { counts, examples, ope, towerExamples, dim } = collected;
+function reportOf(
+  collected: OutcomesCollector,
+  round: number,
+  model: ReportingModel | null,
+  privacy: PrivacyTerms,
+  parts: readonly ModelPart[],
+): Report | null {
+  const { counts, examples, ope, towerExamples, dim, cells, creatives } = collected;
   if (counts.size === 0) return null;
   const ids = [...counts.keys()];
   const clipped = clipCounts(
@@ -140,22 +168,36 @@ function reportOf(collected: OutcomesCollector, round: number, model: ReportingM
     modelVersion: model?.version ?? null,
     outcomes: outcomes.length > 0 ? outcomes : [{ creativeId: ids[0]!, impressions: 0, clicks: 0, conversions: 0, dismissals: 0 }],
   };
-  // Each part clipped a hair under its bound: float rounding in the scaling cannot push the norm past it.
-  if (examples.length > 0) {
+  // Each part the config asks for (the site's scale decides: report-parts.ts), clipped a hair
+  // under its bound: float rounding in the scaling cannot push the norm past it.
+  if (parts.includes('head') && examples.length > 0) {
     const stats = clipToNorm(headStatistics(examples, dim), clipTarget(privacy.headClip));
     report.head = { stats: Array.from(stats, compact) };
   }
-  if (ope.size > 0) {
+  if (parts.includes('ope') && ope.size > 0) {
     const versions = [...ope.keys()];
     const joint = clipToNorm(Float64Array.from(versions.flatMap((v) => Array.from(ope.get(v)!))), clipTarget(privacy.opeClip));
     report.ope = versions.map((modelVersion, i) => ({ modelVersion, sums: Array.from(joint.subarray(i * OPE_SUMS, (i + 1) * OPE_SUMS), compact) }));
   }
-  if (model && towerExamples.length > 0) {
+  if (parts.includes('towers') && model && towerExamples.length > 0) {
     const gradient = clipToNorm(towerGradient(model.towerWeights, model.topology, model.mean, towerExamples), clipTarget(privacy.towerClip));
     // Rows logged under another feature layout would give NaN: such a gradient is not sent.
     if (gradient.every(Number.isFinite)) report.towers = quantizeGradient(gradient);
   }
-  for (const part of ['towers', 'head', 'ope'] as const) if (JSON.stringify(report).length > MAX_REPORT_BYTES) delete report[part];
+  if (parts.includes('offsets') && cells.size > 0) {
+    const cellKeys = [...cells.keys()];
+    const creativeKeys = [...creatives.keys()];
+    const joint = clipToNorm(
+      Float64Array.from([...cellKeys.flatMap((k) => cells.get(k)!), ...creativeKeys.flatMap((k) => creatives.get(k)!)]),
+      clipTarget(privacy.offsetClip),
+    );
+    const pair = (i: number): [number, number] => [compact(joint[2 * i]!), compact(joint[2 * i + 1]!)];
+    report.offsets = {
+      cells: Object.fromEntries(cellKeys.map((k, i) => [k, pair(i)])),
+      creatives: Object.fromEntries(creativeKeys.map((k, i) => [k, pair(cellKeys.length + i)])),
+    };
+  }
+  for (const part of ['towers', 'head', 'offsets', 'ope'] as const) if (JSON.stringify(report).length > MAX_REPORT_BYTES) delete report[part];
   return report;
 }
 
@@ -172,13 +214,14 @@ export async function moveOutcomesToOutbox(
   privacy: PrivacyTerms,
   now: number,
   keepDays = 8,
+  parts: readonly ModelPart[] = ['head', 'ope', 'towers'],
 ): Promise<OutboxEntry | null> {
   const tx = db.transaction(['decisions', 'outbox', 'ledger'], 'readwrite');
   if (await tx.objectStore('ledger').get(round)) {
     await tx.done;
     return null;
   }
-  const collected = new OutcomesCollector(model?.version ?? null);
+  const collected = new OutcomesCollector(model);
   let cursor = await tx.objectStore('decisions').openCursor();
   while (cursor) {
     const d = cursor.value;
@@ -189,7 +232,7 @@ export async function moveOutcomesToOutbox(
   }
   // Built synchronously, inside the transaction: the outbox entry and the ledger row are written
   // with the decisions marked reported, or none of it is.
-  const report = reportOf(collected, round, model, privacy);
+  const report = reportOf(collected, round, model, privacy, parts);
   if (!report) {
     await tx.done;
     return null;

@@ -82,7 +82,8 @@ export class RoundReporter {
     const db = this.db();
     const serving = this.serving();
     if (!db || !serving) return null;
-    return moveOutcomesToOutbox(db, serving.config.round.id, serving.model, serving.config.privacy, Date.now(), serving.config.attributionDays + 1);
+    const { config } = serving;
+    return moveOutcomesToOutbox(db, config.round.id, serving.model, config.privacy, Date.now(), config.attributionDays + 1, config.parts);
   }
 
   /**

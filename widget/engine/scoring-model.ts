@@ -15,6 +15,7 @@ import type { TowerWeights } from '../../protocol/model.ts';
 import { cholesky } from '../../protocol/linalg.ts';
 import { describeIssues } from '../../protocol/wire.ts';
 import type { ModelManifest } from '../../protocol/wire.ts';
+import type { Offsets } from '../../protocol/offsets.ts';
 
 export interface ScoringModel {
   version: string;
@@ -26,6 +27,8 @@ export interface ScoringModel {
   mean: Float64Array;
   /** Lower Cholesky factor of the posterior covariance, row-major dim x dim. */
   covarianceFactor: Float64Array;
+  /** Log-offsets of the head's predictions per cell and creative (protocol/offsets.ts), null without. */
+  offsets: Offsets | null;
   /**
    * phi for one shopper row against every creative row, with their cross features ([n, CROSS_DIM]): [n, dim]. The creative tower's output
    * is kept per `creatives` array (the engine passes the same array for the same candidates and
@@ -100,6 +103,7 @@ export async function loadScoringModel(edge: string, manifest: ModelManifest): P
     dim,
     mean,
     covarianceFactor: cholesky(covariance, dim),
+    offsets: model.offsets ?? null,
     headFeatures(shopper, creatives, crossFeatures, n) {
       // The values are read outside tidy: tidy walks whatever it returns looking for tensors,
       // element by element for a typed array (a Set insert per float: it was most of a decision).

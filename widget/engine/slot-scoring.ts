@@ -5,7 +5,8 @@
  */
 import { CREATIVE_DIM, encodeCreative } from '../../protocol/features.ts';
 import type { Candidate, SiteConfig, Template } from '../../protocol/wire.ts';
-import { softmaxShares, thompsonSharesFromPosterior, withFloor } from '../../protocol/policy.ts';
+import { drawMultipliers, softmaxShares, thompsonSharesFromPosterior, withFloor } from '../../protocol/policy.ts';
+import { cellOf, logOffsetOf } from '../../protocol/offsets.ts';
 import type { Uniform } from '../../protocol/policy.ts';
 import type { ScoringModel } from './scoring-model.ts';
 
@@ -64,7 +65,14 @@ export class SlotScoring {
   policyShares(config: SiteConfig, model: ScoringModel, shopper: ShopperInputs, candidates: Candidate[], slot: string, eligible: number[], draws: number) {
     const creatives = this.creativeRows(config, candidates, slot);
     const phi = model.headFeatures(shopper.row, creatives, shopper.cross, candidates.length);
-    const shares = thompsonSharesFromPosterior(phi, model.dim, model.mean, model.covarianceFactor, draws, eligible, this.random);
+    // The model's offsets, drawn once for this decision from their posterior (Thompson sampling over them).
+    const multipliers = model.offsets
+      ? drawMultipliers(
+          eligible.map((i) => logOffsetOf(model.offsets!, candidates[i]!.id, cellOf(candidates[i]!))),
+          this.random,
+        )
+      : null;
+    const shares = thompsonSharesFromPosterior(phi, model.dim, model.mean, model.covarianceFactor, draws, eligible, this.random, multipliers);
     return { p: withFloor(shares, config.explorationFloor), modelVersion: model.version, phi, dim: model.dim };
   }
 
