@@ -61,12 +61,13 @@ export class DevicePool {
   async visit(ids: readonly number[], job: Omit<VisitJob, 'ids'>): Promise<VisitAnswer> {
     const n = this.threads.length;
     const answers = await Promise.all(this.threads.map((t, k) => t.send({ kind: 'visit', job: { ...job, ids: ids.filter((id) => id % n === k) } })));
-    const total: VisitAnswer = { sums: emptySums(), norms: [], opeNorms: [] };
+    const total: VisitAnswer = { sums: emptySums(), norms: [], opeNorms: [], offsetNorms: [] };
     for (const a of answers) {
       if (!a) continue;
       addSums(total.sums, a.sums);
       total.norms.push(...a.norms);
       total.opeNorms.push(...a.opeNorms);
+      total.offsetNorms.push(...a.offsetNorms);
     }
     return total;
   }

@@ -37,7 +37,7 @@ export interface VisitJob {
   decisions: number;
   /** How far the visiting shoppers' tastes move first (0: not at all). */
   drift: number;
-  /** Whether to collect the reports' head and off-policy norms (the timing devices). */
+  /** Whether to collect the reports' head, off-policy and offsets norms (the timing devices). */
   norms: boolean;
 }
 
@@ -45,6 +45,7 @@ export interface VisitAnswer {
   sums: Sums;
   norms: number[];
   opeNorms: number[];
+  offsetNorms: number[];
 }
 
 export type DeviceThreadMessage = { kind: 'init'; init: DeviceThreadInit } | { kind: 'visit'; job: VisitJob };
@@ -76,7 +77,7 @@ async function handle(message: DeviceThreadMessage): Promise<VisitAnswer | null>
     } else if (job.drift > 0) drift(s.shopper, init!.catalog, job.drift, s.random);
     return s;
   });
-  const answer: VisitAnswer = { sums: emptySums(), norms: [], opeNorms: [] };
+  const answer: VisitAnswer = { sums: emptySums(), norms: [], opeNorms: [], offsetNorms: [] };
   await visitAll(visiting, devices, {
     site: job.site,
     catalog: init.catalog,
@@ -89,7 +90,7 @@ async function handle(message: DeviceThreadMessage): Promise<VisitAnswer | null>
     ago: job.ago,
     world: WORLDS[init.world]!,
     frozen,
-    ...(job.norms ? { norms: answer.norms, opeNorms: answer.opeNorms } : {}),
+    ...(job.norms ? { norms: answer.norms, opeNorms: answer.opeNorms, offsetNorms: answer.offsetNorms } : {}),
   });
   return answer;
 }

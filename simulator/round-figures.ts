@@ -61,6 +61,7 @@ export interface SimulationResult {
     noise_multiplier: number;
     head_clip: number;
     ope_clip: number;
+    offset_clip: number;
     last_round_ctr: number;
   };
 }
@@ -72,6 +73,7 @@ export function summaryOf(
   noiseMultiplier: number,
   headClip: number,
   opeClip: number,
+  offsetClip: number,
 ): SimulationResult['summary'] {
   const last = results.at(-1)!;
   const share = (r: RoundResult, x: number) => x / r.oracleCtr;
@@ -89,6 +91,7 @@ export function summaryOf(
     noise_multiplier: noiseMultiplier,
     head_clip: headClip,
     ope_clip: opeClip,
+    offset_clip: offsetClip,
     last_round_ctr: last.ctr,
   };
 }

@@ -12,6 +12,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { priceBandOf } from '../protocol/catalog.ts';
 import type { PageContext } from '../protocol/features.ts';
 import { l2Norm } from '../protocol/privacy.ts';
+import { offsetValues } from '../protocol/offsets.ts';
 import { THOMPSON_DRAWS } from '../protocol/policy.ts';
 import type { Candidate } from '../protocol/wire.ts';
 import { seededRandom } from '../model-training/src/seeded-random.ts';
@@ -99,6 +100,8 @@ export interface RoundContext {
   norms?: number[];
   /** Off-policy norms of the reports (all models together), when asked for (the timing devices). */
   opeNorms?: number[];
+  /** Offsets norms of the reports (protocol/offsets.ts), when asked for (the timing devices). */
+  offsetNorms?: number[];
   world: World;
   /** The first model, never retrained: its policy is scored in every situation the engine decides in. */
   frozen: ScoringModel;
@@ -204,6 +207,7 @@ async function visitWith(engine: DeviceEngine, simulated: SimulatedShopper, popu
   if (prepared) {
     if (round.norms && prepared.report.head) round.norms.push(l2Norm(prepared.report.head.stats));
     if (round.opeNorms && prepared.report.ope) round.opeNorms.push(l2Norm(prepared.report.ope.flatMap((e) => e.sums)));
+    if (round.offsetNorms && prepared.report.offsets) round.offsetNorms.push(l2Norm(offsetValues(prepared.report.offsets)));
     const { status: code, body } = await postReport(prepared.url, prepared.report);
     await engine.reportAnswered(prepared.reportId, code, body);
   }

@@ -84,7 +84,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   try {
     const client = new EdgeAdminClient(edge.url, SITE, TOKEN);
     const calibration = new EdgeAdminClient(edge.url, CALIBRATION_SITE, TOKEN);
-    const settings = (minCohort: number, bounds: { headClip: number; opeClip: number }) => ({
+    const settings = (minCohort: number, bounds: { headClip: number; opeClip: number; offsetClip: number }, learning: 'auto' | 'full' = 'auto') => ({
       ...bounds,
       name: 'Simulated storefront',
       allowedOrigins: [],
@@ -95,9 +95,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       epsilonBudget: budgetOf(o),
       frequencyCapPerDay: 0,
       configRefreshSeconds: 1,
+      learning,
     });
-    const defaults = { headClip: o.headClip ?? DEFAULT_PRIVACY.headClip, opeClip: DEFAULT_PRIVACY.opeClip };
-    await calibration.putSite(settings(o.shoppers, defaults)); // never released
+    const defaults = { headClip: o.headClip ?? DEFAULT_PRIVACY.headClip, opeClip: DEFAULT_PRIVACY.opeClip, offsetClip: DEFAULT_PRIVACY.offsetClip };
+    // Never released; every part collected, its offsets unclipped, so the timing devices' norms are what devices send.
+    await calibration.putSite(settings(o.shoppers, { ...defaults, offsetClip: 1000 }, 'full'));
     await client.putSite(settings(o.minCohort, defaults));
     for (const c of [client, calibration]) {
       await c.putProducts(catalog.products);
@@ -115,7 +117,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     const frozen = { version: versions[0]!, specHash: model.specHash, url: `/v1/models/${versions[0]}/model.json` };
     pool = await DevicePool.start(o.workers, { catalog, seed: o.seed, world: o.world, edgeUrl: edge.url, frozen });
     const calibrated = await calibrate(pool, calibration, o);
-    const bounds = { headClip: calibrated.headClip, opeClip: calibrated.opeClip };
+    const bounds = { headClip: calibrated.headClip, opeClip: calibrated.opeClip, offsetClip: calibrated.offsetClip };
     await client.putSite(settings(o.minCohort, bounds));
     o.log(
       `devices: ${calibrated.perShopperMs.toFixed(1)} ms per shopper's visit (${o.workers} device threads); noise ${noiseMultiplier.toFixed(2)} paced for epsilon ${budgetOf(o)} per ${PERIOD_DAYS} daily rounds; ${calibrated.bounds}`,
@@ -159,7 +161,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       options: { ...o, log: undefined } as unknown as Omit<SimulationOptions, 'log'>,
       noiseMultiplier,
       rounds: results,
-      summary: summaryOf(results, o, noiseMultiplier, calibrated.headClip, calibrated.opeClip),
+      summary: summaryOf(results, o, noiseMultiplier, calibrated.headClip, calibrated.opeClip, calibrated.offsetClip),
     };
   } finally {
     process.off('SIGINT', interrupted);
@@ -179,10 +181,10 @@ async function calibrate(
   pool: DevicePool,
   calibration: EdgeAdminClient,
   o: SimulationOptions,
-): Promise<{ perShopperMs: number; headClip: number; opeClip: number; bounds: string }> {
+): Promise<{ perShopperMs: number; headClip: number; opeClip: number; offsetClip: number; bounds: string }> {
   const sample = Array.from({ length: Math.min(o.shoppers, 200) }, (_, i) => CALIBRATION_IDS + i);
   const timing = Date.now();
-  const { norms, opeNorms } = await pool.visit(sample, {
+  const { norms, opeNorms, offsetNorms } = await pool.visit(sample, {
     site: CALIBRATION_SITE,
     candidates: (await calibration.config()).candidates,
     ago: 0,
@@ -202,14 +204,20 @@ async function calibrate(
   opeNorms.sort((a, b) => a - b);
   const opeP90 = opeNorms[Math.floor(0.9 * (opeNorms.length - 1))] ?? DEFAULT_PRIVACY.opeClip / 2;
   const opeClip = Math.min(DEFAULT_PRIVACY.opeClip, Math.max(1, Math.ceil(2 * opeP90)));
+  // The offsets bound: their 90th percentile, to a tenth.
+  offsetNorms.sort((a, b) => a - b);
+  const offsetP90 = offsetNorms[Math.floor(0.9 * (offsetNorms.length - 1))] ?? DEFAULT_PRIVACY.offsetClip;
+  const offsetClip = Math.max(0.1, Math.ceil(10 * offsetP90) / 10);
   const median = (xs: number[], digits: number) => (xs[Math.floor(xs.length / 2)] ?? 0).toFixed(digits);
   return {
     perShopperMs,
     headClip,
     opeClip,
+    offsetClip,
     bounds:
       `head norms median ${median(norms, 0)}, p90 ${p90.toFixed(0)}: head bound ${headClip}${o.headClip === null ? '' : ' (asked for)'}; ` +
-      `off-policy norms median ${median(opeNorms, 1)}, p90 ${opeP90.toFixed(1)}: off-policy bound ${opeClip}`,
+      `off-policy norms median ${median(opeNorms, 1)}, p90 ${opeP90.toFixed(1)}: off-policy bound ${opeClip}; ` +
+      `offsets norms median ${median(offsetNorms, 2)}, p90 ${offsetP90.toFixed(2)}: offsets bound ${offsetClip}`,
   };
 }
 

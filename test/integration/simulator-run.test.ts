@@ -48,7 +48,11 @@ describe('npm run simulate', () => {
     // The off-policy bound, chosen from the timing devices too: at most the default.
     expect(result.summary.ope_clip).toBeGreaterThanOrEqual(1);
     expect(result.summary.ope_clip).toBeLessThanOrEqual(DEFAULT_PRIVACY.opeClip);
-    expect(lines.some((l) => /^devices: [\d.]+ ms per shopper's visit .* head bound \d+; off-policy norms .* off-policy bound \d+$/.test(l))).toBe(true);
+    expect(
+      lines.some((l) =>
+        /^devices: [\d.]+ ms per shopper's visit .* head bound \d+; off-policy norms .* off-policy bound \d+; offsets norms .* offsets bound [\d.]+$/.test(l),
+      ),
+    ).toBe(true);
     expect(lines.some((l) => l.startsWith('round 1:'))).toBe(true);
   }, 300_000);
 
