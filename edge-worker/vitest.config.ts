@@ -32,6 +32,7 @@ export default defineConfig({
             budget: 'test-budget-admin-token-0007',
             windows: 'test-windows-admin-token-008',
             networks: 'test-networks-admin-token-09',
+            offsets: 'test-offsets-admin-token-010',
           }),
         },
       },

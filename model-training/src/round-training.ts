@@ -133,6 +133,9 @@ export interface FitResult {
   towers: { rounds: number[]; reports: number; stepNorm: number; skipped: string | null };
 }
 
+/** The share of its width a head keeps where the site's rounds release no head statistics (sd x 0.1). */
+export const UNLEARNABLE_HEAD_VARIANCE = 0.01;
+
 export interface FitOptions {
   minSignal: number;
   /** Server learning rate of the towers' step: weights -= rate x (sum of clipped device gradients) / reports. */
@@ -231,12 +234,28 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
     updated.set(Float32Array.from(head.post.mean), meanAt);
     updated.set(Float32Array.from(head.post.covariance), covAt);
   }
+  const collectsHead = config.parts.includes('head');
+  if (!collectsHead) {
+    // A site whose rounds release no head statistics can never learn the last layer: exploring
+    // its prior width only costs clicks (about 4 points of the oracle at a small shop). The
+    // candidate keeps its mean and explores through its offsets and the exploration floor.
+    for (let i = 0; i < dim * dim; i++) updated[covAt + i] = floats[covAt + i]! * UNLEARNABLE_HEAD_VARIANCE;
+  }
   // The towers' step moves phi a little under the posterior just fitted on the old towers' phi;
   // a small rate keeps that mismatch small, and the candidate is judged off-policy before it serves.
   const towers = towerStep(pulledRounds(paths), base, towerParameterCount(model.topology), options.towerRate);
   if (towers.step) for (let i = 0; i < towers.step.length; i++) updated[i]! += towers.step[i]!;
   const cellOfCreative = new Map(config.candidates.map((c) => [c.id, cellOf(c)]));
-  const offsets = fitOffsets(pulledOffsets(paths), base, cellOfCreative, { carry: options.carry });
+  // Offsets are relative to the head's predictions: every round logged under a model with this
+  // very head and towers (the serving model, and the offsets-only candidates before it) pools.
+  const sameHead = await modelsPredictingAlike(
+    client,
+    pulledOffsets(paths).map((r) => r.modelVersion),
+    floats,
+    covAt,
+  );
+  const offsetRounds = pulledOffsets(paths).map((r) => (sameHead.has(r.modelVersion) ? { ...r, modelVersion: base } : r));
+  const offsets = fitOffsets(offsetRounds, base, cellOfCreative, { carry: options.carry });
   if (!head.post && !towers.step && !offsets)
     throw new NotEnoughSignal(`nothing to learn yet from the pulled rounds of model ${base}: ${head.kept}; ${towers.skipped}; no released offsets`);
   const notes = [
@@ -277,6 +296,24 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
       creativePriorSd: offsets.creativePriorSd,
     },
   };
+}
+
+/**
+ * The model versions among `versions` that predict exactly as `floats` does: the same towers and
+ * head mean (every weight before the head's covariance, which sets only how widely it explores),
+ * so their expected clicks are the same predictions.
+ */
+async function modelsPredictingAlike(client: EdgeAdminClient, versions: readonly string[], floats: Float32Array, covAt: number): Promise<Set<string>> {
+  const same = new Set<string>();
+  for (const version of new Set(versions)) {
+    const files = await client.modelFiles(version).catch(() => null);
+    if (!files || files.weights.byteLength !== floats.byteLength) continue;
+    const other = new Float32Array(files.weights.buffer.slice(files.weights.byteOffset, files.weights.byteOffset + files.weights.byteLength));
+    let alike = true;
+    for (let i = 0; i < covAt && alike; i++) alike = other[i] === floats[i];
+    if (alike) same.add(version);
+  }
+  return same;
 }
 
 /**

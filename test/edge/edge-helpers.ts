@@ -199,6 +199,7 @@ const SITE_TOKENS: Record<string, string> = {
   budget: 'test-budget-admin-token-0007',
   windows: 'test-windows-admin-token-008',
   networks: 'test-networks-admin-token-09',
+  offsets: 'test-offsets-admin-token-010',
 };
 
 /** The admin token of a site the edge tests' env lists. */
@@ -234,6 +235,8 @@ export interface ExactRound {
   /** Off-policy sums per evaluated model, and the summed tower gradient. */
   ope: Record<string, number[]>;
   towers: { modelVersion: string; reports: number; sums: Float64Array } | null;
+  /** Offsets [clicks, expected] per key. */
+  offsets: Record<string, [number, number]>;
 }
 
 /**
@@ -269,6 +272,8 @@ export async function exactRound(round: number, site = 'demo'): Promise<ExactRou
   const towers = parts.flatMap((p) => (p.towers ? [p.towers] : []));
   const ope: Record<string, number[]> = {};
   for (const p of parts) for (const [m, sums] of Object.entries(p.ope)) ope[m] = ope[m] ? add(ope[m]!, sums) : sums;
+  const offsets: Record<string, [number, number]> = {};
+  for (const p of parts) for (const [k, [c, e]] of Object.entries(p.offsets)) offsets[k] = [(offsets[k]?.[0] ?? 0) + c, (offsets[k]?.[1] ?? 0) + e];
   return {
     contributors: parts.reduce((n, p) => n + p.contributors, 0),
     totals: [...totals.values()].sort((a, b) => a.creativeId.localeCompare(b.creativeId)),
@@ -281,6 +286,7 @@ export async function exactRound(round: number, site = 'demo'): Promise<ExactRou
             stats: heads.map((h) => h.stats).reduce((a, b) => add(a, b)),
           },
     ope,
+    offsets,
     towers:
       towers.length === 0
         ? null
@@ -308,11 +314,18 @@ function shardRows(sql: SqlStorage): ExactRound {
       .map((r) => [r.model_version, JSON.parse(r.sums) as number[]]),
   );
   const t = sql.exec<{ model_version: string; reports: number; sums: ArrayBuffer }>('SELECT model_version, reports, sums FROM tower_sums').toArray()[0];
+  const offsets = Object.fromEntries(
+    sql
+      .exec<{ key: string; clicks: number; expected: number }>('SELECT key, clicks, expected FROM offset_sums')
+      .toArray()
+      .map((r) => [r.key, [r.clicks, r.expected] as [number, number]]),
+  );
   return {
     contributors,
     totals,
     head: head ? { modelVersion: head.model_version, reports: head.reports, stats: JSON.parse(head.stats) as number[] } : null,
     ope,
+    offsets,
     towers: t ? { modelVersion: t.model_version, reports: t.reports, sums: new Float64Array(t.sums.slice(0)) } : null,
   };
 }
