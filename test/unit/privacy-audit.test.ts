@@ -14,7 +14,7 @@ import { noisedRelease } from '../../edge-worker/src/release-noise.ts';
 import type { ExactSums } from '../../edge-worker/src/release-noise.ts';
 import { noisedCounts } from '../../edge-worker/src/round-sums.ts';
 import type { ShardSums } from '../../edge-worker/src/round-sums.ts';
-import { COUNT_MECHANISMS, DEFAULT_PRIVACY, epsilonSpent, mechanismMultipliers } from '../../protocol/privacy.ts';
+import { DEFAULT_PRIVACY, epsilonSpent, mechanismMultipliers } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import { ALL_PARTS, roundMechanisms } from '../../protocol/report-parts.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
