@@ -34,6 +34,8 @@ const KEY = v.pipe(v.string(), v.minLength(1), v.maxLength(140));
 
 /** The offsets a model artifact carries (model.json `offsets`): per cell and per creative; absent ones are 0 (no correction). */
 export const OffsetsSchema = v.object({
+  /** The log-multiplier of every prediction alike (the head's overall calibration): it changes no ranking, but a device's own clicks are read against it. */
+  global: v.optional(v.pipe(v.number(), v.finite(), v.minValue(-5), v.maxValue(5)), 0),
   cells: v.pipe(
     v.record(KEY, LogOffsetSchema),
     v.check((r) => Object.keys(r).length <= 200, 'at most 200 cells'),

@@ -125,6 +125,24 @@ export function drawMultipliers(logOffsets: readonly { mean: number; sd: number 
   return Float64Array.from(logOffsets, (o) => Math.exp(o.mean + (o.sd > 0 ? o.sd * standardNormal(random) : 0)));
 }
 
+/** A Gamma(shape, 1) draw (Marsaglia and Tsang 2000; shape below 1 boosted by U^(1/shape)). */
+export function gammaDraw(shape: number, random: Uniform): number {
+  if (shape < 1) return gammaDraw(shape + 1, random) * (1 - random()) ** (1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = standardNormal(random);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = 1 - random();
+    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
 /** Softmax of prior scores (popularity) for when there is no model: still a proper distribution. */
 export function softmaxShares(scores: readonly number[], temperature: number): Float64Array {
   const max = Math.max(...scores);

@@ -122,7 +122,7 @@ export function fitOffsets(
   );
   const strip = (m: Map<string, LogOffset>, prefix: string) => Object.fromEntries([...m].map(([k, v]) => [k.slice(prefix.length), v]));
   return {
-    offsets: { cells: strip(cellFit.posterior, 'cell:'), creatives: strip(creativeFit.posterior, 'creative:') },
+    offsets: { global: globalLog, cells: strip(cellFit.posterior, 'cell:'), creatives: strip(creativeFit.posterior, 'creative:') },
     rounds: rounds.map((r) => r.round),
     globalLog,
     cellPriorSd: Math.sqrt(cellFit.priorVariance),

@@ -15,6 +15,8 @@ export interface LoggedFeatures {
   creativeRow: number[];
   crossRow: number[];
   eligibleCount: number;
+  /** The model's predicted click probability of the chosen creative (protocol/offsets.ts expectedClick). */
+  expected: number;
 }
 
 /** Logs the page's decisions in one transaction (created at once: a later outcome's transaction on the store runs after it). */
@@ -39,6 +41,7 @@ export async function logDecisions(
       propensity: d.propensity,
       modelVersion: d.modelVersion,
       phi: features.get(d.id)?.phi ?? null,
+      expected: features.get(d.id)?.expected,
       shopperRow: features.get(d.id)?.shopperRow,
       creativeRow: features.get(d.id)?.creativeRow,
       crossRow: features.get(d.id)?.crossRow,

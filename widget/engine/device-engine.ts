@@ -15,6 +15,8 @@ import { attributePurchase } from './attribution.ts';
 import { composeVariants, rankItems } from './composition.ts';
 import type { Composition } from './composition.ts';
 import { eligibleIndexes, ImpressionCounter, loadDismissed } from './eligibility.ts';
+import { CellHistory } from './cell-history.ts';
+import { expectedClick } from '../../protocol/offsets.ts';
 import { explainDecision } from './explanation.ts';
 import { readProfile, recordEvents } from './event-log.ts';
 import { emptyProfile } from '../../protocol/profile.ts';
@@ -60,11 +62,17 @@ interface LocalState {
   profile: ShopperProfile;
   impressions: ImpressionCounter;
   dismissed: Set<string>;
+  cells: CellHistory;
 }
 
 async function readLocalState(db: DeviceDB, now: number): Promise<LocalState> {
-  const [profile, impressions, dismissed] = await Promise.all([readProfile(db, undefined, now), ImpressionCounter.load(db, now), loadDismissed(db)]);
-  return { profile, impressions, dismissed };
+  const [profile, impressions, dismissed, cells] = await Promise.all([
+    readProfile(db, undefined, now),
+    ImpressionCounter.load(db, now),
+    loadDismissed(db),
+    CellHistory.load(db),
+  ]);
+  return { profile, impressions, dismissed, cells };
 }
 
 export class DeviceEngine implements EngineApi {
@@ -74,6 +82,8 @@ export class DeviceEngine implements EngineApi {
   private serving: ServingState | null = null;
   private impressions = new ImpressionCounter();
   private dismissed = new Set<string>();
+  /** This shopper's own clicks per creative format (cell-history.ts), what the model's offsets adapt to on this device. */
+  private cells = new CellHistory();
   /** The reporting half (null when reporting is not allowed on this page). */
   private reports: RoundReporter | null = null;
   /**
@@ -122,7 +132,7 @@ export class DeviceEngine implements EngineApi {
       return { state: 'unavailable', reason: String(loaded.reason instanceof Error ? loaded.reason.message : loaded.reason) };
     }
     this.serving = serving;
-    ({ profile: this.profile, impressions: this.impressions, dismissed: this.dismissed } = store.value.local);
+    ({ profile: this.profile, impressions: this.impressions, dismissed: this.dismissed, cells: this.cells } = store.value.local);
     if (options.storage === 'persistent' && typeof BroadcastChannel === 'function') {
       this.channel = new BroadcastChannel(`vitrine:${this.site}`);
       this.channel.onmessage = () => void this.adoptStoredProfile();
@@ -259,7 +269,17 @@ export class DeviceEngine implements EngineApi {
       const situations: CandidateJob[] = [];
       for (const slot of slots) {
         if (eligible.length === 0) break;
-        const { p, modelVersion, phi, dim } = this.scoring.probabilities(config, model, shopper, candidates, slot, eligible, THOMPSON_DRAWS, this.modelFailed);
+        const { p, modelVersion, phi, dim } = this.scoring.probabilities(
+          config,
+          model,
+          shopper,
+          candidates,
+          slot,
+          eligible,
+          THOMPSON_DRAWS,
+          this.modelFailed,
+          this.cells,
+        );
         const k = sampleIndex(p, this.random);
         const index = eligible[k]!;
         const candidate = candidates[index]!;
@@ -282,8 +302,10 @@ export class DeviceEngine implements EngineApi {
         variants.set(id, composed);
         if (phi) {
           const creatives = this.scoring.creativeRows(config, candidates, slot);
+          const shownPhi = phi.subarray(index * dim, (index + 1) * dim);
           features.set(id, {
-            phi: Array.from(phi.subarray(index * dim, (index + 1) * dim)),
+            phi: Array.from(shownPhi),
+            expected: model ? expectedClick(shownPhi, model.mean) : 0,
             shopperRow: Array.from(shopper.row),
             crossRow: Array.from(shopper.cross.subarray(index * CROSS_DIM, (index + 1) * CROSS_DIM)),
             creativeRow: Array.from(creatives.subarray(index * CREATIVE_DIM, (index + 1) * CREATIVE_DIM)),
@@ -321,7 +343,7 @@ export class DeviceEngine implements EngineApi {
         for (const job of situations) {
           let p: Float64Array;
           try {
-            p = this.scoring.policyShares(config, m, shopper, candidates, job.slot, job.eligible, THOMPSON_DRAWS).p;
+            p = this.scoring.policyShares(config, m, shopper, candidates, job.slot, job.eligible, THOMPSON_DRAWS, this.cells).p;
           } catch {
             continue; // a candidate that cannot score here is not evaluated on this decision
           }
@@ -348,8 +370,8 @@ export class DeviceEngine implements EngineApi {
       const { candidates, shopper, eligible } = this.situation(config, page, now);
       if (eligible.length === 0) return [];
       const { p } = under
-        ? this.scoring.policyShares(config, under, shopper, candidates, slot, eligible, draws)
-        : this.scoring.probabilities(config, model, shopper, candidates, slot, eligible, draws, this.modelFailed);
+        ? this.scoring.policyShares(config, under, shopper, candidates, slot, eligible, draws, this.cells)
+        : this.scoring.probabilities(config, model, shopper, candidates, slot, eligible, draws, this.modelFailed, this.cells);
       return eligible.map((i, k) => ({ creativeId: candidates[i]!.id, category: candidates[i]!.category, probability: p[k]! }));
     });
     return result ?? [];
@@ -379,6 +401,11 @@ export class DeviceEngine implements EngineApi {
     if (d && !d[kind]) {
       await decisions.put({ ...d, [kind]: true, ...(kind === 'click' ? { clickedAt: Date.now() } : {}) });
       if (kind === 'impression') this.impressions.add(d.creativeId, Date.now());
+      if (d.cell && d.expected !== undefined && (kind === 'impression' || kind === 'click')) {
+        // Shown once, whichever outcome comes first: a click without a recorded impression still counts it shown.
+        if (!d.impression && !d.click) this.cells.shown(d.cell, d.expected);
+        if (kind === 'click') this.cells.clicked(d.cell);
+      }
       if (kind === 'dismissal') {
         await tx.objectStore('dismissed').put({ creativeId: d.creativeId, at: Date.now() });
         this.dismissed.add(d.creativeId);

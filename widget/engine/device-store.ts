@@ -22,6 +22,8 @@ export interface DecisionRecord {
   creativeId: string;
   /** The creative's public cell, layout and message type (protocol/offsets.ts): where its offsets' clicks count. */
   cell?: string;
+  /** The deciding model's predicted click probability of the shown creative (its head's phi . mean): what the offsets' clicks are measured against. */
+  expected?: number;
   /** Probability with which this creative was chosen: the basis of every off-policy estimate. */
   propensity: number;
   /** Text variants shown, [headline, body, cta, badge] (older records: three), and their probability given the creative (composition.ts). */

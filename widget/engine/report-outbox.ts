@@ -107,7 +107,7 @@ class OutcomesCollector {
     this.dim = phi.length;
     // The offsets' clicks against the clicks the serving model's head expected here.
     if (d.cell && this.model && phi.length === this.model.mean.length) {
-      const expected = expectedClick(phi, this.model.mean);
+      const expected = d.expected ?? expectedClick(phi, this.model.mean);
       for (const [map, key] of [
         [this.cells, d.cell],
         [this.creatives, d.creativeId],

@@ -7,6 +7,7 @@ import { CREATIVE_DIM, encodeCreative } from '../../protocol/features.ts';
 import type { Candidate, SiteConfig, Template } from '../../protocol/wire.ts';
 import { drawMultipliers, softmaxShares, thompsonSharesFromPosterior, withFloor } from '../../protocol/policy.ts';
 import { cellOf, logOffsetOf } from '../../protocol/offsets.ts';
+import type { CellHistory } from './cell-history.ts';
 import type { Uniform } from '../../protocol/policy.ts';
 import type { ScoringModel } from './scoring-model.ts';
 
@@ -39,10 +40,11 @@ export class SlotScoring {
     eligible: number[],
     draws: number,
     modelFailed: (model: ScoringModel, reason: string) => void,
+    history: CellHistory | null = null,
   ): { p: Float64Array; modelVersion: string | null; phi: Float32Array | null; dim: number } {
     if (model) {
       try {
-        return this.policyShares(config, model, shopper, candidates, slot, eligible, draws);
+        return this.policyShares(config, model, shopper, candidates, slot, eligible, draws, history);
       } catch (e) {
         modelFailed(model, e instanceof Error ? e.message : String(e));
       }
@@ -61,17 +63,37 @@ export class SlotScoring {
     };
   }
 
-  /** A model's policy (Thompson shares with the floor) over the eligible candidates; throws when the model cannot score. */
-  policyShares(config: SiteConfig, model: ScoringModel, shopper: ShopperInputs, candidates: Candidate[], slot: string, eligible: number[], draws: number) {
+  /**
+   * A model's policy (Thompson shares with the floor) over the eligible candidates; throws when
+   * the model cannot score. With offsets, each candidate's multiplier is drawn once for the
+   * decision: the population's (the model's offsets' posterior) times this shopper's own beyond
+   * it (`history`, cell-history.ts).
+   */
+  policyShares(
+    config: SiteConfig,
+    model: ScoringModel,
+    shopper: ShopperInputs,
+    candidates: Candidate[],
+    slot: string,
+    eligible: number[],
+    draws: number,
+    history: CellHistory | null = null,
+  ) {
     const creatives = this.creativeRows(config, candidates, slot);
     const phi = model.headFeatures(shopper.row, creatives, shopper.cross, candidates.length);
-    // The model's offsets, drawn once for this decision from their posterior (Thompson sampling over them).
-    const multipliers = model.offsets
-      ? drawMultipliers(
-          eligible.map((i) => logOffsetOf(model.offsets!, candidates[i]!.id, cellOf(candidates[i]!))),
-          this.random,
-        )
-      : null;
+    let multipliers: Float64Array | null = null;
+    if (model.offsets) {
+      const offsets = model.offsets;
+      const cells = eligible.map((i) => cellOf(candidates[i]!));
+      multipliers = drawMultipliers(
+        eligible.map((i, k) => logOffsetOf(offsets, candidates[i]!.id, cells[k]!)),
+        this.random,
+      );
+      if (history) {
+        const own = history.draw(cells, (cell) => Math.exp(offsets.global + (offsets.cells[cell]?.mean ?? 0)), this.random);
+        for (let k = 0; k < own.length; k++) multipliers[k]! *= own[k]!;
+      }
+    }
     const shares = thompsonSharesFromPosterior(phi, model.dim, model.mean, model.covarianceFactor, draws, eligible, this.random, multipliers);
     return { p: withFloor(shares, config.explorationFloor), modelVersion: model.version, phi, dim: model.dim };
   }
