@@ -18,6 +18,11 @@ interface Summary {
   overFrozen: number;
   worstBelow: number;
   frozen: number;
+  /** Points of oracle share over the frozen first model at rounds 5 and 15 (null when the run was shorter). */
+  at5: number | null;
+  at15: number | null;
+  /** The first round after which the gate promoted a candidate (null: never). */
+  promotedAfter: number | null;
 }
 
 const { values } = parseArgs({
@@ -51,10 +56,26 @@ function fileOf(world: string, seed: number): string {
 
 function summarize(file: string): Summary {
   const run = JSON.parse(readFileSync(file, 'utf8')) as {
-    result: { summary: { ctr_vs_oracle: number; oracle_points_over_frozen: number; worst_points_below_frozen: number; frozen_vs_oracle: number } };
+    result: {
+      summary: { ctr_vs_oracle: number; oracle_points_over_frozen: number; worst_points_below_frozen: number; frozen_vs_oracle: number };
+      rounds: { ctr: number; frozenCtr: number; oracleCtr: number; training: string }[];
+    };
   };
   const s = run.result.summary;
-  return { oracle: 100 * s.ctr_vs_oracle, overFrozen: s.oracle_points_over_frozen, worstBelow: s.worst_points_below_frozen, frozen: 100 * s.frozen_vs_oracle };
+  const points = (i: number) => {
+    const r = run.result.rounds[i];
+    return r ? (100 * (r.ctr - r.frozenCtr)) / r.oracleCtr : null;
+  };
+  const promoted = run.result.rounds.findIndex((r) => /gate: promoted/.test(r.training));
+  return {
+    oracle: 100 * s.ctr_vs_oracle,
+    overFrozen: s.oracle_points_over_frozen,
+    worstBelow: s.worst_points_below_frozen,
+    frozen: 100 * s.frozen_vs_oracle,
+    at5: points(4),
+    at15: points(14),
+    promotedAfter: promoted < 0 ? null : promoted + 1,
+  };
 }
 
 async function runOne(world: string, seed: number, port: number): Promise<void> {
@@ -106,13 +127,15 @@ await Promise.all(
 );
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const signed = (x: number | null) => (x === null ? 'n/a' : `${x >= 0 ? '+' : ''}${x.toFixed(1)}`);
+const meanOf = (xs: (number | null)[]) => (xs.some((x) => x === null) ? null : mean(xs as number[]));
 console.log(
-  `| world | last round, share of oracle (mean of seeds ${seeds.join(', ')}) | frozen first model | points over frozen | worst round below frozen | per seed (share / over frozen) |`,
+  `| world | last round, share of oracle (mean of seeds ${seeds.join(', ')}) | frozen first model | points over frozen: round 5 / 15 / last | worst round below frozen | gate's first promotion, per seed | per seed (share / over frozen) |`,
 );
-console.log('|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|');
 for (const world of worlds) {
   const rs = seeds.map((s) => results.get(`${world}/${s}`)!);
   console.log(
-    `| ${world} | ${mean(rs.map((r) => r.oracle)).toFixed(1)}% | ${mean(rs.map((r) => r.frozen)).toFixed(1)}% | ${mean(rs.map((r) => r.overFrozen)).toFixed(1)} | ${Math.max(...rs.map((r) => r.worstBelow)).toFixed(1)} | ${rs.map((r) => `${r.oracle.toFixed(1)} / ${r.overFrozen >= 0 ? '+' : ''}${r.overFrozen.toFixed(1)}`).join('; ')} |`,
+    `| ${world} | ${mean(rs.map((r) => r.oracle)).toFixed(1)}% | ${mean(rs.map((r) => r.frozen)).toFixed(1)}% | ${signed(meanOf(rs.map((r) => r.at5)))} / ${signed(meanOf(rs.map((r) => r.at15)))} / ${signed(mean(rs.map((r) => r.overFrozen)))} | ${Math.max(...rs.map((r) => r.worstBelow)).toFixed(1)} | ${rs.map((r) => (r.promotedAfter === null ? 'never' : `after round ${r.promotedAfter}`)).join(', ')} | ${rs.map((r) => `${r.oracle.toFixed(1)} / ${signed(r.overFrozen)}`).join('; ')} |`,
   );
 }
