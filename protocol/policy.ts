@@ -74,7 +74,7 @@ export function thompsonSharesFromPosterior(
   m: number,
   eligible: readonly number[],
   random: Uniform,
-  multipliers: Float64Array | null = null,
+  multipliers: ((random: Uniform) => Float64Array) | null = null,
 ): Float64Array {
   const n = eligible.length;
   const base = new Float64Array(n);
@@ -95,6 +95,9 @@ export function thompsonSharesFromPosterior(
   const z = new Float64Array(d);
   for (let s = 0; s < m; s++) {
     for (let i = 0; i < d; i++) z[i] = standardNormal(random);
+    // Offsets: a draw of each candidate's multiplier with each draw of the head, so the shares
+    // estimate the policy's probabilities over both (a decision drawn from them is the policy's).
+    const drawn = multipliers ? multipliers(random) : null;
     let best = 0;
     let bestScore = -Infinity;
     for (let k = 0; k < n; k++) {
@@ -102,7 +105,7 @@ export function thompsonSharesFromPosterior(
       const row = k * d;
       for (let j = 0; j < d; j++) score += projected[row + j]! * z[j]!;
       // Offsets scale a predicted click rate: the score is taken as one first (at least a hair above 0).
-      if (multipliers) score = Math.max(score, MIN_PREDICTION) * multipliers[k]!;
+      if (drawn) score = Math.max(score, MIN_PREDICTION) * drawn[k]!;
       if (score > bestScore) {
         bestScore = score;
         best = k;
@@ -117,12 +120,19 @@ export function thompsonSharesFromPosterior(
 const MIN_PREDICTION = 1e-4;
 
 /**
- * One draw of each eligible candidate's offset multiplier, exp(mean + sd x N(0, 1)), for a
- * decision's Thompson shares (protocol/offsets.ts): drawn once per decision, not per draw of the
- * head. The propensity stays exact: the decision is sampled from the shares these draws give.
+ * One draw of each eligible candidate's offset multiplier, exp(mean + sd x N(0, 1)) (protocol/offsets.ts),
+ * written into `into`.
  */
-export function drawMultipliers(logOffsets: readonly { mean: number; sd: number }[], random: Uniform): Float64Array {
-  return Float64Array.from(logOffsets, (o) => Math.exp(o.mean + (o.sd > 0 ? o.sd * standardNormal(random) : 0)));
+export function drawMultipliers(
+  logOffsets: readonly { mean: number; sd: number }[],
+  random: Uniform,
+  into = new Float64Array(logOffsets.length),
+): Float64Array {
+  for (let k = 0; k < logOffsets.length; k++) {
+    const o = logOffsets[k]!;
+    into[k] = Math.exp(o.mean + (o.sd > 0 ? o.sd * standardNormal(random) : 0));
+  }
+  return into;
 }
 
 /** A Gamma(shape, 1) draw (Marsaglia and Tsang 2000; shape below 1 boosted by U^(1/shape)). */

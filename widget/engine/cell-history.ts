@@ -43,20 +43,22 @@ export class CellHistory {
   }
 
   /**
-   * One draw of this shopper's own multiplier for each cell, beyond the population's (whose
+   * A draw of this shopper's own multiplier for each cell, beyond the population's (whose
    * multiplier `population(cell)` is): Gamma(k + clicks, k + expected x population), mean 1 with
-   * no data of its own.
+   * no data of its own. `drawer` makes the draws for a list of cells, one cell at most once.
    */
-  draw(cells: readonly string[], population: (cell: string) => number, random: Uniform): Float64Array {
-    const drawn = new Map<string, number>();
-    return Float64Array.from(cells, (cell) => {
-      let m = drawn.get(cell);
-      if (m === undefined) {
-        const own = this.cells.get(cell);
-        m = own ? gammaDraw(DEVICE_PRIOR_CLICKS + own.clicks, random) / (DEVICE_PRIOR_CLICKS + own.expected * population(cell)) : 1;
-        drawn.set(cell, m);
-      }
-      return m;
-    });
+  drawer(cells: readonly string[], population: (cell: string) => number): (random: Uniform) => Float64Array {
+    const distinct = [...new Set(cells)];
+    const index = cells.map((c) => distinct.indexOf(c));
+    const shapes = distinct.map((c) => DEVICE_PRIOR_CLICKS + (this.cells.get(c)?.clicks ?? 0));
+    const rates = distinct.map((c) => DEVICE_PRIOR_CLICKS + (this.cells.get(c)?.expected ?? 0) * population(c));
+    const known = distinct.map((c) => this.cells.has(c));
+    const perCell = new Float64Array(distinct.length);
+    const out = new Float64Array(cells.length);
+    return (random) => {
+      for (let g = 0; g < distinct.length; g++) perCell[g] = known[g] ? gammaDraw(shapes[g]!, random) / rates[g]! : 1;
+      for (let k = 0; k < cells.length; k++) out[k] = perCell[index[k]!]!;
+      return out;
+    };
   }
 }

@@ -65,9 +65,11 @@ export class SlotScoring {
 
   /**
    * A model's policy (Thompson shares with the floor) over the eligible candidates; throws when
-   * the model cannot score. With offsets, each candidate's multiplier is drawn once for the
-   * decision: the population's (the model's offsets' posterior) times this shopper's own beyond
-   * it (`history`, cell-history.ts).
+   * the model cannot score. With offsets, each candidate's multiplier is drawn with every draw
+   * of the head: the population's (the model's offsets' posterior) times this shopper's own
+   * beyond it (`history`, cell-history.ts). Drawn with every draw rather than once a decision,
+   * the shares are the policy's probabilities with far less Monte Carlo noise, which is what a
+   * candidate's importance weights are made of.
    */
   policyShares(
     config: SiteConfig,
@@ -81,18 +83,21 @@ export class SlotScoring {
   ) {
     const creatives = this.creativeRows(config, candidates, slot);
     const phi = model.headFeatures(shopper.row, creatives, shopper.cross, candidates.length);
-    let multipliers: Float64Array | null = null;
+    let multipliers: ((random: Uniform) => Float64Array) | null = null;
     if (model.offsets) {
       const offsets = model.offsets;
       const cells = eligible.map((i) => cellOf(candidates[i]!));
-      multipliers = drawMultipliers(
-        eligible.map((i, k) => logOffsetOf(offsets, candidates[i]!.id, cells[k]!)),
-        this.random,
-      );
-      if (history) {
-        const own = history.draw(cells, (cell) => Math.exp(offsets.global + (offsets.cells[cell]?.mean ?? 0)), this.random);
-        for (let k = 0; k < own.length; k++) multipliers[k]! *= own[k]!;
-      }
+      const logOffsets = eligible.map((i, k) => logOffsetOf(offsets, candidates[i]!.id, cells[k]!));
+      const own = history ? history.drawer(cells, (cell) => Math.exp(offsets.global + (offsets.cells[cell]?.mean ?? 0))) : null;
+      const drawn = new Float64Array(eligible.length);
+      multipliers = (random) => {
+        drawMultipliers(logOffsets, random, drawn);
+        if (own) {
+          const device = own(random);
+          for (let k = 0; k < drawn.length; k++) drawn[k]! *= device[k]!;
+        }
+        return drawn;
+      };
     }
     const shares = thompsonSharesFromPosterior(phi, model.dim, model.mean, model.covarianceFactor, draws, eligible, this.random, multipliers);
     return { p: withFloor(shares, config.explorationFloor), modelVersion: model.version, phi, dim: model.dim };
