@@ -43,6 +43,9 @@ export interface LocalEdgeOptions {
 }
 
 export async function startLocalEdge(port: number, persistTo: string, vars: Record<string, string>, options: LocalEdgeOptions = {}): Promise<LocalEdge> {
+  // Another edge on the port would answer the readiness probe below, and its caller would use it
+  // unknowingly (two simulations on one port mixed their rounds): refused here instead.
+  await assertPortFree(port, 'another port');
   // Its own inspector port too (10,000 away): two edges started at once (simulate:worlds --parallel 2) both
   // asked for the default 9229, and the second exited ("Address already in use").
   const args = [
