@@ -13,6 +13,8 @@ import {
   SiteAnswerSchema,
   UpsertAnswerSchema,
 } from '../protocol/admin-answers.ts';
+import { OffsetsSchema } from '../protocol/offsets.ts';
+import type { Offsets } from '../protocol/offsets.ts';
 import type { CatalogAnswer, Ledger, ModelsAnswer, NoisedRelease, RoundsAnswer, ServingAnswer, SiteAnswer, UpsertAnswer } from '../protocol/admin-answers.ts';
 import type { ErrorBody, Template } from '../protocol/wire.ts';
 
@@ -82,6 +84,13 @@ export class AdminApi {
   }
   async catalog(): Promise<CatalogAnswer> {
     return v.parse(CatalogAnswerSchema, await this.call<unknown>('/catalog'));
+  }
+  /** A model's offsets (its public model.json: nothing about a shopper), null without. */
+  async modelOffsets(version: string): Promise<Offsets | null> {
+    const response = await fetch(`/v1/models/${encodeURIComponent(version)}/model.json`);
+    if (!response.ok) throw new ApiError(response.status, { error: 'model_unavailable', detail: `model ${version} answered ${response.status}` });
+    const parsed = v.safeParse(v.object({ offsets: v.optional(OffsetsSchema) }), await response.json());
+    return parsed.success ? (parsed.output.offsets ?? null) : null;
   }
   async promote(version: string): Promise<ServingAnswer> {
     return v.parse(ServingAnswerSchema, await this.call<unknown>(`/models/${version}/promote`, { method: 'POST' }));

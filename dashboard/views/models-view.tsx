@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { evaluateCandidates } from '../../model-training/src/off-policy-estimate.ts';
 import type { AdminApi, ModelView, RoundsView } from '../admin-api.ts';
 import { pct, releasedOpe } from '../statistics.ts';
+import { LearnedPanel } from './learned-panel.tsx';
 
 export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; models: ModelView[]; rounds: RoundsView; onChanged: (what: string) => void }) {
   const [message, setMessage] = useState<string | null>(null);
@@ -64,6 +65,7 @@ export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; 
                 </td>
                 <td>
                   <span class={`status ${m.status}`}>{m.status}</span>
+                  {m.promotedAt && <span class="served"> (served from {m.promotedAt.slice(0, 10)})</span>}
                 </td>
                 <td>{estimate}</td>
                 <td class="provenance">{m.trainedOn}</td>
@@ -87,6 +89,7 @@ export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; 
           Roll back
         </button>
       </p>
+      <LearnedPanel api={api} serving={serving?.version ?? null} />
     </section>
   );
 }

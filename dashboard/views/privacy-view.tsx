@@ -2,6 +2,15 @@
 import type { PrivacyView, RoundsView, SiteSettingsView } from '../admin-api.ts';
 import { cumulativeEpsilon } from '../statistics.ts';
 import { TrendChart } from '../trend-chart.tsx';
+import type { ModelPart } from '../../protocol/report-parts.ts';
+
+/** What each part a round releases buys (protocol/report-parts.ts). */
+const PART_IN_WORDS: Record<ModelPart, string> = {
+  offsets: 'offsets (what the model learns at your scale: clicks against expected clicks per kind of creative)',
+  ope: "off-policy sums (the promotion gate's evidence that a new model is better)",
+  head: "the last layer's statistics (learned at a large shop's scale)",
+  towers: "the towers' gradient (learned at a large shop's scale)",
+};
 
 export function PrivacyPanel({ ledger, rounds, settings }: { ledger: PrivacyView; rounds: RoundsView; settings: SiteSettingsView }) {
   const spent = cumulativeEpsilon(ledger);
@@ -36,6 +45,10 @@ export function PrivacyPanel({ ledger, rounds, settings }: { ledger: PrivacyView
         <dt>Head bound (per device and round)</dt>
         <dd data-fact="head-clip">{settings.headClip}</dd>
       </dl>
+      <p data-fact="parts">
+        Each released round spends its budget on:{' '}
+        {settings.parts.length === 0 ? 'the counts alone' : ['per-creative counts (your numbers)', ...settings.parts.map((p) => PART_IN_WORDS[p])].join(', ')}.
+      </p>
       {spent.length === 0 ? (
         <p class="empty" data-empty="privacy">
           Nothing released yet, so nothing spent. Each released round spends a little of the budget ({ledger.budget}); see PRIVACY.md for what is released and

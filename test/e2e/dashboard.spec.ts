@@ -63,8 +63,11 @@ test.beforeAll(async () => {
   const weights = Buffer.from(await (await fetch(`${EDGE}/v1/models/${demoConfig.model.version}/weights.bin`)).arrayBuffer()).toString('base64');
   serving = (await api<{ version: string }>('dash', dash, '/models', 'POST', { model, weights })).version;
   await api('dash', dash, `/models/${serving}/promote`, 'POST');
-  candidate = (await api<{ version: string }>('dash', dash, '/models', 'POST', { model: { ...model, trainedOn: 'dashboard test candidate' }, weights }))
-    .version;
+  // The candidate carries offsets (protocol/offsets.ts): what the dashboard says it learned once it serves.
+  const offsets = { global: 0, cells: { 'banner/new': { mean: 0.4, sd: 0.05 }, 'product_card/sale': { mean: 0, sd: 0.3 } }, creatives: {} };
+  candidate = (
+    await api<{ version: string }>('dash', dash, '/models', 'POST', { model: { ...model, trainedOn: 'dashboard test candidate', offsets }, weights })
+  ).version;
   // One round of REPORTS device reports, closed by the edge's test controls once they are in.
   const round = ((await (await fetch(`${EDGE}/v1/sites/dash/config`)).json()) as { round: { id: number } }).round.id;
   for (let i = 0; i < REPORTS; i++) {
@@ -185,10 +188,15 @@ test('models: status and off-policy estimates; promote and roll back change what
   await rows.locator(`tr[data-model="${candidate}"]`).getByRole('button', { name: 'Promote' }).click();
   await expect(page.getByRole('status')).toContainText(`Model ${candidate} now serves`);
   await expect.poll(servedVersion, { timeout: 10_000 }).toBe(candidate);
+  // What it learned, in words, with intervals: exp(0.4) = 1.49 [exp(0.4 -+ 1.96 x 0.05)]; a cell whose interval holds 1 is as expected.
+  await expect(page.locator('[data-cell="banner/new"]')).toHaveText('banners with a "new" message: more clicks than expected, 1.49x [1.35, 1.65]');
+  await expect(page.locator('[data-cell="product_card/sale"]')).toContainText('product cards with a "sale" message: as expected');
+  await shot(page, 'models-learned');
   page.once('dialog', (d) => void d.accept());
   await page.getByRole('button', { name: 'Roll back' }).click();
   await expect(page.getByRole('status')).toContainText(`Model ${serving} now serves`);
   await expect.poll(servedVersion, { timeout: 10_000 }).toBe(serving);
+  await expect(page.locator('[data-empty="learned"]')).toContainText('learned nothing beyond the first model yet');
   // Dismissing the confirmation changes nothing.
   page.once('dialog', (d) => void d.dismiss());
   await rows.locator(`tr[data-model="${candidate}"]`).getByRole('button', { name: 'Promote' }).click();
