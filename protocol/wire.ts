@@ -269,12 +269,13 @@ export const ReportSchema = v.strictObject({
   /**
    * Off-policy sums over the same decisions (protocol/off-policy.ts): one entry for
    * `modelVersion` itself, one per candidate model it evaluated, and one for the uniform random
-   * policy (UNIFORM_POLICY, the baseline), [n, sum r w, sum w, sum r w^2, sum w^2], all entries
-   * together clipped to the config's opeClip (L2).
+   * policy (UNIFORM_POLICY, the baseline), [n, sum r w, sum w, sum r w^2, sum w^2], a candidate's
+   * paired with the serving model's (sums of w - 1, scaled: negative values are honest there), all
+   * entries together clipped to the config's opeClip (L2).
    */
   ope: v.optional(
     v.pipe(
-      v.array(v.strictObject({ modelVersion: MODEL_VERSION, sums: v.pipe(v.array(v.pipe(v.number(), v.finite(), v.minValue(0))), v.length(OPE_SUMS)) })),
+      v.array(v.strictObject({ modelVersion: MODEL_VERSION, sums: v.pipe(v.array(v.pipe(v.number(), v.finite())), v.length(OPE_SUMS)) })),
       v.minLength(1),
       v.maxLength(2 + MAX_CANDIDATE_MODELS), // the serving model, its candidates, and the uniform random baseline
     ),

@@ -130,7 +130,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       const config = await client.config();
       const round = config.round.id;
       const started = Date.now();
-      const { sums } = await pool.visit(ids, {
+      const { sums, opeNorms } = await pool.visit(ids, {
         site: SITE,
         candidates: config.candidates,
         ago: (o.rounds - 1 - r) * DAY_MS,
@@ -138,8 +138,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         rounds: o.rounds,
         decisions: o.decisions,
         drift: r > 0 ? o.drift : 0,
-        norms: false,
+        norms: true,
       });
+      // What the bound costs: the share of reports whose off-policy part was scaled down to it
+      // (with the candidates under evaluation, whose paired sums add to the part's norm).
+      const opeClipped = opeNorms.filter((x) => x >= calibrated.opeClip * (1 - 1e-6)).length / Math.max(1, opeNorms.length);
       const perShopperMs = (Date.now() - started) / o.shoppers;
       // Every shopper has visited and reported: the round closes (the test controls), and the
       // trainer pulls, fits, publishes and serves.
@@ -153,7 +156,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         `round ${result.round}: CTR ${pct(result.ctr)} (frozen first model ${pct(result.frozenCtr)}, oracle ${pct(result.oracleCtr)}, random ${pct(result.randomCtr)}, popularity ${pct(result.popularityCtr)}); ` +
           `realized ${pct(result.realizedCtr)}, conversions ${pct(result.conversionRate)}; ` +
           `chosen in the favourite category ${pct(result.topCategoryShare)}, of the shopper's brand ${pct(result.brandShare)}, price band ${pct(result.priceBandShare)}; epsilon ${result.epsilon.toFixed(2)}; ` +
-          `devices ${perShopperMs.toFixed(1)} ms each; ${training}` +
+          `devices ${perShopperMs.toFixed(1)} ms each; off-policy part clipped on ${pct(opeClipped)} of reports; ${training}` +
           (dashboardLift ? `; the dashboard says personalized ${interval(dashboardLift.personalized)} against random ${interval(dashboardLift.uniform)}` : ''),
       );
     }

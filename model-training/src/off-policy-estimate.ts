@@ -13,10 +13,12 @@
  * share, that understates the interval somewhat, which is why the gate also refuses intervals too
  * wide to mean anything. The gate itself tests the paired difference with a confidence
  * sequence (promotion-gate.ts): asked after every round, it stays valid at every look.
+ * A candidate's entries are paired with the serving model's (protocol/off-policy.ts): its own
+ * rate is the serving rate plus that difference.
  */
 import { OPE_SUMS, UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import { confidenceSequence, pairedDifference } from './promotion-gate.ts';
-import type { Sequence } from './promotion-gate.ts';
+import type { PairedDifference, Sequence } from './promotion-gate.ts';
 
 export interface Interval {
   estimate: number;
@@ -39,13 +41,29 @@ function interval(estimate: number, variance: number): Interval {
  * stand clear of the noise (then there is nothing to estimate).
  */
 export function snipsFromSums(sums: readonly number[], noiseVariance: number): Interval | null {
+  const e = snips(sums, noiseVariance);
+  return e && interval(e.value, e.variance);
+}
+
+function snips(sums: readonly number[], noiseVariance: number): { value: number; variance: number } | null {
   if (sums.length !== OPE_SUMS) throw new Error(`off-policy sums have ${OPE_SUMS} entries, got ${sums.length}`);
   const [, a, b, c, d] = sums as [number, number, number, number, number];
   if (!(b > 3 * Math.sqrt(noiseVariance)) || !(b > 0)) return null;
   const value = a / b;
   const sampling = Math.max(0, c - 2 * value * c + value * value * d) / (b * b);
   const noise = (noiseVariance * (1 + value * value)) / (b * b);
-  return interval(value, sampling + noise);
+  return { value, variance: sampling + noise };
+}
+
+/**
+ * The candidate's own click rate, the serving rate plus the paired difference (a candidate's entry
+ * holds only the difference: protocol/off-policy.ts). The two estimates are correlated (the same
+ * clicks); their standard deviations are added, the widest their sum's can be, so the interval
+ * never claims more than it knows.
+ */
+function candidateRate(serving: { value: number; variance: number }, paired: PairedDifference): Interval {
+  const sd = Math.sqrt(serving.variance) + Math.sqrt(paired.variance);
+  return interval(Math.min(1, Math.max(0, serving.value + paired.estimate)), sd * sd);
 }
 
 export interface PooledSums {
@@ -119,10 +137,11 @@ export function evaluateCandidates(released: readonly ReleasedOpe[], serving: st
     const rounds = mine.filter((r) => scoredIn(r, candidate));
     const c = pool(rounds, candidate);
     const s = pool(rounds, serving);
-    const candidateValue = snipsFromSums(c.sums, c.noiseVariance);
-    const servingValue = snipsFromSums(s.sums, s.noiseVariance);
+    const servingSnips = snips(s.sums, s.noiseVariance);
+    const servingValue = servingSnips && interval(servingSnips.value, servingSnips.variance);
     const paired = pairedDifference(c.sums, s.sums, c.noiseVariance, s.noiseVariance);
     const difference = paired && confidenceSequence(paired);
+    const candidateValue = servingSnips && paired && candidateRate(servingSnips, paired);
     const base = { candidate, serving, rounds: c.rounds, decisions: Math.round(c.sums[0]!), candidateValue, servingValue, difference };
     if (!candidateValue || !servingValue || !difference) {
       return {

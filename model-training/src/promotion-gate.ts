@@ -19,7 +19,7 @@
  * (one device's decisions are not quite independent: PRIVACY.md's limits). Bounds are clipped
  * to [-1, 1]: a difference of two click rates.
  */
-import { OPE_SUMS } from '../../protocol/off-policy.ts';
+import { OPE_SUMS, PAIRED_SCALE, unscaledPairedSums } from '../../protocol/off-policy.ts';
 
 export interface PairedDifference {
   estimate: number;
@@ -35,10 +35,20 @@ export interface Sequence {
 }
 
 /**
- * The difference of the two estimates from the pooled sums of the same decisions
- * ([n, sum r w, sum w, sum r w^2, sum w^2] each; the serving model's own entry has w = 1), each
- * with independent release noise of the given variance per coordinate. Null when either sum of
- * weights does not stand clear of its noise.
+ * The difference on the same decisions, from a candidate's paired sums (protocol/off-policy.ts:
+ * [n, K sum r u, K sum u, K sum r u^2, K sum u^2] over the decisions it was scored on, u = w - 1)
+ * and the serving model's entry ([n, sum r, n, sum r, n]: w = 1), each pooled over the same rounds
+ * with independent release noise of the given variance per coordinate (as released, before the
+ * scale is undone).
+ *
+ * The candidate's self-normalized estimate on its decisions is (sum r + sum r u) / (n + sum u),
+ * so its difference from the serving rate V_s is Delta = (sum r u - V_s sum u) / (n + sum u): a
+ * ratio of the paired sums alone, with V_s as a control variate (sum u has mean zero). Its
+ * variance by the delta method over decisions is sum psi^2 / (n + sum u)^2, psi = u (r - V_s) -
+ * Delta w, every term of which the five sums carry (r is 0 or 1). Release noise adds, to first
+ * order, the paired coordinates' variance / K^2 times (1 + V_s^2) over the same square (V_s's own
+ * noise multiplies sum u, which is near zero: second order). Null when the candidate's weights do
+ * not stand clear of the noise.
  */
 export function pairedDifference(
   candidate: readonly number[],
@@ -47,17 +57,18 @@ export function pairedDifference(
   servingNoise: number,
 ): PairedDifference | null {
   if (candidate.length !== OPE_SUMS || serving.length !== OPE_SUMS) throw new Error(`off-policy sums have ${OPE_SUMS} entries`);
-  const [, ac, bc, cc, dc] = candidate as [number, number, number, number, number];
-  const [, as, bs] = serving as [number, number, number, number, number];
-  if (!(bc > 3 * Math.sqrt(candidateNoise)) || !(bs > 3 * Math.sqrt(servingNoise)) || !(bc > 0) || !(bs > 0)) return null;
-  const vc = ac / bc;
-  const vs = as / bs;
-  // Delta method over decisions; r is 0 or 1, so r^2 = r and every sum needed is among the five.
-  const varC = Math.max(0, cc * (1 - 2 * vc) + vc * vc * dc) / (bc * bc);
-  const varS = Math.max(0, as * (1 - 2 * vs) + vs * vs * bs) / (bs * bs);
-  const cov = (ac * (1 - vs - vc) + vc * vs * bc) / (bc * bs);
-  const noise = (candidateNoise * (1 + vc * vc)) / (bc * bc) + (servingNoise * (1 + vs * vs)) / (bs * bs);
-  return { estimate: vc - vs, variance: Math.max(0, varC + varS - 2 * cov) + noise, candidate: vc, serving: vs };
+  const [n, ru, u, ruu, uu] = unscaledPairedSums(candidate);
+  const [ns, as] = serving as [number, number, number, number, number];
+  const weights = n + u;
+  if (!(ns > 3 * Math.sqrt(servingNoise)) || !(n > 3 * Math.sqrt(candidateNoise)) || !(weights > 3 * Math.sqrt(candidateNoise)) || !(ns > 0)) return null;
+  const vs = Math.min(1, Math.max(0, as / ns));
+  const estimate = (ru - vs * u) / weights;
+  // sum psi^2 = sum u^2 (r - V_s)^2 - 2 Delta sum u w (r - V_s) + Delta^2 sum w^2, w = 1 + u.
+  const uwr = ru - vs * u + (ruu - vs * uu);
+  const ww = n + 2 * u + uu;
+  const sampling = Math.max(0, ruu * (1 - 2 * vs) + vs * vs * uu - 2 * estimate * uwr + estimate * estimate * ww) / (weights * weights);
+  const noise = ((candidateNoise / (PAIRED_SCALE * PAIRED_SCALE)) * (1 + vs * vs)) / (weights * weights);
+  return { estimate, variance: sampling + noise, candidate: vs + estimate, serving: vs };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addToOpeSums, importanceWeight } from '../../protocol/off-policy.ts';
+import { addToOpeSums, importanceWeight, PAIRED_SCALE } from '../../protocol/off-policy.ts';
 import { standardNormal } from '../../protocol/privacy.ts';
 import { evaluateCandidates, snipsFromSums } from '../../model-training/src/off-policy-estimate.ts';
 import type { ReleasedOpe } from '../../model-training/src/off-policy-estimate.ts';
@@ -53,18 +53,21 @@ describe('federated off-policy estimate', () => {
 
   it('decides better, not better, too wide or insufficient, against the serving model on the same rounds', () => {
     const round = (r: number, models: ReleasedOpe['models']): ReleasedOpe => ({ round: r, loggingModel: 'serving0000000000', models, noiseStd: 1 });
-    // Serving: 5% on 20,000 decisions. "good": 8% with a tight interval; "same": 5%; "thin": 40 decisions.
+    // Serving: 5% on 20,000 decisions. Candidates' entries are paired with it (protocol/off-policy.ts):
+    // [n, sum r u, sum u, sum r u^2, sum u^2] of u = w - 1, scaled. "good": 8% with a tight interval;
+    // "same": 5%; "wide": its weights sum to 600 of 20,000 decisions; "thin": to 2 of 40.
+    const paired = (...sums: number[]) => sums.map((x, i) => (i === 0 ? x : x * PAIRED_SCALE));
     const serving = { modelVersion: 'serving0000000000', sums: [20000, 1000, 20000, 1000, 20000] };
     const released = [
       round(1, [
         serving,
-        { modelVersion: 'good000000000000', sums: [20000, 1600, 20000, 1700, 22000] },
-        { modelVersion: 'same000000000000', sums: [20000, 1000, 20000, 1100, 21000] },
+        { modelVersion: 'good000000000000', sums: paired(20000, 600, 0, 300, 2000) },
+        { modelVersion: 'same000000000000', sums: paired(20000, 0, 0, 100, 1000) },
       ]),
       round(2, [
         serving,
-        { modelVersion: 'wide000000000000', sums: [20000, 60, 600, 3000, 40000] },
-        { modelVersion: 'thin000000000000', sums: [40, 1, 2, 1, 2] },
+        { modelVersion: 'wide000000000000', sums: paired(20000, -940, -19400, 3000, 40000) },
+        { modelVersion: 'thin000000000000', sums: paired(40, 0, -38, 0, 40) },
       ]),
       // A round logged by another serving model does not count.
       { round: 3, loggingModel: 'other00000000000', models: [{ modelVersion: 'good000000000000', sums: [9, 0, 9, 0, 9] }], noiseStd: 1 },
@@ -79,6 +82,10 @@ describe('federated off-policy estimate', () => {
     expect(Object.keys(byCandidate).sort()).toEqual(['good000000000000', 'same000000000000', 'thin000000000000', 'wide000000000000']);
     expect(byCandidate.good000000000000).toMatchObject({ verdict: 'better', rounds: [1] });
     expect(byCandidate.good000000000000!.candidateValue!.estimate).toBeCloseTo(0.08, 6);
+    expect(byCandidate.good000000000000!.difference!.estimate).toBeCloseTo(0.03, 6);
+    // The candidate's own interval holds the serving rate's uncertainty and the difference's.
+    const good = byCandidate.good000000000000!;
+    expect(good.candidateValue!.upper - good.candidateValue!.lower).toBeGreaterThan(good.servingValue!.upper - good.servingValue!.lower);
     expect(byCandidate.same000000000000!.verdict).toBe('not_better');
     expect(byCandidate.wide000000000000!.verdict).toBe('too_wide');
     expect(byCandidate.wide000000000000!.reason).toMatch(/too uncertain/);

@@ -13,7 +13,7 @@
  */
 import { CROSS_DIM } from '../../protocol/features.ts';
 import type { ModelTopology } from '../../protocol/model-artifact.ts';
-import { addToOpeSums, importanceWeight, OPE_SUMS, UNIFORM_POLICY } from '../../protocol/off-policy.ts';
+import { addToOpeSums, addToPairedSums, importanceWeight, OPE_SUMS, UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import { clipCounts, clipTarget, clipToNorm } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import { quantizeGradient, TOWER_WEIGHT_CAP, towerGradient } from '../../protocol/tower-gradient.ts';
@@ -119,7 +119,8 @@ class OutcomesCollector {
       }
     }
     addToOpeSums(opeSums(this.ope, modelVersion), reward, 1); // the serving model's own entry: its on-policy click rate
-    for (const [version, pi] of Object.entries(d.candidatePi ?? {})) addToOpeSums(opeSums(this.ope, version), reward, importanceWeight(pi, d.propensity));
+    // Each candidate paired with the serving model on the same decision (its difference is what the gate tests).
+    for (const [version, pi] of Object.entries(d.candidatePi ?? {})) addToPairedSums(opeSums(this.ope, version), reward, importanceWeight(pi, d.propensity));
     // Uniform random over the eligible creatives: the click rate without personalization.
     if (d.eligibleCount) addToOpeSums(opeSums(this.ope, UNIFORM_POLICY), reward, importanceWeight(1 / d.eligibleCount, d.propensity));
     if (d.shopperRow && d.creativeRow && d.crossRow?.length === CROSS_DIM && d.eligibleCount) {
