@@ -4,7 +4,7 @@ import { DEFAULT_PRIVACY, l2Norm } from '../../protocol/privacy.ts';
 import { MAX_REPORT_BYTES, ReportSchema } from '../../protocol/wire.ts';
 import { CREATIVE_DIM, CROSS_DIM, SHOPPER_DIM } from '../../protocol/features.ts';
 import { headDim } from '../../protocol/model-artifact.ts';
-import { WEIGHT_CAP } from '../../protocol/off-policy.ts';
+import { PAIRED_SCALE, WEIGHT_CAP } from '../../protocol/off-policy.ts';
 import { dequantizeGradient, towerGradient, towerParameterCount } from '../../protocol/tower-gradient.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
 import * as v from 'valibot';
@@ -109,13 +109,21 @@ describe('report outbox', () => {
     const entry = (await moveOutcomesToOutbox(db, 3, MODEL, { ...DEFAULT_PRIVACY, opeClip: 1e9 }, 0))!;
     const byModel = Object.fromEntries(entry.report.ope!.map((e) => [e.modelVersion, e.sums]));
     expect(byModel[VERSION]).toEqual([3, 2, 3, 2, 3]);
-    const w = [0.5, 2, WEIGHT_CAP];
+    // Candidates' entries are paired with the serving model's (protocol/off-policy.ts): sums of
+    // u = w - 1, [n, K sum r u, K sum u, K sum r u^2, K sum u^2].
+    const u = [0.5 - 1, 2 - 1, WEIGHT_CAP - 1];
     const r = [1, 0, 1];
+    const K = PAIRED_SCALE;
     expect(byModel[C1]).toEqual(
-      [3, 0.5 + WEIGHT_CAP, 2.5 + WEIGHT_CAP, 0.25 + WEIGHT_CAP ** 2, w.reduce((s, x) => s + x * x, 0)].map((x) => expect.closeTo(x, 4)),
+      [
+        3,
+        K * (r[0]! * u[0]! + r[2]! * u[2]!),
+        K * (u[0]! + u[1]! + u[2]!),
+        K * (r[0]! * u[0]! ** 2 + r[2]! * u[2]! ** 2),
+        K * u.reduce((s, x) => s + x * x, 0),
+      ].map((x) => expect.closeTo(x, 4)),
     );
-    expect(r).toHaveLength(3);
-    expect(byModel[C2]).toEqual([1, 2, 2, 4, 4]);
+    expect(byModel[C2]).toEqual([1, K, K, K, K]);
 
     // With the default bound the joint vector is scaled down to it.
     const db2 = await openDeviceStore(`outbox-${Math.random()}`);
