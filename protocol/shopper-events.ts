@@ -13,6 +13,8 @@ export interface ShopperEvent {
   at: number;
   pageType?: PageType;
   productId?: string;
+  /** The page's other identifiers of the product (gtin, mpn, its URL...): matched to the catalog on the device (widget/engine/product-identity.ts), never sent. */
+  aliases?: string[];
   category?: string;
   brand?: string;
   price?: number;

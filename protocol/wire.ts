@@ -183,6 +183,8 @@ export const CandidateSchema = v.object({
   brand: v.string(),
   price: v.number(),
   productName: v.string(),
+  /** The catalog product the creative shows (its own, or its category's most popular): what the page's product is matched to. */
+  productId: v.optional(ID),
   listPrice: v.optional(v.nullable(v.number()), null),
   imageUrl: v.nullable(SAFE_URL),
   url: SAFE_URL,

@@ -153,7 +153,8 @@ export async function listCandidates(db: D1Database, site: string): Promise<Cand
               COALESCE(p.name, best.name, '') AS product_name,
               COALESCE(p.image_url, best.image_url) AS image_url,
               COALESCE(p.url, best.url) AS url,
-              COALESCE(p.popularity, best.popularity, 0) AS popularity
+              COALESCE(p.popularity, best.popularity, 0) AS popularity,
+              COALESCE(p.id, best.id) AS product_id
        FROM creatives c
        JOIN templates t ON t.site = c.site AND t.id = c.template_id
        LEFT JOIN products p ON p.site = c.site AND p.id = c.product_id
@@ -177,6 +178,7 @@ export async function listCandidates(db: D1Database, site: string): Promise<Cand
       image_url: string | null;
       url: string;
       popularity: number;
+      product_id: string | null;
     }>();
   const candidates: Candidate[] = results.map((r) => ({
     id: r.id,
@@ -191,6 +193,7 @@ export async function listCandidates(db: D1Database, site: string): Promise<Cand
     imageUrl: r.image_url,
     url: r.url,
     popularity: r.popularity,
+    ...(r.product_id ? { productId: r.product_id } : {}),
     items: [],
   }));
   await attachCarouselItems(db, site, candidates);

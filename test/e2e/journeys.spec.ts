@@ -61,6 +61,33 @@ test('first creative on a product page, with the page recorded on the device', a
   expect(events.find((e) => e.type === 'product_view')?.productId).toBe('sneakers-1');
 });
 
+/**
+ * Product pages as storefront platforms mark them up (test/fixtures/pages/*-product.html, each
+ * written from the platform's documented output): the view is recorded under the catalog's id,
+ * matched by whichever identifier the markup carries, with the catalog's category.
+ */
+test('product pages of real platforms are recognized: WooCommerce, Shopify, BigCommerce, Magento (RDFa), a headless shop, broken JSON-LD', async ({
+  session,
+}) => {
+  const pages: [string, { productId: string; category: string; price: number }][] = [
+    ['woocommerce-product', { productId: 'bags-2', category: 'bags', price: 89 }],
+    ['shopify-product?variant=40002', { productId: 'jackets-4', category: 'jackets', price: 181.99 }],
+    ['bigcommerce-product', { productId: 'sunglasses-2', category: 'sunglasses', price: 129 }],
+    ['magento-product', { productId: 'trousers-2', category: 'trousers', price: 64.99 }],
+    ['nextjs-product', { productId: 'watches-3', category: 'watches', price: 1299 }],
+    ['broken-jsonld-product', { productId: 'hats-3', category: 'hats', price: 24.99 }],
+  ];
+  for (const [page, expected] of pages) {
+    await session.goto(`${SHOP}/fixtures/${page}`);
+    await heroCreative(session, page);
+    await engineAnswered(session);
+    const views = (await storeRows<{ id: number; type: string; productId?: string; category?: string; price?: number }>(session, 'events'))
+      .filter((e) => e.type === 'product_view')
+      .sort((a, b) => a.id - b.id);
+    expect({ page, ...views.at(-1) }).toMatchObject({ page, ...expected });
+  }
+});
+
 test('a category journey by real link clicks, then back and forward: every page shows a creative and the engine answers on each', async ({ session }) => {
   await session.goto(`${SHOP}/`);
   await heroCreative(session, 'the home page');

@@ -28,6 +28,7 @@ import type { Uniform } from '../../protocol/policy.ts';
 import { RoundReporter } from './round-reporter.ts';
 import type { ScoringModel } from './scoring-model.ts';
 import { ServingState } from './serving-state.ts';
+import { resolveProducts } from './product-identity.ts';
 import { SlotScoring, usable } from './slot-scoring.ts';
 import type { ShopperInputs } from './slot-scoring.ts';
 import { logDecisions, recordCandidateProbabilities } from './decision-log.ts';
@@ -77,6 +78,8 @@ async function readLocalState(db: DeviceDB, now: number): Promise<LocalState> {
 
 export class DeviceEngine implements EngineApi {
   private edge = '';
+  /** The page's origin (EngineStartOptions.pageOrigin). */
+  private origin = '';
   private site = '';
   private db: DeviceDB | null = null;
   private serving: ServingState | null = null;
@@ -118,6 +121,7 @@ export class DeviceEngine implements EngineApi {
 
   async start(options: EngineStartOptions): Promise<EngineStatus> {
     this.edge = options.edge.replace(/\/$/, '');
+    this.origin = options.pageOrigin ?? this.edge;
     this.site = options.site;
     const serving = new ServingState(this.edge, this.site);
     // Opening the database (and reading what decisions need) and fetching the config do not
@@ -191,8 +195,9 @@ export class DeviceEngine implements EngineApi {
   }
 
   /** Folds the events into this tab's profile at once (the next decision sees them) and writes them behind. */
-  async track(events: ShopperEvent[]): Promise<void> {
-    if (!this.db || events.length === 0) return;
+  async track(recorded: ShopperEvent[]): Promise<void> {
+    if (!this.db || recorded.length === 0) return;
+    const events = resolveProducts(recorded, this.serving?.current?.config.candidates, this.origin);
     for (const e of events) applyEvent(this.profile, e);
     this.unsaved.push(...events);
     this.saving ??= this.save();

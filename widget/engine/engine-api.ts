@@ -24,6 +24,8 @@ export interface EngineStartOptions {
    * simulator, tests of the federated loop) set 0.
    */
   reportTokenDelayMs?: number;
+  /** The page's origin: the catalog's relative URLs are read against it to match the page's product (product-identity.ts). */
+  pageOrigin?: string;
 }
 
 export type EngineStatus =

@@ -60,6 +60,7 @@ export class EngineSession {
       storage: persistent ? 'persistent' : 'memory',
       // An engine without durable storage keeps no ledger, so it could not keep to one report per round.
       reporting: persistent && !this.gpc,
+      pageOrigin: location.origin,
     };
     const started = (async () => {
       const { engine, worker } = await startEngineWorker(this.settings.scriptUrl);

@@ -31,7 +31,18 @@ function pageEvents(searchParam: string): { events: ShopperEvent[]; context: Ret
   const at = Date.now();
   const events: ShopperEvent[] = [{ type: 'page_view', at, pageType: context.pageType, category: context.category ?? undefined }];
   if (query) events.push({ type: 'search', at, query });
-  if (product) events.push({ type: 'product_view', at, productId: product.id, category: product.category, brand: product.brand, price: product.price });
+  if (product) {
+    const aliases = product.ids.slice(1);
+    events.push({
+      type: 'product_view',
+      at,
+      productId: product.id,
+      ...(aliases.length ? { aliases } : {}),
+      category: product.category,
+      brand: product.brand,
+      price: product.price,
+    });
+  }
   // Without a product, the page's category is the one the page declares.
   else if (context.pageType === 'category' && context.category) events.push({ type: 'category_view', at, category: context.category });
   return { events, context };
