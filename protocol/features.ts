@@ -110,6 +110,8 @@ export interface PageContext {
   /** Local hour of day, 0-23. */
   hour: number;
   device: DeviceClass;
+  /** The identifiers of the product this page shows (not a feature: the engine leaves that product out of the page's creatives). */
+  productIds?: string[];
 }
 
 /** The attributes of a candidate creative the model sees. */

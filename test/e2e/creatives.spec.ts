@@ -199,6 +199,28 @@ test('"not interested" records a negative outcome, takes the creative out for go
   expect(pageErrors).toEqual([]);
 });
 
+test('the product on screen is never advertised on its own page: matched by any identifier the page carries', async ({ page, pageErrors }) => {
+  await page.goto('/fixtures/debug-slot');
+  await expect(creativeIn(page, 'hero')).toBeVisible({ timeout: 15_000 });
+  const shares = (productIds?: string[]) =>
+    page.evaluate(
+      (context) =>
+        (window as unknown as { vitrine: { engine: { distribution(s: string, c: unknown): Promise<{ creativeId: string }[]> } } }).vitrine.engine.distribution(
+          'hero',
+          context,
+        ),
+      { pageType: 'product', category: 'bags', hour: 12, device: 'desktop', ...(productIds ? { productIds } : {}) },
+    );
+  const elsewhere = (await shares()).map((s) => s.creativeId);
+  expect(elsewhere).toContain('card-bags-2');
+  // A WooCommerce page names its product by its URL (an @id with a fragment), not the catalog's id.
+  const origin = new URL(page.url()).origin;
+  const onItsPage = (await shares(['0840001000017', `${origin}/product/bags-2/#product`])).map((s) => s.creativeId);
+  expect(onItsPage).not.toContain('card-bags-2');
+  expect(onItsPage.length).toBe(elsewhere.length - 1);
+  expect(pageErrors).toEqual([]);
+});
+
 test('a missing image shows the text-only rendering, not a broken image', async ({ page, pageErrors }) => {
   await editConfig(page, (config) => {
     config.candidates = config.candidates.filter((c) => c.layout === 'product_card').map((c) => ({ ...c, imageUrl: '/images/missing-product.svg' }));

@@ -28,7 +28,7 @@ import type { Uniform } from '../../protocol/policy.ts';
 import { RoundReporter } from './round-reporter.ts';
 import type { ScoringModel } from './scoring-model.ts';
 import { ServingState } from './serving-state.ts';
-import { resolveProducts } from './product-identity.ts';
+import { productOnScreen, resolveProducts } from './product-identity.ts';
 import { SlotScoring, usable } from './slot-scoring.ts';
 import type { ShopperInputs } from './slot-scoring.ts';
 import { logDecisions, recordCandidateProbabilities } from './decision-log.ts';
@@ -265,7 +265,7 @@ export class DeviceEngine implements EngineApi {
     const now = Date.now();
     void serving.refreshIfDue(now);
     const decisions = await serving.with(async ({ config, model }) => {
-      const { templates, candidates, profile, shopper, eligible } = this.situation(config, page, now);
+      const { templates, candidates, profile, shopper, eligible, onScreen } = this.situation(config, page, now);
       const out: Decision[] = [];
       // The head features of each chosen creative: kept in the worker's log (they go into the
       // round report's statistics), never handed to the page.
@@ -292,7 +292,13 @@ export class DeviceEngine implements EngineApi {
         situations.push({ id, slot, eligible: eligible.slice(), index });
         eligible.splice(k, 1); // a slate: no creative twice on one page
         const composed = composeVariants(templates.get(candidate.templateId)!, this.random);
-        const items = candidate.layout === 'carousel' ? rankItems(candidate.items, profile) : [];
+        const items =
+          candidate.layout === 'carousel'
+            ? rankItems(
+                candidate.items.filter((item) => item.id !== onScreen),
+                profile,
+              )
+            : [];
         out.push({
           id,
           slot,
@@ -389,12 +395,14 @@ export class DeviceEngine implements EngineApi {
   private situation(config: SiteConfig, page: PageContext, now: number) {
     const { templates, candidates } = usable(config);
     const profile = this.profile;
+    const onScreen = productOnScreen(page.productIds, config.candidates, this.origin);
     return {
       templates,
       candidates,
       profile,
+      onScreen,
       shopper: { row: encodeShopper(profile, page, now), cross: crossRows(profile, page, candidates) },
-      eligible: eligibleIndexes(candidates, config, this.impressions.countsAt(now), this.dismissed),
+      eligible: eligibleIndexes(candidates, config, this.impressions.countsAt(now), this.dismissed, onScreen),
     };
   }
 

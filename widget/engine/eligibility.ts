@@ -48,20 +48,23 @@ export async function loadDismissed(db: DeviceDB | null): Promise<Set<string>> {
 }
 
 /**
- * Indexes of the candidates eligible now: not in an excluded category, under the frequency cap
- * and not dismissed by this shopper (out-of-stock products are already left out by the edge).
+ * Indexes of the candidates eligible now: not in an excluded category, under the frequency cap,
+ * not dismissed by this shopper, not the product on screen (out-of-stock products are already left out by the edge).
  */
 export function eligibleIndexes(
   candidates: readonly Candidate[],
   config: Pick<SiteConfig, 'frequencyCapPerDay' | 'excludedCategories'>,
   shown: Map<string, number>,
   dismissed: ReadonlySet<string> = new Set(),
+  onScreen: string | null = null,
 ): number[] {
   const excluded = new Set(config.excludedCategories);
   const cap = config.frequencyCapPerDay;
   const out: number[] = [];
   candidates.forEach((c, i) => {
     if (excluded.has(c.category) || dismissed.has(c.id)) return;
+    // The product the page already shows is not advertised on it (a carousel leaves it out of its items instead).
+    if (onScreen && c.productId === onScreen && c.layout !== 'carousel') return;
     if (cap > 0 && (shown.get(c.id) ?? 0) >= cap) return;
     out.push(i);
   });

@@ -49,6 +49,15 @@ export class ProductIdentity {
     }
   }
 
+  /** The catalog product these identifiers name, if the device knows it. */
+  catalogId(identifiers: readonly string[], base: string): string | null {
+    for (const id of identifiers) {
+      const known = this.byKey.get(id) ?? this.byKey.get(pathOf(id, base));
+      if (known) return known.id;
+    }
+    return null;
+  }
+
   /** The event under the catalog's id where one of its identifiers is known (else as it came). */
   resolve(event: ShopperEvent, base: string): ShopperEvent {
     if (!event.productId) return event;
@@ -74,10 +83,20 @@ export class ProductIdentity {
 
 const identities = new WeakMap<readonly Candidate[], ProductIdentity>();
 
+function identityOf(candidates: readonly Candidate[], base: string): ProductIdentity {
+  const identity = identities.get(candidates) ?? new ProductIdentity(candidates, base);
+  identities.set(candidates, identity);
+  return identity;
+}
+
+/** The catalog id of the product on the page (PageContext.productIds), if the device knows it: never advertised back on its own page. */
+export function productOnScreen(productIds: readonly string[] | undefined, candidates: readonly Candidate[], base: string): string | null {
+  return productIds?.length ? identityOf(candidates, base).catalogId(productIds, base) : null;
+}
+
 /** The events with their products matched to the catalog the config carries (one index per config). */
 export function resolveProducts(events: ShopperEvent[], candidates: readonly Candidate[] | undefined, base: string): ShopperEvent[] {
   if (!candidates || !events.some((e) => e.productId)) return events.map(({ aliases: _, ...e }) => e);
-  const identity = identities.get(candidates) ?? new ProductIdentity(candidates, base);
-  identities.set(candidates, identity);
+  const identity = identityOf(candidates, base);
   return events.map((e) => identity.resolve(e, base));
 }

@@ -63,5 +63,6 @@ export function readPageContext(doc: Document, product: PageProduct | null, sear
     category: product?.category || doc.body?.dataset.vitrineCategory || null,
     hour: new Date().getHours(),
     device: deviceClass(window.innerWidth),
+    ...(product ? { productIds: product.ids } : {}),
   };
 }
