@@ -4,6 +4,7 @@
  * as it is; `test-worker.ts` (tests and local runs only) adds the test controls.
  */
 import { Hono } from 'hono';
+import type { Context } from 'hono';
 import type { ErrorBody } from '../../protocol/wire.ts';
 import { adminRoutes } from './admin-routes.ts';
 import type { Env } from './env.ts';
@@ -38,12 +39,14 @@ export function createApp(extraRoutes: readonly EdgeApp[] = []): EdgeApp {
     const body: ErrorBody = known
       ? { error: 'method_not_allowed', detail: `${c.req.method} is not supported on ${c.req.path}` }
       : { error: 'not_found', detail: `no route ${c.req.path}` };
+    readableByPage(c);
     return c.json(body, known ? 405 : 404);
   });
 
   app.onError((err, c) => {
     if (err instanceof HttpError) {
       const body: ErrorBody = { ...err.extra, error: err.code, detail: err.detail };
+      readableByPage(c);
       return c.json(body, err.status);
     }
     // Unknown failures are logged with the route only (never a body or client address) and hidden.
@@ -52,4 +55,18 @@ export function createApp(extraRoutes: readonly EdgeApp[] = []): EdgeApp {
     return c.json(body, 500);
   });
   return app;
+}
+
+/**
+ * A device route's error answer is readable by the page that asked, whatever its origin: without
+ * CORS headers a browser shows the widget only "Failed to fetch", and a merchant cannot see that
+ * their origin is missing from allowedOrigins or their site id is wrong. An error body says
+ * nothing about anyone (and no credentials are ever allowed), so reflecting the origin is safe;
+ * successful answers stay limited to the site's origins (public-routes.ts allowOrigin).
+ */
+function readableByPage(c: Context): void {
+  const origin = c.req.header('origin');
+  if (!origin || !c.req.path.startsWith('/v1/sites/')) return;
+  c.header('access-control-allow-origin', origin);
+  c.header('vary', 'Origin');
 }

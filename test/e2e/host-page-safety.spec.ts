@@ -15,6 +15,15 @@ test('a script tag without data-site warns once and does nothing else', async ({
   expect(pageErrors).toEqual([]);
 });
 
+test("a wrong site id: the warning gives the edge's reason, not a bare network error", async ({ page, warnings, pageErrors }) => {
+  await page.goto('/fixtures/unknown-site');
+  await expect.poll(() => warnings.length, { timeout: 10_000 }).toBeGreaterThan(0);
+  expect(warnings.join('\n')).toContain('no site no-such-shop is configured on this edge');
+  expect(warnings.join('\n')).not.toContain('Failed to fetch');
+  await expect(page.locator('[data-vitrine-slot="hero"]')).toHaveText('merchant content');
+  expect(pageErrors).toEqual([]);
+});
+
 test('an edge that fails leaves the merchant content in place, with a warning and no page error', async ({ page, warnings, pageErrors }) => {
   await page.context().route(`${EDGE}/v1/sites/demo/config`, (route) => route.fulfill({ status: 503, body: 'down' }));
   await page.goto('/fixtures/plain-slot');

@@ -76,6 +76,22 @@ describe('GET /v1/sites/:site/config', () => {
     expect(r.status).toBe(404);
     expect(await r.json()).toEqual({ error: 'unknown_site', detail: expect.stringContaining('unknown-shop') });
   });
+
+  it("makes its refusals readable by the page that asked (CORS on 4xx), so the widget can say why; successes stay the site's origins'", async () => {
+    const stranger = 'https://not-the-shop.example';
+    const refused = await edge('/v1/sites/demo/config', { headers: { origin: stranger } });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('access-control-allow-origin')).toBe(stranger);
+    expect(refused.headers.get('access-control-allow-credentials')).toBeNull();
+    expect(await refused.json()).toEqual({ error: 'origin_not_allowed', detail: `${stranger} is not in the allowed origins of site demo` });
+    const unknown = await edge('/v1/sites/unknown-shop/config', { headers: { origin: stranger } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('access-control-allow-origin')).toBe(stranger);
+    // The admin API's refusals are not for pages of other origins.
+    const admin401 = await edge('/v1/admin/sites/demo/rounds/current', { headers: { origin: stranger } });
+    expect(admin401.status).toBe(401);
+    expect(admin401.headers.get('access-control-allow-origin')).toBeNull();
+  });
 });
 
 describe('admin API', () => {

@@ -20,13 +20,23 @@ export interface FetchedConfig {
   dropped: string[];
 }
 
+/** The edge's reason in an error answer (its JSON `detail`; readable because the edge's 4xx answers carry CORS headers). */
+async function edgeReason(response: Response): Promise<string> {
+  try {
+    const body = (await response.json()) as { error?: unknown; detail?: unknown };
+    return typeof body.detail === 'string' ? `: ${body.detail.slice(0, 300)}` : '';
+  } catch {
+    return '';
+  }
+}
+
 /**
  * `revalidate` asks the edge whether the config changed (a conditional request the browser
  * answers from its cache on 304) instead of trusting the HTTP cache's max-age.
  */
 export async function fetchSiteConfig(edge: string, site: string, revalidate = false): Promise<FetchedConfig> {
   const response = await fetch(`${edge}/v1/sites/${encodeURIComponent(site)}/config`, { credentials: 'omit', cache: revalidate ? 'no-cache' : 'default' });
-  if (!response.ok) throw new Error(`config for site ${site} answered ${response.status}`);
+  if (!response.ok) throw new Error(`config for site ${site} answered ${response.status}${await edgeReason(response)}`);
   const parsed = v.safeParse(ConfigEnvelopeSchema, await response.json());
   if (!parsed.success) throw new Error(`config for site ${site} is invalid: ${describeIssues(parsed.issues)}`);
   const dropped: string[] = [];
