@@ -7,6 +7,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import * as v from 'valibot';
 import { ModelJsonSchema, modelVersion, weightsByteLength } from '../../protocol/model-artifact.ts';
 import { SITE_ID, SiteSettingsSchema, UpsertCreativesSchema, UpsertProductsSchema, UpsertTemplatesSchema, describeIssues } from '../../protocol/wire.ts';
+import type { SiteSettings } from '../../protocol/wire.ts';
 import type {
   CatalogAnswer,
   Ledger,
@@ -41,6 +42,7 @@ import {
   listTemplates,
   missingReferences,
   recordLastContributors,
+  settingsOf,
   upsertCreatives,
   upsertProducts,
   upsertSite,
@@ -125,21 +127,46 @@ adminRoutes.get('/v1/admin/sites/:site/rounds', async (c) => {
   });
 });
 
+/**
+ * PUT replaces a site's settings: every field it leaves out goes back to its default (the
+ * create-or-replace a deployment script wants). PATCH changes the fields it names and keeps the
+ * rest (what a merchant changing one setting wants); a field set to null there goes back to its
+ * default. Both go through the same rules: privacy settings only ever stricter within a period,
+ * a budget that lasts its period, and a round length that changes with the next round, never the
+ * open one.
+ */
 adminRoutes.put('/v1/admin/sites/:site', async (c) => {
   const settings = await readJson(c.req.raw, SiteSettingsSchema, ADMIN_BODY_LIMIT);
+  return c.json<SiteAnswer>(await saveSettings(c.env.DB, c.req.param('site'), await getSite(c.env.DB, c.req.param('site')), settings));
+});
+
+adminRoutes.patch('/v1/admin/sites/:site', async (c) => {
   const existing = await getSite(c.env.DB, c.req.param('site'));
+  if (!existing) throw new HttpError(404, 'unknown_site', `no site ${c.req.param('site')} yet: create it with PUT (name and allowedOrigins at least)`);
+  const patch = await readJson(c.req.raw, v.record(v.string(), v.unknown()), ADMIN_BODY_LIMIT);
+  const merged: Record<string, unknown> = { ...settingsOf(existing) };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  const parsed = v.safeParse(SiteSettingsSchema, merged);
+  if (!parsed.success) throw new HttpError(422, 'invalid_body', describeIssues(parsed.issues));
+  return c.json<SiteAnswer>(await saveSettings(c.env.DB, existing.id, existing, parsed.output));
+});
+
+async function saveSettings(db: D1Database, site: string, existing: SiteRow | null, settings: SiteSettings): Promise<SiteAnswer> {
   const now = Date.now();
-  const looser = existing && looserSettings(existing, settings, await ledgerRows(c.env.DB, existing.id), now);
+  const looser = existing && looserSettings(existing, settings, await ledgerRows(db, existing.id), now);
   if (looser) throw new HttpError(409, 'privacy_only_stricter', looser);
   const runsOut = budgetRunsOut(settings, now, roundMechanisms(partsFor(settings.learning, existing?.lastContributors ?? null)));
   if (runsOut) throw new HttpError(422, 'budget_runs_out', runsOut);
   // The open round keeps its length: a new one starts with the next round (round-schedule.ts).
   const schedule = existing ? withRoundLength(existing.roundSchedule, now, settings.roundSeconds) : [firstSegment(now, settings.roundSeconds)];
-  await upsertSite(c.env.DB, c.req.param('site'), settings, schedule);
-  forgetSite(c.req.param('site'));
+  await upsertSite(db, site, settings, schedule);
+  forgetSite(site);
   // What was stored, as GET answers it.
-  return c.json<SiteAnswer>((await getSite(c.env.DB, c.req.param('site')))!);
-});
+  return (await getSite(db, site))!;
+}
 
 adminRoutes.put('/v1/admin/sites/:site/products', async (c) => {
   const site = await existingSite(c);

@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import * as v from 'valibot';
 import { MAX_CANDIDATE_MODELS, MAX_REPORT_BYTES, ReportSchema, SITE_ID } from '../../protocol/wire.ts';
 import type { Report } from '../../protocol/wire.ts';
-import type { SiteConfig } from '../../protocol/wire.ts';
+import type { Candidate, SiteConfig } from '../../protocol/wire.ts';
 import { l2Norm, withinBound } from '../../protocol/privacy.ts';
 import { clientKey, enforceRateLimit } from './client-key.ts';
 import {
@@ -139,7 +139,7 @@ publicRoutes.get('/v1/sites/:site/config', async (c) => {
     // Which parts a report carries this round: the site's scale decides (report-parts.ts).
     parts: site.parts,
     templates,
-    candidates,
+    candidates: withAbsoluteUrls(candidates, site.allowedOrigins[0]),
     model: model && manifest(model),
     // Evaluated only against a serving model: without one there is no logging policy to compare with.
     candidateModels: model ? evaluated.map(manifest) : [],
@@ -151,6 +151,24 @@ publicRoutes.get('/v1/sites/:site/config', async (c) => {
   if (c.req.header('if-none-match') === etag) return c.body(null, 304);
   return c.body(body, 200, { 'content-type': 'application/json; charset=utf-8' });
 });
+
+/**
+ * A catalog's relative URLs ("/product/p1") resolved against the site's first allowed origin:
+ * as the page gives them they would resolve against whichever page shows the creative (another
+ * shop subdomain, the dashboard's preview) and miss. Absolute URLs pass as they are; a site with
+ * no origin yet keeps them relative (README: the catalog's URLs).
+ */
+function withAbsoluteUrls(candidates: Candidate[], origin: string | undefined): Candidate[] {
+  if (!origin) return candidates;
+  const absolute = (url: string) => (url.startsWith('/') ? new URL(url, origin).href : url);
+  const absoluteOrNull = (url: string | null) => (url === null ? null : absolute(url));
+  return candidates.map((c) => ({
+    ...c,
+    url: absolute(c.url),
+    imageUrl: absoluteOrNull(c.imageUrl),
+    items: c.items.map((item) => ({ ...item, url: absolute(item.url), imageUrl: absolute(item.imageUrl) })),
+  }));
+}
 
 publicRoutes.get('/v1/models/:version/:file', async (c) => {
   await enforceRateLimit(c.env, 'READ_LIMITER', c.req.raw, 'models', 'model downloads');
@@ -354,6 +372,13 @@ async function checkedModelParts(c: AppContext, site: SiteRow, report: Report, p
   if (report.ope) {
     overClip('ope', l2Norm(report.ope.flatMap((e) => e.sums)), privacy.opeClip);
     if (new Set(report.ope.map((e) => e.modelVersion)).size !== report.ope.length) throw new HttpError(422, 'invalid_body', 'ope lists a model twice');
+    // Sums of weights and clicks are never negative; only a candidate's paired sums (of w - 1) may be (protocol/off-policy.ts).
+    for (const e of report.ope) {
+      const paired = e.modelVersion !== report.modelVersion && e.modelVersion !== UNIFORM_POLICY;
+      if (e.sums[0]! < 0 || (!paired && e.sums.some((x) => x < 0))) {
+        throw new HttpError(422, 'invalid_body', `ope sums of ${e.modelVersion} must not be negative${paired ? ' (its count)' : ''}`);
+      }
+    }
     const known = new Set([serving.version, ...serving.candidates, UNIFORM_POLICY]);
     ope = report.ope.filter((e) => known.has(e.modelVersion));
     if (!ope.some((e) => e.modelVersion === serving.version)) ope = null; // no logging-policy entry: nothing to compare with

@@ -71,6 +71,11 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
   };
 }
 
+/** The settings a site row holds (what a PUT would send to store it again), for PATCH to merge into. */
+export function settingsOf(site: SiteRow): Partial<SiteSettings> {
+  return Object.fromEntries(SETTING_COLUMNS.flatMap(({ key }) => (site[key] === undefined || site[key] === null ? [] : [[key, site[key]]])));
+}
+
 /** The statements that replace a site's round schedule. */
 function scheduleStatements(db: D1Database, site: string, schedule: readonly RoundSegment[]): D1PreparedStatement[] {
   const insert = db.prepare('INSERT INTO round_schedule (site, from_round, starts_at, round_seconds) VALUES (?, ?, ?, ?)');

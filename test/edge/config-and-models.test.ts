@@ -13,7 +13,8 @@ describe('GET /v1/sites/:site/config', () => {
     const config = v.parse(SiteConfigSchema, await r.json());
     expect(config.candidates.map((c) => c.id).sort()).toEqual(['b-shoes', 'c-p1', 'c-p2']);
     const banner = config.candidates.find((c) => c.id === 'b-shoes')!;
-    expect(banner).toMatchObject({ layout: 'banner', category: 'shoes', url: '/product/p1' });
+    // The catalog's relative URLs come resolved against the site's first allowed origin.
+    expect(banner).toMatchObject({ layout: 'banner', category: 'shoes', url: `${SHOP_ORIGIN}/product/p1`, imageUrl: `${SHOP_ORIGIN}/img/p1.svg` });
     const etag = r.headers.get('etag');
     expect(etag).toMatch(/^"[0-9a-f]{24}"$/);
     const again = await edge('/v1/sites/demo/config', { headers: { 'if-none-match': etag! } });

@@ -104,6 +104,17 @@ describe('off-policy sums and tower gradients in reports', () => {
     }
     const negative = await postReport('demo', report(round, serving, { ope: [{ modelVersion: serving, sums: [1, -1, 1, 0, 1] }] }));
     expect(negative.status).toBe(422);
+    expect(await negative.json()).toMatchObject({ error: 'invalid_body', detail: expect.stringContaining('must not be negative') });
+    const negativeUniform = await postReport(
+      'demo',
+      report(round, serving, {
+        ope: [
+          { modelVersion: serving, sums: [1, 0, 1, 0, 1] },
+          { modelVersion: UNIFORM_POLICY, sums: [1, 0, -1, 0, 1] },
+        ],
+      }),
+    );
+    expect(negativeUniform.status).toBe(422);
     expect(await exactRound(round)).toEqual(before);
   });
 

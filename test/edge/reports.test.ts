@@ -125,7 +125,9 @@ describe('POST /v1/sites/:site/reports', () => {
     const round = await currentRoundId();
     const r = await postReport('demo', report(round), 'http://evil.example');
     expect(r.status).toBe(403);
-    expect(r.headers.get('access-control-allow-origin')).toBeNull();
+    // The refusal is readable by the page that sent it (an error body says nothing about anyone); nothing was taken.
+    expect(r.headers.get('access-control-allow-origin')).toBe('http://evil.example');
+    expect(await r.json()).toMatchObject({ error: 'origin_not_allowed' });
   });
 
   it('answers an unknown site with 404, a bad site id with 400, a wrong method with 405', async () => {

@@ -17,12 +17,15 @@ interface Known {
   price: number;
 }
 
-/** A URL's host and path without a trailing slash, against the page's origin ("" when not a URL). */
+/**
+ * A URL's path without a trailing slash, against the page's origin ("" when not a URL). The host
+ * is left out: a shop's catalog may name one of its origins and its pages another (www or not).
+ */
 function pathOf(url: string, base: string): string {
   if (!/^(https?:\/\/|\/(?!\/))/i.test(url)) return '';
   try {
     const u = new URL(url, base);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? `${u.host}${u.pathname.replace(/\/+$/, '')}` : '';
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.pathname.replace(/\/+$/, '') : '';
   } catch {
     return '';
   }
