@@ -1,10 +1,10 @@
 /**
  * `npm run simulate:worlds -- [--shoppers 2000] [--rounds 10] [--epsilon 8] [--seeds 1,2,3]
- * [--worlds all|a,b] [--parallel 1] [--port 8840] [--out bench]`: the learning table. Runs the
+ * [--worlds all|a,b] [--parallel 1] [--port 8840] [--out docs/lab/runs]`: the learning table. Runs the
  * simulator (cli.ts, --json) once per world and seed, `--parallel` at a time (each run's device
  * threads use every core already: one at a time is the fastest on two cores), saves
  * each run's JSON in `--out` as simulation-<shoppers>-eps<epsilon>-<world>-seed-<seed>-<commit>.json
- * with the command that made it (its chart in docs/), and prints per world the mean over seeds of the last round's
+ * with the command that made it (its chart in docs/lab/charts/), and prints per world the mean over seeds of the last round's
  * share of the oracle, its points over the frozen first model, and the worst round below it.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -35,7 +35,7 @@ const { values } = parseArgs({
     parallel: { type: 'string', default: '1' },
     /** The first run's edge port; lane k uses port + k (another table at once needs another base). */
     port: { type: 'string', default: '8840' },
-    out: { type: 'string', default: 'bench' },
+    out: { type: 'string', default: 'docs/lab/runs' },
   },
 });
 const root = path.resolve(import.meta.dirname, '..');
@@ -99,7 +99,7 @@ async function runOne(world: string, seed: number, port: number): Promise<void> 
     '--port',
     String(port),
     '--chart',
-    path.join(root, 'docs', `simulation-ctr-${values.shoppers}-eps${values.epsilon}-${world}-seed-${seed}-${commit}.svg`),
+    path.join(root, 'docs', 'lab', 'charts', `simulation-ctr-${values.shoppers}-eps${values.epsilon}-${world}-seed-${seed}-${commit}.svg`),
     '--json',
   ];
   const command = `npx tsx ${args.join(' ')}`;

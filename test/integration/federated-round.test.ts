@@ -38,6 +38,7 @@ import { applyMigrations, closeOpenRound, startLocalEdge } from '../../scripts/l
 import type { LocalEdge } from '../../scripts/local-edge.ts';
 import { databaseName } from '../../widget/engine/device-store.ts';
 import { COUNT_MECHANISMS } from '../../protocol/privacy.ts';
+import { PAIRED_SCALE, unscaledPairedSums } from '../../protocol/off-policy.ts';
 import { DeviceEngine } from '../../widget/engine/device-engine.ts';
 import { postReport } from '../../widget/engine/post-report.ts';
 import { registerModelKernels } from '../../widget/engine/tfjs-kernels.ts';
@@ -247,9 +248,13 @@ describe('federated rounds, end to end', () => {
     const e = evaluations[0]!;
     expect(e).toMatchObject({ candidate: published.version, serving: served, rounds: [round2] });
     const noiseSd = (value: number, sums: number[]) => (NOISE * 50 * Math.sqrt(1 + value * value)) / sums[2]!;
-    const exactCandidate = sentCandidate[1]! / sentCandidate[2]!;
     const exactServing = sentServing[1]! / sentServing[2]!;
-    expect(Math.abs(e.candidateValue!.estimate - exactCandidate)).toBeLessThan(4 * noiseSd(exactCandidate, sentCandidate));
+    // The candidate's entry is paired with the serving model's (sums of u = w - 1, scaled): its
+    // rate is the serving rate plus the difference on the decisions it was scored on.
+    const [n, ru, u] = unscaledPairedSums(sentCandidate);
+    const exactCandidate = exactServing + (ru - exactServing * u) / (n + u);
+    const candidateSd = noiseSd(exactServing, sentServing) + (NOISE * 50 * Math.sqrt(1 + exactServing ** 2)) / PAIRED_SCALE / (n + u);
+    expect(Math.abs(e.candidateValue!.estimate - exactCandidate)).toBeLessThan(4 * candidateSd);
     expect(Math.abs(e.servingValue!.estimate - exactServing)).toBeLessThan(4 * noiseSd(exactServing, sentServing));
     expect(e.candidateValue!.lower).toBeLessThan(e.candidateValue!.estimate);
     expect(e.candidateValue!.upper).toBeGreaterThan(e.candidateValue!.estimate);
