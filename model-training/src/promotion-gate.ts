@@ -58,10 +58,11 @@ export function pairedDifference(
 ): PairedDifference | null {
   if (candidate.length !== OPE_SUMS || serving.length !== OPE_SUMS) throw new Error(`off-policy sums have ${OPE_SUMS} entries`);
   const [n, ru, u, ruu, uu] = unscaledPairedSums(candidate);
-  const [ns, as] = serving as [number, number, number, number, number];
+  // The serving rate as its own estimate reads it (sum r / sum w, w = 1: snipsFromSums).
+  const [, as, bs] = serving as [number, number, number, number, number];
   const weights = n + u;
-  if (!(ns > 3 * Math.sqrt(servingNoise)) || !(n > 3 * Math.sqrt(candidateNoise)) || !(weights > 3 * Math.sqrt(candidateNoise)) || !(ns > 0)) return null;
-  const vs = Math.min(1, Math.max(0, as / ns));
+  if (!(bs > 3 * Math.sqrt(servingNoise)) || !(n > 3 * Math.sqrt(candidateNoise)) || !(weights > 3 * Math.sqrt(candidateNoise)) || !(bs > 0)) return null;
+  const vs = Math.min(1, Math.max(0, as / bs));
   const estimate = (ru - vs * u) / weights;
   // sum psi^2 = sum u^2 (r - V_s)^2 - 2 Delta sum u w (r - V_s) + Delta^2 sum w^2, w = 1 + u.
   const uwr = ru - vs * u + (ruu - vs * uu);

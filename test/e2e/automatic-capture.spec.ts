@@ -16,8 +16,9 @@ const eventsOf = async (page: import('@playwright/test').Page) => (await readSto
 test('product views are captured from JSON-LD, microdata and data-vitrine-product without merchant code', async ({ page }) => {
   const expectations: [string, Partial<StoredEvent>][] = [
     ['/product/jackets-2', { productId: 'jackets-2', category: 'jackets' }],
-    ['/fixtures/microdata-product', { productId: 'watches-2', category: 'watches', brand: 'Kestrel', price: 199 }],
-    ['/fixtures/attribute-product', { productId: 'sunglasses-3', category: 'sunglasses', brand: 'Ultramar', price: 129.5 }],
+    // Matched to the catalog: its category and brand (the words the creatives use), the page's price.
+    ['/fixtures/microdata-product', { productId: 'watches-2', category: 'watches', brand: 'Atelier Sol', price: 199 }],
+    ['/fixtures/attribute-product', { productId: 'sunglasses-3', category: 'sunglasses', brand: 'Mono & Co', price: 129.5 }],
   ];
   for (const [url, expected] of expectations) {
     await page.goto(url);

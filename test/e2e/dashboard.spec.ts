@@ -10,6 +10,7 @@ import type { Page } from '@playwright/test';
 import { ADMIN_TOKEN, DASHBOARD_TOKENS, EDGE_PORT, SHOP_PORT } from '../../playwright.config.ts';
 import { obtainReportToken } from '../../widget/engine/report-token-client.ts';
 import type { Ledger } from '../../protocol/admin-answers.ts';
+import { PAIRED_SCALE, unscaledPairedSums } from '../../protocol/off-policy.ts';
 
 const EDGE = `http://127.0.0.1:${EDGE_PORT}`;
 const SHOTS = 'test-results/dashboard';
@@ -84,7 +85,9 @@ test.beforeAll(async () => {
       ],
       ope: [
         { modelVersion: serving, sums: [10, 2, 10, 2, 10] },
-        { modelVersion: candidate, sums: [10, 4, 10, 4, 12] },
+        // The candidate's entry is paired with the serving model's (protocol/off-policy.ts): sums of
+        // u = w - 1, scaled by PAIRED_SCALE; sum r u = 2 more clicks on the same 10 decisions: 40%.
+        { modelVersion: candidate, sums: [10, 2, 0, 2, 2].map((x, k) => (k === 0 ? x : x * PAIRED_SCALE)) },
         // Uniform random on the same decisions: 15% where the serving model has 20%.
         { modelVersion: '0000000000000000', sums: [10, 1.5, 10, 1.5, 10] },
       ],
@@ -179,13 +182,15 @@ test('models: status and off-policy estimates; promote and roll back change what
   const rows = page.locator('[data-table="models"]');
   await expect(rows.locator(`tr[data-model="${serving}"]`)).toHaveAttribute('data-status', 'serving');
   await expect(rows.locator(`tr[data-model="${candidate}"]`)).toHaveAttribute('data-status', 'candidate');
-  // The candidate's estimate from the released (noised) off-policy sums: about 2/5 against the serving model's 1/5.
-  const snips = (version: string) => {
-    const sums = released!.release.ope.models.find((m) => m.modelVersion === version)!.sums;
-    return `${((100 * sums[1]!) / sums[2]!).toFixed(2)}%`;
-  };
-  await expect(rows.locator(`tr[data-model="${candidate}"]`)).toContainText(`${snips(candidate)} (`);
-  await expect(rows.locator(`tr[data-model="${candidate}"]`)).toContainText(`vs ${snips(serving)}`);
+  // The estimates from the released (noised) off-policy sums: the serving model's rate (about
+  // 1/5), and the candidate's, that rate plus its paired difference (about 2/5).
+  const sums = (version: string) => released!.release.ope.models.find((m) => m.modelVersion === version)!.sums;
+  const servingRate = sums(serving)[1]! / sums(serving)[2]!;
+  const [n, ru, u] = unscaledPairedSums(sums(candidate));
+  const candidateRate = servingRate + (ru - servingRate * u) / (n + u);
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  await expect(rows.locator(`tr[data-model="${candidate}"]`)).toContainText(`${pct(candidateRate)} (`);
+  await expect(rows.locator(`tr[data-model="${candidate}"]`)).toContainText(`vs ${pct(servingRate)}`);
   await shot(page, 'models');
   page.once('dialog', (d) => void d.accept());
   await rows.locator(`tr[data-model="${candidate}"]`).getByRole('button', { name: 'Promote' }).click();

@@ -201,6 +201,52 @@ test('consent: nothing stored or sent before it; given, the device stores; forge
   expect(await reportPosts()).toEqual([]);
 });
 
+/**
+ * Consent from the page's own consent manager (test/fixtures/pages/consent-*.html implement each
+ * manager's documented API): nothing stored before it says yes, stored once it does, wiped when
+ * it is withdrawn, and wiped at the next visit whose manager says no.
+ */
+test("consent from the page's consent manager (IAB TCF v2.2, Google Consent Mode v2, Shopify): followed live, a withdrawal wipes", async ({ session }) => {
+  const database = (what: string, present: boolean) =>
+    until(
+      () => vitrineDatabases(session),
+      (names) => names.join() === (present ? 'vitrine:demo' : ''),
+      `${what}: the site database ${present ? 'present' : 'gone'}`,
+    );
+  const managers: [string, string, string][] = [
+    ['tcf', 'window.cmp.choose(true)', 'window.cmp.choose(false)'],
+    [
+      'gcm',
+      "gtag('consent', 'update', { ad_storage: 'granted', ad_personalization: 'granted' })",
+      "gtag('consent', 'update', { ad_personalization: 'denied' })",
+    ],
+    ['shopify', 'Shopify.customerPrivacy.setTrackingConsent({ marketing: true })', 'Shopify.customerPrivacy.setTrackingConsent({ marketing: false })'],
+  ];
+  for (const [manager, give, withdraw] of managers) {
+    await session.goto(`${SHOP}/fixtures/consent-${manager}`);
+    await heroCreative(session, `the ${manager} page (personalized in memory)`);
+    expect(await vitrineDatabases(session), manager).toEqual([]);
+    await session.evaluate((code) => new Function(code)(), give);
+    await database(`${manager}, consent given`, true);
+    await until(
+      async () => (await storeRows<{ type: string }>(session, 'events')).map((e) => e.type),
+      (types) => types.includes('page_view'),
+      `${manager}: the page view stored after consent`,
+    );
+    await session.evaluate((code) => new Function(code)(), withdraw);
+    await database(`${manager}, consent withdrawn`, false);
+  }
+  // What an earlier visit stored under consent is wiped when the manager says no at the next one.
+  await session.goto(`${SHOP}/fixtures/consent-tcf?consent=all`);
+  await heroCreative(session, 'the tcf page, consent given');
+  await database('tcf, consent given at load', true);
+  await engineAnswered(session); // a shopper's pace (README, Limits: WebKit and a page left at once)
+  await session.goto(`${SHOP}/fixtures/consent-tcf?consent=none`);
+  await heroCreative(session, 'the tcf page, consent refused');
+  await database('tcf, consent refused at the next visit', false);
+  expect(await reportPosts()).toEqual([]);
+});
+
 test('a strict Content-Security-Policy page (nonce, strict-dynamic, no unsafe-inline or eval) gets its creative, with no violation', async ({ session }) => {
   await session.goto(`${SHOP}/fixtures/csp-strict`);
   await heroCreative(session, 'the strict-CSP page');

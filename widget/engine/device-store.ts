@@ -3,12 +3,13 @@
  * Nothing in here is ever sent; reports are built from it and sent as aggregates.
  */
 import { openDB } from 'idb';
+import { databaseName } from '../database-name.ts';
+
+export { databaseName, DB_NAME_PREFIX } from '../database-name.ts';
 import type { DBSchema, IDBPDatabase } from 'idb';
 import type { ShopperProfile } from '../../protocol/profile.ts';
 import type { Report } from '../../protocol/wire.ts';
 import type { ShopperEvent } from '../../protocol/shopper-events.ts';
-
-export const DB_NAME_PREFIX = 'vitrine:';
 
 export interface StoredEvent extends ShopperEvent {
   id?: number;
@@ -120,9 +121,6 @@ export const MIGRATIONS: readonly Upgrade[] = [
 export const DB_VERSION = MIGRATIONS.length;
 
 /** One database per site, so two Vitrine merchants on one origin never mix shoppers' data. */
-export function databaseName(site: string): string {
-  return `${DB_NAME_PREFIX}${site}`;
-}
 
 /** Opens (creating or upgrading) the site's database; `version` below the latest is for tests of upgrades. */
 export async function openDeviceStore(site: string, version = DB_VERSION): Promise<DeviceDB> {

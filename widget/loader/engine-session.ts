@@ -13,6 +13,7 @@
  * Terminating the worker at pagehide (persisted) or freeze ends its transactions; none is
  * left holding anything, and the page's next engine starts when the page is shown again.
  */
+import { databaseName } from '../database-name.ts';
 import type { Remote } from 'comlink';
 import type { EngineApi, EngineStartOptions } from '../engine/engine-api.ts';
 import { answerWithin } from '../answer-bound.ts';
@@ -130,11 +131,19 @@ export class EngineSession {
     this.start().catch((e: unknown) => this.warn(`stopped: ${e instanceof Error ? e.message : String(e)}`));
   }
 
-  async setConsent(given: boolean): Promise<void> {
-    if (given === this.consentGiven) return;
+  /**
+   * `wipe`: a consent manager said no, which must also remove what an earlier visit stored under
+   * consent given then (this page's engine runs in memory and holds no connection to it).
+   */
+  async setConsent(given: boolean, wipe = false): Promise<void> {
+    if (given === this.consentGiven) {
+      if (!given && wipe) deleteStoredData(this.settings.site);
+      return;
+    }
     const engine = this.current ? await this.current : null;
     // Withdrawn: wipe what was stored, before anything else can write again.
     if (!given && engine) await engine.forget();
+    if (!given && wipe) deleteStoredData(this.settings.site);
     this.consentGiven = given;
     if (this.current) {
       this.worker?.terminate();
@@ -146,4 +155,13 @@ export class EngineSession {
 /** `work`, or an EngineNotAnswering rejection once ENGINE_ANSWER_MS has passed without an answer. */
 export function answered<T>(work: Promise<T>, what: string): Promise<T> {
   return answerWithin(work, ENGINE_ANSWER_MS, () => new EngineNotAnswering(`${what} took longer than ${ENGINE_ANSWER_MS} ms`));
+}
+
+/** Deletes the site's database on the device from the page (another tab holding it open delays the deletion until it closes). */
+function deleteStoredData(site: string): void {
+  try {
+    indexedDB.deleteDatabase(databaseName(site));
+  } catch {
+    // no IndexedDB here: nothing was stored
+  }
 }

@@ -9,6 +9,7 @@ import type { ShopperEvent } from '../../protocol/shopper-events.ts';
 import type { EngineApi } from '../engine/engine-api.ts';
 import { answered, EngineSession } from './engine-session.ts';
 import { productOnPage, readPageContext, searchQuery } from './page-context.ts';
+import { followConsentManager } from './consent-managers.ts';
 import type { PageContext } from '../../protocol/features.ts';
 import { loadRenderer, reserveSlotSpace } from './renderer-loading.ts';
 import { readScriptSettings } from './script-settings.ts';
@@ -123,6 +124,17 @@ function boot(script: HTMLScriptElement | null): void {
   };
   window.vitrine = vitrine;
   for (const command of queued) vitrine(...command);
+  // Consent from the page's own consent manager, followed live (a withdrawal wipes, as consent false does).
+  if (settings.consentManager) {
+    followConsentManager(
+      settings.consentManager,
+      (given) => {
+        live = null;
+        session.setConsent(given, !given).catch((e) => warn(`consent: ${String(e)}`));
+      },
+      warn,
+    );
+  }
   if (!session.allowed) return;
   reserveSlotSpace();
 

@@ -2,7 +2,9 @@
  * The merchant configures the widget with data-* attributes on its own script tag:
  *   data-site      (required) the site id on the edge
  *   data-edge      (optional) the edge origin; defaults to the origin the script came from
- *   data-consent   (optional) "required": store and send nothing until vitrine('consent', true)
+ *   data-consent   (optional) "required": store and send nothing until vitrine('consent', true);
+ *                  "tcf", "gcm" or "shopify": the same, with consent read from the page's consent
+ *                  manager and followed live (consent-managers.ts)
  *   data-search-param (optional) the query parameter of search result pages (default "q")
  *   data-gpc       (optional) "no-personalization": under Global Privacy Control, do not even
  *                  personalize locally (by default GPC stops reports, and local personalization goes on)
@@ -12,6 +14,8 @@
  * The IIFE build has no import.meta.url, so the script's own URL comes from document.currentScript.
  */
 import { SITE_ID_PATTERN } from '../../protocol/catalog.ts';
+import { CONSENT_MANAGERS } from './consent-managers.ts';
+import type { ConsentManager } from './consent-managers.ts';
 
 export interface ScriptSettings {
   site: string;
@@ -19,6 +23,8 @@ export interface ScriptSettings {
   /** URL of the script itself: the engine chunk is found relative to it. */
   scriptUrl: string;
   consentRequired: boolean;
+  /** The page's consent manager to read consent from, if the tag names one. */
+  consentManager: ConsentManager | null;
   searchParam: string;
   /** What Global Privacy Control turns off: reports only, or personalization too. */
   gpcStops: 'reports' | 'everything';
@@ -41,11 +47,17 @@ export function readScriptSettings(script: HTMLScriptElement | null): ScriptSett
       return `data-edge="${script.dataset.edge}" is not a URL`;
     }
   }
+  const consent = script.dataset.consent;
+  const consentManager = CONSENT_MANAGERS.find((m) => m === consent) ?? null;
+  if (consent !== undefined && consent !== 'required' && !consentManager) {
+    return `data-consent="${consent}" is not one of required, ${CONSENT_MANAGERS.join(', ')}`;
+  }
   return {
     site,
     edge,
     scriptUrl: scriptUrl.href,
-    consentRequired: script.dataset.consent === 'required',
+    consentRequired: consent !== undefined,
+    consentManager,
     searchParam: script.dataset.searchParam || 'q',
     gpcStops: script.dataset.gpc === 'no-personalization' ? 'everything' : 'reports',
     debug: script.dataset.debug !== undefined,
