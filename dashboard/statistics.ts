@@ -1,8 +1,7 @@
-/** The dashboard's arithmetic: click-rate intervals on noised counts, released off-policy sums, and cumulative privacy spend. */
+/** The dashboard's arithmetic: noise-aware rates of released counts, released off-policy sums, and cumulative privacy spend. */
 import type { ReleasedOpe } from '../model-training/src/off-policy-estimate.ts';
 import { epsilonSpent, mechanismMultipliers } from '../protocol/privacy.ts';
 import type { PrivacyView, RoundsView } from './admin-api.ts';
-import { Z95 } from '../model-training/src/off-policy-estimate.ts';
 
 /** The off-policy sums of the released rounds, oldest first, as the trainer's estimators read them. */
 export function releasedOpe(rounds: RoundsView): ReleasedOpe[] {
@@ -13,25 +12,15 @@ export function releasedOpe(rounds: RoundsView): ReleasedOpe[] {
     .sort((a, b) => a.round - b.round);
 }
 
-export interface Interval {
-  estimate: number;
-  lower: number;
-  upper: number;
-}
+/** A released count post-processed into what is possible (never below zero), as a whole number. */
+export const whole = (x: number) => Math.round(Math.max(0, x)).toLocaleString('en');
 
-/**
- * Click rate with a 95% Wilson interval. Released counts are noised (they can be fractional, or
- * below zero for rare creatives): they are clamped at zero and used as they are; the interval
- * describes sampling, not the release noise, which the page states beside the table.
- */
-export function ctrInterval(clicks: number, impressions: number): Interval | null {
-  const n = Math.max(0, impressions);
-  if (n < 1) return null;
-  const p = Math.min(1, Math.max(0, clicks) / n);
-  const z = Z95;
-  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
-  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
-  return { estimate: p, lower: Math.max(0, centre - half), upper: Math.min(1, centre + half) };
+export type { Interval } from '../protocol/rate-interval.ts';
+export { noisyRate, pct, rateText, sayable, TOO_FEW } from '../protocol/rate-interval.ts';
+
+/** The noise variance on each count summed over released rounds (each count got countStd^2 in each). */
+export function countNoiseVariance(rounds: RoundsView['rounds']): number {
+  return rounds.reduce((v, r) => v + (r.release ? r.release.noise.countStd ** 2 : 0), 0);
 }
 
 /** Epsilon spent by the rounds of the last period (the ledger's window) after each of them, in time order (the ledger composed step by step). */
@@ -45,6 +34,3 @@ export function cumulativeEpsilon(ledger: PrivacyView): { round: number; epsilon
       return { round: r.round, epsilon: epsilonSpent(mechanisms, ledger.delta).epsilon };
     });
 }
-
-export const pct = (x: number, digits = 2) => `${(100 * x).toFixed(digits)}%`;
-export const whole = (x: number) => Math.round(Math.max(0, x)).toLocaleString('en');

@@ -33,6 +33,7 @@ import { liftOver } from '../model-training/src/off-policy-estimate.ts';
 import { fitSummary } from '../model-training/src/fit-summary.ts';
 import type { Lift } from '../model-training/src/off-policy-estimate.ts';
 import { seededRandom } from '../model-training/src/seeded-random.ts';
+import { rateText } from '../protocol/rate-interval.ts';
 import { applyMigrations, closeOpenRound, startLocalEdge } from '../scripts/local-edge.ts';
 import { DevicePool } from './device-pool.ts';
 import { makeCatalog } from './population.ts';
@@ -274,4 +275,4 @@ async function trainAfterRound(
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-const interval = (i: Lift['personalized']) => (i ? `${pct(i.estimate)} (${pct(i.lower)}-${pct(i.upper)})` : 'n/a');
+const interval = (i: Lift['personalized']) => rateText(i, '-');

@@ -1,7 +1,11 @@
-/** Creatives: released impressions, clicks, click rate (95% interval) and conversions, in total and by round. */
+/**
+ * Creatives: released impressions, clicks, click rate (95% interval, noise included) and
+ * conversions, in total and by round; counts shown as what is possible (clicks at most
+ * impressions, nothing below zero), rates the noise swamps as too few shoppers yet.
+ */
 import { useMemo, useState } from 'preact/hooks';
 import type { RoundsView } from '../admin-api.ts';
-import { ctrInterval, pct, whole } from '../statistics.ts';
+import { countNoiseVariance, noisyRate, pct, rateText, sayable, whole } from '../statistics.ts';
 import { TrendChart } from '../trend-chart.tsx';
 
 interface Row {
@@ -30,8 +34,19 @@ export function CreativesView({ rounds }: { rounds: RoundsView }) {
         by.set(t.creativeId, row);
       }
     }
-    return [...by.values()];
+    // Post-processing (free under DP): nothing below zero, no more clicks than impressions.
+    return [...by.values()].map((r) => {
+      const impressions = Math.max(0, r.impressions);
+      return {
+        ...r,
+        impressions,
+        clicks: Math.min(impressions, Math.max(0, r.clicks)),
+        conversions: Math.max(0, r.conversions),
+        dismissals: Math.max(0, r.dismissals),
+      };
+    });
   }, [rounds]);
+  const noiseVariance = countNoiseVariance(released);
   if (released.length === 0) {
     return (
       <section class="empty" data-empty="creatives">
@@ -43,7 +58,8 @@ export function CreativesView({ rounds }: { rounds: RoundsView }) {
       </section>
     );
   }
-  const value = (r: Row, key: SortKey) => (key === 'ctr' ? (ctrInterval(r.clicks, r.impressions)?.estimate ?? -1) : r[key]);
+  const rate = (r: Row) => noisyRate(r.clicks, r.impressions, noiseVariance);
+  const value = (r: Row, key: SortKey) => (key === 'ctr' ? (sayable(rate(r)) ? rate(r)!.estimate : -1) : r[key]);
   const rows = [...totals].sort((a, b) => {
     const x = value(a, sort.key);
     const y = value(b, sort.key);
@@ -58,13 +74,13 @@ export function CreativesView({ rounds }: { rounds: RoundsView }) {
     </th>
   );
   const trend = selected ?? rows[0]!.creativeId;
-  const perRound = released.map((r) => ({ round: r.round, t: r.release!.totals.find((t) => t.creativeId === trend) }));
+  const perRound = released.map((r) => ({ round: r.round, t: r.release!.totals.find((t) => t.creativeId === trend), noise: r.release!.noise.countStd ** 2 }));
   return (
     <section>
       <h2>Creatives</h2>
       <p class="note">
-        {released.length} released round(s). Counts carry the release's Gaussian noise (so they can be fractional); intervals are 95% Wilson intervals over
-        impressions. Click a row for its trend.
+        {released.length} released round(s). Counts carry the release's Gaussian noise (standard deviation {Math.sqrt(noiseVariance).toFixed(1)} on each total
+        here), shown as what is possible; the 95% intervals cover both the shoppers' chance and that noise. Click a row for its trend.
       </p>
       <table class="sortable" data-table="creatives">
         <thead>
@@ -79,13 +95,12 @@ export function CreativesView({ rounds }: { rounds: RoundsView }) {
         </thead>
         <tbody>
           {rows.map((r) => {
-            const iv = ctrInterval(r.clicks, r.impressions);
             return (
               <tr key={r.creativeId} data-creative={r.creativeId} class={r.creativeId === trend ? 'selected' : ''} onClick={() => setSelected(r.creativeId)}>
                 <td>{r.creativeId}</td>
                 <td data-value={r.impressions}>{whole(r.impressions)}</td>
                 <td data-value={r.clicks}>{whole(r.clicks)}</td>
-                <td>{iv ? `${pct(iv.estimate)} (${pct(iv.lower)}–${pct(iv.upper)})` : '—'}</td>
+                <td data-rate>{rateText(rate(r))}</td>
                 <td>{whole(r.conversions)}</td>
                 <td>{whole(r.dismissals)}</td>
               </tr>
@@ -97,7 +112,16 @@ export function CreativesView({ rounds }: { rounds: RoundsView }) {
         title={`${trend}: click rate by round`}
         x={perRound.map((p) => p.round)}
         format={(v) => pct(v, 1)}
-        series={[{ label: 'CTR', color: '#0a5cff', values: perRound.map((p) => (p.t ? (ctrInterval(p.t.clicks, p.t.impressions)?.estimate ?? null) : null)) }]}
+        series={[
+          {
+            label: 'CTR',
+            color: '#0a5cff',
+            values: perRound.map((p) => {
+              const iv = p.t ? noisyRate(p.t.clicks, p.t.impressions, p.noise) : null;
+              return sayable(iv) ? iv.estimate : null;
+            }),
+          },
+        ]}
       />
     </section>
   );

@@ -8,7 +8,7 @@
 import { liftOver } from '../../model-training/src/off-policy-estimate.ts';
 import type { Interval, Lift, ReleasedOpe } from '../../model-training/src/off-policy-estimate.ts';
 import type { RoundsView } from '../admin-api.ts';
-import { pct, releasedOpe } from '../statistics.ts';
+import { rateText, releasedOpe, sayable, TOO_FEW } from '../statistics.ts';
 
 interface LiftRow extends Lift {
   label: string;
@@ -16,7 +16,7 @@ interface LiftRow extends Lift {
 
 const liftRow = (label: string, model: string, rounds: ReleasedOpe[]): LiftRow => ({ label, ...liftOver(rounds, model) });
 
-const interval = (i: Interval | null) => (i ? `${pct(i.estimate)} (${pct(i.lower)} to ${pct(i.upper)})` : 'not enough decisions');
+const interval = (i: Interval | null) => rateText(i, ' to ');
 
 export function LiftView({ rounds }: { rounds: RoundsView }) {
   const released = releasedOpe(rounds);
@@ -30,8 +30,9 @@ export function LiftView({ rounds }: { rounds: RoundsView }) {
     last,
     released.filter((r) => r.loggingModel === last),
   );
+  // A ratio is only as good as both its rates: shown when both intervals say something.
   const lift = (r: LiftRow) =>
-    r.personalized && r.uniform && r.uniform.estimate > 0 ? `${(r.personalized.estimate / r.uniform.estimate).toFixed(2)}x` : 'n/a';
+    sayable(r.personalized) && sayable(r.uniform) && r.uniform.estimate > 0 ? `${(r.personalized.estimate / r.uniform.estimate).toFixed(2)}x` : TOO_FEW;
   return (
     <section data-view="lift">
       <h2>Does personalization pay?</h2>

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { evaluateCandidates } from '../../model-training/src/off-policy-estimate.ts';
 import type { AdminApi, ModelView, RoundsView } from '../admin-api.ts';
-import { pct, releasedOpe } from '../statistics.ts';
+import { pct, releasedOpe, sayable, TOO_FEW } from '../statistics.ts';
 import { LearnedPanel } from './learned-panel.tsx';
 
 export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; models: ModelView[]; rounds: RoundsView; onChanged: (what: string) => void }) {
@@ -52,9 +52,11 @@ export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; 
           {models.map((m) => {
             const e = evaluations.find((x) => x.candidate === m.version);
             const estimate = e?.candidateValue
-              ? `${pct(e.candidateValue.estimate)} (${pct(e.candidateValue.lower)}–${pct(e.candidateValue.upper)}) vs ${pct(e.servingValue!.estimate)}: ${e.verdict.replace('_', ' ')}`
+              ? sayable(e.candidateValue)
+                ? `${pct(e.candidateValue.estimate)} (${pct(e.candidateValue.lower)}–${pct(e.candidateValue.upper)}) vs ${pct(e.servingValue!.estimate)}: ${e.verdict.replace('_', ' ')}`
+                : `${TOO_FEW} (${e.verdict.replace('_', ' ')})`
               : e
-                ? `too few decisions to estimate yet (${e.reason})`
+                ? `${TOO_FEW} (${e.reason})`
                 : m.status === 'serving'
                   ? 'serving'
                   : 'not evaluated yet';

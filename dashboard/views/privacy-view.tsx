@@ -1,6 +1,6 @@
 /** Privacy: epsilon spent over time against the budget, K, contributors per round, rounds below K. */
 import type { PrivacyView, RoundsView, SiteSettingsView } from '../admin-api.ts';
-import { cumulativeEpsilon } from '../statistics.ts';
+import { cumulativeEpsilon, whole } from '../statistics.ts';
 import { TrendChart } from '../trend-chart.tsx';
 import type { ModelPart } from '../../protocol/report-parts.ts';
 
@@ -81,10 +81,10 @@ export function PrivacyPanel({ ledger, rounds, settings }: { ledger: PrivacyView
             {rounds.rounds.map((r) => (
               <tr key={r.round} data-round={r.round}>
                 <td>{r.round}</td>
-                <td>{r.contributors}</td>
+                <td>{r.contributors === undefined ? '' : whole(r.contributors)}</td>
                 <td>
                   {r.status === 'below_cohort'
-                    ? `below K (${r.contributors ?? '?'} of ${r.minCohort}, counted with noise): never released`
+                    ? `below K (${r.contributors === undefined ? '?' : whole(r.contributors)} of ${r.minCohort}, counted with noise): never released`
                     : r.status.replace('_', ' ')}
                 </td>
               </tr>

@@ -17,23 +17,14 @@
  * rate is the serving rate plus that difference.
  */
 import { OPE_SUMS, UNIFORM_POLICY } from '../../protocol/off-policy.ts';
+import { rateInterval } from '../../protocol/rate-interval.ts';
+import type { Interval } from '../../protocol/rate-interval.ts';
 import { confidenceSequence, pairedDifference } from './promotion-gate.ts';
 import type { PairedDifference, Sequence } from './promotion-gate.ts';
 
-export interface Interval {
-  estimate: number;
-  lower: number;
-  upper: number;
-}
-
-/** The two-sided 95% quantile of the normal: every 95% interval of the trainer and the dashboard. */
-export const Z95 = 1.959964;
-
-/** A click rate's interval, within [0, 1] where every click rate lies. */
-function interval(estimate: number, variance: number): Interval {
-  const half = Z95 * Math.sqrt(Math.max(0, variance));
-  return { estimate, lower: Math.max(0, estimate - half), upper: Math.min(1, estimate + half) };
-}
+export type { Interval } from '../../protocol/rate-interval.ts';
+export { Z95 } from '../../protocol/rate-interval.ts';
+const interval = rateInterval;
 
 /**
  * SNIPS estimate and interval from pooled sums [n, sum r w, sum w, sum r w^2, sum w^2] carrying

@@ -155,7 +155,12 @@ test('creatives: the released numbers, sortable, with a trend chart', async ({ p
     const t = released!.release.totals.find((x) => x.creativeId === id)!;
     const row = table.locator(`tr[data-creative="${id}"]`);
     await expect(row.locator('td').nth(1)).toHaveText(Math.round(Math.max(0, t.impressions)).toLocaleString('en'));
-    await expect(row.locator('td').nth(2)).toHaveText(Math.round(Math.max(0, t.clicks)).toLocaleString('en'));
+    // Shown as what is possible: no more clicks than impressions, nothing below zero.
+    await expect(row.locator('td').nth(2)).toHaveText(Math.round(Math.min(Math.max(0, t.impressions), Math.max(0, t.clicks))).toLocaleString('en'));
+  }
+  // Every rate shown is a possible one, or says there are too few shoppers yet.
+  for (const text of await table.locator('td[data-rate]').allTextContents()) {
+    expect(text).toMatch(/^(\d+\.\d\d% \(\d+\.\d\d%–\d+\.\d\d%\)|too few shoppers yet to say)$/);
   }
   // Sorting by creative id, ascending then descending.
   await table.getByRole('button', { name: 'Creative' }).click();
