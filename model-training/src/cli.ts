@@ -17,6 +17,7 @@ import {
   promoteIfBetter,
   publishCandidate,
   pullRounds,
+  planPull,
   trainerPaths,
 } from './round-training.ts';
 import { COUNT_MECHANISMS } from '../../protocol/privacy.ts';
@@ -29,7 +30,8 @@ commands:
   bootstrap         train a site's first model on synthetic shoppers over its current candidates,
                     upload it, and serve it if no usable model serves yet
   pull              read the last --lookback closed rounds; each one that reached the site's
-                    minimum cohort is released (noised; this spends privacy budget) and saved
+                    minimum cohort is released (noised; this spends privacy budget) and saved;
+                    it says first what it will spend, and asks for --yes above a tenth of the period
   fit               a candidate: the serving model with its last layer updated exactly by the
                     pulled rounds' statistics (refused when the noise drowns them) and one
                     federated-averaging step of its towers from the devices' gradients
@@ -66,6 +68,7 @@ options:
   --check-logs FILE offline: another policy's log in the same format; its value is estimated
                     from --logs (its action frequencies per position as its policy) beside its CTR
   --train-share S   offline: share of the log, earliest first, to train on (default 0.7)
+  --yes             pull: spend more than a tenth of the period's budget in one pull
   --json            print the result as one JSON object
 `;
 
@@ -90,6 +93,7 @@ function parseOptions(argv: string[]) {
       'check-logs': { type: 'string' },
       'train-share': { type: 'string', default: '0.7' },
       json: { type: 'boolean', default: false },
+      yes: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -125,10 +129,22 @@ async function pullCommand({ values, client, paths, print }: CommandContext): Pr
     process.stderr.write('vitrine-train: --lookback must be a whole number from 1 to 1000\n');
     return 2;
   }
+  // Say what it will spend before spending it: a pull charging more than a tenth of the period waits for --yes.
+  const plan = await planPull(client, paths, lookback);
+  if (plan.large && !values.yes) {
+    process.stderr.write(
+      `vitrine-train: pull would count ${plan.rounds.length} round(s) (${plan.rounds.join(', ')}), up to epsilon ${plan.epsilon.toFixed(2)} ` +
+        `of the period's ${plan.budget} (${plan.spent.toFixed(2)} spent): more than a tenth of the budget. ` +
+        'Run it again with --yes to spend it, or with a smaller --lookback.\n',
+    );
+    return 5;
+  }
   const r = await pullRounds(client, paths, lookback, values.json);
+  const after = (await client.privacy()).epsilon;
   print(
-    r,
+    { ...r, plan, spent: { before: plan.spent, after } },
     [
+      `privacy budget: ${plan.spent.toFixed(2)} -> ${after.toFixed(2)} of ${plan.budget} spent in this period`,
       `released and saved: ${r.released.length ? r.released.join(', ') : 'none'}`,
       `counted below the minimum cohort (kept back by the edge; each cost its noised count): ${r.belowCohort.length ? r.belowCohort.join(', ') : 'none'}`,
       `pulled before: ${r.alreadyPulled.length}`,

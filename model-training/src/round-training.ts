@@ -40,6 +40,39 @@ export interface PullResult {
   budgetExhausted: string | null;
 }
 
+/** What a pull would charge, read before it charges anything (reading a round or the ledger spends nothing). */
+export interface PullPlan {
+  /** Closed rounds of the site not yet counted or released: each is charged when pulled. */
+  rounds: number[];
+  /** At most what they cost together: each a full round at the site's noise (the ledger's pacing). */
+  epsilon: number;
+  budget: number;
+  spent: number;
+  /** More than a tenth of the period's budget: the command asks for --yes. */
+  large: boolean;
+}
+
+/** The rounds `pullRounds(lookback)` would charge and at most what they would cost. */
+export async function planPull(client: EdgeAdminClient, paths: TrainerPaths, lookback: number): Promise<PullPlan> {
+  const current = (await client.round('current')).round;
+  const rounds: number[] = [];
+  for (let i = 1; i <= lookback; i++) {
+    const round = current - i;
+    if (existsSync(path.join(paths.rounds, `${round}.json`))) continue;
+    let answer: RoundAnswer;
+    try {
+      answer = await client.round(round);
+    } catch (e) {
+      if (e instanceof EdgeError && e.code === 'unknown_round') break;
+      throw e;
+    }
+    if (answer.status === 'closed' || answer.status === 'releasable') rounds.push(round);
+  }
+  const ledger = await client.privacy();
+  const epsilon = rounds.length * ledger.pacing.epsilonPerRound;
+  return { rounds, epsilon, budget: ledger.budget, spent: ledger.epsilon, large: epsilon > ledger.budget / 10 };
+}
+
 /** Reads the last `lookback` closed rounds; releases (and stores) those that reached K. */
 export async function pullRounds(client: EdgeAdminClient, paths: TrainerPaths, lookback: number, quiet: boolean): Promise<PullResult> {
   mkdirSync(paths.rounds, { recursive: true });

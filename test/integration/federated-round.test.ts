@@ -29,6 +29,7 @@ import {
   fitFromRounds,
   promoteIfBetter,
   publishCandidate,
+  planPull,
   pullRounds,
   trainerPaths,
 } from '../../model-training/src/round-training.ts';
@@ -194,10 +195,19 @@ describe('federated rounds, end to end', () => {
     // The round closes; the trainer pulls its release.
     expect(await closeRound()).toBe(round);
     deviceAddress = '10.255.0.1'; // the trainer
+    // Pull says first what it will charge; planning reads and spends nothing.
+    const before = await client.privacy();
+    const plan = await planPull(client, paths, 2);
+    // The round before it began before the site existed: pull neither plans, counts nor charges it.
+    expect(plan.rounds).toEqual([round]);
+    expect(plan.epsilon).toBeCloseTo(before.pacing.epsilonPerRound, 9);
+    expect(plan).toMatchObject({ spent: 0, budget: before.budget, large: plan.epsilon > before.budget / 10 });
+    expect((await client.privacy()).epsilon).toBe(before.epsilon);
     const pulled = await pullRounds(client, paths, 2, true);
-    // The round before it began before the site existed: pull neither counts nor charges it.
     expect(pulled.released).toEqual([round]);
     const ledger = await client.privacy();
+    // What it charged is at most what it said.
+    expect(ledger.epsilon).toBeLessThanOrEqual(plan.epsilon + 1e-9);
     // Counts, head statistics, off-policy sums, tower gradients and offsets: five Gaussian
     // mechanisms, and the count vector the cohort check was made on (a quarter). Its contributors are noised (sd 4 here).
     expect(ledger.rounds).toEqual([expect.objectContaining({ round, mechanisms: 5 + COUNT_MECHANISMS, noiseMultiplier: NOISE })]);
