@@ -8,7 +8,7 @@
  */
 import { addGaussianNoise, clipToNorm } from '../protocol/privacy.ts';
 import { covarianceFromEvidence, isotropicPrior, posteriorUnderReleaseNoise } from '../model-training/src/bayesian-head.ts';
-import { evaluateCandidates } from '../model-training/src/off-policy-estimate.ts';
+import { evaluateCandidates } from '../protocol/off-policy-estimate.ts';
 import { centeredOnPrior, evidenceAboveNoise, poolHeads } from '../model-training/src/round-statistics.ts';
 import { towerStep } from '../model-training/src/round-training.ts';
 import { seededRandom } from '../model-training/src/seeded-random.ts';

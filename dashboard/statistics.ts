@@ -1,5 +1,5 @@
 /** The dashboard's arithmetic: noise-aware rates of released counts, released off-policy sums, and cumulative privacy spend. */
-import type { ReleasedOpe } from '../model-training/src/off-policy-estimate.ts';
+import type { ReleasedOpe } from '../protocol/off-policy-estimate.ts';
 import { epsilonSpent, mechanismMultipliers } from '../protocol/privacy.ts';
 import type { PrivacyView, RoundsView } from './admin-api.ts';
 

@@ -7,7 +7,7 @@
  * the same situation, the importance weight is w = min(pi_m / p, WEIGHT_CAP). A device sends,
  * per model, the five sums [n, sum r w, sum w, sum r w^2, sum w^2]. Summed over devices (and
  * noised) they give the self-normalized IPS estimate sum r w / sum w and its delta-method
- * variance (model-training/src/off-policy-estimate.ts). The serving model is evaluated the same
+ * variance (protocol/off-policy-estimate.ts). The serving model is evaluated the same
  * way with w = 1 (its on-policy click rate), so both estimates come from the same decisions.
  *
  * A candidate's entry is paired with the serving model's (addToPairedSums): it carries the sums of

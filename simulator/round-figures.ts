@@ -4,7 +4,7 @@
  * the oracle, the worst round below the frozen model, what it cost).
  */
 import { PRIVACY_DELTA } from '../protocol/privacy.ts';
-import type { Lift } from '../model-training/src/off-policy-estimate.ts';
+import type { Lift } from '../protocol/off-policy-estimate.ts';
 import type { SimulationOptions } from './simulation-options.ts';
 import type { Sums } from './shopper-visits.ts';
 

@@ -29,9 +29,9 @@ import {
   trainerPaths,
 } from '../model-training/src/round-training.ts';
 import type { TrainerPaths } from '../model-training/src/round-training.ts';
-import { liftOver } from '../model-training/src/off-policy-estimate.ts';
+import { liftOver } from '../protocol/off-policy-estimate.ts';
 import { fitSummary } from '../model-training/src/fit-summary.ts';
-import type { Lift } from '../model-training/src/off-policy-estimate.ts';
+import type { Lift } from '../protocol/off-policy-estimate.ts';
 import { seededRandom } from '../model-training/src/seeded-random.ts';
 import { rateText } from '../protocol/rate-interval.ts';
 import { applyMigrations, closeOpenRound, startLocalEdge } from '../scripts/local-edge.ts';

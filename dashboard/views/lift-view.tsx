@@ -5,8 +5,8 @@
  * model's own entry is its on-policy click rate; the uniform entry re-weights the same decisions,
  * protocol/off-policy.ts), so they are estimated on the very same situations.
  */
-import { liftOver } from '../../model-training/src/off-policy-estimate.ts';
-import type { Interval, Lift, ReleasedOpe } from '../../model-training/src/off-policy-estimate.ts';
+import { liftOver } from '../../protocol/off-policy-estimate.ts';
+import type { Interval, Lift, ReleasedOpe } from '../../protocol/off-policy-estimate.ts';
 import type { RoundsView } from '../admin-api.ts';
 import { rateText, releasedOpe, sayable, TOO_FEW } from '../statistics.ts';
 

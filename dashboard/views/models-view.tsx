@@ -1,6 +1,6 @@
 /** Models: versions and their status, off-policy estimates from released rounds, promote and roll back. */
 import { useState } from 'preact/hooks';
-import { evaluateCandidates } from '../../model-training/src/off-policy-estimate.ts';
+import { evaluateCandidates } from '../../protocol/off-policy-estimate.ts';
 import type { AdminApi, ModelView, RoundsView } from '../admin-api.ts';
 import { pct, releasedOpe, sayable, TOO_FEW } from '../statistics.ts';
 import { LearnedPanel } from './learned-panel.tsx';

@@ -22,7 +22,7 @@ import type { Env } from './env.ts';
 import { mergeShards, noisedCounts, NO_SUMS, releaseOf } from './round-sums.ts';
 import type { CreativeTotals, NoisedCounts, ReleaseShape, ShardSums } from './round-sums.ts';
 import { migrateRoundStorage } from './round-storage-schema.ts';
-import { roundShard } from './rounds.ts';
+import { roundObjectName } from './round-names.ts';
 import { newTokenKey, tokenSigner } from './report-tokens.ts';
 import type { SignAnswer, TokenKeyPair } from './report-tokens.ts';
 
@@ -102,6 +102,11 @@ export class RoundAggregator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrateRoundStorage(ctx.storage);
+  }
+
+  /** Another shard of the same round (shard 0: its coordinator). */
+  private sibling(site: string, round: number, shard: number): DurableObjectStub<RoundAggregator> {
+    return this.env.ROUNDS.get(this.env.ROUNDS.idFromName(roundObjectName(site, round, shard)));
   }
 
   private terms(): (RoundTerms & { closed: boolean }) | null {
@@ -243,7 +248,7 @@ export class RoundAggregator extends DurableObject<Env> {
       this.ctx.storage.sql.exec<{ private_key: ArrayBuffer; public_key: ArrayBuffer }>('SELECT private_key, public_key FROM token_key').toArray()[0];
     let row = read();
     if (!row) {
-      const key = coordinator ? await roundShard(this.env.ROUNDS, coordinator.site, coordinator.round, 0).tokenKeyPair() : await newTokenKey();
+      const key = coordinator ? await this.sibling(coordinator.site, coordinator.round, 0).tokenKeyPair() : await newTokenKey();
       this.ctx.storage.sql.exec('INSERT OR IGNORE INTO token_key (id, private_key, public_key) VALUES (1, ?, ?)', key.privateKey, key.publicKey);
       row = read()!;
     }
@@ -365,7 +370,7 @@ export class RoundAggregator extends DurableObject<Env> {
    */
   async closeAt(site: string, round: number, terms: RoundTerms, at: number): Promise<void> {
     await this.closeShardAt(terms, at);
-    await Promise.all(Array.from({ length: this.shards() - 1 }, (_, i) => roundShard(this.env.ROUNDS, site, round, i + 1).closeShardAt(terms, at)));
+    await Promise.all(Array.from({ length: this.shards() - 1 }, (_, i) => this.sibling(site, round, i + 1).closeShardAt(terms, at)));
   }
 
   /** This shard closed at `at` (the deadline moved there, so the round's window says when it really ended). */
@@ -425,7 +430,7 @@ export class RoundAggregator extends DurableObject<Env> {
   /** The round's sums: every shard's added up (`site`, `round` name the shards; this object is shard 0). */
   private async roundSums(site: string, round: number, model: string | null): Promise<ShardSums> {
     const shards = this.shards();
-    const others = await Promise.all(Array.from({ length: shards - 1 }, (_, i) => roundShard(this.env.ROUNDS, site, round, i + 1).shardSums()));
+    const others = await Promise.all(Array.from({ length: shards - 1 }, (_, i) => this.sibling(site, round, i + 1).shardSums()));
     const all = [this.shardSums(), ...others];
     if (all.some((s) => s === null)) throw new Error(`round ${round} of site ${site}: a shard is still open after the deadline`);
     return mergeShards(all as ShardSums[], model);

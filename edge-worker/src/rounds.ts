@@ -4,6 +4,7 @@
  */
 import { fnv1a32 } from '../../protocol/hash.ts';
 import type { RoundAggregator, RoundTerms } from './round-aggregator.ts';
+import { roundObjectName } from './round-names.ts';
 import { roundAt, roundWindow } from './round-schedule.ts';
 import type { RoundWindow } from './round-schedule.ts';
 import { sitePrivacy } from './site-store.ts';
@@ -30,14 +31,6 @@ export function existingRound(site: Pick<SiteRow, 'id' | 'roundSchedule'>, round
 export function roundTerms(site: SiteRow, round: number): RoundTerms {
   const { start, deadline } = existingRound(site, round);
   return { start, deadline, minCohort: site.minCohort, privacy: sitePrivacy(site) };
-}
-
-/**
- * The Durable Object name of one shard of a site's round. Shard 0, the round's coordinator, keeps
- * the name a round had before rounds had shards.
- */
-export function roundObjectName(site: string, round: number, shard = 0): string {
-  return shard === 0 ? `${site}/${round}` : `${site}/${round}/${shard}`;
 }
 
 /** The coordinator of one site's round (its shard 0): the round's plan, token key, count and release. */

@@ -6,12 +6,17 @@
  *   precision = prior_precision + S_pp / noise_var      mean = precision^-1 (prior_precision mean_0 + S_rp / noise_var)
  */
 import { spdInverse } from '../../protocol/linalg.ts';
-import type { Evidence } from './round-statistics.ts';
 
 export interface HeadPosterior {
   dim: number;
   mean: Float64Array;
   covariance: Float64Array;
+}
+
+/** One direction the released statistics rise above the noise in: its eigenvalue and unit vector (round-statistics.ts `evidenceAboveNoise`). */
+export interface Evidence {
+  value: number;
+  vector: Float64Array;
 }
 
 export interface SufficientStatistics {

@@ -5,7 +5,7 @@
  * exactly the sufficient statistics bayesian-head.ts updates a posterior with, plus the noise.
  */
 import { symmetricEigen } from '../../protocol/linalg.ts';
-import type { SufficientStatistics } from './bayesian-head.ts';
+import type { Evidence, SufficientStatistics } from './bayesian-head.ts';
 import { headDimOfStats } from '../../protocol/head-statistics.ts';
 
 export interface ReleasedHead {
@@ -69,10 +69,7 @@ export function centeredOnPrior(pooled: PooledStatistics, priorMean: ArrayLike<n
 }
 
 /** A direction of sum phi phi^T the data rose above the release noise in: unit vector, eigenvalue. */
-export interface Evidence {
-  value: number;
-  vector: Float64Array;
-}
+export type { Evidence } from './bayesian-head.ts';
 
 /**
  * Where the released sum phi phi^T says something about theta: its eigen-directions whose

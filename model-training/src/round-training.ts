@@ -13,8 +13,8 @@ import { covarianceFromEvidence, posteriorUnderReleaseNoise, reweighted } from '
 import type { EdgeAdminClient } from './edge-admin-client.ts';
 import { EdgeError } from './edge-admin-client.ts';
 import { progress } from './progress.ts';
-import { candidatesToRetire, evaluateCandidates } from './off-policy-estimate.ts';
-import type { CandidateEvaluation, ReleasedOpe } from './off-policy-estimate.ts';
+import { candidatesToRetire, evaluateCandidates } from '../../protocol/off-policy-estimate.ts';
+import type { CandidateEvaluation, ReleasedOpe } from '../../protocol/off-policy-estimate.ts';
 import { centeredOnPrior, checkSignal, evidenceAboveNoise, NotEnoughSignal, poolHeads } from './round-statistics.ts';
 import { fitOffsets } from './offset-fit.ts';
 import type { ReleasedOffsets } from './offset-fit.ts';

@@ -152,23 +152,28 @@ describe('rate limiting', () => {
 
   it('answers a flooding client 429 while other clients go on', async () => {
     const round = await currentRoundId();
-    // The limiter counts per wall-clock minute (Miniflare's emulation, like the service): a flood
-    // that crosses into the next minute starts a new count there, so whatever the clock, no 429
-    // comes before 120 reports and one comes by the 241st (two windows of 120 at most).
+    // The limiter is Cloudflare's (Miniflare's emulation here), counting per wall-clock minute: a
+    // flood that crosses into the next minute starts a new count there. Its tokens are minted
+    // first and the flood posted 24 at a time, so it takes seconds, not the minutes one-by-one
+    // posting took on a busy machine (then it spanned three windows and never met its 429). Within
+    // two windows at most 240 of 241 pass, so whatever second it starts at, one is refused.
     const tokens = await mintedTokens('demo', round, 241);
-    const statuses: number[] = [];
-    for (const token of tokens) {
-      statuses.push((await postReport('demo', { ...report(round), token }, undefined, '192.0.2.7')).status);
-      if (statuses.at(-1) === 429) break;
+    const answers: { status: number; error?: string }[] = [];
+    for (let i = 0; i < tokens.length; i += 24) {
+      const batch = tokens.slice(i, i + 24).map(async (token) => {
+        const r = await postReport('demo', { ...report(round), token }, undefined, '192.0.2.7');
+        return { status: r.status, ...(r.status === 202 ? {} : ((await r.json()) as { error: string })) };
+      });
+      answers.push(...(await Promise.all(batch)));
     }
-    expect(statuses.at(-1)).toBe(429);
-    expect(statuses.slice(0, -1).every((s) => s === 202)).toBe(true);
-    expect(statuses.length).toBeGreaterThan(120);
+    const refused = answers.filter((a) => a.status === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((a) => a.error === 'rate_limited')).toBe(true);
+    // Every other report of the flood was taken, at least a window's worth of them.
+    expect(answers.filter((a) => a.status === 202).length).toBe(answers.length - refused.length);
+    expect(answers.length - refused.length).toBeGreaterThanOrEqual(120);
     const other = await postReport('demo', report(round), undefined, '198.51.100.9');
     expect(other.status).toBe(202);
-    // 241 tokens minted (blind RSA in Node) and posted one by one: a generous bound, not a speed
-    // target (on a busy 2-core machine this took over 90 s, and a timed-out flood went on posting
-    // into the next test's round).
   }, 600_000);
 });
 

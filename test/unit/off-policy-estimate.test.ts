@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { addToOpeSums, importanceWeight, PAIRED_SCALE } from '../../protocol/off-policy.ts';
 import { standardNormal } from '../../protocol/privacy.ts';
-import { evaluateCandidates, snipsFromSums } from '../../model-training/src/off-policy-estimate.ts';
-import type { ReleasedOpe } from '../../model-training/src/off-policy-estimate.ts';
+import { evaluateCandidates, snipsFromSums } from '../../protocol/off-policy-estimate.ts';
+import type { ReleasedOpe } from '../../protocol/off-policy-estimate.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
 
 /** A bandit with known click rates, a logging policy and a target policy. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { confidenceSequence, pairedDifference } from '../../model-training/src/promotion-gate.ts';
-import { candidatesToRetire, snipsFromSums } from '../../model-training/src/off-policy-estimate.ts';
-import type { CandidateEvaluation } from '../../model-training/src/off-policy-estimate.ts';
+import { confidenceSequence, pairedDifference } from '../../protocol/promotion-gate.ts';
+import { candidatesToRetire, snipsFromSums } from '../../protocol/off-policy-estimate.ts';
+import type { CandidateEvaluation } from '../../protocol/off-policy-estimate.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
 import { addToOpeSums, addToPairedSums } from '../../protocol/off-policy.ts';
 

@@ -16,14 +16,14 @@
  * A candidate's entries are paired with the serving model's (protocol/off-policy.ts): its own
  * rate is the serving rate plus that difference.
  */
-import { OPE_SUMS, UNIFORM_POLICY } from '../../protocol/off-policy.ts';
-import { rateInterval } from '../../protocol/rate-interval.ts';
-import type { Interval } from '../../protocol/rate-interval.ts';
+import { OPE_SUMS, UNIFORM_POLICY } from './off-policy.ts';
+import { rateInterval } from './rate-interval.ts';
+import type { Interval } from './rate-interval.ts';
 import { confidenceSequence, pairedDifference } from './promotion-gate.ts';
 import type { PairedDifference, Sequence } from './promotion-gate.ts';
 
-export type { Interval } from '../../protocol/rate-interval.ts';
-export { Z95 } from '../../protocol/rate-interval.ts';
+export type { Interval } from './rate-interval.ts';
+export { Z95 } from './rate-interval.ts';
 const interval = rateInterval;
 
 /**

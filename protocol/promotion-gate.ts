@@ -19,7 +19,7 @@
  * (one device's decisions are not quite independent: PRIVACY.md's limits). Bounds are clipped
  * to [-1, 1]: a difference of two click rates.
  */
-import { OPE_SUMS, PAIRED_SCALE, unscaledPairedSums } from '../../protocol/off-policy.ts';
+import { OPE_SUMS, PAIRED_SCALE, unscaledPairedSums } from './off-policy.ts';
 
 export interface PairedDifference {
   estimate: number;
