@@ -185,8 +185,19 @@ test('"not interested" records a negative outcome, takes the creative out for go
   const creative = creativeIn(page, 'hero');
   await expect(creative).toBeVisible({ timeout: 15_000 });
   const first = (await creative.getAttribute('data-creative'))!;
+  // Both controls are targets of at least 24 x 24 px (WCAG 2.2, 2.5.8).
+  for (const control of ['details.why summary', 'button.dismiss']) {
+    const box = (await page.locator(`[data-vitrine-slot="hero"] ${control}`).boundingBox())!;
+    expect(box.height).toBeGreaterThanOrEqual(24);
+    expect(box.width).toBeGreaterThanOrEqual(24);
+  }
+  // The explanation opened for this creative closes when the next one takes its place.
+  const why = page.locator('[data-vitrine-slot="hero"] details.why');
+  await why.locator('summary').click();
+  await expect(why).toHaveAttribute('open', '');
   await page.locator('[data-vitrine-slot="hero"] button.dismiss').click();
   await expect.poll(() => creative.getAttribute('data-creative'), { timeout: 10_000 }).not.toBe(first);
+  await expect(why).not.toHaveAttribute('open', '');
   const decisions = await readStore<{ creativeId: string; dismissal?: boolean }>(page, 'decisions');
   expect(decisions.find((d) => d.creativeId === first)?.dismissal).toBe(true);
   expect((await readStore<{ creativeId: string }>(page, 'dismissed')).map((d) => d.creativeId)).toEqual([first]);

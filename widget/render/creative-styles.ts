@@ -40,7 +40,8 @@ a:focus-visible, button:focus-visible, summary:focus-visible { outline: 3px soli
 .controls { position: absolute; top: 6px; right: 8px; display: flex; gap: 6px; align-items: flex-start; max-width: 70%; font-size: 0.75em;
   font-family: system-ui, sans-serif; color: var(--vitrine-color, #1d1d1f); }
 .why { text-align: right; }
-.why summary, .dismiss { cursor: pointer; list-style: none; opacity: 0.75; padding: 2px 6px; border-radius: 4px; background: #fffc; border: 0; font: inherit; color: inherit; }
+.why summary, .dismiss { cursor: pointer; list-style: none; opacity: 0.75; padding: 2px 6px; border-radius: 4px; background: #fffc; border: 0; font: inherit; color: inherit;
+  box-sizing: border-box; min-height: 24px; min-width: 24px; display: inline-flex; align-items: center; }
 .why summary::-webkit-details-marker { display: none; }
 .why p { margin: 4px 0 0; padding: 8px; border-radius: 6px; background: var(--vitrine-background, #f6f4ef);
   box-shadow: 0 2px 8px #0003; text-align: left; }

@@ -87,7 +87,8 @@ export function CreativeView({ decision, onActivate, onNotInterested }: Creative
       {/* Beside the link, not in it (a control inside a link is not allowed); it overlays the
           corner, so opening it moves nothing on the page. */}
       <div class="controls">
-        <details class="why">
+        {/* Keyed by the decision: an explanation opened for one creative closes when the next one comes. */}
+        <details class="why" key={decision.id}>
           <summary>Why this ad?</summary>
           <p>{decision.why}</p>
         </details>
