@@ -23,8 +23,6 @@
  * token obtained in one round is worthless in every other, whatever challenge it was made for.
  */
 import * as v from 'valibot';
-// Deep imports: the package's index also loads the VOPRF token type (and a second big-number library).
-import { TokenChallenge } from '@cloudflare/privacypass-ts/lib/src/auth_scheme/private_token.js';
 
 /** Token type 0x0002 (blind RSA, 2048-bit, SHA-384, PSS): the publicly verifiable kind. */
 export const REPORT_TOKEN_TYPE = 0x0002;
@@ -37,6 +35,49 @@ export const TOKEN_ISSUER_NAME = 'vitrine-edge';
 export async function reportChallenge(site: string, round: number): Promise<TokenChallenge> {
   const context = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`vitrine report token|${site}|${round}`)));
   return new TokenChallenge(REPORT_TOKEN_TYPE, TOKEN_ISSUER_NAME, context, [site]);
+}
+
+/**
+ * RFC 9577's TokenChallenge (token_type, issuer_name<1..2^16-1>, redemption_context<0..32>,
+ * origin_info<0..2^16-1>, the origins joined by commas), serialized here rather than by
+ * privacypass-ts, whose module brings a header parser and base64 library to every shopper. Its
+ * bytes equal the library's (test/unit/report-token-format.test.ts); standard clients take it.
+ */
+export class TokenChallenge {
+  constructor(
+    readonly tokenType: number,
+    readonly issuerName: string,
+    readonly redemptionContext: Uint8Array,
+    readonly originInfo: string[],
+  ) {}
+
+  serialize(): Uint8Array<ArrayBuffer> {
+    const text = new TextEncoder();
+    const issuer = text.encode(this.issuerName);
+    const origins = text.encode(this.originInfo.join(','));
+    const length = (bytes: number, value: number) => {
+      const b = new Uint8Array(bytes);
+      if (bytes === 1) b[0] = value;
+      else new DataView(b.buffer).setUint16(0, value);
+      return b;
+    };
+    const parts = [
+      length(2, this.tokenType),
+      length(2, issuer.length),
+      issuer,
+      length(1, this.redemptionContext.length),
+      this.redemptionContext,
+      length(2, origins.length),
+      origins,
+    ];
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;

@@ -56,11 +56,21 @@ describe('the import graph', () => {
   it('protocol/ imports nothing outside itself; statistics are read from it, not from the trainer', () => {
     const outside = files
       .filter((f) => rel(f).startsWith('protocol/'))
-      .flatMap((f) => graph.get(f)!.filter((t) => !rel(t).startsWith('protocol/')).map((t) => `${rel(f)} -> ${rel(t)}`));
+      .flatMap((f) =>
+        graph
+          .get(f)!
+          .filter((t) => !rel(t).startsWith('protocol/'))
+          .map((t) => `${rel(f)} -> ${rel(t)}`),
+      );
     expect(outside).toEqual([]);
     const upward = files
       .filter((f) => /^(dashboard|widget|edge-worker)\//.test(rel(f)))
-      .flatMap((f) => graph.get(f)!.filter((t) => rel(t).startsWith('model-training/')).map((t) => `${rel(f)} -> ${rel(t)}`));
+      .flatMap((f) =>
+        graph
+          .get(f)!
+          .filter((t) => rel(t).startsWith('model-training/'))
+          .map((t) => `${rel(f)} -> ${rel(t)}`),
+      );
     expect(upward).toEqual([]);
   });
 });

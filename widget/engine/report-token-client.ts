@@ -5,13 +5,10 @@
  * round, in the engine's worker (the simulator and the tests call it too: one way to get a token).
  */
 import * as v from 'valibot';
-// Deep import: the package's index also loads the VOPRF token type (and a second big-number library).
-import * as publicVerif from '@cloudflare/privacypass-ts/lib/src/pub_verif_token.js';
-import type { BlindRSA } from '@cloudflare/blindrsa-ts';
-import { withNativeBigIntegers } from './report-token-blinding.ts';
-import type { BlindingSuite } from './report-token-blinding.ts';
+import { blindTokenRequest } from './report-token-blinding.ts';
 import {
   fromBase64Url,
+  REPORT_TOKEN_TYPE,
   reportChallenge,
   TOKEN_REQUEST_TYPE,
   TOKEN_RESPONSE_BYTES,
@@ -20,8 +17,6 @@ import {
   toBase64Url,
   TokenKeyAnswerSchema,
 } from '../../protocol/report-token.ts';
-
-const { BlindRSAMode, Client, TokenResponse } = publicVerif;
 
 /** Why no token: `retry` false when asking again this round cannot help (the address's limit, a closed round). */
 export interface TokenRefusal {
@@ -38,18 +33,14 @@ export async function obtainReportToken(edge: string, site: string, round: numbe
     const key = v.parse(TokenKeyAnswerSchema, await keyResponse.json());
     const publicKey = fromBase64Url(key.publicKey);
     if (!publicKey || key.round !== round || key.site !== site) return { refused: 'token key: not the key of this round', retry: false };
-    const client = new Client(BlindRSAMode.PSS);
-    // The client's suite (a private field in its types) blinds and finalizes in BigInt.
-    const held = client as unknown as { suite: BlindRSA | BlindingSuite };
-    held.suite = withNativeBigIntegers(held.suite as BlindRSA);
-    const request = await client.createTokenRequest(await reportChallenge(site, round), publicKey);
+    const blinded = await blindTokenRequest(REPORT_TOKEN_TYPE, (await reportChallenge(site, round)).serialize(), publicKey);
     // RFC 9578 issuance: the TokenRequest's bytes to the round's issuer URL (a CORS preflight
     // first: the engine's worker can wait for it; nothing here is on a page's way out).
     const issued = await send(`${edge}${tokenRequestPath(site, round)}`, {
       method: 'POST',
       credentials: 'omit',
       headers: { 'content-type': TOKEN_REQUEST_TYPE, accept: TOKEN_RESPONSE_TYPE },
-      body: request.serialize() as Uint8Array<ArrayBuffer>,
+      body: blinded.request,
     });
     if (!issued.ok) return { refused: `token: ${issued.status} ${(await issued.text()).slice(0, 200)}`, retry: issued.status >= 500 || issued.status === 408 };
     const responseBytes = new Uint8Array(await issued.arrayBuffer());
@@ -57,8 +48,7 @@ export async function obtainReportToken(edge: string, site: string, round: numbe
       return { refused: `token: the response is ${responseBytes.length} bytes, not ${TOKEN_RESPONSE_BYTES}`, retry: false };
     // finalize() checks the unblinded signature against the round's public key: a token the
     // edge signed with another key (one that could tell this device apart) is not accepted.
-    const token = await client.finalize(TokenResponse.deserialize(responseBytes));
-    return { token: toBase64Url(token.serialize()) };
+    return { token: toBase64Url(await blinded.finalize(responseBytes)) };
   } catch (e) {
     return { refused: `token: ${(e as Error).message}`, retry: true };
   }
