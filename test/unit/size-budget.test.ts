@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** Bytes, gzip -9 (kB = 1,000 bytes, as in bench/results.json). */
 const LOADER_BUDGET = 10_000;
-const WORKER_BUDGET = 150_000;
+/** The engine chunk: 71.4 kB since the token client lost its libraries (fake-indexeddb, the in-memory fallback, is 15 kB of it). */
+const WORKER_BUDGET = 75_000;
 /** The renderer chunk: preact and the creative components, on the page's main thread. */
 const RENDER_BUDGET = 15_000;
 
