@@ -2,7 +2,7 @@
  * `npm run build`: the engine worker and the renderer first (their entry names carry content
  * hashes), then the loader with those names compiled in. Prints the gzip sizes a shopper downloads.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
@@ -23,6 +23,8 @@ if (!renderFile) throw new Error('the render build produced no render-<hash>.js'
 process.env.VITRINE_RENDER_FILE = renderFile;
 await build({ configFile, mode: 'loader' });
 await build({ configFile, mode: 'dashboard' });
+// The page API's types, beside the script (packages/vitrine-types publishes the same file).
+copyFileSync(path.join(root, 'widget/vitrine.d.ts'), path.join(assets, 'vitrine.d.ts'));
 
 const gz = (file: string) => (gzipSync(readFileSync(file), { level: 9 }).length / 1024).toFixed(1);
 const chunks = readdirSync(path.join(assets, 'chunks'));

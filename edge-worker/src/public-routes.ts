@@ -79,6 +79,12 @@ publicRoutes.get('/v1/health', (c) => c.json({ ok: true }));
 /** The widget bundle and its chunks, built into dist/edge-assets by `npm run build`. */
 publicRoutes.get('/v1/vitrine.js', async (c) => serveAsset(c, 'public, max-age=300'));
 publicRoutes.get('/v1/chunks/:file', async (c) => serveAsset(c, IMMUTABLE));
+// The page API's types (widget/vitrine.d.ts) for a TypeScript storefront; `.ts` would read as video.
+publicRoutes.get('/v1/vitrine.d.ts', async (c) => {
+  const response = await serveAsset(c, 'public, max-age=300');
+  response.headers.set('content-type', 'text/plain; charset=utf-8');
+  return response;
+});
 
 /**
  * The merchant dashboard (dashboard/, built into dist/edge-assets/v1/admin). The page holds no

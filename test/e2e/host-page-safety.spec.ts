@@ -70,3 +70,11 @@ test('IndexedDB unavailable in the worker: creatives still render from an in-mem
   expect(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name))).toEqual([]);
   expect(pageErrors).toEqual([]);
 });
+
+test("the page API's types are served beside the script, as the repository has them", async () => {
+  const { readFileSync } = await import('node:fs');
+  const response = await fetch(`${EDGE}/v1/vitrine.d.ts`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toContain('text/plain');
+  expect(await response.text()).toBe(readFileSync(new URL('../../widget/vitrine.d.ts', import.meta.url), 'utf8'));
+});

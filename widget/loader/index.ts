@@ -14,13 +14,10 @@ import type { PageContext } from '../../protocol/features.ts';
 import { loadRenderer, reserveSlotSpace } from './renderer-loading.ts';
 import { readScriptSettings } from './script-settings.ts';
 
-type QueueStub = ((...args: unknown[]) => unknown) & { q?: ArrayLike<unknown>[] };
+import type { Vitrine } from '../vitrine.d.ts';
 
-declare global {
-  interface Window {
-    vitrine?: QueueStub;
-  }
-}
+/** The implementation takes anything (a page's call is checked here, not trusted); the page sees the typed API, widget/vitrine.d.ts. */
+type QueueStub = ((...args: unknown[]) => unknown) & { q?: ArrayLike<unknown>[] };
 
 const warn = (message: string) => console.warn(`[vitrine] ${message}`);
 
@@ -122,7 +119,7 @@ function boot(script: HTMLScriptElement | null): void {
       warn(`command failed: ${String(e)}`);
     }
   };
-  window.vitrine = vitrine;
+  window.vitrine = vitrine as Vitrine;
   for (const command of queued) vitrine(...command);
   // Consent from the page's own consent manager, followed live (a withdrawal wipes, as consent false does).
   if (settings.consentManager) {
