@@ -88,6 +88,20 @@ test('product pages of real platforms are recognized: WooCommerce, Shopify, BigC
   }
 });
 
+/**
+ * Installed through Google Tag Manager (docs/platforms.md): the two tags in a Custom HTML tag,
+ * injected after the page loaded the way GTM injects one (scripts re-created so they run). The
+ * script finds its own settings, replays the call queued before it, and fills the slot.
+ */
+test('installed through Google Tag Manager: a Custom HTML tag injected after load fills the slot and replays the queued call', async ({ session }) => {
+  await session.goto(`${SHOP}/fixtures/gtm-install`);
+  await heroCreative(session, 'the GTM-installed page');
+  await engineAnswered(session);
+  const events = await storeRows<{ type: string; productId?: string; query?: string }>(session, 'events');
+  expect(events.find((e) => e.type === 'search')?.query).toBe('tote from gtm');
+  expect(events.find((e) => e.type === 'product_view')?.productId).toBe('bags-2');
+});
+
 test('a category journey by real link clicks, then back and forward: every page shows a creative and the engine answers on each', async ({ session }) => {
   await session.goto(`${SHOP}/`);
   await heroCreative(session, 'the home page');
