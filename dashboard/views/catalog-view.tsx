@@ -62,7 +62,8 @@ function previewDecision(template: Template, allProducts: Product[], storefront:
     propensity: 1,
     modelVersion: null,
     currency,
-    why: 'A preview: shoppers see why from their own data.',
+    // A preview has no shopper: it shows the sentence a shopper exploring would read.
+    why: { kind: 'explore' },
   };
 }
 

@@ -102,6 +102,23 @@ test('installed through Google Tag Manager: a Custom HTML tag injected after loa
   expect(events.find((e) => e.type === 'product_view')?.productId).toBe('bags-2');
 });
 
+test("Vitrine's own words follow the page's language: a German shop's controls and reasons are German", async ({ session }) => {
+  await session.goto(`${SHOP}/fixtures/german-shop`);
+  await heroCreative(session, 'the German page');
+  const words = await session.evaluate(() => {
+    const root = document.querySelector('[data-vitrine-slot="hero"]')!.shadowRoot!;
+    return {
+      why: root.querySelector('details.why summary')?.textContent,
+      reason: root.querySelector('details.why p')?.textContent,
+      dismiss: root.querySelector('button.dismiss')?.textContent,
+      label: root.querySelector('button.dismiss')?.getAttribute('aria-label'),
+    };
+  }, null);
+  expect(words).toMatchObject({ why: 'Warum diese Anzeige?', dismiss: 'Kein Interesse' });
+  expect(words.label).toMatch(/^Kein Interesse an dieser Anzeige: /);
+  expect(words.reason).toMatch(/^(Weil Sie|Gerade beliebt|Etwas Neues)/);
+});
+
 test('a category journey by real link clicks, then back and forward: every page shows a creative and the engine answers on each', async ({ session }) => {
   await session.goto(`${SHOP}/`);
   await heroCreative(session, 'the home page');

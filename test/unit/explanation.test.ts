@@ -3,6 +3,10 @@ import { emptyProfile } from '../../protocol/profile.ts';
 import { applyEvent } from '../../protocol/profile-updates.ts';
 import type { Candidate } from '../../protocol/wire.ts';
 import { explainDecision } from '../../widget/engine/explanation.ts';
+import { explanationText, LANGUAGES, shopperLanguage, wordsFor } from '../../widget/render/shopper-language.ts';
+
+/** The reason as an English-speaking shopper reads it. */
+const say = (...args: Parameters<typeof explainDecision>) => explanationText(explainDecision(...args), 'en');
 
 const candidate: Candidate = {
   id: 'c',
@@ -30,7 +34,7 @@ function profileWith(views: [category: string, brand: string][]) {
 describe('"why this ad?"', () => {
   it('names the category the shopper viewed', () => {
     expect(
-      explainDecision(
+      say(
         profileWith([
           ['running-shoes', 'Zed'],
           ['running-shoes', 'Zed'],
@@ -44,14 +48,14 @@ describe('"why this ad?"', () => {
   });
 
   it('names the page when the creative is in the category being viewed', () => {
-    expect(explainDecision(profileWith([]), { ...home, pageType: 'category', category: 'running-shoes' }, candidate, true)).toBe(
+    expect(say(profileWith([]), { ...home, pageType: 'category', category: 'running-shoes' }, candidate, true)).toBe(
       'Because you are looking at running shoes.',
     );
   });
 
   it('names a brand when the category is not a reason', () => {
     expect(
-      explainDecision(
+      say(
         profileWith([
           ['hats', 'Acme'],
           ['bags', 'Acme'],
@@ -64,7 +68,32 @@ describe('"why this ad?"', () => {
   });
 
   it('says so when the choice was by popularity, or exploration', () => {
-    expect(explainDecision(profileWith([['hats', 'Zed']]), home, candidate, false)).toBe('Popular in this shop right now.');
-    expect(explainDecision(profileWith([['hats', 'Zed']]), home, candidate, true)).toMatch(/^Something new .* nothing about you was sent\.$/);
+    expect(say(profileWith([['hats', 'Zed']]), home, candidate, false)).toBe('Popular in this shop right now.');
+    expect(say(profileWith([['hats', 'Zed']]), home, candidate, true)).toMatch(/^Something new .* nothing about you was sent\.$/);
+  });
+});
+
+describe("Vitrine's own words in the shopper's language", () => {
+  it("speaks the page's language first, then the browser's, else English", () => {
+    expect(shopperLanguage('de-CH', ['en-US'])).toBe('de');
+    expect(shopperLanguage('', ['fr-FR', 'en'])).toBe('fr');
+    expect(shopperLanguage(null, ['pt-BR', 'nl'])).toBe('nl');
+    expect(shopperLanguage('ja', [])).toBe('ja');
+    expect(shopperLanguage('pt', ['sv'])).toBe('en');
+  });
+
+  it('words every reason and control in each of its languages, each its own', () => {
+    const reasons = [{ kind: 'looking_at', subject: 'X' }, { kind: 'viewed', subject: 'X' }, { kind: 'popular' }, { kind: 'explore' }] as const;
+    for (const language of LANGUAGES) {
+      const w = wordsFor(language);
+      for (const r of reasons) expect(explanationText(r, language).length).toBeGreaterThan(5);
+      expect(explanationText(reasons[1], language)).toContain('X');
+      if (language !== 'en') {
+        expect(w.why).not.toBe(wordsFor('en').why);
+        expect(w.notInterested).not.toBe(wordsFor('en').notInterested);
+      }
+      expect(w.notInterestedIn('Harbour Tote')).toContain('Harbour Tote');
+    }
+    expect(explanationText({ kind: 'viewed', subject: 'Taschen' }, 'de')).toBe('Weil Sie sich Taschen angesehen haben.');
   });
 });

@@ -5,6 +5,7 @@
 import type { PageContext } from '../../protocol/features.ts';
 import type { Candidate, CarouselItem, Report, Template } from '../../protocol/wire.ts';
 import type { ShopperEvent } from '../../protocol/shopper-events.ts';
+import type { Explanation } from './explanation.ts';
 
 export interface EngineStartOptions {
   /** Origin of the edge worker, e.g. https://vitrine.example.workers.dev */
@@ -49,8 +50,8 @@ export interface Decision {
   modelVersion: string | null;
   /** The site's currency (ISO 4217): prices show in it. */
   currency: string;
-  /** "Why this ad?", from the shopper's own data on this device (explanation.ts). */
-  why: string;
+  /** "Why this ad?", from the shopper's own data on this device (explanation.ts), worded by the renderer. */
+  why: Explanation;
 }
 
 /** One eligible creative's probability of being chosen for a slot (the policy's distribution). */

@@ -1,8 +1,9 @@
 /**
- * "Why this ad?": a sentence that explains a decision from the shopper's own data, computed on
- * the device like the decision itself. It names the strongest local reason the creative fits
- * (a category or brand the shopper viewed, the page they are on), or says plainly that the
- * creative is popular or a suggestion to explore.
+ * "Why this ad?": the reason for a decision from the shopper's own data, computed on the device
+ * like the decision itself. It names the strongest local reason the creative fits (a category or
+ * brand the shopper viewed, the page they are on), or says plainly that the creative is popular
+ * or a suggestion to explore. The renderer words it in the shopper's language
+ * (render/shopper-language.ts).
  */
 import type { PageContext } from '../../protocol/features.ts';
 import type { ShopperProfile } from '../../protocol/profile.ts';
@@ -19,10 +20,11 @@ function share(weights: Record<string, number>, key: string): number {
 
 const label = (key: string) => key.replace(/[-_]+/g, ' ');
 
-export function explainDecision(profile: ShopperProfile, page: PageContext, candidate: Candidate, personalized: boolean): string {
-  if (page.category !== null && page.category === candidate.category) return `Because you are looking at ${label(candidate.category)}.`;
-  if (personalized && share(profile.categories, candidate.category) >= REASON_SHARE) return `Because you viewed ${label(candidate.category)}.`;
-  if (personalized && candidate.brand && share(profile.brands, candidate.brand) >= REASON_SHARE) return `Because you viewed ${candidate.brand}.`;
-  if (!personalized) return 'Popular in this shop right now.';
-  return 'Something new we think you may like. Chosen on this device from what you browsed here; nothing about you was sent.';
+export type Explanation = { kind: 'looking_at' | 'viewed'; subject: string } | { kind: 'popular' | 'explore' };
+
+export function explainDecision(profile: ShopperProfile, page: PageContext, candidate: Candidate, personalized: boolean): Explanation {
+  if (page.category !== null && page.category === candidate.category) return { kind: 'looking_at', subject: label(candidate.category) };
+  if (personalized && share(profile.categories, candidate.category) >= REASON_SHARE) return { kind: 'viewed', subject: label(candidate.category) };
+  if (personalized && candidate.brand && share(profile.brands, candidate.brand) >= REASON_SHARE) return { kind: 'viewed', subject: candidate.brand };
+  return { kind: personalized ? 'explore' : 'popular' };
 }

@@ -8,6 +8,7 @@ import type { Decision } from '../engine/engine-api.ts';
 import type { CarouselItem } from '../../protocol/wire.ts';
 import { discountOf, fillText } from './fill-text.ts';
 import { formatPrice } from './money.ts';
+import { explanationText, shopperLanguage, wordsFor } from './shopper-language.ts';
 
 export interface CreativeViewProps {
   decision: Decision;
@@ -16,8 +17,6 @@ export interface CreativeViewProps {
   /** "Not interested": recorded as a negative outcome; the slot is decided again without it. */
   onNotInterested: () => void;
 }
-
-const BADGE: Record<Decision['candidate']['messageType'], string> = { new: 'New', sale: 'Sale', bestseller: 'Bestseller', personal: 'For you' };
 
 function Price({ price, listPrice, currency }: { price: number; listPrice: number | null | undefined; currency: string }) {
   if (!(price > 0)) return null;
@@ -49,7 +48,9 @@ export function CreativeView({ decision, onActivate, onNotInterested }: Creative
   const headline = text(template.headline);
   const body = text(template.body);
   const cta = text(template.cta);
-  const badge = template.badge ? text(template.badge) : BADGE[candidate.messageType];
+  const language = shopperLanguage(document.documentElement.lang, navigator.languages ?? []);
+  const words = wordsFor(language);
+  const badge = template.badge ? text(template.badge) : words.badge[candidate.messageType];
   const [imageFailed, setImageFailed] = useState(false);
   const imageUrl = template.image ?? candidate.imageUrl;
   // A missing image shows the text-only rendering, never a broken image.
@@ -89,11 +90,11 @@ export function CreativeView({ decision, onActivate, onNotInterested }: Creative
       <div class="controls">
         {/* Keyed by the decision: an explanation opened for one creative closes when the next one comes. */}
         <details class="why" key={decision.id}>
-          <summary>Why this ad?</summary>
-          <p>{decision.why}</p>
+          <summary>{words.why}</summary>
+          <p>{explanationText(decision.why, language)}</p>
         </details>
-        <button type="button" class="dismiss" onClick={onNotInterested} aria-label={`Not interested in this ad: ${headline}`}>
-          Not interested
+        <button type="button" class="dismiss" onClick={onNotInterested} aria-label={words.notInterestedIn(headline)}>
+          {words.notInterested}
         </button>
       </div>
     </div>

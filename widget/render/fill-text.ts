@@ -29,10 +29,29 @@ function fill(text: string, values: Record<string, string>): string | null {
 export function fillText(text: string, candidate: Candidate, fallback?: string, currency = 'USD'): string {
   const values: Record<string, string> = {
     'product.name': candidate.productName,
-    category: candidate.category,
+    category: readableCategory(candidate.category),
     brand: candidate.brand,
     price: candidate.price > 0 ? formatPrice(candidate.price, currency) : '',
     discount: discountOf(candidate.price, candidate.listPrice),
   };
-  return fill(text, values) ?? (fallback !== undefined ? fill(fallback, values) : null) ?? candidate.category;
+  return readable(fill(text, values) ?? (fallback !== undefined ? fill(fallback, values) : null) ?? values.category!);
+}
+
+/** A category id as words: "running-shoes" reads "running shoes". */
+function readableCategory(category: string): string {
+  return category.replace(/[-_]+/g, ' ').trim();
+}
+
+// "a" before a vowel sound reads "an"; words that start with a vowel letter but a consonant sound
+// ("a unique", "a European", "a one-off") keep "a".
+const AN = /\b(a) (?=[aeiou])(?!(?:uni|use|usu|uti|eu|one|once)\w*)/gi;
+
+/**
+ * Copy that reads well whatever was filled in: "A Ultramar favourite" becomes "An Ultramar
+ * favourite", and a text that a lowercase value opens ("watches picked for you") starts with a
+ * capital. Only the first letter changes: a brand's own casing is kept.
+ */
+export function readable(text: string): string {
+  const fixed = text.replace(AN, (_, a: string) => (a === 'A' ? 'An ' : 'an '));
+  return fixed.charAt(0).toLocaleUpperCase() + fixed.slice(1);
 }
