@@ -67,7 +67,7 @@ export function egressViolation(method: string, url: URL, body: Uint8Array | nul
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(sent ?? new Uint8Array()));
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(sent ?? new Uint8Array()));
   } catch {
     return `body of ${where} is not JSON`;
   }

@@ -50,7 +50,7 @@ export async function tokenSigner(key: TokenKeyPair): Promise<(request: Uint8Arr
   const privateKey = await crypto.subtle.importKey(
     'pkcs8',
     own(key.privateKey),
-    { name: 'RSA-RAW', hash: 'SHA-384' } as unknown as RsaHashedImportParams,
+    { name: 'RSA-RAW', hash: 'SHA-384' } as unknown as Parameters<typeof crypto.subtle.importKey>[2],
     false,
     ['sign'],
   );

@@ -41,7 +41,7 @@ export async function readJson<S extends v.GenericSchema>(request: Request, sche
   const bytes = await readLimited(request, limit);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes));
   } catch {
     throw new HttpError(400, 'malformed_json', 'the body is not valid UTF-8 JSON');
   }
