@@ -4,7 +4,7 @@
  */
 import { priceBandOf } from './catalog.ts';
 import { bucketOf } from './hash.ts';
-import { SEARCH_BUCKETS, storedScale } from './profile.ts';
+import { MAX_CART_PRODUCTS, SEARCH_BUCKETS, storedScale } from './profile.ts';
 import type { ShopperProfile } from './profile.ts';
 import { EVENT_WEIGHT } from './shopper-events.ts';
 import type { ShopperEvent } from './shopper-events.ts';
@@ -54,12 +54,15 @@ export function applyEvent(profile: ShopperProfile, event: ShopperEvent): Shoppe
   if (event.type === 'add_to_cart') {
     profile.cart.items += qty;
     profile.cart.value += (event.price ?? 0) * qty;
+    if (event.productId)
+      profile.cart.products = [...(profile.cart.products ?? []).filter((id) => id !== event.productId), event.productId].slice(-MAX_CART_PRODUCTS);
   } else if (event.type === 'remove_from_cart') {
     profile.cart.items = Math.max(0, profile.cart.items - qty);
     profile.cart.value = Math.max(0, profile.cart.value - (event.price ?? 0) * qty);
+    if (event.productId) profile.cart.products = (profile.cart.products ?? []).filter((id) => id !== event.productId);
   } else if (event.type === 'purchase') {
     profile.purchases += 1;
-    profile.cart = { items: 0, value: 0 };
+    profile.cart = { items: 0, value: 0, products: [] };
   }
   return profile;
 }

@@ -26,9 +26,12 @@ export interface ShopperProfile {
   /** Events ever folded in, undecayed: what lets tests (and tabs) check nothing was lost or doubled. */
   totalEvents: number;
   lastEventAt: number | null;
-  cart: { items: number; value: number };
+  /** What is in the cart: count, value, and (for the products in it: never advertised to this shopper) their catalog ids, at most MAX_CART_PRODUCTS; absent in profiles stored before. */
+  cart: { items: number; value: number; products?: string[] };
   purchases: number;
 }
+
+export const MAX_CART_PRODUCTS = 50;
 
 export function emptyProfile(now: number, halfLifeHours = 72): ShopperProfile {
   return {
@@ -42,7 +45,7 @@ export function emptyProfile(now: number, halfLifeHours = 72): ShopperProfile {
     activity: 0,
     totalEvents: 0,
     lastEventAt: null,
-    cart: { items: 0, value: 0 },
+    cart: { items: 0, value: 0, products: [] },
     purchases: 0,
   };
 }
@@ -87,6 +90,7 @@ export function isValidProfile(p: unknown): p is ShopperProfile {
     !!q.cart &&
     finiteNonNegative((q.cart as Record<string, unknown>).items) &&
     finiteNonNegative((q.cart as Record<string, unknown>).value) &&
+    (((q.cart as Record<string, unknown>).products ?? []) as unknown[]).every((id) => typeof id === 'string') &&
     finiteNonNegative(q.purchases)
   );
 }

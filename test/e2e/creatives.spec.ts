@@ -232,6 +232,18 @@ test('the product on screen is never advertised on its own page: matched by any 
   expect(pageErrors).toEqual([]);
 });
 
+test('a product in the cart is not advertised to that shopper; removed from the cart, it may be again', async ({ page, pageErrors }) => {
+  await page.goto('/fixtures/debug-slot');
+  await expect(creativeIn(page, 'hero')).toBeVisible({ timeout: 15_000 });
+  const ids = async () => (await distribution(page)).map((s) => s.creativeId);
+  expect(await ids()).toContain('card-bags-2');
+  await page.evaluate(() => window.vitrine!('track', 'add_to_cart', { productId: 'bags-2', price: 89 }));
+  await expect.poll(ids, { timeout: 10_000 }).not.toContain('card-bags-2');
+  await page.evaluate(() => window.vitrine!('track', 'remove_from_cart', { productId: 'bags-2', price: 89 }));
+  await expect.poll(ids, { timeout: 10_000 }).toContain('card-bags-2');
+  expect(pageErrors).toEqual([]);
+});
+
 test('a missing image shows the text-only rendering, not a broken image', async ({ page, pageErrors }) => {
   await editConfig(page, (config) => {
     config.candidates = config.candidates.filter((c) => c.layout === 'product_card').map((c) => ({ ...c, imageUrl: '/images/missing-product.svg' }));

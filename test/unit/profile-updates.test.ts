@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeShopper, SHOPPER_DIM } from '../../protocol/features.ts';
-import { emptyProfile, storedScale } from '../../protocol/profile.ts';
+import { emptyProfile, isValidProfile, storedScale } from '../../protocol/profile.ts';
 import { applyEvent } from '../../protocol/profile-updates.ts';
 
 const HOUR = 3_600_000;
@@ -30,13 +30,17 @@ describe('profile updates', () => {
 
   it('tracks the cart and clears it on purchase', () => {
     const p = emptyProfile(0);
-    applyEvent(p, { type: 'add_to_cart', at: 1, category: 'shoes', price: 50, quantity: 2 });
-    expect(p.cart).toEqual({ items: 2, value: 100 });
-    applyEvent(p, { type: 'remove_from_cart', at: 2, price: 50, quantity: 1 });
-    expect(p.cart).toEqual({ items: 1, value: 50 });
-    applyEvent(p, { type: 'purchase', at: 3, value: 50 });
-    expect(p.cart).toEqual({ items: 0, value: 0 });
+    applyEvent(p, { type: 'add_to_cart', at: 1, category: 'shoes', price: 50, quantity: 2, productId: 'shoes-1' });
+    applyEvent(p, { type: 'add_to_cart', at: 1, category: 'hats', price: 20, productId: 'hats-1' });
+    expect(p.cart).toEqual({ items: 3, value: 120, products: ['shoes-1', 'hats-1'] });
+    applyEvent(p, { type: 'remove_from_cart', at: 2, price: 20, quantity: 1, productId: 'hats-1' });
+    expect(p.cart).toEqual({ items: 2, value: 100, products: ['shoes-1'] });
+    applyEvent(p, { type: 'purchase', at: 3, value: 100 });
+    expect(p.cart).toEqual({ items: 0, value: 0, products: [] });
     expect(p.purchases).toBe(1);
+    // A profile stored before carts listed their products still reads as a profile.
+    expect(isValidProfile({ ...emptyProfile(0), cart: { items: 1, value: 5 } })).toBe(true);
+    expect(isValidProfile({ ...emptyProfile(0), cart: { items: 1, value: 5, products: [3] } })).toBe(false);
   });
 
   it('moves the encoded category share toward what was viewed', () => {

@@ -265,7 +265,7 @@ export class DeviceEngine implements EngineApi {
     const now = Date.now();
     void serving.refreshIfDue(now);
     const decisions = await serving.with(async ({ config, model }) => {
-      const { templates, candidates, profile, shopper, eligible, onScreen } = this.situation(config, page, now);
+      const { templates, candidates, profile, shopper, eligible, notAdvertised } = this.situation(config, page, now);
       const out: Decision[] = [];
       // The head features of each chosen creative: kept in the worker's log (they go into the
       // round report's statistics), never handed to the page.
@@ -295,7 +295,7 @@ export class DeviceEngine implements EngineApi {
         const items =
           candidate.layout === 'carousel'
             ? rankItems(
-                candidate.items.filter((item) => item.id !== onScreen),
+                candidate.items.filter((item) => !notAdvertised.has(item.id)),
                 profile,
               )
             : [];
@@ -395,14 +395,16 @@ export class DeviceEngine implements EngineApi {
   private situation(config: SiteConfig, page: PageContext, now: number) {
     const { templates, candidates } = usable(config);
     const profile = this.profile;
+    // Never advertised to this shopper now: the product on screen, and what is already in the cart.
     const onScreen = productOnScreen(page.productIds, config.candidates, this.origin);
+    const notAdvertised = new Set([...(onScreen ? [onScreen] : []), ...(profile.cart.products ?? [])]);
     return {
       templates,
       candidates,
       profile,
-      onScreen,
+      notAdvertised,
       shopper: { row: encodeShopper(profile, page, now), cross: crossRows(profile, page, candidates) },
-      eligible: eligibleIndexes(candidates, config, this.impressions.countsAt(now), this.dismissed, onScreen),
+      eligible: eligibleIndexes(candidates, config, this.impressions.countsAt(now), this.dismissed, notAdvertised),
     };
   }
 

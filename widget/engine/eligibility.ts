@@ -49,22 +49,23 @@ export async function loadDismissed(db: DeviceDB | null): Promise<Set<string>> {
 
 /**
  * Indexes of the candidates eligible now: not in an excluded category, under the frequency cap,
- * not dismissed by this shopper, not the product on screen (out-of-stock products are already left out by the edge).
+ * not dismissed by this shopper, not a product the shopper is looking at or already has in the cart
+ * (`notAdvertised`; out-of-stock products are already left out by the edge).
  */
 export function eligibleIndexes(
   candidates: readonly Candidate[],
   config: Pick<SiteConfig, 'frequencyCapPerDay' | 'excludedCategories'>,
   shown: Map<string, number>,
   dismissed: ReadonlySet<string> = new Set(),
-  onScreen: string | null = null,
+  notAdvertised: ReadonlySet<string> = new Set(),
 ): number[] {
   const excluded = new Set(config.excludedCategories);
   const cap = config.frequencyCapPerDay;
   const out: number[] = [];
   candidates.forEach((c, i) => {
     if (excluded.has(c.category) || dismissed.has(c.id)) return;
-    // The product the page already shows is not advertised on it (a carousel leaves it out of its items instead).
-    if (onScreen && c.productId === onScreen && c.layout !== 'carousel') return;
+    // The product on screen or in the cart is not advertised (a carousel leaves it out of its items instead).
+    if (c.productId && notAdvertised.has(c.productId) && c.layout !== 'carousel') return;
     if (cap > 0 && (shown.get(c.id) ?? 0) >= cap) return;
     out.push(i);
   });
