@@ -18,10 +18,10 @@ import { eligibleIndexes, ImpressionCounter, loadDismissed } from './eligibility
 import { CellHistory } from './cell-history.ts';
 import { expectedClick } from '../../protocol/offsets.ts';
 import { explainDecision } from './explanation.ts';
-import { readProfile, recordEvents } from './event-log.ts';
+import { readProfile } from './event-log.ts';
+import { WriteBehindProfile } from './write-behind-profile.ts';
 import { emptyProfile } from '../../protocol/profile.ts';
 import type { ShopperProfile } from '../../protocol/profile.ts';
-import { applyEvent } from '../../protocol/profile-updates.ts';
 import { answerWithin } from '../answer-bound.ts';
 import { sampleIndex, THOMPSON_DRAWS } from '../../protocol/policy.ts';
 import type { Uniform } from '../../protocol/policy.ts';
@@ -89,16 +89,8 @@ export class DeviceEngine implements EngineApi {
   private cells = new CellHistory();
   /** The reporting half (null when reporting is not allowed on this page). */
   private reports: RoundReporter | null = null;
-  /**
-   * The shopper's profile as this tab knows it: what decisions read (never IndexedDB). Events are
-   * folded in here at once and written behind (`unsaved`, `saving`); each write returns the
-   * stored profile, which also holds other tabs' events, and becomes this copy again.
-   */
-  private profile: ShopperProfile = emptyProfile(Date.now());
-  private unsaved: ShopperEvent[] = [];
-  private saving: Promise<void> | null = null;
-  /** Tells this site's other tabs that the stored profile changed (they re-read it). */
-  private channel: BroadcastChannel | null = null;
+  /** The shopper's profile as this tab knows it, written behind (write-behind-profile.ts). */
+  private profile = new WriteBehindProfile(null, emptyProfile(Date.now()), async () => undefined, null);
   /**
    * Resolved once this page's first decision is answered (or a second after start without one):
    * the token's big-number arithmetic (tens of ms in this worker) waits for it and a few seconds
@@ -136,11 +128,15 @@ export class DeviceEngine implements EngineApi {
       return { state: 'unavailable', reason: String(loaded.reason instanceof Error ? loaded.reason.message : loaded.reason) };
     }
     this.serving = serving;
-    ({ profile: this.profile, impressions: this.impressions, dismissed: this.dismissed, cells: this.cells } = store.value.local);
-    if (options.storage === 'persistent' && typeof BroadcastChannel === 'function') {
-      this.channel = new BroadcastChannel(`vitrine:${this.site}`);
-      this.channel.onmessage = () => void this.adoptStoredProfile();
-    }
+    ({ impressions: this.impressions, dismissed: this.dismissed, cells: this.cells } = store.value.local);
+    this.profile = new WriteBehindProfile(
+      this.db,
+      store.value.local.profile,
+      async (db, batch) => {
+        for (const e of batch) if (e.type === 'purchase') await attributePurchase(db, e.at, this.serving?.current?.config.attributionDays);
+      },
+      options.storage === 'persistent' ? this.site : null,
+    );
     if (options.reporting) {
       this.reports = new RoundReporter(
         this.edge,
@@ -197,52 +193,7 @@ export class DeviceEngine implements EngineApi {
   /** Folds the events into this tab's profile at once (the next decision sees them) and writes them behind. */
   async track(recorded: ShopperEvent[]): Promise<void> {
     if (!this.db || recorded.length === 0) return;
-    const events = resolveProducts(recorded, this.serving?.current?.config.candidates, this.origin);
-    for (const e of events) applyEvent(this.profile, e);
-    this.unsaved.push(...events);
-    this.saving ??= this.save();
-  }
-
-  /**
-   * Writes what was recorded, in batches: one transaction for everything recorded while the
-   * previous one was in flight. A batch starts as soon as the first event is recorded, so an
-   * event is in the store a few milliseconds later (a tab closed right after loses nothing).
-   */
-  private async save(): Promise<void> {
-    try {
-      while (this.db && this.unsaved.length > 0) {
-        const batch = this.unsaved.splice(0);
-        const stored = await recordEvents(this.db, batch);
-        // The stored profile holds every tab's events up to now; this tab's newer ones go on top.
-        this.profile = stored;
-        for (const e of this.unsaved) applyEvent(this.profile, e);
-        this.channel?.postMessage('profile');
-        for (const e of batch) if (e.type === 'purchase') await attributePurchase(this.db, e.at, this.serving?.current?.config.attributionDays);
-      }
-    } catch (e) {
-      console.warn('[vitrine] events were not stored:', e);
-    } finally {
-      this.saving = null;
-    }
-  }
-
-  /** Another tab stored events: take the stored profile (with this tab's unsaved events on top). */
-  private async adoptStoredProfile(): Promise<void> {
-    const db = this.db;
-    if (!db || this.saving) return; // the write in flight brings the stored profile back anyway
-    try {
-      const stored = await readProfile(db);
-      if (this.saving || this.db !== db) return;
-      this.profile = stored;
-      for (const e of this.unsaved) applyEvent(this.profile, e);
-    } catch {
-      // the next write brings it back
-    }
-  }
-
-  /** Settles once every event recorded so far is in the store. */
-  private async saved(): Promise<void> {
-    while (this.saving) await this.saving;
+    this.profile.record(resolveProducts(recorded, this.serving?.current?.config.candidates, this.origin));
   }
 
   async trackCalls(calls: [type: unknown, props: unknown][]): Promise<string[]> {
@@ -394,7 +345,7 @@ export class DeviceEngine implements EngineApi {
    */
   private situation(config: SiteConfig, page: PageContext, now: number) {
     const { templates, candidates } = usable(config);
-    const profile = this.profile;
+    const profile = this.profile.current;
     // Never advertised to this shopper now: the product on screen, and what is already in the cart.
     const onScreen = productOnScreen(page.productIds, config.candidates, this.origin);
     const notAdvertised = new Set([...(onScreen ? [onScreen] : []), ...(profile.cart.products ?? [])]);
@@ -449,9 +400,8 @@ export class DeviceEngine implements EngineApi {
   /** Closes the database and frees the models (for hosts that outlive the engine: the simulator). */
   async close(): Promise<void> {
     await this.reports?.settled();
-    await this.saved();
-    this.channel?.close();
-    this.channel = null;
+    await this.profile.saved();
+    this.profile.close();
     const serving = this.serving;
     this.serving = null;
     await serving?.dispose();
@@ -465,14 +415,13 @@ export class DeviceEngine implements EngineApi {
     // rebuilt. (Not an in-memory store either: fake-indexeddb replaces the IndexedDB globals,
     // and idb, having already wrapped the real ones, cannot wrap its objects.)
     this.db = null;
-    this.unsaved = [];
-    this.profile = emptyProfile(Date.now());
+    this.profile.forget();
     db?.close();
     await deleteDB(databaseName(this.site));
   }
 
   async exportData(): Promise<string> {
-    await this.saved();
+    await this.profile.saved();
     const db = this.db;
     if (!db) return JSON.stringify({ site: this.site, stored: null });
     const [profile, events, decisions, outbox, ledger] = await Promise.all([
