@@ -98,6 +98,10 @@ export class AdminApi {
   async rollback(): Promise<ServingAnswer> {
     return v.parse(ServingAnswerSchema, await this.call<unknown>('/models/rollback', { method: 'POST' }));
   }
+  /** PATCH: changes the fields named, keeps the rest (the edge's rules: privacy only stricter, a budget that lasts). */
+  async changeSettings(changes: Record<string, unknown>): Promise<SiteSettingsView> {
+    return v.parse(SiteAnswerSchema, await this.call<unknown>('', { method: 'PATCH', body: JSON.stringify(changes) }));
+  }
   async saveTemplate(template: Template): Promise<UpsertAnswer> {
     return v.parse(UpsertAnswerSchema, await this.call<unknown>('/templates', { method: 'PUT', body: JSON.stringify({ templates: [template] }) }));
   }

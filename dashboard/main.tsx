@@ -15,9 +15,10 @@ import { CreativesView } from './views/creatives-view.tsx';
 import { LiftView } from './views/lift-view.tsx';
 import { ModelsView } from './views/models-view.tsx';
 import { PrivacyPanel } from './views/privacy-view.tsx';
+import { SettingsView } from './views/settings-view.tsx';
 import './dashboard.css';
 
-const VIEWS = ['creatives', 'models', 'privacy', 'catalog'] as const;
+const VIEWS = ['creatives', 'models', 'privacy', 'catalog', 'settings'] as const;
 type View = (typeof VIEWS)[number];
 
 interface Data {
@@ -158,6 +159,8 @@ function App() {
           <ModelsView api={api} models={data.models} rounds={data.rounds} onChanged={refresh} />
         ) : view === 'privacy' ? (
           <PrivacyPanel ledger={data.ledger} rounds={data.rounds} settings={data.settings} />
+        ) : view === 'settings' ? (
+          <SettingsView key={version} api={api} settings={data.settings} onSaved={refresh} />
         ) : (
           <CatalogView api={api} {...data.catalog} storefront={data.settings.allowedOrigins[0] ?? null} currency={data.settings.currency} onSaved={refresh} />
         )}

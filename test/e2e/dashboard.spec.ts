@@ -275,3 +275,34 @@ test('a new site: every view says what to do next', async ({ page }) => {
   await expect(page.locator('[data-empty="catalog"]')).toContainText('Upload your products');
   await shot(page, 'empty-catalog');
 });
+
+test('settings: a change saves only the fields changed (PATCH), and a refused one says why and changes nothing', async ({ page }) => {
+  const dash = DASHBOARD_TOKENS.dash;
+  type Site = { name: string; minCohort: number; allowedOrigins: string[]; epsilonBudget: number; noiseMultiplier?: number; opeClip: number };
+  const before = await api<Site>('dash', dash, '');
+  await signIn(page, 'dash', dash);
+  await page.locator('button[data-view="settings"]').click();
+  const form = page.locator('form[data-form="settings"]');
+  await expect(form.locator('input[name="minCohort"]')).toHaveValue(String(before.minCohort));
+  // Refused by the edge (the schema's largest budget is 20): the reason names the field; nothing changes.
+  await form.locator('input[name="epsilonBudget"]').fill('25');
+  await form.getByRole('button', { name: /Save/ }).click();
+  await expect(page.getByRole('alert')).toContainText('epsilonBudget');
+  expect((await api<Site>('dash', dash, '')).epsilonBudget).toBe(before.epsilonBudget);
+  // Accepted: a stricter cohort and a second storefront origin; everything not in the form stays as set.
+  await form.locator('input[name="epsilonBudget"]').fill(String(before.epsilonBudget));
+  await form.locator('input[name="minCohort"]').fill(String(before.minCohort + 1));
+  await form.locator('textarea[name="allowedOrigins"]').fill([...before.allowedOrigins, 'https://shop.example'].join('\n'));
+  await form.getByRole('button', { name: /Save 2 change/ }).click();
+  await expect(page.getByRole('status')).toContainText('Saved: storefront origins, minimum cohort (k).');
+  const after = await api<Site>('dash', dash, '');
+  expect(after).toMatchObject({
+    minCohort: before.minCohort + 1,
+    allowedOrigins: [...before.allowedOrigins, 'https://shop.example'],
+    name: before.name,
+    noiseMultiplier: before.noiseMultiplier,
+    opeClip: before.opeClip,
+  });
+  await shot(page, 'settings');
+  await api('dash', dash, '', 'PATCH', { minCohort: before.minCohort, allowedOrigins: before.allowedOrigins });
+});
