@@ -56,15 +56,21 @@ export function SettingsView({ api, settings, onSaved }: { api: AdminApi; settin
       <h2>Settings</h2>
       <form onSubmit={save} data-form="settings">
         {FIELDS.map((f) => (
-          <label key={f.key} class="setting">
-            <span>{f.label}</span>
+          <div key={f.key} class="setting">
+            <label for={`setting-${f.key}`}>{f.label}</label>
             {f.key === 'allowedOrigins' ? (
-              <textarea name={f.key} rows={3} value={values[f.key]} onInput={(e) => setValues({ ...values, [f.key]: e.currentTarget.value })} />
+              <textarea
+                id={`setting-${f.key}`}
+                name={f.key}
+                rows={3}
+                value={values[f.key]}
+                onInput={(e) => setValues({ ...values, [f.key]: e.currentTarget.value })}
+              />
             ) : (
-              <input name={f.key} value={values[f.key]} onInput={(e) => setValues({ ...values, [f.key]: e.currentTarget.value })} />
+              <input id={`setting-${f.key}`} name={f.key} value={values[f.key]} onInput={(e) => setValues({ ...values, [f.key]: e.currentTarget.value })} />
             )}
             <small>{f.help}</small>
-          </label>
+          </div>
         ))}
         {problem && (
           <p class="problem" role="alert">
