@@ -15,6 +15,25 @@ export type DeviceClass = (typeof DEVICE_CLASSES)[number];
 export const LAYOUTS = ['banner', 'product_card', 'carousel', 'text'] as const;
 export type Layout = (typeof LAYOUTS)[number];
 
+/**
+ * What each layout is, in one place: a new layout is one row here (and its rendering), not a
+ * comparison in every file that treats carousels or text differently.
+ * - `items`: shows several products of its category (the edge attaches them, the device ranks them
+ *   and leaves out the product on screen or in the cart, a creative needs at least 2); otherwise
+ *   it advertises its own product, which is then never shown to a shopper looking at it or holding it.
+ * - `image`: shows the creative's image (without one, or when it fails, it renders as text).
+ * - `price`: shows its product's price.
+ */
+export const LAYOUT_TRAITS: Readonly<Record<Layout, { items: boolean; image: boolean; price: boolean }>> = {
+  banner: { items: false, image: true, price: true },
+  product_card: { items: false, image: true, price: true },
+  carousel: { items: true, image: false, price: false },
+  text: { items: false, image: false, price: false },
+};
+
+/** The fewest products a creative of a layout with items needs to be shown. */
+export const MIN_LAYOUT_ITEMS = 2;
+
 export const MESSAGE_TYPES = ['new', 'sale', 'bestseller', 'personal'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 

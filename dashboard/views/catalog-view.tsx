@@ -3,6 +3,7 @@
  * validation (the same schema the edge checks) and a live preview rendered by the widget's own
  * components in a shadow root with the widget's stylesheet.
  */
+import { LAYOUT_TRAITS } from '../../protocol/catalog.ts';
 import { h, render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import * as v from 'valibot';
@@ -58,7 +59,7 @@ function previewDecision(template: Template, allProducts: Product[], storefront:
     slot: 'preview',
     candidate,
     template: { ...template, headline: first(template.headline)!, body: first(template.body) ?? [''], cta: first(template.cta)!, badge: first(template.badge) },
-    items: template.layout === 'carousel' ? items : [],
+    items: LAYOUT_TRAITS[template.layout].items ? items : [],
     propensity: 1,
     modelVersion: null,
     currency,

@@ -2,6 +2,7 @@
  * D1 access for sites and their catalog, templates and creatives: small typed functions, one
  * statement (or one batch) each.
  */
+import { LAYOUT_TRAITS } from '../../protocol/catalog.ts';
 import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import { pacingOf } from '../../protocol/budget-pacing.ts';
@@ -207,7 +208,7 @@ export async function listCandidates(db: D1Database, site: string): Promise<Cand
 
 /** Carousels get the in-stock products of their category (all categories without one), most popular first. */
 async function attachCarouselItems(db: D1Database, site: string, candidates: Candidate[]): Promise<void> {
-  const carousels = candidates.filter((c) => c.layout === 'carousel');
+  const carousels = candidates.filter((c) => LAYOUT_TRAITS[c.layout].items);
   if (carousels.length === 0) return;
   const { results } = await db
     .prepare(

@@ -73,4 +73,16 @@ describe('the import graph', () => {
       );
     expect(upward).toEqual([]);
   });
+
+  // The product's rooms; a simulated world or synthetic shopper may well prefer banners by name.
+  it("the product reads layouts through their traits (protocol/catalog.ts LAYOUT_TRAITS), never by comparing a layout's name", () => {
+    const comparisons = files
+      .filter((f) => /^(widget|edge-worker|dashboard|protocol)\//.test(rel(f)) && rel(f) !== 'protocol/catalog.ts')
+      .flatMap((f) =>
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .flatMap((line, i) => (/layout\s*[!=]==\s*'(banner|product_card|carousel)'/.test(line) ? [`${rel(f)}:${i + 1}`] : [])),
+      );
+    expect(comparisons).toEqual([]);
+  });
 });

@@ -3,6 +3,7 @@
  * It records events into the profile, decides which creative each slot shows, logs the decision
  * with its propensity, and reports outcomes as aggregates (when reporting is allowed).
  */
+import { LAYOUT_TRAITS } from '../../protocol/catalog.ts';
 import { deleteDB } from 'idb';
 import { CREATIVE_DIM, CROSS_DIM, crossRows, encodeShopper } from '../../protocol/features.ts';
 import type { PageContext } from '../../protocol/features.ts';
@@ -243,13 +244,12 @@ export class DeviceEngine implements EngineApi {
         situations.push({ id, slot, eligible: eligible.slice(), index });
         eligible.splice(k, 1); // a slate: no creative twice on one page
         const composed = composeVariants(templates.get(candidate.templateId)!, this.random);
-        const items =
-          candidate.layout === 'carousel'
-            ? rankItems(
-                candidate.items.filter((item) => !notAdvertised.has(item.id)),
-                profile,
-              )
-            : [];
+        const items = LAYOUT_TRAITS[candidate.layout].items
+          ? rankItems(
+              candidate.items.filter((item) => !notAdvertised.has(item.id)),
+              profile,
+            )
+          : [];
         out.push({
           id,
           slot,

@@ -3,6 +3,7 @@
  * never considers cannot be chosen, so its exclusion costs no probability mass and leaves every
  * logged propensity exact over what was really eligible.
  */
+import { LAYOUT_TRAITS } from '../../protocol/catalog.ts';
 import type { Candidate, SiteConfig } from '../../protocol/wire.ts';
 import type { DeviceDB } from './device-store.ts';
 
@@ -65,7 +66,7 @@ export function eligibleIndexes(
   candidates.forEach((c, i) => {
     if (excluded.has(c.category) || dismissed.has(c.id)) return;
     // The product on screen or in the cart is not advertised (a carousel leaves it out of its items instead).
-    if (c.productId && notAdvertised.has(c.productId) && c.layout !== 'carousel') return;
+    if (c.productId && notAdvertised.has(c.productId) && !LAYOUT_TRAITS[c.layout].items) return;
     if (cap > 0 && (shown.get(c.id) ?? 0) >= cap) return;
     out.push(i);
   });

@@ -3,6 +3,7 @@
  * model (Thompson shares with the exploration floor, policy.ts) or the popularity prior, the
  * same for the decision, the candidate models' off-policy scores and the simulator's frozen model.
  */
+import { LAYOUT_TRAITS, MIN_LAYOUT_ITEMS } from '../../protocol/catalog.ts';
 import { CREATIVE_DIM, encodeCreative } from '../../protocol/features.ts';
 import type { Candidate, SiteConfig, Template } from '../../protocol/wire.ts';
 import { drawMultipliers, softmaxShares, thompsonSharesFromPosterior, withFloor } from '../../protocol/policy.ts';
@@ -128,7 +129,10 @@ export function usable(config: SiteConfig): { templates: Map<string, Template>; 
   let u = usableByConfig.get(config);
   if (!u) {
     const templates = new Map<string, Template>(config.templates.map((t) => [t.id, t]));
-    u = { templates, candidates: config.candidates.filter((c) => templates.has(c.templateId) && (c.layout !== 'carousel' || c.items.length >= 2)) };
+    u = {
+      templates,
+      candidates: config.candidates.filter((c) => templates.has(c.templateId) && (!LAYOUT_TRAITS[c.layout].items || c.items.length >= MIN_LAYOUT_ITEMS)),
+    };
     usableByConfig.set(config, u);
   }
   return u;

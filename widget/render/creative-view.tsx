@@ -5,6 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import type { Decision } from '../engine/engine-api.ts';
+import { LAYOUT_TRAITS } from '../../protocol/catalog.ts';
 import type { CarouselItem } from '../../protocol/wire.ts';
 import { discountOf, fillText } from './fill-text.ts';
 import { formatPrice } from './money.ts';
@@ -54,19 +55,20 @@ export function CreativeView({ decision, onActivate, onNotInterested }: Creative
   const [imageFailed, setImageFailed] = useState(false);
   const imageUrl = template.image ?? candidate.imageUrl;
   // A missing image shows the text-only rendering, never a broken image.
-  const layout = template.layout !== 'text' && template.layout !== 'carousel' && (imageFailed || !imageUrl) ? 'text' : template.layout;
+  const layout = LAYOUT_TRAITS[template.layout].image && (imageFailed || !imageUrl) ? 'text' : template.layout;
+  const traits = LAYOUT_TRAITS[layout];
   const copy = (
     <span class="copy">
       {badge && <span class="badge">{badge}</span>}
       <span class="headline">{headline}</span>
       {body && <span class="body">{body}</span>}
-      {layout !== 'text' && layout !== 'carousel' && <Price price={candidate.price} listPrice={candidate.listPrice} currency={currency} />}
+      {traits.price && <Price price={candidate.price} listPrice={candidate.listPrice} currency={currency} />}
       <span class="cta">{cta}</span>
     </span>
   );
   return (
     <div class={`frame ${layout}`} data-layout={layout}>
-      {layout === 'carousel' ? (
+      {traits.items ? (
         <div class="creative carousel">
           <a class="lead" href={candidate.url} onClick={onActivate} data-creative={candidate.id}>
             {copy}
@@ -79,7 +81,7 @@ export function CreativeView({ decision, onActivate, onNotInterested }: Creative
         </div>
       ) : (
         <a class={`creative ${layout}`} href={candidate.url} onClick={onActivate} data-creative={candidate.id}>
-          {layout !== 'text' && (
+          {traits.image && (
             <img src={imageUrl!} alt={candidate.productName || headline} width={96} height={96} loading="lazy" onError={() => setImageFailed(true)} />
           )}
           {copy}
