@@ -14,7 +14,9 @@ export default defineConfig({
           name: 'node',
           include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'protocol/**/*.test.ts', 'widget/**/*.test.ts', 'model-training/**/*.test.ts'],
           environment: 'node',
-          testTimeout: 60_000,
+          // A safety net, never a speed check (a busy 2-core CI machine).
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
     ],

@@ -42,9 +42,11 @@ export default defineConfig({
     name: 'edge',
     root,
     include: ['test/edge/**/*.test.ts'],
-    // Edge tests share the two cores with three other test files (vitest.config.ts maxWorkers):
-    // the 600-report shard test took over vitest's default 5 s on the clean-clone CI.
-    testTimeout: 30_000,
+    // A safety net, never a speed check: edge tests share the two cores with three other test
+    // files (vitest.config.ts maxWorkers), and a round's first request generates its RSA key; on a
+    // busy machine a test of a few requests took over 15 s.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     setupFiles: ['test/edge/apply-migrations.ts'],
   },
 });

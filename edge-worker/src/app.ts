@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { ErrorBody } from '../../protocol/wire.ts';
 import { adminRoutes } from './admin-routes.ts';
+import { assetRoutes } from './asset-routes.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { publicRoutes } from './public-routes.ts';
@@ -15,6 +16,7 @@ export type EdgeApp = Hono<{ Bindings: Env }>;
 
 export function createApp(extraRoutes: readonly EdgeApp[] = []): EdgeApp {
   const app: EdgeApp = new Hono<{ Bindings: Env }>();
+  app.route('/', assetRoutes);
   app.route('/', publicRoutes);
   app.route('/', adminRoutes);
   for (const routes of extraRoutes) app.route('/', routes);

@@ -1,5 +1,6 @@
 /**
- * Routes devices call: the widget bundle, a site's config, model artifacts, and reports.
+ * Routes devices call: a site's config, model artifacts, report tokens and reports (the widget's
+ * files and the dashboard's are asset-routes.ts).
  * Everything here answers browsers on merchants' storefronts, so CORS is decided per site.
  */
 import { Hono } from 'hono';
@@ -43,9 +44,7 @@ import { headStatsLength } from '../../protocol/head-statistics.ts';
 
 type AppContext = Context<{ Bindings: Env }>;
 
-/** Public artifacts (code, models) carry nothing about anyone: any origin may load them. */
-const ANY_ORIGIN = { 'access-control-allow-origin': '*', 'cross-origin-resource-policy': 'cross-origin' };
-const IMMUTABLE = 'public, max-age=31536000, immutable';
+import { ANY_ORIGIN, IMMUTABLE } from './asset-routes.ts';
 
 async function loadSite(c: AppContext): Promise<SiteRow> {
   const id = c.req.param('site') ?? '';
@@ -72,52 +71,6 @@ async function etagOf(body: string): Promise<string> {
 }
 
 export const publicRoutes = new Hono<{ Bindings: Env }>();
-
-/** Liveness for monitors (and the ingestion benchmark's no-op baseline): touches no storage. */
-publicRoutes.get('/v1/health', (c) => c.json({ ok: true }));
-
-/** The widget bundle and its chunks, built into dist/edge-assets by `npm run build`. */
-publicRoutes.get('/v1/vitrine.js', async (c) => serveAsset(c, 'public, max-age=300'));
-publicRoutes.get('/v1/chunks/:file', async (c) => serveAsset(c, IMMUTABLE));
-// The page API's types (widget/vitrine.d.ts) for a TypeScript storefront; `.ts` would read as video.
-publicRoutes.get('/v1/vitrine.d.ts', async (c) => {
-  const response = await serveAsset(c, 'public, max-age=300');
-  response.headers.set('content-type', 'text/plain; charset=utf-8');
-  return response;
-});
-
-/**
- * The merchant dashboard (dashboard/, built into dist/edge-assets/v1/admin). The page holds no
- * data: everything it shows comes from the admin API with the token the merchant signs in with.
- * Its own strict CSP: only its own scripts and styles, API calls to this origin, never framed.
- */
-const DASHBOARD_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-publicRoutes.get('/v1/admin', (c) => c.redirect('/v1/admin/', 301));
-publicRoutes.get('/v1/admin/', async (c) => dashboardAsset(c, '/v1/admin/index.html', 'no-cache'));
-publicRoutes.get('/v1/admin/assets/:file', async (c) => dashboardAsset(c, c.req.path, IMMUTABLE));
-
-function dashboardAsset(c: AppContext, assetPath: string, cacheControl: string): Promise<Response> {
-  return assetResponse(c, assetPath, {
-    'cache-control': cacheControl,
-    'content-security-policy': DASHBOARD_CSP,
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-  });
-}
-
-/** A built file from dist/edge-assets (404 with a hint when the build is missing), with `headers` set on it. */
-async function assetResponse(c: AppContext, assetPath: string, headers: Record<string, string>): Promise<Response> {
-  const asset = await c.env.ASSETS.fetch(new Request(new URL(assetPath, c.req.url)));
-  if (asset.status === 404) throw new HttpError(404, 'not_found', `no file ${c.req.path}; run npm run build`);
-  const response = new Response(asset.body, asset);
-  for (const [k, val] of Object.entries(headers)) response.headers.set(k, val);
-  return response;
-}
-
-function serveAsset(c: AppContext, cacheControl: string): Promise<Response> {
-  return assetResponse(c, c.req.path, { ...ANY_ORIGIN, 'cache-control': cacheControl });
-}
 
 publicRoutes.get('/v1/sites/:site/config', async (c) => {
   await enforceRateLimit(c.env, 'READ_LIMITER', c.req.raw, `read:${c.req.param('site')}`, 'config reads');

@@ -215,7 +215,7 @@ describe("a site's own off-policy bound", () => {
     const refused = await admin('/v1/admin/sites/tightclip', 'PUT', { name: 'Tight', allowedOrigins: [SHOP_ORIGIN], opeClip: 0 }, TIGHT_TOKEN);
     expect(refused.status).toBe(422);
     expect(JSON.stringify(await refused.json())).toContain('opeClip');
-  }, 15_000);
+  });
 });
 
 describe('head statistics in reports', () => {

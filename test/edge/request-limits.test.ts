@@ -51,7 +51,7 @@ describe('rate limits beyond reports', () => {
     expect(refused?.status).toBe(429);
     expect(await refused!.json()).toMatchObject({ error: 'rate_limited' });
     expect((await handle(read('198.51.100.21'))).status).toBe(200);
-  }, 60_000);
+  });
 
   it('admin API: 300 a minute per site and client, counted before the token is checked', async () => {
     const guess = (address: string) =>
@@ -65,7 +65,7 @@ describe('rate limits beyond reports', () => {
       headers: { 'cf-connecting-ip': '198.51.100.22', authorization: `Bearer ${DEMO_TOKEN}` },
     });
     expect((await handle(own)).status).toBe(200);
-  }, 60_000);
+  });
 });
 
 describe('health', () => {

@@ -32,5 +32,5 @@ describe('the production bundle', () => {
     expect(production).not.toContain('/v1/test/');
     const testBuild = bundle('test', 'test-worker', ['edge-worker/src/test-worker.ts']);
     expect(testBuild).toContain('/v1/test/sites/:site/rounds/close');
-  }, 60_000);
+  });
 });
