@@ -37,10 +37,16 @@ export const test = base.extend<{ edgeTraffic: EdgeTraffic; pageErrors: Error[];
     await use(errors);
     expect(errors.map(String), 'no uncaught error reached the host page').toEqual([]);
   },
-  warnings: async ({ page }, use) => {
+  warnings: async ({ page }, use, testInfo) => {
     const warnings: string[] = [];
     page.on('console', (m) => m.type() === 'warning' && m.text().startsWith('[vitrine]') && warnings.push(m.text()));
     await use(warnings);
+    // A failed test says what the widget warned, in the CI log itself (an error context is on the CI machine only).
+    if (testInfo.status !== testInfo.expectedStatus) {
+      const said = warnings.join('\n') || '(none)';
+      console.log(`[vitrine warnings in "${testInfo.title}"]\n${said}`);
+      await testInfo.attach('vitrine warnings', { body: said, contentType: 'text/plain' });
+    }
   },
 });
 export { expect };
