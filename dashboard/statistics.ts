@@ -15,9 +15,6 @@ export function releasedOpe(rounds: RoundsView): ReleasedOpe[] {
 /** A released count post-processed into what is possible (never below zero), as a whole number. */
 export const whole = (x: number) => Math.round(Math.max(0, x)).toLocaleString('en');
 
-export type { Interval } from '../protocol/rate-interval.ts';
-export { noisyRate, pct, rateText, sayable, TOO_FEW } from '../protocol/rate-interval.ts';
-
 /** The noise variance on each count summed over released rounds (each count got countStd^2 in each). */
 export function countNoiseVariance(rounds: RoundsView['rounds']): number {
   return rounds.reduce((v, r) => v + (r.release ? r.release.noise.countStd ** 2 : 0), 0);

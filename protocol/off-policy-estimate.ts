@@ -22,10 +22,6 @@ import type { Interval } from './rate-interval.ts';
 import { confidenceSequence, pairedDifference } from './promotion-gate.ts';
 import type { PairedDifference, Sequence } from './promotion-gate.ts';
 
-export type { Interval } from './rate-interval.ts';
-export { Z95 } from './rate-interval.ts';
-const interval = rateInterval;
-
 /**
  * SNIPS estimate and interval from pooled sums [n, sum r w, sum w, sum r w^2, sum w^2] carrying
  * independent noise of variance `noiseVariance` per coordinate; null when the weights' sum does not
@@ -33,7 +29,7 @@ const interval = rateInterval;
  */
 export function snipsFromSums(sums: readonly number[], noiseVariance: number): Interval | null {
   const e = snips(sums, noiseVariance);
-  return e && interval(e.value, e.variance);
+  return e && rateInterval(e.value, e.variance);
 }
 
 function snips(sums: readonly number[], noiseVariance: number): { value: number; variance: number } | null {
@@ -54,7 +50,7 @@ function snips(sums: readonly number[], noiseVariance: number): { value: number;
  */
 function candidateRate(serving: { value: number; variance: number }, paired: PairedDifference): Interval {
   const sd = Math.sqrt(serving.variance) + Math.sqrt(paired.variance);
-  return interval(Math.min(1, Math.max(0, serving.value + paired.estimate)), sd * sd);
+  return rateInterval(Math.min(1, Math.max(0, serving.value + paired.estimate)), sd * sd);
 }
 
 export interface PooledSums {
@@ -129,7 +125,7 @@ export function evaluateCandidates(released: readonly ReleasedOpe[], serving: st
     const c = pool(rounds, candidate);
     const s = pool(rounds, serving);
     const servingSnips = snips(s.sums, s.noiseVariance);
-    const servingValue = servingSnips && interval(servingSnips.value, servingSnips.variance);
+    const servingValue = servingSnips && rateInterval(servingSnips.value, servingSnips.variance);
     const paired = pairedDifference(c.sums, s.sums, c.noiseVariance, s.noiseVariance);
     const difference = paired && confidenceSequence(paired);
     const candidateValue = servingSnips && paired && candidateRate(servingSnips, paired);

@@ -55,29 +55,34 @@ export class TokenChallenge {
     const text = new TextEncoder();
     const issuer = text.encode(this.issuerName);
     const origins = text.encode(this.originInfo.join(','));
-    const length = (bytes: number, value: number) => {
-      const b = new Uint8Array(bytes);
-      if (bytes === 1) b[0] = value;
-      else new DataView(b.buffer).setUint16(0, value);
-      return b;
-    };
-    const parts = [
-      length(2, this.tokenType),
-      length(2, issuer.length),
+    return concatBytes(
+      uint16Bytes(this.tokenType),
+      uint16Bytes(issuer.length),
       issuer,
-      length(1, this.redemptionContext.length),
+      Uint8Array.of(this.redemptionContext.length),
       this.redemptionContext,
-      length(2, origins.length),
+      uint16Bytes(origins.length),
       origins,
-    ];
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    );
   }
+}
+
+/** A 16-bit unsigned integer in network byte order. */
+export function uint16Bytes(value: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(2);
+  new DataView(out.buffer).setUint16(0, value);
+  return out;
+}
+
+/** The parts' bytes one after another (the wire formats here are such concatenations). */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;

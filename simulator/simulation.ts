@@ -19,16 +19,9 @@ import path from 'node:path';
 import { DEFAULT_PRIVACY } from '../protocol/privacy.ts';
 import { trainBootstrapModel } from '../model-training/src/bootstrap-model.ts';
 import { EdgeAdminClient } from '../model-training/src/edge-admin-client.ts';
-import {
-  DEFAULT_ROUND_FIT,
-  fitFromRounds,
-  promoteIfBetter,
-  publishCandidate,
-  pulledOpe,
-  pullRounds,
-  trainerPaths,
-} from '../model-training/src/round-training.ts';
-import type { TrainerPaths } from '../model-training/src/round-training.ts';
+import { DEFAULT_ROUND_FIT, fitFromRounds, promoteIfBetter, publishCandidate } from '../model-training/src/round-training.ts';
+import { pulledOpe, pullRounds, trainerPaths } from '../model-training/src/round-pull.ts';
+import type { TrainerPaths } from '../model-training/src/round-pull.ts';
 import { liftOver } from '../protocol/off-policy-estimate.ts';
 import { fitSummary } from '../model-training/src/fit-summary.ts';
 import type { Lift } from '../protocol/off-policy-estimate.ts';

@@ -5,7 +5,8 @@
  */
 import { useMemo, useState } from 'preact/hooks';
 import type { RoundsView } from '../admin-api.ts';
-import { countNoiseVariance, noisyRate, pct, rateText, sayable, whole } from '../statistics.ts';
+import { noisyRate, pct, rateText, sayable } from '../../protocol/rate-interval.ts';
+import { countNoiseVariance, whole } from '../statistics.ts';
 import { TrendChart } from '../trend-chart.tsx';
 
 interface Row {

@@ -4,7 +4,7 @@
  * carries (protocol/offsets.ts). A cell whose interval holds 1 is said to be "as expected".
  */
 import { useEffect, useState } from 'preact/hooks';
-import { Z95 } from '../../protocol/off-policy-estimate.ts';
+import { Z95 } from '../../protocol/rate-interval.ts';
 import type { Offsets } from '../../protocol/offsets.ts';
 import type { AdminApi } from '../admin-api.ts';
 

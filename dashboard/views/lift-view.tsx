@@ -6,9 +6,11 @@
  * protocol/off-policy.ts), so they are estimated on the very same situations.
  */
 import { liftOver } from '../../protocol/off-policy-estimate.ts';
-import type { Interval, Lift, ReleasedOpe } from '../../protocol/off-policy-estimate.ts';
+import type { Lift, ReleasedOpe } from '../../protocol/off-policy-estimate.ts';
+import type { Interval } from '../../protocol/rate-interval.ts';
+import { rateText, sayable, TOO_FEW } from '../../protocol/rate-interval.ts';
 import type { RoundsView } from '../admin-api.ts';
-import { rateText, releasedOpe, sayable, TOO_FEW } from '../statistics.ts';
+import { releasedOpe } from '../statistics.ts';
 
 interface LiftRow extends Lift {
   label: string;

@@ -2,7 +2,8 @@
 import { useState } from 'preact/hooks';
 import { evaluateCandidates } from '../../protocol/off-policy-estimate.ts';
 import type { AdminApi, ModelView, RoundsView } from '../admin-api.ts';
-import { pct, releasedOpe, sayable, TOO_FEW } from '../statistics.ts';
+import { pct, sayable, TOO_FEW } from '../../protocol/rate-interval.ts';
+import { releasedOpe } from '../statistics.ts';
 import { LearnedPanel } from './learned-panel.tsx';
 
 export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; models: ModelView[]; rounds: RoundsView; onChanged: (what: string) => void }) {

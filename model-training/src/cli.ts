@@ -9,19 +9,10 @@ import { progress } from './progress.ts';
 import { bootstrapSiteModel } from './bootstrap-model.ts';
 import { EdgeAdminClient, EdgeError } from './edge-admin-client.ts';
 import { NotEnoughSignal } from './round-statistics.ts';
-import {
-  DEFAULT_ROUND_FIT,
-  evaluatePulled,
-  fitFromRounds,
-  fitOptionsProblem,
-  promoteIfBetter,
-  publishCandidate,
-  pullRounds,
-  planPull,
-  trainerPaths,
-} from './round-training.ts';
+import { DEFAULT_ROUND_FIT, evaluatePulled, fitFromRounds, fitOptionsProblem, promoteIfBetter, publishCandidate } from './round-training.ts';
+import { pullRounds, planPull, trainerPaths } from './round-pull.ts';
 import { COUNT_MECHANISMS } from '../../protocol/privacy.ts';
-import type { TrainerPaths } from './round-training.ts';
+import type { TrainerPaths } from './round-pull.ts';
 import { fitSummary } from './fit-summary.ts';
 
 const USAGE = `usage: vitrine-train <command> [options]

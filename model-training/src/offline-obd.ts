@@ -29,7 +29,7 @@ import { DEFAULT_FIT, fitTwoTower } from './fit-two-tower.ts';
 import { seededRandom } from './seeded-random.ts';
 import { headFeatures } from '../../protocol/model.ts';
 import type { TowerWeights } from '../../protocol/model.ts';
-import { Z95 } from '../../protocol/off-policy-estimate.ts';
+import { Z95 } from '../../protocol/rate-interval.ts';
 
 export interface LoggedRow {
   at: number;

@@ -22,9 +22,6 @@ import type { ReleasedHead } from './round-statistics.ts';
 import { pulledHeads, pulledOffsets, pulledOpe, pulledRounds } from './round-pull.ts';
 import type { SavedRound, TrainerPaths } from './round-pull.ts';
 
-export type { PullPlan, PullResult, SavedRound, TrainerPaths } from './round-pull.ts';
-export { planPull, pulledOffsets, pulledOpe, pullRounds, trainerPaths } from './round-pull.ts';
-
 export interface FitResult {
   version: string;
   base: string;

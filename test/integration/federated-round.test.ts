@@ -23,16 +23,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PageContext } from '../../protocol/features.ts';
 import { trainBootstrapModel } from '../../model-training/src/bootstrap-model.ts';
 import { EdgeAdminClient } from '../../model-training/src/edge-admin-client.ts';
-import {
-  DEFAULT_ROUND_FIT,
-  evaluatePulled,
-  fitFromRounds,
-  promoteIfBetter,
-  publishCandidate,
-  planPull,
-  pullRounds,
-  trainerPaths,
-} from '../../model-training/src/round-training.ts';
+import { DEFAULT_ROUND_FIT, evaluatePulled, fitFromRounds, promoteIfBetter, publishCandidate } from '../../model-training/src/round-training.ts';
+import { planPull, pullRounds, trainerPaths } from '../../model-training/src/round-pull.ts';
 import { pick, seededRandom } from '../../model-training/src/seeded-random.ts';
 import { clickProbability, drawShopper } from '../../model-training/src/synthetic-shoppers.ts';
 import { applyMigrations, closeOpenRound, startLocalEdge } from '../../scripts/local-edge.ts';

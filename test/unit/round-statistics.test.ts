@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addGaussianNoise, l2Norm, standardNormal } from '../../protocol/privacy.ts';
 import { towerStep } from '../../model-training/src/round-training.ts';
-import type { SavedRound } from '../../model-training/src/round-training.ts';
+import type { SavedRound } from '../../model-training/src/round-pull.ts';
 import {
   accumulate,
   covarianceFromEvidence,

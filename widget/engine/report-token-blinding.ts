@@ -14,7 +14,7 @@
  * constant-time; the secret it handles (the blinding factor r) lives for one token request.
  */
 import type { BlindRSA } from '@cloudflare/blindrsa-ts';
-import { fromBase64Url, toBase64Url } from '../../protocol/report-token.ts';
+import { concatBytes, fromBase64Url, toBase64Url, uint16Bytes } from '../../protocol/report-token.ts';
 
 /** The suite's parameters: SHA-384, a 48-byte salt (RFC 9474's RSABSSA-SHA384-PSS-Deterministic). */
 export const BLIND_RSA_PARAMS = { hash: 'SHA-384', saltLength: 48 } as const;
@@ -125,16 +125,6 @@ export function nativeBlindRsa(params: { hash: string; saltLength: number } = BL
   };
 }
 
-const concat = (...parts: Uint8Array[]): Uint8Array<ArrayBuffer> => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
-
 const digest = async (hash: string, data: Uint8Array): Promise<Uint8Array> => new Uint8Array(await crypto.subtle.digest(hash, data as Uint8Array<ArrayBuffer>));
 
 /** MGF1 (RFC 8017 B.2.1): `length` bytes of Hash(seed || counter) for counter 0, 1, ... */
@@ -144,11 +134,11 @@ async function mgf1(hash: string, seed: Uint8Array, length: number): Promise<Uin
   for (let counter = 0; produced < length; counter++) {
     const c = new Uint8Array(4);
     new DataView(c.buffer).setUint32(0, counter);
-    const block = await digest(hash, concat(seed, c));
+    const block = await digest(hash, concatBytes(seed, c));
     blocks.push(block);
     produced += block.length;
   }
-  return concat(...blocks).slice(0, length);
+  return concatBytes(...blocks).slice(0, length);
 }
 
 /** EMSA-PSS-ENCODE (RFC 8017 9.1.1) of `message` into emBits bits, with a fresh random salt. */
@@ -158,12 +148,12 @@ export async function emsaPssEncode(message: Uint8Array, emBits: number, hash: s
   const emLen = Math.ceil(emBits / 8);
   if (emLen < hLen + saltLength + 2) throw new Error('encoding error');
   const salt = crypto.getRandomValues(new Uint8Array(saltLength));
-  const h = await digest(hash, concat(new Uint8Array(8), mHash, salt));
-  const db = concat(new Uint8Array(emLen - saltLength - hLen - 2), Uint8Array.of(1), salt);
+  const h = await digest(hash, concatBytes(new Uint8Array(8), mHash, salt));
+  const db = concatBytes(new Uint8Array(emLen - saltLength - hLen - 2), Uint8Array.of(1), salt);
   const mask = await mgf1(hash, h, emLen - hLen - 1);
   for (let i = 0; i < db.length; i++) db[i] = db[i]! ^ mask[i]!;
   db[0] = db[0]! & (0xff >> (8 * emLen - emBits));
-  return concat(db, h, Uint8Array.of(0xbc));
+  return concatBytes(db, h, Uint8Array.of(0xbc));
 }
 
 /** One DER element: its tag and where its contents lie. */
@@ -220,16 +210,15 @@ export async function blindTokenRequest(
   publicKeyBytes: Uint8Array,
 ): Promise<{ request: Uint8Array<ArrayBuffer>; finalize(response: Uint8Array): Promise<Uint8Array<ArrayBuffer>> }> {
   const key = await importIssuerKey(publicKeyBytes);
-  const type = new Uint8Array(2);
-  new DataView(type.buffer).setUint16(0, tokenType);
+  const type = uint16Bytes(tokenType);
   const tokenKeyId = await digest('SHA-256', publicKeyBytes);
-  const tokenInput = concat(type, crypto.getRandomValues(new Uint8Array(32)), await digest('SHA-256', challenge), tokenKeyId);
+  const tokenInput = concatBytes(type, crypto.getRandomValues(new Uint8Array(32)), await digest('SHA-256', challenge), tokenKeyId);
   const suite = nativeBlindRsa();
   const { blindedMsg, inv } = await suite.blind(key, tokenInput);
   return {
     // token_type, truncated_token_key_id (the id's last byte), blinded_msg
-    request: concat(type, Uint8Array.of(tokenKeyId[tokenKeyId.length - 1]!), blindedMsg),
+    request: concatBytes(type, Uint8Array.of(tokenKeyId[tokenKeyId.length - 1]!), blindedMsg),
     // The token: the token input and the unblinded signature over it (the authenticator).
-    finalize: async (response) => concat(tokenInput, await suite.finalize(key, tokenInput, response as Uint8Array<ArrayBuffer>, inv)),
+    finalize: async (response) => concatBytes(tokenInput, await suite.finalize(key, tokenInput, response as Uint8Array<ArrayBuffer>, inv)),
   };
 }

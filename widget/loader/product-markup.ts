@@ -282,27 +282,33 @@ function itemNode(root: Element, scopeAttr: 'itemscope' | 'typeof', propAttr: 'i
   return node;
 }
 
-/** The product described by microdata (itemscope itemtype=".../Product" or ProductGroup). */
-export function productFromMicrodata(doc: Document, pageUrl = doc.location?.href ?? ''): PageProduct | null {
-  for (const root of doc.querySelectorAll('[itemscope][itemtype]')) {
-    const types = (root.getAttribute('itemtype') ?? '').split(/\s+/).map((t) => t.replace(/^.*[/#:]/, ''));
+/** The first element `selector` finds typed (by `typeAttr`) Product or ProductGroup whose properties (`read`) make a product. */
+function firstTypedProduct(doc: Document, selector: string, typeAttr: string, read: (root: Element) => Node, pageUrl: string): PageProduct | null {
+  for (const root of doc.querySelectorAll(selector)) {
+    const types = (root.getAttribute(typeAttr) ?? '').split(/\s+/).map((t) => t.replace(/^.*[/#:]/, ''));
     if (!types.some((t) => t === 'Product' || t === 'ProductGroup')) continue;
-    const node = itemNode(root, 'itemscope', 'itemprop');
-    const p = productFrom(node, pageUrl);
+    const p = productFrom(read(root), pageUrl);
     if (p) return p;
   }
   return null;
 }
 
+/** The product described by microdata (itemscope itemtype=".../Product" or ProductGroup). */
+export function productFromMicrodata(doc: Document, pageUrl = doc.location?.href ?? ''): PageProduct | null {
+  return firstTypedProduct(doc, '[itemscope][itemtype]', 'itemtype', (root) => itemNode(root, 'itemscope', 'itemprop'), pageUrl);
+}
+
 /** The product described by RDFa (typeof="schema:Product" or vocab="https://schema.org/" typeof="Product"). */
 export function productFromRdfa(doc: Document, pageUrl = doc.location?.href ?? ''): PageProduct | null {
-  for (const root of doc.querySelectorAll('[typeof]')) {
-    const types = (root.getAttribute('typeof') ?? '').split(/\s+/).map((t) => t.replace(/^.*[/#:]/, ''));
-    if (!types.some((t) => t === 'Product' || t === 'ProductGroup')) continue;
-    const node = itemNode(root, 'typeof', 'property');
-    if (!node['@id'] && root.getAttribute('resource')) node['@id'] = root.getAttribute('resource');
-    const p = productFrom(node, pageUrl);
-    if (p) return p;
-  }
-  return null;
+  return firstTypedProduct(
+    doc,
+    '[typeof]',
+    'typeof',
+    (root) => {
+      const node = itemNode(root, 'typeof', 'property');
+      if (!node['@id'] && root.getAttribute('resource')) node['@id'] = root.getAttribute('resource');
+      return node;
+    },
+    pageUrl,
+  );
 }
