@@ -64,9 +64,9 @@ export class EngineSession {
       pageOrigin: location.origin,
     };
     const started = (async () => {
-      const { engine, worker } = await startEngineWorker(this.settings.scriptUrl);
+      const { engine, worker, failed } = await startEngineWorker(this.settings.scriptUrl);
       this.worker = worker;
-      const status = await engine.start(options);
+      const status = await Promise.race([engine.start(options), failed]);
       if (status.state === 'unavailable') {
         if (status.inMemory && !this.memoryOnly) throw new EngineNotAnswering(status.reason);
         this.warn(`no personalization on this page: ${status.reason}`);
