@@ -53,6 +53,9 @@ export default defineConfig<JourneyOptions>({
       VITRINE_FRESH: '1',
       VITRINE_RECORD_EGRESS: '1',
       VITRINE_TEST_CONTROLS: '1',
+      // No journey races the machine's speed: the widget waits up to 5 s for its engine (the
+      // tests of the bound itself set a short one on their page, against a database held for ever).
+      VITRINE_ANSWER_MS: '5000',
     },
   },
 });

@@ -5,6 +5,7 @@
  * Environment: VITRINE_EDGE_PORT (8787), VITRINE_SHOP_PORT (5173), VITRINE_STATE_DIR
  * (.wrangler/state), VITRINE_ADMIN_TOKEN (the demo site's local admin token),
  * VITRINE_SKIP_BUILD=1 (use the existing dist/), VITRINE_FRESH=1 (start from empty state),
+ * VITRINE_ANSWER_MS (the shop's pages give the widget this data-answer-ms; the e2e tests: 5000),
  * VITRINE_RECORD_EGRESS=1 (the e2e tests: the edge port is a recording proxy, test/fixtures/
  * egress-recorder.ts, and wrangler listens on the next port), VITRINE_TEST_CONTROLS=1 (the e2e
  * tests: the edge's test build, whose test controls close a round by a call; never for a shop).
@@ -49,7 +50,8 @@ async function main(): Promise<void> {
   applyMigrations(stateDir);
 
   let edge: LocalEdge | null = null;
-  const shop = createShopServer({ edge: `http://127.0.0.1:${edgePort}`, site: DEMO_SITE });
+  const answerMs = process.env.VITRINE_ANSWER_MS ? Number(process.env.VITRINE_ANSWER_MS) : undefined;
+  const shop = createShopServer({ edge: `http://127.0.0.1:${edgePort}`, site: DEMO_SITE, answerMs });
   const recorder = recording ? createEgressRecorder(workerPort) : null;
   let stopping = false;
   const stop = (code: number) => {

@@ -15,6 +15,21 @@ test('a script tag without data-site warns once and does nothing else', async ({
   expect(pageErrors).toEqual([]);
 });
 
+test('an answer bound that is not a whole number of milliseconds in range warns once with the range and does nothing else', async ({
+  page,
+  warnings,
+  pageErrors,
+  edgeTraffic,
+}) => {
+  await page.goto('/fixtures/plain-slot?answer-ms=50');
+  await page.waitForLoadState('load');
+  await page.waitForTimeout(500);
+  expect(warnings).toEqual(['[vitrine] data-answer-ms="50" is not a whole number of milliseconds from 200 to 60000']);
+  await expect(page.locator('[data-vitrine-slot="hero"]')).toHaveText('merchant content');
+  expect(edgeTraffic.requests.map((r) => new URL(r.url()).pathname)).toEqual(['/v1/vitrine.js']);
+  expect(pageErrors).toEqual([]);
+});
+
 test("a wrong site id: the warning gives the edge's reason, not a bare network error", async ({ page, warnings, pageErrors }) => {
   await page.goto('/fixtures/unknown-site');
   await expect.poll(() => warnings.length, { timeout: 10_000 }).toBeGreaterThan(0);

@@ -445,11 +445,12 @@ test('IndexedDB held by another tab (a transaction that does not end): the page 
   await heroCreative(session, 'the first tab');
   await holdDatabase(session, null);
   await session.newTab();
-  await session.goto(`${SHOP}/fixtures/plain-slot`);
+  // This page's tag sets data-answer-ms="3000": the engine's storage bound is 300 ms inside it.
+  await session.goto(`${SHOP}/fixtures/plain-slot?answer-ms=3000`);
   await heroCreative(session, 'the second tab, while the first holds the database');
   const warnings = (await session.console()).filter((e) => e.text.includes('[vitrine]'));
   expect(warnings).toHaveLength(1);
-  expect(warnings[0]!.text).toMatch(/reading IndexedDB did not answer within \d+ ms.*in memory/);
+  expect(warnings[0]!.text).toMatch(/reading IndexedDB did not answer within 2700 ms.*in memory/);
   await session.closeTab();
   await session.evaluate(() => (window as unknown as { release(): void }).release(), null);
 });

@@ -48,8 +48,9 @@ interface CandidateJob {
  * How long opening the site's database and reading what decisions need may take before the
  * engine gives up on it for this page and keeps its data in memory. IndexedDB that does not
  * answer is not an error anyone sees: another tab holding an upgrade, or a page frozen in the
- * back/forward cache holding a transaction's locks. Under the loader's own bound (1.5 s), so
- * the engine falls back before the page stops waiting for it.
+ * back/forward cache holding a transaction's locks. Under the loader's own bound (1.5 s by
+ * default; the loader passes its own bound less 300 ms), so the engine falls back before the
+ * page stops waiting for it.
  */
 export const STORAGE_ANSWER_MS = 1200;
 
@@ -119,7 +120,7 @@ export class DeviceEngine implements EngineApi {
     const serving = new ServingState(this.edge, this.site);
     // Opening the database (and reading what decisions need) and fetching the config do not
     // depend on each other: overlap them.
-    const [store, loaded] = await Promise.allSettled([this.openStore(options.storage), serving.load(Date.now())]);
+    const [store, loaded] = await Promise.allSettled([this.openStore(options.storage, options.storageAnswerMs ?? STORAGE_ANSWER_MS), serving.load(Date.now())]);
     if (store.status === 'rejected') {
       const reason = store.reason instanceof StorageUnavailable ? store.reason.message : `no storage at all: ${String(store.reason)}`;
       return { state: 'unavailable', reason, inMemory: store.reason instanceof StorageUnavailable };
@@ -163,14 +164,14 @@ export class DeviceEngine implements EngineApi {
    * worker). With storage 'memory' (consent pending, or that in-memory worker): fake-indexeddb,
    * loaded only then, replacing the IndexedDB globals of this worker only, never the page's.
    */
-  private async openStore(storage: EngineStartOptions['storage']): Promise<{ db: DeviceDB; local: LocalState }> {
+  private async openStore(storage: EngineStartOptions['storage'], boundMs: number): Promise<{ db: DeviceDB; local: LocalState }> {
     const now = Date.now();
     if (storage === 'persistent') {
       const opening = openDeviceStore(this.site);
       try {
-        const db = await withinMs(opening, STORAGE_ANSWER_MS, 'opening IndexedDB');
+        const db = await withinMs(opening, boundMs, 'opening IndexedDB');
         try {
-          return { db, local: await withinMs(readLocalState(db, now), STORAGE_ANSWER_MS, 'reading IndexedDB') };
+          return { db, local: await withinMs(readLocalState(db, now), boundMs, 'reading IndexedDB') };
         } catch (e) {
           db.close();
           throw e;

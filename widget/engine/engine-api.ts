@@ -27,6 +27,8 @@ export interface EngineStartOptions {
   reportTokenDelayMs?: number;
   /** The page's origin: the catalog's relative URLs are read against it to match the page's product (product-identity.ts). */
   pageOrigin?: string;
+  /** How long opening and reading IndexedDB may take before the engine answers 'unavailable' (default STORAGE_ANSWER_MS). */
+  storageAnswerMs?: number;
 }
 
 export type EngineStatus =

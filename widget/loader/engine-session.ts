@@ -20,10 +20,7 @@ import { answerWithin } from '../answer-bound.ts';
 import { startEngineWorker } from './engine-connection.ts';
 import type { ScriptSettings } from './script-settings.ts';
 
-/** How long an engine call on the page's path may take before the page stops waiting for it. */
-export const ENGINE_ANSWER_MS = 1500;
-
-/** The engine did not answer within ENGINE_ANSWER_MS, or its storage failed: the page goes on in memory. */
+/** The engine did not answer within the page's answer bound (`data-answer-ms`), or its storage failed: the page goes on in memory. */
 export class EngineNotAnswering extends Error {}
 
 /** What the renderer calls for a creative it shows: always the page's current engine. */
@@ -62,6 +59,9 @@ export class EngineSession {
       // An engine without durable storage keeps no ledger, so it could not keep to one report per round.
       reporting: persistent && !this.gpc,
       pageOrigin: location.origin,
+      // The engine's own bound on its storage sits inside the page's, so a held database is
+      // answered as unavailable (and the page recovers) before the page gives up on the engine.
+      storageAnswerMs: Math.max(100, this.settings.answerMs - 300),
     };
     const started = (async () => {
       const { engine, worker, failed } = await startEngineWorker(this.settings.scriptUrl);
@@ -103,6 +103,12 @@ export class EngineSession {
     this.memoryOnly = true;
     this.warn(`the engine's storage is not usable (${why}); this page goes on in memory and sends no report`);
     return this.start();
+  }
+
+  /** `work`, or an EngineNotAnswering rejection once the page's answer bound has passed without an answer. */
+  answered<T>(work: Promise<T>, what: string): Promise<T> {
+    const ms = this.settings.answerMs;
+    return answerWithin(work, ms, () => new EngineNotAnswering(`${what} took longer than ${ms} ms`));
   }
 
   /** The running engine (waiting for it to start), or null when there is none. */
@@ -150,11 +156,6 @@ export class EngineSession {
       await this.start();
     }
   }
-}
-
-/** `work`, or an EngineNotAnswering rejection once ENGINE_ANSWER_MS has passed without an answer. */
-export function answered<T>(work: Promise<T>, what: string): Promise<T> {
-  return answerWithin(work, ENGINE_ANSWER_MS, () => new EngineNotAnswering(`${what} took longer than ${ENGINE_ANSWER_MS} ms`));
 }
 
 /** Deletes the site's database on the device from the page (another tab holding it open delays the deletion until it closes). */

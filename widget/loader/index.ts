@@ -7,7 +7,7 @@
 import type { Remote } from 'comlink';
 import type { ShopperEvent } from '../../protocol/shopper-events.ts';
 import type { EngineApi } from '../engine/engine-api.ts';
-import { answered, EngineSession } from './engine-session.ts';
+import { EngineSession } from './engine-session.ts';
 import { productOnPage, readPageContext, searchQuery } from './page-context.ts';
 import { followConsentManager } from './consent-managers.ts';
 import type { PageContext } from '../../protocol/features.ts';
@@ -59,7 +59,7 @@ function boot(script: HTMLScriptElement | null): void {
   /** Decides the given slots and renders them (the renderer chunk loads meanwhile). */
   const fill = async (engine: Remote<EngineApi>, slots: HTMLElement[], context: PageContext) => {
     const [decisions, renderer] = await Promise.all([
-      answered(
+      session.answered(
         engine.decide(
           slots.map((s) => s.dataset.vitrineSlot || 'default'),
           context,
@@ -75,9 +75,9 @@ function boot(script: HTMLScriptElement | null): void {
 
   const showPage = async (engine: Remote<EngineApi>) => {
     const { events, context } = pageEvents(settings.searchParam);
-    await answered(engine.track(events), 'recording the page');
+    await session.answered(engine.track(events), 'recording the page');
     // Calls made before the engine was up, in the order they were made, after the page's own events.
-    (await answered(engine.trackCalls(pending.splice(0)), 'recording the queued calls')).forEach(warn);
+    (await session.answered(engine.trackCalls(pending.splice(0)), 'recording the queued calls')).forEach(warn);
     live = engine;
     // data-debug: the engine for a developer's console (and the tests); never on a live shop.
     if (settings.debug) Object.assign(vitrine, { engine });

@@ -11,6 +11,9 @@
  *   data-debug     (optional) present: window.vitrine.engine is the engine, for a developer's console
  *   data-nonce     (optional) the page's CSP nonce: the renderer's module script carries it (the
  *                  script tag's own nonce is used when this is absent)
+ *   data-answer-ms (optional) how long a slot waits for the engine's answer before the page stops
+ *                  waiting and goes on without it (default 1500, from 200 to 60000): past it the
+ *                  slot keeps the merchant's content and an in-memory engine takes over
  * The IIFE build has no import.meta.url, so the script's own URL comes from document.currentScript.
  */
 import { SITE_ID_PATTERN } from '../../protocol/catalog.ts';
@@ -31,7 +34,13 @@ export interface ScriptSettings {
   debug: boolean;
   /** The CSP nonce for the renderer's module script. */
   nonce: string | undefined;
+  /** How long an engine call on the page's path may take before the page stops waiting for it. */
+  answerMs: number;
 }
+
+/** The default answer bound: a first creative is due in well under it on a phone (README, Benchmarks). */
+export const DEFAULT_ANSWER_MS = 1500;
+const ANSWER_MS_RANGE = [200, 60_000] as const;
 
 export function readScriptSettings(script: HTMLScriptElement | null): ScriptSettings | string {
   if (!script?.src) return 'could not find its own <script> tag (was it injected without src?)';
@@ -52,6 +61,13 @@ export function readScriptSettings(script: HTMLScriptElement | null): ScriptSett
   if (consent !== undefined && consent !== 'required' && !consentManager) {
     return `data-consent="${consent}" is not one of required, ${CONSENT_MANAGERS.join(', ')}`;
   }
+  let answerMs = DEFAULT_ANSWER_MS;
+  if (script.dataset.answerMs !== undefined) {
+    answerMs = Number(script.dataset.answerMs);
+    if (!Number.isInteger(answerMs) || answerMs < ANSWER_MS_RANGE[0] || answerMs > ANSWER_MS_RANGE[1]) {
+      return `data-answer-ms="${script.dataset.answerMs}" is not a whole number of milliseconds from ${ANSWER_MS_RANGE[0]} to ${ANSWER_MS_RANGE[1]}`;
+    }
+  }
   return {
     site,
     edge,
@@ -62,5 +78,6 @@ export function readScriptSettings(script: HTMLScriptElement | null): ScriptSett
     gpcStops: script.dataset.gpc === 'no-personalization' ? 'everything' : 'reports',
     debug: script.dataset.debug !== undefined,
     nonce: script.dataset.nonce || script.nonce || undefined,
+    answerMs,
   };
 }
