@@ -1,9 +1,11 @@
 /**
  * Vite builds the widget in three passes (scripts/build-widget.ts drives them):
  *   --mode engine : the Web Worker, an ES module with content-hashed chunks (tfjs lives here)
+ *   --mode memory-store : the in-memory store, one content-hashed plain script the loader puts
+ *                   in front of the engine's text only for a worker that may not use the device's storage
  *   --mode render : the renderer (preact, creatives), one content-hashed ES module the loader
  *                   adds as a module script carrying the page's CSP nonce
- *   --mode loader : the script tag, one IIFE that knows the other two's hashed names
+ *   --mode loader : the script tag, one IIFE that knows the others' hashed names
  *   --mode dashboard : the merchant dashboard (dashboard/), served by the edge at /v1/admin/
  * Both land in dist/edge-assets/v1/, which the edge worker serves.
  */
@@ -45,6 +47,21 @@ export default defineConfig(({ mode }) => {
       },
     };
   }
+  if (mode === 'memory-store') {
+    return {
+      ...common,
+      build: {
+        outDir: path.join(ASSETS_DIR, 'chunks'),
+        emptyOutDir: false,
+        target: 'es2022',
+        minify: true,
+        // A plain script in its own function scope: the loader puts its text in front of the
+        // engine module's in one blob, where top-level names of the two must not meet.
+        lib: { entry: path.join(root, 'widget/engine/memory-store.ts'), formats: ['iife'], name: 'vitrineMemoryStore' },
+        rolldownOptions: { output: { entryFileNames: 'memory-store-[hash].js', codeSplitting: false, comments: { legal: false } } },
+      },
+    };
+  }
   if (mode === 'dashboard') {
     return {
       ...common,
@@ -71,6 +88,7 @@ export default defineConfig(({ mode }) => {
     define: {
       __VITRINE_ENGINE_FILE__: JSON.stringify(process.env.VITRINE_ENGINE_FILE ?? 'engine.js'),
       __VITRINE_RENDER_FILE__: JSON.stringify(process.env.VITRINE_RENDER_FILE ?? 'render.js'),
+      __VITRINE_MEMORY_STORE_FILE__: JSON.stringify(process.env.VITRINE_MEMORY_STORE_FILE ?? 'memory-store.js'),
     },
     build: {
       outDir: ASSETS_DIR,

@@ -1,5 +1,5 @@
 /**
- * `npm run build`: the engine worker and the renderer first (their entry names carry content
+ * `npm run build`: the engine worker, its in-memory store and the renderer first (their entry names carry content
  * hashes), then the loader with those names compiled in. Prints the gzip sizes a shopper downloads.
  */
 import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -17,6 +17,10 @@ await build({ configFile, mode: 'engine' });
 const engineFile = readdirSync(path.join(assets, 'chunks')).find((f) => /^engine-[\w-]+\.js$/.test(f));
 if (!engineFile) throw new Error('the engine build produced no engine-<hash>.js');
 process.env.VITRINE_ENGINE_FILE = engineFile;
+await build({ configFile, mode: 'memory-store' });
+const memoryStoreFile = readdirSync(path.join(assets, 'chunks')).find((f) => /^memory-store-[\w-]+\.js$/.test(f));
+if (!memoryStoreFile) throw new Error('the memory-store build produced no memory-store-<hash>.js');
+process.env.VITRINE_MEMORY_STORE_FILE = memoryStoreFile;
 await build({ configFile, mode: 'render' });
 const renderFile = readdirSync(path.join(assets, 'chunks')).find((f) => /^render-[\w-]+\.js$/.test(f));
 if (!renderFile) throw new Error('the render build produced no render-<hash>.js');

@@ -32,7 +32,7 @@ import { candidateModels, modelArtifact, servingModel } from './model-store.ts';
 import { cachedReportModels, cachedSite } from './site-cache.ts';
 import { MODEL_PARTS } from '../../protocol/report-parts.ts';
 import { offsetValues } from '../../protocol/offsets.ts';
-import type { CheckedModelParts, RoundTerms } from './round-aggregator.ts';
+import type { CheckedModelParts, RoundTerms } from './round-contract.ts';
 import { dequantizeGradient } from '../../protocol/tower-gradient.ts';
 import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';

@@ -3,7 +3,8 @@
  * shards, and which shard a key belongs to. When rounds begin and end is round-schedule.ts.
  */
 import { fnv1a32 } from '../../protocol/hash.ts';
-import type { RoundAggregator, RoundTerms } from './round-aggregator.ts';
+import type { RoundAggregator } from './round-aggregator.ts';
+import type { RoundTerms } from './round-contract.ts';
 import { roundObjectName } from './round-names.ts';
 import { roundAt, roundWindow } from './round-schedule.ts';
 import type { RoundWindow } from './round-schedule.ts';

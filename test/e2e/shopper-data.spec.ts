@@ -21,9 +21,18 @@ test('two tabs recording at the same time lose nothing and count nothing twice',
   expect(Object.keys(profile!.categories)).toEqual(expect.arrayContaining(['hats', 'bags']));
 });
 
+/** The widget's chunks the page fetched, by kind (engine, memory-store, render), in order of name. */
+const chunksFetched = (requests: { url(): string }[]) =>
+  requests
+    .map((r) => /\/v1\/chunks\/([a-z-]+)-[\w-]+\.js$/.exec(r.url())?.[1])
+    .filter((kind): kind is string => kind !== undefined)
+    .sort();
+
 test('data-consent="required": nothing stored or sent before consent; withdrawing wipes it', async ({ page, edgeTraffic }) => {
   await page.goto('/fixtures/consent-required');
   await expect(creativeIn(page, 'hero')).toBeVisible(); // personalization in memory still works
+  // In memory: the in-memory store came with the engine (a consenting shopper never fetches it: below).
+  expect(chunksFetched(edgeTraffic.requests)).toEqual(['engine', 'memory-store', 'render']);
   // The click navigates; the landing page is a stub without the widget, so only this page's
   // engine could have stored or sent anything.
   await page.route('**/product/**', (route) => route.fulfill({ contentType: 'text/html', body: '<p>landed</p>' }));
@@ -36,8 +45,11 @@ test('data-consent="required": nothing stored or sent before consent; withdrawin
   await page.goto('/fixtures/consent-required');
   await expect(creativeIn(page, 'hero')).toBeVisible();
   expect(await vitrineDatabases(page)).toEqual([]);
+  const before = edgeTraffic.requests.length;
   await page.evaluate(() => (window as unknown as { vitrine: (...a: unknown[]) => Promise<void> }).vitrine('consent', true));
   await expect.poll(() => vitrineDatabases(page)).toEqual(['vitrine:demo']);
+  // Consent given: the engine restarts on the device's storage, without the in-memory store.
+  expect(chunksFetched(edgeTraffic.requests.slice(before))).toEqual(['engine']);
   await expect.poll(async () => (await readStore<{ type: string }>(page, 'events')).map((e) => e.type)).toContain('page_view');
 
   await page.evaluate(() => (window as unknown as { vitrine: (...a: unknown[]) => Promise<void> }).vitrine('consent', false));

@@ -15,7 +15,7 @@ const TOKEN_TYPES = { BLIND_RSA };
 import { reportChallenge, toBase64Url } from '../../protocol/report-token.ts';
 import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
-import type { RoundTerms } from '../../edge-worker/src/round-aggregator.ts';
+import type { RoundTerms } from '../../edge-worker/src/round-contract.ts';
 
 export const DEMO_TOKEN = 'test-demo-admin-token-0001';
 export const OTHER_TOKEN = 'test-other-admin-token-0002';

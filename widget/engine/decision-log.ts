@@ -4,7 +4,7 @@
  * variant chosen, and later each candidate model's probability of the same choice.
  */
 import { cellOf } from '../../protocol/offsets.ts';
-import type { Decision } from './engine-api.ts';
+import type { Decision, OutcomeKind } from './engine-api.ts';
 import type { Composition } from './composition.ts';
 import type { DecisionRecord, DeviceDB } from './device-store.ts';
 
@@ -65,4 +65,21 @@ export async function recordCandidateProbabilities(db: DeviceDB, annotated: Map<
     if (d) await tx.store.put({ ...d, candidatePi });
   }
   await tx.done;
+}
+
+/**
+ * Marks a decision's outcome once (a dismissal also keeps its creative from this device); returns
+ * the decision as it was before, or null when it is unknown or had this outcome already.
+ */
+export async function markOutcome(db: DeviceDB, decisionId: string, kind: OutcomeKind, now: number): Promise<DecisionRecord | null> {
+  const tx = db.transaction(['decisions', 'dismissed'], 'readwrite');
+  const decisions = tx.objectStore('decisions');
+  const found = await decisions.get(decisionId);
+  const fresh = found && !found[kind] ? found : null;
+  if (fresh) {
+    await decisions.put({ ...fresh, [kind]: true, ...(kind === 'click' ? { clickedAt: now } : {}) });
+    if (kind === 'dismissal') await tx.objectStore('dismissed').put({ creativeId: fresh.creativeId, at: now });
+  }
+  await tx.done;
+  return fresh;
 }

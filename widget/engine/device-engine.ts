@@ -9,21 +9,19 @@ import { CREATIVE_DIM, CROSS_DIM, crossRows, encodeShopper } from '../../protoco
 import type { PageContext } from '../../protocol/features.ts';
 import type { ShopperEvent } from '../../protocol/shopper-events.ts';
 import type { Candidate, SiteConfig } from '../../protocol/wire.ts';
-import { databaseName, openDeviceStore } from './device-store.ts';
+import { databaseName } from './device-store.ts';
 import type { DeviceDB } from './device-store.ts';
 import type { CreativeProbability, Decision, EngineApi, EngineStartOptions, EngineStatus, OutcomeKind, PreparedReport } from './engine-api.ts';
 import { attributePurchase } from './attribution.ts';
 import { composeVariants, rankItems } from './composition.ts';
 import type { Composition } from './composition.ts';
-import { eligibleIndexes, ImpressionCounter, loadDismissed } from './eligibility.ts';
+import { eligibleIndexes, ImpressionCounter } from './eligibility.ts';
 import { CellHistory } from './cell-history.ts';
 import { expectedClick } from '../../protocol/offsets.ts';
 import { explainDecision } from './explanation.ts';
-import { readProfile } from './event-log.ts';
 import { WriteBehindProfile } from './write-behind-profile.ts';
 import { emptyProfile } from '../../protocol/profile.ts';
-import type { ShopperProfile } from '../../protocol/profile.ts';
-import { answerWithin } from '../answer-bound.ts';
+import { openEngineStore, readEverything, STORAGE_ANSWER_MS, StorageUnavailable } from './engine-storage.ts';
 import { sampleIndex, THOMPSON_DRAWS } from '../../protocol/policy.ts';
 import type { Uniform } from '../../protocol/policy.ts';
 import { RoundReporter } from './round-reporter.ts';
@@ -32,9 +30,9 @@ import { ServingState } from './serving-state.ts';
 import { productOnScreen, resolveProducts } from './product-identity.ts';
 import { SlotScoring, usable } from './slot-scoring.ts';
 import type { ShopperInputs } from './slot-scoring.ts';
-import { logDecisions, recordCandidateProbabilities } from './decision-log.ts';
+import { logDecisions, markOutcome, recordCandidateProbabilities } from './decision-log.ts';
 import type { LoggedFeatures } from './decision-log.ts';
-import { parseTrackCall } from './track-command.ts';
+import { parseTrackCalls } from './track-command.ts';
 
 /** A decision's situation, kept until the candidate models have scored it. */
 interface CandidateJob {
@@ -42,40 +40,6 @@ interface CandidateJob {
   slot: string;
   eligible: number[];
   index: number;
-}
-
-/**
- * How long opening the site's database and reading what decisions need may take before the
- * engine gives up on it for this page and keeps its data in memory. IndexedDB that does not
- * answer is not an error anyone sees: another tab holding an upgrade, or a page frozen in the
- * back/forward cache holding a transaction's locks. Under the loader's own bound (1.5 s by
- * default; the loader passes its own bound less 300 ms), so the engine falls back before the
- * page stops waiting for it.
- */
-export const STORAGE_ANSWER_MS = 1200;
-
-class StorageNotAnswering extends Error {}
-class StorageUnavailable extends Error {}
-
-const withinMs = <T>(work: Promise<T>, ms: number, what: string): Promise<T> =>
-  answerWithin(work, ms, () => new StorageNotAnswering(`${what} did not answer within ${ms} ms`));
-
-/** What decisions read, loaded from the store once per page and kept in memory from then on. */
-interface LocalState {
-  profile: ShopperProfile;
-  impressions: ImpressionCounter;
-  dismissed: Set<string>;
-  cells: CellHistory;
-}
-
-async function readLocalState(db: DeviceDB, now: number): Promise<LocalState> {
-  const [profile, impressions, dismissed, cells] = await Promise.all([
-    readProfile(db, undefined, now),
-    ImpressionCounter.load(db, now),
-    loadDismissed(db),
-    CellHistory.load(db),
-  ]);
-  return { profile, impressions, dismissed, cells };
 }
 
 export class DeviceEngine implements EngineApi {
@@ -120,7 +84,10 @@ export class DeviceEngine implements EngineApi {
     const serving = new ServingState(this.edge, this.site);
     // Opening the database (and reading what decisions need) and fetching the config do not
     // depend on each other: overlap them.
-    const [store, loaded] = await Promise.allSettled([this.openStore(options.storage, options.storageAnswerMs ?? STORAGE_ANSWER_MS), serving.load(Date.now())]);
+    const [store, loaded] = await Promise.allSettled([
+      openEngineStore(this.site, options.storage, options.storageAnswerMs ?? STORAGE_ANSWER_MS),
+      serving.load(Date.now()),
+    ]);
     if (store.status === 'rejected') {
       const reason = store.reason instanceof StorageUnavailable ? store.reason.message : `no storage at all: ${String(store.reason)}`;
       return { state: 'unavailable', reason, inMemory: store.reason instanceof StorageUnavailable };
@@ -158,40 +125,6 @@ export class DeviceEngine implements EngineApi {
     };
   }
 
-  /**
-   * The site's IndexedDB database and what decisions read from it; StorageUnavailable when it
-   * throws or does not answer within STORAGE_ANSWER_MS (the loader then starts an in-memory
-   * worker). With storage 'memory' (consent pending, or that in-memory worker): fake-indexeddb,
-   * loaded only then, replacing the IndexedDB globals of this worker only, never the page's.
-   */
-  private async openStore(storage: EngineStartOptions['storage'], boundMs: number): Promise<{ db: DeviceDB; local: LocalState }> {
-    const now = Date.now();
-    if (storage === 'persistent') {
-      const opening = openDeviceStore(this.site);
-      try {
-        const db = await withinMs(opening, boundMs, 'opening IndexedDB');
-        try {
-          return { db, local: await withinMs(readLocalState(db, now), boundMs, 'reading IndexedDB') };
-        } catch (e) {
-          db.close();
-          throw e;
-        }
-      } catch (e) {
-        // An open that answers after all is closed at once: this page has moved on.
-        opening.then(
-          (late) => late.close(),
-          () => undefined,
-        );
-        // Not an in-memory database in this worker: idb has wrapped the real IndexedDB here and
-        // cannot wrap fake-indexeddb's objects. The loader starts an in-memory worker instead.
-        throw new StorageUnavailable(e instanceof StorageNotAnswering ? `${e.message} (another tab may hold it)` : `IndexedDB unavailable (${String(e)})`);
-      }
-    }
-    await import('fake-indexeddb/auto');
-    const db = await openDeviceStore(this.site);
-    return { db, local: await readLocalState(db, now) };
-  }
-
   /** Folds the events into this tab's profile at once (the next decision sees them) and writes them behind. */
   async track(recorded: ShopperEvent[]): Promise<void> {
     if (!this.db || recorded.length === 0) return;
@@ -199,14 +132,7 @@ export class DeviceEngine implements EngineApi {
   }
 
   async trackCalls(calls: [type: unknown, props: unknown][]): Promise<string[]> {
-    const now = Date.now();
-    const events: ShopperEvent[] = [];
-    const dropped: string[] = [];
-    for (const [type, props] of calls) {
-      const event = parseTrackCall(type, props, now);
-      if (typeof event === 'string') dropped.push(`track call dropped: ${event}`);
-      else events.push(event);
-    }
+    const { events, dropped } = parseTrackCalls(calls, Date.now());
     if (events.length > 0) await this.track(events);
     return dropped;
   }
@@ -362,23 +288,16 @@ export class DeviceEngine implements EngineApi {
 
   async recordOutcome(decisionId: string, kind: OutcomeKind): Promise<void> {
     if (!this.db) return;
-    const tx = this.db.transaction(['decisions', 'dismissed'], 'readwrite');
-    const decisions = tx.objectStore('decisions');
-    const d = await decisions.get(decisionId);
-    if (d && !d[kind]) {
-      await decisions.put({ ...d, [kind]: true, ...(kind === 'click' ? { clickedAt: Date.now() } : {}) });
-      if (kind === 'impression') this.impressions.add(d.creativeId, Date.now());
-      if (d.cell && d.expected !== undefined && (kind === 'impression' || kind === 'click')) {
-        // Shown once, whichever outcome comes first: a click without a recorded impression still counts it shown.
-        if (!d.impression && !d.click) this.cells.shown(d.cell, d.expected);
-        if (kind === 'click') this.cells.clicked(d.cell);
-      }
-      if (kind === 'dismissal') {
-        await tx.objectStore('dismissed').put({ creativeId: d.creativeId, at: Date.now() });
-        this.dismissed.add(d.creativeId);
-      }
+    const now = Date.now();
+    const d = await markOutcome(this.db, decisionId, kind, now);
+    if (!d) return;
+    if (kind === 'impression') this.impressions.add(d.creativeId, now);
+    if (kind === 'dismissal') this.dismissed.add(d.creativeId);
+    if (d.cell && d.expected !== undefined && kind !== 'dismissal') {
+      // Shown once, whichever outcome comes first: a click without a recorded impression still counts it shown.
+      if (!d.impression && !d.click) this.cells.shown(d.cell, d.expected);
+      if (kind === 'click') this.cells.clicked(d.cell);
     }
-    await tx.done;
   }
 
   /**
@@ -413,8 +332,8 @@ export class DeviceEngine implements EngineApi {
   async forget(): Promise<void> {
     const db = this.db;
     // Nothing is stored for the rest of this page: what the shopper asked to forget is not
-    // rebuilt. (Not an in-memory store either: fake-indexeddb replaces the IndexedDB globals,
-    // and idb, having already wrapped the real ones, cannot wrap its objects.)
+    // rebuilt. (Not an in-memory store either: that is installed only in a worker started in
+    // memory, and idb, having wrapped the real IndexedDB here, could not wrap its objects.)
     this.db = null;
     this.profile.forget();
     db?.close();
@@ -423,15 +342,8 @@ export class DeviceEngine implements EngineApi {
 
   async exportData(): Promise<string> {
     await this.profile.saved();
-    const db = this.db;
-    if (!db) return JSON.stringify({ site: this.site, stored: null });
-    const [profile, events, decisions, outbox, ledger] = await Promise.all([
-      db.get('profile', 'current'),
-      db.getAll('events'),
-      db.getAll('decisions'),
-      db.getAll('outbox'),
-      db.getAll('ledger'),
-    ]);
-    return JSON.stringify({ site: this.site, exportedAt: new Date().toISOString(), profile: profile ?? null, events, decisions, outbox, ledger });
+    return JSON.stringify(
+      this.db ? { site: this.site, exportedAt: new Date().toISOString(), ...(await readEverything(this.db)) } : { site: this.site, stored: null },
+    );
   }
 }

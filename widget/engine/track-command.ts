@@ -43,3 +43,15 @@ export function parseTrackCall(type: unknown, props: unknown, at: number): Shopp
     query: optionalString(p.query),
   };
 }
+
+/** The page's calls in order: the events they make, and a warning for each call dropped. */
+export function parseTrackCalls(calls: [type: unknown, props: unknown][], at: number): { events: ShopperEvent[]; dropped: string[] } {
+  const events: ShopperEvent[] = [];
+  const dropped: string[] = [];
+  for (const [type, props] of calls) {
+    const event = parseTrackCall(type, props, at);
+    if (typeof event === 'string') dropped.push(`track call dropped: ${event}`);
+    else events.push(event);
+  }
+  return { events, dropped };
+}

@@ -1,7 +1,8 @@
 /**
  * Starting the engine worker. A page cannot start a Worker from another origin's URL, so the
  * loader fetches the engine chunk (one self-contained module, served by the edge with CORS and
- * cached as immutable) and starts the worker from a same-origin blob of its text. Nothing in the
+ * cached as immutable) and starts the worker from a same-origin blob of its text (after the
+ * in-memory store's, for a worker that may not use the device's storage). Nothing in the
  * worker loads any other script: on a page with a strict Content-Security-Policy (nonces,
  * 'strict-dynamic') a worker may not import from another origin, and it needs no more than
  * `worker-src blob:`. IndexedDB in that worker belongs to the storefront's origin.
@@ -11,6 +12,15 @@ import type { Remote } from 'comlink';
 import type { EngineApi } from '../engine/engine-api.ts';
 
 declare const __VITRINE_ENGINE_FILE__: string;
+declare const __VITRINE_MEMORY_STORE_FILE__: string;
+
+/** A chunk's text, fetched from beside the script. */
+async function chunkText(scriptUrl: string, file: string): Promise<string> {
+  const url = new URL(`chunks/${file}`, scriptUrl).href;
+  const response = await fetch(url, { credentials: 'omit' });
+  if (!response.ok) throw new Error(`the engine (${url}) answered ${response.status}`);
+  return response.text();
+}
 
 /**
  * `failed` rejects when the worker cannot load (WebKit, for one, refuses a blob worker started as
@@ -18,11 +28,14 @@ declare const __VITRINE_ENGINE_FILE__: string;
  * handled here, so it never reaches the host page as an uncaught error, and a start waiting for
  * the engine's answer hears of it instead of waiting for an answer that cannot come.
  */
-export async function startEngineWorker(scriptUrl: string): Promise<{ engine: Remote<EngineApi>; worker: Worker; failed: Promise<never> }> {
-  const engineUrl = new URL(`chunks/${__VITRINE_ENGINE_FILE__}`, scriptUrl).href;
-  const response = await fetch(engineUrl, { credentials: 'omit' });
-  if (!response.ok) throw new Error(`the engine (${engineUrl}) answered ${response.status}`);
-  const blobUrl = URL.createObjectURL(new Blob([await response.text()], { type: 'text/javascript' }));
+export async function startEngineWorker(scriptUrl: string, inMemory: boolean): Promise<{ engine: Remote<EngineApi>; worker: Worker; failed: Promise<never> }> {
+  // A worker in memory runs the in-memory store (memory-store.ts, a plain script in its own
+  // scope) before the engine, in the same blob; a worker with the device's storage never loads it.
+  const texts = await Promise.all([
+    ...(inMemory ? [chunkText(scriptUrl, __VITRINE_MEMORY_STORE_FILE__), ';\n'] : []),
+    chunkText(scriptUrl, __VITRINE_ENGINE_FILE__),
+  ]);
+  const blobUrl = URL.createObjectURL(new Blob(texts, { type: 'text/javascript' }));
   const worker = new Worker(blobUrl, { type: 'module', name: 'vitrine-engine' });
   const failed = new Promise<never>((_, reject) => {
     worker.addEventListener('error', (e) => {

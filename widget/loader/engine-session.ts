@@ -64,7 +64,7 @@ export class EngineSession {
       storageAnswerMs: Math.max(100, this.settings.answerMs - 300),
     };
     const started = (async () => {
-      const { engine, worker, failed } = await startEngineWorker(this.settings.scriptUrl);
+      const { engine, worker, failed } = await startEngineWorker(this.settings.scriptUrl, !persistent);
       this.worker = worker;
       const status = await Promise.race([engine.start(options), failed]);
       if (status.state === 'unavailable') {
