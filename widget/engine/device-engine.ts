@@ -86,7 +86,7 @@ export class DeviceEngine implements EngineApi {
     // depend on each other: overlap them.
     const [store, loaded] = await Promise.allSettled([
       openEngineStore(this.site, options.storage, options.storageAnswerMs ?? STORAGE_ANSWER_MS),
-      serving.load(Date.now()),
+      serving.load(Date.now(), options.prefetchedConfig),
     ]);
     if (store.status === 'rejected') {
       const reason = store.reason instanceof StorageUnavailable ? store.reason.message : `no storage at all: ${String(store.reason)}`;

@@ -7,6 +7,13 @@ import type { Candidate, CarouselItem, Report, Template } from '../../protocol/w
 import type { ShopperEvent } from '../../protocol/shopper-events.ts';
 import type { Explanation } from './explanation.ts';
 
+/** A config answer as the page received it (status, ETag, body), read by the engine as if it had fetched it. */
+export interface PrefetchedConfig {
+  status: number;
+  etag: string | null;
+  body: string;
+}
+
 export interface EngineStartOptions {
   /** Origin of the edge worker, e.g. https://vitrine.example.workers.dev */
   edge: string;
@@ -27,6 +34,11 @@ export interface EngineStartOptions {
   reportTokenDelayMs?: number;
   /** The page's origin: the catalog's relative URLs are read against it to match the page's product (product-identity.ts). */
   pageOrigin?: string;
+  /**
+   * The site's config as the page fetched it while the engine chunk was on its way (the same
+   * request the engine would make): the first creative does not wait for the two in a row.
+   */
+  prefetchedConfig?: PrefetchedConfig | null;
   /** How long opening and reading IndexedDB may take before the engine answers 'unavailable' (default STORAGE_ANSWER_MS). */
   storageAnswerMs?: number;
 }

@@ -15,6 +15,7 @@ import type { SiteConfig } from '../../protocol/wire.ts';
 import type { ScoringModel } from './scoring-model.ts';
 import { loadScoringModel } from './scoring-model.ts';
 import { droppedNote, fetchSiteConfig } from './site-config.ts';
+import type { PrefetchedConfig } from './engine-api.ts';
 
 export interface Serving {
   config: SiteConfig;
@@ -43,8 +44,8 @@ export class ServingState {
   ) {}
 
   /** The first config and model. Returns why personalization is degraded, or null when it is not. */
-  async load(now: number): Promise<string | null> {
-    const fetched = await fetchSiteConfig(this.edge, this.site);
+  async load(now: number, prefetched?: PrefetchedConfig | null): Promise<string | null> {
+    const fetched = await fetchSiteConfig(this.edge, this.site, false, prefetched);
     const dropped = droppedNote(fetched.dropped);
     const notes = dropped ? [dropped] : [];
     let model: ScoringModel | null = null;

@@ -9,6 +9,8 @@
 import * as v from 'valibot';
 import { CandidateSchema, describeIssues, SiteConfigSchema, TemplateSchema } from '../../protocol/wire.ts';
 import type { Candidate, SiteConfig, Template } from '../../protocol/wire.ts';
+import type { PrefetchedConfig } from './engine-api.ts';
+import { configUrl } from '../config-url.ts';
 
 const ConfigEnvelopeSchema = v.object({ ...SiteConfigSchema.entries, templates: v.array(v.unknown()), candidates: v.array(v.unknown()) });
 
@@ -32,10 +34,13 @@ async function edgeReason(response: Response): Promise<string> {
 
 /**
  * `revalidate` asks the edge whether the config changed (a conditional request the browser
- * answers from its cache on 304) instead of trusting the HTTP cache's max-age.
+ * answers from its cache on 304) instead of trusting the HTTP cache's max-age. `prefetched`: the
+ * page's answer to the same request, read instead of asking again.
  */
-export async function fetchSiteConfig(edge: string, site: string, revalidate = false): Promise<FetchedConfig> {
-  const response = await fetch(`${edge}/v1/sites/${encodeURIComponent(site)}/config`, { credentials: 'omit', cache: revalidate ? 'no-cache' : 'default' });
+export async function fetchSiteConfig(edge: string, site: string, revalidate = false, prefetched?: PrefetchedConfig | null): Promise<FetchedConfig> {
+  const response = prefetched
+    ? new Response(prefetched.body, { status: prefetched.status, headers: prefetched.etag ? { etag: prefetched.etag } : {} })
+    : await fetch(configUrl(edge, site), { credentials: 'omit', cache: revalidate ? 'no-cache' : 'default' });
   if (!response.ok) throw new Error(`config for site ${site} answered ${response.status}${await edgeReason(response)}`);
   const parsed = v.safeParse(ConfigEnvelopeSchema, await response.json());
   if (!parsed.success) throw new Error(`config for site ${site} is invalid: ${describeIssues(parsed.issues)}`);

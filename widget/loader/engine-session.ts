@@ -15,7 +15,8 @@
  */
 import { databaseName } from '../database-name.ts';
 import type { Remote } from 'comlink';
-import type { EngineApi, EngineStartOptions } from '../engine/engine-api.ts';
+import type { EngineApi, EngineStartOptions, PrefetchedConfig } from '../engine/engine-api.ts';
+import { configUrl } from '../config-url.ts';
 import { answerWithin } from '../answer-bound.ts';
 import { startEngineWorker } from './engine-connection.ts';
 import type { ScriptSettings } from './script-settings.ts';
@@ -33,6 +34,8 @@ export class EngineSession {
   /** After the engine stopped answering: this page goes on in memory, and sends nothing. */
   private memoryOnly = false;
   readonly gpc: boolean;
+  /** The config, asked for at once (while the engine chunk loads) for the first engine only. */
+  private prefetch: Promise<PrefetchedConfig | null> | null;
 
   constructor(
     private readonly settings: ScriptSettings,
@@ -42,6 +45,7 @@ export class EngineSession {
   ) {
     this.consentGiven = !settings.consentRequired;
     this.gpc = (navigator as Navigator & { globalPrivacyControl?: boolean }).globalPrivacyControl === true;
+    this.prefetch = this.allowed ? prefetchConfig(settings.edge, settings.site) : null;
   }
 
   /** Whether Vitrine may run at all on this page. */
@@ -63,9 +67,12 @@ export class EngineSession {
       // answered as unavailable (and the page recovers) before the page gives up on the engine.
       storageAnswerMs: Math.max(100, this.settings.answerMs - 300),
     };
+    const prefetched = this.prefetch;
+    this.prefetch = null;
     const started = (async () => {
       const { engine, worker, failed } = await startEngineWorker(this.settings.scriptUrl, !persistent);
       this.worker = worker;
+      options.prefetchedConfig = await prefetched;
       const status = await Promise.race([engine.start(options), failed]);
       if (status.state === 'unavailable') {
         if (status.inMemory && !this.memoryOnly) throw new EngineNotAnswering(status.reason);
@@ -155,6 +162,19 @@ export class EngineSession {
       this.worker?.terminate();
       await this.start();
     }
+  }
+}
+
+/**
+ * The config request the engine would make first, made by the page while the engine chunk is
+ * on its way (same URL, same cache, no credentials); null when it fails, and the engine asks again.
+ */
+async function prefetchConfig(edge: string, site: string): Promise<PrefetchedConfig | null> {
+  try {
+    const response = await fetch(configUrl(edge, site), { credentials: 'omit' });
+    return { status: response.status, etag: response.headers.get('etag'), body: await response.text() };
+  } catch {
+    return null;
   }
 }
 
