@@ -29,18 +29,14 @@ import type { RoundTokenVerifier } from './report-tokens.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { candidateModels, modelArtifact, servingModel } from './model-store.ts';
-import { cachedReportModels, cachedSite } from './site-cache.ts';
+import { cachedSite } from './site-cache.ts';
 import { MODEL_PARTS } from '../../protocol/report-parts.ts';
-import { offsetValues } from '../../protocol/offsets.ts';
-import type { CheckedModelParts, RoundTerms } from './round-contract.ts';
-import { dequantizeGradient } from '../../protocol/tower-gradient.ts';
-import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
-import type { PrivacyTerms } from '../../protocol/privacy.ts';
+import type { RoundTerms } from './round-contract.ts';
 import { readBytes, readJson } from './request-body.ts';
 import { openRound, roundAggregator, roundShard, roundTerms, shardOf } from './rounds.ts';
 import { listCandidates, listTemplates, sitePrivacy } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
-import { headStatsLength } from '../../protocol/head-statistics.ts';
+import { checkedModelParts } from './report-model-parts.ts';
 
 type AppContext = Context<{ Bindings: Env }>;
 
@@ -288,7 +284,7 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   const notCollected = MODEL_PARTS.filter((part) => report[part] !== undefined && !site.parts.includes(part));
   const collected: Report = { ...report };
   for (const part of notCollected) delete collected[part];
-  const parts = await checkedModelParts(c, site, collected, privacy);
+  const parts = await checkedModelParts(c.env.DB, site, collected, privacy);
   // The report goes to its token's shard: the token is spent, and a retry found, in one place.
   const added = await roundShard(c.env.ROUNDS, site.id, round.id, shardOf(token.id, plan.shards)).addReport(collected, plan.terms, parts, token.id);
   for (const part of notCollected) added[part] = 'not_collected';
@@ -300,70 +296,6 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
     added.duplicate ? 200 : 202,
   );
 });
-
-/**
- * The report's model parts, checked against the model serving now: the right shapes (422
- * otherwise) and within the clipping bounds the noise is calibrated to (422 otherwise). A device
- * on an older model gets its counts taken and its model parts (another model's features) left
- * out: null, and the answer says so. Off-policy entries of models that are neither serving nor a
- * candidate are left out.
- */
-async function checkedModelParts(c: AppContext, site: SiteRow, report: Report, privacy: PrivacyTerms): Promise<CheckedModelParts | null> {
-  if (!report.head && !report.ope && !report.towers && !report.offsets) return null;
-  const serving = await cachedReportModels(c.env.DB, site.id);
-  if (!serving || report.modelVersion !== serving.version) return null;
-  const overClip = (what: string, norm: number, bound: number) => {
-    if (!withinBound(norm, bound)) throw new HttpError(422, 'over_clip', `${what} has L2 norm ${norm.toFixed(3)}, above the bound ${bound}`);
-  };
-  let head: number[] | null = null;
-  if (report.head) {
-    if (report.head.stats.length !== headStatsLength(serving.dim)) {
-      throw new HttpError(
-        422,
-        'wrong_shape',
-        `head.stats has ${report.head.stats.length} numbers; model ${serving.version} needs ${headStatsLength(serving.dim)}`,
-      );
-    }
-    overClip('head.stats', l2Norm(report.head.stats), privacy.headClip);
-    head = report.head.stats;
-  }
-  let ope: CheckedModelParts['ope'] = null;
-  if (report.ope) {
-    overClip('ope', l2Norm(report.ope.flatMap((e) => e.sums)), privacy.opeClip);
-    if (new Set(report.ope.map((e) => e.modelVersion)).size !== report.ope.length) throw new HttpError(422, 'invalid_body', 'ope lists a model twice');
-    // Sums of weights and clicks are never negative; only a candidate's paired sums (of w - 1) may be (protocol/off-policy.ts).
-    for (const e of report.ope) {
-      const paired = e.modelVersion !== report.modelVersion && e.modelVersion !== UNIFORM_POLICY;
-      if (e.sums[0]! < 0 || (!paired && e.sums.some((x) => x < 0))) {
-        throw new HttpError(422, 'invalid_body', `ope sums of ${e.modelVersion} must not be negative${paired ? ' (its count)' : ''}`);
-      }
-    }
-    const known = new Set([serving.version, ...serving.candidates, UNIFORM_POLICY]);
-    ope = report.ope.filter((e) => known.has(e.modelVersion));
-    if (!ope.some((e) => e.modelVersion === serving.version)) ope = null; // no logging-policy entry: nothing to compare with
-  }
-  let towers: Float64Array | null = null;
-  if (report.towers) {
-    towers = dequantizeGradient(report.towers);
-    if (!towers || towers.length !== serving.towerParameters) {
-      throw new HttpError(422, 'wrong_shape', `towers.q holds ${towers?.length ?? 'no'} weights; model ${serving.version} has ${serving.towerParameters}`);
-    }
-    overClip('towers', l2Norm(towers), privacy.towerClip);
-  }
-  let offsets: CheckedModelParts['offsets'] = null;
-  if (report.offsets) {
-    // Keys of the site's own catalog only: a key is a cell or a creative every release lists, never anything else.
-    const allowed = new Set(serving.offsetKeys);
-    offsets = [
-      ...Object.entries(report.offsets.cells).map(([cell, [clicks, expected]]) => ({ key: `cell:${cell}`, clicks: clicks!, expected: expected! })),
-      ...Object.entries(report.offsets.creatives).map(([id, [clicks, expected]]) => ({ key: `creative:${id}`, clicks: clicks!, expected: expected! })),
-    ];
-    const unknown = offsets.find((e) => !allowed.has(e.key));
-    if (unknown) throw new HttpError(422, 'wrong_shape', `offsets: ${unknown.key} is not a cell or creative of site ${site.id}`);
-    overClip('offsets', l2Norm(offsetValues(report.offsets)), privacy.offsetClip);
-  }
-  return { model: serving.version, head, ope, towers, offsets };
-}
 
 /**
  * The token a report redeems: its Authorization header's (RFC 9577) or its body's; null when it
