@@ -117,6 +117,7 @@ export async function decideBench(results: Figures, browser: Browser): Promise<v
       refreshSeconds: 3600,
       attributionDays: 7,
       currency: 'USD',
+      holdoutShare: 0,
       privacy: DEFAULT_PRIVACY,
       parts: ['ope', 'offsets'],
       templates: TEMPLATES,

@@ -33,6 +33,7 @@ export default defineConfig({
             windows: 'test-windows-admin-token-008',
             networks: 'test-networks-admin-token-09',
             offsets: 'test-offsets-admin-token-010',
+            holdout: 'test-holdout-admin-token-011',
           }),
         },
       },

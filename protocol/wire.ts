@@ -4,6 +4,7 @@
  * validates every response, and the types flow from the schemas.
  */
 import * as v from 'valibot';
+import { DEFAULT_HOLDOUT_SHARE, HOLDOUT_CREATIVE, MAX_HOLDOUT_SHARE } from './holdout.ts';
 import { LAYOUTS, MESSAGE_TYPES, SITE_ID_PATTERN } from './catalog.ts';
 import { OPE_SUMS } from './off-policy.ts';
 import { DEFAULT_PRIVACY } from './privacy.ts';
@@ -105,6 +106,11 @@ export const SiteSettingsSchema = v.strictObject({
   learning: v.optional(v.picklist(LEARNING_MODES), 'auto'),
   /** L2 bound of one device's offsets part per round (PRIVACY.md; protocol/offsets.ts). Changes apply from the next round on. */
   offsetClip: v.optional(v.pipe(v.number(), v.minValue(0.1), v.maxValue(1000)), DEFAULT_PRIVACY.offsetClip),
+  /**
+   * The share of devices that keep the slots' own content for a period (protocol/holdout.ts):
+   * what the dashboard's headline measures Vitrine against. 0 turns the holdout off.
+   */
+  holdoutShare: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(MAX_HOLDOUT_SHARE)), DEFAULT_HOLDOUT_SHARE),
 });
 export type SiteSettings = v.InferOutput<typeof SiteSettingsSchema>;
 
@@ -144,7 +150,10 @@ export const TemplateSchema = v.strictObject({
 export type Template = v.InferOutput<typeof TemplateSchema>;
 
 export const CreativeSchema = v.strictObject({
-  id: ID,
+  id: v.pipe(
+    ID,
+    v.check((id) => id !== HOLDOUT_CREATIVE, `${HOLDOUT_CREATIVE} is reserved for the holdout's own-content counts`),
+  ),
   templateId: ID,
   productId: v.nullable(ID),
   /** For creatives without a product (banners, text): the category they advertise. */
@@ -229,6 +238,8 @@ export const SiteConfigSchema = v.object({
     }),
     DEFAULT_PRIVACY,
   ),
+  /** The share of devices held out with the slots' own content (protocol/holdout.ts; older edges sent none: no holdout). */
+  holdoutShare: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(MAX_HOLDOUT_SHARE)), 0),
   /** The parts a report carries beside its counts this round (protocol/report-parts.ts; older edges sent none: all but offsets). */
   parts: v.optional(v.array(v.picklist(MODEL_PARTS)), ['head', 'ope', 'towers']),
   templates: v.array(TemplateSchema),

@@ -8,6 +8,7 @@
  *
  * This runs in the device threads (device-worker.ts), each with a share of the shoppers.
  */
+import { isHoldout } from '../widget/engine/engine-api.ts';
 import { IDBFactory } from 'fake-indexeddb';
 import { priceBandOf } from '../protocol/catalog.ts';
 import type { PageContext } from '../protocol/features.ts';
@@ -164,7 +165,8 @@ async function visitWith(engine: DeviceEngine, simulated: SimulatedShopper, popu
     // The frozen first model in this very situation (same profile, page and eligibility), before the decision changes it.
     const frozenPolicy = await engine.distribution('hero', page, THOMPSON_DRAWS, round.frozen);
     const [decision] = await engine.decide(['hero'], page);
-    if (!decision) continue;
+    // The simulated site holds no device out (simulation.ts): every slot gets a creative.
+    if (!decision || isHoldout(decision)) continue;
     const p = truthOf.get(decision.candidate.id) ?? world.click(shopper, decision.candidate, moment);
     sums.decisions++;
     sums.ctr += p;

@@ -90,6 +90,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       frequencyCapPerDay: 0,
       configRefreshSeconds: 1,
       learning,
+      // No holdout: the worlds measure against the frozen first model and random; a shop's own slot content is not simulated.
+      holdoutShare: 0,
     });
     const defaults = { headClip: o.headClip ?? DEFAULT_PRIVACY.headClip, opeClip: DEFAULT_PRIVACY.opeClip, offsetClip: DEFAULT_PRIVACY.offsetClip };
     // Never released; every part collected, its offsets unclipped, so the timing devices' norms are what devices send.

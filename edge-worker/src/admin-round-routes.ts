@@ -6,6 +6,7 @@
 import { Hono } from 'hono';
 import type { Ledger, RoundAnswer, RoundsAnswer } from '../../protocol/admin-answers.ts';
 import { headStatsLength } from '../../protocol/head-statistics.ts';
+import { HOLDOUT_CREATIVE } from '../../protocol/holdout.ts';
 import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
 import { COUNT_MECHANISMS, PRIVACY_DELTA } from '../../protocol/privacy.ts';
 import { roundMechanisms } from '../../protocol/report-parts.ts';
@@ -123,7 +124,8 @@ adminRoundRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) =
     noiseMultiplier: status.noiseMultiplier,
     contributors: status.contributors,
   });
-  const release = await aggregator.releaseNoised(site, round, await listCreativeIds(c.env.DB, site), shape);
+  // The holdout's own-content counts are listed in every release, like every creative's (protocol/holdout.ts).
+  const release = await aggregator.releaseNoised(site, round, [...(await listCreativeIds(c.env.DB, site)), HOLDOUT_CREATIVE], shape);
   if (!release) throw new HttpError(409, 'not_releasable', `round ${round} cannot be released`);
   if (Math.abs(release.mechanisms - mechanisms) > 1e-9)
     throw new Error(`round ${round} released ${release.mechanisms} mechanisms, the ledger charged ${mechanisms}`);

@@ -90,6 +90,7 @@ publicRoutes.get('/v1/sites/:site/config', async (c) => {
     refreshSeconds: site.configRefreshSeconds,
     attributionDays: site.attributionDays,
     currency: site.currency,
+    holdoutShare: site.holdoutShare,
     privacy: sitePrivacy(site),
     // Which parts a report carries this round: the site's scale decides (report-parts.ts).
     parts: site.parts,

@@ -40,6 +40,7 @@ const SETTING_COLUMNS: readonly { key: keyof SiteSettings; column: string; json?
   { key: 'ipv6Prefix', column: 'ipv6_prefix' },
   { key: 'learning', column: 'learning' },
   { key: 'offsetClip', column: 'offset_clip' },
+  { key: 'holdoutShare', column: 'holdout_share' },
 ];
 
 const COLUMNS = SETTING_COLUMNS.map((c) => c.column);

@@ -200,6 +200,7 @@ const SITE_TOKENS: Record<string, string> = {
   windows: 'test-windows-admin-token-008',
   networks: 'test-networks-admin-token-09',
   offsets: 'test-offsets-admin-token-010',
+  holdout: 'test-holdout-admin-token-011',
 };
 
 /** The admin token of a site the edge tests' env lists. */

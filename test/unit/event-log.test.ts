@@ -52,7 +52,7 @@ describe('event log and profile store', () => {
     await recordEvents(first, [view(Date.now() - 1)]);
     first.close();
     const upgraded = await openDeviceStore(name);
-    expect([...upgraded.objectStoreNames].sort()).toEqual(['decisions', 'dismissed', 'events', 'ledger', 'outbox', 'profile', 'tokens']);
+    expect([...upgraded.objectStoreNames].sort()).toEqual(['assignments', 'decisions', 'dismissed', 'events', 'ledger', 'outbox', 'profile', 'tokens']);
     expect(await upgraded.getAll('events')).toHaveLength(1);
     upgraded.close();
   });
@@ -73,11 +73,12 @@ describe('event log and profile store', () => {
       click: false,
       reported: { impression: false, click: false },
     });
-    expect(old.objectStoreNames.contains('tokens')).toBe(false); // the store the latest version adds
+    expect(old.objectStoreNames.contains('assignments')).toBe(false); // the store the latest version adds
     old.close();
 
     const upgraded = await openDeviceStore(name);
     expect(upgraded.version).toBe(DB_VERSION);
+    expect(upgraded.objectStoreNames.contains('assignments')).toBe(true);
     expect(upgraded.objectStoreNames.contains('tokens')).toBe(true);
     expect(upgraded.objectStoreNames.contains('dismissed')).toBe(true);
     expect(upgraded.objectStoreNames.contains('ledger')).toBe(true);

@@ -11,12 +11,13 @@ import type { ShopperEvent } from '../../protocol/shopper-events.ts';
 import type { Candidate, SiteConfig } from '../../protocol/wire.ts';
 import { databaseName } from './device-store.ts';
 import type { DeviceDB } from './device-store.ts';
-import type { CreativeProbability, Decision, EngineApi, EngineStartOptions, EngineStatus, OutcomeKind, PreparedReport } from './engine-api.ts';
+import type { CreativeProbability, Decision, EngineApi, SlotDecision, EngineStartOptions, EngineStatus, OutcomeKind, PreparedReport } from './engine-api.ts';
 import { attributePurchase } from './attribution.ts';
 import { composeVariants, rankItems } from './composition.ts';
 import type { Composition } from './composition.ts';
 import { eligibleIndexes, ImpressionCounter } from './eligibility.ts';
 import { CellHistory } from './cell-history.ts';
+import { HoldoutAssignment, holdoutDecisions } from './holdout-assignment.ts';
 import { expectedClick } from '../../protocol/offsets.ts';
 import { explainDecision } from './explanation.ts';
 import { WriteBehindProfile } from './write-behind-profile.ts';
@@ -53,6 +54,7 @@ export class DeviceEngine implements EngineApi {
   private dismissed = new Set<string>();
   /** This shopper's own clicks per creative format (cell-history.ts), what the model's offsets adapt to on this device. */
   private cells = new CellHistory();
+  private holdout = new HoldoutAssignment(null, Math.random, null);
   /** The reporting half (null when reporting is not allowed on this page). */
   private reports: RoundReporter | null = null;
   /** The shopper's profile as this tab knows it, written behind (write-behind-profile.ts). */
@@ -98,6 +100,7 @@ export class DeviceEngine implements EngineApi {
     }
     this.serving = serving;
     ({ impressions: this.impressions, dismissed: this.dismissed, cells: this.cells } = store.value.local);
+    this.holdout = new HoldoutAssignment(store.value.local.holdout, this.random, this.db);
     this.profile = new WriteBehindProfile(
       this.db,
       store.value.local.profile,
@@ -137,13 +140,14 @@ export class DeviceEngine implements EngineApi {
     return dropped;
   }
 
-  async decide(slots: string[], page: PageContext): Promise<Decision[]> {
+  async decide(slots: string[], page: PageContext): Promise<SlotDecision[]> {
     const db = this.db;
     const serving = this.serving;
     if (!db || !serving) return [];
     const now = Date.now();
     void serving.refreshIfDue(now);
-    const decisions = await serving.with(async ({ config, model }) => {
+    const decisions = await serving.with(async ({ config, model }): Promise<SlotDecision[]> => {
+      if (this.holdout.heldOut(config.holdoutShare, now)) return holdoutDecisions(db, slots, config.round.id, now);
       const { templates, candidates, profile, shopper, eligible, notAdvertised } = this.situation(config, page, now);
       const out: Decision[] = [];
       // The head features of each chosen creative: kept in the worker's log (they go into the

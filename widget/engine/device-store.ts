@@ -78,6 +78,13 @@ export interface TokenEntry {
   token: string;
 }
 
+/** A draw the device keeps for a while (protocol/holdout.ts: whether it is held out, redrawn after HOLDOUT_DAYS). */
+export interface AssignmentEntry {
+  name: 'holdout';
+  draw: number;
+  at: number;
+}
+
 export interface VitrineDB extends DBSchema {
   events: { key: number; value: StoredEvent; indexes: { byTime: number } };
   profile: { key: 'current'; value: ShopperProfile };
@@ -86,6 +93,7 @@ export interface VitrineDB extends DBSchema {
   ledger: { key: number; value: LedgerEntry };
   dismissed: { key: string; value: DismissedEntry };
   tokens: { key: number; value: TokenEntry };
+  assignments: { key: string; value: AssignmentEntry };
 }
 
 export type DeviceDB = IDBPDatabase<VitrineDB>;
@@ -115,6 +123,10 @@ export const MIGRATIONS: readonly Upgrade[] = [
   // v4: report tokens, one per round
   (db) => {
     db.createObjectStore('tokens', { keyPath: 'round' });
+  },
+  // v5: draws the device keeps (the holdout's)
+  (db) => {
+    db.createObjectStore('assignments', { keyPath: 'name' });
   },
 ];
 

@@ -68,6 +68,21 @@ export interface Decision {
   why: Explanation;
 }
 
+/**
+ * A slot of a held-out device (protocol/holdout.ts): it keeps its own content, which the page
+ * measures (viewable impressions, clicks) as it measures a creative, under the same decision id.
+ */
+export interface HoldoutDecision {
+  id: string;
+  slot: string;
+  holdout: true;
+}
+
+/** What a slot gets: a creative, or (a held-out device) its own content kept. */
+export type SlotDecision = Decision | HoldoutDecision;
+
+export const isHoldout = (d: SlotDecision): d is HoldoutDecision => 'holdout' in d;
+
 /** One eligible creative's probability of being chosen for a slot (the policy's distribution). */
 export interface CreativeProbability {
   creativeId: string;
@@ -89,7 +104,7 @@ export interface EngineApi {
   track(events: ShopperEvent[]): Promise<void>;
   /** A merchant's `vitrine('track', type, props)` calls, in order: recorded if valid; the reasons for those dropped. */
   trackCalls(calls: [type: unknown, props: unknown][]): Promise<string[]>;
-  decide(slots: string[], page: PageContext): Promise<Decision[]>;
+  decide(slots: string[], page: PageContext): Promise<SlotDecision[]>;
   /**
    * The policy's whole distribution for one slot right now (Thompson shares estimated with
    * `draws` posterior draws, floor included). For developers and tests (data-debug); decide()

@@ -7,7 +7,8 @@ import { answerWithin } from '../answer-bound.ts';
 import type { ShopperProfile } from '../../protocol/profile.ts';
 import { CellHistory } from './cell-history.ts';
 import { openDeviceStore } from './device-store.ts';
-import type { DeviceDB } from './device-store.ts';
+import type { AssignmentEntry, DeviceDB } from './device-store.ts';
+import { readHoldoutDraw } from './holdout-assignment.ts';
 import { ImpressionCounter, loadDismissed } from './eligibility.ts';
 import type { EngineStartOptions } from './engine-api.ts';
 import { readProfile } from './event-log.ts';
@@ -36,16 +37,19 @@ export interface LocalState {
   impressions: ImpressionCounter;
   dismissed: Set<string>;
   cells: CellHistory;
+  /** The device's holdout draw, while it lasts (holdout-assignment.ts). */
+  holdout: AssignmentEntry | null;
 }
 
 async function readLocalState(db: DeviceDB, now: number): Promise<LocalState> {
-  const [profile, impressions, dismissed, cells] = await Promise.all([
+  const [profile, impressions, dismissed, cells, holdout] = await Promise.all([
     readProfile(db, undefined, now),
     ImpressionCounter.load(db, now),
     loadDismissed(db),
     CellHistory.load(db),
+    readHoldoutDraw(db, now),
   ]);
-  return { profile, impressions, dismissed, cells };
+  return { profile, impressions, dismissed, cells, holdout };
 }
 
 /**

@@ -2,7 +2,7 @@
  * What the renderer chunk gives the loader. Types and one symbol only: the loader imports this
  * file without bundling any of the renderer.
  */
-import type { Decision } from '../engine/engine-api.ts';
+import type { SlotDecision } from '../engine/engine-api.ts';
 import type { OutcomeSink } from '../loader/engine-session.ts';
 
 /** The global slot (a registered symbol, invisible to the page's own names) the chunk hands its API through. */
@@ -17,5 +17,5 @@ export interface RenderHooks {
 
 export interface Renderer {
   /** `engine` is the page's current engine (a restored page gets a new one): outcomes go there. */
-  renderDecision(slot: HTMLElement, decision: Decision, engine: OutcomeSink, hooks: RenderHooks): void;
+  renderDecision(slot: HTMLElement, decision: SlotDecision, engine: OutcomeSink, hooks: RenderHooks): void;
 }

@@ -3,7 +3,8 @@
  * lives in the slot's shadow root so host styles cannot break it and its styles cannot leak.
  */
 import { h, render } from 'preact';
-import type { Decision } from '../engine/engine-api.ts';
+import { isHoldout } from '../engine/engine-api.ts';
+import type { HoldoutDecision, SlotDecision } from '../engine/engine-api.ts';
 import type { OutcomeSink } from '../loader/engine-session.ts';
 import { CreativeView } from './creative-view.tsx';
 import { CREATIVE_CSS } from './creative-styles.ts';
@@ -35,22 +36,31 @@ function styleShadow(root: ShadowRoot, css: string, nonce: string | undefined): 
   }
 }
 
-export function renderDecision(slot: HTMLElement, decision: Decision, engine: OutcomeSink, hooks: RenderHooks): void {
+/**
+ * The click is recorded and the round's report sent; a plain left click that would navigate this
+ * tab is held up to CLICK_RECORD_BUDGET_MS for it (keepalive outlives the page). New-tab clicks
+ * need no wait. The same for a creative and for a held-out slot's own link, so both sides of the
+ * holdout's comparison lose clicks alike.
+ */
+function recordClick(event: MouseEvent, href: string, decisionId: string, engine: OutcomeSink, mayHold = true): void {
+  const recorded = engine
+    .recordOutcome(decisionId, 'click')
+    .then(() => engine.prepareReport())
+    .then(sendPreparedReport(engine));
+  if (!mayHold || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey || event.defaultPrevented) return;
+  event.preventDefault();
+  const timeout = new Promise((resolve) => setTimeout(resolve, CLICK_RECORD_BUDGET_MS));
+  void Promise.race([recorded, timeout]).finally(() => location.assign(href));
+}
+
+export function renderDecision(slot: HTMLElement, decision: SlotDecision, engine: OutcomeSink, hooks: RenderHooks): void {
+  if (isHoldout(decision)) {
+    keepOwnContent(slot, decision, engine);
+    return;
+  }
   const root = slot.shadowRoot ?? slot.attachShadow({ mode: 'open' });
   styleShadow(root, CREATIVE_CSS, hooks.nonce);
-  const onActivate = (event: MouseEvent) => {
-    const recorded = engine
-      .recordOutcome(decision.id, 'click')
-      .then(() => engine.prepareReport())
-      .then(sendPreparedReport(engine));
-    // A plain left click navigates this tab: hold it briefly so the click is recorded and the
-    // report is on its way (keepalive outlives the page). New-tab clicks need no wait.
-    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-    event.preventDefault();
-    const href = (event.currentTarget as HTMLAnchorElement).href;
-    const timeout = new Promise((resolve) => setTimeout(resolve, CLICK_RECORD_BUDGET_MS));
-    void Promise.race([recorded, timeout]).finally(() => location.assign(href));
-  };
+  const onActivate = (event: MouseEvent) => recordClick(event, (event.currentTarget as HTMLAnchorElement).href, decision.id, engine);
   const onNotInterested = () => {
     watches.get(slot)?.();
     void engine
@@ -65,6 +75,28 @@ export function renderDecision(slot: HTMLElement, decision: Decision, engine: Ou
     slot,
     observeViewability(slot, () => void engine.recordOutcome(decision.id, 'impression')),
   );
+}
+
+/**
+ * A held-out device's slot (protocol/holdout.ts): its own content stays as the merchant made it,
+ * untouched, and is measured as a creative is: viewable impressions of the slot, and clicks on
+ * the links inside it (a link in a target="_blank" or a merchant handler that prevented the
+ * default is recorded without any hold).
+ */
+function keepOwnContent(slot: HTMLElement, decision: HoldoutDecision, engine: OutcomeSink): void {
+  slot.dataset.vitrineHoldout = decision.id;
+  const onClick = (event: MouseEvent) => {
+    const link = event.target instanceof Element ? event.target.closest('a[href]') : null;
+    if (!(link instanceof HTMLAnchorElement) || !slot.contains(link)) return;
+    recordClick(event, link.href, decision.id, engine, !link.target || link.target === '_self');
+  };
+  watches.get(slot)?.();
+  slot.addEventListener('click', onClick);
+  const stopViewing = observeViewability(slot, () => void engine.recordOutcome(decision.id, 'impression'));
+  watches.set(slot, () => {
+    stopViewing();
+    slot.removeEventListener('click', onClick);
+  });
 }
 
 /** Calls onViewable once the target is viewable; returns what stops watching. */
