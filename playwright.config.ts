@@ -56,6 +56,8 @@ export default defineConfig<JourneyOptions>({
       // No journey races the machine's speed: the widget waits up to 5 s for its engine (the
       // tests of the bound itself set a short one on their page, against a database held for ever).
       VITRINE_ANSWER_MS: '5000',
+      // Every page the journeys open gets a creative; the holdout's tests hold their own page's device out.
+      VITRINE_HOLDOUT_SHARE: '0',
     },
   },
 });

@@ -29,6 +29,8 @@ export async function withLocalStack(run: () => Promise<void>): Promise<void> {
       VITRINE_STATE_DIR: '.wrangler/bench-state',
       VITRINE_SKIP_BUILD: '1',
       VITRINE_FRESH: '1',
+      // Every page measured gets a creative (a held-out browser keeps the shop's own content).
+      VITRINE_HOLDOUT_SHARE: '0',
       VITRINE_ADMIN_TOKEN: ADMIN_TOKEN,
       VITRINE_EXTRA_ADMIN_TOKENS: JSON.stringify(Object.fromEntries(SHARDED_SITES.map(([site]) => [site, ADMIN_TOKEN]))),
     },

@@ -12,6 +12,7 @@ import { AdminApi, saveSession, savedSession, SignedOut } from './admin-api.ts';
 import type { ModelView, PrivacyView, RoundsView, Session, SiteSettingsView } from './admin-api.ts';
 import { CatalogView } from './views/catalog-view.tsx';
 import { CreativesView } from './views/creatives-view.tsx';
+import { HoldoutView } from './views/holdout-view.tsx';
 import { LiftView } from './views/lift-view.tsx';
 import { ModelsView } from './views/models-view.tsx';
 import { PrivacyPanel } from './views/privacy-view.tsx';
@@ -152,6 +153,7 @@ function App() {
           <p aria-busy="true">Loading…</p>
         ) : view === 'creatives' ? (
           <>
+            <HoldoutView rounds={data.rounds} settings={data.settings} />
             <LiftView rounds={data.rounds} />
             <CreativesView rounds={data.rounds} />
           </>

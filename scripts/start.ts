@@ -5,6 +5,7 @@
  * Environment: VITRINE_EDGE_PORT (8787), VITRINE_SHOP_PORT (5173), VITRINE_STATE_DIR
  * (.wrangler/state), VITRINE_ADMIN_TOKEN (the demo site's local admin token),
  * VITRINE_SKIP_BUILD=1 (use the existing dist/), VITRINE_FRESH=1 (start from empty state),
+ * VITRINE_HOLDOUT_SHARE (the demo site's holdoutShare; the e2e tests and the bench: 0, a creative on every page),
  * VITRINE_ANSWER_MS (the shop's pages give the widget this data-answer-ms; the e2e tests: 5000),
  * VITRINE_RECORD_EGRESS=1 (the e2e tests: the edge port is a recording proxy, test/fixtures/
  * egress-recorder.ts, and wrangler listens on the next port), VITRINE_TEST_CONTROLS=1 (the e2e
@@ -81,7 +82,8 @@ async function main(): Promise<void> {
       { testControls: process.env.VITRINE_TEST_CONTROLS === '1' },
     );
     const shopOrigins = [`http://127.0.0.1:${shopPort}`, `http://localhost:${shopPort}`];
-    await seedDemo(edge.url, token, shopOrigins, (line) => console.log(line));
+    const holdoutShare = process.env.VITRINE_HOLDOUT_SHARE ? Number(process.env.VITRINE_HOLDOUT_SHARE) : undefined;
+    await seedDemo(edge.url, token, shopOrigins, (line) => console.log(line), holdoutShare);
     if (recorder) await listen(recorder, edgePort);
     await listen(shop, shopPort);
   } catch (e) {

@@ -5,6 +5,7 @@
  */
 import { useMemo, useState } from 'preact/hooks';
 import type { RoundsView } from '../admin-api.ts';
+import { HOLDOUT_CREATIVE } from '../../protocol/holdout.ts';
 import { noisyRate, pct, rateText, sayable } from '../../protocol/rate-interval.ts';
 import { countNoiseVariance, whole } from '../statistics.ts';
 import { TrendChart } from '../trend-chart.tsx';
@@ -27,6 +28,7 @@ export function CreativesView({ rounds }: { rounds: RoundsView }) {
     const by = new Map<string, Row>();
     for (const r of released) {
       for (const t of r.release!.totals) {
+        if (t.creativeId === HOLDOUT_CREATIVE) continue; // the shop's own content: the headline above compares it
         const row = by.get(t.creativeId) ?? { creativeId: t.creativeId, impressions: 0, clicks: 0, conversions: 0, dismissals: 0 };
         row.impressions += t.impressions;
         row.clicks += t.clicks;

@@ -11,6 +11,9 @@ import { ADMIN_TOKEN, DASHBOARD_TOKENS, EDGE_PORT, SHOP_PORT } from '../../playw
 import { obtainReportToken } from '../../widget/engine/report-token-client.ts';
 import type { Ledger } from '../../protocol/admin-answers.ts';
 import { PAIRED_SCALE, unscaledPairedSums } from '../../protocol/off-policy.ts';
+import { HOLDOUT_CREATIVE } from '../../protocol/holdout.ts';
+import { compareArms, differenceText, holdoutArms } from '../../protocol/holdout-comparison.ts';
+import { rateText } from '../../protocol/rate-interval.ts';
 
 const EDGE = `http://127.0.0.1:${EDGE_PORT}`;
 const SHOTS = 'test-results/dashboard';
@@ -26,9 +29,9 @@ async function api<T>(site: string, token: string, path: string, method = 'GET',
 }
 
 interface Release {
-  totals: { creativeId: string; impressions: number; clicks: number }[];
+  totals: { creativeId: string; impressions: number; clicks: number; conversions: number }[];
   ope: { models: { modelVersion: string; sums: number[] }[] };
-  noise: { opeStd: number };
+  noise: { opeStd: number; countStd: number };
 }
 
 let serving = '';
@@ -79,10 +82,14 @@ test.beforeAll(async () => {
       reportId: crypto.randomUUID(),
       round,
       modelVersion: serving,
-      outcomes: [
-        { creativeId: 'card-bags-1', impressions: 3, clicks: 1, conversions: i === 0 ? 1 : 0 },
-        { creativeId: 'banner-watches', impressions: 2, clicks: 0 },
-      ],
+      // Two devices in five held out (the site's holdout, protocol/holdout.ts): the shop's own content, 5 impressions, 1 click.
+      outcomes:
+        i % 5 < 2
+          ? [{ creativeId: HOLDOUT_CREATIVE, impressions: 5, clicks: i % 10 === 0 ? 0 : 1 }]
+          : [
+              { creativeId: 'card-bags-1', impressions: 3, clicks: 1, conversions: i === 2 ? 1 : 0 },
+              { creativeId: 'banner-watches', impressions: 2, clicks: 0 },
+            ],
       ope: [
         { modelVersion: serving, sums: [10, 2, 10, 2, 10] },
         // The candidate's entry is paired with the serving model's (protocol/off-policy.ts): sums of
@@ -179,6 +186,25 @@ test('creatives: the released numbers, sortable, with a trend chart', async ({ p
   await expect(overall).toContainText(`${(rate(entry(serving)) / rate(entry('0000000000000000'))).toFixed(2)}x`);
   await expect(page.locator('[data-table="lift"] tbody tr')).toHaveCount(1);
   await shot(page, 'creatives');
+});
+
+test("the headline: Vitrine against the shop's own content (the holdout), from the released counts, noise included", async ({ page }) => {
+  await signIn(page, 'dash', DASHBOARD_TOKENS.dash);
+  const table = page.locator('[data-table="holdout"]');
+  await expect(table).toBeVisible();
+  const arms = holdoutArms([released!.release]);
+  for (const outcome of ['clicks', 'conversions'] as const) {
+    const c = compareArms(arms.vitrine, arms.holdout, outcome);
+    const row = table.locator(`tr[data-outcome="${outcome}"]`);
+    await expect(row.locator('td').nth(1)).toHaveText(rateText(c.vitrine, ' to '));
+    await expect(row.locator('td').nth(2)).toHaveText(rateText(c.holdout, ' to '));
+    await expect(row.locator(`td[data-fact="holdout-${outcome}"]`)).toHaveText(differenceText(c));
+  }
+  // 40 held-out devices' 200 impressions stand well clear of the noise (sd 6): a rate, not "too few".
+  await expect(table.locator('tr[data-outcome="clicks"] td').nth(2)).toHaveText(/^\d+\.\d\d% \(/);
+  // The shop's own content is the headline's, not a creative's row.
+  await expect(page.locator(`[data-table="creatives"] tr[data-creative="${HOLDOUT_CREATIVE}"]`)).toHaveCount(0);
+  await shot(page, 'holdout');
 });
 
 test('models: status and off-policy estimates; promote and roll back change what the config serves', async ({ page }) => {

@@ -6,7 +6,8 @@
 import { ADMIN_TOKEN, SHOP_PORT } from '../../playwright.config.ts';
 import { until } from '../browsers/browser-session.ts';
 import type { BrowserSession } from '../browsers/browser-session.ts';
-import { command, creativeIn, EDGE, edgeRequests, expect, storeRows, test, vitrineDatabases } from './journey-test.ts';
+import { command, creativeIn, EDGE, EDGE_DIRECT, edgeRequests, expect, storeRows, test, vitrineDatabases } from './journey-test.ts';
+import { HOLDOUT_CREATIVE } from '../../protocol/holdout.ts';
 import { obtainReportToken } from '../../widget/engine/report-token-client.ts';
 
 const SHOP = `http://127.0.0.1:${SHOP_PORT}`;
@@ -503,4 +504,93 @@ test.describe('the dashboard', () => {
     expect(prices.length).toBeGreaterThan(10);
     for (const price of prices) expect(price).toMatch(/^\$\d+\.\d\d$/);
   });
+});
+
+/** The demo site's holdoutShare, set through the admin API (the test's own call, not device egress). */
+async function setHoldoutShare(share: number): Promise<void> {
+  const r = await fetch(`${EDGE_DIRECT}/v1/admin/sites/demo`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ holdoutShare: share }),
+  });
+  if (!r.ok) throw new Error(`holdoutShare ${share}: ${r.status} ${await r.text()}`);
+}
+
+/** Sets the device's kept holdout draw (what a device draws once and keeps for 30 days) in the page's origin. */
+function keepHoldoutDraw(session: BrowserSession, draw: number): Promise<unknown> {
+  return session.evaluate(
+    ([d, at]) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('vitrine:demo');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const tx = open.result.transaction('assignments', 'readwrite');
+          tx.objectStore('assignments').put({ name: 'holdout', draw: d, at });
+          tx.oncomplete = () => {
+            open.result.close();
+            resolve(true);
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    [draw, Date.now()] as [number, number],
+  );
+}
+
+test("a held-out shopper keeps the slot's own content, measured as a creative is: its viewable impression and the click on its link", async ({ session }) => {
+  await setHoldoutShare(0.05);
+  try {
+    // The first visit makes the device's database; its kept draw is then set to one that falls
+    // in the 5% (a device draws once and keeps it: holdout-assignment.ts).
+    await session.goto(`${SHOP}/fixtures/own-content-slot`);
+    await until(
+      () => vitrineDatabases(session),
+      (names) => names.includes('vitrine:demo'),
+      'the site database',
+    );
+    await until(
+      () => storeRows(session, 'assignments'),
+      (rows) => rows.length === 1,
+      "the device's holdout draw",
+    );
+    await keepHoldoutDraw(session, 0.01);
+    await session.goto(`${SHOP}/fixtures/own-content-slot?again`);
+    // The decision is logged, and the slot keeps the shop's own link, untouched: no creative.
+    const held = await until(
+      async () =>
+        (await storeRows<{ id: string; creativeId: string; impression: boolean; click: boolean }>(session, 'decisions')).filter(
+          (d) => d.creativeId === HOLDOUT_CREATIVE,
+        ),
+      (rows) => rows.length === 1,
+      "the held-out slot's decision",
+    );
+    const slot = await session.evaluate(() => {
+      const el = document.querySelector<HTMLElement>('[data-vitrine-slot="hero"]')!;
+      return { holdout: el.dataset.vitrineHoldout ?? null, shadow: el.shadowRoot !== null, html: el.innerHTML };
+    }, null);
+    expect(slot).toEqual({ holdout: held[0]!.id, shadow: false, html: '<a id="own" href="/category/hats">Our hats: the winter collection</a>' });
+    expect(await creativeIn(session)).toBeNull();
+    // In view for a second: its viewable impression, as a creative's.
+    await until(
+      async () => (await storeRows<{ id: string; impression: boolean }>(session, 'decisions')).find((d) => d.id === held[0]!.id)?.impression,
+      (seen) => seen === true,
+      "the held-out slot's viewable impression",
+    );
+    // The shop's own link clicked: the click is recorded and the round's report goes with it.
+    await session.click('#own');
+    await onPage(session, /^\/category\/hats$/);
+    await until(
+      async () => (await storeRows<{ id: string; click: boolean }>(session, 'decisions')).find((d) => d.id === held[0]!.id)?.click,
+      (clicked) => clicked === true,
+      "the held-out slot's click",
+    );
+    const posts = await until(reportPosts, (p) => p.some((r) => r.body?.includes(HOLDOUT_CREATIVE)), "the report with the holdout's outcomes");
+    const report = JSON.parse(posts.find((r) => r.body?.includes(HOLDOUT_CREATIVE))!.body!) as {
+      outcomes: { creativeId: string; clicks: number }[];
+      head?: unknown;
+    };
+    expect(report.outcomes.find((o) => o.creativeId === HOLDOUT_CREATIVE)).toMatchObject({ impressions: 1, clicks: 1 });
+  } finally {
+    await setHoldoutShare(0);
+  }
 });
