@@ -114,6 +114,9 @@ export const SiteSettingsSchema = v.strictObject({
 });
 export type SiteSettings = v.InferOutput<typeof SiteSettingsSchema>;
 
+const GTIN = v.pipe(v.string(), v.regex(/^(\d{8}|\d{12,14})$/, 'a GTIN is 8, 12, 13 or 14 digits (EAN, UPC or ISBN)'));
+const MPN = v.pipe(v.string(), v.minLength(1), v.maxLength(70));
+
 export const ProductSchema = v.strictObject({
   id: ID,
   name: TEXT,
@@ -126,6 +129,9 @@ export const ProductSchema = v.strictObject({
   url: SAFE_URL,
   inStock: v.optional(v.boolean(), true),
   popularity: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1)), 0),
+  /** The product's GTIN (EAN, UPC, ISBN: 8, 12, 13 or 14 digits) and MPN, as its pages' markup and its feed name it: the device matches a page's product by them too. */
+  gtin: v.optional(GTIN),
+  mpn: v.optional(MPN),
 });
 export type Product = v.InferOutput<typeof ProductSchema>;
 
@@ -179,6 +185,8 @@ export const CarouselItemSchema = v.object({
   imageUrl: SAFE_URL,
   url: SAFE_URL,
   popularity: v.number(),
+  gtin: v.optional(GTIN),
+  mpn: v.optional(MPN),
 });
 export type CarouselItem = v.InferOutput<typeof CarouselItemSchema>;
 
@@ -200,6 +208,9 @@ export const CandidateSchema = v.object({
   popularity: v.number(),
   /** Carousels: the in-stock products of the creative's category, most popular first (at most 8). */
   items: v.optional(v.pipe(v.array(CarouselItemSchema), v.maxLength(8)), []),
+  /** The shown product's GTIN and MPN, when the catalog has them: what a page's markup may name it by. */
+  gtin: v.optional(GTIN),
+  mpn: v.optional(MPN),
 });
 export type Candidate = v.InferOutput<typeof CandidateSchema>;
 

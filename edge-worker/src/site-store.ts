@@ -103,13 +103,29 @@ export async function replaceSchedule(db: D1Database, site: string, schedule: re
 
 export async function upsertProducts(db: D1Database, site: string, products: Product[]): Promise<void> {
   const stmt = db.prepare(
-    `INSERT INTO products (site, id, name, category, brand, price, image_url, url, in_stock, popularity, list_price)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+    `INSERT INTO products (site, id, name, category, brand, price, image_url, url, in_stock, popularity, list_price, gtin, mpn)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
      ON CONFLICT (site, id) DO UPDATE SET name = ?3, category = ?4, brand = ?5, price = ?6, image_url = ?7,
-       url = ?8, in_stock = ?9, popularity = ?10, list_price = ?11`,
+       url = ?8, in_stock = ?9, popularity = ?10, list_price = ?11, gtin = ?12, mpn = ?13`,
   );
   await db.batch(
-    products.map((p) => stmt.bind(site, p.id, p.name, p.category, p.brand, p.price, p.imageUrl, p.url, p.inStock ? 1 : 0, p.popularity, p.listPrice ?? null)),
+    products.map((p) =>
+      stmt.bind(
+        site,
+        p.id,
+        p.name,
+        p.category,
+        p.brand,
+        p.price,
+        p.imageUrl,
+        p.url,
+        p.inStock ? 1 : 0,
+        p.popularity,
+        p.listPrice ?? null,
+        p.gtin ?? null,
+        p.mpn ?? null,
+      ),
+    ),
   );
 }
 
@@ -161,7 +177,9 @@ export async function listCandidates(db: D1Database, site: string): Promise<Cand
               COALESCE(p.image_url, best.image_url) AS image_url,
               COALESCE(p.url, best.url) AS url,
               COALESCE(p.popularity, best.popularity, 0) AS popularity,
-              COALESCE(p.id, best.id) AS product_id
+              COALESCE(p.id, best.id) AS product_id,
+              COALESCE(p.gtin, best.gtin) AS gtin,
+              COALESCE(p.mpn, best.mpn) AS mpn
        FROM creatives c
        JOIN templates t ON t.site = c.site AND t.id = c.template_id
        LEFT JOIN products p ON p.site = c.site AND p.id = c.product_id
@@ -186,6 +204,8 @@ export async function listCandidates(db: D1Database, site: string): Promise<Cand
       url: string;
       popularity: number;
       product_id: string | null;
+      gtin: string | null;
+      mpn: string | null;
     }>();
   const candidates: Candidate[] = results.map((r) => ({
     id: r.id,
@@ -201,11 +221,15 @@ export async function listCandidates(db: D1Database, site: string): Promise<Cand
     url: r.url,
     popularity: r.popularity,
     ...(r.product_id ? { productId: r.product_id } : {}),
+    ...identifiers(r),
     items: [],
   }));
   await attachCarouselItems(db, site, candidates);
   return candidates;
 }
+
+/** A product's GTIN and MPN as the config carries them: only those it has. */
+const identifiers = (r: { gtin: string | null; mpn: string | null }) => ({ ...(r.gtin ? { gtin: r.gtin } : {}), ...(r.mpn ? { mpn: r.mpn } : {}) });
 
 /** Carousels get the in-stock products of their category (all categories without one), most popular first. */
 async function attachCarouselItems(db: D1Database, site: string, candidates: Candidate[]): Promise<void> {
@@ -213,7 +237,7 @@ async function attachCarouselItems(db: D1Database, site: string, candidates: Can
   if (carousels.length === 0) return;
   const { results } = await db
     .prepare(
-      'SELECT id, name, brand, category, price, list_price, image_url, url, popularity FROM products WHERE site = ? AND in_stock = 1 ORDER BY popularity DESC, id',
+      'SELECT id, name, brand, category, price, list_price, image_url, url, popularity, gtin, mpn FROM products WHERE site = ? AND in_stock = 1 ORDER BY popularity DESC, id',
     )
     .bind(site)
     .all<{
@@ -226,6 +250,8 @@ async function attachCarouselItems(db: D1Database, site: string, candidates: Can
       image_url: string;
       url: string;
       popularity: number;
+      gtin: string | null;
+      mpn: string | null;
     }>();
   const items = results.map((r) => ({
     id: r.id,
@@ -237,6 +263,7 @@ async function attachCarouselItems(db: D1Database, site: string, candidates: Can
     imageUrl: r.image_url,
     url: r.url,
     popularity: r.popularity,
+    ...identifiers(r),
   }));
   for (const c of carousels) c.items = items.filter((i) => !c.category || i.category === c.category).slice(0, 8);
 }
@@ -256,7 +283,7 @@ export function sitePrivacy(site: SiteRow): PrivacyTerms {
 export async function listCatalog(db: D1Database, site: string): Promise<{ products: Product[]; creatives: Creative[] }> {
   const [products, creatives] = await Promise.all([
     db
-      .prepare('SELECT id, name, category, brand, price, list_price, image_url, url, in_stock, popularity FROM products WHERE site = ? ORDER BY id')
+      .prepare('SELECT id, name, category, brand, price, list_price, image_url, url, in_stock, popularity, gtin, mpn FROM products WHERE site = ? ORDER BY id')
       .bind(site)
       .all<{
         id: string;
@@ -269,6 +296,8 @@ export async function listCatalog(db: D1Database, site: string): Promise<{ produ
         url: string;
         in_stock: number;
         popularity: number;
+        gtin: string | null;
+        mpn: string | null;
       }>(),
     db
       .prepare('SELECT id, template_id, product_id, category, message_type FROM creatives WHERE site = ? ORDER BY id')
@@ -287,6 +316,7 @@ export async function listCatalog(db: D1Database, site: string): Promise<{ produ
       url: p.url,
       inStock: p.in_stock === 1,
       popularity: p.popularity,
+      ...identifiers(p),
     })),
     creatives: creatives.results.map((c) => ({
       id: c.id,

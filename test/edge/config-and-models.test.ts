@@ -57,6 +57,30 @@ describe('GET /v1/sites/:site/config', () => {
     expect(config.candidates.find((c) => c.id === 'c-p1')!.items).toEqual([]);
   });
 
+  it("carries a product's GTIN and MPN to the devices (a page may name it by them), and the catalog keeps them; a GTIN of another length is refused", async () => {
+    const product = {
+      id: 'p5',
+      name: 'Trail shoe',
+      category: 'shoes',
+      brand: 'Acme',
+      price: 89,
+      imageUrl: '/img/p5.svg',
+      url: '/product/p5',
+      popularity: 0.95,
+    };
+    await expectOk(admin('/v1/admin/sites/demo/products', 'PUT', { products: [{ ...product, gtin: '4006381333931', mpn: 'TS-100' }] }));
+    await expectOk(admin('/v1/admin/sites/demo/creatives', 'PUT', { creatives: [{ id: 'c-p5', templateId: 'card', productId: 'p5', messageType: 'sale' }] }));
+    const config = v.parse(SiteConfigSchema, await (await edge('/v1/sites/demo/config', { cache: 'no-store' })).json());
+    expect(config.candidates.find((c) => c.id === 'c-p5')).toMatchObject({ productId: 'p5', gtin: '4006381333931', mpn: 'TS-100' });
+    // The most popular shoe heads the shoes carousel, with its identifiers.
+    expect(config.candidates.find((c) => c.id === 'k-shoes')!.items[0]).toMatchObject({ id: 'p5', gtin: '4006381333931', mpn: 'TS-100' });
+    const catalog = (await expectOk(admin('/v1/admin/sites/demo/catalog', 'GET'))) as { products: { id: string; gtin?: string }[] };
+    expect(catalog.products.find((p) => p.id === 'p5')).toMatchObject({ gtin: '4006381333931', mpn: 'TS-100' });
+    const refused = await admin('/v1/admin/sites/demo/products', 'PUT', { products: [{ ...product, gtin: '40063813339' }] });
+    expect(refused.status).toBe(422);
+    expect(JSON.stringify(await refused.json())).toContain('a GTIN is 8, 12, 13 or 14 digits');
+  });
+
   it("carries the site's currency (USD unless set); a currency that is not an ISO 4217 code is refused with the reason, and changes nothing", async () => {
     const config = async () => v.parse(SiteConfigSchema, await (await edge('/v1/sites/other/config')).json());
     await expectOk(admin('/v1/admin/sites/other', 'PUT', { name: 'Other', allowedOrigins: [] }, OTHER_TOKEN));

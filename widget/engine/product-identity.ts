@@ -3,7 +3,7 @@
  * platform emits (a sku, a GTIN, an MPN, an `@id`, its URL: widget/loader/product-markup.ts); the
  * catalog by its own id and URL. The device knows the catalog products its config carries (each
  * creative's product and the carousels' items), and matches the page's identifiers against their
- * ids and URL paths. A matched view is recorded under the catalog id, with the catalog's category
+ * ids, URL paths, GTINs (leading zeros aside) and MPNs. A matched view is recorded under the catalog id, with the catalog's category
  * and brand (and its price where the page gave none), so it counts towards the profile in the
  * creatives' own words. Nothing here leaves the device.
  */
@@ -31,6 +31,12 @@ function pathOf(url: string, base: string): string {
   }
 }
 
+/** A GTIN's digits without leading zeros: a GTIN-13 and the same GTIN-14 with a leading zero are one product ("" when not a GTIN). */
+export function gtinKey(text: string): string {
+  const digits = text.replace(/[\s-]/g, '');
+  return /^(\d{8}|\d{12,14})$/.test(digits) ? `gtin:${digits.replace(/^0+/, '')}` : '';
+}
+
 export class ProductIdentity {
   private readonly byKey = new Map<string, Known>();
 
@@ -38,39 +44,37 @@ export class ProductIdentity {
     const add = (key: string, known: Known) => {
       if (key && !this.byKey.has(key)) this.byKey.set(key, known);
     };
+    const addAll = (p: { url: string; gtin?: string; mpn?: string }, known: Known) => {
+      add(known.id, known);
+      add(pathOf(p.url, base), known);
+      if (p.gtin) add(gtinKey(p.gtin), known);
+      if (p.mpn) add(`mpn:${p.mpn}`, known);
+    };
     for (const c of candidates) {
-      if (c.productId) {
-        const known = { id: c.productId, category: c.category, brand: c.brand, price: c.price };
-        add(c.productId, known);
-        add(pathOf(c.url, base), known);
-      }
-      for (const item of c.items) {
-        const known = { id: item.id, category: item.category, brand: item.brand, price: item.price };
-        add(item.id, known);
-        add(pathOf(item.url, base), known);
-      }
+      if (c.productId) addAll(c, { id: c.productId, category: c.category, brand: c.brand, price: c.price });
+      for (const item of c.items) addAll(item, { id: item.id, category: item.category, brand: item.brand, price: item.price });
     }
   }
 
   /** The catalog product these identifiers name, if the device knows it. */
   catalogId(identifiers: readonly string[], base: string): string | null {
+    return this.first(identifiers, base)?.id ?? null;
+  }
+
+  /** The product the first identifier the device knows names: as an id, a URL's path, a GTIN or an MPN. */
+  private first(identifiers: readonly string[], base: string): Known | undefined {
     for (const id of identifiers) {
-      const known = this.byKey.get(id) ?? this.byKey.get(pathOf(id, base));
-      if (known) return known.id;
+      const known = this.byKey.get(id) ?? this.byKey.get(pathOf(id, base)) ?? this.byKey.get(gtinKey(id)) ?? this.byKey.get(`mpn:${id}`);
+      if (known) return known;
     }
-    return null;
+    return undefined;
   }
 
   /** The event under the catalog's id where one of its identifiers is known (else as it came). */
   resolve(event: ShopperEvent, base: string): ShopperEvent {
     if (!event.productId) return event;
     const { aliases, ...rest } = event;
-    const identifiers = [event.productId, ...(aliases ?? [])];
-    let known: Known | undefined;
-    for (const id of identifiers) {
-      known = this.byKey.get(id) ?? this.byKey.get(pathOf(id, base));
-      if (known) break;
-    }
+    const known = this.first([event.productId, ...(aliases ?? [])], base);
     if (!known) return rest;
     return {
       ...rest,
