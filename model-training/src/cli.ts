@@ -1,7 +1,7 @@
 /**
  * vitrine-train: the trainer's command line (`npm run train -- <command>`).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_FIT } from './fit-two-tower.ts';
 import { runOffline } from './offline-obd.ts';
@@ -14,6 +14,7 @@ import { pullRounds, planPull, trainerPaths } from './round-pull.ts';
 import { COUNT_MECHANISMS } from '../../protocol/privacy.ts';
 import type { TrainerPaths } from './round-pull.ts';
 import { fitSummary } from './fit-summary.ts';
+import { feedImportText, importFeed } from './feed-import.ts';
 
 const USAGE = `usage: vitrine-train <command> [options]
 
@@ -37,6 +38,9 @@ commands:
                     behind the leader (the leader stays scored beside the next fit)
   rollback          serve the previous serving model again
   ledger            the site's privacy ledger: epsilon spent this period, the budget and when it renews, counted and released rounds
+  import-feed FILE  upload a Google Merchant Center feed (its XML or TSV) as the site's products;
+                    every row refused is listed with its line, attribute and reason
+                    [--dry-run] [--category-level N: product_type's level that is the category, default 1]
   offline           train the model from a logged bandit feedback file and estimate the learned
                     policy off-policy (IPS, SNIPS, DR with 95% intervals) on its later part;
                     --logs FILE --items FILE --format obd [--check-logs FILE] [--train-share S]
@@ -60,6 +64,8 @@ options:
                     from --logs (its action frequencies per position as its policy) beside its CTR
   --train-share S   offline: share of the log, earliest first, to train on (default 0.7)
   --yes             pull: spend more than a tenth of the period's budget in one pull
+  --dry-run         import-feed: read and check the feed, upload nothing
+  --category-level N  import-feed: which level of product_type is the category (default 1)
   --json            print the result as one JSON object
 `;
 
@@ -85,6 +91,8 @@ function parseOptions(argv: string[]) {
       'train-share': { type: 'string', default: '0.7' },
       json: { type: 'boolean', default: false },
       yes: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      'category-level': { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -223,6 +231,22 @@ async function ledgerCommand({ client, print }: CommandContext): Promise<number>
 }
 
 /** The commands that talk to the edge (offline reads files only). */
+async function importFeedCommand({ values, client, argument, print }: CommandContext): Promise<number> {
+  if (!argument || !existsSync(argument)) {
+    process.stderr.write(`vitrine-train: import-feed needs a feed file${argument ? ` (${argument} does not exist)` : ''}\n`);
+    return 2;
+  }
+  const level = Number(values['category-level']);
+  if (!Number.isInteger(level) || level < 1) {
+    process.stderr.write('vitrine-train: --category-level is a whole number from 1\n');
+    return 2;
+  }
+  const result = await importFeed(client, readFileSync(argument, 'utf8'), { dryRun: values['dry-run']!, categoryLevel: level });
+  print({ uploaded: result.uploaded, valid: result.products.length, refused: result.refused, dryRun: result.dryRun }, feedImportText(result));
+  // Nothing usable in the whole feed is a failure a script should see.
+  return result.products.length === 0 ? 1 : 0;
+}
+
 const COMMANDS: Record<string, (context: CommandContext) => Promise<number>> = {
   bootstrap: bootstrapCommand,
   pull: pullCommand,
@@ -232,6 +256,7 @@ const COMMANDS: Record<string, (context: CommandContext) => Promise<number>> = {
   promote: promoteCommand,
   rollback: rollbackCommand,
   ledger: ledgerCommand,
+  'import-feed': importFeedCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

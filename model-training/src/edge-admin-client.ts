@@ -4,6 +4,7 @@
  */
 import * as v from 'valibot';
 import {
+  CatalogAnswerSchema,
   LedgerSchema,
   ModelUploadAnswerSchema,
   RetiredAnswerSchema,
@@ -12,7 +13,16 @@ import {
   SiteAnswerSchema,
   UpsertAnswerSchema,
 } from '../../protocol/admin-answers.ts';
-import type { Ledger, ModelUploadAnswer, RetiredAnswer, RoundAnswer, ServingAnswer, SiteAnswer, UpsertAnswer } from '../../protocol/admin-answers.ts';
+import type {
+  CatalogAnswer,
+  Ledger,
+  ModelUploadAnswer,
+  RetiredAnswer,
+  RoundAnswer,
+  ServingAnswer,
+  SiteAnswer,
+  UpsertAnswer,
+} from '../../protocol/admin-answers.ts';
 import type { ModelJson } from '../../protocol/model-artifact.ts';
 import type { Creative, Product, SiteConfig, SiteSettings, Template } from '../../protocol/wire.ts';
 
@@ -87,6 +97,12 @@ export class EdgeAdminClient {
   /** Every answer is parsed with its schema in protocol/admin-answers.ts: an edge that drifted fails here, loudly. */
   async putSite(settings: Partial<SiteSettings> & Pick<SiteSettings, 'name' | 'allowedOrigins'>): Promise<SiteAnswer> {
     return v.parse(SiteAnswerSchema, await this.call<unknown>('PUT', this.admin(), settings));
+  }
+  async settings(): Promise<SiteAnswer> {
+    return v.parse(SiteAnswerSchema, await this.call<unknown>('GET', this.admin()));
+  }
+  async catalog(): Promise<CatalogAnswer> {
+    return v.parse(CatalogAnswerSchema, await this.call<unknown>('GET', this.admin('/catalog')));
   }
   async putProducts(products: Product[]): Promise<UpsertAnswer> {
     return v.parse(UpsertAnswerSchema, await this.call<unknown>('PUT', this.admin('/products'), { products }));
