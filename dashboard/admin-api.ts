@@ -6,6 +6,7 @@
 import * as v from 'valibot';
 import {
   CatalogAnswerSchema,
+  DeletedAnswerSchema,
   LedgerSchema,
   ModelsAnswerSchema,
   RoundsAnswerSchema,
@@ -15,8 +16,18 @@ import {
 } from '../protocol/admin-answers.ts';
 import { OffsetsSchema } from '../protocol/offsets.ts';
 import type { Offsets } from '../protocol/offsets.ts';
-import type { CatalogAnswer, Ledger, ModelsAnswer, NoisedRelease, RoundsAnswer, ServingAnswer, SiteAnswer, UpsertAnswer } from '../protocol/admin-answers.ts';
-import type { ErrorBody, Template } from '../protocol/wire.ts';
+import type {
+  CatalogAnswer,
+  DeletedAnswer,
+  Ledger,
+  ModelsAnswer,
+  NoisedRelease,
+  RoundsAnswer,
+  ServingAnswer,
+  SiteAnswer,
+  UpsertAnswer,
+} from '../protocol/admin-answers.ts';
+import type { Creative, ErrorBody, Product, Template } from '../protocol/wire.ts';
 
 const KEY = 'vitrine-dashboard-session';
 
@@ -104,6 +115,21 @@ export class AdminApi {
   }
   async saveTemplate(template: Template): Promise<UpsertAnswer> {
     return v.parse(UpsertAnswerSchema, await this.call<unknown>('/templates', { method: 'PUT', body: JSON.stringify({ templates: [template] }) }));
+  }
+  async saveCreative(creative: Creative): Promise<UpsertAnswer> {
+    return v.parse(UpsertAnswerSchema, await this.call<unknown>('/creatives', { method: 'PUT', body: JSON.stringify({ creatives: [creative] }) }));
+  }
+  async deleteCreative(id: string): Promise<DeletedAnswer> {
+    return v.parse(DeletedAnswerSchema, await this.call<unknown>(`/creatives/${encodeURIComponent(id)}`, { method: 'DELETE' }));
+  }
+  /** Products, 1,000 a call (the edge's limit). */
+  async putProducts(products: Product[]): Promise<number> {
+    let uploaded = 0;
+    for (let i = 0; i < products.length; i += 1000) {
+      const batch = products.slice(i, i + 1000);
+      uploaded += v.parse(UpsertAnswerSchema, await this.call<unknown>('/products', { method: 'PUT', body: JSON.stringify({ products: batch }) })).upserted;
+    }
+    return uploaded;
   }
 }
 

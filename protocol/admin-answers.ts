@@ -183,3 +183,7 @@ export type CatalogAnswer = v.InferOutput<typeof CatalogAnswerSchema>;
 /** PUT .../products, .../templates, .../creatives: how many were written. */
 export const UpsertAnswerSchema = v.object({ upserted: v.number() });
 export type UpsertAnswer = v.InferOutput<typeof UpsertAnswerSchema>;
+
+/** A creative, template or product deleted. */
+export const DeletedAnswerSchema = v.object({ deleted: v.string() });
+export type DeletedAnswer = v.InferOutput<typeof DeletedAnswerSchema>;

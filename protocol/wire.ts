@@ -155,6 +155,9 @@ export const TemplateSchema = v.strictObject({
 });
 export type Template = v.InferOutput<typeof TemplateSchema>;
 
+/** An instant as ISO 8601 with its offset, e.g. 2026-12-24T00:00:00Z. */
+const INSTANT = v.pipe(v.string(), v.isoTimestamp('an instant is ISO 8601 with its offset, e.g. 2026-12-24T00:00:00Z'));
+
 export const CreativeSchema = v.strictObject({
   id: v.pipe(
     ID,
@@ -165,12 +168,28 @@ export const CreativeSchema = v.strictObject({
   /** For creatives without a product (banners, text): the category they advertise. */
   category: v.optional(v.pipe(v.string(), v.maxLength(64))),
   messageType: v.picklist(MESSAGE_TYPES),
+  /** Paused: kept in the catalog, served to no device, until set active again (absent: active). */
+  status: v.optional(v.picklist(['active', 'paused'])),
+  /** A schedule (ISO 8601 instants): served from `startsAt` and until `endsAt`, either optional. */
+  startsAt: v.optional(INSTANT),
+  endsAt: v.optional(INSTANT),
 });
 export type Creative = v.InferOutput<typeof CreativeSchema>;
 
 export const UpsertProductsSchema = v.strictObject({ products: v.pipe(v.array(ProductSchema), v.minLength(1), v.maxLength(1000)) });
 export const UpsertTemplatesSchema = v.strictObject({ templates: v.pipe(v.array(TemplateSchema), v.minLength(1), v.maxLength(100)) });
-export const UpsertCreativesSchema = v.strictObject({ creatives: v.pipe(v.array(CreativeSchema), v.minLength(1), v.maxLength(2000)) });
+export const UpsertCreativesSchema = v.strictObject({
+  creatives: v.pipe(
+    v.array(
+      v.pipe(
+        CreativeSchema,
+        v.check((c) => !c.startsAt || !c.endsAt || Date.parse(c.endsAt) > Date.parse(c.startsAt), 'endsAt must be after startsAt'),
+      ),
+    ),
+    v.minLength(1),
+    v.maxLength(2000),
+  ),
+});
 
 // ---- What devices read ----------------------------------------------------------------------
 

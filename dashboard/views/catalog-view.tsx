@@ -1,5 +1,6 @@
 /**
- * Catalog and templates: the products and creatives as uploaded, and template editing with
+ * Catalog and templates: the products and creatives as uploaded (creatives paused, resumed and
+ * deleted in creatives-panel.tsx; a Merchant Center feed imported in feed-import-panel.tsx), and template editing with
  * validation (the same schema the edge checks) and a live preview rendered by the widget's own
  * components in a shadow root with the widget's stylesheet.
  */
@@ -14,6 +15,8 @@ import type { Decision } from '../../widget/engine/engine-api.ts';
 import { CREATIVE_CSS } from '../../widget/render/creative-styles.ts';
 import { CreativeView } from '../../widget/render/creative-view.tsx';
 import type { AdminApi } from '../admin-api.ts';
+import { CreativesPanel } from './creatives-panel.tsx';
+import { FeedImportPanel } from './feed-import-panel.tsx';
 
 /** Site-relative image and link URLs point at the storefront, not at the edge the dashboard is on. */
 function onStorefront(products: Product[], storefront: string | null): Product[] {
@@ -111,8 +114,9 @@ export function CatalogView({
         <h2>No catalog yet</h2>
         <p>
           Upload your products, templates and creatives with the admin API (<code>PUT /v1/admin/sites/{api.site}/products</code>, <code>…/templates</code>,{' '}
-          <code>…/creatives</code>): see the README's "Deploy the edge".
+          <code>…/creatives</code>): see the README's "Deploy the edge". Or start from your Merchant Center feed:
         </p>
+        <FeedImportPanel api={api} currency={currency} products={products} onSaved={onSaved} />
       </section>
     );
   }
@@ -171,6 +175,8 @@ export function CatalogView({
           )}
         </div>
       </div>
+      <CreativesPanel api={api} creatives={creatives} onSaved={onSaved} />
+      <FeedImportPanel api={api} currency={currency} products={products} onSaved={onSaved} />
       <h3>Products</h3>
       <table data-table="products">
         <thead>

@@ -7,7 +7,16 @@ import * as v from 'valibot';
 import { ModelJsonSchema, modelVersion, weightsByteLength } from '../../protocol/model-artifact.ts';
 import { SiteSettingsSchema, UpsertCreativesSchema, UpsertProductsSchema, UpsertTemplatesSchema, describeIssues } from '../../protocol/wire.ts';
 import type { SiteSettings } from '../../protocol/wire.ts';
-import type { CatalogAnswer, ModelsAnswer, ModelUploadAnswer, RetiredAnswer, ServingAnswer, SiteAnswer, UpsertAnswer } from '../../protocol/admin-answers.ts';
+import type {
+  CatalogAnswer,
+  DeletedAnswer,
+  ModelsAnswer,
+  ModelUploadAnswer,
+  RetiredAnswer,
+  ServingAnswer,
+  SiteAnswer,
+  UpsertAnswer,
+} from '../../protocol/admin-answers.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
 import { getModel, insertModel, listModels, previousServingModel, promoteModel, retireCandidate } from './model-store.ts';
@@ -18,6 +27,9 @@ import { forgetSite } from './site-cache.ts';
 import { ledgerRows, looserSettings } from './privacy-ledger.ts';
 import { budgetRunsOut } from '../../protocol/budget-pacing.ts';
 import {
+  creativesUsing,
+  deleteCreative,
+  deleteUnused,
   getSite,
   listCatalog,
   listTemplates,
@@ -125,6 +137,35 @@ adminRoutes.put('/v1/admin/sites/:site/creatives', async (c) => {
   forgetSite(site);
   return c.json<UpsertAnswer>({ upserted: creatives.length });
 });
+
+/** Deletes a creative: devices stop being shown it at their next config (a release lists it no more). */
+adminRoutes.delete('/v1/admin/sites/:site/creatives/:id', async (c) => {
+  const site = await existingSite(c);
+  await expectNoBody(c.req.raw);
+  const id = c.req.param('id');
+  if (!(await deleteCreative(c.env.DB, site, id))) throw new HttpError(404, 'unknown_creative', `site ${site} has no creative ${id}`);
+  forgetSite(site);
+  return c.json<DeletedAnswer>({ deleted: id });
+});
+
+/** Deletes a template or a product; refused (409, with their ids) while creatives use it: delete or change those first. */
+for (const [kind, table, column] of [
+  ['templates', 'templates', 'templateId'],
+  ['products', 'products', 'productId'],
+] as const) {
+  adminRoutes.delete(`/v1/admin/sites/:site/${kind}/:id`, async (c) => {
+    const site = await existingSite(c);
+    await expectNoBody(c.req.raw);
+    const id = c.req.param('id');
+    const using = await creativesUsing(c.env.DB, site, { [column]: id });
+    if (using.length > 0)
+      throw new HttpError(409, 'in_use', `${kind.slice(0, -1)} ${id} is used by creative(s) ${using.slice(0, 10).join(', ')}: delete or change them first`);
+    if (!(await deleteUnused(c.env.DB, site, table, id)))
+      throw new HttpError(404, `unknown_${kind.slice(0, -1)}`, `site ${site} has no ${kind.slice(0, -1)} ${id}`);
+    forgetSite(site);
+    return c.json<DeletedAnswer>({ deleted: id });
+  });
+}
 
 const ModelUploadSchema = v.strictObject({
   model: v.unknown(),

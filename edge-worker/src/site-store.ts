@@ -149,10 +149,36 @@ export async function missingReferences(db: D1Database, site: string, creatives:
 
 export async function upsertCreatives(db: D1Database, site: string, creatives: Creative[]): Promise<void> {
   const stmt = db.prepare(
-    `INSERT INTO creatives (site, id, template_id, product_id, category, message_type) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-     ON CONFLICT (site, id) DO UPDATE SET template_id = ?3, product_id = ?4, category = ?5, message_type = ?6`,
+    `INSERT INTO creatives (site, id, template_id, product_id, category, message_type, status, starts_at, ends_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+     ON CONFLICT (site, id) DO UPDATE SET template_id = ?3, product_id = ?4, category = ?5, message_type = ?6, status = ?7, starts_at = ?8, ends_at = ?9`,
   );
-  await db.batch(creatives.map((c) => stmt.bind(site, c.id, c.templateId, c.productId, c.category ?? null, c.messageType)));
+  const instant = (iso: string | undefined) => (iso ? Date.parse(iso) : null);
+  await db.batch(
+    creatives.map((c) =>
+      stmt.bind(site, c.id, c.templateId, c.productId, c.category ?? null, c.messageType, c.status ?? 'active', instant(c.startsAt), instant(c.endsAt)),
+    ),
+  );
+}
+
+/** Deletes a creative; false when the site has none of that id. */
+export async function deleteCreative(db: D1Database, site: string, id: string): Promise<boolean> {
+  const { meta } = await db.prepare('DELETE FROM creatives WHERE site = ? AND id = ?').bind(site, id).run();
+  return meta.changes > 0;
+}
+
+/** The creatives that use a template or show a product (what deleting it would break). */
+export async function creativesUsing(db: D1Database, site: string, what: { templateId?: string; productId?: string }): Promise<string[]> {
+  const { results } = await db
+    .prepare('SELECT id FROM creatives WHERE site = ?1 AND (template_id = ?2 OR product_id = ?3) ORDER BY id')
+    .bind(site, what.templateId ?? null, what.productId ?? null)
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
+/** Deletes a template or a product no creative uses; false when the site has none of that id. */
+export async function deleteUnused(db: D1Database, site: string, table: 'templates' | 'products', id: string): Promise<boolean> {
+  const { meta } = await db.prepare(`DELETE FROM ${table} WHERE site = ? AND id = ?`).bind(site, id).run();
+  return meta.changes > 0;
 }
 
 export async function listTemplates(db: D1Database, site: string): Promise<Template[]> {
@@ -165,7 +191,8 @@ export async function listTemplates(db: D1Database, site: string): Promise<Templ
  * here, so a device never even sees an ineligible candidate. A creative without a product
  * (banner, text) takes the category's most popular in-stock product for its picture and link.
  */
-export async function listCandidates(db: D1Database, site: string): Promise<Candidate[]> {
+/** The creatives devices may be shown `now`: active, within their schedule, their product in stock. */
+export async function listCandidates(db: D1Database, site: string, now = Date.now()): Promise<Candidate[]> {
   const { results } = await db
     .prepare(
       `SELECT c.id, c.template_id, c.message_type, t.body AS template,
@@ -187,9 +214,10 @@ export async function listCandidates(db: D1Database, site: string): Promise<Cand
          SELECT id FROM products WHERE site = c.site AND category = c.category AND in_stock = 1
          ORDER BY popularity DESC, id LIMIT 1)
        WHERE c.site = ?1 AND (p.id IS NULL OR p.in_stock = 1) AND COALESCE(p.url, best.url) IS NOT NULL
+         AND c.status = 'active' AND (c.starts_at IS NULL OR c.starts_at <= ?2) AND (c.ends_at IS NULL OR c.ends_at > ?2)
        ORDER BY c.id`,
     )
-    .bind(site)
+    .bind(site, now)
     .all<{
       id: string;
       template_id: string;
@@ -300,9 +328,18 @@ export async function listCatalog(db: D1Database, site: string): Promise<{ produ
         mpn: string | null;
       }>(),
     db
-      .prepare('SELECT id, template_id, product_id, category, message_type FROM creatives WHERE site = ? ORDER BY id')
+      .prepare('SELECT id, template_id, product_id, category, message_type, status, starts_at, ends_at FROM creatives WHERE site = ? ORDER BY id')
       .bind(site)
-      .all<{ id: string; template_id: string; product_id: string | null; category: string | null; message_type: Creative['messageType'] }>(),
+      .all<{
+        id: string;
+        template_id: string;
+        product_id: string | null;
+        category: string | null;
+        message_type: Creative['messageType'];
+        status: 'active' | 'paused';
+        starts_at: number | null;
+        ends_at: number | null;
+      }>(),
   ]);
   return {
     products: products.results.map((p) => ({
@@ -324,6 +361,9 @@ export async function listCatalog(db: D1Database, site: string): Promise<{ produ
       productId: c.product_id,
       ...(c.category ? { category: c.category } : {}),
       messageType: c.message_type,
+      status: c.status,
+      ...(c.starts_at !== null ? { startsAt: new Date(c.starts_at).toISOString() } : {}),
+      ...(c.ends_at !== null ? { endsAt: new Date(c.ends_at).toISOString() } : {}),
     })),
   };
 }

@@ -332,3 +332,38 @@ test('settings: a change saves only the fields changed (PATCH), and a refused on
   await shot(page, 'settings');
   await api('dash', dash, '', 'PATCH', { minCohort: before.minCohort, allowedOrigins: before.allowedOrigins });
 });
+
+test('catalog: a new shop starts from its Merchant Center feed (refused rows shown before anything is sent); a creative paused, resumed and deleted', async ({
+  page,
+}) => {
+  page.on('dialog', (dialog) => void dialog.accept());
+  await signIn(page, 'empty', DASHBOARD_TOKENS.empty);
+  await page.locator('button[data-view="catalog"]').click();
+  await page.locator('[data-panel="feed-import"] input[type="file"]').setInputFiles('test/fixtures/feeds/merchant-center.xml');
+  await expect(page.locator('[data-fact="feed-read"]')).toHaveText('merchant-center.xml: 2 product(s) ready, 4 row(s) refused.');
+  await expect(page.locator('[data-table="feed-refused"] tbody tr').first()).toContainText("the price is in EUR; the site's prices are in USD");
+  expect((await api<{ products: unknown[] }>('empty', DASHBOARD_TOKENS.empty, '/catalog')).products).toEqual([]);
+  await page.getByRole('button', { name: 'Upload 2 product(s)' }).click();
+  await expect(page.getByRole('status')).toContainText('2 product(s) imported from merchant-center.xml; 4 row(s) refused.');
+  const imported = await api<{ products: { id: string }[] }>('empty', DASHBOARD_TOKENS.empty, '/catalog');
+  expect(imported.products.map((p) => p.id)).toEqual(['RJ-7', 'TS-100']);
+  await shot(page, 'catalog-feed-import');
+
+  // A campaign paused from the dashboard leaves the config devices read, and comes back on resume.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, 'dash', DASHBOARD_TOKENS.dash);
+  await page.locator('button[data-view="catalog"]').click();
+  const servedIds = async () =>
+    ((await (await fetch(`${EDGE}/v1/sites/dash/config`, { cache: 'no-store' })).json()) as { candidates: { id: string }[] }).candidates.map((c) => c.id);
+  const row = page.locator('[data-table="creative-list"] tr[data-creative="card-bags-1"]');
+  await row.getByRole('button', { name: 'Pause' }).click();
+  await expect(row.locator('[data-served]')).toHaveText('paused');
+  expect(await servedIds()).not.toContain('card-bags-1');
+  await row.getByRole('button', { name: 'Resume' }).click();
+  await expect(row.locator('[data-served]')).toHaveText('live');
+  expect(await servedIds()).toContain('card-bags-1');
+  await page.locator('[data-table="creative-list"] tr[data-creative="banner-watches"]').getByRole('button', { name: 'Delete' }).click();
+  await expect(page.getByRole('status')).toContainText('Creative banner-watches deleted.');
+  await expect(page.locator('[data-table="creative-list"] tr[data-creative="banner-watches"]')).toHaveCount(0);
+  expect(await servedIds()).not.toContain('banner-watches');
+});
