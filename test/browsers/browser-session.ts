@@ -32,6 +32,8 @@ export interface BrowserSession {
   forward(): Promise<void>;
   url(): Promise<string>;
   evaluate<A, T>(fn: PageFunction<A, T>, arg: A): Promise<T>;
+  /** A PNG of the element `selector` matches, as the engine paints it, written to `file`. */
+  screenshot(selector: string, file: string): Promise<void>;
   /** Opens a new tab and makes it the current one. */
   newTab(): Promise<void>;
   /** Closes the current tab; the one opened before it becomes current. */

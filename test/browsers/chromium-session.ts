@@ -55,6 +55,9 @@ export async function chromiumSession(browser: Browser): Promise<BrowserSession>
     async url() {
       return page().url();
     },
+    async screenshot(selector, file) {
+      await page().locator(selector).first().screenshot({ path: file });
+    },
     async evaluate<A, T>(fn: PageFunction<A, T>, arg: A): Promise<T> {
       return (await page().evaluate(fn as (a: unknown) => Promise<T>, arg as unknown)) as T;
     },

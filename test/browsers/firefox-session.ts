@@ -66,6 +66,11 @@ export async function firefoxSession(browser: Browser): Promise<BrowserSession> 
     async click(selector, inner) {
       await page().click(inner ? `${selector} >>> ${inner}` : selector);
     },
+    async screenshot(selector, file) {
+      const element = await page().$(selector);
+      if (!element) throw new Error(`no ${selector} to take a picture of`);
+      await element.screenshot({ path: file as `${string}.png` });
+    },
     async type(selector, text) {
       await page().type(selector, text);
     },

@@ -105,6 +105,17 @@ export async function webkitSession(display: string, lang = 'en_US.UTF-8'): Prom
     async type(selector, text) {
       await driver.findElement(By.css(selector)).sendKeys(text);
     },
+    async screenshot(selector, file) {
+      // WebKitWebDriver's element pictures come out partly black here (its clip is off by the
+      // page's scroll), while its viewport picture is right: the element is scrolled to the top
+      // of the viewport and painted there (two frames), and the viewport is taken.
+      const element = await driver.findElement(By.css(selector));
+      await driver.executeAsyncScript(
+        'const done = arguments[1]; arguments[0].scrollIntoView({ block: "start" }); requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 50)));',
+        element,
+      );
+      writeFileSync(file, Buffer.from(await driver.takeScreenshot(), 'base64'));
+    },
     async back() {
       await driver.navigate().back();
     },

@@ -3,6 +3,7 @@
  * (Safari's engine family) run this same file with the same assertions (playwright.config.ts
  * projects; the fixture checks egress, page errors and console errors after each test).
  */
+import { mkdirSync } from 'node:fs';
 import { ADMIN_TOKEN, SHOP_PORT } from '../../playwright.config.ts';
 import { until } from '../browsers/browser-session.ts';
 import type { BrowserSession } from '../browsers/browser-session.ts';
@@ -593,4 +594,54 @@ test("a held-out shopper keeps the slot's own content, measured as a creative is
   } finally {
     await setHoldoutShare(0);
   }
+});
+
+/**
+ * What each engine paints for every layout (test/fixtures/pages/layout-gallery.html renders one
+ * real candidate of each with the renderer chunk, at a phone's and a desktop's width): nothing
+ * that carries a price or a call to action is cut, no text leaves the creative's box or sits
+ * under the corner's controls, and a desktop's slot gets a bigger picture than a phone's. The
+ * pictures go to test-results/layouts/<engine>/ (WebKit's are of its viewport, the slot scrolled
+ * to its top: test/browsers/webkit-session.ts says why).
+ */
+test('every layout at 390 and 1280 px: nothing cut that carries a price, no text outside its box, a bigger image on a desktop', async ({ session }) => {
+  await session.goto(`${SHOP}/fixtures/layout-gallery`);
+  await until(
+    () => session.evaluate(() => (window as unknown as { galleryReady?: boolean }).galleryReady === true, null),
+    (ready) => ready,
+    'the gallery',
+  );
+  const report = await session.evaluate(() => {
+    const problems: string[] = [];
+    const images: Record<string, number> = {};
+    for (const slot of Array.from(document.querySelectorAll<HTMLElement>('[data-vitrine-slot]'))) {
+      const root = slot.shadowRoot!;
+      const frame = root.querySelector('.frame')!.getBoundingClientRect();
+      const name = slot.id;
+      const within = (r: DOMRect, box: DOMRect) => r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
+      const controls = root.querySelector('.controls')!.getBoundingClientRect();
+      for (const el of Array.from(root.querySelectorAll<HTMLElement>('.price, .cta, .badge, .headline, .body, .name, .why summary, .dismiss'))) {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || getComputedStyle(el).display === 'none') continue;
+        const item = el.closest('li');
+        // A carousel's products scroll sideways: each is checked within its own card's width and the creative's height.
+        const card = item?.getBoundingClientRect();
+        const box = card ? new DOMRect(card.left, frame.top, card.width, frame.height) : frame;
+        const what = `${name} ${el.className || el.tagName.toLowerCase()} "${el.textContent}"`;
+        if (!within(r, box)) problems.push(`${what} is outside its box`);
+        if ((el.matches('.price, .cta') || el.closest('.price')) && el.scrollWidth > el.clientWidth + 1) problems.push(`${what} is cut`);
+        const overlaps = !(r.right <= controls.left || r.left >= controls.right || r.bottom <= controls.top || r.top >= controls.bottom);
+        if (!el.closest('.controls') && !item && overlaps) problems.push(`${what} is under the corner's controls`);
+      }
+      const img = root.querySelector('a.creative > img');
+      if (img) images[name] = img.getBoundingClientRect().width * img.getBoundingClientRect().height;
+    }
+    return { problems, images };
+  }, null);
+  expect(report.problems).toEqual([]);
+  for (const layout of ['banner', 'product_card']) expect(report.images[`${layout}-1280`]!).toBeGreaterThan(1.8 * report.images[`${layout}-390`]!);
+  const dir = `test-results/layouts/${session.engine}`;
+  mkdirSync(dir, { recursive: true });
+  for (const layout of ['banner', 'product_card', 'carousel', 'text'])
+    for (const width of [390, 1280]) await session.screenshot(`#${layout}-${width}`, `${dir}/${layout}-${width}.png`);
 });
