@@ -34,6 +34,7 @@ export default defineConfig({
             networks: 'test-networks-admin-token-09',
             offsets: 'test-offsets-admin-token-010',
             holdout: 'test-holdout-admin-token-011',
+            sched: 'test-sched-admin-token-00012',
           }),
         },
       },

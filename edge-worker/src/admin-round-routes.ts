@@ -5,23 +5,15 @@
  */
 import { Hono } from 'hono';
 import type { Ledger, RoundAnswer, RoundsAnswer } from '../../protocol/admin-answers.ts';
-import { headStatsLength } from '../../protocol/head-statistics.ts';
-import { HOLDOUT_CREATIVE } from '../../protocol/holdout.ts';
-import { UNIFORM_POLICY } from '../../protocol/off-policy.ts';
-import { COUNT_MECHANISMS, PRIVACY_DELTA } from '../../protocol/privacy.ts';
-import { roundMechanisms } from '../../protocol/report-parts.ts';
+import { PRIVACY_DELTA } from '../../protocol/privacy.ts';
 import { existingSiteRow } from './admin-site.ts';
 import type { AppContext } from './admin-site.ts';
 import type { Env } from './env.ts';
 import { HttpError } from './http-error.ts';
-import { reportModels } from './model-store.ts';
-import { budgetOutlook, ledgerRows, recordContributors, reserveRelease, spent } from './privacy-ledger.ts';
+import { budgetOutlook, ledgerRows, spent } from './privacy-ledger.ts';
 import { expectNoBody } from './request-body.ts';
-import type { RoundTerms } from './round-contract.ts';
-import type { ReleaseShape } from './round-sums.ts';
+import { releaseRound } from './round-release.ts';
 import { existingRound, openRound, roundAggregator, roundTerms } from './rounds.ts';
-import { forgetSite } from './site-cache.ts';
-import { listCreativeIds, recordLastContributors } from './site-store.ts';
 import type { SiteRow } from './site-store.ts';
 
 export const adminRoundRoutes = new Hono<{ Bindings: Env }>();
@@ -84,70 +76,10 @@ adminRoundRoutes.get('/v1/admin/sites/:site/rounds/:round', async (c) => {
  */
 adminRoundRoutes.post('/v1/admin/sites/:site/rounds/:round/release', async (c) => {
   const settings = await existingSiteRow(c);
-  const site = settings.id;
   const round = roundParam(c, settings);
   await expectNoBody(c.req.raw);
-  const aggregator = roundAggregator(c.env.ROUNDS, site, round);
-  const fallback = roundTerms(settings, round);
-  let status = await aggregator.status(fallback);
-  if (status.status === 'open')
-    throw new HttpError(409, 'round_open', `round ${round} is still open (it closes at ${new Date(status.deadline).toISOString()})`);
-  // With a serving model every part the site collects now is released (zeros plus noise where
-  // none was sent) and charged; a part it does not collect is neither.
-  const serving = await reportModels(c.env.DB, site);
-  const shape: ReleaseShape | null = serving && {
-    model: serving.version,
-    parts: settings.parts,
-    headLength: headStatsLength(serving.dim),
-    towerParameters: serving.towerParameters,
-    opeModels: [serving.version, ...serving.candidates, UNIFORM_POLICY],
-    offsetKeys: serving.offsetKeys,
-  };
-  if (status.status === 'closed') {
-    // The budget check and the ledger's row in one step (privacy-ledger.ts), before the count's noise is drawn.
-    await reserveRelease(c.env.DB, settings, {
-      round,
-      start: roundStart(status, fallback),
-      mechanisms: COUNT_MECHANISMS,
-      noiseMultiplier: status.noiseMultiplier,
-      contributors: 0,
-    });
-    status = await aggregator.count(site, round, fallback, shape?.model ?? null);
-    if ('contributors' in status) await recordContributors(c.env.DB, site, round, status.contributors);
-  }
-  if (status.status !== 'releasable') return c.json<RoundAnswer>({ site, round, ...status });
-  const mechanisms = shape ? roundMechanisms(shape.parts) : 1 + COUNT_MECHANISMS;
-  await reserveRelease(c.env.DB, settings, {
-    round,
-    start: roundStart(status, fallback),
-    mechanisms,
-    noiseMultiplier: status.noiseMultiplier,
-    contributors: status.contributors,
-  });
-  // The holdout's own-content counts are listed in every release, like every creative's (protocol/holdout.ts).
-  const release = await aggregator.releaseNoised(site, round, [...(await listCreativeIds(c.env.DB, site)), HOLDOUT_CREATIVE], shape);
-  if (!release) throw new HttpError(409, 'not_releasable', `round ${round} cannot be released`);
-  if (Math.abs(release.mechanisms - mechanisms) > 1e-9)
-    throw new Error(`round ${round} released ${release.mechanisms} mechanisms, the ledger charged ${mechanisms}`);
-  // The site's scale, public (a noised count): which parts its next rounds collect (report-parts.ts "auto").
-  await recordLastContributors(c.env.DB, site, status.contributors);
-  forgetSite(site);
-  return c.json<RoundAnswer>({
-    site,
-    round,
-    contributors: status.contributors,
-    minCohort: status.minCohort,
-    start: status.start,
-    deadline: status.deadline,
-    status: 'released',
-    release,
-  });
+  return c.json<RoundAnswer>(await releaseRound(c.env, settings, round));
 });
-
-/** When a round began: its object's stored start, or for an object older than stored starts, its window in the schedule. */
-function roundStart(status: { start: number | null }, fallback: RoundTerms): number {
-  return status.start ?? fallback.start!;
-}
 
 /**
  * The site's privacy ledger: what the last period (a window of budgetPeriodDays up to now) has

@@ -6,8 +6,9 @@
  */
 import { createApp } from './app.ts';
 import type { Env } from './env.ts';
+import { scheduledReleases } from './scheduled-releases.ts';
 import { testControls } from './test-controls.ts';
 
 export { RoundAggregator } from './round-aggregator.ts';
 
-export default createApp([testControls]) satisfies ExportedHandler<Env>;
+export default { fetch: createApp([testControls]).fetch, scheduled: scheduledReleases } satisfies ExportedHandler<Env>;

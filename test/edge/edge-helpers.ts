@@ -201,6 +201,7 @@ const SITE_TOKENS: Record<string, string> = {
   networks: 'test-networks-admin-token-09',
   offsets: 'test-offsets-admin-token-010',
   holdout: 'test-holdout-admin-token-011',
+  sched: 'test-sched-admin-token-00012',
 };
 
 /** The admin token of a site the edge tests' env lists. */
