@@ -77,7 +77,7 @@ export async function openEngineStore(site: string, storage: EngineStartOptions[
         () => undefined,
       );
       // Not an in-memory database in this worker: idb has wrapped the real IndexedDB here and
-      // cannot wrap fake-indexeddb's objects. The loader starts an in-memory worker instead.
+      // cannot wrap the in-memory store's objects. The loader starts an in-memory worker instead.
       throw new StorageUnavailable(e instanceof StorageNotAnswering ? `${e.message} (another tab may hold it)` : `IndexedDB unavailable (${String(e)})`);
     }
   }
