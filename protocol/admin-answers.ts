@@ -6,7 +6,8 @@
  * settings, its models, its catalog, and what the writes answer.
  */
 import * as v from 'valibot';
-import { CreativeSchema, ProductSchema, SiteSettingsSchema, TemplateSchema } from './wire.ts';
+import { CreativeSchema, ProductSchema, TemplateSchema } from './wire.ts';
+import { SiteSettingsSchema } from './site-settings.ts';
 import { MODEL_PARTS } from './report-parts.ts';
 
 export const LedgerRoundSchema = v.object({

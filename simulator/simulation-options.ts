@@ -9,7 +9,7 @@
  */
 import * as v from 'valibot';
 import { MAX_EPSILON_BUDGET, pacingOf } from '../protocol/budget-pacing.ts';
-import { SiteSettingsSchema } from '../protocol/wire.ts';
+import { SiteSettingsSchema } from '../protocol/site-settings.ts';
 import { DEFAULT_ROUND_FIT, fitOptionsProblem } from '../model-training/src/round-training.ts';
 import { WORLDS } from './worlds.ts';
 

@@ -5,8 +5,9 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { ModelJsonSchema, modelVersion, weightsByteLength } from '../../protocol/model-artifact.ts';
-import { SiteSettingsSchema, UpsertCreativesSchema, UpsertProductsSchema, UpsertTemplatesSchema, describeIssues } from '../../protocol/wire.ts';
-import type { SiteSettings } from '../../protocol/wire.ts';
+import { UpsertCreativesSchema, UpsertProductsSchema, UpsertTemplatesSchema, describeIssues } from '../../protocol/wire.ts';
+import { SiteSettingsSchema } from '../../protocol/site-settings.ts';
+import type { SiteSettings } from '../../protocol/site-settings.ts';
 import type {
   CatalogAnswer,
   DeletedAnswer,
@@ -26,20 +27,18 @@ import { firstSegment, withRoundLength } from './round-schedule.ts';
 import { forgetSite } from './site-cache.ts';
 import { ledgerRows, looserSettings } from './privacy-ledger.ts';
 import { budgetRunsOut } from '../../protocol/budget-pacing.ts';
+import { getSite, settingsOf, upsertSite } from './site-store.ts';
 import {
   creativesUsing,
   deleteCreative,
   deleteUnused,
-  getSite,
   listCatalog,
   listTemplates,
   missingReferences,
-  settingsOf,
   upsertCreatives,
   upsertProducts,
-  upsertSite,
   upsertTemplates,
-} from './site-store.ts';
+} from './catalog-store.ts';
 import type { SiteRow } from './site-store.ts';
 
 import { ADMIN_BODY_LIMIT, existingSite, existingSiteRow, requireAdmin } from './admin-site.ts';

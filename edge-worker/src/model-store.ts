@@ -1,7 +1,7 @@
 /** D1 access for model artifacts: upload as candidate, promote, and read what is serving. */
 import { headDim } from '../../protocol/model-artifact.ts';
 import type { ModelJson } from '../../protocol/model-artifact.ts';
-import { offsetKeys } from './site-store.ts';
+import { offsetKeys } from './catalog-store.ts';
 import { towerParameterCount } from '../../protocol/tower-gradient.ts';
 import { MAX_CANDIDATE_MODELS } from '../../protocol/wire.ts';
 

@@ -34,7 +34,8 @@ import { MODEL_PARTS } from '../../protocol/report-parts.ts';
 import type { RoundTerms } from './round-contract.ts';
 import { readBytes, readJson } from './request-body.ts';
 import { openRound, roundAggregator, roundShard, roundTerms, shardOf } from './rounds.ts';
-import { listCandidates, listTemplates, sitePrivacy } from './site-store.ts';
+import { sitePrivacy } from './site-store.ts';
+import { listCandidates, listTemplates } from './catalog-store.ts';
 import type { SiteRow } from './site-store.ts';
 import { checkedModelParts } from './report-model-parts.ts';
 

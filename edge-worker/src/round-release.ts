@@ -22,7 +22,8 @@ import type { RoundTerms } from './round-contract.ts';
 import type { ReleaseShape } from './round-sums.ts';
 import { roundAggregator, roundTerms } from './rounds.ts';
 import { forgetSite } from './site-cache.ts';
-import { listCreativeIds, recordLastContributors } from './site-store.ts';
+import { recordLastContributors } from './site-store.ts';
+import { listCreativeIds } from './catalog-store.ts';
 import type { SiteRow } from './site-store.ts';
 
 export async function releaseRound(env: Env, settings: SiteRow, round: number): Promise<RoundAnswer> {

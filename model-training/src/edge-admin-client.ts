@@ -24,7 +24,8 @@ import type {
   UpsertAnswer,
 } from '../../protocol/admin-answers.ts';
 import type { ModelJson } from '../../protocol/model-artifact.ts';
-import type { Creative, Product, SiteConfig, SiteSettings, Template } from '../../protocol/wire.ts';
+import type { Creative, Product, SiteConfig, Template } from '../../protocol/wire.ts';
+import type { SiteSettings } from '../../protocol/site-settings.ts';
 
 export class EdgeError extends Error {
   constructor(

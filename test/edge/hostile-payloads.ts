@@ -6,7 +6,8 @@
  */
 import fc from 'fast-check';
 import * as v from 'valibot';
-import { ReportSchema, SiteSettingsSchema, UpsertCreativesSchema, UpsertProductsSchema, UpsertTemplatesSchema } from '../../protocol/wire.ts';
+import { ReportSchema, UpsertCreativesSchema, UpsertProductsSchema, UpsertTemplatesSchema } from '../../protocol/wire.ts';
+import { SiteSettingsSchema } from '../../protocol/site-settings.ts';
 
 export type HostilePayload = {
   route: string;

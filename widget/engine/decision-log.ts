@@ -8,6 +8,14 @@ import type { Decision, OutcomeKind } from './engine-api.ts';
 import type { Composition } from './composition.ts';
 import type { DecisionRecord, DeviceDB } from './device-store.ts';
 
+/** A decision's situation, kept until the candidate models have scored it (recordCandidateProbabilities). */
+export interface CandidateJob {
+  id: string;
+  slot: string;
+  eligible: number[];
+  index: number;
+}
+
 /** What a decision logs for the round report's statistics and gradient (never handed to the page). */
 export interface LoggedFeatures {
   phi: number[];

@@ -32,16 +32,8 @@ import { productOnScreen, resolveProducts } from './product-identity.ts';
 import { SlotScoring, usable } from './slot-scoring.ts';
 import type { ShopperInputs } from './slot-scoring.ts';
 import { logDecisions, markOutcome, recordCandidateProbabilities } from './decision-log.ts';
-import type { LoggedFeatures } from './decision-log.ts';
+import type { CandidateJob, LoggedFeatures } from './decision-log.ts';
 import { parseTrackCalls } from './track-command.ts';
-
-/** A decision's situation, kept until the candidate models have scored it. */
-interface CandidateJob {
-  id: string;
-  slot: string;
-  eligible: number[];
-  index: number;
-}
 
 export class DeviceEngine implements EngineApi {
   private edge = '';
@@ -59,14 +51,14 @@ export class DeviceEngine implements EngineApi {
   private reports: RoundReporter | null = null;
   /** The shopper's profile as this tab knows it, written behind (write-behind-profile.ts). */
   private profile = new WriteBehindProfile(null, emptyProfile(Date.now()), async () => undefined, null);
+  /** Candidate models' scoring of decisions already returned, not yet recorded (a report waits for it). */
+  private readonly annotating = new Set<Promise<void>>();
   /**
    * Resolved once this page's first decision is answered (or a second after start without one):
    * the token's big-number arithmetic (tens of ms in this worker) waits for it and a few seconds
    * more, so it never delays the first creative (the cold first creative took 190 ms longer when
    * it did not wait) nor an event recorded as the tab closes (WebKit lost one behind it).
    */
-  /** Candidate models' scoring of decisions already returned, not yet recorded (a report waits for it). */
-  private readonly annotating = new Set<Promise<void>>();
   private decided!: () => void;
   private readonly firstDecision = new Promise<void>((resolve) => (this.decided = resolve));
 
