@@ -122,6 +122,9 @@ test("Vitrine's own words follow the page's language: a German shop's controls a
 });
 
 test('a category journey by real link clicks, then back and forward: every page shows a creative and the engine answers on each', async ({ session }) => {
+  // A safety net, not a speed check: a WebKit page can find its database locked by the page before it
+  // (README, Limits) and then waits out the storage bound (4.7 s under the e2e stack) before going on in memory.
+  test.setTimeout(90_000);
   await session.goto(`${SHOP}/`);
   await heroCreative(session, 'the home page');
   const visited: string[] = [];
@@ -546,14 +549,9 @@ function keepHoldoutDraw(session: BrowserSession, draw: number): Promise<unknown
 test("a held-out shopper keeps the slot's own content, measured as a creative is: its viewable impression and the click on its link", async ({ session }) => {
   await setHoldoutShare(0.05);
   try {
-    // The first visit makes the device's database; its kept draw is then set to one that falls
-    // in the 5% (a device draws once and keeps it: holdout-assignment.ts).
+    // The first visit makes the device's database and its draw; the kept draw is then set to one
+    // that falls in the 5% (a device draws once and keeps it: holdout-assignment.ts).
     await session.goto(`${SHOP}/fixtures/own-content-slot`);
-    await until(
-      () => vitrineDatabases(session),
-      (names) => names.includes('vitrine:demo'),
-      'the site database',
-    );
     await until(
       () => storeRows(session, 'assignments'),
       (rows) => rows.length === 1,
@@ -561,16 +559,7 @@ test("a held-out shopper keeps the slot's own content, measured as a creative is
     );
     await keepHoldoutDraw(session, 0.01);
     await session.goto(`${SHOP}/fixtures/own-content-slot?again`);
-    // The decision is logged, and the slot keeps the shop's own link, untouched: no creative.
-    const held = await until(
-      async () =>
-        (await storeRows<{ id: string; creativeId: string; impression: boolean; click: boolean }>(session, 'decisions')).filter(
-          (d) => d.creativeId === HOLDOUT_CREATIVE,
-        ),
-      (rows) => rows.length === 1,
-      "the held-out slot's decision",
-    );
-    // The slot is marked once the renderer has taken it (after the decision is logged): looked for until then.
+    // The slot keeps the shop's own link, untouched (no creative), marked with its decision once the renderer has taken it.
     const slot = await until(
       () =>
         session.evaluate(() => {
@@ -580,28 +569,18 @@ test("a held-out shopper keeps the slot's own content, measured as a creative is
       (seen) => seen.holdout !== null,
       'the held-out slot marked by the renderer',
     );
-    expect(slot).toEqual({ holdout: held[0]!.id, shadow: false, html: '<a id="own" href="/category/hats">Our hats: the winter collection</a>' });
+    expect(slot).toEqual({ holdout: expect.any(String), shadow: false, html: '<a id="own" href="/category/hats">Our hats: the winter collection</a>' });
     expect(await creativeIn(session)).toBeNull();
-    // In view for a second: its viewable impression, as a creative's.
-    await until(
-      async () => (await storeRows<{ id: string; impression: boolean }>(session, 'decisions')).find((d) => d.id === held[0]!.id)?.impression,
-      (seen) => seen === true,
-      "the held-out slot's viewable impression",
-    );
-    // The shop's own link clicked: the click is recorded and the round's report goes with it.
+    const logged = async () =>
+      (await storeRows<{ id: string; creativeId: string; impression: boolean; click: boolean }>(session, 'decisions')).find((d) => d.id === slot.holdout);
+    // Logged under the holdout's pseudo creative; in view for a second: its viewable impression, as a creative's.
+    const seen = await until(logged, (d) => d?.impression === true, "the held-out slot's viewable impression");
+    expect(seen!.creativeId).toBe(HOLDOUT_CREATIVE);
+    // The shop's own link clicked: the click is recorded (the round's report carries the holdout's
+    // outcomes as any creative's: test/unit/holdout-assignment.test.ts, test/edge/holdout.test.ts).
     await session.click('#own');
     await onPage(session, /^\/category\/hats$/);
-    await until(
-      async () => (await storeRows<{ id: string; click: boolean }>(session, 'decisions')).find((d) => d.id === held[0]!.id)?.click,
-      (clicked) => clicked === true,
-      "the held-out slot's click",
-    );
-    const posts = await until(reportPosts, (p) => p.some((r) => r.body?.includes(HOLDOUT_CREATIVE)), "the report with the holdout's outcomes");
-    const report = JSON.parse(posts.find((r) => r.body?.includes(HOLDOUT_CREATIVE))!.body!) as {
-      outcomes: { creativeId: string; clicks: number }[];
-      head?: unknown;
-    };
-    expect(report.outcomes.find((o) => o.creativeId === HOLDOUT_CREATIVE)).toMatchObject({ impressions: 1, clicks: 1 });
+    await until(logged, (d) => d?.click === true, "the held-out slot's click");
   } finally {
     await setHoldoutShare(0);
   }

@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { HOLDOUT_CREATIVE, HOLDOUT_DAYS, heldOut } from '../../protocol/holdout.ts';
 import { openDeviceStore } from '../../widget/engine/device-store.ts';
 import { HoldoutAssignment, holdoutDecisions, readHoldoutDraw } from '../../widget/engine/holdout-assignment.ts';
+import { markOutcome } from '../../widget/engine/decision-log.ts';
+import { moveOutcomesToOutbox } from '../../widget/engine/report-outbox.ts';
+import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
 
 const DAY = 86_400_000;
 let n = 0;
@@ -57,6 +60,25 @@ describe('the holdout assignment on the device', () => {
     const logged = await db.get('decisions', decision!.id);
     expect(logged).toMatchObject({ creativeId: HOLDOUT_CREATIVE, round: 7, propensity: 1, modelVersion: null, phi: null, impression: false, click: false });
     expect(logged!.cell).toBeUndefined();
+    db.close();
+  });
+
+  it("reports the held-out slot's impression and click under the holdout's pseudo creative, and nothing a model learns from", async () => {
+    const db = await openDeviceStore(site());
+    const [decision] = holdoutDecisions(db, ['hero'], 7, 1000);
+    await markOutcome(db, decision!.id, 'impression', 1100);
+    await markOutcome(db, decision!.id, 'click', 1200);
+    const model = {
+      version: '0123456789abcdef',
+      topology: { shopperDim: 2, creativeDim: 2, hidden: 2, embed: 2 },
+      towerWeights: new Float32Array(24),
+      mean: [0, 0, 0],
+    };
+    const entry = await moveOutcomesToOutbox(db, 7, model, DEFAULT_PRIVACY, 2000, 8, ['head', 'ope', 'offsets']);
+    expect(entry!.report.outcomes).toEqual([{ creativeId: HOLDOUT_CREATIVE, impressions: 1, clicks: 1, conversions: 0, dismissals: 0 }]);
+    expect(entry!.report.head).toBeUndefined();
+    expect(entry!.report.ope).toBeUndefined();
+    expect(entry!.report.offsets).toBeUndefined();
     db.close();
   });
 });
