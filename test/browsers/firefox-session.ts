@@ -72,6 +72,8 @@ export async function firefoxSession(browser: Browser): Promise<BrowserSession> 
       await element.screenshot({ path: file as `${string}.png` });
     },
     async type(selector, text) {
+      // The field may not be there yet (a page still rendering): waited for, up to 15 s.
+      await page().waitForSelector(selector, { timeout: 15_000 });
       await page().type(selector, text);
     },
     async back() {

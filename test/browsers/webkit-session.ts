@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Builder, By } from 'selenium-webdriver';
+import { Builder, By, until } from 'selenium-webdriver';
 import type { WebDriver } from 'selenium-webdriver';
 import type { BrowserSession, ConsoleEntry, PageFunction } from './browser-session.ts';
 
@@ -103,7 +103,8 @@ export async function webkitSession(display: string, lang = 'en_US.UTF-8'): Prom
       await (inner ? await (await host.getShadowRoot()).findElement(By.css(inner)) : host).click();
     },
     async type(selector, text) {
-      await driver.findElement(By.css(selector)).sendKeys(text);
+      // The field may not be there yet (a page still rendering): looked for, up to 15 s.
+      await (await driver.wait(until.elementLocated(By.css(selector)), 15_000)).sendKeys(text);
     },
     async screenshot(selector, file) {
       // WebKitWebDriver's element pictures come out partly black here (its clip is off by the
@@ -149,7 +150,8 @@ export async function webkitSession(display: string, lang = 'en_US.UTF-8'): Prom
         await driver.quit();
       } finally {
         server.kill();
-        rmSync(dir, { recursive: true, force: true });
+        // The web process may still be writing its data as it goes: retried, as Node does for ENOTEMPTY and EBUSY.
+        rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
       }
     },
   };

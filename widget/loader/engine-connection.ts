@@ -14,12 +14,25 @@ import type { EngineApi } from '../engine/engine-api.ts';
 declare const __VITRINE_ENGINE_FILE__: string;
 declare const __VITRINE_MEMORY_STORE_FILE__: string;
 
-/** A chunk's text, fetched from beside the script. */
+/**
+ * A chunk's text, fetched from beside the script: once more, after 300 ms, when the edge did not
+ * answer or answered 5xx (a busy edge or a dropped connection is not a reason to lose the page's
+ * personalization); a 4xx is final.
+ */
 async function chunkText(scriptUrl: string, file: string): Promise<string> {
   const url = new URL(`chunks/${file}`, scriptUrl).href;
-  const response = await fetch(url, { credentials: 'omit' });
-  if (!response.ok) throw new Error(`the engine (${url}) answered ${response.status}`);
-  return response.text();
+  const attempt = async () => {
+    const response = await fetch(url, { credentials: 'omit' });
+    if (!response.ok) throw Object.assign(new Error(`the engine (${url}) answered ${response.status}`), { final: response.status < 500 });
+    return response.text();
+  };
+  try {
+    return await attempt();
+  } catch (e) {
+    if ((e as { final?: boolean }).final) throw e;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return attempt();
+  }
 }
 
 /**
