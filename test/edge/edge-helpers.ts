@@ -331,3 +331,21 @@ function shardRows(sql: SqlStorage): ExactRound {
     towers: t ? { modelVersion: t.model_version, reports: t.reports, sums: new Float64Array(t.sums.slice(0)) } : null,
   };
 }
+
+/**
+ * A small site of its own for a test file: one product, one card template, one creative (c-p1),
+ * K = 2, the shop's origin allowed. `name` is the shop's name.
+ */
+export async function seedOneCreativeSite(site: string, name: string): Promise<void> {
+  const as = (path: string, method: string, body?: unknown) => admin(`/v1/admin/sites/${site}${path}`, method, body, tokenOf(site));
+  await expectOk(as('', 'PUT', { name, allowedOrigins: [SHOP_ORIGIN], minCohort: 2 }));
+  await expectOk(
+    as('/products', 'PUT', {
+      products: [
+        { id: 'p1', name: 'Trail shoe', category: 'shoes', brand: 'Acme', price: 89, imageUrl: 'https://shop.example/p1.svg', url: 'https://shop.example/p1' },
+      ],
+    }),
+  );
+  await expectOk(as('/templates', 'PUT', { templates: [{ id: 'card', layout: 'product_card', headline: ['{product.name}'], cta: ['Shop now'] }] }));
+  await expectOk(as('/creatives', 'PUT', { creatives: [{ id: 'c-p1', templateId: 'card', productId: 'p1', messageType: 'sale' }] }));
+}

@@ -10,7 +10,19 @@ import * as v from 'valibot';
 import type { NoisedRelease } from '../../protocol/admin-answers.ts';
 import { DEFAULT_HOLDOUT_SHARE, HOLDOUT_CREATIVE } from '../../protocol/holdout.ts';
 import { SiteConfigSchema } from '../../protocol/wire.ts';
-import { admin, closeOpenRound, currentRoundId, edge, exactRound, expectOk, mintedTokens, postReport, SHOP_ORIGIN, tokenOf } from './edge-helpers.ts';
+import {
+  admin,
+  closeOpenRound,
+  currentRoundId,
+  edge,
+  exactRound,
+  expectOk,
+  mintedTokens,
+  postReport,
+  SHOP_ORIGIN,
+  tokenOf,
+  seedOneCreativeSite,
+} from './edge-helpers.ts';
 
 const SITE = 'holdout';
 const as = (path: string, method: string, body?: unknown) => admin(`/v1/admin/sites/${SITE}${path}`, method, body, tokenOf(SITE));
@@ -18,26 +30,7 @@ const config = async () =>
   v.parse(SiteConfigSchema, await (await edge(`/v1/sites/${SITE}/config`, { headers: { origin: SHOP_ORIGIN }, cache: 'no-store' })).json());
 
 describe('the holdout', () => {
-  beforeAll(async () => {
-    await expectOk(as('', 'PUT', { name: 'Holdout shop', allowedOrigins: [SHOP_ORIGIN], minCohort: 2 }));
-    await expectOk(
-      as('/products', 'PUT', {
-        products: [
-          {
-            id: 'p1',
-            name: 'Trail shoe',
-            category: 'shoes',
-            brand: 'Acme',
-            price: 89,
-            imageUrl: 'https://shop.example/p1.svg',
-            url: 'https://shop.example/p1',
-          },
-        ],
-      }),
-    );
-    await expectOk(as('/templates', 'PUT', { templates: [{ id: 'card', layout: 'product_card', headline: ['{product.name}'], cta: ['Shop now'] }] }));
-    await expectOk(as('/creatives', 'PUT', { creatives: [{ id: 'c-p1', templateId: 'card', productId: 'p1', messageType: 'sale' }] }));
-  });
+  beforeAll(() => seedOneCreativeSite(SITE, 'Holdout shop'));
 
   it('is 5% of devices by default, told to devices in the config, and changed by PATCH alone', async () => {
     expect((await config()).holdoutShare).toBe(DEFAULT_HOLDOUT_SHARE);

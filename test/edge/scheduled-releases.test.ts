@@ -9,33 +9,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { releaseDueRounds } from '../../edge-worker/src/scheduled-releases.ts';
 import type { Ledger, RoundAnswer } from '../../protocol/admin-answers.ts';
 import worker from '../../edge-worker/src/test-worker.ts';
-import { admin, closeOpenRound, currentRoundId, expectOk, mintedTokens, postReport, SHOP_ORIGIN, tokenOf } from './edge-helpers.ts';
+import { admin, closeOpenRound, currentRoundId, expectOk, mintedTokens, postReport, tokenOf, seedOneCreativeSite } from './edge-helpers.ts';
 
 const SITE = 'sched';
 const as = (path: string, method: string, body?: unknown) => admin(`/v1/admin/sites/${SITE}${path}`, method, body, tokenOf(SITE));
 const ledger = async () => (await expectOk(as('/privacy', 'GET'))) as Ledger;
 
 describe("the edge's scheduled releases", () => {
-  beforeAll(async () => {
-    await expectOk(as('', 'PUT', { name: 'Scheduled shop', allowedOrigins: [SHOP_ORIGIN], minCohort: 2 }));
-    await expectOk(
-      as('/products', 'PUT', {
-        products: [
-          {
-            id: 'p1',
-            name: 'Trail shoe',
-            category: 'shoes',
-            brand: 'Acme',
-            price: 89,
-            imageUrl: 'https://shop.example/p1.svg',
-            url: 'https://shop.example/p1',
-          },
-        ],
-      }),
-    );
-    await expectOk(as('/templates', 'PUT', { templates: [{ id: 'card', layout: 'product_card', headline: ['{product.name}'], cta: ['Shop now'] }] }));
-    await expectOk(as('/creatives', 'PUT', { creatives: [{ id: 'c-p1', templateId: 'card', productId: 'p1', messageType: 'sale' }] }));
-  });
+  beforeAll(() => seedOneCreativeSite(SITE, 'Scheduled shop'));
 
   it('the Worker runs them from its scheduled handler', () => {
     expect(typeof worker.scheduled).toBe('function');
