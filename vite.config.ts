@@ -24,6 +24,18 @@ export default defineConfig(({ mode }) => {
     logLevel: 'warn' as const,
     plugins: [preact({ prefreshEnabled: false, devToolsEnabled: false })],
   };
+  /** A content-hashed chunk beside the engine's (which empties the directory first), one file, no legal comments. */
+  const chunkBuild = (entry: string, entryFileNames: string, lib: { formats: ('es' | 'iife')[]; name?: string }) => ({
+    ...common,
+    build: {
+      outDir: path.join(ASSETS_DIR, 'chunks'),
+      emptyOutDir: false,
+      target: 'es2022',
+      minify: true,
+      lib: { entry: path.join(root, entry), ...lib },
+      rolldownOptions: { output: { entryFileNames, codeSplitting: false, comments: { legal: false } } },
+    },
+  });
   if (mode === 'engine') {
     return {
       ...common,
@@ -48,19 +60,9 @@ export default defineConfig(({ mode }) => {
     };
   }
   if (mode === 'memory-store') {
-    return {
-      ...common,
-      build: {
-        outDir: path.join(ASSETS_DIR, 'chunks'),
-        emptyOutDir: false,
-        target: 'es2022',
-        minify: true,
-        // A plain script in its own function scope: the loader puts its text in front of the
-        // engine module's in one blob, where top-level names of the two must not meet.
-        lib: { entry: path.join(root, 'widget/engine/memory-store.ts'), formats: ['iife'], name: 'vitrineMemoryStore' },
-        rolldownOptions: { output: { entryFileNames: 'memory-store-[hash].js', codeSplitting: false, comments: { legal: false } } },
-      },
-    };
+    // A plain script in its own function scope: the loader puts its text in front of the
+    // engine module's in one blob, where top-level names of the two must not meet.
+    return chunkBuild('widget/engine/memory-store.ts', 'memory-store-[hash].js', { formats: ['iife'], name: 'vitrineMemoryStore' });
   }
   if (mode === 'dashboard') {
     return {
@@ -71,17 +73,7 @@ export default defineConfig(({ mode }) => {
     };
   }
   if (mode === 'render') {
-    return {
-      ...common,
-      build: {
-        outDir: path.join(ASSETS_DIR, 'chunks'),
-        emptyOutDir: false,
-        target: 'es2022',
-        minify: true,
-        lib: { entry: path.join(root, 'widget/render/index.ts'), formats: ['es'] },
-        rolldownOptions: { output: { entryFileNames: 'render-[hash].js', comments: { legal: false } } },
-      },
-    };
+    return chunkBuild('widget/render/index.ts', 'render-[hash].js', { formats: ['es'] });
   }
   return {
     ...common,
