@@ -61,6 +61,41 @@ test('a model whose weights are cut short is refused, not guessed at', async ({ 
   expect(warnings.filter((w) => w.includes('model not used') && w.includes('weights.bin has 100 bytes'))).toHaveLength(1);
 });
 
+test('a model that has not arrived when the first decision is due: popularity decides, one warning, and the model is used once it arrives', async ({
+  page,
+  warnings,
+  pageErrors,
+}) => {
+  // The weights stall (a slow network, a busy edge) until the test lets them through.
+  let letThrough!: () => void;
+  const stalled = new Promise<void>((resolve) => (letThrough = resolve));
+  await page.context().route(/\/v1\/models\/[0-9a-f]{16}\/weights\.bin$/, async (route) => {
+    await stalled;
+    await route.fallback();
+  });
+  await page.goto('/fixtures/debug-slot');
+  await expect(creativeIn(page, 'hero')).toBeVisible({ timeout: 15_000 });
+  expect(
+    warnings.filter((w) => /model [0-9a-f]{16} not used yet \(it did not arrive within \d+ ms\); deciding by popularity until it does/.test(w)),
+  ).toHaveLength(1);
+  const modelVersions = async () =>
+    (await readStore<{ at: number; modelVersion: string | null }>(page, 'decisions')).sort((a, b) => a.at - b.at).map((d) => d.modelVersion);
+  expect(await modelVersions()).toEqual([null]);
+  letThrough();
+  // The model is swapped in when it arrives: a later decision on the same page uses it.
+  await expect
+    .poll(
+      async () => {
+        await page.evaluate(() => window.vitrine!('refresh'));
+        return (await modelVersions()).at(-1);
+      },
+      { timeout: 15_000, intervals: [500] },
+    )
+    .toMatch(/^[0-9a-f]{16}$/);
+  expect(warnings.filter((w) => w.includes('model'))).toHaveLength(1);
+  expect(pageErrors).toEqual([]);
+});
+
 test('a candidate that fails validation is left out, with one warning; the others are still used', async ({ page, warnings, pageErrors }) => {
   let badId = '';
   await editConfig(page, (config) => {

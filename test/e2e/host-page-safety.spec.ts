@@ -1,5 +1,8 @@
 import { creativeIn, EDGE, expect, readStore, test } from './vitrine-test.ts';
 
+// Routes still waiting when a test ends (a stalled config) are let go quietly.
+test.afterEach(({ page }) => page.context().unrouteAll({ behavior: 'ignoreErrors' }));
+
 // Test pages live in test/fixtures/pages and are served by the storefront itself: a page
 // fulfilled by page.route has no address, and Chromium's local network access rules would then
 // block its loads from the loopback edge.
@@ -44,6 +47,16 @@ test('an edge that fails leaves the merchant content in place, with a warning an
   await page.goto('/fixtures/plain-slot');
   await expect.poll(() => warnings.length, { timeout: 10_000 }).toBeGreaterThan(0);
   expect(warnings.join('\n')).toContain('503');
+  await expect(page.locator('[data-vitrine-slot="hero"]')).toHaveText('merchant content');
+  expect(pageErrors).toEqual([]);
+});
+
+test("an edge that never answers the config: after twice the page's bound, one warning; the merchant content stays", async ({ page, warnings, pageErrors }) => {
+  // The request stalls (it is let go when the test ends): no answer, no error, no status.
+  await page.context().route(`${EDGE}/v1/sites/demo/config`, () => new Promise<void>(() => undefined));
+  await page.goto('/fixtures/plain-slot?answer-ms=1000');
+  await expect.poll(() => warnings.length, { timeout: 15_000 }).toBeGreaterThan(0);
+  expect(warnings).toEqual(['[vitrine] no personalization on this page: the engine did not start within 2000 ms']);
   await expect(page.locator('[data-vitrine-slot="hero"]')).toHaveText('merchant content');
   expect(pageErrors).toEqual([]);
 });

@@ -19,7 +19,11 @@ async function heroCreative(session: BrowserSession, what: string, timeoutMs = 1
     (x) => x !== null,
     `a creative in the hero slot of ${what}`,
     timeoutMs,
-  );
+  ).catch(async (e: unknown) => {
+    // What the widget said is what tells a stalled engine from a slow one: it goes in the failure.
+    const said = (await session.console().catch(() => [])).filter((c) => c.text.includes('[vitrine]')).map((c) => c.text);
+    throw new Error(`${e instanceof Error ? e.message : String(e)}; the widget said: ${JSON.stringify(said)}`);
+  });
   await session.evaluate(() => {
     const w = window as unknown as { visitedAt?: number };
     w.visitedAt ??= Date.now();

@@ -22,7 +22,7 @@ import { expectedClick } from '../../protocol/offsets.ts';
 import { explainDecision } from './explanation.ts';
 import { WriteBehindProfile } from './write-behind-profile.ts';
 import { emptyProfile } from '../../protocol/profile.ts';
-import { openEngineStore, readEverything, STORAGE_ANSWER_MS, StorageUnavailable } from './engine-storage.ts';
+import { openEngineStore, readEverything, START_ANSWER_MS, StorageUnavailable } from './engine-storage.ts';
 import { sampleIndex, THOMPSON_DRAWS } from '../../protocol/policy.ts';
 import type { Uniform } from '../../protocol/policy.ts';
 import { RoundReporter } from './round-reporter.ts';
@@ -76,11 +76,12 @@ export class DeviceEngine implements EngineApi {
     this.origin = options.pageOrigin ?? this.edge;
     this.site = options.site;
     const serving = new ServingState(this.edge, this.site);
+    const boundMs = options.startAnswerMs ?? START_ANSWER_MS;
     // Opening the database (and reading what decisions need) and fetching the config do not
     // depend on each other: overlap them.
     const [store, loaded] = await Promise.allSettled([
-      openEngineStore(this.site, options.storage, options.storageAnswerMs ?? STORAGE_ANSWER_MS),
-      serving.load(Date.now(), options.prefetchedConfig),
+      openEngineStore(this.site, options.storage, boundMs),
+      serving.load(Date.now(), options.prefetchedConfig, Date.now() + boundMs),
     ]);
     if (store.status === 'rejected') {
       const reason = store.reason instanceof StorageUnavailable ? store.reason.message : `no storage at all: ${String(store.reason)}`;

@@ -39,8 +39,12 @@ export interface EngineStartOptions {
    * request the engine would make): the first creative does not wait for the two in a row.
    */
   prefetchedConfig?: PrefetchedConfig | null;
-  /** How long opening and reading IndexedDB may take before the engine answers 'unavailable' (default STORAGE_ANSWER_MS). */
-  storageAnswerMs?: number;
+  /**
+   * How long the engine's start waits for what a page can do without (default START_ANSWER_MS):
+   * IndexedDB (past it the engine answers 'unavailable' and the page goes on in memory) and the
+   * serving model (past it the popularity prior decides until the model arrives).
+   */
+  startAnswerMs?: number;
 }
 
 export type EngineStatus =

@@ -15,14 +15,15 @@ import { readProfile } from './event-log.ts';
 import { memoryStoreInstalled } from './memory-store-mark.ts';
 
 /**
- * How long opening the site's database and reading what decisions need may take before the
- * engine gives up on it for this page and keeps its data in memory. IndexedDB that does not
- * answer is not an error anyone sees: another tab holding an upgrade, or a page frozen in the
- * back/forward cache holding a transaction's locks. Under the loader's own bound (1.5 s by
- * default; the loader passes its own bound less 300 ms), so the engine falls back before the
- * page stops waiting for it.
+ * How long the engine's start waits for what a page can do without: opening the site's database
+ * and reading what decisions need (past it, the engine keeps this page's data in memory), and
+ * the serving model (past it, the popularity prior decides until it arrives). IndexedDB that does
+ * not answer is not an error anyone sees: another tab holding an upgrade, or a page frozen in the
+ * back/forward cache holding a transaction's locks; nor is a stalled download. Under the loader's
+ * own bound (1.5 s by default; the loader passes its own bound less 300 ms), so the engine falls
+ * back before the page stops waiting for it.
  */
-export const STORAGE_ANSWER_MS = 1200;
+export const START_ANSWER_MS = 1200;
 
 class StorageNotAnswering extends Error {}
 /** The device's IndexedDB failed or did not answer: the loader starts an in-memory worker instead. */
@@ -54,7 +55,7 @@ async function readLocalState(db: DeviceDB, now: number): Promise<LocalState> {
 
 /**
  * The site's IndexedDB database and what decisions read from it; StorageUnavailable when it
- * throws or does not answer within STORAGE_ANSWER_MS (the loader then starts an in-memory
+ * throws or does not answer within its bound (the loader then starts an in-memory
  * worker). With storage 'memory' (consent pending, or that in-memory worker): the in-memory
  * store (memory-store.ts) the loader installed as this worker's IndexedDB, never the page's.
  */

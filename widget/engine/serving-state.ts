@@ -16,11 +16,15 @@ import type { ScoringModel } from './scoring-model.ts';
 import { loadScoringModel } from './scoring-model.ts';
 import { droppedNote, fetchSiteConfig } from './site-config.ts';
 import type { PrefetchedConfig } from './engine-api.ts';
+import { answerWithin } from '../answer-bound.ts';
 
 export interface Serving {
   config: SiteConfig;
   model: ScoringModel | null;
 }
+
+/** The serving model had not arrived when the first decision was due. */
+class ModelLate extends Error {}
 
 const warn = (message: string) => console.warn(`[vitrine] ${message}`);
 const reason = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -43,17 +47,29 @@ export class ServingState {
     private readonly site: string,
   ) {}
 
-  /** The first config and model. Returns why personalization is degraded, or null when it is not. */
-  async load(now: number, prefetched?: PrefetchedConfig | null): Promise<string | null> {
+  /**
+   * The first config and model. Returns why personalization is degraded, or null when it is not.
+   * The model is waited for until `modelBy` (a time): one that has not arrived by then does not
+   * keep the page's first creative waiting (a stalled download, a busy device); the popularity
+   * prior decides until it arrives, and it is swapped in then, between decisions.
+   */
+  async load(now: number, prefetched?: PrefetchedConfig | null, modelBy = Number.POSITIVE_INFINITY): Promise<string | null> {
     const fetched = await fetchSiteConfig(this.edge, this.site, false, prefetched);
     const dropped = droppedNote(fetched.dropped);
     const notes = dropped ? [dropped] : [];
     let model: ScoringModel | null = null;
-    if (fetched.config.model) {
+    const manifest = fetched.config.model;
+    if (manifest) {
+      const loading = loadScoringModel(this.edge, manifest);
+      const waitMs = Math.max(0, modelBy - Date.now());
       try {
-        model = await loadScoringModel(this.edge, fetched.config.model);
+        model = Number.isFinite(modelBy) ? await answerWithin(loading, waitMs, () => new ModelLate()) : await loading;
       } catch (e) {
-        notes.push(`model not used (${reason(e)}); deciding by popularity`);
+        if (!(e instanceof ModelLate)) notes.push(`model not used (${reason(e)}); deciding by popularity`);
+        else {
+          notes.push(`model ${manifest.version} not used yet (it did not arrive within ${Math.round(waitMs)} ms); deciding by popularity until it does`);
+          this.adoptWhenLoaded(loading, manifest.version);
+        }
       }
     }
     this.current = { config: fetched.config, model };
@@ -61,6 +77,18 @@ export class ServingState {
     this.checkedAt = now;
     this.syncCandidates(fetched.config);
     return notes.length > 0 ? notes.join('; ') : null;
+  }
+
+  /** A serving model that arrived after the first decisions: swapped in if the config still names it and nothing replaced it meanwhile. */
+  private adoptWhenLoaded(loading: Promise<ScoringModel>, version: string): void {
+    loading.then(
+      (late) => {
+        const current = this.current;
+        if (current && current.model === null && current.config.model?.version === version) this.current = { ...current, model: late };
+        else late.dispose();
+      },
+      (e) => warn(`model ${version} not used (${reason(e)}); deciding by popularity`),
+    );
   }
 
   /** Starts a re-check of the config when one is due; never makes a decision wait for it. */

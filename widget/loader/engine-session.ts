@@ -15,7 +15,7 @@
  */
 import { databaseName } from '../database-name.ts';
 import type { Remote } from 'comlink';
-import type { EngineApi, EngineStartOptions, PrefetchedConfig } from '../engine/engine-api.ts';
+import type { EngineApi, EngineStartOptions, EngineStatus, PrefetchedConfig } from '../engine/engine-api.ts';
 import { configUrl } from '../config-url.ts';
 import { answerWithin } from '../answer-bound.ts';
 import { startEngineWorker } from './engine-connection.ts';
@@ -23,6 +23,9 @@ import type { ScriptSettings } from './script-settings.ts';
 
 /** The engine did not answer within the page's answer bound (`data-answer-ms`), or its storage failed: the page goes on in memory. */
 export class EngineNotAnswering extends Error {}
+
+/** Neither the engine's start nor the config it needs answered within twice the page's bound: no personalization on this page. */
+class EngineNotStarting extends Error {}
 
 /** What the renderer calls for a creative it shows: always the page's current engine. */
 export type OutcomeSink = Pick<EngineApi, 'recordOutcome' | 'prepareReport' | 'reportAnswered'>;
@@ -63,17 +66,31 @@ export class EngineSession {
       // An engine without durable storage keeps no ledger, so it could not keep to one report per round.
       reporting: persistent && !this.gpc,
       pageOrigin: location.origin,
-      // The engine's own bound on its storage sits inside the page's, so a held database is
-      // answered as unavailable (and the page recovers) before the page gives up on the engine.
-      storageAnswerMs: Math.max(100, this.settings.answerMs - 300),
+      // The engine's own bounds on its storage and its model sit inside the page's, so a held
+      // database or a stalled model is answered (and the page recovers) before the page gives up.
+      startAnswerMs: Math.max(100, this.settings.answerMs - 300),
     };
     const prefetched = this.prefetch;
     this.prefetch = null;
     const started = (async () => {
       const { engine, worker, failed } = await startEngineWorker(this.settings.scriptUrl, !persistent);
       this.worker = worker;
-      options.prefetchedConfig = await prefetched;
-      const status = await Promise.race([engine.start(options), failed]);
+      // Bounded, so a page never waits in silence: the engine answers within its own bound
+      // (startAnswerMs) or as soon as it knows it cannot; twice the page's bound is a network
+      // or a worker that never answered at all (a config request that stalled, a lost message).
+      const startMs = 2 * this.settings.answerMs;
+      const starting = (async () => {
+        options.prefetchedConfig = await prefetched;
+        return Promise.race([engine.start(options), failed]);
+      })();
+      const status: EngineStatus = await answerWithin(starting, startMs, () => new EngineNotStarting(`the engine did not start within ${startMs} ms`)).catch(
+        (e: unknown) => {
+          if (!(e instanceof EngineNotStarting)) throw e;
+          worker.terminate(); // an engine that answers later must not go on (and report) unseen
+          if (this.worker === worker) this.worker = null;
+          return { state: 'unavailable', reason: e.message };
+        },
+      );
       if (status.state === 'unavailable') {
         if (status.inMemory && !this.memoryOnly) throw new EngineNotAnswering(status.reason);
         this.warn(`no personalization on this page: ${status.reason}`);
