@@ -26,7 +26,11 @@ export default defineConfig<JourneyOptions>({
   projects: [
     { name: 'chromium', use: { engine: 'chromium' } },
     { name: 'firefox', testMatch: JOURNEYS, use: { engine: 'firefox' } },
-    { name: 'webkit', testMatch: JOURNEYS, use: { engine: 'webkit' } },
+    // One retry in WebKit alone, for one engine bug and nothing else we know of: a page that goes
+    // into its back/forward cache while its worker's IndexedDB transaction is unfinished keeps
+    // that lock while cached (docs/lab/limits.md), and a journey that clicks at machine speed on a
+    // busy machine then sees a later page go on in memory. A retried test is reported as flaky.
+    { name: 'webkit', testMatch: JOURNEYS, retries: 1, use: { engine: 'webkit' } },
   ],
   use: {
     baseURL: `http://127.0.0.1:${SHOP_PORT}`,
