@@ -155,7 +155,7 @@ function App() {
           <>
             <HoldoutView rounds={data.rounds} settings={data.settings} />
             <LiftView rounds={data.rounds} />
-            <CreativesView rounds={data.rounds} />
+            <CreativesView rounds={data.rounds} currency={data.settings.currency} />
           </>
         ) : view === 'models' ? (
           <ModelsView api={api} models={data.models} rounds={data.rounds} onChanged={refresh} />

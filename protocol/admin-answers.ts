@@ -49,7 +49,15 @@ export const LedgerSchema = v.object({
 });
 export type Ledger = v.InferOutput<typeof LedgerSchema>;
 
-const TotalsSchema = v.object({ creativeId: v.string(), impressions: v.number(), clicks: v.number(), conversions: v.number(), dismissals: v.number() });
+/** A creative's released counts (protocol/outcome-counts.ts); `value` in units of the release's valueUnit (absent in releases from before revenue). */
+const TotalsSchema = v.object({
+  creativeId: v.string(),
+  impressions: v.number(),
+  clicks: v.number(),
+  conversions: v.number(),
+  dismissals: v.number(),
+  value: v.optional(v.number(), 0),
+});
 
 /** A round's noised sums, as its Durable Object released them (once; the same on every read). */
 export const NoisedReleaseSchema = v.object({
@@ -85,6 +93,8 @@ export const NoisedReleaseSchema = v.object({
   }),
   /** Gaussian mechanisms the release is made of (what the ledger composes). */
   mechanisms: v.number(),
+  /** The site's currency per unit of the totals' `value` in this round (absent in releases from before revenue: no value was counted). */
+  valueUnit: v.optional(v.number()),
 });
 export type NoisedRelease = v.InferOutput<typeof NoisedReleaseSchema>;
 

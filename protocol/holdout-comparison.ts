@@ -10,7 +10,7 @@
 import { HOLDOUT_CREATIVE } from './holdout.ts';
 import { confidenceSequence } from './promotion-gate.ts';
 import type { Sequence } from './promotion-gate.ts';
-import { noisyRate, sayable, TOO_FEW } from './rate-interval.ts';
+import { noisyRate, sayable, TOO_FEW, Z95 } from './rate-interval.ts';
 import type { Interval } from './rate-interval.ts';
 
 /** One arm's counts summed over released rounds, and the release noise's variance on each of them. */
@@ -19,12 +19,17 @@ export interface ArmCounts {
   clicks: number;
   conversions: number;
   noiseVariance: number;
+  /** Revenue in the site's currency (units times each round's valueUnit), and its noise's variance. */
+  revenue: number;
+  revenueNoiseVariance: number;
 }
 
 /** A released round as the comparison reads it: every listed count, and the noise each got. */
 export interface ReleasedCounts {
-  totals: readonly { creativeId: string; impressions: number; clicks: number; conversions: number }[];
-  noise: { countStd: number };
+  totals: readonly { creativeId: string; impressions: number; clicks: number; conversions: number; value?: number }[];
+  noise: { countStd: number; multiplier: number };
+  /** Currency per unit of `value` (absent in releases from before revenue: they count none). */
+  valueUnit?: number;
 }
 
 export interface ArmComparison {
@@ -35,23 +40,30 @@ export interface ArmComparison {
 }
 
 /** The two arms' counts over the released rounds that listed the holdout (rounds before it are left out of both). */
-export function holdoutArms(rounds: readonly ReleasedCounts[]): { vitrine: ArmCounts; holdout: ArmCounts; rounds: number } {
-  const vitrine: ArmCounts = { impressions: 0, clicks: 0, conversions: 0, noiseVariance: 0 };
-  const holdout: ArmCounts = { impressions: 0, clicks: 0, conversions: 0, noiseVariance: 0 };
+export function holdoutArms(rounds: readonly ReleasedCounts[]): { vitrine: ArmCounts; holdout: ArmCounts; rounds: number; maxDeviceRevenue: number } {
+  const arm = (): ArmCounts => ({ impressions: 0, clicks: 0, conversions: 0, noiseVariance: 0, revenue: 0, revenueNoiseVariance: 0 });
+  const vitrine = arm();
+  const holdout = arm();
   let counted = 0;
+  let maxDeviceRevenue = 0;
   for (const r of rounds) {
     if (!r.totals.some((t) => t.creativeId === HOLDOUT_CREATIVE)) continue;
     counted++;
     const variance = r.noise.countStd ** 2;
+    const unit = r.valueUnit ?? 0;
+    // The most one device can add to a round's revenue: its count bound in units (countStd / z).
+    maxDeviceRevenue = Math.max(maxDeviceRevenue, (r.noise.countStd / r.noise.multiplier) * unit);
     for (const t of r.totals) {
-      const arm = t.creativeId === HOLDOUT_CREATIVE ? holdout : vitrine;
-      arm.impressions += t.impressions;
-      arm.clicks += t.clicks;
-      arm.conversions += t.conversions;
-      arm.noiseVariance += variance;
+      const a = t.creativeId === HOLDOUT_CREATIVE ? holdout : vitrine;
+      a.impressions += t.impressions;
+      a.clicks += t.clicks;
+      a.conversions += t.conversions;
+      a.noiseVariance += variance;
+      a.revenue += (t.value ?? 0) * unit;
+      a.revenueNoiseVariance += variance * unit * unit;
     }
   }
-  return { vitrine, holdout, rounds: counted };
+  return { vitrine, holdout, rounds: counted, maxDeviceRevenue };
 }
 
 /** A rate's variance as noisyRate reads it: the shoppers' chance and the noise on both counts. */
@@ -79,4 +91,59 @@ export function differenceText(c: ArmComparison): string {
   if (d.lower > 0) return `Vitrine earns more: ${points(d.estimate)} (${range})`;
   if (d.upper < 0) return `your own content earns more: ${points(d.estimate)} (${range})`;
   return `no difference shown yet: ${points(d.estimate)} (${range})`;
+}
+
+/**
+ * Revenue per impression of one arm, with its variance: the noise's (delta method, as for a rate)
+ * and the shoppers' chance, bounded without knowing how order values spread: an impression adds
+ * between 0 and `max` (what one device can add in a round), so its variance is at most mean x max.
+ * Null while the impressions do not stand 3 noise deviations clear of zero.
+ */
+function revenuePerImpression(a: ArmCounts, max: number): { estimate: number; variance: number } | null {
+  const n = Math.max(0, a.impressions);
+  if (n < 1 || n <= 3 * Math.sqrt(Math.max(0, a.noiseVariance))) return null;
+  const estimate = Math.max(0, a.revenue) / n;
+  const variance = (estimate * max) / n + (a.revenueNoiseVariance + estimate * estimate * a.noiseVariance) / (n * n);
+  return { estimate, variance };
+}
+
+export interface RevenueComparison {
+  /** Revenue per impression of each arm with its 95% interval, in the site's currency (null: too uncertain to state). */
+  vitrine: Interval | null;
+  holdout: Interval | null;
+  /** Vitrine's minus the holdout's, with its anytime-valid 95% interval. */
+  difference: Sequence | null;
+}
+
+/**
+ * Vitrine against the holdout in revenue per impression. The anytime-valid interval is made in
+ * units of the most one device can add (so the difference lies in [-1, 1], as a rate's does, and
+ * the mixture's precision fits it) and given back in the currency.
+ */
+export function compareRevenue(vitrine: ArmCounts, holdout: ArmCounts, maxDeviceRevenue: number): RevenueComparison {
+  const interval = (r: { estimate: number; variance: number } | null): Interval | null => {
+    if (!r) return null;
+    const half = Z95 * Math.sqrt(r.variance);
+    const i = { estimate: r.estimate, lower: Math.max(0, r.estimate - half), upper: r.estimate + half };
+    return i.upper - i.lower <= 2 * i.estimate ? i : null; // wider than twice itself says nothing yet
+  };
+  const v = revenuePerImpression(vitrine, maxDeviceRevenue);
+  const h = revenuePerImpression(holdout, maxDeviceRevenue);
+  const result: RevenueComparison = { vitrine: interval(v), holdout: interval(h), difference: null };
+  if (!v || !h || !result.vitrine || !result.holdout || !(maxDeviceRevenue > 0)) return result;
+  const m = maxDeviceRevenue;
+  const d = confidenceSequence({ estimate: (v.estimate - h.estimate) / m, variance: (v.variance + h.variance) / (m * m) });
+  result.difference = { estimate: d.estimate * m, lower: d.lower * m, upper: d.upper * m };
+  return result;
+}
+
+/** The revenue difference per 1,000 impressions as a merchant reads it, `money` formatting an amount, or TOO_FEW. */
+export function revenueDifferenceText(c: RevenueComparison, money: (amount: number) => string): string {
+  const d = c.difference;
+  if (!d) return TOO_FEW;
+  const signed = (x: number) => `${x >= 0 ? '+' : '−'}${money(Math.abs(1000 * x))}`;
+  const range = `${signed(d.lower)} to ${signed(d.upper)}`;
+  if (d.lower > 0) return `Vitrine earns more: ${signed(d.estimate)} per 1,000 impressions (${range})`;
+  if (d.upper < 0) return `your own content earns more: ${signed(d.estimate)} per 1,000 impressions (${range})`;
+  return `no difference shown yet: ${signed(d.estimate)} per 1,000 impressions (${range})`;
 }

@@ -18,8 +18,14 @@ import { DEFAULT_OFFSET_CLIP } from './offsets.ts';
 export interface PrivacyTerms {
   /** L2 bound of one report's head statistics [n, upper(sum phi phi^T), sum r phi]. */
   headClip: number;
-  /** L2 bound of one report's per-creative [impressions, clicks, conversions] counts. */
+  /** L2 bound of one report's per-creative counts (protocol/outcome-counts.ts: impressions, clicks, conversions, dismissals, value). */
   countClip: number;
+  /**
+   * The site's currency per unit of a count's `value` (revenue): one device's attributed order
+   * value counts at most countClip x valueUnit in a round (200 at the defaults), and each
+   * creative's released value carries noise of z x countClip units.
+   */
+  valueUnit: number;
   /** L2 bound of one report's off-policy sums, all models' together (protocol/off-policy.ts). */
   opeClip: number;
   /** L2 bound of one report's gradient of the towers' weights (protocol/tower-gradient.ts). */
@@ -39,6 +45,9 @@ export interface PrivacyTerms {
  * two decisions), and 40 leaves a device's first ten or so decisions of a round unclipped;
  * heavier devices are scaled down (weighted less), which is the price of a bounded contribution.
  * countClip: ten or so outcomes per device and round before counts are scaled down.
+ * valueUnit: 20 of the site's currency, so a typical order (a few tens) is a few units and takes
+ * a small share of countClip beside the device's other counts; a shop whose currency or orders
+ * are much larger or smaller sets its own (a site setting).
  * opeClip: a shown decision adds about 1 to three of the five sums of each model evaluated (more
  * when its importance weight is above 1), so 50 leaves a device's first ten or so decisions of a
  * round unclipped with two candidates under evaluation.
@@ -47,7 +56,15 @@ export interface PrivacyTerms {
  * devices unclipped. The noise is z x 0.25 per weight, so a towers step needs the gradients of
  * thousands of devices to agree (fit skips it otherwise).
  */
-export const DEFAULT_PRIVACY: PrivacyTerms = { headClip: 40, countClip: 10, opeClip: 50, towerClip: 0.25, offsetClip: DEFAULT_OFFSET_CLIP, noiseMultiplier: 5 };
+export const DEFAULT_PRIVACY: PrivacyTerms = {
+  headClip: 40,
+  countClip: 10,
+  valueUnit: 20,
+  opeClip: 50,
+  towerClip: 0.25,
+  offsetClip: DEFAULT_OFFSET_CLIP,
+  noiseMultiplier: 5,
+};
 
 /**
  * A release's count vector: contributors and each part's reports ([contributors, head, ope,

@@ -21,6 +21,8 @@ export interface ShopperEvent {
   quantity?: number;
   /** Order value, for purchases. */
   value?: number;
+  /** The order value's currency (ISO 4217), when the page gave one: a value in another currency than the site's is not counted as revenue. */
+  currency?: string;
   query?: string;
 }
 

@@ -91,5 +91,12 @@ export const SiteSettingsSchema = v.strictObject({
    * what the dashboard's headline measures Vitrine against. 0 turns the holdout off.
    */
   holdoutShare: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(MAX_HOLDOUT_SHARE)), DEFAULT_HOLDOUT_SHARE),
+  /**
+   * Revenue is counted in units of this much of `currency` (PRIVACY.md; protocol/privacy.ts): a
+   * device's attributed order value counts up to 10 units a round, and each creative's released
+   * revenue carries noise of about 50 units. A typical order should be a few units. Changes
+   * apply from the next round on.
+   */
+  valueUnit: v.optional(v.pipe(v.number(), v.minValue(0.01), v.maxValue(1_000_000)), DEFAULT_PRIVACY.valueUnit),
 });
 export type SiteSettings = v.InferOutput<typeof SiteSettingsSchema>;

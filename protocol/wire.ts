@@ -176,6 +176,7 @@ export const SiteConfigSchema = v.object({
     v.object({
       headClip: v.number(),
       countClip: v.number(),
+      valueUnit: v.optional(v.number(), DEFAULT_PRIVACY.valueUnit),
       opeClip: v.optional(v.number(), DEFAULT_PRIVACY.opeClip),
       towerClip: v.optional(v.number(), DEFAULT_PRIVACY.towerClip),
       offsetClip: v.optional(v.number(), DEFAULT_PRIVACY.offsetClip),
@@ -211,7 +212,17 @@ export const ReportSchema = v.strictObject({
   round: v.pipe(v.number(), v.integer(), v.minValue(0)),
   modelVersion: v.nullable(MODEL_VERSION),
   outcomes: v.pipe(
-    v.array(v.strictObject({ creativeId: ID, impressions: COUNT, clicks: COUNT, conversions: v.optional(COUNT, 0), dismissals: v.optional(COUNT, 0) })),
+    v.array(
+      v.strictObject({
+        creativeId: ID,
+        impressions: COUNT,
+        clicks: COUNT,
+        conversions: v.optional(COUNT, 0),
+        dismissals: v.optional(COUNT, 0),
+        /** Revenue: the order value of these conversions in units of the config's valueUnit (protocol/outcome-counts.ts). */
+        value: v.optional(COUNT, 0),
+      }),
+    ),
     v.minLength(1),
     v.maxLength(200),
     // One entry per creative: a device's counts are bounded in L2 over its entries, so a creative

@@ -25,8 +25,11 @@ export interface VitrineTrackProps {
   category_view: { category: string };
   add_to_cart: VitrineProductProps;
   remove_from_cart: VitrineProductProps;
-  /** An order: its total value and the product (or the first product) bought. */
-  purchase: VitrineProductProps & { value?: number };
+  /**
+   * An order: its total value, its currency (ISO 4217; revenue is counted only in the site's own,
+   * and a value without one is taken to be in it) and the product (or the first product) bought.
+   */
+  purchase: VitrineProductProps & { value?: number; currency?: string };
   search: { query: string };
 }
 

@@ -1,12 +1,13 @@
 /**
- * Creatives: released impressions, clicks, click rate (95% interval, noise included) and
- * conversions, in total and by round; counts shown as what is possible (clicks at most
+ * Creatives: released impressions, clicks, click rate (95% interval, noise included),
+ * conversions and revenue, in total and by round; counts shown as what is possible (clicks at most
  * impressions, nothing below zero), rates the noise swamps as too few shoppers yet.
  */
 import { useMemo, useState } from 'preact/hooks';
 import type { RoundsView } from '../admin-api.ts';
 import { HOLDOUT_CREATIVE } from '../../protocol/holdout.ts';
-import { noisyRate, pct, rateText, sayable } from '../../protocol/rate-interval.ts';
+import { noisyRate, pct, rateText, sayable, TOO_FEW } from '../../protocol/rate-interval.ts';
+import { formatPrice } from '../../widget/render/money.ts';
 import { countNoiseVariance, whole } from '../statistics.ts';
 import { TrendChart } from '../trend-chart.tsx';
 
@@ -16,11 +17,13 @@ interface Row {
   clicks: number;
   conversions: number;
   dismissals: number;
+  /** In the site's currency (each round's value units times its valueUnit). */
+  revenue: number;
 }
 
 type SortKey = keyof Row | 'ctr';
 
-export function CreativesView({ rounds }: { rounds: RoundsView }) {
+export function CreativesView({ rounds, currency }: { rounds: RoundsView; currency: string }) {
   const released = rounds.rounds.filter((r) => r.release).sort((a, b) => a.round - b.round);
   const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: 'impressions', descending: true });
   const [selected, setSelected] = useState<string | null>(null);
@@ -29,27 +32,35 @@ export function CreativesView({ rounds }: { rounds: RoundsView }) {
     for (const r of released) {
       for (const t of r.release!.totals) {
         if (t.creativeId === HOLDOUT_CREATIVE) continue; // the shop's own content: the headline above compares it
-        const row = by.get(t.creativeId) ?? { creativeId: t.creativeId, impressions: 0, clicks: 0, conversions: 0, dismissals: 0 };
+        const row = by.get(t.creativeId) ?? { creativeId: t.creativeId, impressions: 0, clicks: 0, conversions: 0, dismissals: 0, revenue: 0 };
         row.impressions += t.impressions;
         row.clicks += t.clicks;
         row.conversions += t.conversions;
         row.dismissals += t.dismissals ?? 0;
+        row.revenue += (t.value ?? 0) * (r.release!.valueUnit ?? 0);
         by.set(t.creativeId, row);
       }
     }
-    // Post-processing (free under DP): nothing below zero, no more clicks than impressions.
+    // Post-processing (free under DP): nothing below zero, no more clicks than impressions, no more conversions than clicks.
     return [...by.values()].map((r) => {
       const impressions = Math.max(0, r.impressions);
+      const clicks = Math.min(impressions, Math.max(0, r.clicks));
       return {
         ...r,
         impressions,
-        clicks: Math.min(impressions, Math.max(0, r.clicks)),
-        conversions: Math.max(0, r.conversions),
+        clicks,
+        // Every conversion follows a click on the creative: over all released rounds, no more conversions than clicks.
+        conversions: Math.min(clicks, Math.max(0, r.conversions)),
         dismissals: Math.max(0, r.dismissals),
+        revenue: Math.max(0, r.revenue),
       };
     });
   }, [rounds]);
   const noiseVariance = countNoiseVariance(released);
+  // Each creative's revenue carries every round's count noise in that round's currency units.
+  const revenueSd = Math.sqrt(released.reduce((v, r) => v + (r.release!.noise.countStd * (r.release!.valueUnit ?? 0)) ** 2, 0));
+  // A revenue the noise could have made alone (under 2 sd) is not shown as a figure.
+  const revenueText = (x: number) => (revenueSd > 0 && x > 2 * revenueSd ? formatPrice(x, currency) : TOO_FEW);
   if (released.length === 0) {
     return (
       <section class="empty" data-empty="creatives">
@@ -94,6 +105,7 @@ export function CreativesView({ rounds }: { rounds: RoundsView }) {
             {header('ctr', 'CTR (95% interval)')}
             {header('conversions', 'Conversions')}
             {header('dismissals', 'Not interested')}
+            {header('revenue', `Revenue (${currency})`)}
           </tr>
         </thead>
         <tbody>
@@ -106,6 +118,7 @@ export function CreativesView({ rounds }: { rounds: RoundsView }) {
                 <td data-rate>{rateText(rate(r))}</td>
                 <td>{whole(r.conversions)}</td>
                 <td>{whole(r.dismissals)}</td>
+                <td data-revenue>{revenueText(r.revenue)}</td>
               </tr>
             );
           })}

@@ -1,12 +1,14 @@
 /**
  * The headline: what Vitrine earns against the shop's own slot content, on shoppers drawn at
  * random from the same traffic (the holdout, protocol/holdout.ts), in clicks and conversions per
- * impression, with intervals that stay valid however often the merchant looks
+ * impression and in revenue per 1,000 impressions, with intervals that stay valid however often the merchant looks
  * (protocol/holdout-comparison.ts). What the noise swamps says so instead of a number; the
  * comparison with random choice stays below it as a second view.
  */
-import { compareArms, differenceText, holdoutArms } from '../../protocol/holdout-comparison.ts';
-import { pct, rateText } from '../../protocol/rate-interval.ts';
+import { compareArms, compareRevenue, differenceText, holdoutArms, revenueDifferenceText } from '../../protocol/holdout-comparison.ts';
+import type { Interval } from '../../protocol/rate-interval.ts';
+import { pct, rateText, TOO_FEW } from '../../protocol/rate-interval.ts';
+import { formatPrice } from '../../widget/render/money.ts';
 import type { RoundsView, SiteSettingsView } from '../admin-api.ts';
 
 export function HoldoutView({ rounds, settings }: { rounds: RoundsView; settings: SiteSettingsView }) {
@@ -26,12 +28,17 @@ export function HoldoutView({ rounds, settings }: { rounds: RoundsView; settings
     { label: 'Clicks per impression', comparison: compareArms(arms.vitrine, arms.holdout, 'clicks'), outcome: 'clicks' },
     { label: 'Conversions per impression', comparison: compareArms(arms.vitrine, arms.holdout, 'conversions'), outcome: 'conversions' },
   ];
+  const money = (amount: number) => formatPrice(amount, settings.currency);
+  const revenue = compareRevenue(arms.vitrine, arms.holdout, arms.maxDeviceRevenue);
+  // Per 1,000 impressions, as ad revenue is read (RPM).
+  const perMille = (i: Interval | null) => (i ? `${money(1000 * i.estimate)} (${money(1000 * i.lower)} to ${money(1000 * i.upper)})` : TOO_FEW);
   return (
     <section data-view="holdout">
       <h2>Against your own content</h2>
       <p class="note">
         {pct(settings.holdoutShare, 0)} of shoppers (drawn at random, each for 30 days) keep your own slot content; everyone else sees Vitrine's creatives. Over{' '}
-        {arms.rounds} released round(s). Rates with 95% intervals; the differences' intervals stay valid however often you look.
+        {arms.rounds} released round(s). Rates with 95% intervals; the differences' intervals stay valid however often you look. Revenue counts orders that
+        follow a click within the attribution window, in {settings.currency}.
       </p>
       <table data-table="holdout">
         <thead>
@@ -51,6 +58,12 @@ export function HoldoutView({ rounds, settings }: { rounds: RoundsView; settings
               <td data-fact={`holdout-${r.outcome}`}>{differenceText(r.comparison)}</td>
             </tr>
           ))}
+          <tr data-outcome="revenue">
+            <td>Revenue per 1,000 impressions</td>
+            <td>{perMille(revenue.vitrine)}</td>
+            <td>{perMille(revenue.holdout)}</td>
+            <td data-fact="holdout-revenue">{revenueDifferenceText(revenue, money)}</td>
+          </tr>
         </tbody>
       </table>
     </section>

@@ -3,6 +3,7 @@
  * files and the dashboard's are asset-routes.ts).
  * Everything here answers browsers on merchants' storefronts, so CORS is decided per site.
  */
+import { countVector } from '../../protocol/outcome-counts.ts';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import * as v from 'valibot';
@@ -278,7 +279,7 @@ publicRoutes.post('/v1/sites/:site/reports', async (c) => {
   if ('refused' in token) throw new HttpError(401, 'invalid_token', token.refused);
   // The clipping bounds the config declares: what the release's noise is calibrated to.
   const privacy = sitePrivacy(site);
-  const counts = report.outcomes.flatMap((o) => [o.impressions, o.clicks, o.conversions, o.dismissals]);
+  const counts = report.outcomes.flatMap(countVector);
   if (!withinBound(l2Norm(counts), privacy.countClip)) {
     throw new HttpError(422, 'over_clip', `the outcome counts have L2 norm ${l2Norm(counts).toFixed(3)}, above the bound ${privacy.countClip}`);
   }

@@ -17,7 +17,7 @@ import type { PrivacyTerms } from '../../protocol/privacy.ts';
 export const RELEASE_CLAMP = 2 ** 40;
 
 export interface ExactSums {
-  /** Per-creative [impressions, clicks, conversions, dismissals], flattened. */
+  /** Per-creative counts in COUNT_FIELDS' order (protocol/outcome-counts.ts), flattened. */
   counts: number[];
   head: number[] | null;
   ope: number[][];

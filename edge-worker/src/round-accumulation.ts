@@ -7,8 +7,23 @@
 import { l2Norm, withinBound } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import type { Report } from '../../protocol/wire.ts';
+import { COUNT_FIELDS, countVector } from '../../protocol/outcome-counts.ts';
+import type { CountField, OutcomeCounts } from '../../protocol/outcome-counts.ts';
 import type { AddOutcome, CheckedModelParts, PartOutcome } from './round-contract.ts';
 import type { ShardSums } from './round-sums.ts';
+
+/** A creative's counts, one column each (protocol/outcome-counts.ts; `value` is a word SQL keeps for itself). */
+const COUNT_COLUMNS: Record<CountField, string> = {
+  impressions: 'impressions',
+  clicks: 'clicks',
+  conversions: 'conversions',
+  dismissals: 'dismissals',
+  value: 'value_units',
+};
+const columns = COUNT_FIELDS.map((f) => COUNT_COLUMNS[f]);
+const ADD_TOTALS = `INSERT INTO creative_totals (creative_id, ${columns.join(', ')}) VALUES (?${', ?'.repeat(columns.length)})
+  ON CONFLICT (creative_id) DO UPDATE SET ${columns.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`;
+const READ_TOTALS = `SELECT creative_id, ${columns.join(', ')} FROM creative_totals`;
 
 export const NOTHING: Omit<AddOutcome, 'duplicate' | 'closed'> = { head: 'none', ope: 'none', towers: 'none', offsets: 'none' };
 
@@ -22,18 +37,7 @@ export function accumulateReport(sql: SqlStorage, report: Report, privacy: Priva
   if (spent.length > 0) return { duplicate: false, closed: false, tokenSpent: true, ...NOTHING };
   sql.exec('INSERT INTO spent_tokens (id) VALUES (?)', tokenId);
   sql.exec('INSERT INTO reports (id) VALUES (?)', report.reportId);
-  for (const o of report.outcomes) {
-    sql.exec(
-      `INSERT INTO creative_totals (creative_id, impressions, clicks, conversions, dismissals) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (creative_id) DO UPDATE SET impressions = impressions + excluded.impressions, clicks = clicks + excluded.clicks,
-           conversions = conversions + excluded.conversions, dismissals = dismissals + excluded.dismissals`,
-      o.creativeId,
-      o.impressions,
-      o.clicks,
-      o.conversions,
-      o.dismissals,
-    );
-  }
+  for (const o of report.outcomes) sql.exec(ADD_TOTALS, o.creativeId, ...countVector(o));
   const offered = (part: unknown): PartOutcome => (part ? 'ignored_other_model' : 'none');
   if (!parts)
     return {
@@ -137,11 +141,9 @@ export function readShardSums(sql: SqlStorage): ShardSums {
   return {
     contributors: sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM reports').one().n,
     totals: sql
-      .exec<{ creative_id: string; impressions: number; clicks: number; conversions: number; dismissals: number }>(
-        'SELECT creative_id, impressions, clicks, conversions, dismissals FROM creative_totals',
-      )
+      .exec<Record<string, number> & { creative_id: string }>(READ_TOTALS)
       .toArray()
-      .map((r) => ({ creativeId: r.creative_id, impressions: r.impressions, clicks: r.clicks, conversions: r.conversions, dismissals: r.dismissals })),
+      .map((r) => ({ creativeId: r.creative_id, ...(Object.fromEntries(COUNT_FIELDS.map((f) => [f, r[COUNT_COLUMNS[f]]!])) as OutcomeCounts) })),
     head: head ? { model: head.model_version, reports: head.reports, stats: JSON.parse(head.stats) as number[] } : null,
     ope: ope
       ? {

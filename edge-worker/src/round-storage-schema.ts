@@ -64,6 +64,9 @@ export const ROUND_STORAGE_MIGRATIONS: readonly string[] = [
   `ALTER TABLE privacy_terms ADD COLUMN offset_clip REAL NOT NULL DEFAULT ${DEFAULT_PRIVACY.offsetClip};
   CREATE TABLE offset_sums (key TEXT PRIMARY KEY, clicks REAL NOT NULL, expected REAL NOT NULL);
   CREATE TABLE offset_reports (id INTEGER PRIMARY KEY CHECK (id = 1), model_version TEXT NOT NULL, reports INTEGER NOT NULL);`,
+  // 7: revenue (protocol/outcome-counts.ts): order value in units of the round's value_unit.
+  `ALTER TABLE creative_totals ADD COLUMN value_units INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE privacy_terms ADD COLUMN value_unit REAL NOT NULL DEFAULT ${DEFAULT_PRIVACY.valueUnit};`,
 ];
 
 /** Brings the object's storage to the last migration; says where it started and ended. */

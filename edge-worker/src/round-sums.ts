@@ -13,15 +13,11 @@ import type { RandomBytes } from '../../protocol/discrete-noise.ts';
 import { noisedRelease } from './release-noise.ts';
 import type { NoiseSources } from './release-noise.ts';
 import type { ModelPart } from '../../protocol/report-parts.ts';
+import { addCounts, countsAt, countVector, zeroCounts } from '../../protocol/outcome-counts.ts';
+import type { OutcomeCounts } from '../../protocol/outcome-counts.ts';
 
-export interface CreativeTotals {
-  creativeId: string;
-  impressions: number;
-  clicks: number;
-  conversions: number;
-  /** "Not interested" from shoppers. */
-  dismissals: number;
-}
+/** A creative's exact counts in a round (protocol/outcome-counts.ts). */
+export type CreativeTotals = OutcomeCounts & { creativeId: string };
 
 /** One aggregator's exact sums of a closed round. */
 export interface ShardSums {
@@ -68,12 +64,8 @@ export function mergeShards(shards: readonly ShardSums[], model: string | null =
   const totals = new Map<string, CreativeTotals>();
   for (const s of shards) {
     for (const t of s.totals) {
-      const sum = totals.get(t.creativeId) ?? { creativeId: t.creativeId, impressions: 0, clicks: 0, conversions: 0, dismissals: 0 };
-      sum.impressions += t.impressions;
-      sum.clicks += t.clicks;
-      sum.conversions += t.conversions;
-      sum.dismissals += t.dismissals;
-      totals.set(t.creativeId, sum);
+      const sum = totals.get(t.creativeId) ?? { creativeId: t.creativeId, ...zeroCounts() };
+      totals.set(t.creativeId, addCounts(sum, t) as CreativeTotals);
     }
   }
   const heads = shards.flatMap((s) => (s.head ? [s.head] : []));
@@ -151,7 +143,7 @@ export function releaseOf(
   const z = privacy.noiseMultiplier;
   const exactTotals = new Map(exact.totals.map((t) => [t.creativeId, t]));
   const ids = [...new Set(creativeIds)].sort();
-  const row = (id: string) => exactTotals.get(id) ?? { impressions: 0, clicks: 0, conversions: 0, dismissals: 0 };
+  const row = (id: string) => exactTotals.get(id) ?? zeroCounts();
   // Each part: what devices sent, or (with a serving model) zeros of its shape. A part the site
   // does not collect now (shape.parts) is not released, whatever was sent: nothing of it leaves.
   const collects = (part: ModelPart) => !shape || shape.parts.includes(part);
@@ -169,7 +161,7 @@ export function releaseOf(
   // The noise, all of it drawn here at once (release-noise.ts: discrete for counts, snapped for reals).
   const noised = noisedRelease(
     {
-      counts: ids.flatMap((id) => [row(id).impressions, row(id).clicks, row(id).conversions, row(id).dismissals]),
+      counts: ids.flatMap((id) => countVector(row(id))),
       head: headRow ? headRow.stats : null,
       ope: opeModels.map((m) => opeSums.get(m) ?? new Array<number>(OPE_SUMS).fill(0)),
       towers: towerRow ? towerRow.sums : null,
@@ -178,13 +170,7 @@ export function releaseOf(
     privacy,
     sources,
   );
-  const totals = ids.map((creativeId, i) => ({
-    creativeId,
-    impressions: noised.counts[4 * i]!,
-    clicks: noised.counts[4 * i + 1]!,
-    conversions: noised.counts[4 * i + 2]!,
-    dismissals: noised.counts[4 * i + 3]!,
-  }));
+  const totals = ids.map((creativeId, i) => ({ creativeId, ...countsAt(noised.counts, i) }));
   const head = headRow ? { modelVersion: headRow.model, reports: counts.head, stats: noised.head! } : null;
   const ope =
     opeRow && opeModels.length > 0
@@ -211,6 +197,7 @@ export function releaseOf(
       reportsStd: countVectorStd(z),
     },
     mechanisms: sumsMechanisms(head, ope, towers, offsets) + COUNT_MECHANISMS,
+    valueUnit: privacy.valueUnit,
   };
 }
 

@@ -16,8 +16,8 @@ export function readTerms(sql: SqlStorage): StoredTerms | null {
     .toArray()[0];
   if (!row) return null;
   const p = sql
-    .exec<{ head_clip: number; count_clip: number; ope_clip: number; tower_clip: number; offset_clip: number; noise_multiplier: number }>(
-      'SELECT head_clip, count_clip, ope_clip, tower_clip, offset_clip, noise_multiplier FROM privacy_terms',
+    .exec<{ head_clip: number; count_clip: number; value_unit: number; ope_clip: number; tower_clip: number; offset_clip: number; noise_multiplier: number }>(
+      'SELECT head_clip, count_clip, value_unit, ope_clip, tower_clip, offset_clip, noise_multiplier FROM privacy_terms',
     )
     .toArray()[0];
   // A round object older than stored privacy terms ran under the defaults.
@@ -25,6 +25,7 @@ export function readTerms(sql: SqlStorage): StoredTerms | null {
     ? {
         headClip: p.head_clip,
         countClip: p.count_clip,
+        valueUnit: p.value_unit,
         opeClip: p.ope_clip,
         towerClip: p.tower_clip,
         offsetClip: p.offset_clip,
@@ -38,9 +39,10 @@ export function readTerms(sql: SqlStorage): StoredTerms | null {
 export function writeTerms(sql: SqlStorage, terms: RoundTerms): void {
   sql.exec('INSERT INTO terms (id, starts_at, deadline, min_cohort) VALUES (1, ?, ?, ?)', terms.start, terms.deadline, terms.minCohort);
   sql.exec(
-    'INSERT OR REPLACE INTO privacy_terms (id, head_clip, count_clip, ope_clip, tower_clip, offset_clip, noise_multiplier) VALUES (1, ?, ?, ?, ?, ?, ?)',
+    'INSERT OR REPLACE INTO privacy_terms (id, head_clip, count_clip, value_unit, ope_clip, tower_clip, offset_clip, noise_multiplier) VALUES (1, ?, ?, ?, ?, ?, ?, ?)',
     terms.privacy.headClip,
     terms.privacy.countClip,
+    terms.privacy.valueUnit,
     terms.privacy.opeClip,
     terms.privacy.towerClip,
     terms.privacy.offsetClip,

@@ -35,6 +35,7 @@ const SETTING_COLUMNS: readonly { key: keyof SiteSettings; column: string; json?
   { key: 'learning', column: 'learning' },
   { key: 'offsetClip', column: 'offset_clip' },
   { key: 'holdoutShare', column: 'holdout_share' },
+  { key: 'valueUnit', column: 'value_unit' },
 ];
 
 const COLUMNS = SETTING_COLUMNS.map((c) => c.column);
@@ -97,7 +98,14 @@ export async function replaceSchedule(db: D1Database, site: string, schedule: re
 
 /** The privacy terms a site's reports are clipped to and its releases noised with. */
 export function sitePrivacy(site: SiteRow): PrivacyTerms {
-  return { ...DEFAULT_PRIVACY, noiseMultiplier: site.pacing.noiseMultiplier, headClip: site.headClip, opeClip: site.opeClip, offsetClip: site.offsetClip };
+  return {
+    ...DEFAULT_PRIVACY,
+    noiseMultiplier: site.pacing.noiseMultiplier,
+    headClip: site.headClip,
+    opeClip: site.opeClip,
+    offsetClip: site.offsetClip,
+    valueUnit: site.valueUnit,
+  };
 }
 
 /** The noised contributor count of the site's last released round (public; report-parts.ts "auto" reads it). */

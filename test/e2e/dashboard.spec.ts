@@ -12,7 +12,8 @@ import { obtainReportToken } from '../../widget/engine/report-token-client.ts';
 import type { Ledger } from '../../protocol/admin-answers.ts';
 import { PAIRED_SCALE, unscaledPairedSums } from '../../protocol/off-policy.ts';
 import { HOLDOUT_CREATIVE } from '../../protocol/holdout.ts';
-import { compareArms, differenceText, holdoutArms } from '../../protocol/holdout-comparison.ts';
+import { compareArms, compareRevenue, differenceText, holdoutArms, revenueDifferenceText } from '../../protocol/holdout-comparison.ts';
+import { formatPrice } from '../../widget/render/money.ts';
 import { rateText } from '../../protocol/rate-interval.ts';
 
 const EDGE = `http://127.0.0.1:${EDGE_PORT}`;
@@ -29,9 +30,10 @@ async function api<T>(site: string, token: string, path: string, method = 'GET',
 }
 
 interface Release {
-  totals: { creativeId: string; impressions: number; clicks: number; conversions: number }[];
+  totals: { creativeId: string; impressions: number; clicks: number; conversions: number; value?: number }[];
   ope: { models: { modelVersion: string; sums: number[] }[] };
-  noise: { opeStd: number; countStd: number };
+  noise: { opeStd: number; countStd: number; multiplier: number };
+  valueUnit?: number;
 }
 
 let serving = '';
@@ -82,12 +84,13 @@ test.beforeAll(async () => {
       reportId: crypto.randomUUID(),
       round,
       modelVersion: serving,
-      // Two devices in five held out (the site's holdout, protocol/holdout.ts): the shop's own content, 8 impressions, 2 clicks.
+      // Two devices in five held out (the site's holdout, protocol/holdout.ts): the shop's own content, 8 impressions, 2 clicks;
+      // one in ten of them buys for 3 units of revenue (60 at the default valueUnit of 20); one in five of the others for 5 units.
       outcomes:
         i % 5 < 2
-          ? [{ creativeId: HOLDOUT_CREATIVE, impressions: 8, clicks: i % 10 === 0 ? 0 : 2 }]
+          ? [{ creativeId: HOLDOUT_CREATIVE, impressions: 8, clicks: i % 10 === 0 ? 0 : 2, ...(i % 10 === 1 ? { conversions: 1, value: 3 } : {}) }]
           : [
-              { creativeId: 'card-bags-1', impressions: 3, clicks: 1, conversions: i === 2 ? 1 : 0 },
+              { creativeId: 'card-bags-1', impressions: 3, clicks: 1, ...(i % 5 === 2 ? { conversions: 1, value: 5 } : {}) },
               { creativeId: 'banner-watches', impressions: 2, clicks: 0 },
             ],
       ope: [
@@ -200,6 +203,19 @@ test("the headline: Vitrine against the shop's own content (the holdout), from t
     await expect(row.locator('td').nth(2)).toHaveText(rateText(c.holdout, ' to '));
     await expect(row.locator(`td[data-fact="holdout-${outcome}"]`)).toHaveText(differenceText(c));
   }
+  // Revenue per 1,000 impressions, in the site's currency as the page's language writes it.
+  const locale = await page.evaluate(() => navigator.language);
+  const money = (amount: number) => formatPrice(amount, 'USD', locale);
+  const revenue = compareRevenue(arms.vitrine, arms.holdout, arms.maxDeviceRevenue);
+  const perMille = (i: { estimate: number; lower: number; upper: number } | null) =>
+    i ? `${money(1000 * i.estimate)} (${money(1000 * i.lower)} to ${money(1000 * i.upper)})` : 'too few shoppers yet to say';
+  const revenueRow = table.locator('tr[data-outcome="revenue"]');
+  await expect(revenueRow.locator('td').nth(1)).toHaveText(perMille(revenue.vitrine));
+  await expect(revenueRow.locator('td').nth(2)).toHaveText(perMille(revenue.holdout));
+  await expect(revenueRow.locator('td[data-fact="holdout-revenue"]')).toHaveText(revenueDifferenceText(revenue, money));
+  // 20 purchases of 5 units (2,000 in all) against noise of sd 0.6 x 10 x 20 = 120 on each creative's revenue: a figure, never a negative one.
+  expect(released!.release.valueUnit).toBe(20);
+  await expect(page.locator('[data-table="creatives"] tr[data-creative="card-bags-1"] td[data-revenue]')).toHaveText(/^\$\d{1,3}(,\d{3})*\.\d\d$/);
   // 40 held-out devices' 320 impressions and 60 clicks stand clear of the noise (sd 6 on each count):
   // a rate, not "too few", whatever the release drew (4 sd off on each, 36 clicks of 344, its interval is still narrow enough).
   await expect(table.locator('tr[data-outcome="clicks"] td').nth(2)).toHaveText(/^\d+\.\d\d% \(/);

@@ -25,7 +25,7 @@ function report(round: number, modelVersion: string | null, extra: Partial<Repor
     reportId: crypto.randomUUID(),
     round,
     modelVersion,
-    outcomes: [{ creativeId: 'c-p1', impressions: 1, clicks: 0, conversions: 0, dismissals: 0 }],
+    outcomes: [{ creativeId: 'c-p1', impressions: 1, clicks: 0, conversions: 0, dismissals: 0, value: 0 }],
     ...extra,
   };
 }

@@ -23,7 +23,7 @@ const report = (round: number): Report => ({
   reportId: crypto.randomUUID(),
   round,
   modelVersion: null,
-  outcomes: [{ creativeId: 'c1', impressions: 1, clicks: 0, conversions: 0, dismissals: 0 }],
+  outcomes: [{ creativeId: 'c1', impressions: 1, clicks: 0, conversions: 0, dismissals: 0, value: 0 }],
 });
 /** Reports a round gets: its noised count (sd 4 z, z at most 8 here) then passes K = 2 whatever the noise draws. */
 const SURE = 250;

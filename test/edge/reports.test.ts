@@ -197,6 +197,24 @@ describe("a site's own head bound", () => {
   });
 });
 
+describe('revenue in a report', () => {
+  it("is bounded with the other counts, and a site's valueUnit reaches the devices in the config", async () => {
+    await expectOk(admin('/v1/admin/sites/tightclip', 'PATCH', { valueUnit: 2500, currency: 'JPY' }, TIGHT_TOKEN));
+    const config = (await (await edge('/v1/sites/tightclip/config')).json()) as { currency: string; privacy: { valueUnit: number } };
+    expect(config).toMatchObject({ currency: 'JPY', privacy: { valueUnit: 2500 } });
+    const round = await currentRoundId('tightclip');
+    const sale = (value: number) => ({ ...report(round), outcomes: [{ creativeId: 'c-p1', impressions: 1, clicks: 1, conversions: 1, dismissals: 0, value }] });
+    // 1 + 1 + 1 + 9^2 = 84: inside the count bound of 10; 10 units more make it 103, over it.
+    expect(await (await postReport('tightclip', sale(9))).json()).toMatchObject({ accepted: true });
+    const over = await postReport('tightclip', sale(10));
+    expect(over.status).toBe(422);
+    expect(await over.json()).toMatchObject({ error: 'over_clip' });
+    const refused = await admin('/v1/admin/sites/tightclip', 'PATCH', { valueUnit: 0 }, TIGHT_TOKEN);
+    expect(refused.status).toBe(422);
+    expect(JSON.stringify(await refused.json())).toContain('valueUnit');
+  });
+});
+
 describe("a site's own off-policy bound", () => {
   it('reaches the devices in the config and bounds what the route accepts; outside 1-100,000 it is refused', async () => {
     await expectOk(

@@ -107,7 +107,7 @@ describe('rounds spread over shards', () => {
               reportId: crypto.randomUUID(),
               round,
               modelVersion: null,
-              outcomes: [{ creativeId: 'c1', impressions: 2, clicks: 1, conversions: 0, dismissals: 0 }],
+              outcomes: [{ creativeId: 'c1', impressions: 2, clicks: 1, conversions: 0, dismissals: 0, value: 0 }],
             },
             terms,
             null,

@@ -57,8 +57,8 @@ describe('the round object migrates its own storage', () => {
         .map((c) => c.name),
     }));
     expect(version).toBe(LATEST);
-    expect(totals).toEqual(['creative_id', 'impressions', 'clicks', 'conversions', 'dismissals']);
-    expect(privacy).toEqual(['id', 'head_clip', 'count_clip', 'noise_multiplier', 'ope_clip', 'tower_clip', 'offset_clip']);
+    expect(totals).toEqual(['creative_id', 'impressions', 'clicks', 'conversions', 'dismissals', 'value_units']);
+    expect(privacy).toEqual(['id', 'head_clip', 'count_clip', 'noise_multiplier', 'ope_clip', 'tower_clip', 'offset_clip', 'value_unit']);
   });
 
   it('an object at any earlier version, recorded or from before versions were recorded, ends with the new schema and keeps its rows', async () => {
@@ -84,7 +84,7 @@ describe('the round object migrates its own storage', () => {
         expect([label, after.again]).toEqual([label, { from: LATEST, to: LATEST }]);
         expect([label, after.schema]).toEqual([label, fresh]);
         if (version > 0) {
-          expect([label, after.totals]).toEqual([label, [{ creative_id: 'c-1', impressions: 7, clicks: 2, conversions: 0, dismissals: 0 }]]);
+          expect([label, after.totals]).toEqual([label, [{ creative_id: 'c-1', impressions: 7, clicks: 2, conversions: 0, dismissals: 0, value_units: 0 }]]);
           expect([label, after.privacy]).toEqual([
             label,
             [
@@ -96,6 +96,7 @@ describe('the round object migrates its own storage', () => {
                 ope_clip: DEFAULT_PRIVACY.opeClip,
                 tower_clip: DEFAULT_PRIVACY.towerClip,
                 offset_clip: DEFAULT_PRIVACY.offsetClip,
+                value_unit: DEFAULT_PRIVACY.valueUnit,
               },
             ],
           ]);

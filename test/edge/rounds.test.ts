@@ -11,7 +11,7 @@ const report = (round: number, clicks = 1): Report => ({
   reportId: crypto.randomUUID(),
   round,
   modelVersion: null,
-  outcomes: [{ creativeId: 'c-p1', impressions: 2, clicks, conversions: 0, dismissals: 0 }],
+  outcomes: [{ creativeId: 'c-p1', impressions: 2, clicks, conversions: 0, dismissals: 0, value: 0 }],
 });
 
 /** Runs `callback` inside one round's Durable Object, typed as the class it is. */
@@ -182,6 +182,34 @@ describe('rounds: close at the deadline, release only above the minimum cohort',
     // Reading it again gives the same noised numbers: the noise cannot be averaged away.
     expect(await inRound(stub, (round) => round.releaseNoised('demo', 900001, ['c-p1', 'c-p2'], shape))).toEqual(release);
     expect(await inRound(stub, (round) => round.status(terms))).toMatchObject({ status: 'released', release });
+  });
+
+  it("counts revenue with the other counts and releases it noised, in units of the round's own valueUnit", async () => {
+    const stub = env.ROUNDS.get(env.ROUNDS.idFromName('demo/900021'));
+    const terms = openTerms(-1000, { ...DEFAULT_PRIVACY, valueUnit: 12.5 });
+    const sale = (value: number): Report => ({
+      ...report(900021, 1),
+      outcomes: [{ creativeId: 'c-p1', impressions: 1, clicks: 1, conversions: 1, dismissals: 0, value }],
+    });
+    await inRound(stub, async (round) => {
+      for (const value of [4, 6, 0]) await round.addReport(sale(value), terms, null, crypto.randomUUID());
+    });
+    // The exact sums stay inside the round's objects: 10 units over three reports.
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.sql.exec('SELECT value_units FROM creative_totals').one().value_units)).toBe(10);
+    await runDurableObjectAlarm(stub);
+    await inRound(stub, (round) => round.count('demo', 900021, terms, null));
+    const release = (await inRound(stub, (round) => round.releaseNoised('demo', 900021, ['c-p1', 'c-p2'], null)))!;
+    expect(release.valueUnit).toBe(12.5);
+    const [p1, p2] = release.totals;
+    // Noised as the other counts are (sd z x countClip: an integer, within 7 sd of the truth), and a creative nobody bought from is listed too.
+    for (const [released, exact] of [
+      [p1!.value, 10],
+      [p2!.value, 0],
+    ] as const) {
+      expect(Number.isInteger(released)).toBe(true);
+      expect(Math.abs(released - exact)).toBeLessThan(7 * release.noise.countStd);
+    }
+    expect(release.mechanisms).toBe(1 + COUNT_MECHANISMS); // no mechanism of its own: revenue rides in the counts'
   });
 
   it('withholds the sums of a closed round whose noised count is below K', async () => {

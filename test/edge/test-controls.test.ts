@@ -18,7 +18,7 @@ const report = (round: number): Report => ({
   reportId: crypto.randomUUID(),
   round,
   modelVersion: null,
-  outcomes: [{ creativeId: 'c-p1', impressions: 1, clicks: 0, conversions: 0, dismissals: 0 }],
+  outcomes: [{ creativeId: 'c-p1', impressions: 1, clicks: 0, conversions: 0, dismissals: 0, value: 0 }],
 });
 
 async function call(worker: ExportedHandler<Env>, bindings: Env, path: string): Promise<Response> {

@@ -1,7 +1,12 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
-import { attributePurchase } from '../../widget/engine/attribution.ts';
+import { attributePurchase, revenueOf } from '../../widget/engine/attribution.ts';
+import { HOLDOUT_CREATIVE } from '../../protocol/holdout.ts';
+import { valueUnits } from '../../protocol/outcome-counts.ts';
+import { ReportSchema } from '../../protocol/wire.ts';
+import { seededRandom } from '../../model-training/src/seeded-random.ts';
+import * as v from 'valibot';
 import { openDeviceStore } from '../../widget/engine/device-store.ts';
 import type { DecisionRecord } from '../../widget/engine/device-store.ts';
 import { moveOutcomesToOutbox } from '../../widget/engine/report-outbox.ts';
@@ -58,5 +63,34 @@ describe('conversions (last click within the attribution window)', () => {
     expect(second.report.outcomes).toEqual([{ creativeId: 'c1', impressions: 0, clicks: 0, conversions: 1, dismissals: 0 }]);
     expect(await moveOutcomesToOutbox(db, 9, null, DEFAULT_PRIVACY, T)).toBeNull();
     db.close();
+  });
+
+  it("carries the order value as revenue, in whole units of the site's valueUnit, with the conversion and once", async () => {
+    const db = await openDeviceStore(`attr-${Math.random()}`);
+    await db.put('decisions', decision('d', 'c1', T - DAY, T - DAY + 1000));
+    await db.put('decisions', { ...decision('h', HOLDOUT_CREATIVE, T - DAY, T - DAY + 500), slot: 'side' });
+    expect(await attributePurchase(db, T, 7, 60)).toBe('d'); // the latest click: 60 in the site's currency
+    expect(await attributePurchase(db, T + 1, 7, 45)).toBe('h'); // the held-out slot's own content converts as a creative does
+    const report = (await moveOutcomesToOutbox(db, 7, null, { ...DEFAULT_PRIVACY, valueUnit: 15 }, T + 2))!.report;
+    const byId = Object.fromEntries(report.outcomes.map((o) => [o.creativeId, o]));
+    expect(byId.c1).toEqual({ creativeId: 'c1', impressions: 1, clicks: 1, conversions: 1, dismissals: 0, value: 4 }); // 60 / 15
+    expect(byId[HOLDOUT_CREATIVE]!.value).toBe(3); // 45 / 15
+    expect(v.parse(ReportSchema, report)).toEqual(report); // what the edge takes
+    const next = await moveOutcomesToOutbox(db, 8, null, DEFAULT_PRIVACY, T + 3);
+    expect(next).toBeNull();
+    db.close();
+  });
+
+  it("counts revenue only in the site's currency, and rounds a part unit up or down so that nothing is biased", () => {
+    expect(revenueOf({ type: 'purchase', at: T, value: 80 }, 'EUR')).toBe(80);
+    expect(revenueOf({ type: 'purchase', at: T, value: 80, currency: 'EUR' }, 'EUR')).toBe(80);
+    expect(revenueOf({ type: 'purchase', at: T, value: 80, currency: 'USD' }, 'EUR')).toBeUndefined(); // no exchange rates on the device
+    expect(revenueOf({ type: 'purchase', at: T }, 'EUR')).toBeUndefined();
+    expect(revenueOf({ type: 'purchase', at: T, value: -5 }, 'EUR')).toBeUndefined();
+    const random = seededRandom(7);
+    const draws = Array.from({ length: 20_000 }, () => valueUnits(50, 20, random));
+    expect(new Set(draws)).toEqual(new Set([2, 3]));
+    expect(draws.reduce((a, b) => a + b, 0) / draws.length).toBeCloseTo(2.5, 1);
+    expect(valueUnits(0, 20, random)).toBe(0);
   });
 });

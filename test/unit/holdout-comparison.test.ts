@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HOLDOUT_CREATIVE } from '../../protocol/holdout.ts';
-import { compareArms, holdoutArms } from '../../protocol/holdout-comparison.ts';
+import { compareArms, compareRevenue, holdoutArms, revenueDifferenceText } from '../../protocol/holdout-comparison.ts';
+import { valueUnits } from '../../protocol/outcome-counts.ts';
 import type { ReleasedCounts } from '../../protocol/holdout-comparison.ts';
 
 /** A seeded uniform (mulberry32) and a normal from it: the same runs on every machine. */
@@ -38,7 +39,7 @@ function round(r: ReturnType<typeof seeded>, impressions: number, rates: { vitri
   });
   return {
     totals: [...['c1', 'c2', 'c3'].map((id) => row(id, perCreative, rates.vitrine)), row(HOLDOUT_CREATIVE, held, rates.holdout)],
-    noise: { countStd },
+    noise: { countStd, multiplier: 5 },
   };
 }
 
@@ -79,7 +80,73 @@ describe('Vitrine against the holdout', () => {
   it('leaves out rounds released before the holdout was listed, from both arms', () => {
     const r = seeded(3);
     const withHoldout = round(r, 10_000, { vitrine: 0.04, holdout: 0.03 }, 10);
-    const before: ReleasedCounts = { totals: withHoldout.totals.filter((t) => t.creativeId !== HOLDOUT_CREATIVE), noise: { countStd: 10 } };
+    const before: ReleasedCounts = { totals: withHoldout.totals.filter((t) => t.creativeId !== HOLDOUT_CREATIVE), noise: { countStd: 10, multiplier: 5 } };
     expect(holdoutArms([before, withHoldout])).toEqual(holdoutArms([withHoldout]));
+  });
+
+  /**
+   * Revenue: orders of 20 to 120 (mean 70) in the site's currency, counted on the device in
+   * units of 20 (rounded at random, as devices do), each creative's units noised with sd 60
+   * (z 5 x countClip 12, so one device adds at most 12 units, 240). Truth: 0.4% of impressions
+   * convert with Vitrine, 0.3% on the shop's own content: 0.28 and 0.21 per impression.
+   */
+  function revenueRound(r: ReturnType<typeof seeded>, impressions: number): ReleasedCounts {
+    const unit = 20;
+    const noised = (x: number) => Math.round(x + 60 * r.normal());
+    const held = Math.round(impressions * 0.05);
+    const perCreative = Math.round((impressions - held) / 3);
+    const row = (creativeId: string, n: number, p: number) => {
+      const conversions = binomial(n, p, r);
+      let units = 0;
+      for (let i = 0; i < conversions; i++) units += valueUnits(20 + 100 * r.uniform(), unit, r.uniform);
+      return { creativeId, impressions: noised(n), clicks: noised(binomial(n, 10 * p, r)), conversions: noised(conversions), value: noised(units) };
+    };
+    return {
+      totals: [...['c1', 'c2', 'c3'].map((id) => row(id, perCreative, 0.004)), row(HOLDOUT_CREATIVE, held, 0.003)],
+      noise: { countStd: 60, multiplier: 5 },
+      valueUnit: unit,
+    };
+  }
+
+  it('revenue per impression: the anytime-valid interval covers the true difference at every look in at least 95% of 200 runs', () => {
+    const truth = 0.004 * 70 - 0.003 * 70;
+    let missed = 0;
+    let stated = 0;
+    for (let run = 0; run < 200; run++) {
+      const r = seeded(1000 + run);
+      const released: ReleasedCounts[] = [];
+      let ever = false;
+      for (let look = 0; look < 12; look++) {
+        released.push(revenueRound(r, 200_000));
+        const arms = holdoutArms(released);
+        expect(arms.maxDeviceRevenue).toBe(240);
+        const c = compareRevenue(arms.vitrine, arms.holdout, arms.maxDeviceRevenue);
+        for (const arm of [c.vitrine, c.holdout]) if (arm) expect(arm.lower).toBeGreaterThanOrEqual(0); // never an impossible value
+        if (c.difference) {
+          stated++;
+          if (c.difference.lower > truth || c.difference.upper < truth) ever = true;
+        }
+      }
+      if (ever) missed++;
+    }
+    expect(missed / 200).toBeLessThanOrEqual(0.05);
+    expect(stated).toBeGreaterThan(200); // it does speak, not only stay silent
+  });
+
+  it("revenue: too few shoppers at a small shop's first round, a difference in the currency once there are enough", () => {
+    const r = seeded(11);
+    const small = holdoutArms([revenueRound(r, 2_000)]);
+    const first = compareRevenue(small.vitrine, small.holdout, small.maxDeviceRevenue);
+    expect(first.difference).toBeNull();
+    expect(revenueDifferenceText(first, (x) => `$${x.toFixed(2)}`)).toBe('too few shoppers yet to say');
+    const many = Array.from({ length: 30 }, () => revenueRound(r, 1_000_000));
+    const arms = holdoutArms(many);
+    const c = compareRevenue(arms.vitrine, arms.holdout, arms.maxDeviceRevenue);
+    expect(c.difference!.lower).toBeGreaterThan(0);
+    expect(c.difference!.lower).toBeLessThan(0.07);
+    expect(c.difference!.upper).toBeGreaterThan(0.07);
+    expect(revenueDifferenceText(c, (x) => `$${x.toFixed(2)}`)).toMatch(
+      /^Vitrine earns more: \+\$\d+\.\d\d per 1,000 impressions \(\+\$\d+\.\d\d to \+\$\d+\.\d\d\)$/,
+    );
   });
 });

@@ -11,7 +11,7 @@ import { composedMu } from '../../protocol/gaussian-dp.ts';
 
 const shard = (n: number, model: string, impressions: number): ShardSums => ({
   contributors: n,
-  totals: [{ creativeId: 'a', impressions, clicks: 1, conversions: 0, dismissals: 0 }],
+  totals: [{ creativeId: 'a', impressions, clicks: 1, conversions: 0, dismissals: 0, value: 0 }],
   head: { model, reports: n, stats: [n, 1, 2] },
   ope: { loggingModel: model, reports: n, models: [{ modelVersion: model, sums: [n, 0, 1, 0, 1] }] },
   towers: { model, reports: n, sums: Float64Array.from([0.5, -0.5]) },
@@ -22,7 +22,7 @@ describe('a round over shards', () => {
   it("adds every shard's sums, leaving out a part pooled over another model", () => {
     const merged = mergeShards([shard(3, 'm', 5), NO_SUMS, shard(4, 'm', 7), shard(2, 'other', 1)], 'm');
     expect(merged.contributors).toBe(9);
-    expect(merged.totals).toEqual([{ creativeId: 'a', impressions: 13, clicks: 3, conversions: 0, dismissals: 0 }]);
+    expect(merged.totals).toEqual([{ creativeId: 'a', impressions: 13, clicks: 3, conversions: 0, dismissals: 0, value: 0 }]);
     expect(merged.head).toEqual({ model: 'm', reports: 7, stats: [7, 2, 4] });
     expect(merged.ope).toEqual({ loggingModel: 'm', reports: 7, models: [{ modelVersion: 'm', sums: [7, 0, 2, 0, 2] }] });
     expect(Array.from(merged.towers!.sums)).toEqual([1, -1]);

@@ -3,13 +3,17 @@
  * (default 7 days, a site setting) converts that decision. Last click wins, as in most ad
  * measurement: one purchase converts at most one decision, the most recent click before it, and
  * a decision converts at most once. Everything here stays in the device's decision log; only the
- * per-creative count goes into the round report.
+ * per-creative counts (conversions, and their order value in units: revenue) go into the round report.
  */
 import type { DeviceDB } from './device-store.ts';
+import type { ShopperEvent } from '../../protocol/shopper-events.ts';
 import { DEFAULT_ATTRIBUTION_DAYS } from '../../protocol/wire.ts';
 
-/** Marks the decision a purchase at `at` converts, if any; returns its id. */
-export async function attributePurchase(db: DeviceDB, at: number, windowDays = DEFAULT_ATTRIBUTION_DAYS): Promise<string | null> {
+/**
+ * Marks the decision a purchase at `at` converts, if any, with the order's value (in the site's
+ * currency; none when the page gave none, or gave it in another currency); returns its id.
+ */
+export async function attributePurchase(db: DeviceDB, at: number, windowDays = DEFAULT_ATTRIBUTION_DAYS, orderValue?: number): Promise<string | null> {
   const tx = db.transaction('decisions', 'readwrite');
   // Decisions are made before their clicks, so a click inside the window belongs to a decision
   // made inside it too: walk the window's decisions, newest first.
@@ -23,8 +27,14 @@ export async function attributePurchase(db: DeviceDB, at: number, windowDays = D
   }
   if (best) {
     const d = (await tx.store.get(best.id))!;
-    await tx.store.put({ ...d, conversion: true });
+    await tx.store.put({ ...d, conversion: true, ...(orderValue !== undefined && orderValue > 0 ? { orderValue } : {}) });
   }
   await tx.done;
   return best?.id ?? null;
+}
+
+/** A purchase's value as revenue in the site's currency: none without a value, or in another currency (no rates on the device). */
+export function revenueOf(purchase: ShopperEvent, siteCurrency = 'USD'): number | undefined {
+  if (purchase.value === undefined || !(purchase.value > 0)) return undefined;
+  return purchase.currency === undefined || purchase.currency === siteCurrency ? purchase.value : undefined;
 }

@@ -12,7 +12,7 @@ import type { Candidate, SiteConfig } from '../../protocol/wire.ts';
 import { databaseName } from './device-store.ts';
 import type { DeviceDB } from './device-store.ts';
 import type { CreativeProbability, Decision, EngineApi, SlotDecision, EngineStartOptions, EngineStatus, OutcomeKind, PreparedReport } from './engine-api.ts';
-import { attributePurchase } from './attribution.ts';
+import { attributePurchase, revenueOf } from './attribution.ts';
 import { composeVariants, rankItems } from './composition.ts';
 import type { Composition } from './composition.ts';
 import { eligibleIndexes, ImpressionCounter } from './eligibility.ts';
@@ -98,7 +98,8 @@ export class DeviceEngine implements EngineApi {
       this.db,
       store.value.local.profile,
       async (db, batch) => {
-        for (const e of batch) if (e.type === 'purchase') await attributePurchase(db, e.at, this.serving?.current?.config.attributionDays);
+        const config = this.serving?.current?.config;
+        for (const e of batch) if (e.type === 'purchase') await attributePurchase(db, e.at, config?.attributionDays, revenueOf(e, config?.currency));
       },
       options.storage === 'persistent' ? this.site : null,
     );

@@ -46,6 +46,8 @@ export interface DecisionRecord {
   clickedAt?: number;
   /** A purchase followed the click within the attribution window (attribution.ts). */
   conversion?: boolean;
+  /** That purchase's order value in the site's currency, when the page gave one in it (revenue: protocol/outcome-counts.ts). */
+  orderValue?: number;
   /** The shopper said "not interested" in this creative (a negative outcome; it is never shown here again). */
   dismissal?: boolean;
   /** Which outcomes have gone into a report already (so none is counted twice). */

@@ -11,6 +11,8 @@
  * tabs. The report keeps its random id until the edge acknowledges it; retries reuse the id and
  * the round's Durable Object counts it once.
  */
+import { COUNT_FIELDS, countsAt, countVector, valueUnits, zeroCounts } from '../../protocol/outcome-counts.ts';
+import type { OutcomeCounts } from '../../protocol/outcome-counts.ts';
 import { CROSS_DIM } from '../../protocol/features.ts';
 import type { ModelTopology } from '../../protocol/model-artifact.ts';
 import { addToOpeSums, addToPairedSums, importanceWeight, OPE_SUMS, UNIFORM_POLICY } from '../../protocol/off-policy.ts';
@@ -62,7 +64,7 @@ const DAY_MS = 86_400_000;
 
 /** What one report gathers from the decision log, decision by decision (OutcomesCollector.add). */
 class OutcomesCollector {
-  readonly counts = new Map<string, { impressions: number; clicks: number; conversions: number; dismissals: number }>();
+  readonly counts = new Map<string, OutcomeCounts>();
   readonly examples: { phi: number[]; reward: number }[] = [];
   readonly towerExamples: (TowerExample & { cross: Float32Array })[] = [];
   readonly ope = new Map<string, Float64Array>();
@@ -71,7 +73,12 @@ class OutcomesCollector {
   readonly creatives = new Map<string, [number, number]>();
   dim = 0;
 
-  constructor(private readonly model: ReportingModel | null) {}
+  constructor(
+    private readonly model: ReportingModel | null,
+    /** The site's currency per unit of revenue (protocol/privacy.ts valueUnit). */
+    private readonly valueUnit: number,
+    private readonly uniform: () => number = Math.random,
+  ) {}
 
   private get modelVersion(): string | null {
     return this.model?.version ?? null;
@@ -86,10 +93,13 @@ class OutcomesCollector {
     const unreported = newImpression || newClick || newConversion || newDismissal;
     const taken = unreported && (this.counts.has(d.creativeId) || this.counts.size < MAX_OUTCOMES_PER_REPORT);
     if (!taken) return { unreported, taken };
-    const c = this.counts.get(d.creativeId) ?? { impressions: 0, clicks: 0, conversions: 0, dismissals: 0 };
+    const c = this.counts.get(d.creativeId) ?? zeroCounts();
     if (newImpression) c.impressions += 1;
     if (newClick) c.clicks += 1;
-    if (newConversion) c.conversions += 1;
+    if (newConversion) {
+      c.conversions += 1;
+      c.value += valueUnits(d.orderValue ?? 0, this.valueUnit, this.uniform);
+    }
     if (newDismissal) c.dismissals += 1;
     this.counts.set(d.creativeId, c);
     // One example per shown decision, the first time it is reported; its reward is the click
@@ -146,28 +156,24 @@ function reportOf(
   const { counts, examples, ope, towerExamples, dim, cells, creatives } = collected;
   if (counts.size === 0) return null;
   const ids = [...counts.keys()];
+  // Each count at most 1,000 (the report's schema), then the creative's counts clipped together.
   const clipped = clipCounts(
-    ids.flatMap((id) => {
-      const c = counts.get(id)!;
-      return [c.impressions, c.clicks, c.conversions, c.dismissals].map((n) => Math.min(n, 1000));
-    }),
+    ids.flatMap((id) => countVector(counts.get(id)!).map((n) => Math.min(n, 1000))),
     privacy.countClip,
   );
+  // Revenue is left out where it is 0 (the schema's default): the heaviest device's report keeps
+  // its head statistics under 16 kB, and a report without revenue reads as it always did.
   const outcomes = ids
-    .map((creativeId, i) => ({
-      creativeId,
-      impressions: clipped[4 * i]!,
-      clicks: clipped[4 * i + 1]!,
-      conversions: clipped[4 * i + 2]!,
-      dismissals: clipped[4 * i + 3]!,
-    }))
-    .filter((o) => o.impressions + o.clicks + o.conversions + o.dismissals > 0);
+    .map((creativeId, i) => ({ creativeId, ...countsAt(clipped, i) }))
+    .filter((o) => COUNT_FIELDS.some((f) => o[f] > 0))
+    .map(({ value, ...rest }) => (value > 0 ? { ...rest, value } : rest)) as Report['outcomes'];
   const report: Report = {
     v: 1,
     reportId: crypto.randomUUID(),
     round,
     modelVersion: model?.version ?? null,
-    outcomes: outcomes.length > 0 ? outcomes : [{ creativeId: ids[0]!, impressions: 0, clicks: 0, conversions: 0, dismissals: 0 }],
+    outcomes:
+      outcomes.length > 0 ? outcomes : [{ creativeId: ids[0]!, impressions: 0, clicks: 0, conversions: 0, dismissals: 0 } as Report['outcomes'][number]],
   };
   // Each part the config asks for (the site's scale decides: report-parts.ts), clipped a hair
   // under its bound: float rounding in the scaling cannot push the norm past it.
@@ -222,7 +228,7 @@ export async function moveOutcomesToOutbox(
     await tx.done;
     return null;
   }
-  const collected = new OutcomesCollector(model);
+  const collected = new OutcomesCollector(model, privacy.valueUnit);
   let cursor = await tx.objectStore('decisions').openCursor();
   while (cursor) {
     const d = cursor.value;
