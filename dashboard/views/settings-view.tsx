@@ -1,6 +1,6 @@
 /**
  * Settings a merchant changes most: the storefront origins, the minimum cohort, the privacy budget
- * and its period, the currency and the holdout share. Saved with PATCH (only the fields changed; the rest stays
+ * and its period, the currency and its revenue unit, and the holdout share. Saved with PATCH (only the fields changed; the rest stays
  * as set), under the edge's own rules: privacy only stricter while the period has spent budget,
  * a budget that lasts the period. What the edge refuses is shown with its reason, nothing saved.
  */
@@ -9,7 +9,7 @@ import type { AdminApi, SiteSettingsView } from '../admin-api.ts';
 import { ApiError } from '../admin-api.ts';
 
 interface Field {
-  key: 'allowedOrigins' | 'minCohort' | 'epsilonBudget' | 'budgetPeriodDays' | 'currency' | 'holdoutShare';
+  key: 'allowedOrigins' | 'minCohort' | 'epsilonBudget' | 'budgetPeriodDays' | 'currency' | 'valueUnit' | 'holdoutShare';
   label: string;
   help: string;
 }
@@ -20,6 +20,7 @@ const FIELDS: Field[] = [
   { key: 'epsilonBudget', label: 'Privacy budget (epsilon per period)', help: 'While this period has spent budget it can be lowered, never raised.' },
   { key: 'budgetPeriodDays', label: 'Budget period (days)', help: 'While this period has spent budget it can be lengthened, never shortened.' },
   { key: 'currency', label: 'Currency', help: "ISO 4217 code of your catalog's prices, e.g. EUR." },
+  { key: 'valueUnit', label: 'Revenue unit', help: 'Revenue is counted in units of this much of your currency: a typical order should be a few units.' },
   {
     key: 'holdoutShare',
     label: 'Holdout share',

@@ -6,6 +6,7 @@ interface StoredDecision {
   click: boolean;
   clickedAt?: number;
   conversion?: boolean;
+  orderValue?: number;
 }
 
 /** Clicks the creative on a category page; returns its id. */
@@ -36,6 +37,40 @@ test('a purchase after a click on a creative converts that decision, on the devi
     .toEqual([creativeId]);
   const purchases = (await readStore<{ type: string }>(page, 'events')).filter((e) => e.type === 'purchase');
   expect(purchases).toHaveLength(1);
+  expect(pageErrors).toEqual([]);
+});
+
+test("a GA4 shop's orders come from its data layer (data-orders=\"datalayer\"): the order's value is the conversion's revenue, each order once", async ({
+  page,
+  pageErrors,
+  warnings,
+}) => {
+  const creativeId = await clickCreative(page);
+  await page.goto('/fixtures/ga4-order');
+  // The order already in the layer when the script started: recorded, and it converts the click with its value.
+  await expect
+    .poll(async () => (await readStore<StoredDecision>(page, 'decisions')).filter((d) => d.conversion).map((d) => [d.creativeId, d.orderValue]), {
+      timeout: 10_000,
+    })
+    .toEqual([[creativeId, 84.5]]);
+  // gtag('event', 'purchase', ...) pushed later: a second order; the same transaction pushed again: nothing more.
+  await page.evaluate(() => {
+    const gtag = (window as unknown as { gtag: (...args: unknown[]) => void }).gtag;
+    gtag('event', 'purchase', { transaction_id: 'T-1002', value: '19.90', currency: 'USD', items: [{ item_id: 'hats-1' }] });
+    gtag('event', 'purchase', { transaction_id: 'T-1002', value: '19.90', currency: 'USD' });
+    (window as unknown as { dataLayer: unknown[] }).dataLayer.push({ event: 'page_view' });
+  });
+  const purchases = async () =>
+    (await readStore<{ type: string; value?: number; currency?: string; productId?: string }>(page, 'events'))
+      .filter((e) => e.type === 'purchase')
+      .map((e) => [e.value, e.currency, e.productId]);
+  await expect.poll(purchases, { timeout: 10_000 }).toHaveLength(2);
+  await page.waitForTimeout(300);
+  expect(await purchases()).toEqual([
+    [84.5, 'USD', 'bags-2'],
+    [19.9, 'USD', 'hats-1'],
+  ]);
+  expect(warnings).toEqual([]);
   expect(pageErrors).toEqual([]);
 });
 

@@ -108,6 +108,19 @@ test('installed through Google Tag Manager: a Custom HTML tag injected after loa
   expect(events.find((e) => e.type === 'product_view')?.productId).toBe('bags-2');
 });
 
+test("a GA4 shop's orders are read from its data layer: the one there at load and one gtag pushes later, each once", async ({ session }) => {
+  await session.goto(`${SHOP}/fixtures/ga4-order`);
+  await heroCreative(session, 'the order confirmation page');
+  await session.evaluate(() => {
+    const gtag = (window as unknown as { gtag: (...args: unknown[]) => void }).gtag;
+    for (let i = 0; i < 2; i++) gtag('event', 'purchase', { transaction_id: 'T-1002', value: 19.9, currency: 'USD' });
+  }, null);
+  await engineAnswered(session);
+  const orders = async () => (await storeRows<{ type: string; value?: number }>(session, 'events')).filter((e) => e.type === 'purchase').map((e) => e.value);
+  await until(orders, (values) => values.length >= 2, 'two orders recorded');
+  expect(await orders()).toEqual([84.5, 19.9]);
+});
+
 test("Vitrine's own words follow the page's language: a German shop's controls and reasons are German", async ({ session }) => {
   await session.goto(`${SHOP}/fixtures/german-shop`);
   await heroCreative(session, 'the German page');

@@ -10,6 +10,7 @@ import type { EngineApi } from '../engine/engine-api.ts';
 import { EngineSession } from './engine-session.ts';
 import { productOnPage, readPageContext, searchQuery } from './page-context.ts';
 import { followConsentManager } from './consent-managers.ts';
+import { followDataLayerOrders } from './data-layer-orders.ts';
 import type { PageContext } from '../../protocol/features.ts';
 import { loadRenderer, reserveSlotSpace } from './renderer-loading.ts';
 import { readScriptSettings } from './script-settings.ts';
@@ -133,6 +134,10 @@ function boot(script: HTMLScriptElement | null): void {
     );
   }
   if (!session.allowed) return;
+  // Purchases from the page's GA4 data layer, recorded as the page's own track calls would be.
+  if (settings.orders === 'datalayer') {
+    followDataLayerOrders((o) => vitrine('track', 'purchase', { value: o.value, currency: o.currency, productId: o.productId }));
+  }
   reserveSlotSpace();
 
   let started = false;

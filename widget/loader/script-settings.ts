@@ -11,6 +11,8 @@
  *   data-debug     (optional) present: window.vitrine.engine is the engine, for a developer's console
  *   data-nonce     (optional) the page's CSP nonce: the renderer's module script carries it (the
  *                  script tag's own nonce is used when this is absent)
+ *   data-orders    (optional) "datalayer": purchases are read from the page's GA4 data layer
+ *                  (data-layer-orders.ts) instead of needing vitrine('track', 'purchase')
  *   data-answer-ms (optional) how long a slot waits for the engine's answer before the page stops
  *                  waiting and goes on without it (default 1500, from 200 to 60000): past it the
  *                  slot keeps the merchant's content and an in-memory engine takes over
@@ -36,6 +38,8 @@ export interface ScriptSettings {
   nonce: string | undefined;
   /** How long an engine call on the page's path may take before the page stops waiting for it. */
   answerMs: number;
+  /** Where purchases come from beside vitrine('track', 'purchase'): the page's data layer, or nowhere else. */
+  orders: 'datalayer' | null;
 }
 
 /** The default answer bound: a first creative is due in well under it on a phone (README, Benchmarks). */
@@ -68,6 +72,8 @@ export function readScriptSettings(script: HTMLScriptElement | null): ScriptSett
       return `data-answer-ms="${script.dataset.answerMs}" is not a whole number of milliseconds from ${ANSWER_MS_RANGE[0]} to ${ANSWER_MS_RANGE[1]}`;
     }
   }
+  const orders = script.dataset.orders;
+  if (orders !== undefined && orders !== 'datalayer') return `data-orders="${orders}" is not datalayer`;
   return {
     site,
     edge,
@@ -79,5 +85,6 @@ export function readScriptSettings(script: HTMLScriptElement | null): ScriptSett
     debug: script.dataset.debug !== undefined,
     nonce: script.dataset.nonce || script.nonce || undefined,
     answerMs,
+    orders: orders ?? null,
   };
 }
