@@ -158,7 +158,7 @@ function App() {
             <CreativesView rounds={data.rounds} currency={data.settings.currency} />
           </>
         ) : view === 'models' ? (
-          <ModelsView api={api} models={data.models} rounds={data.rounds} onChanged={refresh} />
+          <ModelsView api={api} models={data.models} rounds={data.rounds} currency={data.settings.currency} onChanged={refresh} />
         ) : view === 'privacy' ? (
           <PrivacyPanel ledger={data.ledger} rounds={data.rounds} settings={data.settings} />
         ) : view === 'settings' ? (

@@ -107,6 +107,36 @@ function revenuePerImpression(a: ArmCounts, max: number): { estimate: number; va
   return { estimate, variance };
 }
 
+/** A revenue per impression's 95% interval (never below zero), or null while it is wider than twice itself: nothing to say yet. */
+function revenueInterval(r: { estimate: number; variance: number } | null): Interval | null {
+  if (!r) return null;
+  const half = Z95 * Math.sqrt(r.variance);
+  const i = { estimate: r.estimate, lower: Math.max(0, r.estimate - half), upper: r.estimate + half };
+  return i.upper - i.lower <= 2 * i.estimate ? i : null;
+}
+
+/**
+ * Revenue per impression of the creatives a set of released rounds showed (the holdout's own
+ * content left out): what a model earned over the rounds it served.
+ */
+export function servedRevenue(rounds: readonly ReleasedCounts[]): Interval | null {
+  const served: ArmCounts = { impressions: 0, clicks: 0, conversions: 0, noiseVariance: 0, revenue: 0, revenueNoiseVariance: 0 };
+  let max = 0;
+  for (const r of rounds) {
+    const unit = r.valueUnit ?? 0;
+    const variance = r.noise.countStd ** 2;
+    max = Math.max(max, (r.noise.countStd / r.noise.multiplier) * unit);
+    for (const t of r.totals) {
+      if (t.creativeId === HOLDOUT_CREATIVE) continue;
+      served.impressions += t.impressions;
+      served.noiseVariance += variance;
+      served.revenue += (t.value ?? 0) * unit;
+      served.revenueNoiseVariance += variance * unit * unit;
+    }
+  }
+  return revenueInterval(revenuePerImpression(served, max));
+}
+
 export interface RevenueComparison {
   /** Revenue per impression of each arm with its 95% interval, in the site's currency (null: too uncertain to state). */
   vitrine: Interval | null;
@@ -121,15 +151,9 @@ export interface RevenueComparison {
  * the mixture's precision fits it) and given back in the currency.
  */
 export function compareRevenue(vitrine: ArmCounts, holdout: ArmCounts, maxDeviceRevenue: number): RevenueComparison {
-  const interval = (r: { estimate: number; variance: number } | null): Interval | null => {
-    if (!r) return null;
-    const half = Z95 * Math.sqrt(r.variance);
-    const i = { estimate: r.estimate, lower: Math.max(0, r.estimate - half), upper: r.estimate + half };
-    return i.upper - i.lower <= 2 * i.estimate ? i : null; // wider than twice itself says nothing yet
-  };
   const v = revenuePerImpression(vitrine, maxDeviceRevenue);
   const h = revenuePerImpression(holdout, maxDeviceRevenue);
-  const result: RevenueComparison = { vitrine: interval(v), holdout: interval(h), difference: null };
+  const result: RevenueComparison = { vitrine: revenueInterval(v), holdout: revenueInterval(h), difference: null };
   if (!v || !h || !result.vitrine || !result.holdout || !(maxDeviceRevenue > 0)) return result;
   const m = maxDeviceRevenue;
   const d = confidenceSequence({ estimate: (v.estimate - h.estimate) / m, variance: (v.variance + h.variance) / (m * m) });

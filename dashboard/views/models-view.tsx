@@ -1,12 +1,29 @@
-/** Models: versions and their status, off-policy estimates from released rounds, promote and roll back. */
+/**
+ * Models: versions and their status, off-policy estimates from released rounds, the revenue each
+ * earned per 1,000 impressions over the rounds it served, promote and roll back.
+ */
 import { useState } from 'preact/hooks';
 import { evaluateCandidates } from '../../protocol/off-policy-estimate.ts';
 import type { AdminApi, ModelView, RoundsView } from '../admin-api.ts';
 import { pct, sayable, TOO_FEW } from '../../protocol/rate-interval.ts';
 import { releasedOpe } from '../statistics.ts';
+import { servedRevenue } from '../../protocol/holdout-comparison.ts';
+import { formatPrice } from '../../widget/render/money.ts';
 import { LearnedPanel } from './learned-panel.tsx';
 
-export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; models: ModelView[]; rounds: RoundsView; onChanged: (what: string) => void }) {
+export function ModelsView({
+  api,
+  models,
+  rounds,
+  currency,
+  onChanged,
+}: {
+  api: AdminApi;
+  models: ModelView[];
+  rounds: RoundsView;
+  currency: string;
+  onChanged: (what: string) => void;
+}) {
   const [message, setMessage] = useState<string | null>(null);
   if (models.length === 0) {
     return (
@@ -21,6 +38,18 @@ export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; 
   const serving = models.find((m) => m.status === 'serving');
   const released = releasedOpe(rounds);
   const evaluations = serving ? evaluateCandidates(released, serving.version) : [];
+  // The model that served a released round: the one its parts were logged under.
+  const servedBy = (m: string) =>
+    rounds.rounds.flatMap((r) =>
+      r.release && (r.release.ope?.modelVersion ?? r.release.offsets?.modelVersion ?? r.release.head?.modelVersion) === m ? [r.release] : [],
+    );
+  const money = (x: number) => formatPrice(1000 * x, currency);
+  const revenueText = (m: string) => {
+    const rounds = servedBy(m);
+    if (rounds.length === 0) return 'not served in a released round';
+    const r = servedRevenue(rounds);
+    return r ? `${money(r.estimate)} (${money(r.lower)} to ${money(r.upper)})` : TOO_FEW;
+  };
   const act = async (what: string, run: () => Promise<{ version: string }>) => {
     if (!confirm(what)) return;
     try {
@@ -45,6 +74,7 @@ export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; 
             <th>Version</th>
             <th>Status</th>
             <th>Estimated CTR vs serving (95% interval)</th>
+            <th>Revenue per 1,000 impressions while serving</th>
             <th>Trained on</th>
             <th />
           </tr>
@@ -71,6 +101,7 @@ export function ModelsView({ api, models, rounds, onChanged }: { api: AdminApi; 
                   {m.promotedAt && <span class="served"> (served from {m.promotedAt.slice(0, 10)})</span>}
                 </td>
                 <td>{estimate}</td>
+                <td data-revenue>{revenueText(m.version)}</td>
                 <td class="provenance">{m.trainedOn}</td>
                 <td>
                   {m.status !== 'serving' && (

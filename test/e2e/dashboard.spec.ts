@@ -12,7 +12,7 @@ import { obtainReportToken } from '../../widget/engine/report-token-client.ts';
 import type { Ledger } from '../../protocol/admin-answers.ts';
 import { PAIRED_SCALE, unscaledPairedSums } from '../../protocol/off-policy.ts';
 import { HOLDOUT_CREATIVE } from '../../protocol/holdout.ts';
-import { compareArms, compareRevenue, differenceText, holdoutArms, revenueDifferenceText } from '../../protocol/holdout-comparison.ts';
+import { compareArms, compareRevenue, differenceText, holdoutArms, revenueDifferenceText, servedRevenue } from '../../protocol/holdout-comparison.ts';
 import { formatPrice } from '../../widget/render/money.ts';
 import { rateText } from '../../protocol/rate-interval.ts';
 
@@ -31,7 +31,7 @@ async function api<T>(site: string, token: string, path: string, method = 'GET',
 
 interface Release {
   totals: { creativeId: string; impressions: number; clicks: number; conversions: number; value?: number }[];
-  ope: { models: { modelVersion: string; sums: number[] }[] };
+  ope: { modelVersion: string; models: { modelVersion: string; sums: number[] }[] };
   noise: { opeStd: number; countStd: number; multiplier: number };
   valueUnit?: number;
 }
@@ -239,6 +239,14 @@ test('models: status and off-policy estimates; promote and roll back change what
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   await expect(rows.locator(`tr[data-model="${candidate}"]`)).toContainText(`${pct(candidateRate)} (`);
   await expect(rows.locator(`tr[data-model="${candidate}"]`)).toContainText(`vs ${pct(servingRate)}`);
+  // Revenue per 1,000 impressions over the rounds each served: the serving model's one released round; the candidate's none.
+  const locale = await page.evaluate(() => navigator.language);
+  const perMille = servedRevenue([released!.release]);
+  const money = (x: number) => formatPrice(1000 * x, 'USD', locale);
+  await expect(rows.locator(`tr[data-model="${serving}"] td[data-revenue]`)).toHaveText(
+    perMille ? `${money(perMille.estimate)} (${money(perMille.lower)} to ${money(perMille.upper)})` : 'too few shoppers yet to say',
+  );
+  await expect(rows.locator(`tr[data-model="${candidate}"] td[data-revenue]`)).toHaveText('not served in a released round');
   await shot(page, 'models');
   page.once('dialog', (d) => void d.accept());
   await rows.locator(`tr[data-model="${candidate}"]`).getByRole('button', { name: 'Promote' }).click();

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HOLDOUT_CREATIVE } from '../../protocol/holdout.ts';
-import { compareArms, compareRevenue, holdoutArms, revenueDifferenceText } from '../../protocol/holdout-comparison.ts';
+import { compareArms, compareRevenue, holdoutArms, revenueDifferenceText, servedRevenue } from '../../protocol/holdout-comparison.ts';
 import { valueUnits } from '../../protocol/outcome-counts.ts';
 import type { ReleasedCounts } from '../../protocol/holdout-comparison.ts';
 
@@ -145,6 +145,11 @@ describe('Vitrine against the holdout', () => {
     expect(c.difference!.lower).toBeGreaterThan(0);
     expect(c.difference!.lower).toBeLessThan(0.07);
     expect(c.difference!.upper).toBeGreaterThan(0.07);
+    // What the creatives earned over these rounds, the holdout's own content left out: 0.28 an impression.
+    const served = servedRevenue(many)!;
+    expect(served.lower).toBeLessThan(0.28);
+    expect(served.upper).toBeGreaterThan(0.28);
+    expect(servedRevenue([revenueRound(r, 2_000)])).toBeNull();
     expect(revenueDifferenceText(c, (x) => `$${x.toFixed(2)}`)).toMatch(
       /^Vitrine earns more: \+\$\d+\.\d\d per 1,000 impressions \(\+\$\d+\.\d\d to \+\$\d+\.\d\d\)$/,
     );
