@@ -23,6 +23,8 @@ export interface ShopperEvent {
   value?: number;
   /** The order value's currency (ISO 4217), when the page gave one: a value in another currency than the site's is not counted as revenue. */
   currency?: string;
+  /** The shop's order id, for purchases: an order recorded again (a confirmation page reloaded) converts nothing twice. */
+  orderId?: string;
   query?: string;
 }
 

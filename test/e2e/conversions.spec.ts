@@ -70,6 +70,13 @@ test("a GA4 shop's orders come from its data layer (data-orders=\"datalayer\"): 
     [84.5, 'USD', 'bags-2'],
     [19.9, 'USD', 'hats-1'],
   ]);
+  // Another click, then the confirmation page again (a reload): order T-1001 is read again, and converts nothing more.
+  await clickCreative(page);
+  await expect.poll(async () => (await readStore<StoredDecision>(page, 'decisions')).filter((d) => d.click).length, { timeout: 10_000 }).toBe(2);
+  await page.goto('/fixtures/ga4-order');
+  await expect.poll(purchases, { timeout: 10_000 }).toHaveLength(3);
+  await page.waitForTimeout(500);
+  expect((await readStore<StoredDecision>(page, 'decisions')).filter((d) => d.conversion)).toHaveLength(1);
   expect(warnings).toEqual([]);
   expect(pageErrors).toEqual([]);
 });

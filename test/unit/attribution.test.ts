@@ -1,7 +1,9 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
-import { attributePurchase, revenueOf } from '../../widget/engine/attribution.ts';
+import { attributePurchase, repeatsOrder, revenueOf } from '../../widget/engine/attribution.ts';
+import { recordEvents } from '../../widget/engine/event-log.ts';
+import { parseTrackCall } from '../../widget/engine/track-command.ts';
 import { HOLDOUT_CREATIVE } from '../../protocol/holdout.ts';
 import { valueUnits } from '../../protocol/outcome-counts.ts';
 import { ReportSchema } from '../../protocol/wire.ts';
@@ -92,5 +94,18 @@ describe('conversions (last click within the attribution window)', () => {
     expect(new Set(draws)).toEqual(new Set([2, 3]));
     expect(draws.reduce((a, b) => a + b, 0) / draws.length).toBeCloseTo(2.5, 1);
     expect(valueUnits(0, 20, random)).toBe(0);
+  });
+
+  it('an order recorded again (a confirmation page reloaded) is known by its order id, and converts nothing twice', async () => {
+    const db = await openDeviceStore(`attr-${Math.random()}`);
+    const order = { type: 'purchase' as const, at: T, value: 60, orderId: 'T-1001' };
+    expect(await repeatsOrder(db, order)).toBe(false);
+    await recordEvents(db, [order], undefined, T); // stored as of its own time (retention counts from now)
+    expect(await repeatsOrder(db, order)).toBe(false); // itself, stored: not an earlier one
+    expect(await repeatsOrder(db, { ...order, at: T + 60_000 })).toBe(true); // the page reloaded a minute later
+    expect(await repeatsOrder(db, { ...order, at: T + 60_000, orderId: 'T-1002' })).toBe(false);
+    expect(await repeatsOrder(db, { type: 'purchase', at: T + 60_000, value: 60 })).toBe(false); // no id: nothing to know it by
+    expect(parseTrackCall('purchase', { value: 60, transaction_id: 'T-9' }, T)).toMatchObject({ orderId: 'T-9' });
+    db.close();
   });
 });

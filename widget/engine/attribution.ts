@@ -38,3 +38,20 @@ export function revenueOf(purchase: ShopperEvent, siteCurrency = 'USD'): number 
   if (purchase.value === undefined || !(purchase.value > 0)) return undefined;
   return purchase.currency === undefined || purchase.currency === siteCurrency ? purchase.value : undefined;
 }
+
+/** How far back a repeated order id is looked for: longer than any attribution window (90 days at most). */
+const ORDER_MEMORY_DAYS = 90;
+
+/**
+ * Whether a purchase repeats an order already stored before it (the same order id, an earlier
+ * time): a confirmation page reloaded, or an order both tracked and read from the data layer.
+ * Such a purchase converts nothing: the order was attributed once, when it was first recorded.
+ */
+export async function repeatsOrder(db: DeviceDB, purchase: ShopperEvent): Promise<boolean> {
+  if (purchase.orderId === undefined) return false;
+  const range = IDBKeyRange.bound(purchase.at - ORDER_MEMORY_DAYS * 86_400_000, purchase.at, false, true);
+  for (let cursor = await db.transaction('events').store.index('byTime').openCursor(range); cursor; cursor = await cursor.continue()) {
+    if (cursor.value.type === 'purchase' && cursor.value.orderId === purchase.orderId) return true;
+  }
+  return false;
+}

@@ -12,7 +12,7 @@ import type { Candidate, SiteConfig } from '../../protocol/wire.ts';
 import { databaseName } from './device-store.ts';
 import type { DeviceDB } from './device-store.ts';
 import type { CreativeProbability, Decision, EngineApi, SlotDecision, EngineStartOptions, EngineStatus, OutcomeKind, PreparedReport } from './engine-api.ts';
-import { attributePurchase, revenueOf } from './attribution.ts';
+import { attributePurchase, repeatsOrder, revenueOf } from './attribution.ts';
 import { composeVariants, rankItems } from './composition.ts';
 import type { Composition } from './composition.ts';
 import { eligibleIndexes, ImpressionCounter } from './eligibility.ts';
@@ -99,7 +99,9 @@ export class DeviceEngine implements EngineApi {
       store.value.local.profile,
       async (db, batch) => {
         const config = this.serving?.current?.config;
-        for (const e of batch) if (e.type === 'purchase') await attributePurchase(db, e.at, config?.attributionDays, revenueOf(e, config?.currency));
+        for (const e of batch) {
+          if (e.type === 'purchase' && !(await repeatsOrder(db, e))) await attributePurchase(db, e.at, config?.attributionDays, revenueOf(e, config?.currency));
+        }
       },
       options.storage === 'persistent' ? this.site : null,
     );

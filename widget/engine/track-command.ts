@@ -40,6 +40,7 @@ export function parseTrackCall(type: unknown, props: unknown, at: number): Shopp
     price: optionalNumber(p.price),
     quantity: optionalNumber(p.quantity),
     value: optionalNumber(p.value),
+    orderId: optionalString(p.orderId ?? p.transactionId ?? p.transaction_id, 64),
     currency: typeof p.currency === 'string' && /^[A-Za-z]{3}$/.test(p.currency) ? p.currency.toUpperCase() : undefined,
     query: optionalString(p.query),
   };

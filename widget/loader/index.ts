@@ -136,7 +136,7 @@ function boot(script: HTMLScriptElement | null): void {
   if (!session.allowed) return;
   // Purchases from the page's GA4 data layer, recorded as the page's own track calls would be.
   if (settings.orders === 'datalayer') {
-    followDataLayerOrders((o) => vitrine('track', 'purchase', { value: o.value, currency: o.currency, productId: o.productId }));
+    followDataLayerOrders((o) => vitrine('track', 'purchase', { value: o.value, currency: o.currency, productId: o.productId, orderId: o.transactionId }));
   }
   reserveSlotSpace();
 
