@@ -21,8 +21,13 @@ export function TrendChart({ title, x, series, format = (v) => String(v), width 
         title,
         width,
         height: 220,
-        scales: { x: { time: false } },
-        axes: [{ label: 'round' }, { values: (_u, ticks) => ticks.map(format), size: 60 }],
+        // Rounds are ids in the tens of thousands: the axis spans the rounds shown (one round: a
+        // round either side), not zero to twice the id, and labels whole rounds only.
+        scales: { x: { time: false, range: (_u, min, max) => (min === max ? [min - 1, max + 1] : [min, max]) } },
+        axes: [
+          { label: 'round', values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? String(t) : '')) },
+          { values: (_u, ticks) => ticks.map(format), size: 60 },
+        ],
         series: [{ label: 'round' }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, dash: s.dash, points: { show: true } }))],
       },
       [x, ...series.map((s) => s.values)] as uPlot.AlignedData,

@@ -58,6 +58,25 @@ const VARIANTS = v.pipe(v.array(TEXT), v.minLength(1), v.maxLength(8));
  * nothing to fill shows `fallback` instead. `image` replaces the product's image (a banner's
  * artwork); `badge` defaults to the creative's message type.
  */
+/** An instant as ISO 8601 with its offset, e.g. 2026-12-24T00:00:00Z. */
+const INSTANT = v.pipe(v.string(), v.isoTimestamp('an instant is ISO 8601 with its offset, e.g. 2026-12-24T00:00:00Z'));
+
+/** A template's or a creative's life: paused or active, and an optional schedule. */
+const LIFECYCLE = {
+  /** Paused: kept in the catalog, served to no device, until set active again (absent: active). */
+  status: v.optional(v.picklist(['active', 'paused'])),
+  /** A schedule (ISO 8601 instants): served from `startsAt` and until `endsAt`, either optional. */
+  startsAt: v.optional(INSTANT),
+  endsAt: v.optional(INSTANT),
+};
+const scheduleInOrder = <T extends { startsAt?: string; endsAt?: string }>() =>
+  v.check<T, string>((x) => !x.startsAt || !x.endsAt || Date.parse(x.endsAt) > Date.parse(x.startsAt), 'endsAt must be after startsAt');
+
+/** Whether a template or creative with this life is served at `now`. */
+export function servedNow(x: { status?: 'active' | 'paused'; startsAt?: string; endsAt?: string }, now: number): boolean {
+  return x.status !== 'paused' && (!x.startsAt || Date.parse(x.startsAt) <= now) && (!x.endsAt || Date.parse(x.endsAt) > now);
+}
+
 export const TemplateSchema = v.strictObject({
   id: ID,
   layout: v.picklist(LAYOUTS),
@@ -67,11 +86,10 @@ export const TemplateSchema = v.strictObject({
   badge: v.optional(VARIANTS),
   image: v.optional(SAFE_URL),
   fallback: v.optional(TEXT),
+  /** Pausing or scheduling a template pauses or schedules every creative made from it. */
+  ...LIFECYCLE,
 });
 export type Template = v.InferOutput<typeof TemplateSchema>;
-
-/** An instant as ISO 8601 with its offset, e.g. 2026-12-24T00:00:00Z. */
-const INSTANT = v.pipe(v.string(), v.isoTimestamp('an instant is ISO 8601 with its offset, e.g. 2026-12-24T00:00:00Z'));
 
 export const CreativeSchema = v.strictObject({
   id: v.pipe(
@@ -83,27 +101,16 @@ export const CreativeSchema = v.strictObject({
   /** For creatives without a product (banners, text): the category they advertise. */
   category: v.optional(v.pipe(v.string(), v.maxLength(64))),
   messageType: v.picklist(MESSAGE_TYPES),
-  /** Paused: kept in the catalog, served to no device, until set active again (absent: active). */
-  status: v.optional(v.picklist(['active', 'paused'])),
-  /** A schedule (ISO 8601 instants): served from `startsAt` and until `endsAt`, either optional. */
-  startsAt: v.optional(INSTANT),
-  endsAt: v.optional(INSTANT),
+  ...LIFECYCLE,
 });
 export type Creative = v.InferOutput<typeof CreativeSchema>;
 
 export const UpsertProductsSchema = v.strictObject({ products: v.pipe(v.array(ProductSchema), v.minLength(1), v.maxLength(1000)) });
-export const UpsertTemplatesSchema = v.strictObject({ templates: v.pipe(v.array(TemplateSchema), v.minLength(1), v.maxLength(100)) });
+export const UpsertTemplatesSchema = v.strictObject({
+  templates: v.pipe(v.array(v.pipe(TemplateSchema, scheduleInOrder<Template>())), v.minLength(1), v.maxLength(100)),
+});
 export const UpsertCreativesSchema = v.strictObject({
-  creatives: v.pipe(
-    v.array(
-      v.pipe(
-        CreativeSchema,
-        v.check((c) => !c.startsAt || !c.endsAt || Date.parse(c.endsAt) > Date.parse(c.startsAt), 'endsAt must be after startsAt'),
-      ),
-    ),
-    v.minLength(1),
-    v.maxLength(2000),
-  ),
+  creatives: v.pipe(v.array(v.pipe(CreativeSchema, scheduleInOrder<Creative>())), v.minLength(1), v.maxLength(2000)),
 });
 
 // ---- What devices read ----------------------------------------------------------------------

@@ -158,6 +158,10 @@ export function CatalogView({
             </select>
           </label>
           <textarea aria-label="template JSON" rows={14} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} spellcheck={false} />
+          <p class="note">
+            <code>"status": "paused"</code>, or <code>"startsAt"</code> and <code>"endsAt"</code> (e.g. <code>"2026-12-24T00:00:00Z"</code>), pause or schedule
+            every creative made from this template.
+          </p>
           {(problem ?? parseProblem) && (
             <p class="problem" role="alert" data-problem>
               {problem ?? parseProblem}

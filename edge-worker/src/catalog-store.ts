@@ -7,6 +7,7 @@
 import { LAYOUT_TRAITS } from '../../protocol/catalog.ts';
 import { cellOf } from '../../protocol/offsets.ts';
 import type { Candidate, Creative, Product, Template } from '../../protocol/wire.ts';
+import { servedNow } from '../../protocol/wire.ts';
 
 export async function upsertProducts(db: D1Database, site: string, products: Product[]): Promise<void> {
   const stmt = db.prepare(
@@ -98,7 +99,7 @@ export async function listTemplates(db: D1Database, site: string): Promise<Templ
  * here, so a device never even sees an ineligible candidate. A creative without a product
  * (banner, text) takes the category's most popular in-stock product for its picture and link.
  */
-/** The creatives devices may be shown `now`: active, within their schedule, their product in stock. */
+/** The creatives devices may be shown `now`: they and their template active and within their schedules, their product in stock. */
 export async function listCandidates(db: D1Database, site: string, now = Date.now()): Promise<Candidate[]> {
   const { results } = await db
     .prepare(
@@ -142,10 +143,15 @@ export async function listCandidates(db: D1Database, site: string, now = Date.no
       gtin: string | null;
       mpn: string | null;
     }>();
-  const candidates: Candidate[] = results.map((r) => ({
+  // A paused or unscheduled template holds back every creative made from it (its life is in its JSON body).
+  const served = results.flatMap((r) => {
+    const template = JSON.parse(r.template) as Template;
+    return servedNow(template, now) ? [{ ...r, layout: template.layout }] : [];
+  });
+  const candidates: Candidate[] = served.map((r) => ({
     id: r.id,
     templateId: r.template_id,
-    layout: (JSON.parse(r.template) as Template).layout,
+    layout: r.layout,
     messageType: r.message_type,
     category: r.category,
     brand: r.brand,

@@ -1,6 +1,6 @@
 /**
- * A merchant's campaigns: a creative paused or scheduled is kept in the catalog and served to no
- * device outside its time; one deleted is gone; a template or product still used by creatives is
+ * A merchant's campaigns: a creative (or a template, and with it its creatives) paused or
+ * scheduled is kept in the catalog and served to no device outside its time; one deleted is gone; a template or product still used by creatives is
  * not deleted (409, naming them), and a schedule that ends before it starts is refused.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,30 @@ describe("a creative's life", () => {
     expect(local.status).toBe(422);
     expect(JSON.stringify(await local.json())).toContain('ISO 8601');
     expect(await served()).toContain('c-p1');
+  });
+
+  it('a template paused or out of its schedule holds back every creative made from it; active again, they are served', async () => {
+    const catalog = (await expectOk(admin('/v1/admin/sites/demo/catalog', 'GET'))) as {
+      templates: { id: string }[];
+      creatives: { id: string; templateId: string }[];
+    };
+    const card = catalog.templates.find((t) => t.id === 'card')!;
+    const before = await served();
+    const fromCard = catalog.creatives.filter((c) => c.templateId === 'card' && before.includes(c.id)).map((c) => c.id);
+    expect(fromCard.length).toBeGreaterThan(0);
+    const putTemplate = (life: object) => admin('/v1/admin/sites/demo/templates', 'PUT', { templates: [{ ...card, ...life }] });
+    const now = Date.now();
+    for (const life of [{ status: 'paused' }, { startsAt: iso(now + HOUR) }, { endsAt: iso(now - 1000) }]) {
+      await expectOk(putTemplate(life));
+      const shown = await served();
+      expect([life, fromCard.filter((id) => shown.includes(id))]).toEqual([life, []]);
+    }
+    const backwards = await putTemplate({ startsAt: iso(now + HOUR), endsAt: iso(now) });
+    expect(backwards.status).toBe(422);
+    expect(JSON.stringify(await backwards.json())).toContain('endsAt must be after startsAt');
+    await expectOk(putTemplate({ startsAt: iso(now - HOUR), endsAt: iso(now + HOUR) }));
+    expect(await served()).toEqual(before);
+    await expectOk(putTemplate({}));
   });
 
   it('refuses to delete a template or product creatives use (409, naming them); deletes a creative, then them', async () => {
