@@ -12,6 +12,13 @@ export interface TrendChartProps {
   width?: number;
 }
 
+/** The x axis's span: the rounds shown, one round either side of a single one. */
+function xSpan(x: number[]): [number, number] {
+  const min = Math.min(...x);
+  const max = Math.max(...x);
+  return min === max ? [min - 1, max + 1] : [min, max];
+}
+
 export function TrendChart({ title, x, series, format = (v) => String(v), width = 640 }: TrendChartProps) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -22,8 +29,9 @@ export function TrendChart({ title, x, series, format = (v) => String(v), width 
         width,
         height: 220,
         // Rounds are ids in the tens of thousands: the axis spans the rounds shown (one round: a
-        // round either side), not zero to twice the id, and labels whole rounds only.
-        scales: { x: { time: false, range: (_u, min, max) => (min === max ? [min - 1, max + 1] : [min, max]) } },
+        // round either side), not zero to twice the id (uPlot pads a single value by its
+        // magnitude before any range function sees it, so the span comes from the rounds here).
+        scales: { x: { time: false, range: () => xSpan(x) } },
         axes: [
           { label: 'round', values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? String(t) : '')) },
           { values: (_u, ticks) => ticks.map(format), size: 60 },

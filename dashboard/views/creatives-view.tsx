@@ -59,8 +59,9 @@ export function CreativesView({ rounds, currency }: { rounds: RoundsView; curren
   const noiseVariance = countNoiseVariance(released);
   // Each creative's revenue carries every round's count noise in that round's currency units.
   const revenueSd = Math.sqrt(released.reduce((v, r) => v + (r.release!.noise.countStd * (r.release!.valueUnit ?? 0)) ** 2, 0));
-  // A revenue the noise could have made alone (under 2 sd) is not shown as a figure.
-  const revenueText = (x: number) => (revenueSd > 0 && x > 2 * revenueSd ? formatPrice(x, currency) : TOO_FEW);
+  // Revenue comes with conversions: none where they are none. Above that, a figure only past 3 sd
+  // of its noise: among many creatives, 2 sd would show a few made by the noise alone.
+  const revenueText = (r: Row) => (r.conversions > 0 && revenueSd > 0 && r.revenue > 3 * revenueSd ? formatPrice(r.revenue, currency) : TOO_FEW);
   if (released.length === 0) {
     return (
       <section class="empty" data-empty="creatives">
@@ -118,7 +119,7 @@ export function CreativesView({ rounds, currency }: { rounds: RoundsView; curren
                 <td data-rate>{rateText(rate(r))}</td>
                 <td>{whole(r.conversions)}</td>
                 <td>{whole(r.dismissals)}</td>
-                <td data-revenue>{revenueText(r.revenue)}</td>
+                <td data-revenue>{revenueText(r)}</td>
               </tr>
             );
           })}
