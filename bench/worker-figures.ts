@@ -9,12 +9,12 @@ import path from 'node:path';
 import type { Browser } from '@playwright/test';
 import { build } from 'vite';
 import { MESSAGE_TYPES } from '../protocol/catalog.ts';
-import { DEFAULT_PRIVACY } from '../protocol/privacy.ts';
 import { modelVersion } from '../protocol/model-artifact.ts';
-import type { Candidate, SiteConfig } from '../protocol/wire.ts';
+import type { Candidate } from '../protocol/wire.ts';
 import { trainBootstrapModel } from '../model-training/src/bootstrap-model.ts';
 import { PRODUCTS, TEMPLATES } from '../test/fixtures/storefront/demo-catalog.ts';
 import { demoCandidates } from '../test/fixtures/storefront/demo-candidates.ts';
+import { siteConfigFixture } from '../test/fixtures/site-config.ts';
 import { root, round } from './bench-common.ts';
 import type { Figures } from './bench-common.ts';
 
@@ -107,24 +107,12 @@ export async function decideBench(results: Figures, browser: Browser): Promise<v
     [`/v1/models/${version}/weights.bin`]: () => ({ type: 'application/octet-stream', body: Buffer.from(weights) }),
   };
   for (const n of [50, 200, 1000]) {
-    const config: SiteConfig = {
+    const config = siteConfigFixture({
       site: `bench-${n}`,
-      reportSchema: 1,
-      round: { id: 1, deadline: new Date(Date.now() + 3_600_000).toISOString(), minCohort: 50 },
-      explorationFloor: 0.01,
       frequencyCapPerDay: 0,
-      excludedCategories: [],
-      refreshSeconds: 3600,
-      attributionDays: 7,
-      currency: 'USD',
-      holdoutShare: 0,
-      privacy: DEFAULT_PRIVACY,
-      parts: ['ope', 'offsets'],
-      templates: TEMPLATES,
       candidates: syntheticCandidates(n),
       model: { version, specHash: model.specHash, url: `/v1/models/${version}/model.json` },
-      candidateModels: [],
-    };
+    });
     routes[`/v1/sites/bench-${n}/config`] = () => ({ type: 'application/json', body: JSON.stringify(config) });
   }
   const wasmDir = path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');

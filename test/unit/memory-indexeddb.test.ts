@@ -9,34 +9,20 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { installMemoryIndexedDB } from '../../widget/engine/memory-idb-database.ts';
 import { MEMORY_STORE_MARK } from '../../widget/engine/memory-store-mark.ts';
-import type { SiteConfig } from '../../protocol/wire.ts';
-import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
-import { TEMPLATES } from '../fixtures/storefront/demo-catalog.ts';
 import { demoCandidates } from '../fixtures/storefront/demo-candidates.ts';
+import { siteConfigFixture } from '../fixtures/site-config.ts';
 
 beforeAll(() => {
   installMemoryIndexedDB();
   (globalThis as Record<string, unknown>)[MEMORY_STORE_MARK] = true;
 });
 
-const config = (): SiteConfig => ({
-  site: 'memory',
-  reportSchema: 1,
-  round: { id: 7, deadline: new Date(Date.now() + 3_600_000).toISOString(), minCohort: 50 },
-  explorationFloor: 0.01,
-  frequencyCapPerDay: 3,
-  excludedCategories: [],
-  refreshSeconds: 3600,
-  attributionDays: 7,
-  currency: 'USD',
-  holdoutShare: 0,
-  privacy: DEFAULT_PRIVACY,
-  parts: ['ope', 'offsets'],
-  templates: TEMPLATES,
-  candidates: demoCandidates(),
-  model: null,
-  candidateModels: [],
-});
+const config = () =>
+  siteConfigFixture({
+    site: 'memory',
+    round: { id: 7, deadline: new Date(Date.now() + 3_600_000).toISOString(), minCohort: 50 },
+    candidates: demoCandidates(),
+  });
 
 describe('the engine on the in-memory IndexedDB', () => {
   it('records, decides, measures, attributes a purchase, exports and forgets, all in memory', async () => {

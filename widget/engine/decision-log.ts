@@ -27,6 +27,11 @@ export interface LoggedFeatures {
   expected: number;
 }
 
+/** What a decision is logged as before any outcome: nothing seen, clicked or reported yet. */
+export function freshDecisionRecord(made: Omit<DecisionRecord, 'impression' | 'click' | 'reported'>): DecisionRecord {
+  return { ...made, impression: false, click: false, reported: { impression: false, click: false } };
+}
+
 /** Logs the page's decisions in one transaction (created at once: a later outcome's transaction on the store runs after it). */
 export async function logDecisions(
   db: DeviceDB,
@@ -39,7 +44,8 @@ export async function logDecisions(
   if (decisions.length === 0) return;
   const tx = db.transaction('decisions', 'readwrite');
   for (const d of decisions) {
-    const record: DecisionRecord = {
+    const logged = features.get(d.id);
+    const record = freshDecisionRecord({
       id: d.id,
       at: now,
       round,
@@ -48,18 +54,15 @@ export async function logDecisions(
       cell: cellOf(d.candidate),
       propensity: d.propensity,
       modelVersion: d.modelVersion,
-      phi: features.get(d.id)?.phi ?? null,
-      expected: features.get(d.id)?.expected,
-      shopperRow: features.get(d.id)?.shopperRow,
-      creativeRow: features.get(d.id)?.creativeRow,
-      crossRow: features.get(d.id)?.crossRow,
-      eligibleCount: features.get(d.id)?.eligibleCount,
+      phi: logged?.phi ?? null,
+      expected: logged?.expected,
+      shopperRow: logged?.shopperRow,
+      creativeRow: logged?.creativeRow,
+      crossRow: logged?.crossRow,
+      eligibleCount: logged?.eligibleCount,
       variant: variants.get(d.id)?.variant,
       variantPropensity: variants.get(d.id)?.propensity,
-      impression: false,
-      click: false,
-      reported: { impression: false, click: false },
-    };
+    });
     void tx.store.put(record);
   }
   await tx.done;

@@ -6,9 +6,10 @@
  * slots keep their own content; their decisions are logged under HOLDOUT_CREATIVE, without model
  * features, so they count in the report's outcomes and in nothing a model learns from.
  */
+import { freshDecisionRecord } from './decision-log.ts';
 import { HOLDOUT_CREATIVE, HOLDOUT_DAYS, heldOut } from '../../protocol/holdout.ts';
 import type { Uniform } from '../../protocol/policy.ts';
-import type { AssignmentEntry, DecisionRecord, DeviceDB } from './device-store.ts';
+import type { AssignmentEntry, DeviceDB } from './device-store.ts';
 import type { HoldoutDecision } from './engine-api.ts';
 
 const DAY_MS = 86_400_000;
@@ -43,7 +44,7 @@ export function holdoutDecisions(db: DeviceDB, slots: string[], round: number, n
   if (decisions.length === 0) return decisions;
   const tx = db.transaction('decisions', 'readwrite');
   for (const d of decisions) {
-    const record: DecisionRecord = {
+    const record = freshDecisionRecord({
       id: d.id,
       at: now,
       round,
@@ -53,10 +54,7 @@ export function holdoutDecisions(db: DeviceDB, slots: string[], round: number, n
       propensity: 1,
       modelVersion: null,
       phi: null,
-      impression: false,
-      click: false,
-      reported: { impression: false, click: false },
-    };
+    });
     void tx.store.put(record);
   }
   tx.done.catch((e: unknown) => console.warn('[vitrine] a decision was not logged:', e));
