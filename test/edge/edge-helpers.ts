@@ -1,6 +1,7 @@
 /** Helpers for edge tests: requests through the real worker (SELF) and a seeded site. */
 import { createExecutionContext, runInDurableObject, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { expect } from 'vitest';
 import worker from '../../edge-worker/src/index.ts';
 import type { Env } from '../../edge-worker/src/env.ts';
 import { roundAggregator, roundShard } from '../../edge-worker/src/rounds.ts';
@@ -110,6 +111,23 @@ export async function mintedTokens(site: string, round: number, n: number): Prom
       return toBase64Url(new Token(TOKEN_TYPES.BLIND_RSA, input, signature).serialize());
     }),
   );
+}
+
+/**
+ * `n` counts-only reports of a round, each with its own minted token, all of them accepted
+ * (202); `outcomes(i)` gives the i-th report's counts. For tests about what a round sums and
+ * releases, not about how one report is taken.
+ */
+export async function postCountReports(
+  site: string,
+  round: number,
+  n: number,
+  outcomes: (i: number) => { creativeId: string; impressions: number; clicks: number }[],
+): Promise<void> {
+  for (const [i, token] of (await mintedTokens(site, round, n)).entries()) {
+    const r = await postReport(site, { v: 1, reportId: crypto.randomUUID(), round, modelVersion: null, outcomes: outcomes(i), token });
+    expect(r.status).toBe(202);
+  }
 }
 
 /**

@@ -17,8 +17,7 @@ import {
   edge,
   exactRound,
   expectOk,
-  mintedTokens,
-  postReport,
+  postCountReports,
   SHOP_ORIGIN,
   tokenOf,
   seedOneCreativeSite,
@@ -57,19 +56,7 @@ describe('the holdout', () => {
   it("lists the holdout's own-content counts in every release, beside every creative's, noised alike", async () => {
     const round = await currentRoundId(SITE);
     // Enough reports that the noised count passes K = 2 whatever it draws; a few of them held out.
-    const tokens = await mintedTokens(SITE, round, 120);
-    for (const [i, token] of tokens.entries()) {
-      const creativeId = i % 10 === 0 ? HOLDOUT_CREATIVE : 'c-p1';
-      const r = await postReport(SITE, {
-        v: 1,
-        reportId: crypto.randomUUID(),
-        round,
-        modelVersion: null,
-        outcomes: [{ creativeId, impressions: 2, clicks: 1 }],
-        token,
-      });
-      expect(r.status).toBe(202);
-    }
+    await postCountReports(SITE, round, 120, (i) => [{ creativeId: i % 10 === 0 ? HOLDOUT_CREATIVE : 'c-p1', impressions: 2, clicks: 1 }]);
     const exact = await exactRound(round, SITE);
     expect(exact.totals.find((t) => t.creativeId === HOLDOUT_CREATIVE)).toMatchObject({ impressions: 24, clicks: 12 });
     await closeOpenRound(SITE);
@@ -86,17 +73,7 @@ describe('the holdout', () => {
 
   it('lists it in the release of a round no device was held out in: zeros plus noise', async () => {
     const round = await currentRoundId(SITE);
-    for (const token of await mintedTokens(SITE, round, 120)) {
-      const r = await postReport(SITE, {
-        v: 1,
-        reportId: crypto.randomUUID(),
-        round,
-        modelVersion: null,
-        outcomes: [{ creativeId: 'c-p1', impressions: 1, clicks: 0 }],
-        token,
-      });
-      expect(r.status).toBe(202);
-    }
+    await postCountReports(SITE, round, 120, () => [{ creativeId: 'c-p1', impressions: 1, clicks: 0 }]);
     await closeOpenRound(SITE);
     const answer = (await expectOk(as(`/rounds/${round}/release`, 'POST'))) as { status: string; release: NoisedRelease };
     expect(answer.release.totals.map((t) => t.creativeId)).toContain(HOLDOUT_CREATIVE);

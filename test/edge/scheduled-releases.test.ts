@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { releaseDueRounds } from '../../edge-worker/src/scheduled-releases.ts';
 import type { Ledger, RoundAnswer } from '../../protocol/admin-answers.ts';
 import worker from '../../edge-worker/src/test-worker.ts';
-import { admin, closeOpenRound, currentRoundId, expectOk, mintedTokens, postReport, tokenOf, seedOneCreativeSite } from './edge-helpers.ts';
+import { admin, closeOpenRound, currentRoundId, expectOk, postCountReports, tokenOf, seedOneCreativeSite } from './edge-helpers.ts';
 
 const SITE = 'sched';
 const as = (path: string, method: string, body?: unknown) => admin(`/v1/admin/sites/${SITE}${path}`, method, body, tokenOf(SITE));
@@ -28,17 +28,7 @@ describe("the edge's scheduled releases", () => {
     expect((await releaseDueRounds(env)).find((s) => s.site === SITE)).toEqual({ site: SITE, rounds: [] });
     expect((await ledger()).rounds).toEqual([]);
     // Enough reports that the noised count passes K = 2 whatever it draws.
-    for (const token of await mintedTokens(SITE, round, 120)) {
-      const r = await postReport(SITE, {
-        v: 1,
-        reportId: crypto.randomUUID(),
-        round,
-        modelVersion: null,
-        outcomes: [{ creativeId: 'c-p1', impressions: 2, clicks: 1 }],
-        token,
-      });
-      expect(r.status).toBe(202);
-    }
+    await postCountReports(SITE, round, 120, () => [{ creativeId: 'c-p1', impressions: 2, clicks: 1 }]);
     await closeOpenRound(SITE);
     expect((await releaseDueRounds(env)).find((s) => s.site === SITE)).toEqual({ site: SITE, rounds: [round] });
     const released = (await expectOk(as(`/rounds/${round}`, 'GET'))) as RoundAnswer;
