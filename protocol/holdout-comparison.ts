@@ -39,22 +39,22 @@ export interface ArmComparison {
   difference: Sequence | null;
 }
 
-/** The two arms' counts over the released rounds that listed the holdout (rounds before it are left out of both). */
-export function holdoutArms(rounds: readonly ReleasedCounts[]): { vitrine: ArmCounts; holdout: ArmCounts; rounds: number; maxDeviceRevenue: number } {
-  const arm = (): ArmCounts => ({ impressions: 0, clicks: 0, conversions: 0, noiseVariance: 0, revenue: 0, revenueNoiseVariance: 0 });
-  const vitrine = arm();
-  const holdout = arm();
-  let counted = 0;
+const emptyArm = (): ArmCounts => ({ impressions: 0, clicks: 0, conversions: 0, noiseVariance: 0, revenue: 0, revenueNoiseVariance: 0 });
+
+/**
+ * Adds each count `rounds` list to the arm `armOf` names for its creative (null: left out), with
+ * the noise it got; returns the most one device can add to a round's revenue (its count bound,
+ * countStd / z, in units, times the round's valueUnit), what revenue's sampling variance is bounded by.
+ */
+function sumArms(rounds: readonly ReleasedCounts[], armOf: (creativeId: string) => ArmCounts | null): number {
   let maxDeviceRevenue = 0;
   for (const r of rounds) {
-    if (!r.totals.some((t) => t.creativeId === HOLDOUT_CREATIVE)) continue;
-    counted++;
     const variance = r.noise.countStd ** 2;
     const unit = r.valueUnit ?? 0;
-    // The most one device can add to a round's revenue: its count bound in units (countStd / z).
     maxDeviceRevenue = Math.max(maxDeviceRevenue, (r.noise.countStd / r.noise.multiplier) * unit);
     for (const t of r.totals) {
-      const a = t.creativeId === HOLDOUT_CREATIVE ? holdout : vitrine;
+      const a = armOf(t.creativeId);
+      if (!a) continue;
       a.impressions += t.impressions;
       a.clicks += t.clicks;
       a.conversions += t.conversions;
@@ -63,7 +63,16 @@ export function holdoutArms(rounds: readonly ReleasedCounts[]): { vitrine: ArmCo
       a.revenueNoiseVariance += variance * unit * unit;
     }
   }
-  return { vitrine, holdout, rounds: counted, maxDeviceRevenue };
+  return maxDeviceRevenue;
+}
+
+/** The two arms' counts over the released rounds that listed the holdout (rounds before it are left out of both). */
+export function holdoutArms(rounds: readonly ReleasedCounts[]): { vitrine: ArmCounts; holdout: ArmCounts; rounds: number; maxDeviceRevenue: number } {
+  const vitrine = emptyArm();
+  const holdout = emptyArm();
+  const listed = rounds.filter((r) => r.totals.some((t) => t.creativeId === HOLDOUT_CREATIVE));
+  const maxDeviceRevenue = sumArms(listed, (id) => (id === HOLDOUT_CREATIVE ? holdout : vitrine));
+  return { vitrine, holdout, rounds: listed.length, maxDeviceRevenue };
 }
 
 /** A rate's variance as noisyRate reads it: the shoppers' chance and the noise on both counts. */
@@ -120,21 +129,9 @@ function revenueInterval(r: { estimate: number; variance: number } | null): Inte
  * content left out): what a model earned over the rounds it served.
  */
 export function servedRevenue(rounds: readonly ReleasedCounts[]): Interval | null {
-  const served: ArmCounts = { impressions: 0, clicks: 0, conversions: 0, noiseVariance: 0, revenue: 0, revenueNoiseVariance: 0 };
-  let max = 0;
-  for (const r of rounds) {
-    const unit = r.valueUnit ?? 0;
-    const variance = r.noise.countStd ** 2;
-    max = Math.max(max, (r.noise.countStd / r.noise.multiplier) * unit);
-    for (const t of r.totals) {
-      if (t.creativeId === HOLDOUT_CREATIVE) continue;
-      served.impressions += t.impressions;
-      served.noiseVariance += variance;
-      served.revenue += (t.value ?? 0) * unit;
-      served.revenueNoiseVariance += variance * unit * unit;
-    }
-  }
-  return revenueInterval(revenuePerImpression(served, max));
+  const served = emptyArm();
+  const maxDeviceRevenue = sumArms(rounds, (id) => (id === HOLDOUT_CREATIVE ? null : served));
+  return revenueInterval(revenuePerImpression(served, maxDeviceRevenue));
 }
 
 export interface RevenueComparison {
@@ -159,6 +156,11 @@ export function compareRevenue(vitrine: ArmCounts, holdout: ArmCounts, maxDevice
   const d = confidenceSequence({ estimate: (v.estimate - h.estimate) / m, variance: (v.variance + h.variance) / (m * m) });
   result.difference = { estimate: d.estimate * m, lower: d.lower * m, upper: d.upper * m };
   return result;
+}
+
+/** A revenue per impression as a merchant reads it, per 1,000 impressions (as ad revenue is read), with its interval, or TOO_FEW. */
+export function perMilleText(i: Interval | null, money: (amount: number) => string): string {
+  return i ? `${money(1000 * i.estimate)} (${money(1000 * i.lower)} to ${money(1000 * i.upper)})` : TOO_FEW;
 }
 
 /** The revenue difference per 1,000 impressions as a merchant reads it, `money` formatting an amount, or TOO_FEW. */

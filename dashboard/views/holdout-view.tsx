@@ -5,9 +5,8 @@
  * (protocol/holdout-comparison.ts). What the noise swamps says so instead of a number; the
  * comparison with random choice stays below it as a second view.
  */
-import { compareArms, compareRevenue, differenceText, holdoutArms, revenueDifferenceText } from '../../protocol/holdout-comparison.ts';
-import type { Interval } from '../../protocol/rate-interval.ts';
-import { pct, rateText, TOO_FEW } from '../../protocol/rate-interval.ts';
+import { compareArms, compareRevenue, differenceText, holdoutArms, perMilleText, revenueDifferenceText } from '../../protocol/holdout-comparison.ts';
+import { pct, rateText } from '../../protocol/rate-interval.ts';
 import { formatPrice } from '../../widget/render/money.ts';
 import type { RoundsView, SiteSettingsView } from '../admin-api.ts';
 
@@ -30,8 +29,6 @@ export function HoldoutView({ rounds, settings }: { rounds: RoundsView; settings
   ];
   const money = (amount: number) => formatPrice(amount, settings.currency);
   const revenue = compareRevenue(arms.vitrine, arms.holdout, arms.maxDeviceRevenue);
-  // Per 1,000 impressions, as ad revenue is read (RPM).
-  const perMille = (i: Interval | null) => (i ? `${money(1000 * i.estimate)} (${money(1000 * i.lower)} to ${money(1000 * i.upper)})` : TOO_FEW);
   return (
     <section data-view="holdout">
       <h2>Against your own content</h2>
@@ -60,8 +57,8 @@ export function HoldoutView({ rounds, settings }: { rounds: RoundsView; settings
           ))}
           <tr data-outcome="revenue">
             <td>Revenue per 1,000 impressions</td>
-            <td>{perMille(revenue.vitrine)}</td>
-            <td>{perMille(revenue.holdout)}</td>
+            <td>{perMilleText(revenue.vitrine, money)}</td>
+            <td>{perMilleText(revenue.holdout, money)}</td>
             <td data-fact="holdout-revenue">{revenueDifferenceText(revenue, money)}</td>
           </tr>
         </tbody>

@@ -7,7 +7,7 @@ import { evaluateCandidates } from '../../protocol/off-policy-estimate.ts';
 import type { AdminApi, ModelView, RoundsView } from '../admin-api.ts';
 import { pct, sayable, TOO_FEW } from '../../protocol/rate-interval.ts';
 import { releasedOpe } from '../statistics.ts';
-import { servedRevenue } from '../../protocol/holdout-comparison.ts';
+import { perMilleText, servedRevenue } from '../../protocol/holdout-comparison.ts';
 import { formatPrice } from '../../widget/render/money.ts';
 import { LearnedPanel } from './learned-panel.tsx';
 
@@ -43,12 +43,9 @@ export function ModelsView({
     rounds.rounds.flatMap((r) =>
       r.release && (r.release.ope?.modelVersion ?? r.release.offsets?.modelVersion ?? r.release.head?.modelVersion) === m ? [r.release] : [],
     );
-  const money = (x: number) => formatPrice(1000 * x, currency);
   const revenueText = (m: string) => {
     const rounds = servedBy(m);
-    if (rounds.length === 0) return 'not served in a released round';
-    const r = servedRevenue(rounds);
-    return r ? `${money(r.estimate)} (${money(r.lower)} to ${money(r.upper)})` : TOO_FEW;
+    return rounds.length === 0 ? 'not served in a released round' : perMilleText(servedRevenue(rounds), (x) => formatPrice(x, currency));
   };
   const act = async (what: string, run: () => Promise<{ version: string }>) => {
     if (!confirm(what)) return;

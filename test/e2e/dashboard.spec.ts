@@ -12,7 +12,15 @@ import { obtainReportToken } from '../../widget/engine/report-token-client.ts';
 import type { Ledger } from '../../protocol/admin-answers.ts';
 import { PAIRED_SCALE, unscaledPairedSums } from '../../protocol/off-policy.ts';
 import { HOLDOUT_CREATIVE } from '../../protocol/holdout.ts';
-import { compareArms, compareRevenue, differenceText, holdoutArms, revenueDifferenceText, servedRevenue } from '../../protocol/holdout-comparison.ts';
+import {
+  compareArms,
+  compareRevenue,
+  differenceText,
+  holdoutArms,
+  perMilleText,
+  revenueDifferenceText,
+  servedRevenue,
+} from '../../protocol/holdout-comparison.ts';
 import { formatPrice } from '../../widget/render/money.ts';
 import { rateText } from '../../protocol/rate-interval.ts';
 
@@ -207,11 +215,9 @@ test("the headline: Vitrine against the shop's own content (the holdout), from t
   const locale = await page.evaluate(() => navigator.language);
   const money = (amount: number) => formatPrice(amount, 'USD', locale);
   const revenue = compareRevenue(arms.vitrine, arms.holdout, arms.maxDeviceRevenue);
-  const perMille = (i: { estimate: number; lower: number; upper: number } | null) =>
-    i ? `${money(1000 * i.estimate)} (${money(1000 * i.lower)} to ${money(1000 * i.upper)})` : 'too few shoppers yet to say';
   const revenueRow = table.locator('tr[data-outcome="revenue"]');
-  await expect(revenueRow.locator('td').nth(1)).toHaveText(perMille(revenue.vitrine));
-  await expect(revenueRow.locator('td').nth(2)).toHaveText(perMille(revenue.holdout));
+  await expect(revenueRow.locator('td').nth(1)).toHaveText(perMilleText(revenue.vitrine, money));
+  await expect(revenueRow.locator('td').nth(2)).toHaveText(perMilleText(revenue.holdout, money));
   await expect(revenueRow.locator('td[data-fact="holdout-revenue"]')).toHaveText(revenueDifferenceText(revenue, money));
   // 20 purchases of 5 units (2,000 in all) against noise of sd 0.6 x 10 x 20 = 120 on each creative's revenue: a figure, never a negative one.
   expect(released!.release.valueUnit).toBe(20);
@@ -241,11 +247,8 @@ test('models: status and off-policy estimates; promote and roll back change what
   await expect(rows.locator(`tr[data-model="${candidate}"]`)).toContainText(`vs ${pct(servingRate)}`);
   // Revenue per 1,000 impressions over the rounds each served: the serving model's one released round; the candidate's none.
   const locale = await page.evaluate(() => navigator.language);
-  const perMille = servedRevenue([released!.release]);
-  const money = (x: number) => formatPrice(1000 * x, 'USD', locale);
-  await expect(rows.locator(`tr[data-model="${serving}"] td[data-revenue]`)).toHaveText(
-    perMille ? `${money(perMille.estimate)} (${money(perMille.lower)} to ${money(perMille.upper)})` : 'too few shoppers yet to say',
-  );
+  const money = (x: number) => formatPrice(x, 'USD', locale);
+  await expect(rows.locator(`tr[data-model="${serving}"] td[data-revenue]`)).toHaveText(perMilleText(servedRevenue([released!.release]), money));
   await expect(rows.locator(`tr[data-model="${candidate}"] td[data-revenue]`)).toHaveText('not served in a released round');
   await shot(page, 'models');
   page.once('dialog', (d) => void d.accept());
