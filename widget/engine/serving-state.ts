@@ -53,7 +53,7 @@ export class ServingState {
    * keep the page's first creative waiting (a stalled download, a busy device); the popularity
    * prior decides until it arrives, and it is swapped in then, between decisions.
    */
-  async load(now: number, prefetched?: PrefetchedConfig | null, modelBy = Number.POSITIVE_INFINITY): Promise<string | null> {
+  async load(now: number, prefetched: PrefetchedConfig | null | undefined, modelBy: number): Promise<string | null> {
     const fetched = await fetchSiteConfig(this.edge, this.site, false, prefetched);
     const dropped = droppedNote(fetched.dropped);
     const notes = dropped ? [dropped] : [];
@@ -63,7 +63,7 @@ export class ServingState {
       const loading = loadScoringModel(this.edge, manifest);
       const waitMs = Math.max(0, modelBy - Date.now());
       try {
-        model = Number.isFinite(modelBy) ? await answerWithin(loading, waitMs, () => new ModelLate()) : await loading;
+        model = await answerWithin(loading, waitMs, () => new ModelLate());
       } catch (e) {
         if (!(e instanceof ModelLate)) notes.push(`model not used (${reason(e)}); deciding by popularity`);
         else {

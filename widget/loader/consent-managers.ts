@@ -16,6 +16,7 @@
  *
  * A manager that has not answered yet counts as no: nothing is stored or sent before it says yes.
  */
+import { followDataLayer } from './data-layer.ts';
 
 export type ConsentManager = 'tcf' | 'gcm' | 'shopify';
 export const CONSENT_MANAGERS: readonly ConsentManager[] = ['tcf', 'gcm', 'shopify'];
@@ -88,9 +89,6 @@ function followTcf(report: Report, warn: (m: string) => void): void {
 }
 
 function followConsentMode(report: Report): void {
-  const w = window as unknown as { dataLayer?: unknown[] };
-  w.dataLayer ??= [];
-  const layer = w.dataLayer;
   let last: boolean | null = null;
   const check = () => {
     const given = consentModeGiven(consentModeState(layer));
@@ -98,17 +96,8 @@ function followConsentMode(report: Report): void {
     last = given;
     report(given);
   };
-  // Follow later commands as gtag() pushes them (the original push still runs first).
-  const push = layer.push.bind(layer);
-  layer.push = (...items: unknown[]) => {
-    const n = push(...items);
-    try {
-      check();
-    } catch {
-      // a page's odd dataLayer entry is never our exception to throw
-    }
-    return n;
-  };
+  // Follow later commands as gtag() pushes them.
+  const layer = followDataLayer(check);
   check();
 }
 

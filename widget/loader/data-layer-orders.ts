@@ -11,6 +11,7 @@
  * Opt-in, because a page that also calls `vitrine('track', 'purchase')` would count the order
  * twice. Nothing here throws into the page: an entry that is not an order is passed over.
  */
+import { followDataLayer } from './data-layer.ts';
 
 export interface DataLayerOrder {
   value?: number;
@@ -42,9 +43,6 @@ export function orderOf(entry: unknown): DataLayerOrder | null {
 
 /** Calls `record` for every purchase in the page's data layer, now and as it is pushed, once per transaction id. */
 export function followDataLayerOrders(record: (order: DataLayerOrder) => void): void {
-  const w = window as unknown as { dataLayer?: unknown[] };
-  w.dataLayer ??= [];
-  const layer = w.dataLayer;
   const seen = new Set<string>();
   const take = (entry: unknown) => {
     try {
@@ -59,12 +57,7 @@ export function followDataLayerOrders(record: (order: DataLayerOrder) => void): 
       // a page's odd entry is never our exception to throw
     }
   };
+  // Later pushes as they come, then what the layer held when the script started.
+  const layer = followDataLayer((items) => items.forEach(take));
   for (const entry of [...layer]) take(entry);
-  // Later pushes (the original push runs first; whatever else wraps it keeps working).
-  const push = layer.push.bind(layer);
-  layer.push = (...items: unknown[]) => {
-    const n = push(...items);
-    for (const item of items) take(item);
-    return n;
-  };
 }
