@@ -77,7 +77,6 @@ class OutcomesCollector {
     private readonly model: ReportingModel | null,
     /** The site's currency per unit of revenue (protocol/privacy.ts valueUnit). */
     private readonly valueUnit: number,
-    private readonly uniform: () => number = Math.random,
   ) {}
 
   private get modelVersion(): string | null {
@@ -98,7 +97,7 @@ class OutcomesCollector {
     if (newClick) c.clicks += 1;
     if (newConversion) {
       c.conversions += 1;
-      c.value += valueUnits(d.orderValue ?? 0, this.valueUnit, this.uniform);
+      c.value += valueUnits(d.orderValue ?? 0, this.valueUnit, Math.random);
     }
     if (newDismissal) c.dismissals += 1;
     this.counts.set(d.creativeId, c);
