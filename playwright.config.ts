@@ -24,7 +24,15 @@ export default defineConfig<JourneyOptions>({
   timeout: 30_000,
   reporter: [['list']],
   projects: [
-    { name: 'chromium', use: { engine: 'chromium' } },
+    // One retry in Chromium, for stalls we have seen but not reproduced: about one test in a few
+    // hundred, always in a spec that routes requests through Playwright (context.route, which
+    // intercepts every request of the page and its workers once any route is set; Playwright has
+    // known stalls there, e.g. microsoft/playwright#27376): a page got no creative within 15 s
+    // (creatives.spec.ts's text layout, decisions.spec.ts's model tests; 3 of about 15 clean-clone
+    // runs on 2026-12-04/05, none in 120 repeats of those specs under load). Every start step is
+    // bounded and warns, and a failed test prints what its page said, so the next one names its
+    // cause. A retried test is reported as flaky; one that fails twice fails.
+    { name: 'chromium', retries: 1, use: { engine: 'chromium' } },
     { name: 'firefox', testMatch: JOURNEYS, use: { engine: 'firefox' } },
     // One retry in WebKit alone, for one engine bug and nothing else we know of: a page that goes
     // into its back/forward cache while its worker's IndexedDB transaction is unfinished keeps

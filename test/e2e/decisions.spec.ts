@@ -9,14 +9,6 @@ import type { Share } from './vitrine-test.ts';
 // Routes still answering when a test ends (the refresh test's page keeps re-checking) are let go quietly.
 test.afterEach(({ page }) => page.context().unrouteAll({ behavior: 'ignoreErrors' }));
 
-// One retry for this file's tests alone: they route the engine worker's own requests
-// (context.route), and with that interception on, a Chromium page now and then got no creative
-// and said nothing within 15 s on a busy machine (2 of about 10 clean-clone runs on 2026-12-05,
-// in two of the model tests; the page's start is bounded and warns, so the stall came before
-// the engine's worker ran: Playwright's interception of worker requests has known stalls, e.g.
-// microsoft/playwright#27376). A retried test is listed as flaky; one that fails twice fails.
-test.describe.configure({ retries: 1 });
-
 const categoryShare = (shares: Share[], category: string) => shares.filter((s) => s.category === category).reduce((sum, s) => sum + s.probability, 0);
 
 test('a changed config is picked up while the page stays open, and swapped in between decisions', async ({ page, pageErrors }) => {

@@ -61,6 +61,19 @@ test("an edge that never answers the config: after twice the page's bound, one w
   expect(pageErrors).toEqual([]);
 });
 
+test("an engine chunk that never arrives: after twice the page's bound, the same one warning; the merchant content stays", async ({
+  page,
+  warnings,
+  pageErrors,
+}) => {
+  await page.context().route(`${EDGE}/v1/chunks/engine-*`, () => new Promise<void>(() => undefined));
+  await page.goto('/fixtures/plain-slot?answer-ms=1000');
+  await expect.poll(() => warnings.length, { timeout: 15_000 }).toBeGreaterThan(0);
+  expect(warnings).toEqual(['[vitrine] no personalization on this page: the engine did not start within 2000 ms']);
+  await expect(page.locator('[data-vitrine-slot="hero"]')).toHaveText('merchant content');
+  expect(pageErrors).toEqual([]);
+});
+
 test('calls queued before the script loaded are replayed in order; invalid ones warn and are dropped', async ({ page, warnings, pageErrors }) => {
   await page.goto('/fixtures/queued-calls');
   await expect(creativeIn(page, 'hero')).toBeVisible({ timeout: 10_000 });

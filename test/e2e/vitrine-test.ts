@@ -37,17 +37,28 @@ export const test = base.extend<{ edgeTraffic: EdgeTraffic; pageErrors: Error[];
     await use(errors);
     expect(errors.map(String), 'no uncaught error reached the host page').toEqual([]);
   },
-  warnings: async ({ page }, use, testInfo) => {
-    const warnings: string[] = [];
-    page.on('console', (m) => m.type() === 'warning' && m.text().startsWith('[vitrine]') && warnings.push(m.text()));
-    await use(warnings);
-    // A failed test says what the widget warned, in the CI log itself (an error context is on the CI machine only).
-    if (testInfo.status !== testInfo.expectedStatus) {
-      const said = warnings.join('\n') || '(none)';
-      console.log(`[vitrine warnings in "${testInfo.title}"]\n${said}`);
-      await testInfo.attach('vitrine warnings', { body: said, contentType: 'text/plain' });
-    }
-  },
+  // Automatic, so every failed test says what the widget warned (and what the page logged), in
+  // the CI log itself: an error context is on the CI machine only.
+  warnings: [
+    async ({ page }, use, testInfo) => {
+      const warnings: string[] = [];
+      const log: string[] = [];
+      const started = Date.now();
+      page.on('console', (m) => {
+        log.push(`+${Date.now() - started} ms ${m.type()}: ${m.text()}`);
+        if (m.type() === 'warning' && m.text().startsWith('[vitrine]')) warnings.push(m.text());
+      });
+      page.on('requestfailed', (r) => log.push(`+${Date.now() - started} ms request failed: ${r.method()} ${r.url()} (${r.failure()?.errorText})`));
+      page.on('worker', (w) => log.push(`+${Date.now() - started} ms worker started: ${w.url().slice(0, 60)}`));
+      await use(warnings);
+      if (testInfo.status !== testInfo.expectedStatus) {
+        const said = log.join('\n') || '(nothing)';
+        console.log(`[what the page said in "${testInfo.title}"]\n${said}`);
+        await testInfo.attach('what the page said', { body: said, contentType: 'text/plain' });
+      }
+    },
+    { auto: true },
+  ],
 });
 export { expect };
 

@@ -73,22 +73,30 @@ export class EngineSession {
     const prefetched = this.prefetch;
     this.prefetch = null;
     const started = (async () => {
-      const { engine, worker, failed } = await startEngineWorker(this.settings.scriptUrl, !persistent);
-      this.worker = worker;
       // Bounded, so a page never waits in silence: the engine answers within its own bound
       // (startAnswerMs) or as soon as it knows it cannot; twice the page's bound is a network
-      // or a worker that never answered at all (a config request that stalled, a lost message).
+      // or a worker that never answered at all (an engine chunk or a config request that
+      // stalled, a lost message). The bound covers the chunk's download too.
       const startMs = 2 * this.settings.answerMs;
+      let gaveUp = false;
+      let worker: Worker | null = null;
       const starting = (async () => {
+        const connection = await startEngineWorker(this.settings.scriptUrl, !persistent);
+        worker = connection.worker;
+        // A chunk that arrives after the page gave up starts nothing that could go on (and report) unseen.
+        if (gaveUp) connection.worker.terminate();
+        else this.worker = connection.worker;
         options.prefetchedConfig = await prefetched;
-        return Promise.race([engine.start(options), failed]);
+        return { engine: connection.engine, status: await Promise.race([connection.engine.start(options), connection.failed]) };
       })();
-      const status: EngineStatus = await answerWithin(starting, startMs, () => new EngineNotStarting(`the engine did not start within ${startMs} ms`)).catch(
+      starting.catch(() => undefined); // rejecting after the page gave up is nobody's error
+      const { engine, status } = await answerWithin(starting, startMs, () => new EngineNotStarting(`the engine did not start within ${startMs} ms`)).catch(
         (e: unknown) => {
           if (!(e instanceof EngineNotStarting)) throw e;
-          worker.terminate(); // an engine that answers later must not go on (and report) unseen
+          gaveUp = true;
+          (worker as Worker | null)?.terminate();
           if (this.worker === worker) this.worker = null;
-          return { state: 'unavailable', reason: e.message };
+          return { engine: null, status: { state: 'unavailable', reason: e.message } as EngineStatus };
         },
       );
       if (status.state === 'unavailable') {
@@ -97,8 +105,8 @@ export class EngineSession {
         return null;
       }
       if (status.fallbackReason) this.warn(status.fallbackReason);
-      await this.onStarted(engine);
-      return engine;
+      await this.onStarted(engine!);
+      return engine!;
     })();
     // What engine() hands out is the engine after any recovery, so a command made meanwhile
     // (forget, export, an outcome) waits for the in-memory engine instead of failing with the first.

@@ -13,6 +13,7 @@ import { followConsentManager } from './consent-managers.ts';
 import { followDataLayerOrders } from './data-layer-orders.ts';
 import type { PageContext } from '../../protocol/features.ts';
 import { loadRenderer, reserveSlotSpace } from './renderer-loading.ts';
+import { answerWithin } from '../answer-bound.ts';
 import { readScriptSettings } from './script-settings.ts';
 
 import type { Vitrine } from '../vitrine.d.ts';
@@ -67,7 +68,12 @@ function boot(script: HTMLScriptElement | null): void {
         ),
         'deciding',
       ),
-      loadRenderer(settings.scriptUrl, settings.nonce),
+      // Bounded as the engine's start is: a renderer chunk that never arrives is a warning, not a silent blank.
+      answerWithin(
+        loadRenderer(settings.scriptUrl, settings.nonce),
+        2 * settings.answerMs,
+        () => new Error(`the renderer did not load within ${2 * settings.answerMs} ms`),
+      ),
     ]);
     // "Not interested": the engine has excluded that creative; this slot gets the next decision.
     const hooks = { nonce: settings.nonce, replace: (slot: HTMLElement) => void fill(engine, [slot], context).catch((e) => warn(String(e))) };

@@ -21,6 +21,10 @@ export function loadRenderer(scriptUrl: string, nonce: string | undefined): Prom
     script.onerror = () => reject(new Error(`the renderer (${script.src}) did not load`));
     document.head.appendChild(script);
   });
+  // A renderer that failed to load is tried again at the next decision (a single-page app's next route).
+  loading.catch(() => {
+    loading = null;
+  });
   return loading;
 }
 
