@@ -16,8 +16,22 @@ export type Uniform = () => number;
 
 export const THOMPSON_DRAWS = 256;
 
+/**
+ * `z[from..to)` filled with standard normals, two from each Box-Muller pair (1 - u avoids
+ * log(0)): half the uniforms, logarithms and roots of one normal a pair, which was a tenth of a
+ * simulated device's time.
+ */
+function fillStandardNormals(z: Float64Array, random: Uniform, from = 0, to = z.length): void {
+  for (let i = from; i < to; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - random()));
+    const a = 2 * Math.PI * random();
+    z[i] = r * Math.cos(a);
+    if (i + 1 < to) z[i + 1] = r * Math.sin(a);
+  }
+}
+
+/** One standard normal (the first of a Box-Muller pair). */
 function standardNormal(random: Uniform): number {
-  // Box-Muller; 1 - u avoids log(0).
   const u = 1 - random();
   const w = random();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * w);
@@ -29,7 +43,7 @@ export function drawThetas(mean: Float64Array, factor: Float64Array, d: number, 
   const z = new Float64Array(d);
   const out = new Float64Array(d);
   for (let s = 0; s < m; s++) {
-    for (let i = 0; i < d; i++) z[i] = standardNormal(random);
+    fillStandardNormals(z, random);
     lowerTimes(factor, d, z, out);
     for (let i = 0; i < d; i++) thetas[s * d + i] = mean[i]! + out[i]!;
   }
@@ -65,6 +79,7 @@ export function thompsonShares(phi: Float32Array, d: number, thetas: Float64Arra
  * phi . mean + (phi L) . z. phi . mean and phi L are computed once per decision, and each of the
  * `m` draws costs d normals and n d products, not d^2 more for L z (a third of a decision's
  * scoring at 40 candidates and d = 22). The draws of z are the ones drawThetas makes, in order.
+ * With offsets, each draw of the head is taken with a draw of every candidate's multiplier.
  */
 export function thompsonSharesFromPosterior(
   phi: Float32Array,
@@ -76,6 +91,30 @@ export function thompsonSharesFromPosterior(
   random: Uniform,
   multipliers: ((random: Uniform) => Float64Array) | null = null,
 ): Float64Array {
+  return sharesOfScoreDraws(headScoreDraws(phi, d, mean, factor, m, eligible, random), 1, random, multipliers);
+}
+
+/**
+ * The head's scores of the `eligible` candidates in `m` posterior draws, as phi . mean (`base`,
+ * [n]) plus `noise` ((phi L) z, row-major [m, n]: draw s, candidate k). Kept with a decision,
+ * they let a model with the same features and mean and a covariance that is this one's times
+ * c^2 (the trainer narrows a head it cannot learn) be scored on the same draws, as base + c
+ * noise: common random numbers, a tighter paired comparison at the cost of the multipliers alone.
+ */
+export interface ScoreDraws {
+  base: Float64Array;
+  noise: Float64Array;
+}
+
+export function headScoreDraws(
+  phi: Float32Array,
+  d: number,
+  mean: Float64Array,
+  factor: Float64Array,
+  m: number,
+  eligible: readonly number[],
+  random: Uniform,
+): ScoreDraws {
   const n = eligible.length;
   const base = new Float64Array(n);
   const projected = new Float64Array(n * d); // row k: phi_k L
@@ -91,19 +130,44 @@ export function thompsonSharesFromPosterior(
     }
     base[k] = b;
   }
-  const shares = new Float64Array(n);
+  const noise = new Float64Array(m * n);
   const z = new Float64Array(d);
   for (let s = 0; s < m; s++) {
-    for (let i = 0; i < d; i++) z[i] = standardNormal(random);
-    // Offsets: a draw of each candidate's multiplier with each draw of the head, so the shares
-    // estimate the policy's probabilities over both (a decision drawn from them is the policy's).
+    fillStandardNormals(z, random);
+    const out = s * n;
+    for (let k = 0; k < n; k++) {
+      let score = 0;
+      const row = k * d;
+      for (let j = 0; j < d; j++) score += projected[row + j]! * z[j]!;
+      noise[out + k] = score;
+    }
+  }
+  return { base, noise };
+}
+
+/**
+ * Win shares from score draws (headScoreDraws; scores base + `scale` x noise): each draw gives
+ * its win to the argmax, after drawing every candidate's offset multiplier with it when there are
+ * offsets (so the shares estimate the policy's probabilities over both, and a decision drawn
+ * from them is the policy's).
+ */
+export function sharesOfScoreDraws(
+  draws: ScoreDraws,
+  scale: number,
+  random: Uniform,
+  multipliers: ((random: Uniform) => Float64Array) | null = null,
+): Float64Array {
+  const { base, noise } = draws;
+  const n = base.length;
+  const m = noise.length / n;
+  const shares = new Float64Array(n);
+  for (let s = 0; s < m; s++) {
     const drawn = multipliers ? multipliers(random) : null;
+    const row = s * n;
     let best = 0;
     let bestScore = -Infinity;
     for (let k = 0; k < n; k++) {
-      let score = base[k]!;
-      const row = k * d;
-      for (let j = 0; j < d; j++) score += projected[row + j]! * z[j]!;
+      let score = base[k]! + scale * noise[row + k]!;
       // Offsets scale a predicted click rate: the score is taken as one first (at least a hair above 0).
       if (drawn) score = Math.max(score, MIN_PREDICTION) * drawn[k]!;
       if (score > bestScore) {
@@ -114,6 +178,28 @@ export function thompsonSharesFromPosterior(
     shares[best]! += 1 / m;
   }
   return shares;
+}
+
+/**
+ * c when `factor` is `reference` times c > 0 (to float32 precision: both come from weights.bin),
+ * else null: the covariance of one head is the other's times c^2.
+ */
+export function factorScale(factor: Float64Array, reference: Float64Array): number | null {
+  if (factor.length !== reference.length) return null;
+  let top = 0;
+  let at = -1;
+  for (let i = 0; i < reference.length; i++) {
+    if (Math.abs(reference[i]!) > top) {
+      top = Math.abs(reference[i]!);
+      at = i;
+    }
+  }
+  if (at < 0) return null;
+  const c = factor[at]! / reference[at]!;
+  if (!(c > 0)) return null;
+  const tolerance = 1e-5 * c * top;
+  for (let i = 0; i < reference.length; i++) if (Math.abs(factor[i]! - c * reference[i]!) > tolerance) return null;
+  return c;
 }
 
 /** The least predicted click rate an offset multiplies (a head score at or below 0 is "almost never"). */
@@ -128,9 +214,11 @@ export function drawMultipliers(
   random: Uniform,
   into = new Float64Array(logOffsets.length),
 ): Float64Array {
+  // The normals are drawn into `into` (in pairs), then each becomes its multiplier in place.
+  fillStandardNormals(into, random, 0, logOffsets.length);
   for (let k = 0; k < logOffsets.length; k++) {
     const o = logOffsets[k]!;
-    into[k] = Math.exp(o.mean + (o.sd > 0 ? o.sd * standardNormal(random) : 0));
+    into[k] = Math.exp(o.mean + (o.sd > 0 ? o.sd * into[k]! : 0));
   }
   return into;
 }

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { cholesky } from '../../protocol/linalg.ts';
-import { drawThetas, sampleIndex, softmaxShares, thompsonShares, thompsonSharesFromPosterior, withFloor } from '../../protocol/policy.ts';
+import {
+  drawThetas,
+  factorScale,
+  headScoreDraws,
+  sampleIndex,
+  sharesOfScoreDraws,
+  softmaxShares,
+  thompsonShares,
+  thompsonSharesFromPosterior,
+  withFloor,
+} from '../../protocol/policy.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
 
 describe('exploring policy', () => {
@@ -84,5 +94,38 @@ describe('exploring policy', () => {
     const direct = thompsonSharesFromPosterior(phi, d, mean, factor, 3000, eligible, seededRandom(11));
     for (let k = 0; k < eligible.length; k++) expect(direct[k]).toBeCloseTo(viaThetas[k]!, 12);
     expect(direct.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+  });
+
+  it("a head whose covariance is another's times c^2 is scored on that one's draws as base + c noise: the same policy as its own draws give", () => {
+    const d = 4;
+    const cov = [2, 0.3, 0, 0.1, 0.3, 1, 0.2, 0, 0, 0.2, 1.5, 0.4, 0.1, 0, 0.4, 1];
+    const mean = Float64Array.from([0.2, -0.1, 0.05, 0.3]);
+    const factor = cholesky(cov, d);
+    // The trainer narrows a head it cannot learn (variance x 0.01): the factor is the other's x 0.1, to float32 precision.
+    const narrowed = cholesky(Array.from(Float32Array.from(cov, (x) => x * 0.01)), d);
+    const c = factorScale(narrowed, factor);
+    expect(c).toBeCloseTo(0.1, 6);
+    expect(
+      factorScale(
+        Float64Array.from(narrowed, (x, i) => (i === 5 ? x * 1.01 : x)),
+        factor,
+      ),
+    ).toBeNull();
+    expect(
+      factorScale(
+        Float64Array.from(factor, (x) => -x),
+        factor,
+      ),
+    ).toBeNull();
+    const phi = Float32Array.from({ length: 6 * d }, (_, i) => Math.sin(i * 1.7) * 0.3);
+    const eligible = [0, 2, 3, 5];
+    const m = 40_000;
+    const shared = sharesOfScoreDraws(headScoreDraws(phi, d, mean, factor, m, eligible, seededRandom(5)), c!, seededRandom(6));
+    const own = thompsonSharesFromPosterior(phi, d, mean, narrowed, m, eligible, seededRandom(7));
+    // Two Monte Carlo estimates of the same probabilities: within a few standard errors (sd <= 0.0025 at 40,000 draws).
+    for (let k = 0; k < eligible.length; k++) expect(Math.abs(shared[k]! - own[k]!)).toBeLessThan(0.012);
+    // And not the wide head's policy: the narrowed one differs from it where it matters.
+    const wide = thompsonSharesFromPosterior(phi, d, mean, factor, m, eligible, seededRandom(8));
+    expect(Math.max(...eligible.map((_, k) => Math.abs(wide[k]! - own[k]!)))).toBeGreaterThan(0.05);
   });
 });

@@ -3,6 +3,7 @@
  * the round report's statistics and gradient are made from (never handed to the page), the text
  * variant chosen, and later each candidate model's probability of the same choice.
  */
+import type { HeadDraws } from './slot-scoring.ts';
 import { cellOf } from '../../protocol/offsets.ts';
 import type { Decision, OutcomeKind } from './engine-api.ts';
 import type { Composition } from './composition.ts';
@@ -14,6 +15,8 @@ export interface CandidateJob {
   slot: string;
   eligible: number[];
   index: number;
+  /** The serving model's head in this situation (features and draws), for candidate models that share it. */
+  head: HeadDraws | null;
 }
 
 /** What a decision logs for the round report's statistics and gradient (never handed to the page). */

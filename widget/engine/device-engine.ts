@@ -153,7 +153,7 @@ export class DeviceEngine implements EngineApi {
       const situations: CandidateJob[] = [];
       for (const slot of slots) {
         if (eligible.length === 0) break;
-        const { p, modelVersion, phi, dim } = this.scoring.probabilities(
+        const { p, modelVersion, phi, dim, head } = this.scoring.probabilities(
           config,
           model,
           shopper,
@@ -168,7 +168,7 @@ export class DeviceEngine implements EngineApi {
         const index = eligible[k]!;
         const candidate = candidates[index]!;
         const id = crypto.randomUUID();
-        situations.push({ id, slot, eligible: eligible.slice(), index });
+        situations.push({ id, slot, eligible: eligible.slice(), index, head });
         eligible.splice(k, 1); // a slate: no creative twice on one page
         const composed = composeVariants(templates.get(candidate.templateId)!, this.random);
         const items = LAYOUT_TRAITS[candidate.layout].items
@@ -232,7 +232,7 @@ export class DeviceEngine implements EngineApi {
         for (const job of situations) {
           let p: Float64Array;
           try {
-            p = this.scoring.policyShares(config, m, shopper, candidates, job.slot, job.eligible, THOMPSON_DRAWS, this.cells).p;
+            p = this.scoring.policyShares(config, m, shopper, candidates, job.slot, job.eligible, THOMPSON_DRAWS, this.cells, job.head).p;
           } catch {
             continue; // a candidate that cannot score here is not evaluated on this decision
           }

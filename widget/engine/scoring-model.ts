@@ -27,6 +27,8 @@ export interface ScoringModel {
   mean: Float64Array;
   /** Lower Cholesky factor of the posterior covariance, row-major dim x dim. */
   covarianceFactor: Float64Array;
+  /** The towers as stored (a hash of their bytes): two models with the same key compute the same features (slot-scoring.ts). */
+  towersKey: string;
   /** Log-offsets of the head's predictions per cell and creative (protocol/offsets.ts), null without. */
   offsets: Offsets | null;
   /**
@@ -103,6 +105,7 @@ export async function loadScoringModel(edge: string, manifest: ModelManifest): P
     dim,
     mean,
     covarianceFactor: cholesky(covariance, dim),
+    towersKey: bytesKey(buffer, towerParameterCount(model.topology) * 4),
     offsets: model.offsets ?? null,
     headFeatures(shopper, creatives, crossFeatures, n) {
       // The values are read outside tidy: tidy walks whatever it returns looking for tensors,
@@ -124,4 +127,12 @@ export async function loadScoringModel(edge: string, manifest: ModelManifest): P
       embeddings.clear();
     },
   };
+}
+
+/** A 32-bit FNV-1a hash of the first `length` bytes, with the length (an identity, not a defence: a model is trusted as its edge serves it). */
+function bytesKey(buffer: ArrayBuffer, length: number): string {
+  const words = new Uint32Array(buffer, 0, length >>> 2);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i]!, 0x01000193);
+  return `${length}:${(h >>> 0).toString(16)}`;
 }

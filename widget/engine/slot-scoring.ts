@@ -6,7 +6,8 @@
 import { LAYOUT_TRAITS, MIN_LAYOUT_ITEMS } from '../../protocol/catalog.ts';
 import { CREATIVE_DIM, encodeCreative } from '../../protocol/features.ts';
 import type { Candidate, SiteConfig, Template } from '../../protocol/wire.ts';
-import { drawMultipliers, softmaxShares, thompsonSharesFromPosterior, withFloor } from '../../protocol/policy.ts';
+import { drawMultipliers, factorScale, headScoreDraws, sharesOfScoreDraws, softmaxShares, withFloor } from '../../protocol/policy.ts';
+import type { ScoreDraws } from '../../protocol/policy.ts';
 import { cellOf, logOffsetOf } from '../../protocol/offsets.ts';
 import type { CellHistory } from './cell-history.ts';
 import type { Uniform } from '../../protocol/policy.ts';
@@ -17,6 +18,17 @@ export interface ShopperInputs {
   row: Float32Array;
   cross: Float32Array;
 }
+
+/** A situation's head under one model: its features, the posterior they were drawn under, and the draws (policy.ts). */
+export interface HeadDraws {
+  towersKey: string;
+  phi: Float32Array;
+  mean: Float64Array;
+  factor: Float64Array;
+  draws: ScoreDraws;
+}
+
+const sameValues = (a: Float64Array, b: Float64Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** Temperature of the popularity prior used before any model is served. */
 const PRIOR_TEMPERATURE = 0.25;
@@ -42,7 +54,7 @@ export class SlotScoring {
     draws: number,
     modelFailed: (model: ScoringModel, reason: string) => void,
     history: CellHistory | null = null,
-  ): { p: Float64Array; modelVersion: string | null; phi: Float32Array | null; dim: number } {
+  ): { p: Float64Array; modelVersion: string | null; phi: Float32Array | null; dim: number; head: HeadDraws | null } {
     if (model) {
       try {
         return this.policyShares(config, model, shopper, candidates, slot, eligible, draws, history);
@@ -61,6 +73,7 @@ export class SlotScoring {
       modelVersion: null,
       phi: null,
       dim: 0,
+      head: null,
     };
   }
 
@@ -71,6 +84,12 @@ export class SlotScoring {
    * beyond it (`history`, cell-history.ts). Drawn with every draw rather than once a decision,
    * the shares are the policy's probabilities with far less Monte Carlo noise, which is what a
    * candidate's importance weights are made of.
+   *
+   * `onHead`: this very situation's features and head draws under another model (what an earlier
+   * call returned as `head`). A model with the same towers (`towersKey`) takes its features; one
+   * with the same mean as well, and a covariance that is that one's up to a scale, is scored on
+   * its draws (factorScale) with its own offsets: common random numbers, and neither the towers
+   * nor the head runs again.
    */
   policyShares(
     config: SiteConfig,
@@ -81,9 +100,14 @@ export class SlotScoring {
     eligible: number[],
     draws: number,
     history: CellHistory | null = null,
+    onHead: HeadDraws | null = null,
   ) {
-    const creatives = this.creativeRows(config, candidates, slot);
-    const phi = model.headFeatures(shopper.row, creatives, shopper.cross, candidates.length);
+    const sameTowers = onHead !== null && onHead.towersKey === model.towersKey;
+    const phi = sameTowers ? onHead.phi : model.headFeatures(shopper.row, this.creativeRows(config, candidates, slot), shopper.cross, candidates.length);
+    const scale =
+      sameTowers && onHead.draws.noise.length === draws * eligible.length && sameValues(onHead.mean, model.mean)
+        ? factorScale(model.covarianceFactor, onHead.factor)
+        : null;
     let multipliers: ((random: Uniform) => Float64Array) | null = null;
     if (model.offsets) {
       const offsets = model.offsets;
@@ -100,8 +124,10 @@ export class SlotScoring {
         return drawn;
       };
     }
-    const shares = thompsonSharesFromPosterior(phi, model.dim, model.mean, model.covarianceFactor, draws, eligible, this.random, multipliers);
-    return { p: withFloor(shares, config.explorationFloor), modelVersion: model.version, phi, dim: model.dim };
+    const drawn = scale === null ? headScoreDraws(phi, model.dim, model.mean, model.covarianceFactor, draws, eligible, this.random) : onHead!.draws;
+    const shares = sharesOfScoreDraws(drawn, scale ?? 1, this.random, multipliers);
+    const head: HeadDraws = scale === null ? { towersKey: model.towersKey, phi, mean: model.mean, factor: model.covarianceFactor, draws: drawn } : onHead!;
+    return { p: withFloor(shares, config.explorationFloor), modelVersion: model.version, phi, dim: model.dim, head };
   }
 
   creativeRows(config: SiteConfig, candidates: Candidate[], slot: string): Float32Array {
