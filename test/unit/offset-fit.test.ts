@@ -5,7 +5,7 @@
  * towards no correction; a creative's offset is what it says beyond its cell.
  */
 import { describe, expect, it } from 'vitest';
-import { fitOffsets } from '../../model-training/src/offset-fit.ts';
+import { CREATIVE_CARRY, fitOffsets } from '../../model-training/src/offset-fit.ts';
 import type { ReleasedOffsets } from '../../model-training/src/offset-fit.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
 import { standardNormal } from '../../protocol/privacy.ts';
@@ -80,6 +80,33 @@ describe('offsets fitted from released rounds', () => {
       expect(Math.abs(loud.offsets.cells[cell]!.mean)).toBeLessThan(Math.abs(quiet.offsets.cells[cell]!.mean) + 0.05);
       expect(loud.offsets.cells[cell]!.sd).toBeGreaterThan(quiet.offsets.cells[cell]!.sd);
     }
+  });
+
+  it("a creative's rounds are discounted less than a cell's: fifteen noisy rounds pooled tell a creative's own appeal", () => {
+    expect(CREATIVE_CARRY).toBeGreaterThan(0.7);
+    // A small shop's figures: 20 expected clicks a creative a round, noise sd 10 on every sum (one round alone says little).
+    const small = (seed: number) =>
+      released(15, 10, seed).map((r) => ({
+        ...r,
+        entries: r.entries.map((e) => (e.key.startsWith('creative:') ? { ...e, clicks: e.clicks / 3, expected: e.expected / 3 } : e)),
+      }));
+    // What each creative clicks beyond its cell: s2 at 2/1.5 of its cell, s1 at 1/1.5, the others at 1.
+    const beyond: Record<string, number> = { b1: 0, b2: 0, n1: 0, n2: 0, s1: Math.log(1 / 1.5), s2: Math.log(2 / 1.5) };
+    let pooledError = 0;
+    let forgetfulError = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const rounds = small(seed);
+      const pooled = fitOffsets(rounds, 'base', cellOf, { carry: 0.7 })!;
+      const forgetful = fitOffsets(rounds, 'base', cellOf, { carry: 0.7, creativeCarry: 0.7 })!;
+      for (const [id, truth] of Object.entries(beyond)) {
+        pooledError += (pooled.offsets.creatives[id]!.mean - truth) ** 2;
+        forgetfulError += (forgetful.offsets.creatives[id]!.mean - truth) ** 2;
+      }
+      // The cells are fitted as before, with the carry asked for.
+      for (const cell of Object.keys(TRUTH)) expect(pooled.offsets.cells[cell]!.mean).toBeCloseTo(forgetful.offsets.cells[cell]!.mean, 10);
+    }
+    // Pooled over about 15 rounds rather than 5.7, the creatives' offsets are nearer their truth.
+    expect(pooledError).toBeLessThan(0.8 * forgetfulError);
   });
 
   it('reads only rounds of its base model, and a noised sum below zero as zero', () => {
