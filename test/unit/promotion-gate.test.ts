@@ -218,6 +218,17 @@ describe('which candidates stay scored after a look (candidatesToRetire)', () =>
     expect(candidatesToRetire([worse, unknown], ['worse', 'unknown'], null)).toEqual(['worse', 'unknown']);
   });
 
+  it("a challenger whose estimate is above the leader's upper bound leads instead; a candidate no longer listed never leads", () => {
+    // The early candidate with many looks: narrow and barely better. A later fit, one look: wide, estimated far above it.
+    const early = judged('early', -0.001, 0.009, [4, 5, 6, 7]);
+    const later = judged('later', -0.004, 0.034);
+    const lucky = judged('lucky', -0.034, 0.05); // estimated +0.8 points, within the early one's reach (+0.9): no switch for it
+    expect(candidatesToRetire([early, later], ['early', 'later'], null)).toEqual(['early']);
+    expect(candidatesToRetire([early, lucky], ['early', 'lucky'], null)).toEqual(['lucky']);
+    // A retired candidate keeps its figures in the evaluations, but only listed ones hold a slot.
+    expect(candidatesToRetire([judged('retired', 0.001, 0.02), lucky], ['lucky'], null)).toEqual([]);
+  });
+
   it('after a promotion, retires every other listed candidate (judged against a model that no longer serves)', () => {
     expect(candidatesToRetire([judged('a', 0.01, 0.05), judged('b', -0.01, 0.06)], ['a', 'b', 'c'], 'a')).toEqual(['b', 'c']);
   });
