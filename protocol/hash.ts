@@ -16,6 +16,13 @@ export function fnv1a32(text: string, seed = 0x811c9dc5): number {
   return hash >>> 0;
 }
 
+/** 32-bit FNV-1a over 32-bit words (a model's weights, say): each word folded in as one unit. */
+export function fnv1a32Words(words: Uint32Array, seed = 0x811c9dc5): number {
+  let hash = seed >>> 0;
+  for (let i = 0; i < words.length; i++) hash = Math.imul(hash ^ words[i]!, 0x01000193);
+  return hash >>> 0;
+}
+
 /** The bucket a string falls into among `buckets` (feature hashing). */
 export function bucketOf(text: string, buckets: number): number {
   return fnv1a32(text) % buckets;

@@ -10,6 +10,7 @@
  * reward, so importance weights 1/p_i stay unbiased), and p_i >= floor / n bounds every weight.
  */
 import { lowerTimes } from './linalg.ts';
+import { standardNormal } from './privacy.ts';
 
 /** A source of uniform numbers in [0, 1); injectable so tests are reproducible. */
 export type Uniform = () => number;
@@ -28,13 +29,6 @@ function fillStandardNormals(z: Float64Array, random: Uniform, from = 0, to = z.
     z[i] = r * Math.cos(a);
     if (i + 1 < to) z[i + 1] = r * Math.sin(a);
   }
-}
-
-/** One standard normal (the first of a Box-Muller pair). */
-function standardNormal(random: Uniform): number {
-  const u = 1 - random();
-  const w = random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * w);
 }
 
 /** M posterior draws of theta, as a row-major [M, d] matrix. */
@@ -94,18 +88,18 @@ export function thompsonSharesFromPosterior(
   return sharesOfScoreDraws(headScoreDraws(phi, d, mean, factor, m, eligible, random), 1, random, multipliers);
 }
 
-/**
- * The head's scores of the `eligible` candidates in `m` posterior draws, as phi . mean (`base`,
- * [n]) plus `noise` ((phi L) z, row-major [m, n]: draw s, candidate k). Kept with a decision,
- * they let a model with the same features and mean and a covariance that is this one's times
- * c^2 (the trainer narrows a head it cannot learn) be scored on the same draws, as base + c
- * noise: common random numbers, a tighter paired comparison at the cost of the multipliers alone.
- */
+/** A head's scores in posterior draws: phi . mean (`base`, [n]) plus `noise`, (phi L) z (row-major [m, n]: draw s, candidate k). */
 export interface ScoreDraws {
   base: Float64Array;
   noise: Float64Array;
 }
 
+/**
+ * The head's scores of the `eligible` candidates in `m` posterior draws. Kept with a decision,
+ * they let a model with the same features and mean and a covariance that is this one's times
+ * c^2 (the trainer narrows a head it cannot learn) be scored on the same draws, as base + c
+ * noise: common random numbers, a tighter paired comparison at the cost of the multipliers alone.
+ */
 export function headScoreDraws(
   phi: Float32Array,
   d: number,

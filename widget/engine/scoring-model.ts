@@ -13,6 +13,7 @@ import { towerParameterCount } from '../../protocol/tower-gradient.ts';
 import { combineTowers, tower } from '../../protocol/model.ts';
 import type { TowerWeights } from '../../protocol/model.ts';
 import { cholesky } from '../../protocol/linalg.ts';
+import { fnv1a32Words } from '../../protocol/hash.ts';
 import { describeIssues } from '../../protocol/wire.ts';
 import type { ModelManifest } from '../../protocol/wire.ts';
 import type { Offsets } from '../../protocol/offsets.ts';
@@ -131,8 +132,5 @@ export async function loadScoringModel(edge: string, manifest: ModelManifest): P
 
 /** A 32-bit FNV-1a hash of the first `length` bytes, with the length (an identity, not a defence: a model is trusted as its edge serves it). */
 function bytesKey(buffer: ArrayBuffer, length: number): string {
-  const words = new Uint32Array(buffer, 0, length >>> 2);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i]!, 0x01000193);
-  return `${length}:${(h >>> 0).toString(16)}`;
+  return `${length}:${fnv1a32Words(new Uint32Array(buffer, 0, length >>> 2)).toString(16)}`;
 }
