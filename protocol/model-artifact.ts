@@ -34,6 +34,12 @@ export interface ModelJson {
   trainedOn: string;
   /** Log-offsets of the head's click predictions per cell and creative (protocol/offsets.ts); absent: none. */
   offsets?: Offsets;
+  /**
+   * The share of its fitted posterior's variance the head's covariance keeps, where a site's rounds
+   * release no head statistics and the trainer narrowed it (model-training/src/head-width.ts);
+   * absent: 1. Recorded so the narrowing is taken once, never compounded model after model.
+   */
+  headVarianceScale?: number;
   weightsManifest: [{ paths: ['weights.bin']; weights: WeightSpec[] }];
 }
 
@@ -76,6 +82,7 @@ export const ModelJsonSchema = v.pipe(
     trainedOn: v.pipe(v.string(), v.maxLength(500)),
     /** Log-offsets of the head's click predictions per cell and creative (protocol/offsets.ts); absent: none. */
     offsets: v.optional(OffsetsSchema),
+    headVarianceScale: v.optional(v.pipe(v.number(), v.gtValue(0), v.maxValue(1))),
     weightsManifest: v.tuple([
       v.object({
         paths: v.tuple([v.literal('weights.bin')]),

@@ -18,6 +18,7 @@ import { cellOf } from '../../protocol/offsets.ts';
 import type { Offsets } from '../../protocol/offsets.ts';
 import { towerParameterCount } from '../../protocol/tower-gradient.ts';
 import type { ReleasedHead } from './round-statistics.ts';
+import { candidateHeadWidth, posteriorWidth } from './head-width.ts';
 
 import { pulledHeads, pulledOffsets, pulledOpe, pulledRounds } from './round-pull.ts';
 import type { SavedRound, TrainerPaths } from './round-pull.ts';
@@ -37,9 +38,6 @@ export interface FitResult {
   /** The federated-averaging step of the towers: taken, or why not. */
   towers: { rounds: number[]; reports: number; stepNorm: number; skipped: string | null };
 }
-
-/** The share of its width a head keeps where the site's rounds release no head statistics (sd x 0.1). */
-export const UNLEARNABLE_HEAD_VARIANCE = 0.01;
 
 export interface FitOptions {
   minSignal: number;
@@ -133,19 +131,17 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
   const { model, weights } = await client.modelFiles(base);
   const { mean: meanAt, covariance: covAt, dim } = headOffsets(model);
   const floats = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength));
-  const updated = floats.slice();
-  const head = fitHead(pulledHeads(paths), base, model, floats, { meanAt, covAt, dim }, options);
-  if (head.post) {
-    updated.set(Float32Array.from(head.post.mean), meanAt);
-    updated.set(Float32Array.from(head.post.covariance), covAt);
-  }
-  const collectsHead = config.parts.includes('head');
-  if (!collectsHead) {
-    // A site whose rounds release no head statistics can never learn the last layer: exploring
-    // its prior width only costs clicks (about 4 points of the oracle at a small shop). The
-    // candidate keeps its mean and explores through its offsets and the exploration floor.
-    for (let i = 0; i < dim * dim; i++) updated[covAt + i] = floats[covAt + i]! * UNLEARNABLE_HEAD_VARIANCE;
-  }
+  // The fit starts from the posterior's full width: the serving model's narrowing (head-width.ts) undone.
+  const widened = floats.slice();
+  widened.set(posteriorWidth(floats.subarray(covAt, covAt + dim * dim), model.headVarianceScale), covAt);
+  const updated = widened.slice();
+  const head = fitHead(pulledHeads(paths), base, model, widened, { meanAt, covAt, dim }, options);
+  if (head.post) updated.set(Float32Array.from(head.post.mean), meanAt);
+  const width = candidateHeadWidth(
+    head.post ? Float32Array.from(head.post.covariance) : widened.subarray(covAt, covAt + dim * dim),
+    config.parts.includes('head'),
+  );
+  updated.set(width.covariance, covAt);
   // The towers' step moves phi a little under the posterior just fitted on the old towers' phi;
   // a small rate keeps that mismatch small, and the candidate is judged off-policy before it serves.
   const towers = towerStep(pulledRounds(paths), base, towerParameterCount(model.topology), options.towerRate);
@@ -173,6 +169,8 @@ export async function fitFromRounds(client: EdgeAdminClient, paths: TrainerPaths
       : null,
   ].filter((x) => x !== null);
   const next: ModelJson = { ...model, trainedOn: `${base} with ${notes.join('; ')} of ${site}`.slice(0, 500) };
+  if (width.scale === undefined) delete next.headVarianceScale;
+  else next.headVarianceScale = width.scale;
   if (offsets) next.offsets = offsets.offsets;
   else delete next.offsets; // offsets fitted for another base head do not carry over
   const bytes = new Uint8Array(updated.buffer);
