@@ -177,6 +177,23 @@ export function candidatesToRetire(evaluations: readonly CandidateEvaluation[], 
   return listed.filter((v) => scored.has(v) && v !== leader);
 }
 
+/**
+ * The automatic gate's look (the trainer's `promote --auto`): among the listed candidates shown
+ * better than the serving model (the paired difference's lower bound above zero), the one with
+ * the highest bound is promoted, none otherwise; then candidatesToRetire. A retired candidate is
+ * no longer scored by devices, so its figures stay frozen at its last look: it is neither
+ * promoted nor among the evaluations the look reports.
+ */
+export function gateLook(
+  pulled: readonly CandidateEvaluation[],
+  listed: readonly string[],
+): { evaluations: CandidateEvaluation[]; promote: string | null; retire: string[] } {
+  const evaluations = pulled.filter((e) => listed.includes(e.candidate));
+  const better = evaluations.filter((e) => e.verdict === 'better').sort((a, b) => b.difference!.lower - a.difference!.lower)[0];
+  const promote = better?.candidate ?? null;
+  return { evaluations, promote, retire: candidatesToRetire(evaluations, listed, promote) };
+}
+
 /** The serving model's click rate against uniform random on the same decisions (the dashboard's lift view; the simulator reports it too). */
 export interface Lift {
   model: string;

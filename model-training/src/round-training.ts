@@ -10,7 +10,7 @@ import { headDim, modelVersion, weightSpecs } from '../../protocol/model-artifac
 import type { ModelJson } from '../../protocol/model-artifact.ts';
 import { covarianceFromEvidence, posteriorUnderReleaseNoise, reweighted } from './bayesian-head.ts';
 import type { EdgeAdminClient } from './edge-admin-client.ts';
-import { candidatesToRetire, evaluateCandidates } from '../../protocol/off-policy-estimate.ts';
+import { evaluateCandidates, gateLook } from '../../protocol/off-policy-estimate.ts';
 import type { CandidateEvaluation } from '../../protocol/off-policy-estimate.ts';
 import { centeredOnPrior, checkSignal, evidenceAboveNoise, NotEnoughSignal, poolHeads } from './round-statistics.ts';
 import { fitOffsets } from './offset-fit.ts';
@@ -276,19 +276,14 @@ export interface AutoPromotion {
   evaluations: CandidateEvaluation[];
 }
 
-/**
- * Promotes, among the candidates shown better than the serving model (the paired difference's
- * lower bound above zero), the one with the highest bound; none otherwise. Then retires the
- * listed candidates not worth more looks, keeping the leader scored (candidatesToRetire).
- */
+/** The gate's look (protocol/off-policy-estimate.ts gateLook) over the pulled rounds, carried out: the promotion, then the retirements. */
 export async function promoteIfBetter(client: EdgeAdminClient, paths: TrainerPaths): Promise<AutoPromotion> {
-  const { serving, evaluations } = await evaluatePulled(client, paths);
-  const better = evaluations.filter((e) => e.verdict === 'better').sort((a, b) => b.difference!.lower - a.difference!.lower)[0];
+  const { serving, evaluations: pulled } = await evaluatePulled(client, paths);
   const listed = (await client.config()).candidateModels.map((m) => m.version);
-  if (better) await client.promote(better.candidate);
-  const retired = candidatesToRetire(evaluations, listed, better?.candidate ?? null);
-  for (const version of retired) await client.retire(version);
-  return { serving, promoted: better?.candidate ?? null, retired, evaluations };
+  const { evaluations, promote, retire } = gateLook(pulled, listed);
+  if (promote) await client.promote(promote);
+  for (const version of retire) await client.retire(version);
+  return { serving, promoted: promote, retired: retire, evaluations };
 }
 
 /** Uploads a fitted candidate (the latest fit by default) to the edge as a candidate. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { confidenceSequence, pairedDifference } from '../../protocol/promotion-gate.ts';
-import { candidatesToRetire, snipsFromSums } from '../../protocol/off-policy-estimate.ts';
+import { candidatesToRetire, gateLook, snipsFromSums } from '../../protocol/off-policy-estimate.ts';
 import type { CandidateEvaluation } from '../../protocol/off-policy-estimate.ts';
 import { seededRandom } from '../../model-training/src/seeded-random.ts';
 import { addToOpeSums, addToPairedSums } from '../../protocol/off-policy.ts';
@@ -231,5 +231,20 @@ describe('which candidates stay scored after a look (candidatesToRetire)', () =>
 
   it('after a promotion, retires every other listed candidate (judged against a model that no longer serves)', () => {
     expect(candidatesToRetire([judged('a', 0.01, 0.05), judged('b', -0.01, 0.06)], ['a', 'b', 'c'], 'a')).toEqual(['b', 'c']);
+  });
+
+  it("the gate's look promotes the listed candidate with the highest lower bound above zero; a retired one, frozen at its last look, is neither promoted nor reported", () => {
+    const better = (candidate: string, lower: number, upper: number) => ({ ...judged(candidate, lower, upper), verdict: 'better' as const });
+    const pulled = [better('retired', 0.03, 0.06), better('a', 0.005, 0.05), better('b', 0.01, 0.04), judged('c', -0.01, 0.02)];
+    const look = gateLook(pulled, ['a', 'b', 'c']);
+    expect(look.promote).toBe('b');
+    expect(look.evaluations.map((e) => e.candidate)).toEqual(['a', 'b', 'c']);
+    expect(look.retire).toEqual(['a', 'c']);
+    // With no listed candidate better, nothing is promoted, whatever a retired one's figures say.
+    expect(gateLook([better('retired', 0.03, 0.06), judged('c', -0.01, 0.02)], ['c'])).toEqual({
+      evaluations: [judged('c', -0.01, 0.02)],
+      promote: null,
+      retire: [],
+    });
   });
 });
