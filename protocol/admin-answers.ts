@@ -144,8 +144,13 @@ export const SiteAnswerSchema = v.object({
   id: v.string(),
   ...SiteSettingsSchema.entries,
   roundSchedule: v.array(RoundSegmentSchema),
-  /** The noised contributor count of the site's last released round (null before any), and the parts its rounds collect now (protocol/report-parts.ts). */
+  /**
+   * The noised contributor count of the site's last released round (null before any), whether the
+   * site is at the head's scale after it (atHeadScale), and the parts its rounds collect now
+   * (protocol/report-parts.ts).
+   */
   lastContributors: v.nullable(v.number()),
+  atHeadScale: v.boolean(),
   parts: v.array(v.picklist(MODEL_PARTS)),
   /** The noise every round gets (the merchant's, or paced when none was set) and what it buys (protocol/budget-pacing.ts). */
   pacing: v.object({

@@ -30,15 +30,31 @@ export const ALL_PARTS: readonly ModelPart[] = MODEL_PARTS;
  */
 export const HEAD_SCALE = 20_000;
 
+/**
+ * Where a site that collects the head stops: under 0.8 of HEAD_SCALE. A shop whose days fall
+ * either side of the line would otherwise switch its parts (and its noise) day by day, and its
+ * head would be fitted from every other round.
+ */
+export const HEAD_SCALE_LEAVE = 0.8 * HEAD_SCALE;
+
 /** A site's choice: by its scale, or always one of the two. */
 export const LEARNING_MODES = ['auto', 'offsets', 'full'] as const;
 export type Learning = (typeof LEARNING_MODES)[number];
 
-/** The parts a site collects now: `lastContributors` is its last released round's noised contributor count (public), null before any. */
-export function partsFor(learning: Learning, lastContributors: number | null): readonly ModelPart[] {
+/**
+ * Whether a site is at the head's scale after a release of `contributors` (its noised contributor
+ * count, public), from whether it was before: it enters at HEAD_SCALE and leaves under
+ * HEAD_SCALE_LEAVE.
+ */
+export function atHeadScale(before: boolean, contributors: number): boolean {
+  return before ? contributors >= HEAD_SCALE_LEAVE : contributors >= HEAD_SCALE;
+}
+
+/** The parts a site collects now: by its choice, and for "auto" by its scale (atHeadScale after its last released round; false before any). */
+export function partsFor(learning: Learning, headScale: boolean): readonly ModelPart[] {
   if (learning === 'full') return ALL_PARTS;
   if (learning === 'offsets') return SMALL_SHOP_PARTS;
-  return (lastContributors ?? 0) >= HEAD_SCALE ? ALL_PARTS : SMALL_SHOP_PARTS;
+  return headScale ? ALL_PARTS : SMALL_SHOP_PARTS;
 }
 
 /** Gaussian mechanisms a released round is charged with these parts (with a serving model): the counts, each part, and the count vector. */

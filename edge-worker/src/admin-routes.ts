@@ -101,7 +101,7 @@ async function saveSettings(db: D1Database, site: string, existing: SiteRow | nu
   const now = Date.now();
   const looser = existing && looserSettings(existing, settings, await ledgerRows(db, existing.id), now);
   if (looser) throw new HttpError(409, 'privacy_only_stricter', looser);
-  const runsOut = budgetRunsOut(settings, now, roundMechanisms(partsFor(settings.learning, existing?.lastContributors ?? null)));
+  const runsOut = budgetRunsOut(settings, now, roundMechanisms(partsFor(settings.learning, existing?.atHeadScale ?? false)));
   if (runsOut) throw new HttpError(422, 'budget_runs_out', runsOut);
   // The open round keeps its length: a new one starts with the next round (round-schedule.ts).
   const schedule = existing ? withRoundLength(existing.roundSchedule, now, settings.roundSeconds) : [firstSegment(now, settings.roundSeconds)];

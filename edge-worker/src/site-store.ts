@@ -1,7 +1,7 @@
 import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
 import type { PrivacyTerms } from '../../protocol/privacy.ts';
 import { pacingOf } from '../../protocol/budget-pacing.ts';
-import { partsFor, roundMechanisms } from '../../protocol/report-parts.ts';
+import { atHeadScale, partsFor, roundMechanisms } from '../../protocol/report-parts.ts';
 import type { SiteSettings } from '../../protocol/site-settings.ts';
 import type { RoundSegment, SiteAnswer } from '../../protocol/admin-answers.ts';
 
@@ -39,7 +39,7 @@ const SETTING_COLUMNS: readonly { key: keyof SiteSettings; column: string; json?
 ];
 
 const COLUMNS = SETTING_COLUMNS.map((c) => c.column);
-const SELECT_SITE = `SELECT id, last_contributors, ${COLUMNS.join(', ')} FROM sites WHERE id = ?`;
+const SELECT_SITE = `SELECT id, last_contributors, at_head_scale, ${COLUMNS.join(', ')} FROM sites WHERE id = ?`;
 const SELECT_SCHEDULE = 'SELECT from_round, starts_at, round_seconds FROM round_schedule WHERE site = ? ORDER BY from_round';
 /** ?1 the id, ?2 the time of the change, then the settings in SETTING_COLUMNS' order. */
 const UPSERT_SITE = `INSERT INTO sites (id, updated_at, ${COLUMNS.join(', ')}) VALUES (?1, ?2, ${COLUMNS.map((_, i) => `?${i + 3}`).join(', ')})
@@ -53,11 +53,13 @@ export async function getSite(db: D1Database, site: string): Promise<SiteRow | n
     SETTING_COLUMNS.flatMap(({ key, column, json }) => (stored[column] === null ? [] : [[key, json ? JSON.parse(stored[column] as string) : stored[column]]])),
   ) as SiteSettings;
   const lastContributors = (stored.last_contributors as number | null) ?? null;
-  const parts = partsFor(settings.learning, lastContributors);
+  const headScale = stored.at_head_scale === 1;
+  const parts = partsFor(settings.learning, headScale);
   return {
     id: stored.id as string,
     ...settings,
     lastContributors,
+    atHeadScale: headScale,
     parts: [...parts],
     pacing: pacingOf(settings, roundMechanisms(parts)),
     roundSchedule: (schedule!.results as { from_round: number; starts_at: number; round_seconds: number }[]).map((s) => ({
@@ -108,7 +110,15 @@ export function sitePrivacy(site: SiteRow): PrivacyTerms {
   };
 }
 
-/** The noised contributor count of the site's last released round (public; report-parts.ts "auto" reads it). */
+/**
+ * The noised contributor count of the site's last released round (public; report-parts.ts "auto"
+ * reads it), and whether the site is at the head's scale after it (atHeadScale, from before).
+ */
 export async function recordLastContributors(db: D1Database, site: string, contributors: number): Promise<void> {
-  await db.prepare('UPDATE sites SET last_contributors = ? WHERE id = ?').bind(contributors, site).run();
+  const row = await db.prepare('SELECT at_head_scale FROM sites WHERE id = ?').bind(site).first<{ at_head_scale: number }>();
+  const headScale = atHeadScale(row?.at_head_scale === 1, contributors);
+  await db
+    .prepare('UPDATE sites SET last_contributors = ?, at_head_scale = ? WHERE id = ?')
+    .bind(contributors, headScale ? 1 : 0, site)
+    .run();
 }

@@ -13,7 +13,8 @@ import type { NoisedRelease } from '../../protocol/admin-answers.ts';
 import { headStatsLength } from '../../protocol/head-statistics.ts';
 import { headDim } from '../../protocol/model-artifact.ts';
 import { COUNT_MECHANISMS } from '../../protocol/privacy.ts';
-import { roundMechanisms, SMALL_SHOP_PARTS } from '../../protocol/report-parts.ts';
+import { HEAD_SCALE, HEAD_SCALE_LEAVE, MODEL_PARTS, roundMechanisms, SMALL_SHOP_PARTS } from '../../protocol/report-parts.ts';
+import { recordLastContributors } from '../../edge-worker/src/site-store.ts';
 import {
   admin,
   closeOpenRound,
@@ -103,7 +104,7 @@ describe('offsets from devices', () => {
     expect(config.parts).toEqual([...SMALL_SHOP_PARTS]);
     expect(config.privacy.offsetClip).toBe(3);
     const site = (await expectOk(as('', 'GET'))) as { parts: string[]; lastContributors: number | null };
-    expect(site).toMatchObject({ parts: ['ope', 'offsets'], lastContributors: null });
+    expect(site).toMatchObject({ parts: ['ope', 'offsets'], lastContributors: null, atHeadScale: false });
   });
 
   it('attack: an offsets part over its bound, or with a key that is no cell or creative of the site, is refused (422) and adds nothing', async () => {
@@ -176,5 +177,32 @@ describe('offsets from devices', () => {
       (_i, st) => st.storage.sql.exec('SELECT COUNT(*) AS n FROM offset_sums').one().n,
     );
     expect(status).toBeGreaterThan(0);
+  });
+
+  it('"auto" takes the head and towers at HEAD_SCALE noised contributors and keeps them until under 0.8 of it: a shop near the line does not switch day by day', async () => {
+    // A release of 20,000 devices cannot be made here: the release's own step (recordLastContributors, real D1) is called with the counts.
+    const scale = async () =>
+      (await expectOk(as('', 'GET'))) as { parts: string[]; atHeadScale: boolean; lastContributors: number; pacing: { noiseMultiplier: number } };
+    const small = await scale();
+    const steps: [number, boolean][] = [
+      [HEAD_SCALE - 1, false],
+      [HEAD_SCALE, true],
+      [HEAD_SCALE_LEAVE, true], // a quieter day: still at scale
+      [HEAD_SCALE - 1, true],
+      [HEAD_SCALE_LEAVE - 1, false],
+      [HEAD_SCALE - 1, false], // back near the line: not yet
+    ];
+    for (const [contributors, expected] of steps) {
+      await recordLastContributors(env.DB, SITE, contributors);
+      const site = await scale();
+      expect({ contributors, atHeadScale: site.atHeadScale, parts: site.parts }).toEqual({
+        contributors,
+        atHeadScale: expected,
+        parts: expected ? [...MODEL_PARTS] : [...SMALL_SHOP_PARTS],
+      });
+      // The noise is paced for the parts collected: more mechanisms a round, more noise each.
+      if (expected) expect(site.pacing.noiseMultiplier).toBeGreaterThan(small.pacing.noiseMultiplier);
+      else expect(site.pacing.noiseMultiplier).toBe(small.pacing.noiseMultiplier);
+    }
   });
 });
