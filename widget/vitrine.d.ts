@@ -27,9 +27,11 @@ export interface VitrineTrackProps {
   remove_from_cart: VitrineProductProps;
   /**
    * An order: its total value, its currency (ISO 4217; revenue is counted only in the site's own,
-   * and a value without one is taken to be in it) and the product (or the first product) bought.
+   * and a value without one is taken to be in it), the product (or the first product) bought, and
+   * its order id: an order is counted once per id, so a reloaded confirmation page converts
+   * nothing again (without an id, each call counts).
    */
-  purchase: VitrineProductProps & { value?: number; currency?: string };
+  purchase: VitrineProductProps & { value?: number; currency?: string; orderId?: string };
   search: { query: string };
 }
 

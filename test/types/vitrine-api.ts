@@ -11,7 +11,7 @@ export async function acceptedCalls(): Promise<void> {
   vitrine('track', 'product_view', { productId: 'sku-1', category: 'bags', brand: 'Ultramar', price: 129 });
   vitrine('track', 'category_view', { category: 'bags' });
   vitrine('track', 'add_to_cart', { id: 'sku-1', quantity: 2 });
-  vitrine('track', 'purchase', { value: 258, currency: 'EUR', productId: 'sku-1' });
+  vitrine('track', 'purchase', { value: 258, currency: 'EUR', productId: 'sku-1', orderId: '1042' });
   vitrine('track', 'search', { query: 'rain jacket' });
   vitrine('track', 'remove_from_cart');
   await vitrine('consent', true);
