@@ -233,6 +233,7 @@ async function trainAfterRound(
 ): Promise<{ training: string; dashboardLift: Lift | null }> {
   let training: string;
   let dashboardLift: Lift | null = null;
+  let gateSaid = '';
   try {
     // Exactly the round that just closed (counting a round costs budget, even an empty one).
     const pulled = await pullRounds(client, paths, 1, true);
@@ -254,17 +255,16 @@ async function trainAfterRound(
             )
             .join(', ') || 'no candidate scored'
         : '';
+      gateSaid = gate ? `gate: ${gate.promoted ? `promoted ${gate.promoted}` : 'kept the serving model'} (${verdicts}); ` : '';
       const fitted = await fitFromRounds(client, paths, SITE, { ...DEFAULT_ROUND_FIT, carry: o.carry, towerRate: o.towerRate });
       const { version } = await publishCandidate(client, paths);
       if (o.promote === 'always') await client.promote(version);
       const fit = fitSummary(fitted);
-      training =
-        o.promote === 'always'
-          ? `${fit}; serving ${version}`
-          : `gate: ${gate!.promoted ? `promoted ${gate!.promoted}` : 'kept the serving model'} (${verdicts}); ${fit}; candidate ${version}`;
+      training = o.promote === 'always' ? `${fit}; serving ${version}` : `${gateSaid}${fit}; candidate ${version}`;
     }
   } catch (e) {
-    training = `kept the model: ${e instanceof Error ? e.message : String(e)}`;
+    // What the gate did stays in the record when the fit after it has nothing to learn.
+    training = `${gateSaid}no new candidate: ${e instanceof Error ? e.message : String(e)}`;
   }
   return { training, dashboardLift };
 }
