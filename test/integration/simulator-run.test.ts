@@ -29,7 +29,9 @@ describe('npm run simulate', () => {
     // The round was released and the ledger spent what one of a period's 30 paced rounds costs: a thirtieth of the budget's mu^2.
     expect(r!.epsilon).toBeGreaterThan(0);
     expect(r!.epsilon).toBeCloseTo(epsilonOfRounds(1, runNoise({ epsilon: null })), 6);
-    expect(r!.training).toMatch(/^(gate: (promoted|kept the serving model) .*; (last layer|offsets from rounds|no new candidate: )|kept the model: |no new candidate: )/);
+    expect(r!.training).toMatch(
+      /^(gate: (promoted|kept the serving model) .*; (last layer|offsets from rounds|no new candidate: )|kept the model: |no new candidate: )/,
+    );
     // The released round's view on the merchant's dashboard: the model that served, its rounds.
     expect(r!.dashboardLift).toMatchObject({ rounds: [expect.any(Number)] });
     expect(r!.dashboardLift!.model).toMatch(/^[0-9a-f]{16}$/);
