@@ -7,8 +7,9 @@
  * head's covariance to UNLEARNABLE_HEAD_VARIANCE of the fitted posterior's. That share is taken
  * against the posterior, never against the serving model: each candidate is fitted on the model
  * serving, so narrowing relative to it compounded with every promotion (1e-6 of the width after
- * three), policies turned near-deterministic, and the gate's importance weights grew until its
- * intervals spanned ±6 to ±10 points (creative-format seed 1, rounds 11 to 30: docs/lab/).
+ * three). That compounding was suspected of the late decline in 30-round simulations; narrowing
+ * once did not remove the decline (docs/lab/learning-at-a-small-shop.md), so it is done once
+ * because a width should not depend on how many promotions came before, not as that fix.
  * A site that releases head statistics again gets the posterior's full width back first.
  */
 
