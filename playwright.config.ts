@@ -33,7 +33,12 @@ export default defineConfig<JourneyOptions>({
     // bounded and warns, and a failed test prints what its page said, so the next one names its
     // cause. A retried test is reported as flaky; one that fails twice fails.
     { name: 'chromium', retries: 1, use: { engine: 'chromium' } },
-    { name: 'firefox', testMatch: JOURNEYS, use: { engine: 'firefox' } },
+    // One retry in Firefox, for one stall seen and not explained: the in-memory engine that
+    // replaces one whose database another tab is upgrading did not start within the page's
+    // 10 s (journeys.spec.ts, "versionchange"; once in a clean-clone run on 2026-12-05 and once in
+    // 25 repeats of that journey on a quiet machine, none in 120 more). The start's warning now
+    // names the step it stalled in, so the next one says where. A retried test is reported as flaky.
+    { name: 'firefox', testMatch: JOURNEYS, retries: 1, use: { engine: 'firefox' } },
     // One retry in WebKit alone, for one engine bug and nothing else we know of: a page that goes
     // into its back/forward cache while its worker's IndexedDB transaction is unfinished keeps
     // that lock while cached (docs/lab/limits.md), and a journey that clicks at machine speed on a

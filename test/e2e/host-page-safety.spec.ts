@@ -56,7 +56,8 @@ test("an edge that never answers the config: after twice the page's bound, one w
   await page.context().route(`${EDGE}/v1/sites/demo/config`, () => new Promise<void>(() => undefined));
   await page.goto('/fixtures/plain-slot?answer-ms=1000');
   await expect.poll(() => warnings.length, { timeout: 15_000 }).toBeGreaterThan(0);
-  expect(warnings).toEqual(['[vitrine] no personalization on this page: the engine did not start within 2000 ms']);
+  // The warning names the step the start stalled in: here the config the page asked for at load.
+  expect(warnings).toEqual(['[vitrine] no personalization on this page: the engine did not start within 2000 ms (waiting for the config asked for at load)']);
   await expect(page.locator('[data-vitrine-slot="hero"]')).toHaveText('merchant content');
   expect(pageErrors).toEqual([]);
 });
@@ -69,7 +70,7 @@ test("an engine chunk that never arrives: after twice the page's bound, the same
   await page.context().route(`${EDGE}/v1/chunks/engine-*`, () => new Promise<void>(() => undefined));
   await page.goto('/fixtures/plain-slot?answer-ms=1000');
   await expect.poll(() => warnings.length, { timeout: 15_000 }).toBeGreaterThan(0);
-  expect(warnings).toEqual(['[vitrine] no personalization on this page: the engine did not start within 2000 ms']);
+  expect(warnings).toEqual(['[vitrine] no personalization on this page: the engine did not start within 2000 ms (fetching the engine chunk)']);
   await expect(page.locator('[data-vitrine-slot="hero"]')).toHaveText('merchant content');
   expect(pageErrors).toEqual([]);
 });
@@ -105,9 +106,17 @@ test('IndexedDB unavailable in the worker: creatives still render from an in-mem
       }
     } as typeof Worker;
   });
+  // What the page and its workers ask for (Chromium reports requests its HTTP cache answers too).
+  const asked: string[] = [];
+  page.on('request', (r) => asked.push(new URL(r.url()).pathname));
   await page.goto('/product/shirts-2');
   await expect(creativeIn(page, 'hero')).toBeVisible();
   expect(warnings.filter((w) => w.includes('IndexedDB unavailable'))).toHaveLength(1);
+  // The in-memory engine that replaced the first one asked for nothing the page already had:
+  // the engine chunk and the config once each, the in-memory store's chunk once.
+  expect(asked.filter((p) => /\/v1\/chunks\/engine-/.test(p))).toHaveLength(1);
+  expect(asked.filter((p) => p === '/v1/sites/demo/config')).toHaveLength(1);
+  expect(asked.filter((p) => /\/v1\/chunks\/memory-store-/.test(p))).toHaveLength(1);
   expect(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name))).toEqual([]);
   expect(pageErrors).toEqual([]);
 });

@@ -19,8 +19,7 @@ declare const __VITRINE_MEMORY_STORE_FILE__: string;
  * answer or answered 5xx (a busy edge or a dropped connection is not a reason to lose the page's
  * personalization); a 4xx is final.
  */
-async function chunkText(scriptUrl: string, file: string): Promise<string> {
-  const url = new URL(`chunks/${file}`, scriptUrl).href;
+async function chunkText(url: string): Promise<string> {
   const attempt = async () => {
     const response = await fetch(url, { credentials: 'omit' });
     if (!response.ok) throw Object.assign(new Error(`the engine (${url}) answered ${response.status}`), { final: response.status < 500 });
@@ -36,6 +35,25 @@ async function chunkText(scriptUrl: string, file: string): Promise<string> {
 }
 
 /**
+ * Chunks this page has fetched, as Blobs (held by the browser, not in the page's heap): a worker
+ * started again on the same page (after a consent change, a return from the back/forward cache,
+ * or in memory after its storage failed) needs no request for them. A chunk that failed is asked
+ * for again next time.
+ */
+const fetchedChunks = new Map<string, Promise<Blob>>();
+
+function chunkBlob(scriptUrl: string, file: string): Promise<Blob> {
+  const url = new URL(`chunks/${file}`, scriptUrl).href;
+  let blob = fetchedChunks.get(url);
+  if (!blob) {
+    blob = chunkText(url).then((text) => new Blob([text], { type: 'text/javascript' }));
+    fetchedChunks.set(url, blob);
+    blob.catch(() => fetchedChunks.delete(url));
+  }
+  return blob;
+}
+
+/**
  * `failed` rejects when the worker cannot load (WebKit, for one, refuses a blob worker started as
  * its page goes away: "Cannot load blob: ... due to access control checks"). Its error event is
  * handled here, so it never reaches the host page as an uncaught error, and a start waiting for
@@ -44,11 +62,11 @@ async function chunkText(scriptUrl: string, file: string): Promise<string> {
 export async function startEngineWorker(scriptUrl: string, inMemory: boolean): Promise<{ engine: Remote<EngineApi>; worker: Worker; failed: Promise<never> }> {
   // A worker in memory runs the in-memory store (memory-store.ts, a plain script in its own
   // scope) before the engine, in the same blob; a worker with the device's storage never loads it.
-  const texts = await Promise.all([
-    ...(inMemory ? [chunkText(scriptUrl, __VITRINE_MEMORY_STORE_FILE__), ';\n'] : []),
-    chunkText(scriptUrl, __VITRINE_ENGINE_FILE__),
+  const parts = await Promise.all([
+    ...(inMemory ? [chunkBlob(scriptUrl, __VITRINE_MEMORY_STORE_FILE__), ';\n'] : []),
+    chunkBlob(scriptUrl, __VITRINE_ENGINE_FILE__),
   ]);
-  const blobUrl = URL.createObjectURL(new Blob(texts, { type: 'text/javascript' }));
+  const blobUrl = URL.createObjectURL(new Blob(parts, { type: 'text/javascript' }));
   const worker = new Worker(blobUrl, { type: 'module', name: 'vitrine-engine' });
   const failed = new Promise<never>((_, reject) => {
     worker.addEventListener('error', (e) => {

@@ -39,6 +39,8 @@ export class EngineSession {
   readonly gpc: boolean;
   /** The config, asked for at once (while the engine chunk loads) for the first engine only. */
   private prefetch: Promise<PrefetchedConfig | null> | null;
+  /** That same config, for the in-memory engine that replaces a first engine whose storage failed seconds ago. */
+  private readonly pageConfig: Promise<PrefetchedConfig | null> | null;
 
   constructor(
     private readonly settings: ScriptSettings,
@@ -49,6 +51,7 @@ export class EngineSession {
     this.consentGiven = !settings.consentRequired;
     this.gpc = (navigator as Navigator & { globalPrivacyControl?: boolean }).globalPrivacyControl === true;
     this.prefetch = this.allowed ? prefetchConfig(settings.edge, settings.site) : null;
+    this.pageConfig = this.prefetch;
   }
 
   /** Whether Vitrine may run at all on this page. */
@@ -80,25 +83,31 @@ export class EngineSession {
       const startMs = 2 * this.settings.answerMs;
       let gaveUp = false;
       let worker: Worker | null = null;
+      // Where the start was when the page gave up: it goes in the warning, so a stall names its step.
+      let step = 'fetching the engine chunk';
       const starting = (async () => {
         const connection = await startEngineWorker(this.settings.scriptUrl, !persistent);
         worker = connection.worker;
+        step = 'waiting for the config asked for at load';
         // A chunk that arrives after the page gave up starts nothing that could go on (and report) unseen.
         if (gaveUp) connection.worker.terminate();
         else this.worker = connection.worker;
         options.prefetchedConfig = await prefetched;
+        step = `waiting for the worker's answer to its start (${persistent ? 'device storage' : 'in memory'})`;
         return { engine: connection.engine, status: await Promise.race([connection.engine.start(options), connection.failed]) };
       })();
       starting.catch(() => undefined); // rejecting after the page gave up is nobody's error
-      const { engine, status } = await answerWithin(starting, startMs, () => new EngineNotStarting(`the engine did not start within ${startMs} ms`)).catch(
-        (e: unknown) => {
-          if (!(e instanceof EngineNotStarting)) throw e;
-          gaveUp = true;
-          (worker as Worker | null)?.terminate();
-          if (this.worker === worker) this.worker = null;
-          return { engine: null, status: { state: 'unavailable', reason: e.message } as EngineStatus };
-        },
-      );
+      const { engine, status } = await answerWithin(
+        starting,
+        startMs,
+        () => new EngineNotStarting(`the engine did not start within ${startMs} ms (${step})`),
+      ).catch((e: unknown) => {
+        if (!(e instanceof EngineNotStarting)) throw e;
+        gaveUp = true;
+        (worker as Worker | null)?.terminate();
+        if (this.worker === worker) this.worker = null;
+        return { engine: null, status: { state: 'unavailable', reason: e.message } as EngineStatus };
+      });
       if (status.state === 'unavailable') {
         if (status.inMemory && !this.memoryOnly) throw new EngineNotAnswering(status.reason);
         this.warn(`no personalization on this page: ${status.reason}`);
@@ -134,6 +143,9 @@ export class EngineSession {
     }
     this.memoryOnly = true;
     this.warn(`the engine's storage is not usable (${why}); this page goes on in memory and sends no report`);
+    // The recovery asks the network for nothing the page already has: the config fetched at load
+    // (the chunks are kept too, engine-connection.ts), so only the in-memory store's chunk is new.
+    this.prefetch = this.pageConfig;
     return this.start();
   }
 
