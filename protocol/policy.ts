@@ -22,9 +22,8 @@ export const THOMPSON_DRAWS = 256;
  * log(0)): half the uniforms, logarithms and roots of one normal a pair, which was a tenth of a
  * simulated device's time.
  */
-function fillStandardNormals(z: Float64Array, random: Uniform): void {
-  const to = z.length;
-  for (let i = 0; i < to; i += 2) {
+function fillStandardNormals(z: Float64Array, random: Uniform, from = 0, to = z.length): void {
+  for (let i = from; i < to; i += 2) {
     const r = Math.sqrt(-2 * Math.log(1 - random()));
     const a = 2 * Math.PI * random();
     z[i] = r * Math.cos(a);
@@ -84,9 +83,9 @@ export function thompsonSharesFromPosterior(
   m: number,
   eligible: readonly number[],
   random: Uniform,
-  multipliers: ((s: number) => Float64Array) | null = null,
+  multipliers: ((random: Uniform) => Float64Array) | null = null,
 ): Float64Array {
-  return sharesOfScoreDraws(headScoreDraws(phi, d, mean, factor, m, eligible, random), 1, multipliers);
+  return sharesOfScoreDraws(headScoreDraws(phi, d, mean, factor, m, eligible, random), 1, random, multipliers);
 }
 
 /** A head's scores in posterior draws: phi . mean (`base`, [n]) plus `noise`, (phi L) z (row-major [m, n]: draw s, candidate k). */
@@ -142,17 +141,22 @@ export function headScoreDraws(
 
 /**
  * Win shares from score draws (headScoreDraws; scores base + `scale` x noise): each draw gives
- * its win to the argmax, with every candidate's offset multiplier of the same draw when there
- * are offsets (so the shares estimate the policy's probabilities over both, and a decision drawn
+ * its win to the argmax, after drawing every candidate's offset multiplier with it when there are
+ * offsets (so the shares estimate the policy's probabilities over both, and a decision drawn
  * from them is the policy's).
  */
-export function sharesOfScoreDraws(draws: ScoreDraws, scale: number, multipliers: ((s: number) => Float64Array) | null = null): Float64Array {
+export function sharesOfScoreDraws(
+  draws: ScoreDraws,
+  scale: number,
+  random: Uniform,
+  multipliers: ((random: Uniform) => Float64Array) | null = null,
+): Float64Array {
   const { base, noise } = draws;
   const n = base.length;
   const m = noise.length / n;
   const shares = new Float64Array(n);
   for (let s = 0; s < m; s++) {
-    const drawn = multipliers ? multipliers(s) : null;
+    const drawn = multipliers ? multipliers(random) : null;
     const row = s * n;
     let best = 0;
     let bestScore = -Infinity;
@@ -196,38 +200,21 @@ export function factorScale(factor: Float64Array, reference: Float64Array): numb
 const MIN_PREDICTION = 1e-4;
 
 /**
- * The offsets' noise in one situation: m draws of n standard normals, [m, n] row-major (draw s,
- * candidate k). Drawn once and shared by every model scored in the situation (the decision's,
- * then each candidate model's probability of it, slot-scoring.ts): common random numbers, as
- * for the head's draws, so two models that differ a little get probabilities that differ by
- * that and not by Monte Carlo noise, and a candidate model costs no normals of its own.
+ * One draw of each eligible candidate's offset multiplier, exp(mean + sd x N(0, 1)) (protocol/offsets.ts),
+ * written into `into`.
  */
-export function offsetNormals(m: number, n: number, random: Uniform): Float64Array {
-  const z = new Float64Array(m * n);
-  fillStandardNormals(z, random);
-  return z;
-}
-
-/**
- * Draw s's offset multiplier of each eligible candidate, exp(mean + sd x z[s, k])
- * (protocol/offsets.ts), times `device(s)[k]` (the shopper's own, cell-history.ts) when given.
- */
-export function offsetMultipliers(
+export function drawMultipliers(
   logOffsets: readonly { mean: number; sd: number }[],
-  normals: Float64Array,
-  device: ((s: number) => Float64Array) | null,
-): (s: number) => Float64Array {
-  const n = logOffsets.length;
-  const out = new Float64Array(n);
-  return (s) => {
-    const row = s * n;
-    const own = device ? device(s) : null;
-    for (let k = 0; k < n; k++) {
-      const o = logOffsets[k]!;
-      out[k] = Math.exp(o.mean + (o.sd > 0 ? o.sd * normals[row + k]! : 0)) * (own ? own[k]! : 1);
-    }
-    return out;
-  };
+  random: Uniform,
+  into = new Float64Array(logOffsets.length),
+): Float64Array {
+  // The normals are drawn into `into` (in pairs), then each becomes its multiplier in place.
+  fillStandardNormals(into, random, 0, logOffsets.length);
+  for (let k = 0; k < logOffsets.length; k++) {
+    const o = logOffsets[k]!;
+    into[k] = Math.exp(o.mean + (o.sd > 0 ? o.sd * into[k]! : 0));
+  }
+  return into;
 }
 
 /** A Gamma(shape, 1) draw (Marsaglia and Tsang 2000; shape below 1 boosted by U^(1/shape)). */

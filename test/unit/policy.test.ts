@@ -120,7 +120,7 @@ describe('exploring policy', () => {
     const phi = Float32Array.from({ length: 6 * d }, (_, i) => Math.sin(i * 1.7) * 0.3);
     const eligible = [0, 2, 3, 5];
     const m = 40_000;
-    const shared = sharesOfScoreDraws(headScoreDraws(phi, d, mean, factor, m, eligible, seededRandom(5)), c!);
+    const shared = sharesOfScoreDraws(headScoreDraws(phi, d, mean, factor, m, eligible, seededRandom(5)), c!, seededRandom(6));
     const own = thompsonSharesFromPosterior(phi, d, mean, narrowed, m, eligible, seededRandom(7));
     // Two Monte Carlo estimates of the same probabilities: within a few standard errors (sd <= 0.0025 at 40,000 draws).
     for (let k = 0; k < eligible.length; k++) expect(Math.abs(shared[k]! - own[k]!)).toBeLessThan(0.012);

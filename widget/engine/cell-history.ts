@@ -43,49 +43,22 @@ export class CellHistory {
   }
 
   /**
-   * This shopper's own multiplier for each cell, beyond the population's (whose multiplier
-   * `population(cell)` is): Gamma(k + clicks, k + expected x population), mean 1 with no data of
-   * its own. `ownDraws` makes the Gamma(k + clicks, 1) draws of one situation, m of each cell at
-   * most once, with what the device knew then; `multipliers` divides them by one model's rates.
-   * The draws are shared by every model scored in the situation (policy.ts, offsetNormals).
+   * A draw of this shopper's own multiplier for each cell, beyond the population's (whose
+   * multiplier `population(cell)` is): Gamma(k + clicks, k + expected x population), mean 1 with
+   * no data of its own. `drawer` makes the draws for a list of cells, one cell at most once.
    */
-  ownDraws(cells: readonly string[], m: number, random: Uniform): OwnCellDraws {
+  drawer(cells: readonly string[], population: (cell: string) => number): (random: Uniform) => Float64Array {
     const distinct = [...new Set(cells)];
-    const known = distinct.map((c) => this.cells.has(c));
+    const index = cells.map((c) => distinct.indexOf(c));
     const shapes = distinct.map((c) => DEVICE_PRIOR_CLICKS + (this.cells.get(c)?.clicks ?? 0));
-    const g = distinct.length;
-    const gammas = new Float64Array(m * g);
-    for (let s = 0; s < m; s++) for (let j = 0; j < g; j++) gammas[s * g + j] = known[j] ? gammaDraw(shapes[j]!, random) : 1;
-    return {
-      cells: distinct,
-      index: cells.map((c) => distinct.indexOf(c)),
-      known,
-      expected: distinct.map((c) => this.cells.get(c)?.expected ?? 0),
-      gammas,
+    const rates = distinct.map((c) => DEVICE_PRIOR_CLICKS + (this.cells.get(c)?.expected ?? 0) * population(c));
+    const known = distinct.map((c) => this.cells.has(c));
+    const perCell = new Float64Array(distinct.length);
+    const out = new Float64Array(cells.length);
+    return (random) => {
+      for (let g = 0; g < distinct.length; g++) perCell[g] = known[g] ? gammaDraw(shapes[g]!, random) / rates[g]! : 1;
+      for (let k = 0; k < cells.length; k++) out[k] = perCell[index[k]!]!;
+      return out;
     };
   }
-}
-
-/** A situation's own-multiplier draws (CellHistory.ownDraws): m rows of one Gamma draw per distinct cell. */
-export interface OwnCellDraws {
-  cells: string[];
-  /** Each eligible candidate's cell, as an index into `cells`. */
-  index: number[];
-  known: boolean[];
-  expected: number[];
-  gammas: Float64Array;
-}
-
-/** Draw s's own multiplier of each eligible candidate under a model whose population multiplier of a cell is `population(cell)`. */
-export function ownMultipliers(own: OwnCellDraws, population: (cell: string) => number): (s: number) => Float64Array {
-  const g = own.cells.length;
-  const rates = own.cells.map((c, j) => DEVICE_PRIOR_CLICKS + own.expected[j]! * population(c));
-  const out = new Float64Array(own.index.length);
-  return (s) => {
-    for (let k = 0; k < out.length; k++) {
-      const j = own.index[k]!;
-      out[k] = own.known[j] ? own.gammas[s * g + j]! / rates[j]! : 1;
-    }
-    return out;
-  };
 }

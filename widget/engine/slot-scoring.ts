@@ -6,11 +6,10 @@
 import { LAYOUT_TRAITS, MIN_LAYOUT_ITEMS } from '../../protocol/catalog.ts';
 import { CREATIVE_DIM, encodeCreative } from '../../protocol/features.ts';
 import type { Candidate, SiteConfig, Template } from '../../protocol/wire.ts';
-import { factorScale, headScoreDraws, offsetMultipliers, offsetNormals, sharesOfScoreDraws, softmaxShares, withFloor } from '../../protocol/policy.ts';
+import { drawMultipliers, factorScale, headScoreDraws, sharesOfScoreDraws, softmaxShares, withFloor } from '../../protocol/policy.ts';
 import type { ScoreDraws } from '../../protocol/policy.ts';
 import { cellOf, logOffsetOf } from '../../protocol/offsets.ts';
-import { ownMultipliers } from './cell-history.ts';
-import type { CellHistory, OwnCellDraws } from './cell-history.ts';
+import type { CellHistory } from './cell-history.ts';
 import type { Uniform } from '../../protocol/policy.ts';
 import type { ScoringModel } from './scoring-model.ts';
 
@@ -27,14 +26,6 @@ export interface HeadDraws {
   mean: Float64Array;
   factor: Float64Array;
   draws: ScoreDraws;
-  /** The situation's offset noise once a model with offsets drew it: every later model's multipliers are made from it. */
-  offsetNoise: OffsetNoise | null;
-}
-
-/** Normals for the offsets' population multipliers ([m, n]) and the device's own Gamma draws (cell-history.ts). */
-export interface OffsetNoise {
-  normals: Float64Array;
-  own: OwnCellDraws | null;
 }
 
 const sameValues = (a: Float64Array, b: Float64Array) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -92,8 +83,7 @@ export class SlotScoring {
    * of the head: the population's (the model's offsets' posterior) times this shopper's own
    * beyond it (`history`, cell-history.ts). Drawn with every draw rather than once a decision,
    * the shares are the policy's probabilities with far less Monte Carlo noise, which is what a
-   * candidate's importance weights are made of. The offsets' noise is the situation's: every
-   * model scored on `onHead` takes the one the first drew.
+   * candidate's importance weights are made of.
    *
    * `onHead`: this very situation's features and head draws under another model (what an earlier
    * call returned as `head`). A model with the same towers (`towersKey`) takes its features; one
@@ -118,24 +108,25 @@ export class SlotScoring {
       sameTowers && onHead.draws.noise.length === draws * eligible.length && sameValues(onHead.mean, model.mean)
         ? factorScale(model.covarianceFactor, onHead.factor)
         : null;
-    const drawn = scale === null ? headScoreDraws(phi, model.dim, model.mean, model.covarianceFactor, draws, eligible, this.random) : onHead!.draws;
-    let multipliers: ((s: number) => Float64Array) | null = null;
-    let noise = onHead?.offsetNoise ?? null;
+    let multipliers: ((random: Uniform) => Float64Array) | null = null;
     if (model.offsets) {
       const offsets = model.offsets;
       const cells = eligible.map((i) => cellOf(candidates[i]!));
       const logOffsets = eligible.map((i, k) => logOffsetOf(offsets, candidates[i]!.id, cells[k]!));
-      // The situation's offset noise, drawn by the first model that needs it and kept on the
-      // situation's head for every model scored after it (common random numbers, policy.ts).
-      if (!noise || noise.normals.length !== draws * eligible.length) noise = { normals: offsetNormals(draws, eligible.length, this.random), own: null };
-      if (history && !noise.own) noise.own = history.ownDraws(cells, draws, this.random);
-      if (onHead && !onHead.offsetNoise) onHead.offsetNoise = noise;
-      const device = noise.own ? ownMultipliers(noise.own, (cell) => Math.exp(offsets.global + (offsets.cells[cell]?.mean ?? 0))) : null;
-      multipliers = offsetMultipliers(logOffsets, noise.normals, device);
+      const own = history ? history.drawer(cells, (cell) => Math.exp(offsets.global + (offsets.cells[cell]?.mean ?? 0))) : null;
+      const drawn = new Float64Array(eligible.length);
+      multipliers = (random) => {
+        drawMultipliers(logOffsets, random, drawn);
+        if (own) {
+          const device = own(random);
+          for (let k = 0; k < drawn.length; k++) drawn[k]! *= device[k]!;
+        }
+        return drawn;
+      };
     }
-    const shares = sharesOfScoreDraws(drawn, scale ?? 1, multipliers);
-    const head: HeadDraws =
-      scale === null ? { towersKey: model.towersKey, phi, mean: model.mean, factor: model.covarianceFactor, draws: drawn, offsetNoise: noise } : onHead!;
+    const drawn = scale === null ? headScoreDraws(phi, model.dim, model.mean, model.covarianceFactor, draws, eligible, this.random) : onHead!.draws;
+    const shares = sharesOfScoreDraws(drawn, scale ?? 1, this.random, multipliers);
+    const head: HeadDraws = scale === null ? { towersKey: model.towersKey, phi, mean: model.mean, factor: model.covarianceFactor, draws: drawn } : onHead!;
     return { p: withFloor(shares, config.explorationFloor), modelVersion: model.version, phi, dim: model.dim, head };
   }
 
