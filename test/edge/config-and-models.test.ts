@@ -236,6 +236,22 @@ describe('admin API', () => {
     expect(r.status).toBe(422);
     expect(((await r.json()) as { error: string }).error).toBe('invalid_model');
   });
+
+  it("keeps a narrowed head's scale (headVarianceScale in (0, 1]) and refuses one outside it", async () => {
+    // What the trainer records when it narrows the head of an offsets-only candidate (head-width.ts).
+    for (const scale of [0, -0.5, 1.5, 100]) {
+      const upload = tinyModel(0.061);
+      const r = await admin('/v1/admin/sites/demo/models', 'POST', { ...upload, model: { ...upload.model, headVarianceScale: scale } });
+      expect(r.status, `headVarianceScale ${scale}`).toBe(422);
+      expect(((await r.json()) as { error: string }).error).toBe('invalid_model');
+    }
+    const upload = tinyModel(0.062);
+    const { version } = (await expectOk(admin('/v1/admin/sites/demo/models', 'POST', { ...upload, model: { ...upload.model, headVarianceScale: 0.01 } }))) as {
+      version: string;
+    };
+    const served = (await (await edge(`/v1/models/${version}/model.json`)).json()) as { headVarianceScale?: number };
+    expect(served.headVarianceScale).toBe(0.01);
+  });
 });
 
 describe('models shared by two sites', () => {
