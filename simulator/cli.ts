@@ -1,6 +1,6 @@
 /**
  * `npm run simulate -- [--shoppers N] [--rounds R] [--epsilon E|none] [--seed S] [--categories C]
- * [--products P] [--decisions D] [--min-cohort K] [--drift F] [--head-clip C] [--carry C] [--tower-rate R] [--world NAME] [--promote gate|always] [--workers N] [--port PORT] [--chart FILE] [--json]`
+ * [--products P] [--decisions D] [--min-cohort K] [--drift F] [--head-clip C] [--carry C] [--tower-rate R] [--world NAME] [--promote gate|always] [--bounds calibrated|defaults] [--workers N] [--port PORT] [--chart FILE] [--json]`
  *
  * Runs the storefront simulation (simulation.ts) and prints each round's figures, or with --json
  * one object whose `summary` holds ctr_vs_random, ctr_vs_oracle and epsilon (spent). Writes the
@@ -31,6 +31,7 @@ function parseOptions(argv: string[]) {
       'tower-rate': { type: 'string' },
       world: { type: 'string' },
       promote: { type: 'string' },
+      bounds: { type: 'string' },
       workers: { type: 'string' },
       port: { type: 'string' },
       chart: { type: 'string', default: 'dist/simulation/ctr-by-round.svg' },
@@ -65,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
     towerRate: number(values['tower-rate'], d.towerRate),
     world: values.world ?? d.world,
     promote: (values.promote ?? d.promote) as SimulationOptions['promote'],
+    bounds: (values.bounds ?? d.bounds) as SimulationOptions['bounds'],
     workers: number(values.workers, d.workers),
     port: number(values.port, d.port),
   };

@@ -46,6 +46,12 @@ export interface SimulationOptions {
    * what promotion can give, with none of its protection).
    */
   promote: 'gate' | 'always';
+  /**
+   * The site's clipping bounds: `calibrated`, chosen from throwaway devices before the first round
+   * (simulation.ts, calibrate: what a merchant who tunes them gets); `defaults`, what a new site
+   * gets without setting them (protocol/privacy.ts, DEFAULT_PRIVACY: a merchant's first day).
+   */
+  bounds: 'calibrated' | 'defaults';
   /** Threads the shoppers' devices run in (each a share of the shoppers, the engine's own code). */
   workers: number;
   port: number;
@@ -67,6 +73,7 @@ export const DEFAULT_SIMULATION: Omit<SimulationOptions, 'log'> = {
   towerRate: DEFAULT_ROUND_FIT.towerRate,
   world: 'today',
   promote: 'gate',
+  bounds: 'calibrated',
   workers: 2,
   port: 8821,
 };
@@ -97,6 +104,7 @@ export function invalidOptions(o: Omit<SimulationOptions, 'log'>): string | null
     whole('port', o.port, 1024, 65535) ??
     (WORLDS[o.world] ? null : `--world ${o.world} is not a world; the worlds are ${Object.keys(WORLDS).join(', ')}`) ??
     (o.promote === 'gate' || o.promote === 'always' ? null : `--promote is gate or always (got ${String(o.promote)})`) ??
+    (o.bounds === 'calibrated' || o.bounds === 'defaults' ? null : `--bounds is calibrated or defaults (got ${String(o.bounds)})`) ??
     (o.minCohort > o.shoppers ? `--min-cohort ${o.minCohort} is above the population (${o.shoppers} shoppers): no round could ever be released` : null) ??
     (o.epsilon === null ? null : siteSettingProblem('epsilonBudget', o.epsilon, `--epsilon ${o.epsilon} (or none)`)) ??
     (!(o.drift >= 0 && o.drift <= 1) ? `--drift must be from 0 to 1 (got ${o.drift})` : null) ??

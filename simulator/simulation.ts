@@ -113,10 +113,13 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     const frozen = { version: versions[0]!, specHash: model.specHash, url: `/v1/models/${versions[0]}/model.json` };
     pool = await DevicePool.start(o.workers, { catalog, seed: o.seed, world: o.world, edgeUrl: edge.url, frozen });
     const calibrated = await calibrate(pool, calibration, o);
-    const bounds = { headClip: calibrated.headClip, opeClip: calibrated.opeClip, offsetClip: calibrated.offsetClip };
+    // The bounds the site runs under: the calibrated ones, or the defaults a site gets without setting any.
+    const bounds = o.bounds === 'defaults' ? defaults : { headClip: calibrated.headClip, opeClip: calibrated.opeClip, offsetClip: calibrated.offsetClip };
     await client.putSite(settings(o.minCohort, bounds));
+    const served =
+      o.bounds === 'defaults' ? `; the site keeps the default bounds: head ${bounds.headClip}, off-policy ${bounds.opeClip}, offsets ${bounds.offsetClip}` : '';
     o.log(
-      `devices: ${calibrated.perShopperMs.toFixed(1)} ms per shopper's visit (${o.workers} device threads); noise ${noiseMultiplier.toFixed(2)} paced for epsilon ${budgetOf(o)} per ${PERIOD_DAYS} daily rounds; ${calibrated.bounds}`,
+      `devices: ${calibrated.perShopperMs.toFixed(1)} ms per shopper's visit (${o.workers} device threads); noise ${noiseMultiplier.toFixed(2)} paced for epsilon ${budgetOf(o)} per ${PERIOD_DAYS} daily rounds; ${calibrated.bounds}${served}`,
     );
 
     const ids = Array.from({ length: o.shoppers }, (_, i) => i);
@@ -138,7 +141,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       });
       // What the bound costs: the share of reports whose off-policy part was scaled down to it
       // (with the candidates under evaluation, whose paired sums add to the part's norm).
-      const opeClipped = opeNorms.filter((x) => x >= calibrated.opeClip * (1 - 1e-6)).length / Math.max(1, opeNorms.length);
+      const opeClipped = opeNorms.filter((x) => x >= bounds.opeClip * (1 - 1e-6)).length / Math.max(1, opeNorms.length);
       const perShopperMs = (Date.now() - started) / o.shoppers;
       // Every shopper has visited and reported: the round closes (the test controls), and the
       // trainer pulls, fits, publishes and serves.
@@ -160,7 +163,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       options: { ...o, log: undefined } as unknown as Omit<SimulationOptions, 'log'>,
       noiseMultiplier,
       rounds: results,
-      summary: summaryOf(results, o, noiseMultiplier, calibrated.headClip, calibrated.opeClip, calibrated.offsetClip),
+      summary: summaryOf(results, o, noiseMultiplier, bounds.headClip, bounds.opeClip, bounds.offsetClip),
     };
   } finally {
     process.off('SIGINT', interrupted);

@@ -1,11 +1,11 @@
 /**
  * `npm run simulate:worlds -- [--shoppers 2000] [--rounds 10] [--epsilon 8] [--seeds 1,2,3]
- * [--worlds all|a,b] [--promote gate|always] [--parallel 1] [--port 8840] [--out docs/lab/runs]`: the learning table. Runs the
+ * [--worlds all|a,b] [--promote gate|always] [--bounds calibrated|defaults] [--parallel 1] [--port 8840] [--out docs/lab/runs]`: the learning table. Runs the
  * simulator (cli.ts, --json) once per world and seed, `--parallel` at a time (each run's device
  * threads use every core already: one at a time is the fastest on two cores), saves
  * each run's JSON in `--out` as simulation-<shoppers>-eps<epsilon>-<world>-seed-<seed>-<commit>.json
  * (`-always` before the commit for `--promote always`: every fit served at once, the ceiling of what
- * the gate's delay costs)
+ * the gate's delay costs; `-defaults` for `--bounds defaults`: a new site's clipping bounds)
  * with the command that made it (its chart in docs/lab/charts/), and prints per world the mean over seeds of the last round's
  * share of the oracle, its points over the frozen first model, and the worst round below it.
  */
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     seeds: { type: 'string', default: '1,2,3' },
     worlds: { type: 'string', default: 'all' },
     promote: { type: 'string', default: 'gate' },
+    bounds: { type: 'string', default: 'calibrated' },
     parallel: { type: 'string', default: '1' },
     /** The first run's edge port; lane k uses port + k (another table at once needs another base). */
     port: { type: 'string', default: '8840' },
@@ -46,7 +47,8 @@ const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root
 const worlds = values.worlds === 'all' ? Object.keys(WORLDS) : values.worlds.split(',');
 for (const w of worlds) if (!WORLDS[w]) throw new Error(`--worlds: ${w} is not a world (${Object.keys(WORLDS).join(', ')})`);
 if (values.promote !== 'gate' && values.promote !== 'always') throw new Error(`--promote: gate or always, not ${values.promote}`);
-const variant = values.promote === 'always' ? '-always' : '';
+if (values.bounds !== 'calibrated' && values.bounds !== 'defaults') throw new Error(`--bounds: calibrated or defaults, not ${values.bounds}`);
+const variant = `${values.promote === 'always' ? '-always' : ''}${values.bounds === 'defaults' ? '-defaults' : ''}`;
 const seeds = values.seeds.split(',').map(Number);
 const parallel = Math.max(1, Number(values.parallel));
 const out = path.resolve(root, values.out);
@@ -107,6 +109,8 @@ async function runOne(world: string, seed: number, port: number): Promise<void> 
     path.join(root, 'docs', 'lab', 'charts', `simulation-ctr-${values.shoppers}-eps${values.epsilon}-${world}-seed-${seed}${variant}-${commit}.svg`),
     '--promote',
     values.promote,
+    '--bounds',
+    values.bounds,
     '--json',
   ];
   const command = `npx tsx ${args.join(' ')}`;
