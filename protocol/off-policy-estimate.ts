@@ -103,6 +103,8 @@ export interface CandidateEvaluation {
   servingValue: Interval | null;
   /** Candidate minus serving on the same decisions, an interval valid at every look (promotion-gate.ts): what the verdict rests on. */
   difference: Sequence | null;
+  /** The share (0 to 1) of the difference's variance that is release noise rather than the decisions' sampling; null without an estimate. */
+  noiseShare: number | null;
   verdict: Verdict;
   reason: string;
 }
@@ -129,7 +131,10 @@ export function evaluateCandidates(released: readonly ReleasedOpe[], serving: st
     const paired = pairedDifference(c.sums, s.sums, c.noiseVariance, s.noiseVariance);
     const difference = paired && confidenceSequence(paired);
     const candidateValue = servingSnips && paired && candidateRate(servingSnips, paired);
-    const base = { candidate, serving, rounds: c.rounds, decisions: Math.round(c.sums[0]!), candidateValue, servingValue, difference };
+    // How much of the interval's width the release noise makes (the rest is the decisions' own
+    // sampling): what a larger budget, or a tighter off-policy bound, could still narrow.
+    const noiseShare = paired && paired.variance > 0 ? paired.noiseVariance / paired.variance : null;
+    const base = { candidate, serving, rounds: c.rounds, decisions: Math.round(c.sums[0]!), candidateValue, servingValue, difference, noiseShare };
     if (!candidateValue || !servingValue || !difference) {
       return {
         ...base,
@@ -138,7 +143,7 @@ export function evaluateCandidates(released: readonly ReleasedOpe[], serving: st
       };
     }
     const points = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}`;
-    const iv = `${pct(candidateValue.estimate)} against the serving model's ${pct(servingValue.estimate)}, a difference of ${points(difference.estimate)} points [${points(difference.lower)}, ${points(difference.upper)}] (valid at every look)`;
+    const iv = `${pct(candidateValue.estimate)} against the serving model's ${pct(servingValue.estimate)}, a difference of ${points(difference.estimate)} points [${points(difference.lower)}, ${points(difference.upper)}] (valid at every look; release noise ${Math.round(100 * (noiseShare ?? 0))}% of its variance)`;
     if (difference.lower > 0) {
       return { ...base, verdict: 'better' as const, reason: `estimated click rate ${iv}: better` };
     }

@@ -24,6 +24,8 @@ import { OPE_SUMS, PAIRED_SCALE, unscaledPairedSums } from './off-policy.ts';
 export interface PairedDifference {
   estimate: number;
   variance: number;
+  /** The part of `variance` that is release noise (the rest is the decisions' own sampling): what more budget could narrow. */
+  noiseVariance: number;
   candidate: number;
   serving: number;
 }
@@ -69,7 +71,7 @@ export function pairedDifference(
   const ww = n + 2 * u + uu;
   const sampling = Math.max(0, ruu * (1 - 2 * vs) + vs * vs * uu - 2 * estimate * uwr + estimate * estimate * ww) / (weights * weights);
   const noise = ((candidateNoise / (PAIRED_SCALE * PAIRED_SCALE)) * (1 + vs * vs)) / (weights * weights);
-  return { estimate, variance: sampling + noise, candidate: vs + estimate, serving: vs };
+  return { estimate, variance: sampling + noise, noiseVariance: noise, candidate: vs + estimate, serving: vs };
 }
 
 /**

@@ -254,7 +254,7 @@ async function trainAfterRound(
         ? gate.evaluations
             .map(
               (e) =>
-                `${e.candidate.slice(0, 6)} ${e.verdict}${e.difference ? ` ${points(e.difference.estimate)} [${points(e.difference.lower)}, ${points(e.difference.upper)}]` : ''}`,
+                `${e.candidate.slice(0, 6)} ${e.verdict}${e.difference ? ` ${points(e.difference.estimate)} [${points(e.difference.lower)}, ${points(e.difference.upper)}]` : ''}${e.noiseShare === null ? '' : ` noise ${Math.round(100 * e.noiseShare)}%`}`,
             )
             .join(', ') || 'no candidate scored'
         : '';

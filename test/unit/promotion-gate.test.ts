@@ -185,6 +185,26 @@ describe('the promotion gate: the paired difference, valid at every look', () =>
     expect(identical).toBeLessThanOrEqual(5);
   });
 
+  it("splits the difference's variance into the decisions' sampling and the release noise, each as it grows", () => {
+    const policy = [0.1, 0.1, 0.2, 0.3, 0.3];
+    const read = (noise: number) => {
+      const { out } = looks(policy, 1, 4000, noise, seededRandom(5));
+      const l = out[0]!;
+      return pairedDifference(l.candidate, l.serving, l.noiseVariance, l.noiseVariance)!;
+    };
+    const quiet = read(0);
+    expect(quiet.noiseVariance).toBe(0);
+    expect(quiet.variance).toBeGreaterThan(0);
+    // The same decisions (the same seed) under growing release noise: the sampling part stays,
+    // the noise part grows with its variance, and the total is their sum.
+    const some = read(20);
+    const loud = read(400);
+    expect(some.noiseVariance).toBeGreaterThan(0);
+    expect(loud.noiseVariance).toBeGreaterThan(50 * some.noiseVariance);
+    expect(loud.noiseVariance / loud.variance).toBeGreaterThan(0.9);
+    expect(some.noiseVariance / some.variance).toBeLessThan(loud.noiseVariance / loud.variance);
+  });
+
   it('bounds stay within [-1, 1], and no estimate is made where the weights are lost in the noise', () => {
     const cs = confidenceSequence({ estimate: 0.9, variance: 4 });
     expect(cs.lower).toBeGreaterThanOrEqual(-1);
@@ -202,6 +222,7 @@ describe('which candidates stay scored after a look (candidatesToRetire)', () =>
     candidateValue: null,
     servingValue: null,
     difference: { estimate: (lower + upper) / 2, lower, upper },
+    noiseShare: null,
     verdict: 'too_wide',
     reason: '',
   });
