@@ -40,27 +40,34 @@ export interface PrivacyTerms {
  * z = 5: a round's release of all four parts (four mechanisms) costs epsilon 1.77 at delta 1e-6,
  * and ten rounds 6.40, inside the default budget of 8 (exact GDP accounting; the RDP bound said
  * 7.45). At z = 3.5 ten such rounds would cost 9.73.
+ * headClip, opeClip and offsetClip sit near what devices send, not above their heaviest: the noise
+ * is z times the bound on every released number, whatever most devices send, while a device over
+ * the bound is only scaled down (weighted less), never dropped. The simulator's devices (two
+ * decisions a round) send head statistics of norm 6 (median; 7 at the 90th percentile), off-policy
+ * sums of 4.0 (4.3; more with candidates under evaluation) and offsets of 0.33 (1.48); at four
+ * decisions 11 (14), 8.1 (8.7) and 0.70 (2.06). At the bounds of 40, 50 and 3 chosen before (ten
+ * or so decisions unclipped), a small shop's gate saw intervals of +-24 click-rate points at its
+ * first look against +-2.4 at bounds near the norms, 95% of their variance release noise, and
+ * never promoted in ten rounds (docs/lab/learning-at-a-small-shop.md). So: 10, 10 and 1.5; a shop
+ * whose shoppers see many ads a day can raise them (site settings), at the price of more noise.
  * headClip: one shown decision adds about |phi|^2 to the statistics' norm; models scale u * v to
- * unit size (fit-two-tower.ts), so |phi|^2 is about 3.5 (the simulator's devices: median 7 for
- * two decisions), and 40 leaves a device's first ten or so decisions of a round unclipped;
- * heavier devices are scaled down (weighted less), which is the price of a bounded contribution.
+ * unit size (fit-two-tower.ts), so |phi|^2 is about 3.5.
  * countClip: ten or so outcomes per device and round before counts are scaled down.
  * valueUnit: 20 of the site's currency, so a typical order (a few tens) is a few units and takes
  * a small share of countClip beside the device's other counts; a shop whose currency or orders
  * are much larger or smaller sets its own (a site setting).
  * opeClip: a shown decision adds about 1 to three of the five sums of each model evaluated (more
- * when its importance weight is above 1), so 50 leaves a device's first ten or so decisions of a
- * round unclipped with two candidates under evaluation.
+ * when its importance weight is above 1).
  * towerClip: at the demo's bootstrap model, 15 decisions give a device gradient of L2 norm 0.1
  * (median) to 0.2 (90th percentile) (measured over 200 synthetic devices); 0.25 leaves most
  * devices unclipped. The noise is z x 0.25 per weight, so a towers step needs the gradients of
  * thousands of devices to agree (fit skips it otherwise).
  */
 export const DEFAULT_PRIVACY: PrivacyTerms = {
-  headClip: 40,
+  headClip: 10,
   countClip: 10,
   valueUnit: 20,
-  opeClip: 50,
+  opeClip: 10,
   towerClip: 0.25,
   offsetClip: DEFAULT_OFFSET_CLIP,
   noiseMultiplier: 5,

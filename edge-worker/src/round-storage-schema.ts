@@ -4,9 +4,11 @@
  * starts, in order, each in one transaction with the version it brings, kept in `schema_version`.
  * A change to the schema is a new entry at the end; an entry never changes once deployed (an
  * object may sit at any version until its round is released, which can be days later).
+ * So the column defaults below are literals, not DEFAULT_PRIVACY: they are the bounds devices
+ * clipped to when the column was added (what a round from before it began under), and a later
+ * change of a default must not rewrite them (noise calibrated to a smaller bound than the one
+ * devices clipped to would break the round's guarantee).
  */
-import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
-
 export const ROUND_STORAGE_MIGRATIONS: readonly string[] = [
   // 1: the tables. IF NOT EXISTS: objects from before versioning run it again (adoptedVersion).
   `CREATE TABLE IF NOT EXISTS reports (id TEXT PRIMARY KEY);
@@ -54,19 +56,19 @@ export const ROUND_STORAGE_MIGRATIONS: readonly string[] = [
   // 2: conversions (a purchase within the attribution window of a click).
   'ALTER TABLE creative_totals ADD COLUMN conversions INTEGER NOT NULL DEFAULT 0;',
   // 3: the bounds of the off-policy sums and the towers' gradient, fixed with the round's terms.
-  `ALTER TABLE privacy_terms ADD COLUMN ope_clip REAL NOT NULL DEFAULT ${DEFAULT_PRIVACY.opeClip};
-  ALTER TABLE privacy_terms ADD COLUMN tower_clip REAL NOT NULL DEFAULT ${DEFAULT_PRIVACY.towerClip};`,
+  `ALTER TABLE privacy_terms ADD COLUMN ope_clip REAL NOT NULL DEFAULT 50;
+  ALTER TABLE privacy_terms ADD COLUMN tower_clip REAL NOT NULL DEFAULT 0.25;`,
   // 4: "not interested" answers.
   'ALTER TABLE creative_totals ADD COLUMN dismissals INTEGER NOT NULL DEFAULT 0;',
   // 5: when the round began (ms since the epoch; its budget period is the one its start falls in).
   'ALTER TABLE terms ADD COLUMN starts_at INTEGER;',
   // 6: offsets (protocol/offsets.ts): their bound, fixed with the round's terms, and their sums per key.
-  `ALTER TABLE privacy_terms ADD COLUMN offset_clip REAL NOT NULL DEFAULT ${DEFAULT_PRIVACY.offsetClip};
+  `ALTER TABLE privacy_terms ADD COLUMN offset_clip REAL NOT NULL DEFAULT 3;
   CREATE TABLE offset_sums (key TEXT PRIMARY KEY, clicks REAL NOT NULL, expected REAL NOT NULL);
   CREATE TABLE offset_reports (id INTEGER PRIMARY KEY CHECK (id = 1), model_version TEXT NOT NULL, reports INTEGER NOT NULL);`,
   // 7: revenue (protocol/outcome-counts.ts): order value in units of the round's value_unit.
   `ALTER TABLE creative_totals ADD COLUMN value_units INTEGER NOT NULL DEFAULT 0;
-  ALTER TABLE privacy_terms ADD COLUMN value_unit REAL NOT NULL DEFAULT ${DEFAULT_PRIVACY.valueUnit};`,
+  ALTER TABLE privacy_terms ADD COLUMN value_unit REAL NOT NULL DEFAULT 20;`,
 ];
 
 /** Brings the object's storage to the last migration; says where it started and ended. */

@@ -29,3 +29,25 @@ describe('0009: head bound for unit-size models', () => {
     ]);
   });
 });
+
+describe('0024: bounds near what devices send', () => {
+  it('moves sites on the old default bounds (head 40, off-policy 50, offsets 3) to the new ones and leaves bounds a merchant chose', async () => {
+    const now = new Date().toISOString();
+    for (const [id, head, ope, offsets] of [
+      ['bounds-old-default', 40, 50, 3],
+      ['bounds-chosen', 25, 30, 2],
+      ['bounds-mixed', 40, 30, 3],
+    ] as const) {
+      await env.DB.prepare('INSERT INTO sites (id, name, updated_at, head_clip, ope_clip, offset_clip) VALUES (?, ?, ?, ?, ?, ?)')
+        .bind(id, id, now, head, ope, offsets)
+        .run();
+    }
+    await runMigration('0024');
+    const rows = await env.DB.prepare("SELECT id, head_clip, ope_clip, offset_clip FROM sites WHERE id LIKE 'bounds-%' ORDER BY id").all();
+    expect(rows.results).toEqual([
+      { id: 'bounds-chosen', head_clip: 25, ope_clip: 30, offset_clip: 2 },
+      { id: 'bounds-mixed', head_clip: 10, ope_clip: 30, offset_clip: 1.5 },
+      { id: 'bounds-old-default', head_clip: 10, ope_clip: 10, offset_clip: 1.5 },
+    ]);
+  });
+});

@@ -59,9 +59,10 @@ describe('off-policy sums and tower gradients in reports', () => {
     const quantized = quantizeGradient(g);
     const body = report(round, serving, {
       ope: [
-        { modelVersion: serving, sums: [4, 1, 4, 1, 4] },
-        { modelVersion: candidate, sums: [4, 2, 3.5, 3, 5] },
-        { modelVersion: 'eeeeeeeeeeeeeeee', sums: [4, 4, 4, 4, 4] },
+        // Norm 7 together, inside the default bound (10).
+        { modelVersion: serving, sums: [2, 1, 2, 1, 2] },
+        { modelVersion: candidate, sums: [2, 1, 1.5, 1, 2.5] },
+        { modelVersion: 'eeeeeeeeeeeeeeee', sums: [2, 2, 2, 2, 2] },
       ],
       towers: quantized,
     });
@@ -70,8 +71,8 @@ describe('off-policy sums and tower gradients in reports', () => {
     expect(await r.json()).toMatchObject({ ope: 'counted', towers: 'counted' });
     expect((await postReport('demo', { ...body, reportId: crypto.randomUUID() })).status).toBe(202);
     const exact = await exactRound(round);
-    expect(exact.ope[serving]).toEqual([8, 2, 8, 2, 8]);
-    expect(exact.ope[candidate]).toEqual([8, 4, 7, 6, 10]);
+    expect(exact.ope[serving]).toEqual([4, 2, 4, 2, 4]);
+    expect(exact.ope[candidate]).toEqual([4, 2, 3, 2, 5]);
     expect(exact.ope.eeeeeeeeeeeeeeee).toBeUndefined();
     expect(exact.towers!.reports).toBe(2);
     // The sum of two quantized copies: within 1/127 of the largest coordinate of each, never larger in norm.

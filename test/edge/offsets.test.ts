@@ -102,7 +102,7 @@ describe('offsets from devices', () => {
       privacy: { offsetClip: number };
     };
     expect(config.parts).toEqual([...SMALL_SHOP_PARTS]);
-    expect(config.privacy.offsetClip).toBe(3);
+    expect(config.privacy.offsetClip).toBe(1.5);
     const site = (await expectOk(as('', 'GET'))) as { parts: string[]; lastContributors: number | null };
     expect(site).toMatchObject({ parts: ['ope', 'offsets'], lastContributors: null, atHeadScale: false });
   });
@@ -162,7 +162,7 @@ describe('offsets from devices', () => {
     expect(keys).toEqual(['cell:banner/new', 'cell:product_card/new', 'cell:product_card/sale', 'creative:b-shoes', 'creative:c-p1', 'creative:c-p2']);
     // Noise of sd z x offsetClip on every number, snapped; the exact sums within 5 sd.
     const site = (await expectOk(as('', 'GET'))) as { pacing: { noiseMultiplier: number } };
-    expect(release.noise.offsetStd).toBeCloseTo(site.pacing.noiseMultiplier * 3, 9);
+    expect(release.noise.offsetStd).toBeCloseTo(site.pacing.noiseMultiplier * 1.5, 9); // the default bound
     for (const e of release.offsets!.entries) {
       const truth = exact.offsets[e.key] ?? [0, 0];
       expect(Math.abs(e.clicks - truth[0])).toBeLessThan(5 * release.noise.offsetStd!);

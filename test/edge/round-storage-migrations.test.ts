@@ -7,7 +7,6 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { migrateRoundStorage, ROUND_STORAGE_MIGRATIONS } from '../../edge-worker/src/round-storage-schema.ts';
-import { DEFAULT_PRIVACY } from '../../protocol/privacy.ts';
 
 const LATEST = ROUND_STORAGE_MIGRATIONS.length;
 
@@ -93,10 +92,12 @@ describe('the round object migrates its own storage', () => {
                 head_clip: 8,
                 count_clip: 4,
                 noise_multiplier: 4.5,
-                ope_clip: DEFAULT_PRIVACY.opeClip,
-                tower_clip: DEFAULT_PRIVACY.towerClip,
-                offset_clip: DEFAULT_PRIVACY.offsetClip,
-                value_unit: DEFAULT_PRIVACY.valueUnit,
+                // The bounds devices clipped to when each column was added (literals in the
+                // migrations: a later change of DEFAULT_PRIVACY must not rewrite an old round's).
+                ope_clip: 50,
+                tower_clip: 0.25,
+                offset_clip: 3,
+                value_unit: 20,
               },
             ],
           ]);

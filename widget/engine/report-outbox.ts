@@ -38,12 +38,15 @@ export interface ReportingModel {
 }
 
 /**
- * Six significant digits, truncated towards zero (so no entry grows and the clipped norm stays
- * under its bound): what the trainer needs, in about half the bytes of a full double.
+ * Five significant digits, truncated towards zero (so no entry grows and the clipped norm stays
+ * under its bound): what the trainer needs, in under half the bytes of a full double. A device's
+ * entry moves by under 1e-4 of itself, against release noise of z x the bound (50 or more) on
+ * every summed coordinate. (Six digits put the heaviest report over 16 kB once the head's bound
+ * fell from 40 to 10: smaller entries are written with more leading zeros.)
  */
 function compact(x: number): number {
   if (x === 0 || !Number.isFinite(x)) return 0;
-  const scale = 10 ** (5 - Math.floor(Math.log10(Math.abs(x))));
+  const scale = 10 ** (4 - Math.floor(Math.log10(Math.abs(x))));
   return Math.trunc(x * scale) / scale;
 }
 
