@@ -94,8 +94,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       holdoutShare: 0,
     });
     const defaults = { headClip: o.headClip ?? DEFAULT_PRIVACY.headClip, opeClip: DEFAULT_PRIVACY.opeClip, offsetClip: DEFAULT_PRIVACY.offsetClip };
-    // Never released; every part collected, its offsets unclipped, so the timing devices' norms are what devices send.
-    await calibration.putSite(settings(o.shoppers, { ...defaults, offsetClip: 1000 }, 'full'));
+    // Never released; every part collected and (nearly) unclipped, so the timing devices' norms are what devices send.
+    await calibration.putSite(settings(o.shoppers, { headClip: o.headClip ?? 1000, opeClip: 1000, offsetClip: 1000 }, 'full'));
     await client.putSite(settings(o.minCohort, defaults));
     for (const c of [client, calibration]) {
       await c.putProducts(catalog.products);
@@ -205,7 +205,9 @@ async function calibrate(
   // twice the 90th percentile.
   opeNorms.sort((a, b) => a - b);
   const opeP90 = opeNorms[Math.floor(0.9 * (opeNorms.length - 1))] ?? DEFAULT_PRIVACY.opeClip / 2;
-  const opeClip = Math.min(DEFAULT_PRIVACY.opeClip, Math.max(1, Math.ceil(2 * opeP90)));
+  // At most 50: the uniform baseline's capped weights (up to 50 on an exploration pick) give a few
+  // devices norms in the thousands, and a bound sized to them would drown everyone else.
+  const opeClip = Math.min(50, Math.max(1, Math.ceil(2 * opeP90)));
   // The offsets bound: their 90th percentile, to a tenth.
   offsetNorms.sort((a, b) => a - b);
   const offsetP90 = offsetNorms[Math.floor(0.9 * (offsetNorms.length - 1))] ?? DEFAULT_PRIVACY.offsetClip;
