@@ -22,6 +22,11 @@ export default defineConfig<JourneyOptions>({
   fullyParallel: false,
   workers: 1,
   timeout: 30_000,
+  // An assertion waits for what it expects up to 15 s, not Playwright's 5: a page's first creative
+  // comes after the engine chunk, the model and TensorFlow.js start, which on a busy 2-core CI
+  // machine took over 5 s once (shopper-data.spec's in-memory start, 2026-12-05; 3.7 s on its
+  // retry). No test here asserts a speed, so waiting longer only makes a failing test fail later.
+  expect: { timeout: 15_000 },
   reporter: [['list']],
   projects: [
     // One retry in Chromium, for stalls we have seen but not reproduced: about one test in a few
