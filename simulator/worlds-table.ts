@@ -13,6 +13,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_SIMULATION, invalidOptions } from './simulation-options.ts';
+import type { SimulationOptions } from './simulation-options.ts';
 import { WORLDS } from './worlds.ts';
 
 interface Summary {
@@ -46,8 +48,13 @@ const root = path.resolve(import.meta.dirname, '..');
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
 const worlds = values.worlds === 'all' ? Object.keys(WORLDS) : values.worlds.split(',');
 for (const w of worlds) if (!WORLDS[w]) throw new Error(`--worlds: ${w} is not a world (${Object.keys(WORLDS).join(', ')})`);
-if (values.promote !== 'gate' && values.promote !== 'always') throw new Error(`--promote: gate or always, not ${values.promote}`);
-if (values.bounds !== 'calibrated' && values.bounds !== 'defaults') throw new Error(`--bounds: calibrated or defaults, not ${values.bounds}`);
+// The simulator's own check of --promote and --bounds, before any run (they also name the run files).
+const refused = invalidOptions({
+  ...DEFAULT_SIMULATION,
+  promote: values.promote as SimulationOptions['promote'],
+  bounds: values.bounds as SimulationOptions['bounds'],
+});
+if (refused) throw new Error(refused);
 const variant = `${values.promote === 'always' ? '-always' : ''}${values.bounds === 'defaults' ? '-defaults' : ''}`;
 const seeds = values.seeds.split(',').map(Number);
 const parallel = Math.max(1, Number(values.parallel));

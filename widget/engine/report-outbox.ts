@@ -40,8 +40,8 @@ export interface ReportingModel {
 /**
  * Five significant digits, truncated towards zero (so no entry grows and the clipped norm stays
  * under its bound): what the trainer needs, in under half the bytes of a full double. A device's
- * entry moves by under 1e-4 of itself, against release noise of z x the bound (50 or more) on
- * every summed coordinate. (Six digits put the heaviest report over 16 kB once the head's bound
+ * entry moves by under 1e-4 of itself (so by under 1e-4 of its part's bound), against release
+ * noise of z (5 or more) times that bound on every summed coordinate. (Six digits put the heaviest report over 16 kB once the head's bound
  * fell from 40 to 10: smaller entries are written with more leading zeros.)
  */
 function compact(x: number): number {
